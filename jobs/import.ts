@@ -1,0 +1,60 @@
+// CLI: load a bundled data set or your own export into PostgreSQL. See README "Importing data".
+//   npm run import -- --dataset uci [--prefix uci:]
+//   npm run import -- --events my-events.csv [--products my-products.csv] [--name shop]
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.ts';
+import { migrate } from '../src/store/migrate.ts';
+import { createPool } from '../src/store/postgres.ts';
+import { runCli } from './lib/cli.ts';
+import { importSource, type ImportSummary } from './lib/loader.ts';
+import { fmt } from './lib/progress.ts';
+import { DATASETS, datasetSources, openSource, type Dataset, type SourceFormat } from './lib/sources.ts';
+
+const USAGE = `usage: npm run import -- (--dataset ${DATASETS.join('|')} ... | --events FILE [--products FILE] [--name NAME]) [--prefix P] [--data-dir DIR] [--json]`;
+
+function printSummary(s: ImportSummary): void {
+  const skipped = Object.entries(s.skipped).map(([reason, n]) => `${fmt(n)} ${reason}`).join('; ');
+  console.log(`  ${s.source}: ${fmt(s.rowsRead)} rows read, ${fmt(s.eventsNew)} new events (of ${fmt(s.eventsRead)}), ` +
+    `${fmt(s.productsUpserted)} products upserted, ${fmt(s.rejected)} rejected, ${s.seconds.toFixed(1)} s`);
+  if (skipped) console.log(`    skipped by the data set's rules: ${skipped}`);
+  for (const r of s.rejectedSample) console.log(`    rejected line ${r.line}: ${r.reason}`);
+  if (s.rejected > s.rejectedSample.length) console.log(`    ... and ${fmt(s.rejected - s.rejectedSample.length)} more rejected rows`);
+}
+
+await runCli(async () => {
+  const { values } = parseArgs({
+    options: {
+      dataset: { type: 'string', multiple: true },
+      events: { type: 'string' },
+      products: { type: 'string' },
+      name: { type: 'string' },
+      prefix: { type: 'string' },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const plan: { format: SourceFormat; path: string; name: string }[] = [];
+  for (const dataset of values.dataset ?? []) {
+    if (!(DATASETS as readonly string[]).includes(dataset)) throw new Error(`unknown --dataset "${dataset}"\n${USAGE}`);
+    plan.push(...datasetSources(dataset as Dataset, values['data-dir']?.replace(/\/?$/, '/')));
+  }
+  const name = values.name ?? (values.events ? basename(values.events).replace(/\.(csv|tsv|txt)(\.gz)?$/, '') : 'generic');
+  if (values.products) plan.push({ format: 'generic-products', path: values.products, name: `${name}-products` });
+  if (values.events) plan.push({ format: 'generic-events', path: values.events, name });
+  if (plan.length === 0) throw new Error(USAGE);
+
+  const pool = createPool(loadConfig().databaseUrl, 2);
+  try {
+    await migrate(pool);
+    const summaries: ImportSummary[] = [];
+    for (const step of plan) {
+      summaries.push(await importSource(pool, await openSource(step.format, step.path, step.name), { idPrefix: values.prefix, quiet: values.json }));
+    }
+    if (values.json) { console.log(JSON.stringify(summaries, null, 2)); return; }
+    console.log('import summary:');
+    summaries.forEach(printSummary);
+  } finally {
+    await pool.end();
+  }
+});

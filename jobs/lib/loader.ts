@@ -1,0 +1,103 @@
+// Loads one source file into PostgreSQL: events via COPY into a staging table, then merged
+// with ON CONFLICT so a re-import adds nothing; products upserted. One transaction per file.
+import type pg from 'pg';
+import { copyRows } from '../../src/store/copy.ts';
+import { Progress } from './progress.ts';
+import type { ProductRecord, SourceFile, SourceRow } from './sources.ts';
+
+export interface ImportSummary {
+  source: string;
+  path: string;
+  rowsRead: number;
+  eventsRead: number;
+  eventsNew: number;
+  productsUpserted: number;
+  skipped: Record<string, number>;
+  rejected: number;
+  /** The first rejected rows, with their line numbers, for the report. */
+  rejectedSample: { line: number; reason: string }[];
+  seconds: number;
+}
+
+export interface ImportOptions {
+  /** Prepended to user and item ids, so several data sets can share one database. */
+  idPrefix?: string;
+  rejectedSampleSize?: number;
+  quiet?: boolean;
+}
+
+const STAGE_EVENT_COLUMNS = ['user_id', 'item_id', 'type', 'quantity', 'price', 'weight', 'occurred_at', 'idempotency_key', 'source'];
+
+export async function importSource(pool: pg.Pool, source: SourceFile, options: ImportOptions = {}): Promise<ImportSummary> {
+  const prefix = options.idPrefix ?? '';
+  const sampleSize = options.rejectedSampleSize ?? 20;
+  const progress = new Progress(`import ${source.name}`, source.csv.sizeBytes, 'rows');
+  const summary: ImportSummary = {
+    source: source.name, path: source.path, rowsRead: 0, eventsRead: 0, eventsNew: 0, productsUpserted: 0,
+    skipped: {}, rejected: 0, rejectedSample: [], seconds: 0,
+  };
+  const reject = (line: number, reason: string) => {
+    summary.rejected++;
+    if (summary.rejectedSample.length < sampleSize) summary.rejectedSample.push({ line, reason });
+  };
+  // Catalog rows repeat (one per event in REES46/UCI): keep the latest version of each product.
+  const products = new Map<string, ProductRecord>();
+  let lastLine = 0;
+
+  async function* eventRows(): AsyncIterable<unknown[]> {
+    for await (const row of source.rows as AsyncIterable<SourceRow>) {
+      if (row.line !== lastLine) { summary.rowsRead++; lastLine = row.line; }
+      if (!options.quiet) progress.update(source.csv.bytesRead(), summary.rowsRead);
+      switch (row.kind) {
+        case 'product': products.set(row.product.id, row.product); break;
+        case 'skip': summary.skipped[row.reason] = (summary.skipped[row.reason] ?? 0) + 1; break;
+        case 'reject': reject(row.line, row.reason); break;
+        case 'event': {
+          const e = row.event;
+          summary.eventsRead++;
+          yield [prefix + e.user, prefix + e.item, e.type, e.quantity, e.price, e.weight, e.occurredAt.toISOString(),
+            `${source.name}:${row.line}`, source.name];
+        }
+      }
+    }
+  }
+
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`CREATE TEMP TABLE stage_events (
+      user_id text, item_id text, type text, quantity integer, price numeric, weight real,
+      occurred_at timestamptz, idempotency_key text, source text) ON COMMIT DROP`);
+    await copyRows(client, 'stage_events', STAGE_EVENT_COLUMNS, eventRows());
+    for (const problem of source.csv.problems) reject(problem.line, problem.reason);
+    if (products.size) {
+      await client.query(`CREATE TEMP TABLE stage_products (LIKE products INCLUDING DEFAULTS) ON COMMIT DROP`);
+      await copyRows(client, 'stage_products', ['id', 'title', 'brand', 'category', 'price', 'currency', 'url', 'image_url', 'in_stock'],
+        [...products.values()].map((p) => [prefix + p.id, p.title, p.brand, p.category, p.price, p.currency, p.url, p.imageUrl, p.inStock]));
+      // A field missing from this source (UCI has no brand) must not erase one another source gave.
+      const upserted = await client.query(`INSERT INTO products AS p (id, title, brand, category, price, currency, url, image_url, in_stock)
+        SELECT id, title, brand, category, price, currency, url, image_url, in_stock FROM stage_products
+        ON CONFLICT (id) DO UPDATE SET
+          title = COALESCE(EXCLUDED.title, p.title), brand = COALESCE(EXCLUDED.brand, p.brand),
+          category = COALESCE(EXCLUDED.category, p.category), price = COALESCE(EXCLUDED.price, p.price),
+          currency = COALESCE(EXCLUDED.currency, p.currency), url = COALESCE(EXCLUDED.url, p.url),
+          image_url = COALESCE(EXCLUDED.image_url, p.image_url), in_stock = EXCLUDED.in_stock, updated_at = now()`);
+      summary.productsUpserted = upserted.rowCount ?? 0;
+    }
+    const inserted = await client.query(`INSERT INTO events (user_id, item_id, type, quantity, price, weight, occurred_at, idempotency_key, source)
+      SELECT ${STAGE_EVENT_COLUMNS.join(', ')} FROM stage_events ON CONFLICT (idempotency_key) DO NOTHING`);
+    summary.eventsNew = inserted.rowCount ?? 0;
+    summary.seconds = progress.elapsedSeconds();
+    await client.query(`INSERT INTO import_runs (source, path, finished_at, rows_read, events_new, products_upserted, rows_rejected, rejected_sample)
+      VALUES ($1, $2, now(), $3, $4, $5, $6, $7)`,
+    [source.name, source.path, summary.rowsRead, summary.eventsNew, summary.productsUpserted, summary.rejected, JSON.stringify(summary.rejectedSample)]);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+  if (!options.quiet) progress.finish(summary.rowsRead, `${summary.eventsNew.toLocaleString('en-US')} new events`);
+  return summary;
+}

@@ -1,0 +1,15 @@
+// CLI: apply pending database migrations. Usage: npm run migrate
+import { loadConfig } from '../src/config.ts';
+import { migrate } from '../src/store/migrate.ts';
+import { createPool } from '../src/store/postgres.ts';
+import { runCli } from './lib/cli.ts';
+
+await runCli(async () => {
+  const pool = createPool(loadConfig().databaseUrl, 1);
+  try {
+    const { applied, alreadyApplied } = await migrate(pool);
+    console.log(`migrations: ${applied.length} applied${applied.length ? ` (${applied.join(', ')})` : ''}, ${alreadyApplied.length} already in place`);
+  } finally {
+    await pool.end();
+  }
+});

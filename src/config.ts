@@ -1,0 +1,106 @@
+// Every setting of the service, read once from the environment with defaults
+// for local use. Nothing else in the code reads process.env.
+
+export type EventType = 'view' | 'cart' | 'purchase' | 'click';
+export const EVENT_TYPES: readonly EventType[] = ['view', 'cart', 'purchase', 'click'];
+
+export interface Config {
+  databaseUrl: string;
+  redisUrl: string;
+  /** Prefix of every Redis key; lets several deployments (or test runs) share one Redis. */
+  redisPrefix: string;
+  host: string;
+  port: number;
+  logLevel: string;
+  /** Length cap of a user's recently-viewed list in Redis. */
+  recentlyViewedCap: number;
+  /** How long per-user keys (recently viewed, purchased) live without activity. */
+  userKeyTtlSeconds: number;
+  /** Weight of each event type in the co-occurrence matrix. 0 leaves the type out. */
+  eventWeights: Record<EventType, number>;
+  build: {
+    similarity: Similarity;
+    model: ModelKind;
+    neighbours: number;
+    minSupport: number;
+    halfLifeDays: number;
+    easeLambda: number;
+    easeMaxItems: number;
+    /** Old model versions stay readable this long after a swap, for in-flight requests. */
+    oldVersionTtlSeconds: number;
+  };
+}
+
+export type Similarity = 'cooccurrence' | 'cosine' | 'jaccard' | 'lift' | 'llr';
+export const SIMILARITIES: readonly Similarity[] = ['cooccurrence', 'cosine', 'jaccard', 'lift', 'llr'];
+export type ModelKind = 'itemknn' | 'ease';
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+function num(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number >= 0, got "${raw}"`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new Error(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+/** Parses "view=1,cart=2,purchase=4" into weights; unnamed types keep their default. */
+export function parseEventWeights(raw: string | undefined, defaults: Record<EventType, number>): Record<EventType, number> {
+  const weights = { ...defaults };
+  if (!raw) return weights;
+  for (const part of raw.split(',')) {
+    const [type, value] = part.split('=').map((s) => s.trim());
+    const weight = Number(value);
+    if (!(EVENT_TYPES as readonly string[]).includes(type) || !Number.isFinite(weight) || weight < 0) {
+      throw new Error(`EVENT_WEIGHTS: bad entry "${part}" (expected type=weight with type in ${EVENT_TYPES.join('|')})`);
+    }
+    weights[type as EventType] = weight;
+  }
+  return weights;
+}
+
+export const DEFAULT_EVENT_WEIGHTS: Record<EventType, number> = { purchase: 1, cart: 0.5, view: 0.25, click: 0 };
+
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    databaseUrl: env.DATABASE_URL || 'postgres://recs:recs@127.0.0.1:5432/recs',
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    redisPrefix: env.REDIS_PREFIX ?? 'recs:',
+    host: env.HOST || '127.0.0.1',
+    port: int(env, 'PORT', 8080),
+    logLevel: env.LOG_LEVEL || 'info',
+    recentlyViewedCap: int(env, 'RECENTLY_VIEWED_CAP', 50, 1),
+    userKeyTtlSeconds: int(env, 'USER_KEY_TTL_SECONDS', 180 * 86400, 1),
+    eventWeights: parseEventWeights(env.EVENT_WEIGHTS, DEFAULT_EVENT_WEIGHTS),
+    build: {
+      similarity: oneOf(env, 'BUILD_SIMILARITY', SIMILARITIES, 'cosine'),
+      model: oneOf(env, 'BUILD_MODEL', ['itemknn', 'ease'] as const, 'itemknn'),
+      neighbours: int(env, 'BUILD_NEIGHBOURS', 50, 1),
+      minSupport: int(env, 'BUILD_MIN_SUPPORT', 1, 1),
+      halfLifeDays: num(env, 'BUILD_HALF_LIFE_DAYS', 0),
+      easeLambda: num(env, 'BUILD_EASE_LAMBDA', 500),
+      easeMaxItems: int(env, 'BUILD_EASE_MAX_ITEMS', 3000, 1),
+      oldVersionTtlSeconds: int(env, 'BUILD_OLD_VERSION_TTL_SECONDS', 3600, 1),
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+/** A client error with the field at fault, rendered as `{ error, message, field }`. */
+export class HttpError extends Error {
+  constructor(readonly statusCode: number, readonly code: string, message: string, readonly field?: string) {
+    super(message);
+  }
+}
+
+// Errors that mean a backing service is down: the client should retry, so 503, not 500.
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001']);
+
+function isUnavailable(err: Error & { code?: string }): boolean {
+  return (err.code !== undefined && UNAVAILABLE_CODES.has(err.code))
+    || /Connection terminated|connect ECONNREFUSED|Connection is closed|timeout exceeded when trying to connect|MaxRetriesPerRequest/i.test(err.message);
+}
+
+/** "body/events/0/type" → "events[0].type": the field a client must fix. */
+function fieldOf(err: FastifyError): string | undefined {
+  const first = err.validation?.[0];
+  if (!first) return undefined;
+  const path = first.instancePath.replace(/^\//, '').split('/').filter(Boolean)
+    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
+  const missing = (first.params as { missingProperty?: string }).missingProperty;
+  const extra = (first.params as { additionalProperty?: string }).additionalProperty;
+  const leaf = missing ?? extra;
+  return leaf ? (path ? `${path}.${leaf}` : leaf) : path || err.validationContext;
+}
+
+export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (err instanceof HttpError) {
+    void reply.code(err.statusCode).send({ error: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) });
+    return;
+  }
+  if (err.validation) {
+    void reply.code(400).send({ error: 'invalid_request', message: err.message, field: fieldOf(err) });
+    return;
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    void reply.code(err.statusCode).send({ error: err.code ?? 'bad_request', message: err.message });
+    return;
+  }
+  if (isUnavailable(err)) {
+    request.log.warn({ err }, 'backing service unavailable');
+    void reply.code(503).header('retry-after', '1').send({ error: 'unavailable', message: 'a backing service is unavailable, retry shortly' });
+    return;
+  }
+  request.log.error({ err }, 'unhandled error');
+  void reply.code(500).send({ error: 'internal', message: 'internal error' });
+}

@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.ts';
+
+async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms); });
+  try { return await Promise.race([promise, timeout]); } finally { clearTimeout(timer); }
+}
+
+async function check(probe: () => Promise<unknown>): Promise<string> {
+  try { await within(probe(), 1000); return 'ok'; } catch (err) { return (err as Error).message; }
+}
+
+export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  // Liveness: the process answers. Orchestrators restart it when this fails.
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+
+  // Readiness: both backing services answer, so traffic may be routed here.
+  app.get('/ready', { schema: { hide: true } }, async (_request, reply) => {
+    const [redis, postgres] = await Promise.all([check(() => deps.redis.ping()), check(() => deps.pool.query('SELECT 1'))]);
+    const ready = redis === 'ok' && postgres === 'ok';
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', redis, postgres });
+  });
+}

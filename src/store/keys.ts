@@ -1,0 +1,41 @@
+// The Redis key layout of DESIGN.md in one place. Per-user keys carry the user id as a hash tag
+// so one user's keys share a Redis Cluster slot; model keys carry the build version so a new
+// build never overwrites what is being served.
+
+export interface Keys {
+  /** The live model version number. */
+  current: string;
+  /** Metadata (JSON) of one model version: built_at, counts, options. */
+  meta(version: number): string;
+  /** Neighbour list of an item: packed ids and scores, best first. */
+  neighbours(version: number, item: string): string;
+  /** Items of a brand ranked by popularity (ZSET). */
+  brand(version: number, brand: string): string;
+  /** Popular items overall, or within a category (ZSET). */
+  popular(version: number, category?: string): string;
+  /** Catalog fields of an item a block needs (JSON). */
+  item(version: number, item: string): string;
+  /** Pattern matching every key of a version, for expiry. */
+  versionPattern(version: number): string;
+  /** A user's recently viewed items (ZSET scored by view time). */
+  recentlyViewed(user: string): string;
+  /** Items a user bought (SET), excluded from their recommendations. */
+  bought(user: string): string;
+  /** Lock held by the build job that is publishing. */
+  buildLock: string;
+}
+
+export function redisKeys(prefix: string): Keys {
+  return {
+    current: `${prefix}current`,
+    meta: (v) => `${prefix}meta:v${v}`,
+    neighbours: (v, item) => `${prefix}cf:v${v}:${item}`,
+    brand: (v, brand) => `${prefix}brand:v${v}:${brand}`,
+    popular: (v, category) => (category === undefined ? `${prefix}pop:v${v}` : `${prefix}pop:v${v}:${category}`),
+    item: (v, item) => `${prefix}item:v${v}:${item}`,
+    versionPattern: (v) => `${prefix}*:v${v}*`,
+    recentlyViewed: (user) => `${prefix}rv:{${user}}`,
+    bought: (user) => `${prefix}bought:{${user}}`,
+    buildLock: `${prefix}build:lock`,
+  };
+}

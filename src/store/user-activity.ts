@@ -1,0 +1,51 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from './keys.ts';
+
+export interface ActivityEvent {
+  user: string;
+  item: string;
+  type: string;
+  occurredAt: Date;
+}
+
+export interface ActivityLimits {
+  recentlyViewedCap: number;
+  ttlSeconds: number;
+}
+
+/**
+ * Mirrors new events into the per-user Redis keys the API reads: views into the
+ * recently-viewed ZSET (one entry per item, newest time wins, capped), purchases into the
+ * bought SET. One pipeline, one round trip, whatever the batch size.
+ */
+export async function recordActivity(redis: Redis, keys: Keys, limits: ActivityLimits, events: ActivityEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const pipeline = redis.pipeline();
+  const viewed = new Set<string>();
+  const bought = new Set<string>();
+  for (const e of events) {
+    if (e.type === 'view') {
+      const key = keys.recentlyViewed(e.user);
+      // GT: a late-arriving older view must not push a newer one down the list.
+      pipeline.zadd(key, 'GT', e.occurredAt.getTime(), e.item);
+      viewed.add(key);
+    } else if (e.type === 'purchase') {
+      const key = keys.bought(e.user);
+      pipeline.sadd(key, e.item);
+      bought.add(key);
+    }
+  }
+  for (const key of viewed) {
+    pipeline.zremrangebyrank(key, 0, -(limits.recentlyViewedCap + 1));
+    pipeline.expire(key, limits.ttlSeconds);
+  }
+  for (const key of bought) pipeline.expire(key, limits.ttlSeconds);
+  const results = await pipeline.exec();
+  const failed = results?.find(([err]) => err);
+  if (failed) throw failed[0];
+}
+
+/** A user's recently viewed items, newest first. */
+export async function recentlyViewed(redis: Redis, keys: Keys, user: string, limit: number): Promise<string[]> {
+  return redis.zrevrange(keys.recentlyViewed(user), 0, limit - 1);
+}
