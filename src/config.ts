@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 // Every setting of the service, read once from the environment with defaults
 // for local use. Nothing else in the code reads process.env.
 
@@ -28,6 +30,12 @@ export interface Config {
     easeMaxItems: number;
     /** Old model versions stay readable this long after a swap, for in-flight requests. */
     oldVersionTtlSeconds: number;
+    /** worker_threads for the co-occurrence; 1 computes in the main thread. */
+    workers: number;
+    /** Items kept per popularity list (overall, per category, per brand). */
+    listLength: number;
+    /** Pause between publish batches, to spare a Redis that is serving traffic. */
+    publishPauseMs: number;
   };
 }
 
@@ -101,6 +109,9 @@ export function loadConfig(env: Env = process.env): Config {
       easeLambda: num(env, 'BUILD_EASE_LAMBDA', 500),
       easeMaxItems: int(env, 'BUILD_EASE_MAX_ITEMS', 3000, 1),
       oldVersionTtlSeconds: int(env, 'BUILD_OLD_VERSION_TTL_SECONDS', 3600, 1),
+      workers: int(env, 'BUILD_WORKERS', Math.max(1, availableParallelism()), 1),
+      listLength: int(env, 'BUILD_LIST_LENGTH', 500, 1),
+      publishPauseMs: int(env, 'BUILD_PUBLISH_PAUSE_MS', 0),
     },
   };
 }

@@ -38,22 +38,25 @@ export function userItemMatrix(x: Interactions, options: MatrixOptions = {}): Cs
   const indices = new Uint32Array(order.length);
   const values = new Float64Array(order.length);
   let nnz = 0;
+  let prevUser = -1;
+  let prevItem = -1;
   for (let k = 0; k < order.length; k++) {
     const r = order[k];
     const user = x.users[r];
     const item = x.items[r];
     const v = x.weights[r] * decayFactor(x.times[r], now ?? 0, halfLife);
-    const sameCell = nnz > indptr[user + 1] - 0 && false;
-    void sameCell;
-    if (nnz > 0 && k > 0 && x.users[order[k - 1]] === user && indices[nnz - 1] === item) {
+    if (user === prevUser && item === prevItem) {
       values[nnz - 1] = combine === 'sum' ? values[nnz - 1] + v : Math.max(values[nnz - 1], v);
     } else {
       indices[nnz] = item;
       values[nnz] = v;
       nnz++;
-      indptr[user + 1] = nnz;
+      prevUser = user;
+      prevItem = item;
     }
+    indptr[user + 1] = nnz;
   }
+  // Users without events were skipped above: their rows are empty.
   for (let u = 1; u <= nRows; u++) if (indptr[u] < indptr[u - 1]) indptr[u] = indptr[u - 1];
   return { nRows, nCols: x.itemIds.length, indptr, indices: indices.slice(0, nnz), values: Float32Array.from(values.subarray(0, nnz)) };
 }

@@ -28,12 +28,13 @@ export interface Keys {
 export function redisKeys(prefix: string): Keys {
   return {
     current: `${prefix}current`,
-    meta: (v) => `${prefix}meta:v${v}`,
+    meta: (v) => `${prefix}meta:v${v}:info`,
     neighbours: (v, item) => `${prefix}cf:v${v}:${item}`,
     brand: (v, brand) => `${prefix}brand:v${v}:${brand}`,
-    popular: (v, category) => (category === undefined ? `${prefix}pop:v${v}` : `${prefix}pop:v${v}:${category}`),
+    popular: (v, category) => (category === undefined ? `${prefix}pop:v${v}:all` : `${prefix}pop:v${v}:cat:${category}`),
     item: (v, item) => `${prefix}item:v${v}:${item}`,
-    versionPattern: (v) => `${prefix}*:v${v}*`,
+    // Every versioned key has ":v{N}:" in it, so v1's pattern never matches v10's keys.
+    versionPattern: (v) => `${prefix}*:v${v}:*`,
     recentlyViewed: (user) => `${prefix}rv:{${user}}`,
     bought: (user) => `${prefix}bought:{${user}}`,
     buildLock: `${prefix}build:lock`,

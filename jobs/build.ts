@@ -1,0 +1,68 @@
+// CLI: build the recommendation model from PostgreSQL and publish it into Redis.
+//   npm run build-model -- [--model itemknn|ease] [--similarity cosine|jaccard|lift|llr|cooccurrence]
+//                          [--neighbours 50] [--min-support 1] [--half-life-days 0] [--workers N] [--skip-users] [--json]
+// Defaults come from the BUILD_* environment variables (src/config.ts).
+import { parseArgs } from 'node:util';
+import { loadConfig, SIMILARITIES, type ModelKind, type Similarity } from '../src/config.ts';
+import { redisKeys } from '../src/store/keys.ts';
+import { migrate } from '../src/store/migrate.ts';
+import { createPool } from '../src/store/postgres.ts';
+import { createRedis } from '../src/store/redis.ts';
+import { buildModel, buildOptionsFromConfig, type BuildSummary } from './lib/build-model.ts';
+import { runCli } from './lib/cli.ts';
+import { fmt } from './lib/progress.ts';
+
+function positive(name: string, raw: string | undefined, fallback: number, integer = true): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) throw new Error(`--${name} must be a ${integer ? 'whole ' : ''}number >= 0, got "${raw}"`);
+  return value;
+}
+
+function printSummary(s: BuildSummary): void {
+  const rows: [string, string][] = [
+    ['model', s.model], ['version', `${s.version} (was ${s.previousVersion ?? 'none'})`],
+    ['events', fmt(s.events)], ['users', fmt(s.users)], ['items with events', fmt(s.items)], ['catalog items', fmt(s.catalogItems)],
+    ['neighbour pairs (non-zeros)', fmt(s.neighbourPairs)], ['model keys written', fmt(s.keysWritten)], ['user keys written', fmt(s.userKeysWritten)],
+    ...Object.entries(s.seconds).map(([stage, sec]) => [`time ${stage}`, `${sec.toFixed(2)} s`] as [string, string]),
+    ['peak RSS', `${fmt(s.peakRssMiB)} MiB`],
+  ];
+  console.log('build summary:');
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(28)} ${v}`);
+}
+
+await runCli(async () => {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' }, similarity: { type: 'string' }, neighbours: { type: 'string' },
+      'min-support': { type: 'string' }, 'half-life-days': { type: 'string' }, workers: { type: 'string' },
+      'skip-users': { type: 'boolean' }, json: { type: 'boolean' },
+    },
+  });
+  const config = loadConfig();
+  const options = buildOptionsFromConfig(config);
+  if (values.model !== undefined) {
+    if (values.model !== 'itemknn' && values.model !== 'ease') throw new Error(`--model must be itemknn or ease, got "${values.model}"`);
+    options.model = values.model as ModelKind;
+  }
+  if (values.similarity !== undefined) {
+    if (!(SIMILARITIES as readonly string[]).includes(values.similarity)) throw new Error(`--similarity must be one of ${SIMILARITIES.join(', ')}`);
+    options.similarity = values.similarity as Similarity;
+  }
+  options.neighbours = Math.max(1, positive('neighbours', values.neighbours, options.neighbours));
+  options.minSupport = Math.max(1, positive('min-support', values['min-support'], options.minSupport));
+  options.halfLifeDays = positive('half-life-days', values['half-life-days'], options.halfLifeDays, false);
+  options.workers = Math.max(1, positive('workers', values.workers, options.workers));
+  options.syncUsers = !values['skip-users'];
+  options.quiet = Boolean(values.json);
+
+  const pool = createPool(config.databaseUrl, 4);
+  const redis = createRedis(config.redisUrl);
+  try {
+    await migrate(pool);
+    const summary = await buildModel(pool, redis, redisKeys(config.redisPrefix), config, options);
+    if (values.json) console.log(JSON.stringify(summary, null, 2)); else printSummary(summary);
+  } finally {
+    await Promise.allSettled([pool.end(), redis.quit()]);
+  }
+});

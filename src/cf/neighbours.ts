@@ -1,0 +1,55 @@
+// The model format every item-item model produces and the store publishes:
+// per item, its top-K neighbours best first, in flat typed arrays.
+
+export interface NeighbourLists {
+  itemIds: string[];
+  /** Neighbours of item i are entries offsets[i] .. offsets[i+1]-1 (length nItems + 1). */
+  offsets: Uint32Array;
+  neighbours: Uint32Array;
+  scores: Float32Array;
+}
+
+/** Neighbour lists of the items [from, to), e.g. one worker's share of a build. */
+export interface NeighbourShard {
+  from: number;
+  to: number;
+  /** Length to - from + 1, starting at 0. */
+  offsets: Uint32Array;
+  neighbours: Uint32Array;
+  scores: Float32Array;
+}
+
+/** Joins shards covering 0..itemIds.length-1 (in any order) into one NeighbourLists. */
+export function joinShards(itemIds: string[], shards: NeighbourShard[]): NeighbourLists {
+  const sorted = [...shards].sort((a, b) => a.from - b.from);
+  let expected = 0;
+  let total = 0;
+  for (const s of sorted) {
+    if (s.from !== expected) throw new Error(`shards leave a gap or overlap at item ${expected}`);
+    expected = s.to;
+    total += s.neighbours.length;
+  }
+  if (expected !== itemIds.length) throw new Error(`shards end at item ${expected}, not ${itemIds.length}`);
+  const offsets = new Uint32Array(itemIds.length + 1);
+  const neighbours = new Uint32Array(total);
+  const scores = new Float32Array(total);
+  let base = 0;
+  for (const s of sorted) {
+    for (let i = s.from; i < s.to; i++) offsets[i + 1] = base + s.offsets[i - s.from + 1];
+    neighbours.set(s.neighbours, base);
+    scores.set(s.scores, base);
+    base += s.neighbours.length;
+  }
+  return { itemIds, offsets, neighbours, scores };
+}
+
+/** Item i's neighbours as ids and scores: the shape stored per item and read by personalize(). */
+export function neighboursOf(model: NeighbourLists, item: number): { ids: string[]; scores: number[] } {
+  const ids: string[] = [];
+  const scores: number[] = [];
+  for (let k = model.offsets[item]; k < model.offsets[item + 1]; k++) {
+    ids.push(model.itemIds[model.neighbours[k]]);
+    scores.push(model.scores[k]);
+  }
+  return { ids, scores };
+}

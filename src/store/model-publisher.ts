@@ -1,0 +1,124 @@
+// Writes one model version into Redis and makes it live atomically. The protocol:
+//   1. take the build lock (one publisher at a time), allocate version N (INCR: never reused);
+//   2. write every key of N with pipelined batches (nothing reads N yet);
+//   3. SET current N: one command, so readers see the old version or the new one, never a mix;
+//   4. let older versions expire after a grace period (in-flight requests finish on them).
+// A publisher that dies before step 3 leaves the live version untouched; the next build
+// expires the orphaned keys of N.
+import { randomUUID } from 'node:crypto';
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { Keys } from './keys.ts';
+
+export interface PublishOptions {
+  /** Commands per pipeline round trip. */
+  batchSize?: number;
+  /** Pause between batches, to spare a Redis that is also serving traffic. */
+  pauseMs?: number;
+  /** How long the previous versions stay readable after the swap. */
+  oldVersionTtlSeconds: number;
+  lockTtlMs?: number;
+}
+
+const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const REFRESH_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+
+export class BuildLockedError extends Error {}
+
+export class ModelPublisher {
+  readonly version: number;
+  keysWritten = 0;
+  private pipeline: ChainableCommander;
+  private queued = 0;
+  private readonly batchSize: number;
+  private readonly lockTimer: NodeJS.Timeout;
+
+  private constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly options: PublishOptions,
+    private readonly lockToken: string,
+    version: number,
+  ) {
+    this.version = version;
+    this.batchSize = options.batchSize ?? 2000;
+    this.pipeline = redis.pipeline();
+    const ttl = options.lockTtlMs ?? 60_000;
+    // Keep the lock while we work; if this process dies the lock lapses on its own.
+    this.lockTimer = setInterval(() => { void redis.eval(REFRESH_LOCK, 1, keys.buildLock, lockToken, ttl).catch(() => undefined); }, ttl / 3);
+    this.lockTimer.unref();
+  }
+
+  /** Takes the build lock and allocates a fresh version number. Throws BuildLockedError if another build holds it. */
+  static async begin(redis: Redis, keys: Keys, options: PublishOptions): Promise<ModelPublisher> {
+    const token = randomUUID();
+    const ok = await redis.set(keys.buildLock, token, 'PX', options.lockTtlMs ?? 60_000, 'NX');
+    if (ok !== 'OK') throw new BuildLockedError('another build is publishing right now (build lock held); try again when it finishes');
+    const version = await redis.incr(`${keys.current}:seq`);
+    await redis.zadd(`${keys.current}:versions`, Date.now(), String(version));
+    return new ModelPublisher(redis, keys, options, token, version);
+  }
+
+  /** Queues one command; flushes a full batch (awaiting it, so memory stays bounded). */
+  async add(write: (p: ChainableCommander) => void, keyCount = 1): Promise<void> {
+    write(this.pipeline);
+    this.queued++;
+    this.keysWritten += keyCount;
+    if (this.queued >= this.batchSize) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.queued === 0) return;
+    const results = await this.pipeline.exec();
+    this.pipeline = this.redis.pipeline();
+    this.queued = 0;
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
+    if (this.options.pauseMs) await new Promise((resolve) => setTimeout(resolve, this.options.pauseMs));
+  }
+
+  /** Makes this version live and schedules every other version for expiry. Returns the previous live version. */
+  async swap(): Promise<number | null> {
+    await this.flush();
+    const previous = await this.redis.getset(this.keys.current, String(this.version));
+    await this.expireOtherVersions();
+    await this.release();
+    return previous === null ? null : Number(previous);
+  }
+
+  /** Gives up: the live version stays as it was; this version's keys are expired. */
+  async abort(): Promise<void> {
+    this.pipeline = this.redis.pipeline();
+    this.queued = 0;
+    await expireVersion(this.redis, this.keys, this.version, 1).catch(() => undefined);
+    await this.redis.zrem(`${this.keys.current}:versions`, String(this.version)).catch(() => undefined);
+    await this.release();
+  }
+
+  private async expireOtherVersions(): Promise<void> {
+    const versionsKey = `${this.keys.current}:versions`;
+    const versions = (await this.redis.zrange(versionsKey, '0', '-1')).map(Number).filter((v) => v !== this.version);
+    for (const v of versions) {
+      await expireVersion(this.redis, this.keys, v, this.options.oldVersionTtlSeconds);
+      await this.redis.zrem(versionsKey, String(v));
+    }
+  }
+
+  private async release(): Promise<void> {
+    clearInterval(this.lockTimer);
+    await this.redis.eval(RELEASE_LOCK, 1, this.keys.buildLock, this.lockToken);
+  }
+}
+
+/** Sets a TTL on every key of a version (found with SCAN, so Redis is never blocked). */
+async function expireVersion(redis: Redis, keys: Keys, version: number, ttlSeconds: number): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', keys.versionPattern(version), 'COUNT', 2000);
+    cursor = next;
+    if (found.length) {
+      const pipeline = redis.pipeline();
+      for (const key of found) pipeline.expire(key, ttlSeconds);
+      await pipeline.exec();
+    }
+  } while (cursor !== '0');
+}
