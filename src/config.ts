@@ -36,7 +36,28 @@ export interface Config {
     listLength: number;
     /** Pause between publish batches, to spare a Redis that is serving traffic. */
     publishPauseMs: number;
+    /** Redis commands per publish round trip. */
+    publishBatch: number;
+    /** The build lock lapses this long after its holder stops refreshing it (a crashed build). */
+    lockTtlMs: number;
   };
+  serving: ServingConfig;
+}
+
+/** Settings of the recommendations API (src/routes/recommendations.ts, src/store/rec-store.ts). */
+export interface ServingConfig {
+  /** How long the live model version is trusted in-process before Redis is asked again. */
+  modelRefreshMs: number;
+  /** Bounds of the in-process cache of versioned model values (immutable per version). */
+  cacheMaxEntries: number;
+  cacheMaxBytes: number;
+  /** History items (recent views, then purchases) that seed a user's recommendations. */
+  maxSeeds: number;
+  /** Origins allowed to call the API from a browser (widgets); empty = CORS off. */
+  corsOrigins: string[];
+  /** Cache-Control max-age of per-user answers (private) and of item/popular answers (public). */
+  privateMaxAgeSeconds: number;
+  publicMaxAgeSeconds: number;
 }
 
 export type Similarity = 'cooccurrence' | 'cosine' | 'jaccard' | 'lift' | 'llr';
@@ -112,6 +133,17 @@ export function loadConfig(env: Env = process.env): Config {
       workers: int(env, 'BUILD_WORKERS', Math.max(1, availableParallelism()), 1),
       listLength: int(env, 'BUILD_LIST_LENGTH', 500, 1),
       publishPauseMs: int(env, 'BUILD_PUBLISH_PAUSE_MS', 0),
+      publishBatch: int(env, 'BUILD_PUBLISH_BATCH', 2000, 1),
+      lockTtlMs: int(env, 'BUILD_LOCK_TTL_MS', 15_000, 100),
+    },
+    serving: {
+      modelRefreshMs: int(env, 'SERVING_MODEL_REFRESH_MS', 1000, 1),
+      cacheMaxEntries: int(env, 'SERVING_CACHE_MAX_ENTRIES', 200_000),
+      cacheMaxBytes: int(env, 'SERVING_CACHE_MAX_MB', 128) * 1024 * 1024,
+      maxSeeds: int(env, 'SERVING_MAX_SEEDS', 50, 1),
+      corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+      privateMaxAgeSeconds: int(env, 'SERVING_PRIVATE_MAX_AGE_SECONDS', 10),
+      publicMaxAgeSeconds: int(env, 'SERVING_PUBLIC_MAX_AGE_SECONDS', 300),
     },
   };
 }

@@ -8,7 +8,7 @@ import { fitEase } from '../../src/cf/ease.ts';
 import { latestTime, type Interactions } from '../../src/cf/interactions.ts';
 import { prepareItemKnn } from '../../src/cf/item-knn.ts';
 import type { NeighbourLists } from '../../src/cf/neighbours.ts';
-import { itemPopularity } from '../../src/cf/popularity.ts';
+import { itemPopularity, rankByGroup, rankItems, type RankedItems } from '../../src/cf/popularity.ts';
 import type { Keys } from '../../src/store/keys.ts';
 import { ModelPublisher } from '../../src/store/model-publisher.ts';
 import { packNeighbours, type CatalogFields } from '../../src/store/model-format.ts';
@@ -64,22 +64,17 @@ function fitModel(x: Interactions, o: BuildOptions, progress: Progress): Promise
   return fitItemKnnParallel(x.itemIds, prepareItemKnn(x, knn), knn, o.workers, (done) => { if (!o.quiet) progress.update(done); });
 }
 
-/** Top `length` entries of `ids` by `score` (desc, then id), as ZADD arguments. */
-function ranked(ids: string[], score: (id: string) => number, length: number): (string | number)[] {
-  const top = ids.map((id) => [id, score(id)] as const)
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-    .slice(0, length);
-  return top.flatMap(([id, s]) => [s, id]);
+/**
+ * ZADD arguments of a ranked list, scored by *negative* popularity: read in ascending order
+ * (ZRANGE), equal scores then come smaller id first, the tie-break of the whole model.
+ */
+function zaddArgs(list: RankedItems): (string | number)[] {
+  return list.ids.flatMap((id, i) => [-list.scores[i], id]);
 }
 
-function groupBy(ids: Iterable<string>, key: (id: string) => string | null): Map<string, string[]> {
-  const groups = new Map<string, string[]>();
-  for (const id of ids) {
-    const k = key(id);
-    if (k === null) continue;
-    const list = groups.get(k);
-    if (list) list.push(id); else groups.set(k, [id]);
-  }
+function groupMap(catalog: Map<string, CatalogItem>, field: 'brand' | 'category'): Map<string, string> {
+  const groups = new Map<string, string>();
+  for (const item of catalog.values()) if (item[field] !== null) groups.set(item.id, item[field]!);
   return groups;
 }
 
@@ -109,14 +104,19 @@ export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config
 
   const model = await stage('model', 'items', (p) => fitModel(x, o, p), (m) => m.itemIds.length);
 
-  const popularity = await stage('popularity', 'items', () => {
-    const values = itemPopularity(x, { halfLifeDays: o.halfLifeDays, now: latestTime(x) });
-    return new Map(x.itemIds.map((id, i) => [id, values[i]]));
-  }, (m) => m.size);
-  const pop = (id: string) => popularity.get(id) ?? 0;
+  // Popularity lists hold items with events only: a product nobody touched is no recommendation.
+  const lists = await stage('popularity', 'items', () => {
+    const popularity = itemPopularity(x, { halfLifeDays: o.halfLifeDays, now: latestTime(x) });
+    return {
+      overall: rankItems(popularity, x.itemIds, o.listLength),
+      byCategory: rankByGroup(popularity, x.itemIds, groupMap(catalog, 'category'), o.listLength),
+      byBrand: rankByGroup(popularity, x.itemIds, groupMap(catalog, 'brand'), o.listLength),
+    };
+  }, (l) => l.overall.ids.length);
 
   const publisher = await ModelPublisher.begin(redis, keys, {
     oldVersionTtlSeconds: config.build.oldVersionTtlSeconds, pauseMs: o.publishPauseMs,
+    batchSize: config.build.publishBatch, lockTtlMs: config.build.lockTtlMs,
   });
   const v = publisher.version;
   let previousVersion: number | null = null;
@@ -133,14 +133,9 @@ export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config
         await publisher.add((r) => r.set(keys.neighbours(v, model.itemIds[i]), packNeighbours(model, i)));
         if (!o.quiet) p.update(publisher.keysWritten);
       }
-      const ids = [...allIds];
-      if (ids.length) await publisher.add((r) => r.zadd(keys.popular(v), ...ranked(ids, pop, o.listLength)));
-      for (const [category, members] of groupBy(ids, (id) => catalog.get(id)?.category ?? null)) {
-        await publisher.add((r) => r.zadd(keys.popular(v, category), ...ranked(members, pop, o.listLength)));
-      }
-      for (const [brand, members] of groupBy(ids, (id) => catalog.get(id)?.brand ?? null)) {
-        await publisher.add((r) => r.zadd(keys.brand(v, brand), ...ranked(members, pop, o.listLength)));
-      }
+      if (lists.overall.ids.length) await publisher.add((r) => r.zadd(keys.popular(v), ...zaddArgs(lists.overall)));
+      for (const [category, list] of lists.byCategory) await publisher.add((r) => r.zadd(keys.popular(v, category), ...zaddArgs(list)));
+      for (const [brand, list] of lists.byBrand) await publisher.add((r) => r.zadd(keys.brand(v, brand), ...zaddArgs(list)));
       await publisher.add((r) => r.set(keys.meta(v), JSON.stringify({
         version: v, built_at: new Date().toISOString(), model: o.model === 'ease' ? 'ease' : `itemknn:${o.similarity}`,
         neighbours: o.neighbours, half_life_days: o.halfLifeDays, events: x.users.length, users: x.userIds.length, items: x.itemIds.length,

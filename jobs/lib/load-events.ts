@@ -58,24 +58,42 @@ export async function loadCatalog(pool: pg.Pool): Promise<Map<string, CatalogIte
   }
 }
 
-/** Each user's most recent distinct viewed items (newest first, capped) and bought items. */
-export async function* loadUserLists(pool: pg.Pool, recentCap: number): AsyncIterable<{ user: string; viewed: [string, number][]; bought: string[] }> {
+export interface UserLists {
+  user: string;
+  /** [item, view time in ms], newest first. */
+  viewed: [string, number][];
+  bought: string[];
+}
+
+/**
+ * Each user's most recent distinct viewed items (capped) and bought items, one set-based
+ * query sorted by user, so users stream out one at a time with flat memory.
+ */
+export async function* loadUserLists(pool: pg.Pool, recentCap: number): AsyncIterable<UserLists> {
   const client = await pool.connect();
   try {
-    const query = `SELECT user_id,
-        (SELECT string_agg(item_id || chr(31) || (extract(epoch FROM t) * 1000)::bigint, chr(30) ORDER BY t DESC)
-           FROM (SELECT item_id, max(occurred_at) t FROM events v WHERE v.user_id = u.user_id AND v.type = 'view'
-                 GROUP BY item_id ORDER BY t DESC LIMIT ${Math.trunc(recentCap)}) r),
-        (SELECT string_agg(DISTINCT item_id, chr(30)) FROM events p WHERE p.user_id = u.user_id AND p.type = 'purchase')
-      FROM (SELECT DISTINCT user_id FROM events WHERE type IN ('view', 'purchase')) u
-      WHERE u.user_id NOT IN (SELECT id FROM users WHERE deleted_at IS NOT NULL)`;
-    for await (const [user, viewed, bought] of copyOut(client, query)) {
-      yield {
-        user: user!,
-        viewed: viewed ? viewed.split('\x1e').map((pair) => { const [item, ms] = pair.split('\x1f'); return [item, Number(ms)] as [string, number]; }) : [],
-        bought: bought ? bought.split('\x1e') : [],
-      };
+    const query = `WITH views AS (
+        SELECT user_id, item_id, max(occurred_at) AS t FROM events WHERE type = 'view' GROUP BY 1, 2
+      ), recent AS (
+        SELECT user_id, item_id, t, row_number() OVER (PARTITION BY user_id ORDER BY t DESC, item_id) AS rank FROM views
+      ), lists AS (
+        SELECT user_id, 'v' AS kind, item_id, (extract(epoch FROM t) * 1000)::bigint AS ms, rank FROM recent WHERE rank <= ${Math.trunc(recentCap)}
+        UNION ALL
+        SELECT DISTINCT user_id, 'b', item_id, 0::bigint, 0::bigint FROM events WHERE type = 'purchase'
+      )
+      SELECT user_id, kind, item_id, ms FROM lists
+      WHERE user_id NOT IN (SELECT id FROM users WHERE deleted_at IS NOT NULL)
+      ORDER BY user_id, kind DESC, rank`;
+    let current = null as UserLists | null;
+    for await (const [user, kind, item, ms] of copyOut(client, query)) {
+      if (current?.user !== user) {
+        if (current) yield current;
+        current = { user: user!, viewed: [], bought: [] };
+      }
+      if (kind === 'v') current.viewed.push([item!, Number(ms)]);
+      else current.bought.push(item!);
     }
+    if (current) yield current;
   } finally {
     client.release();
   }

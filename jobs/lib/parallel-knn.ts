@@ -65,7 +65,7 @@ export async function fitItemKnnParallel(
   const queue = costBalancedRanges(input, workers * 16);
   const shards: NeighbourShard[] = [];
   let done = 0;
-  const pool = Array.from({ length: workers }, () => new Worker(new URL('./knn-worker.ts', import.meta.url), { workerData: { input: sharedInput, options } }));
+  const pool = Array.from({ length: workers }, () => new Worker(new URL('./knn-worker.mjs', import.meta.url), { workerData: { input: sharedInput, options } }));
   try {
     await Promise.all(pool.map((worker) => new Promise<void>((resolve, reject) => {
       const next = () => {

@@ -73,19 +73,29 @@ export class InteractionsBuilder {
 }
 
 /**
- * Collects records (from a file reader or a data-set importer) into interactions.
- * Event types are mapped through `eventWeights`; a weight of 0 leaves the event out,
- * as EVENT_WEIGHTS documents.
+ * Adds records (from a file reader or a data-set importer) to a builder. Event
+ * types are mapped through `eventWeights`; a weight of 0 (or less) leaves the
+ * event out, as EVENT_WEIGHTS documents. Returns the number of events added.
  */
+export async function addRecords(
+  builder: InteractionsBuilder,
+  records: AsyncIterable<InteractionRecord> | Iterable<InteractionRecord>,
+  eventWeights: Record<EventType, number>,
+): Promise<number> {
+  const before = builder.length;
+  for await (const r of records) {
+    const weight = r.weight ?? (r.type === undefined ? 1 : eventWeights[r.type]);
+    if (weight > 0) builder.add(r.user, r.item, weight, r.ts);
+  }
+  return builder.length - before;
+}
+
 export async function collectInteractions(
   records: AsyncIterable<InteractionRecord> | Iterable<InteractionRecord>,
   eventWeights: Record<EventType, number>,
 ): Promise<Interactions> {
   const builder = new InteractionsBuilder();
-  for await (const r of records) {
-    const weight = r.weight ?? (r.type === undefined ? 1 : eventWeights[r.type]);
-    if (weight > 0) builder.add(r.user, r.item, weight, r.ts);
-  }
+  await addRecords(builder, records, eventWeights);
   return builder.build();
 }
 

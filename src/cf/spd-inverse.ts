@@ -1,66 +1,72 @@
-// Inverse of a symmetric positive-definite matrix through its Cholesky factor,
-// on one flat row-major Float64Array with row-contiguous inner loops. EASE needs
-// this for a few thousand items, where a generic inverse in JS is ~10x slower.
+// Inverse of a symmetric positive-definite matrix through its Cholesky factor, on
+// one flat row-major Float64Array. Every inner loop is a dot product of two
+// contiguous row segments (4 accumulators), which is what makes it fast in JS:
+// EASE on 3000 items takes seconds here, minutes with a generic inverse.
 
 /**
  * Returns A⁻¹ for an n×n SPD matrix A (row-major; only its lower triangle is read).
  * `a` is overwritten with scratch. Throws if A is not positive definite.
- * Cost: n³/2 multiply-adds (Cholesky n³/6, L⁻¹ n³/6, L⁻ᵀL⁻¹ n³/6).
+ * Cost: n³/2 multiply-adds (Cholesky, L⁻¹ and L⁻ᵀL⁻¹, n³/6 each).
  */
 export function invertSpd(a: Float64Array, n: number): Float64Array {
-  choleskyInPlace(a, n);
-  invertLowerInPlace(a, n);
-  return lowerGram(a, n);
+  const diag = choleskyInPlace(a, n);
+  invertFactorInPlace(a, n, diag);
+  return upperGram(a, n);
 }
 
-/** A = L·Lᵀ; L overwrites the lower triangle of `a`. */
-function choleskyInPlace(a: Float64Array, n: number): void {
+/** A = L·Lᵀ: L's strict lower part overwrites `a`'s, its diagonal is returned. */
+function choleskyInPlace(a: Float64Array, n: number): Float64Array {
+  const diag = new Float64Array(n);
   for (let j = 0; j < n; j++) {
     const rj = j * n;
-    let d = a[rj + j];
-    for (let k = 0; k < j; k++) d -= a[rj + k] * a[rj + k];
+    const d = a[rj + j] - dot(a, rj, a, rj, j);
     if (!(d > 0)) throw new Error(`matrix is not positive definite (pivot ${j})`);
     const ljj = Math.sqrt(d);
+    diag[j] = ljj;
     a[rj + j] = ljj;
-    for (let i = j + 1; i < n; i++) {
-      const ri = i * n;
-      let s = a[ri + j];
-      for (let k = 0; k < j; k++) s -= a[ri + k] * a[rj + k];
-      a[ri + j] = s / ljj;
-    }
+    for (let i = j + 1; i < n; i++) a[i * n + j] = (a[i * n + j] - dot(a, i * n, a, rj, j)) / ljj;
   }
+  return diag;
 }
 
-/** L → M = L⁻¹ in the lower triangle. Row i of M is -(1/L_ii) Σ_{k<i} L_ik · (row k of M). */
-function invertLowerInPlace(a: Float64Array, n: number): void {
-  const li = new Float64Array(n);
+/**
+ * Writes U = (L⁻¹)ᵀ into `a`'s upper triangle (diagonal included), reading L from
+ * the strict lower triangle: U_ji = (L⁻¹)_ij = -(Σ_{j≤k<i} L_ik · U_jk) / L_ii.
+ */
+function invertFactorInPlace(a: Float64Array, n: number, diag: Float64Array): void {
   for (let i = 0; i < n; i++) {
     const ri = i * n;
-    li.set(a.subarray(ri, ri + i));
-    const inv = 1 / a[ri + i];
-    a.fill(0, ri, ri + i);
-    for (let k = 0; k < i; k++) {
-      const c = li[k];
-      const rk = k * n;
-      for (let j = 0; j <= k; j++) a[ri + j] += c * a[rk + j];
-    }
-    for (let j = 0; j < i; j++) a[ri + j] *= -inv;
+    const inv = 1 / diag[i];
+    for (let j = 0; j < i; j++) a[j * n + i] = -dot(a, ri + j, a, j * n + j, i - j) * inv;
     a[ri + i] = inv;
   }
 }
 
-/** MᵀM for lower-triangular M, as a full symmetric matrix (sum of rank-1 updates of M's rows). */
-function lowerGram(m: Float64Array, n: number): Float64Array {
+/** A⁻¹ = L⁻ᵀL⁻¹ = U·Uᵀ: (A⁻¹)_ij = Σ_{k ≥ max(i,j)} U_ik · U_jk. */
+function upperGram(u: Float64Array, n: number): Float64Array {
   const out = new Float64Array(n * n);
-  for (let k = 0; k < n; k++) {
-    const rk = k * n;
-    for (let i = 0; i <= k; i++) {
-      const c = m[rk + i];
-      if (c === 0) continue;
-      const ri = i * n;
-      for (let j = 0; j <= i; j++) out[ri + j] += c * m[rk + j];
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      const v = dot(u, i * n + j, u, j * n + j, n - j);
+      out[i * n + j] = v;
+      out[j * n + i] = v;
     }
   }
-  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) out[j * n + i] = out[i * n + j];
   return out;
+}
+
+function dot(x: Float64Array, xi: number, y: Float64Array, yi: number, length: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (; k + 3 < length; k += 4) {
+    s0 += x[xi + k] * y[yi + k];
+    s1 += x[xi + k + 1] * y[yi + k + 1];
+    s2 += x[xi + k + 2] * y[yi + k + 2];
+    s3 += x[xi + k + 3] * y[yi + k + 3];
+  }
+  for (; k < length; k++) s0 += x[xi + k] * y[yi + k];
+  return s0 + s1 + s2 + s3;
 }

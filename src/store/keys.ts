@@ -9,9 +9,12 @@ export interface Keys {
   meta(version: number): string;
   /** Neighbour list of an item: packed ids and scores, best first. */
   neighbours(version: number, item: string): string;
-  /** Items of a brand ranked by popularity (ZSET). */
+  /**
+   * Items of a brand ranked by popularity (ZSET). Ranked lists are scored by -popularity:
+   * read them with ZRANGE (ascending) so that ties come smaller id first, as everywhere else.
+   */
   brand(version: number, brand: string): string;
-  /** Popular items overall, or within a category (ZSET). */
+  /** Popular items overall, or within a category (ZSET scored by -popularity, as `brand`). */
   popular(version: number, category?: string): string;
   /** Catalog fields of an item a block needs (JSON). */
   item(version: number, item: string): string;

@@ -16,7 +16,8 @@ export interface PublishOptions {
   pauseMs?: number;
   /** How long the previous versions stay readable after the swap. */
   oldVersionTtlSeconds: number;
-  lockTtlMs?: number;
+  /** The lock lapses this long after the last refresh: how soon a crashed build stops blocking the next. */
+  lockTtlMs: number;
 }
 
 const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -42,7 +43,7 @@ export class ModelPublisher {
     this.version = version;
     this.batchSize = options.batchSize ?? 2000;
     this.pipeline = redis.pipeline();
-    const ttl = options.lockTtlMs ?? 60_000;
+    const ttl = options.lockTtlMs;
     // Keep the lock while we work; if this process dies the lock lapses on its own.
     this.lockTimer = setInterval(() => { void redis.eval(REFRESH_LOCK, 1, keys.buildLock, lockToken, ttl).catch(() => undefined); }, ttl / 3);
     this.lockTimer.unref();
@@ -51,7 +52,7 @@ export class ModelPublisher {
   /** Takes the build lock and allocates a fresh version number. Throws BuildLockedError if another build holds it. */
   static async begin(redis: Redis, keys: Keys, options: PublishOptions): Promise<ModelPublisher> {
     const token = randomUUID();
-    const ok = await redis.set(keys.buildLock, token, 'PX', options.lockTtlMs ?? 60_000, 'NX');
+    const ok = await redis.set(keys.buildLock, token, 'PX', options.lockTtlMs, 'NX');
     if (ok !== 'OK') throw new BuildLockedError('another build is publishing right now (build lock held); try again when it finishes');
     const version = await redis.incr(`${keys.current}:seq`);
     await redis.zadd(`${keys.current}:versions`, Date.now(), String(version));

@@ -51,11 +51,19 @@ export async function startTestServices(overrides: Partial<Config> = {}): Promis
   };
 }
 
-export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+/** Every key matching `pattern` (a full SCAN: other test files share this Redis). */
+export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+  const found: string[] = [];
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
     cursor = next;
-    if (keys.length) await redis.unlink(...keys);
+    found.push(...keys);
   } while (cursor !== '0');
+  return found;
+}
+
+export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  const keys = await scanKeys(redis, pattern);
+  for (let i = 0; i < keys.length; i += 1000) await redis.unlink(...keys.slice(i, i + 1000));
 }

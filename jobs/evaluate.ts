@@ -1,0 +1,256 @@
+// Offline evaluation: split interactions into train and test, fit each model on
+// train with the build's own functions, recommend with the API's own scoring, and
+// report Microsoft Recommenders' ranking metrics per model.
+//
+//   npm run evaluate -- --interactions ratings.tsv --split stratified --models popular,sar,ease
+//   npm run evaluate -- --train a.csv --test b.csv --k 10 --products products.csv
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.ts';
+import { addRecords, InteractionsBuilder, selectRows, type InteractionRecord, type Interactions } from '../src/cf/interactions.ts';
+import { fitModel, parseModel, type ModelParams } from '../src/eval/models.ts';
+import { evalSet, evaluate, type ModelResult } from '../src/eval/protocol.ts';
+import { chronoSplit, cutoffSplit, stratifiedSplit, type Split } from '../src/eval/split.ts';
+import { runCli } from './lib/cli.ts';
+import { readInteractionsFile } from './lib/interactions-file.ts';
+import { parseTimestamp } from './lib/timestamps.ts';
+
+const USAGE = `usage: npm run evaluate -- (--interactions FILE [--split stratified|time|cutoff] | --train FILE --test FILE) [options]
+  --split stratified   per user, a random --ratio (0.75) of rows to train (MSR python_stratified_split, --seed 42)
+  --split time         per user, the latest 1 - --ratio (0.8) of rows to test (MSR python_chrono_split); the default
+  --split cutoff       rows before --cutoff (date or unix seconds) to train, the rest to test
+  --min-rating N       drop users with fewer than N rows before splitting (default 1)
+  --k N                cut-off of the metrics (default 10)
+  --models LIST        comma-separated; kinds: popular, recently-viewed, same-brand, itemknn:<similarity>,
+                       sar[:<similarity>], ease; flags: +decay, +weighted (default: a comparison of all)
+  --neighbours N       neighbours kept per item (default: BUILD_NEIGHBOURS, 50)
+  --min-support N      minimum co-occurring users of a pair (default: BUILD_MIN_SUPPORT, 1)
+  --half-life-days D   time decay of +decay models and sar (default 30, SAR's)
+  --ease-lambda L      EASE regularisation (default: BUILD_EASE_LAMBDA)
+  --ease-items N       EASE item cap (default: BUILD_EASE_MAX_ITEMS)
+  --products FILE      CSV with a header naming an id column (id|product_id|item_id) and --brand-column (brand)
+  --exclude-brands L   brands same-brand ignores (e.g. a private label)
+  --repeats            allow recommending the user's own train items (buy again); default: excluded, as MSR
+  --out FILE           JSON results (default results/eval-<name>.json)`;
+
+interface Args {
+  interactions?: string;
+  train?: string;
+  test?: string;
+  split: string;
+  ratio?: string;
+  seed: string;
+  cutoff?: string;
+  'min-rating': string;
+  k: string;
+  models?: string;
+  neighbours?: string;
+  'min-support'?: string;
+  'half-life-days': string;
+  'ease-lambda'?: string;
+  'ease-items'?: string;
+  products?: string;
+  'brand-column': string;
+  'exclude-brands'?: string;
+  repeats: boolean;
+  out?: string;
+  help: boolean;
+}
+
+function args(): Args {
+  const { values } = parseArgs({
+    options: {
+      interactions: { type: 'string' },
+      train: { type: 'string' },
+      test: { type: 'string' },
+      split: { type: 'string', default: 'time' },
+      ratio: { type: 'string' },
+      seed: { type: 'string', default: '42' },
+      cutoff: { type: 'string' },
+      'min-rating': { type: 'string', default: '1' },
+      k: { type: 'string', default: '10' },
+      models: { type: 'string' },
+      neighbours: { type: 'string' },
+      'min-support': { type: 'string' },
+      'half-life-days': { type: 'string', default: '30' },
+      'ease-lambda': { type: 'string' },
+      'ease-items': { type: 'string' },
+      products: { type: 'string' },
+      'brand-column': { type: 'string', default: 'brand' },
+      'exclude-brands': { type: 'string' },
+      repeats: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  return values as Args;
+}
+
+function number(raw: string, name: string, integer = false): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) {
+    throw new Error(`--${name} must be a${integer ? ' whole' : ''} number >= 0, got "${raw}"`);
+  }
+  return value;
+}
+
+/**
+ * The seam for other sources (e.g. the bundled data sets' import readers): any
+ * stream of records becomes train+test here. With two streams, the first is train.
+ */
+async function load(
+  sources: AsyncIterable<InteractionRecord>[],
+  eventWeights: ReturnType<typeof loadConfig>['eventWeights'],
+): Promise<{ all: Interactions; firstCount: number }> {
+  const builder = new InteractionsBuilder();
+  let firstCount = 0;
+  for (const [i, records] of sources.entries()) {
+    const added = await addRecords(builder, records, eventWeights);
+    if (i === 0) firstCount = added;
+  }
+  return { all: builder.build(), firstCount };
+}
+
+function split(a: Args, all: Interactions): Split {
+  const minRating = number(a['min-rating'], 'min-rating', true);
+  switch (a.split) {
+    case 'stratified':
+      return stratifiedSplit(all, { ratio: a.ratio ? number(a.ratio, 'ratio') : 0.75, seed: number(a.seed, 'seed', true), minRating });
+    case 'time':
+      return chronoSplit(all, { ratio: a.ratio ? number(a.ratio, 'ratio') : 0.8, minRating });
+    case 'cutoff': {
+      const cutoff = a.cutoff === undefined ? null : parseTimestamp(a.cutoff);
+      if (cutoff === null) throw new Error('--split cutoff needs --cutoff DATE (ISO date or unix seconds)');
+      return cutoffSplit(all, cutoff.getTime() / 1000);
+    }
+    default:
+      throw new Error(`--split must be stratified, time or cutoff, got "${a.split}"`);
+  }
+}
+
+async function readBrands(path: string, column: string, excluded: Set<string>): Promise<Map<string, string>> {
+  const brands = new Map<string, string>();
+  let idCol = -1;
+  let brandCol = -1;
+  for await (const record of readDelimited(path)) {
+    if (idCol < 0) {
+      const header = record.map((h) => h.toLowerCase());
+      idCol = ['id', 'product_id', 'item_id', 'item'].map((n) => header.indexOf(n)).find((i) => i >= 0) ?? -1;
+      brandCol = header.indexOf(column.toLowerCase());
+      if (idCol < 0 || brandCol < 0) throw new Error(`${path}: the header needs an id column and a "${column}" column`);
+      continue;
+    }
+    const [id, brand] = [record[idCol], record[brandCol]];
+    if (id && brand && !excluded.has(brand)) brands.set(id, brand);
+  }
+  return brands;
+}
+
+async function* readDelimited(path: string): AsyncGenerator<string[]> {
+  const { createReadStream } = await import('node:fs');
+  const { createInterface } = await import('node:readline');
+  const { createGunzip } = await import('node:zlib');
+  const file = createReadStream(path);
+  let delimiter: string | undefined;
+  for await (const line of createInterface({ input: path.endsWith('.gz') ? file.pipe(createGunzip()) : file, crlfDelay: Infinity })) {
+    delimiter ??= line.includes('\t') ? '\t' : ',';
+    yield line.split(delimiter).map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
+  }
+}
+
+function defaultModels(a: Args): string[] {
+  return [
+    'popular',
+    ...(a.repeats ? ['recently-viewed'] : []),
+    ...(a.products ? ['same-brand'] : []),
+    'itemknn:cosine',
+    'itemknn:jaccard',
+    'itemknn:lift',
+    'itemknn:llr',
+    'itemknn:cosine+decay',
+    'sar',
+    'ease',
+  ];
+}
+
+function table(rows: (ModelResult & { model: string; fitSeconds: number })[], k: number): string {
+  const header = ['model', `precision@${k}`, `recall@${k}`, `ndcg@${k}`, 'map', `map@${k}`, `hit@${k}`, 'coverage', 'fit s'];
+  const body = rows.map((r) => [
+    r.model,
+    ...[r.precision, r.recall, r.ndcg, r.map, r.mapAtK, r.hitRate, r.coverage].map((v) => v.toFixed(4)),
+    r.fitSeconds.toFixed(2),
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((row) => row[c].length)));
+  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const a = args();
+  if (a.help) return console.log(USAGE);
+  const config = loadConfig();
+  const paired = a.train !== undefined || a.test !== undefined;
+  if (paired === (a.interactions !== undefined) || (paired && !(a.train && a.test))) {
+    throw new Error(`give --interactions FILE, or --train FILE and --test FILE\n${USAGE}`);
+  }
+  const files = paired ? [a.train!, a.test!] : [a.interactions!];
+  const k = number(a.k, 'k', true);
+  const params: ModelParams = {
+    neighbours: a.neighbours ? number(a.neighbours, 'neighbours', true) : config.build.neighbours,
+    minSupport: a['min-support'] ? number(a['min-support'], 'min-support', true) : config.build.minSupport,
+    halfLifeDays: number(a['half-life-days'], 'half-life-days'),
+    easeLambda: a['ease-lambda'] ? number(a['ease-lambda'], 'ease-lambda') : config.build.easeLambda,
+    easeItems: a['ease-items'] ? number(a['ease-items'], 'ease-items', true) : config.build.easeMaxItems,
+  };
+  const specs = (a.models ? a.models.split(',') : defaultModels(a)).map(parseModel);
+  if (a.products) {
+    params.brands = await readBrands(a.products, a['brand-column'], new Set(a['exclude-brands']?.split(',') ?? []));
+  }
+
+  let t0 = performance.now();
+  const { all, firstCount } = await load(files.map(readInteractionsFile), config.eventWeights);
+  const rows = paired
+    ? { train: Uint32Array.from({ length: firstCount }, (_, r) => r), test: Uint32Array.from({ length: all.users.length - firstCount }, (_, r) => firstCount + r) }
+    : split(a, all);
+  const train = selectRows(all, rows.train);
+  const set = evalSet(train, selectRows(all, rows.test), { repeats: a.repeats });
+  const name = basename(files[0]).replace(/(\.gz)?$/, '').replace(/\.[^.]*$/, '');
+  console.log(
+    `${name}: ${all.users.length} events, ${all.userIds.length} users, ${all.itemIds.length} items; ` +
+      `split ${paired ? 'given' : a.split}: ${rows.train.length} train / ${rows.test.length} test rows, ` +
+      `${set.users.length} users evaluated (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+  );
+
+  const results: (ModelResult & { model: string; fitSeconds: number; recommendSeconds: number })[] = [];
+  for (const spec of specs) {
+    t0 = performance.now();
+    const recommend = fitModel(spec, train, set.now, params);
+    const fitSeconds = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    const metrics = evaluate(set, recommend, k);
+    results.push({ model: spec.name, ...metrics, fitSeconds, recommendSeconds: (performance.now() - t0) / 1000 });
+    console.error(`  ${spec.name}: fit ${fitSeconds.toFixed(2)} s, recommend ${results.at(-1)!.recommendSeconds.toFixed(2)} s`);
+  }
+  console.log(`\n${table(results, k)}\n`);
+
+  const out = a.out ?? `results/eval-${name}.json`;
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, `${JSON.stringify({
+    data: files,
+    events: all.users.length,
+    users: all.userIds.length,
+    items: all.itemIds.length,
+    split: paired ? { kind: 'given' } : { kind: a.split, ratio: a.ratio, seed: a.split === 'stratified' ? Number(a.seed) : undefined, cutoff: a.cutoff, minRating: Number(a['min-rating']) },
+    trainRows: rows.train.length,
+    testRows: rows.test.length,
+    evaluatedUsers: set.users.length,
+    repeats: a.repeats,
+    k,
+    params: { ...params, brands: params.brands ? params.brands.size : undefined },
+    results,
+  }, null, 2)}\n`);
+  console.log(`wrote ${out}`);
+}
+
+await runCli(main);

@@ -1,0 +1,48 @@
+// Fills a block from a chain of sources: the requested strategy first, then ever broader
+// ones, until the block is full or the catalog has nothing more that fits.
+import type { Selection } from './filters.ts';
+import type { Candidate, ModelView, Source, Strategy } from './types.ts';
+
+/** Each strategy's chain, most specific first. */
+export const CHAINS: Record<Strategy, readonly Source[]> = {
+  'recently-viewed': ['recently-viewed', 'collaborative', 'same-brand', 'category-popular', 'popular'],
+  collaborative: ['collaborative', 'same-brand', 'category-popular', 'popular'],
+  'same-brand': ['same-brand', 'category-popular', 'popular'],
+  popular: ['popular'],
+};
+
+/** Runs the sources in order while the block has room; returns those that produced items. */
+export async function fill(
+  selection: Selection,
+  model: ModelView,
+  sources: readonly Source[],
+  generate: (source: Source) => Promise<Iterable<Candidate>> | Iterable<Candidate>,
+): Promise<Source[]> {
+  const used: Source[] = [];
+  for (const source of sources) {
+    if (selection.remaining <= 0) break;
+    const before = selection.picked.length;
+    await take(selection, model, await generate(source), source);
+    if (selection.picked.length > before) used.push(source);
+  }
+  return used;
+}
+
+/** Offers candidates in rank order, reading catalog fields a chunk at a time (one batched read each). */
+async function take(selection: Selection, model: ModelView, candidates: Iterable<Candidate>, source: Source): Promise<void> {
+  const it = candidates[Symbol.iterator]();
+  let exhausted = false;
+  while (!exhausted && selection.remaining > 0) {
+    // A little more than the room left, so that a few rejections do not cost another read.
+    const want = Math.max(2 * selection.remaining, 8);
+    const chunk: Candidate[] = [];
+    while (chunk.length < want) {
+      const next = it.next();
+      if (next.done) { exhausted = true; break; }
+      if (!selection.blocked.has(next.value.id)) chunk.push(next.value);
+    }
+    if (chunk.length === 0) return;
+    const fields = await model.items(chunk.map((c) => c.id));
+    for (let i = 0; i < chunk.length && selection.remaining > 0; i++) selection.offer(chunk[i], fields[i], source);
+  }
+}

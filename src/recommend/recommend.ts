@@ -1,0 +1,84 @@
+// One recommendation request end to end: read the live model version and the user's
+// history (once each), pick the seeds and exclusions, fill the block along the chain.
+import { affinity } from '../cf/affinity.ts';
+import type { EventType } from '../config.ts';
+import { collaborative } from './collaborative.ts';
+import { CHAINS, fill } from './fallback.ts';
+import { Selection, type ItemFilter, type Picked } from './filters.ts';
+import { categoryPopular, popular } from './popular.ts';
+import { recentlyViewed } from './recently-viewed.ts';
+import { sameBrand } from './same-brand.ts';
+import type { Candidate, ModelView, RecStore, Source, Strategy, UserHistory } from './types.ts';
+
+export interface RecRequest {
+  strategy: Strategy;
+  user?: string;
+  /** Seed items given by the caller; when present they, not the user's history, are the seeds. */
+  items: readonly string[];
+  limit: number;
+  exclude: readonly string[];
+  /** Leave out what the user bought. */
+  excludePurchased: boolean;
+  filter: ItemFilter;
+  /** Fill the block along the strategy's chain; false = the strategy's own items only. */
+  fallback: boolean;
+}
+
+export interface RecOptions {
+  /** History items that seed a user's recommendations. */
+  maxSeeds: number;
+  /** Length of a user's recently-viewed list (all of it is read for that strategy). */
+  recentlyViewedCap: number;
+  /** Affinity of a user to a viewed or bought item (the weights the build uses). */
+  eventWeights: Record<EventType, number>;
+}
+
+export interface RecResult {
+  model: ModelView;
+  sources: Source[];
+  items: Picked[];
+}
+
+const NO_HISTORY: UserHistory = { viewed: [], bought: new Set() };
+
+export async function recommend(store: RecStore, request: RecRequest, options: RecOptions): Promise<RecResult> {
+  const { strategy, user, items, filter } = request;
+  const viewedLimit = strategy === 'recently-viewed' ? options.recentlyViewedCap : options.maxSeeds;
+  // Both reads start together: one Redis round trip for the user, none for a cached model version.
+  const [model, history] = await Promise.all([
+    store.model(),
+    user === undefined ? NO_HISTORY : store.history(user, viewedLimit),
+  ]);
+  const seeds = items.length > 0 ? new Map(items.map((item) => [item, 1])) : userSeeds(history, strategy, options);
+  const seedIds = [...seeds.keys()];
+  const excluded = [...request.exclude, ...items, ...(request.excludePurchased ? history.bought : [])];
+  const selection = new Selection(request.limit, filter, excluded);
+
+  const generate = (source: Source): Promise<Iterable<Candidate>> | Iterable<Candidate> => {
+    switch (source) {
+      case 'recently-viewed': return recentlyViewed(history);
+      case 'collaborative': return collaborative(model, seeds, selection.blocked, selection.budget);
+      case 'same-brand': return sameBrand(model, seedIds);
+      case 'category-popular': return categoryPopular(model, seedIds, filter.category);
+      case 'popular': return popular(model, filter.category);
+    }
+  };
+  const sources = await fill(selection, model, request.fallback ? CHAINS[strategy] : [strategy], generate);
+  return { model, sources, items: selection.picked };
+}
+
+/**
+ * A user's seeds and their weights: recent views (newest first) and, for collaborative
+ * filtering, purchases, at most `maxSeeds`. The bought set has no order, so when it must be
+ * cut it is cut in id order: the same user gets the same answer.
+ */
+function userSeeds(history: UserHistory, strategy: Strategy, options: RecOptions): Map<string, number> {
+  const events = history.viewed.slice(0, options.maxSeeds).map((v) => ({ item: v.id, weight: options.eventWeights.view, ts: v.at / 1000 }));
+  if (strategy === 'collaborative') {
+    const room = options.maxSeeds - events.length;
+    const bought = history.bought.size > room ? [...history.bought].sort().slice(0, room) : history.bought;
+    for (const item of bought) events.push({ item, weight: options.eventWeights.purchase, ts: 0 });
+  }
+  // No decay: the bought set carries no times, and recent views are recent by definition.
+  return affinity(events, { now: 0, halfLifeDays: 0 });
+}

@@ -1,0 +1,56 @@
+// The vocabulary of src/recommend: what the strategies read (RecStore, ModelView) and what
+// they produce (candidates). The strategies never see Redis; src/store/rec-store.ts does.
+import type { CatalogFields, PackedNeighbours } from '../store/model-format.ts';
+
+export type Strategy = 'recently-viewed' | 'same-brand' | 'collaborative' | 'popular';
+/** Which strategy produced an item: a strategy, or the same-category popular fallback. */
+export type Source = Strategy | 'category-popular';
+
+/** An item a strategy proposes. `because` is the seed item that led to it. */
+export interface Candidate {
+  id: string;
+  score: number;
+  because?: string;
+}
+
+/** A ranked list as the build stores it: ids and scores, best first. */
+export type RankedList = PackedNeighbours;
+
+export type ListRef = { kind: 'popular'; category?: string } | { kind: 'brand'; brand: string };
+
+/**
+ * One model version, fixed for the whole request: every read goes to this version, so an
+ * answer never mixes two builds even when a new one goes live mid-request.
+ */
+export interface ModelView {
+  /** null while no build has been published. */
+  readonly version: number | null;
+  /** When the build ran (ISO time), from its meta key. */
+  readonly builtAt: string | null;
+  /** Neighbour lists of the items, in order; an empty list where an item has none. */
+  neighbours(items: readonly string[]): Promise<PackedNeighbours[]>;
+  /** Catalog fields of the items, in order; null where the model does not know an item. */
+  items(ids: readonly string[]): Promise<(CatalogFields | null)[]>;
+  /** Ranked lists (popular overall or per category, a brand's items), in order. */
+  lists(refs: readonly ListRef[]): Promise<RankedList[]>;
+}
+
+export interface ViewedItem {
+  id: string;
+  /** View time, Unix milliseconds. */
+  at: number;
+}
+
+/** What the API knows of a user right now (kept in Redis by the events API and the build). */
+export interface UserHistory {
+  /** Newest first. */
+  viewed: ViewedItem[];
+  bought: Set<string>;
+}
+
+export interface RecStore {
+  /** The live model version (refreshed in-process every few hundred ms, not per request). */
+  model(): Promise<ModelView>;
+  /** A user's latest `viewedLimit` views and every purchase: always read live. */
+  history(user: string, viewedLimit: number): Promise<UserHistory>;
+}

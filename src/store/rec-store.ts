@@ -1,0 +1,134 @@
+// The RecStore of src/recommend over Redis (key layout: keys.ts, values: model-format.ts).
+// Model values never change once their version is live, so they are cached in-process
+// keyed by their (versioned) Redis key; misses are read in one MGET or pipeline per batch.
+// Per-user keys change with every event and are always read from Redis.
+import type { Redis } from 'ioredis';
+import type { ServingConfig } from '../config.ts';
+import type { ListRef, ModelView, RankedList, RecStore, UserHistory, ViewedItem } from '../recommend/types.ts';
+import type { Keys } from './keys.ts';
+import { LruCache, type CacheStats } from './lru-cache.ts';
+import { unpackNeighbours, type CatalogFields, type PackedNeighbours } from './model-format.ts';
+
+const EMPTY_LIST: RankedList = { ids: [], scores: [] };
+// Rough heap cost of a cached value: UTF-16 characters plus object and array overheads.
+const ENTRY_OVERHEAD_BYTES = 96;
+const ELEMENT_OVERHEAD_BYTES = 24;
+
+type StoreOptions = Pick<ServingConfig, 'modelRefreshMs' | 'cacheMaxEntries' | 'cacheMaxBytes'>;
+
+export class RedisRecStore implements RecStore {
+  private readonly cache: LruCache<unknown>;
+  private live: RedisModelView | null = null;
+  private checkedAt = -Infinity;
+  private refreshing: Promise<ModelView> | null = null;
+
+  constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly options: StoreOptions) {
+    this.cache = new LruCache(options.cacheMaxEntries, options.cacheMaxBytes);
+  }
+
+  /**
+   * The live version, asked of Redis at most once per refresh interval: concurrent requests
+   * share one read (single flight), and each request keeps the view it got for its whole life.
+   */
+  model(): Promise<ModelView> {
+    if (this.live !== null && performance.now() - this.checkedAt < this.options.modelRefreshMs) return Promise.resolve(this.live);
+    this.refreshing ??= this.refresh().finally(() => { this.refreshing = null; });
+    return this.refreshing;
+  }
+
+  async history(user: string, viewedLimit: number): Promise<UserHistory> {
+    const results = await this.redis.pipeline()
+      .zrevrange(this.keys.recentlyViewed(user), 0, viewedLimit - 1, 'WITHSCORES')
+      .smembers(this.keys.bought(user))
+      .exec();
+    const [[viewedErr, flat], [boughtErr, bought]] = results as [[Error | null, string[]], [Error | null, string[]]];
+    if (viewedErr) throw viewedErr;
+    if (boughtErr) throw boughtErr;
+    const viewed: ViewedItem[] = [];
+    for (let i = 0; i < flat.length; i += 2) viewed.push({ id: flat[i], at: Number(flat[i + 1]) });
+    return { viewed, bought: new Set(bought) };
+  }
+
+  cacheStats(): CacheStats {
+    return this.cache.stats();
+  }
+
+  private async refresh(): Promise<ModelView> {
+    const raw = await this.redis.get(this.keys.current);
+    const version = raw === null ? null : Number(raw);
+    if (this.live === null || this.live.version !== version) {
+      const meta = version === null ? null : await this.redis.get(this.keys.meta(version));
+      const builtAt = meta === null ? null : (JSON.parse(meta) as { built_at?: string }).built_at ?? null;
+      this.live = new RedisModelView(this, this.keys, version, builtAt);
+    }
+    this.checkedAt = performance.now();
+    return this.live;
+  }
+
+  /** Strings by key through the cache; the misses in one MGET. */
+  strings<T>(keys: string[], parse: (raw: string | null) => T): Promise<T[]> {
+    return this.through(keys, (missing) => this.redis.mget(missing), parse, (raw) => (raw === null ? 0 : 2 * raw.length));
+  }
+
+  /** Whole sorted sets, highest score first, through the cache; the misses in one pipeline. */
+  rankedLists(keys: string[]): Promise<RankedList[]> {
+    const fetch = async (missing: string[]): Promise<string[][]> => {
+      const pipeline = this.redis.pipeline();
+      for (const key of missing) pipeline.zrevrange(key, 0, -1, 'WITHSCORES');
+      const results = (await pipeline.exec()) as [Error | null, string[]][];
+      return results.map(([err, flat]) => { if (err) throw err; return flat; });
+    };
+    const size = (flat: string[]) => flat.reduce((bytes, s) => bytes + 2 * s.length + ELEMENT_OVERHEAD_BYTES, 0);
+    return this.through(keys, fetch, parseRankedList, size);
+  }
+
+  private async through<R, T>(keys: string[], fetch: (missing: string[]) => Promise<R[]>, parse: (raw: R) => T, size: (raw: R) => number): Promise<T[]> {
+    const out = new Array<T>(keys.length);
+    const missing: number[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const hit = this.cache.get(keys[i]);
+      if (hit === undefined) missing.push(i); else out[i] = hit as T;
+    }
+    if (missing.length === 0) return out;
+    const raws = await fetch(missing.map((i) => keys[i]));
+    missing.forEach((i, k) => {
+      const value = parse(raws[k]);
+      // A missing key is cached too (as its empty value): unknown items stay off Redis as well.
+      this.cache.set(keys[i], value, ENTRY_OVERHEAD_BYTES + size(raws[k]));
+      out[i] = value;
+    });
+    return out;
+  }
+}
+
+/** One version of the model. Callers must not mutate what it returns: values are shared through the cache. */
+class RedisModelView implements ModelView {
+  constructor(private readonly store: RedisRecStore, private readonly keys: Keys, readonly version: number | null, readonly builtAt: string | null) {}
+
+  async neighbours(items: readonly string[]): Promise<PackedNeighbours[]> {
+    const v = this.version;
+    if (v === null) return items.map(() => EMPTY_LIST);
+    return this.store.strings(items.map((item) => this.keys.neighbours(v, item)), unpackNeighbours);
+  }
+
+  async items(ids: readonly string[]): Promise<(CatalogFields | null)[]> {
+    const v = this.version;
+    if (v === null) return ids.map(() => null);
+    return this.store.strings(ids.map((id) => this.keys.item(v, id)), (raw) => (raw === null ? null : JSON.parse(raw) as CatalogFields));
+  }
+
+  async lists(refs: readonly ListRef[]): Promise<RankedList[]> {
+    const v = this.version;
+    if (v === null) return refs.map(() => EMPTY_LIST);
+    return this.store.rankedLists(refs.map((ref) => (ref.kind === 'brand' ? this.keys.brand(v, ref.brand) : this.keys.popular(v, ref.category))));
+  }
+}
+
+/** ZREVRANGE gives equal scores in reverse id order; the lists rank them by smaller id, as the build does. */
+function parseRankedList(flat: string[]): RankedList {
+  if (flat.length === 0) return EMPTY_LIST;
+  const pairs: [string, number][] = [];
+  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i], Number(flat[i + 1])]);
+  pairs.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return { ids: pairs.map((p) => p[0]), scores: pairs.map((p) => p[1]) };
+}

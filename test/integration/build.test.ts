@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildModel, buildOptionsFromConfig, type BuildOptions } from '../../jobs/lib/build-model.ts';
+import { redisKeys } from '../../src/store/keys.ts';
+import { BuildLockedError, ModelPublisher } from '../../src/store/model-publisher.ts';
+import { scanKeys, startTestServices, type TestServices } from '../helpers/services.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+// A tiny shop whose similarities are easy to check by hand (binary cosine on purchases):
+//   p1 bought by {u1,u2}, p2 by {u1,u2,u3}, p3 by {u2,u3}, p4 by {u4}
+//   cos(p1,p2) = 2/√6 = 0.816497   cos(p1,p3) = 1/√4 = 0.5   cos(p2,p3) = 2/√6 = 0.816497
+async function loadFixture(s: TestServices): Promise<void> {
+  await s.pool.query(`INSERT INTO products (id, title, brand, category, price, in_stock) VALUES
+    ('p1', 'Red Shoe', 'Acme', 'shoes', 10, true), ('p2', 'Blue Shoe', 'Acme', 'shoes', 20, true),
+    ('p3', 'Bolt Runner', 'Bolt', 'shoes', 30, true), ('p4', 'Bolt Cap', 'Bolt', 'hats', 5, false),
+    ('p5', 'Acme Beanie', 'Acme', 'hats', 8, true)`);
+  const purchases = [['u1', 'p1'], ['u1', 'p2'], ['u2', 'p1'], ['u2', 'p2'], ['u2', 'p3'], ['u3', 'p2'], ['u3', 'p3'], ['u4', 'p4']];
+  for (const [i, [user, item]] of purchases.entries()) {
+    await s.pool.query(`INSERT INTO events (user_id, item_id, type, occurred_at) VALUES ($1, $2, 'purchase', $3)`, [user, item, new Date(Date.UTC(2024, 0, 1, 0, i))]);
+  }
+  await s.pool.query(`INSERT INTO events (user_id, item_id, type, occurred_at) VALUES
+    ('u5', 'p1', 'view', '2024-01-02T10:00:00Z'), ('u5', 'p3', 'view', '2024-01-02T11:00:00Z'), ('u5', 'p1', 'view', '2024-01-02T09:00:00Z')`);
+}
+
+describe('build job (real PostgreSQL and Redis)', () => {
+  let s: TestServices;
+  let options: BuildOptions;
+  const keys = () => redisKeys(s.config.redisPrefix);
+  const build = () => buildModel(s.pool, s.redis, keys(), s.config, options);
+
+  before(async () => {
+    s = await startTestServices();
+    // Purchases only, so the hand-computed similarities above hold.
+    s.config.eventWeights = { purchase: 1, cart: 0, view: 0, click: 0 };
+    options = { ...buildOptionsFromConfig(s.config), similarity: 'cosine', workers: 1, quiet: true };
+    await loadFixture(s);
+  });
+  after(async () => { await s.close(); });
+
+  test('publishes neighbours, catalog, popularity and user lists, then makes the version live', async () => {
+    const summary = await build();
+    assert.equal(summary.previousVersion, null);
+    assert.equal(summary.events, 8);
+    assert.equal(summary.users, 4);
+    assert.equal(summary.items, 4);
+    const v = summary.version;
+    assert.equal(await s.redis.get(keys().current), String(v));
+
+    const neighbours = async (item: string) => JSON.parse((await s.redis.get(keys().neighbours(v, item)))!);
+    assert.deepEqual(await neighbours('p1'), { ids: ['p2', 'p3'], scores: [0.816497, 0.5] });
+    // p1 and p3 tie for p2: the smaller id comes first.
+    assert.deepEqual(await neighbours('p2'), { ids: ['p1', 'p3'], scores: [0.816497, 0.816497] });
+    assert.equal(await s.redis.get(keys().neighbours(v, 'p4')), null, 'an item bought alone has no neighbours');
+
+    assert.deepEqual(JSON.parse((await s.redis.get(keys().item(v, 'p4')))!), {
+      id: 'p4', title: 'Bolt Cap', brand: 'Bolt', category: 'hats', price: 5, currency: null, url: null, image_url: null, in_stock: false,
+    });
+    assert.deepEqual(await s.redis.zrange(keys().popular(v), '0', '-1'), ['p2', 'p1', 'p3', 'p4'], 'ties by id; p5 (no events) is no recommendation');
+    assert.deepEqual(await s.redis.zrange(keys().popular(v, 'hats'), '0', '-1'), ['p4']);
+    assert.deepEqual(await s.redis.zrange(keys().brand(v, 'Acme'), '0', '-1'), ['p2', 'p1']);
+    assert.deepEqual(await s.redis.zrange(keys().brand(v, 'Bolt'), '0', '-1'), ['p3', 'p4']);
+
+    // Views are mirrored from PostgreSQL: newest first, one entry per item.
+    assert.deepEqual(await s.redis.zrevrange(keys().recentlyViewed('u5'), '0', '-1'), ['p3', 'p1']);
+    assert.deepEqual((await s.redis.smembers(keys().bought('u2'))).sort(), ['p1', 'p2', 'p3']);
+    const meta = JSON.parse((await s.redis.get(keys().meta(v)))!);
+    assert.equal(meta.model, 'itemknn:cosine');
+  });
+
+  test('a second build swaps in a new version and lets the old one expire', async () => {
+    const before = Number(await s.redis.get(keys().current));
+    const summary = await build();
+    assert.equal(summary.previousVersion, before);
+    assert.equal(summary.version, before + 1);
+    assert.equal(await s.redis.get(keys().current), String(before + 1));
+    const oldTtl = await s.redis.ttl(keys().neighbours(before, 'p1'));
+    assert.ok(oldTtl > 0 && oldTtl <= s.config.build.oldVersionTtlSeconds, `old version expires (ttl ${oldTtl})`);
+    assert.equal(await s.redis.ttl(keys().neighbours(before + 1, 'p1')), -1, 'the live version does not expire');
+  });
+
+  test('two builds never publish at once', async () => {
+    const holder = await ModelPublisher.begin(s.redis, keys(), { oldVersionTtlSeconds: 60, lockTtlMs: 5000 });
+    await assert.rejects(build(), BuildLockedError);
+    await holder.abort();
+    assert.ok((await build()).version > holder.version, 'the lock is released by abort');
+  });
+
+  test('a build killed half way through publishing leaves the live version serving; the next build succeeds', async () => {
+    const live = await s.redis.get(keys().current);
+    const liveNeighbours = await s.redis.get(keys().neighbours(Number(live), 'p1'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'jobs/build.ts', '--workers', '1'], {
+      cwd: ROOT,
+      stdio: 'ignore',
+      env: {
+        ...process.env, DATABASE_URL: s.databaseUrl, REDIS_PREFIX: s.config.redisPrefix, EVENT_WEIGHTS: 'view=0,cart=0',
+        // One key per round trip with a pause: publishing takes seconds, so we can kill it midway.
+        BUILD_PUBLISH_BATCH: '1', BUILD_PUBLISH_PAUSE_MS: '100', BUILD_LOCK_TTL_MS: '1000',
+      },
+    });
+    const next = Number(live) + 1;
+    const deadline = Date.now() + 30_000;
+    let written: string[] = [];
+    while (written.length < 3 && Date.now() < deadline) {
+      await sleep(50);
+      written = await scanKeys(s.redis, keys().versionPattern(next));
+    }
+    assert.ok(written.length >= 3, 'the child build started publishing');
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+
+    assert.equal(await s.redis.get(keys().current), live, 'the live pointer did not move');
+    assert.equal(await s.redis.get(keys().neighbours(Number(live), 'p1')), liveNeighbours, 'the live version is intact');
+    assert.equal(await s.redis.get(keys().meta(next)), null, 'the killed build never finished');
+
+    await sleep(1100); // the dead build's lock lapses
+    const summary = await build();
+    assert.equal(summary.version, next + 1);
+    assert.equal(await s.redis.get(keys().current), String(next + 1));
+    const orphan = await scanKeys(s.redis, keys().versionPattern(next));
+    assert.ok(orphan.length >= 3);
+    for (const key of orphan) assert.ok((await s.redis.ttl(key)) > 0, `orphaned key ${key} expires`);
+  });
+});
