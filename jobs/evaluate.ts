@@ -12,6 +12,7 @@ import { addRecords, InteractionsBuilder, selectRows, type InteractionRecord, ty
 import { fitModel, parseModel, type ModelParams } from '../src/eval/models.ts';
 import { evalSet, evaluate, type ModelResult } from '../src/eval/protocol.ts';
 import { chronoSplit, cutoffSplit, stratifiedSplit, type Split } from '../src/eval/split.ts';
+import { EASE_LAMBDA_GRID, tuneEaseLambda } from '../src/eval/tune.ts';
 import { runCli } from './lib/cli.ts';
 import { readInteractionsFile } from './lib/interactions-file.ts';
 import { parseTimestamp } from './lib/timestamps.ts';
@@ -27,7 +28,8 @@ const USAGE = `usage: npm run evaluate -- (--interactions FILE [--split stratifi
   --neighbours N       neighbours kept per item (default: BUILD_NEIGHBOURS, 50)
   --min-support N      minimum co-occurring users of a pair (default: BUILD_MIN_SUPPORT, 1)
   --half-life-days D   time decay of +decay models and sar (default 30, SAR's)
-  --ease-lambda L      EASE regularisation (default: BUILD_EASE_LAMBDA)
+  --ease-lambda L      EASE regularisation, or "auto" (default): the best of ${EASE_LAMBDA_GRID.join(', ')}
+                       on a validation split of train made like the test split
   --ease-items N       EASE item cap (default: BUILD_EASE_MAX_ITEMS)
   --products FILE      CSV with a header naming an id column (id|product_id|item_id) and --brand-column (brand)
   --exclude-brands L   brands same-brand ignores (e.g. a private label)
@@ -48,7 +50,7 @@ interface Args {
   neighbours?: string;
   'min-support'?: string;
   'half-life-days': string;
-  'ease-lambda'?: string;
+  'ease-lambda': string;
   'ease-items'?: string;
   products?: string;
   'brand-column': string;
@@ -74,7 +76,7 @@ function args(): Args {
       neighbours: { type: 'string' },
       'min-support': { type: 'string' },
       'half-life-days': { type: 'string', default: '30' },
-      'ease-lambda': { type: 'string' },
+      'ease-lambda': { type: 'string', default: 'auto' },
       'ease-items': { type: 'string' },
       products: { type: 'string' },
       'brand-column': { type: 'string', default: 'brand' },
@@ -112,9 +114,10 @@ async function load(
   return { all: builder.build(), firstCount };
 }
 
-function split(a: Args, all: Interactions): Split {
-  const minRating = number(a['min-rating'], 'min-rating', true);
-  switch (a.split) {
+function split(a: Args, all: Interactions, inner = false): Split {
+  const minRating = inner ? 1 : number(a['min-rating'], 'min-rating', true);
+  // Validation inside train: a cut-off would leave no test, so it becomes a per-user time split.
+  switch (inner && a.split === 'cutoff' ? 'time' : a.split) {
     case 'stratified':
       return stratifiedSplit(all, { ratio: a.ratio ? number(a.ratio, 'ratio') : 0.75, seed: number(a.seed, 'seed', true), minRating });
     case 'time':
@@ -200,7 +203,7 @@ async function main(): Promise<void> {
     neighbours: a.neighbours ? number(a.neighbours, 'neighbours', true) : config.build.neighbours,
     minSupport: a['min-support'] ? number(a['min-support'], 'min-support', true) : config.build.minSupport,
     halfLifeDays: number(a['half-life-days'], 'half-life-days'),
-    easeLambda: a['ease-lambda'] ? number(a['ease-lambda'], 'ease-lambda') : config.build.easeLambda,
+    easeLambda: a['ease-lambda'] === 'auto' ? NaN : number(a['ease-lambda'], 'ease-lambda'),
     easeItems: a['ease-items'] ? number(a['ease-items'], 'ease-items', true) : config.build.easeMaxItems,
   };
   const specs = (a.models ? a.models.split(',') : defaultModels(a)).map(parseModel);
@@ -222,14 +225,24 @@ async function main(): Promise<void> {
       `${set.users.length} users evaluated (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
   );
 
-  const results: (ModelResult & { model: string; fitSeconds: number; recommendSeconds: number })[] = [];
+  const results: (ModelResult & { model: string; fitSeconds: number; recommendSeconds: number; lambda?: number })[] = [];
   for (const spec of specs) {
+    let modelParams = params;
+    if (spec.kind === 'ease' && Number.isNaN(params.easeLambda)) {
+      t0 = performance.now();
+      const splitTrain = paired ? (x: Interactions) => stratifiedSplit(x) : (x: Interactions) => split(a, x, true);
+      const tuned = tuneEaseLambda(spec, train, splitTrain, params, k, { repeats: a.repeats });
+      modelParams = { ...params, easeLambda: tuned.best };
+      const tried = tuned.tried.map((t) => `${t.value}: ${t.ndcg.toFixed(4)}`).join(', ');
+      console.error(`  ${spec.name}: λ = ${tuned.best} by validation nDCG@${k} (${tried}; ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    }
     t0 = performance.now();
-    const recommend = fitModel(spec, train, set.now, params);
+    const recommend = fitModel(spec, train, set.now, modelParams);
     const fitSeconds = (performance.now() - t0) / 1000;
     t0 = performance.now();
     const metrics = evaluate(set, recommend, k);
-    results.push({ model: spec.name, ...metrics, fitSeconds, recommendSeconds: (performance.now() - t0) / 1000 });
+    const lambda = spec.kind === 'ease' ? modelParams.easeLambda : undefined;
+    results.push({ model: spec.name + (lambda === undefined ? '' : ` λ=${lambda}`), ...metrics, fitSeconds, recommendSeconds: (performance.now() - t0) / 1000, lambda });
     console.error(`  ${spec.name}: fit ${fitSeconds.toFixed(2)} s, recommend ${results.at(-1)!.recommendSeconds.toFixed(2)} s`);
   }
   console.log(`\n${table(results, k)}\n`);
@@ -247,7 +260,7 @@ async function main(): Promise<void> {
     evaluatedUsers: set.users.length,
     repeats: a.repeats,
     k,
-    params: { ...params, brands: params.brands ? params.brands.size : undefined },
+    params: { ...params, easeLambda: a['ease-lambda'], brands: params.brands ? params.brands.size : undefined },
     results,
   }, null, 2)}\n`);
   console.log(`wrote ${out}`);

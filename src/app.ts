@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -6,10 +7,15 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Config } from './config.ts';
 import { errorHandler } from './errors.ts';
+import { ExposureWriter } from './experiments/exposure-writer.ts';
 import { loggerOptions } from './log.ts';
+import { Metrics } from './metrics.ts';
 import { eventRoutes } from './routes/events.ts';
+import { experimentRoutes } from './routes/experiments.ts';
 import { healthRoutes } from './routes/health.ts';
+import { recommendationRoutes } from './routes/recommendations.ts';
 import { redisKeys, type Keys } from './store/keys.ts';
+import { RedisRecStore } from './store/rec-store.ts';
 
 export interface AppDeps {
   config: Config;
@@ -19,6 +25,9 @@ export interface AppDeps {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Request validation: unknown fields are errors, defaults are applied, `?a=1&a=2` becomes an array. */
+export const AJV_OPTIONS = { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } } as const;
 
 /** Builds the HTTP app from injected services (no globals), so tests run it against real ones. */
 export async function buildApp(config: Config, services: { pool: pg.Pool; redis: Redis }, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
@@ -30,11 +39,28 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ajv: AJV_OPTIONS,
   });
   const deps: AppDeps = { config, ...services, keys: redisKeys(config.redisPrefix) };
   app.setErrorHandler(errorHandler);
   app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id); });
+  const exposures = new ExposureWriter(deps.pool, {
+    ...config.experiments.exposures,
+    onError: (err, rows) => app.log.warn({ err, rows }, 'exposure write failed'),
+  });
+  // server.ts ends the pool after app.close(), so buffered exposures are flushed first.
+  app.addHook('onClose', () => exposures.close());
+  const store = new RedisRecStore(deps.redis, deps.keys, config.serving);
+  const metrics = new Metrics(store);
+  metrics.install(app);
+  // Widgets call from shop pages: only the configured origins may (none by default).
+  if (config.serving.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.serving.corsOrigins.includes('*') ? '*' : config.serving.corsOrigins,
+      methods: ['GET', 'POST'],
+      exposedHeaders: ['x-request-id'],
+    });
+  }
   // The OpenAPI document is generated from the route schemas: it cannot drift from the code.
   await app.register(swagger, {
     openapi: {
@@ -44,5 +70,7 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(healthRoutes, deps);
   await app.register(eventRoutes, deps);
+  await app.register(recommendationRoutes, { ...deps, store, metrics });
+  await app.register(experimentRoutes, { ...deps, attributionWindowDays: config.experiments.attributionWindowDays });
   return app;
 }

@@ -42,16 +42,31 @@ export interface Config {
     lockTtlMs: number;
   };
   serving: ServingConfig;
+  experiments: ExperimentsConfig;
 }
 
 /** Settings of the recommendations API (src/routes/recommendations.ts, src/store/rec-store.ts). */
+export interface ExperimentsConfig {
+  /** A click or purchase this long after a user's first exposure is credited to their variant. */
+  attributionWindowDays: number;
+  exposures: {
+    flushIntervalMs: number;
+    batchRows: number;
+    /** Past this many unwritten exposures new ones are dropped (and counted): memory stays bounded. */
+    maxBufferedRows: number;
+  };
+}
+
 export interface ServingConfig {
   /** How long the live model version is trusted in-process before Redis is asked again. */
   modelRefreshMs: number;
   /** Bounds of the in-process cache of versioned model values (immutable per version). */
   cacheMaxEntries: number;
   cacheMaxBytes: number;
-  /** History items (recent views, then purchases) that seed a user's recommendations. */
+  /**
+   * History items (recent views, then purchases) that seed a user's recommendations. The cost
+   * of a personalised answer grows with it: each seed adds a neighbour list to the sum.
+   */
   maxSeeds: number;
   /** Origins allowed to call the API from a browser (widgets); empty = CORS off. */
   corsOrigins: string[];
@@ -136,11 +151,19 @@ export function loadConfig(env: Env = process.env): Config {
       publishBatch: int(env, 'BUILD_PUBLISH_BATCH', 2000, 1),
       lockTtlMs: int(env, 'BUILD_LOCK_TTL_MS', 15_000, 100),
     },
+    experiments: {
+      attributionWindowDays: num(env, 'EXPERIMENT_ATTRIBUTION_WINDOW_DAYS', 7),
+      exposures: {
+        flushIntervalMs: int(env, 'EXPOSURE_FLUSH_MS', 1000, 1),
+        batchRows: int(env, 'EXPOSURE_BATCH_ROWS', 500, 1),
+        maxBufferedRows: int(env, 'EXPOSURE_MAX_BUFFERED_ROWS', 50_000, 1),
+      },
+    },
     serving: {
       modelRefreshMs: int(env, 'SERVING_MODEL_REFRESH_MS', 1000, 1),
       cacheMaxEntries: int(env, 'SERVING_CACHE_MAX_ENTRIES', 200_000),
       cacheMaxBytes: int(env, 'SERVING_CACHE_MAX_MB', 128) * 1024 * 1024,
-      maxSeeds: int(env, 'SERVING_MAX_SEEDS', 50, 1),
+      maxSeeds: int(env, 'SERVING_MAX_SEEDS', 20, 1),
       corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
       privateMaxAgeSeconds: int(env, 'SERVING_PRIVATE_MAX_AGE_SECONDS', 10),
       publicMaxAgeSeconds: int(env, 'SERVING_PUBLIC_MAX_AGE_SECONDS', 300),

@@ -83,8 +83,8 @@ export function fitModel(spec: ModelSpec, train: Interactions, now: number, para
         halfLifeDays,
         now,
       });
-      // Seeds carry the user's summed (decayed) event weights, as SAR's affinity.
-      return collaborative(model, { now, halfLifeDays, binary: false });
+      // Seeds mirror the matrix (1 per item unless weighted); SAR weights them by summed ratings.
+      return collaborative(model, { now, halfLifeDays, binary: spec.kind === 'itemknn' && !spec.weighted });
     }
     case 'ease': {
       const model = fitEase(train, { lambda: params.easeLambda, maxItems: params.easeItems, k: params.neighbours, weighted: spec.weighted });

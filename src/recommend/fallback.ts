@@ -33,8 +33,9 @@ async function take(selection: Selection, model: ModelView, candidates: Iterable
   const it = candidates[Symbol.iterator]();
   let exhausted = false;
   while (!exhausted && selection.remaining > 0) {
-    // A little more than the room left, so that a few rejections do not cost another read.
-    const want = Math.max(2 * selection.remaining, 8);
+    // Just the room left when nothing can reject a candidate; else a little more, so that a
+    // few rejections do not cost another read.
+    const want = Math.min(selection.budget, Math.max(2 * selection.remaining, 8));
     const chunk: Candidate[] = [];
     while (chunk.length < want) {
       const next = it.next();

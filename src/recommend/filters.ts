@@ -65,7 +65,7 @@ export class Selection {
       this.perBrand.set(fields.brand, count + 1);
     }
     this.blocked.add(candidate.id);
-    this.picked.push({ ...candidate, source, fields });
+    this.picked.push({ id: candidate.id, score: candidate.score, because: candidate.because, source, fields });
     return true;
   }
 }

@@ -1,6 +1,5 @@
 // One recommendation request end to end: read the live model version and the user's
 // history (once each), pick the seeds and exclusions, fill the block along the chain.
-import { affinity } from '../cf/affinity.ts';
 import type { EventType } from '../config.ts';
 import { collaborative } from './collaborative.ts';
 import { CHAINS, fill } from './fallback.ts';
@@ -8,6 +7,7 @@ import { Selection, type ItemFilter, type Picked } from './filters.ts';
 import { categoryPopular, popular } from './popular.ts';
 import { recentlyViewed } from './recently-viewed.ts';
 import { sameBrand } from './same-brand.ts';
+import { userSeeds } from './seeds.ts';
 import type { Candidate, ModelView, RecStore, Source, Strategy, UserHistory } from './types.ts';
 
 export interface RecRequest {
@@ -49,7 +49,7 @@ export async function recommend(store: RecStore, request: RecRequest, options: R
     store.model(),
     user === undefined ? NO_HISTORY : store.history(user, viewedLimit),
   ]);
-  const seeds = items.length > 0 ? new Map(items.map((item) => [item, 1])) : userSeeds(history, strategy, options);
+  const seeds = items.length > 0 ? new Map(items.map((item) => [item, 1])) : userSeeds(history, strategy === 'collaborative', options);
   const seedIds = [...seeds.keys()];
   const excluded = [...request.exclude, ...items, ...(request.excludePurchased ? history.bought : [])];
   const selection = new Selection(request.limit, filter, excluded);
@@ -65,20 +65,4 @@ export async function recommend(store: RecStore, request: RecRequest, options: R
   };
   const sources = await fill(selection, model, request.fallback ? CHAINS[strategy] : [strategy], generate);
   return { model, sources, items: selection.picked };
-}
-
-/**
- * A user's seeds and their weights: recent views (newest first) and, for collaborative
- * filtering, purchases, at most `maxSeeds`. The bought set has no order, so when it must be
- * cut it is cut in id order: the same user gets the same answer.
- */
-function userSeeds(history: UserHistory, strategy: Strategy, options: RecOptions): Map<string, number> {
-  const events = history.viewed.slice(0, options.maxSeeds).map((v) => ({ item: v.id, weight: options.eventWeights.view, ts: v.at / 1000 }));
-  if (strategy === 'collaborative') {
-    const room = options.maxSeeds - events.length;
-    const bought = history.bought.size > room ? [...history.bought].sort().slice(0, room) : history.bought;
-    for (const item of bought) events.push({ item, weight: options.eventWeights.purchase, ts: 0 });
-  }
-  // No decay: the bought set carries no times, and recent views are recent by definition.
-  return affinity(events, { now: 0, halfLifeDays: 0 });
 }

@@ -1,6 +1,11 @@
-// A bounded least-recently-used cache, bounded by entry count and by (estimated) bytes.
-// Used for model values, which never change once their version is published, so an entry
-// needs no expiry: only the bounds evict.
+// A bounded in-process cache with least-recently-used eviction, approximated by "second
+// chance" (CLOCK, as PostgreSQL's buffer cache does): a hit only sets a flag, so the hot path
+// is one Map lookup, with no reordering. An entry not read since it came goes first, so a
+// burst of one-off reads cannot flush the hot entries. Bounded by entry count and by
+// (estimated) bytes.
+// Used for model values, which never change once their version is live: entries need no
+// expiry, only the bounds evict. Keys live in spaces (one per model version and kind of
+// value), so lookups use the bare item id, never a concatenated key.
 
 export interface CacheStats {
   hits: number;
@@ -10,14 +15,40 @@ export interface CacheStats {
   bytes: number;
 }
 
-interface Entry<V> {
-  value: V;
+interface Entry {
+  key: string;
+  value: unknown;
   bytes: number;
+  used: boolean;
+  /** The space's map; null once the entry is gone (the clock hand then skips it). */
+  home: Map<string, Entry> | null;
 }
 
-export class LruCache<V> {
-  // A Map iterates in insertion order: re-inserting on a hit keeps the oldest entry first.
-  private readonly map = new Map<string, Entry<V>>();
+/** One namespace of the cache, e.g. the catalog fields of model version 7. */
+export class CacheSpace<V> {
+  private readonly map = new Map<string, Entry>();
+
+  constructor(private readonly cache: LruCache) {}
+
+  get(key: string): V | undefined {
+    const entry = this.map.get(key);
+    this.cache.counted(entry !== undefined);
+    if (entry === undefined) return undefined;
+    entry.used = true;
+    return entry.value as V;
+  }
+
+  /** Stores a value with its estimated size; a value larger than the whole budget is not kept. */
+  set(key: string, value: V, bytes: number): void {
+    this.cache.store(this.map, key, value, bytes);
+  }
+}
+
+export class LruCache {
+  // Entries in insertion order; `head` is the clock hand.
+  private queue: Entry[] = [];
+  private head = 0;
+  private entries = 0;
   private bytes = 0;
   private hits = 0;
   private misses = 0;
@@ -25,39 +56,66 @@ export class LruCache<V> {
 
   constructor(private readonly maxEntries: number, private readonly maxBytes: number) {}
 
-  get(key: string): V | undefined {
-    const entry = this.map.get(key);
-    if (entry === undefined) {
-      this.misses++;
-      return undefined;
-    }
-    this.hits++;
-    this.map.delete(key);
-    this.map.set(key, entry);
-    return entry.value;
-  }
-
-  /** Stores a value with its estimated size; a value larger than the whole budget is not kept. */
-  set(key: string, value: V, bytes: number): void {
-    const old = this.map.get(key);
-    if (old !== undefined) {
-      this.map.delete(key);
-      this.bytes -= old.bytes;
-    }
-    if (bytes > this.maxBytes || this.maxEntries === 0) return;
-    this.map.set(key, { value, bytes });
-    this.bytes += bytes;
-    while (this.map.size > this.maxEntries || this.bytes > this.maxBytes) this.evictOldest();
+  space<V>(): CacheSpace<V> {
+    return new CacheSpace<V>(this);
   }
 
   stats(): CacheStats {
-    return { hits: this.hits, misses: this.misses, evictions: this.evictions, entries: this.map.size, bytes: this.bytes };
+    return { hits: this.hits, misses: this.misses, evictions: this.evictions, entries: this.entries, bytes: this.bytes };
   }
 
-  private evictOldest(): void {
-    const [key, entry] = this.map.entries().next().value as [string, Entry<V>];
-    this.map.delete(key);
+  /** @internal hit/miss accounting of a space. */
+  counted(hit: boolean): void {
+    if (hit) this.hits++; else this.misses++;
+  }
+
+  /** @internal */
+  store(home: Map<string, Entry>, key: string, value: unknown, bytes: number): void {
+    const old = home.get(key);
+    if (bytes > this.maxBytes || this.maxEntries === 0) {
+      if (old !== undefined) this.forget(old);
+      return;
+    }
+    if (old !== undefined) {
+      // Updated in place (two requests missed the same key at once): the queue holds no duplicates.
+      this.bytes += bytes - old.bytes;
+      old.value = value;
+      old.bytes = bytes;
+      old.used = true;
+    } else {
+      const entry: Entry = { key, value, bytes, used: false, home };
+      home.set(key, entry);
+      this.queue.push(entry);
+      this.entries++;
+      this.bytes += bytes;
+    }
+    while (this.entries > this.maxEntries || this.bytes > this.maxBytes) this.evictOne();
+  }
+
+  private forget(entry: Entry): void {
+    entry.home!.delete(entry.key);
+    entry.home = null;
+    this.entries--;
     this.bytes -= entry.bytes;
-    this.evictions++;
+  }
+
+  /** Advances the clock hand: a used entry gets a second chance (moves to the back), an unused one goes. */
+  private evictOne(): void {
+    for (;;) {
+      const entry = this.queue[this.head++];
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+      if (entry.home === null) continue;
+      if (entry.used) {
+        entry.used = false;
+        this.queue.push(entry);
+        continue;
+      }
+      this.forget(entry);
+      this.evictions++;
+      return;
+    }
   }
 }

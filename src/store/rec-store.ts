@@ -1,12 +1,12 @@
 // The RecStore of src/recommend over Redis (key layout: keys.ts, values: model-format.ts).
-// Model values never change once their version is live, so they are cached in-process
-// keyed by their (versioned) Redis key; misses are read in one MGET or pipeline per batch.
+// Model values never change once their version is live, so they are cached in-process, in
+// cache spaces of their version; misses are read in one MGET or pipeline per batch.
 // Per-user keys change with every event and are always read from Redis.
 import type { Redis } from 'ioredis';
 import type { ServingConfig } from '../config.ts';
 import type { ListRef, ModelView, RankedList, RecStore, UserHistory, ViewedItem } from '../recommend/types.ts';
 import type { Keys } from './keys.ts';
-import { LruCache, type CacheStats } from './lru-cache.ts';
+import { LruCache, type CacheSpace, type CacheStats } from './lru-cache.ts';
 import { unpackNeighbours, type CatalogFields, type PackedNeighbours } from './model-format.ts';
 
 const EMPTY_LIST: RankedList = { ids: [], scores: [] };
@@ -17,7 +17,7 @@ const ELEMENT_OVERHEAD_BYTES = 24;
 type StoreOptions = Pick<ServingConfig, 'modelRefreshMs' | 'cacheMaxEntries' | 'cacheMaxBytes'>;
 
 export class RedisRecStore implements RecStore {
-  private readonly cache: LruCache<unknown>;
+  private readonly cache: LruCache;
   private live: RedisModelView | null = null;
   private checkedAt = -Infinity;
   private refreshing: Promise<ModelView> | null = null;
@@ -59,76 +59,90 @@ export class RedisRecStore implements RecStore {
     if (this.live === null || this.live.version !== version) {
       const meta = version === null ? null : await this.redis.get(this.keys.meta(version));
       const builtAt = meta === null ? null : (JSON.parse(meta) as { built_at?: string }).built_at ?? null;
-      this.live = new RedisModelView(this, this.keys, version, builtAt);
+      this.live = new RedisModelView(this.redis, this.keys, this.cache, version, builtAt);
     }
     this.checkedAt = performance.now();
     return this.live;
   }
-
-  /** Strings by key through the cache; the misses in one MGET. */
-  strings<T>(keys: string[], parse: (raw: string | null) => T): Promise<T[]> {
-    return this.through(keys, (missing) => this.redis.mget(missing), parse, (raw) => (raw === null ? 0 : 2 * raw.length));
-  }
-
-  /** Whole sorted sets, highest score first, through the cache; the misses in one pipeline. */
-  rankedLists(keys: string[]): Promise<RankedList[]> {
-    const fetch = async (missing: string[]): Promise<string[][]> => {
-      const pipeline = this.redis.pipeline();
-      for (const key of missing) pipeline.zrevrange(key, 0, -1, 'WITHSCORES');
-      const results = (await pipeline.exec()) as [Error | null, string[]][];
-      return results.map(([err, flat]) => { if (err) throw err; return flat; });
-    };
-    const size = (flat: string[]) => flat.reduce((bytes, s) => bytes + 2 * s.length + ELEMENT_OVERHEAD_BYTES, 0);
-    return this.through(keys, fetch, parseRankedList, size);
-  }
-
-  private async through<R, T>(keys: string[], fetch: (missing: string[]) => Promise<R[]>, parse: (raw: R) => T, size: (raw: R) => number): Promise<T[]> {
-    const out = new Array<T>(keys.length);
-    const missing: number[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const hit = this.cache.get(keys[i]);
-      if (hit === undefined) missing.push(i); else out[i] = hit as T;
-    }
-    if (missing.length === 0) return out;
-    const raws = await fetch(missing.map((i) => keys[i]));
-    missing.forEach((i, k) => {
-      const value = parse(raws[k]);
-      // A missing key is cached too (as its empty value): unknown items stay off Redis as well.
-      this.cache.set(keys[i], value, ENTRY_OVERHEAD_BYTES + size(raws[k]));
-      out[i] = value;
-    });
-    return out;
-  }
 }
 
-/** One version of the model. Callers must not mutate what it returns: values are shared through the cache. */
+/**
+ * One version of the model, with its own cache spaces. Callers must not mutate what it
+ * returns: values are shared through the cache.
+ */
 class RedisModelView implements ModelView {
-  constructor(private readonly store: RedisRecStore, private readonly keys: Keys, readonly version: number | null, readonly builtAt: string | null) {}
+  private readonly neighbourCache: CacheSpace<PackedNeighbours>;
+  private readonly itemCache: CacheSpace<CatalogFields | null>;
+  private readonly listCache: CacheSpace<RankedList>;
+
+  constructor(private readonly redis: Redis, private readonly keys: Keys, cache: LruCache, readonly version: number | null, readonly builtAt: string | null) {
+    this.neighbourCache = cache.space();
+    this.itemCache = cache.space();
+    this.listCache = cache.space();
+  }
 
   async neighbours(items: readonly string[]): Promise<PackedNeighbours[]> {
     const v = this.version;
     if (v === null) return items.map(() => EMPTY_LIST);
-    return this.store.strings(items.map((item) => this.keys.neighbours(v, item)), unpackNeighbours);
+    return through(this.neighbourCache, items, (missing) => this.redis.mget(missing.map((item) => this.keys.neighbours(v, item))), unpackNeighbours, stringBytes);
   }
 
   async items(ids: readonly string[]): Promise<(CatalogFields | null)[]> {
     const v = this.version;
     if (v === null) return ids.map(() => null);
-    return this.store.strings(ids.map((id) => this.keys.item(v, id)), (raw) => (raw === null ? null : JSON.parse(raw) as CatalogFields));
+    const fetch = (missing: string[]) => this.redis.mget(missing.map((id) => this.keys.item(v, id)));
+    return through(this.itemCache, ids, fetch, (raw) => (raw === null ? null : JSON.parse(raw) as CatalogFields), stringBytes);
   }
 
+  /** Whole ranked lists (sorted sets), best first; the misses in one pipeline. */
   async lists(refs: readonly ListRef[]): Promise<RankedList[]> {
     const v = this.version;
     if (v === null) return refs.map(() => EMPTY_LIST);
-    return this.store.rankedLists(refs.map((ref) => (ref.kind === 'brand' ? this.keys.brand(v, ref.brand) : this.keys.popular(v, ref.category))));
+    const redisKeys = refs.map((ref) => (ref.kind === 'brand' ? this.keys.brand(v, ref.brand) : this.keys.popular(v, ref.category)));
+    const fetch = async (missing: string[]): Promise<string[][]> => {
+      const pipeline = this.redis.pipeline();
+      for (const key of missing) pipeline.zrange(key, '0', '-1', 'WITHSCORES');
+      const results = (await pipeline.exec()) as [Error | null, string[]][];
+      return results.map(([err, flat]) => { if (err) throw err; return flat; });
+    };
+    return through(this.listCache, redisKeys, fetch, parseRankedList, (flat) => flat.reduce((bytes, s) => bytes + stringBytes(s) + ELEMENT_OVERHEAD_BYTES, 0));
   }
 }
 
-/** ZREVRANGE gives equal scores in reverse id order; the lists rank them by smaller id, as the build does. */
+/** Values by key through a cache space; the misses fetched in one batch. */
+async function through<R, T>(space: CacheSpace<T>, keys: readonly string[], fetch: (missing: string[]) => Promise<R[]>, parse: (raw: R) => T, size: (raw: R) => number): Promise<T[]> {
+  const out = new Array<T>(keys.length);
+  let missing: number[] | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const hit = space.get(keys[i]);
+    if (hit === undefined) (missing ??= []).push(i); else out[i] = hit;
+  }
+  if (missing === undefined) return out;
+  const raws = await fetch(missing.map((i) => keys[i]));
+  missing.forEach((i, k) => {
+    const value = parse(raws[k]);
+    // A missing key is cached too (as its empty value): unknown items stay off Redis as well.
+    space.set(keys[i], value, ENTRY_OVERHEAD_BYTES + size(raws[k]));
+    out[i] = value;
+  });
+  return out;
+}
+
+function stringBytes(raw: string | null): number {
+  return raw === null ? 0 : 2 * raw.length;
+}
+
+/**
+ * The build stores ranked lists scored by *negative* popularity (jobs/lib/build-model.ts), so
+ * ascending order is rank order with ties by smaller id; scores are negated back here.
+ */
 function parseRankedList(flat: string[]): RankedList {
   if (flat.length === 0) return EMPTY_LIST;
-  const pairs: [string, number][] = [];
-  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i], Number(flat[i + 1])]);
-  pairs.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return { ids: pairs.map((p) => p[0]), scores: pairs.map((p) => p[1]) };
+  const ids: string[] = [];
+  const scores: number[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    ids.push(flat[i]);
+    scores.push(-Number(flat[i + 1]));
+  }
+  return { ids, scores };
 }

@@ -1,0 +1,123 @@
+// API benchmark: the real server (child process) on the real Redis, loaded by the real import
+// and build jobs from UCI Online Retail, driven by autocannon (this process) with a rotating
+// mix of users and items; a bare Fastify route of the same response size is the ceiling.
+//   npm run bench -- [--seconds 10] [--warmup 3] [--connections 10] [--sample 2000] [--rebuild]
+// Prints a table and writes results/bench-api.json.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.ts';
+import { redisKeys } from '../src/store/keys.ts';
+import { createPool } from '../src/store/postgres.ts';
+import { createRedis } from '../src/store/redis.ts';
+import { benchDatabase, BENCH_PREFIX, prepareModel, sample } from './lib/dataset.ts';
+import { cpuSnapshot, otherLoad } from './lib/host.ts';
+import { load, type LoadResult } from './lib/load.ts';
+import { freePort, startServer, type Server } from './lib/processes.ts';
+import { printTable, writeResults } from './report.ts';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+const TARGET_P99_MS = 5;
+const TARGET_CEILING_RATIO = 0.5;
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '10' },
+    sample: { type: 'string', default: '2000' },
+    rebuild: { type: 'boolean', default: false },
+  },
+});
+const seconds = Number(values.seconds);
+const warmup = Number(values.warmup);
+const connections = Number(values.connections);
+
+const config = loadConfig();
+const databaseUrl = await benchDatabase(config.databaseUrl);
+const pool = createPool(databaseUrl, 2);
+const redis = createRedis(config.redisUrl);
+const servers: Server[] = [];
+try {
+  await prepareModel(databaseUrl, redis, pool, values.rebuild!);
+  const ids = await sample(pool, Number(values.sample));
+  const meta = JSON.parse((await redis.get(redisKeys(BENCH_PREFIX).meta(Number(await redis.get(redisKeys(BENCH_PREFIX).current)))))!);
+  console.error(`bench: model v${meta.version} (${meta.model}, ${meta.items} items, ${meta.users} users); sample ${ids.users.length} users, ${ids.items.length} items`);
+
+  // Request logging off in both servers: the comparison is of the serving path.
+  const api = await startServer('src/server.ts', [], await freePort(), { DATABASE_URL: databaseUrl, REDIS_PREFIX: BENCH_PREFIX, LOG_LEVEL: 'warn' }, '/ready');
+  servers.push(api);
+
+  // Browsing to show in recently-viewed: some of each sampled user's purchases, through the events API.
+  for (let i = 0; i < ids.views.length; i += 1000) {
+    const events = ids.views.slice(i, i + 1000).map((v) => ({ user_id: v.user, item_id: v.item, type: 'view', idempotency_key: `bench-view:${v.user}:${v.item}` }));
+    const res = await fetch(`${api.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+    if (!res.ok) throw new Error(`posting views: ${res.status} ${await res.text()}`);
+  }
+
+  const q = encodeURIComponent;
+  const endpoints: [string, string[]][] = [
+    ['collaborative by item', ids.items.map((i) => `/v1/recommendations/collaborative?item=${q(i)}`)],
+    ['collaborative by user', ids.users.map((u) => `/v1/recommendations/collaborative?user=${q(u)}`)],
+    ['same-brand by item', ids.items.map((i) => `/v1/recommendations/same-brand?item=${q(i)}`)],
+    ['same-brand by user', ids.users.map((u) => `/v1/recommendations/same-brand?user=${q(u)}`)],
+    ['recently-viewed', ids.users.map((u) => `/v1/recommendations/recently-viewed?user=${q(u)}`)],
+    ['popular (exclude rotating)', ids.items.map((i) => `/v1/recommendations/popular?exclude=${q(i)}`)],
+  ];
+
+  // The ceiling answers the median-size collaborative-by-item body.
+  const bodies = await Promise.all(endpoints[0][1].slice(0, 101).map(async (path) => (await fetch(api.url + path)).text()));
+  bodies.sort((a, b) => a.length - b.length);
+  const typical = bodies[Math.floor(bodies.length / 2)];
+  await mkdir(`${ROOT}.tmp`, { recursive: true });
+  const bodyFile = `${ROOT}.tmp/bench-ceiling-body.json`;
+  await writeFile(bodyFile, typical);
+  const ceiling = await startServer('bench/lib/ceiling-server.ts', [bodyFile], await freePort(), {}, '/');
+  servers.push(ceiling);
+
+  const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+  const ours = [process.pid, api.pid, ceiling.pid, redisPid];
+  const runs: { name: string; result: LoadResult; otherCores: number }[] = [];
+  for (const [name, url, paths] of [['bare Fastify (ceiling)', ceiling.url, ['/']] as const, ...endpoints.map(([n, p]) => [n, api.url, p] as const)]) {
+    if (warmup > 0) await load(url, paths, { seconds: warmup, connections });
+    const before = cpuSnapshot(ours);
+    const result = await load(url, paths, { seconds, connections });
+    const otherCores = otherLoad(before, cpuSnapshot(ours));
+    console.error(`bench: ${name}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99.toFixed(2)} ms, other load ${otherCores.toFixed(2)} cores`);
+    runs.push({ name, result, otherCores });
+  }
+
+  const metrics = await (await fetch(`${api.url}/metrics`)).text();
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+  const cache = { entries: gauge('recs_model_cache_entries'), bytes: gauge('recs_model_cache_bytes'), hits: gauge('recs_model_cache_hits'), misses: gauge('recs_model_cache_misses'), evictions: gauge('recs_model_cache_evictions') };
+
+  const ceilingRps = runs[0].result.requestsPerSecond;
+  const ms = (v: number) => v.toFixed(2);
+  console.log(`\nAPI benchmark: ${seconds} s per run after ${warmup} s warm-up, ${connections} connections, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), response ~${typical.length} bytes`);
+  printTable(
+    ['endpoint', 'req/s', 'p50 ms', 'p97.5 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'vs ceiling', 'other load (cores)'],
+    runs.map(({ name, result: r, otherCores }) => [
+      name, Math.round(r.requestsPerSecond), ms(r.p50), ms(r.p975), ms(r.p99), ms(r.max), r.errors + r.timeouts, r.non2xx,
+      `${Math.round((100 * r.requestsPerSecond) / ceilingRps)}%`, otherCores.toFixed(2),
+    ]),
+  );
+  console.log('other load: CPU used on this host by processes outside the benchmark (server, load generator, Redis) during the run');
+  console.log(`model cache: ${cache.entries} entries, ${(cache.bytes / 1048576).toFixed(1)} MiB, hit rate ${((100 * cache.hits) / (cache.hits + cache.misses)).toFixed(2)}%, ${cache.evictions} evictions`);
+
+  const misses: string[] = [];
+  for (const { name, result: r } of runs.slice(1)) {
+    if (r.p99 >= TARGET_P99_MS) misses.push(`${name}: p99 ${ms(r.p99)} ms (target < ${TARGET_P99_MS} ms)`);
+    if (r.errors + r.timeouts + r.non2xx > 0) misses.push(`${name}: ${r.errors + r.timeouts} errors, ${r.non2xx} non-2xx`);
+  }
+  const collab = runs.find((r) => r.name === 'collaborative by item')!.result;
+  if (collab.requestsPerSecond < TARGET_CEILING_RATIO * ceilingRps) misses.push(`collaborative by item: ${Math.round((100 * collab.requestsPerSecond) / ceilingRps)}% of the ceiling (target ≥ ${100 * TARGET_CEILING_RATIO}%)`);
+  console.log(misses.length ? `targets missed:\n  ${misses.join('\n  ')}` : 'targets met: p99 < 5 ms everywhere, collaborative by item ≥ 50% of the ceiling, no errors');
+
+  await writeResults('bench-api', {
+    seconds, warmup, connections, cpus: availableParallelism(), node: process.version, model: meta,
+    sample: { users: ids.users.length, items: ids.items.length, views: ids.views.length }, response_bytes: typical.length, cache, runs, targets_missed: misses,
+  });
+} finally {
+  for (const server of servers) await server.stop();
+  await Promise.allSettled([pool.end(), redis.quit()]);
+}

@@ -1,0 +1,57 @@
+// The API benchmark's data: UCI Online Retail imported and built by the real jobs, in a
+// database and Redis prefix of its own so the demo's data is never touched.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import type { Redis } from 'ioredis';
+import { redisKeys } from '../../src/store/keys.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+export const BENCH_DATABASE = 'recs_bench_api';
+export const BENCH_PREFIX = 'bench:api:';
+
+export interface Sample {
+  users: string[];
+  items: string[];
+  /** Per sampled user, a few items they bought: replayed as views so recently-viewed has data. */
+  views: { user: string; item: string }[];
+}
+
+/** URL of the bench database (created when missing), next to the one in `baseUrl`. */
+export async function benchDatabase(baseUrl: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DATABASE]);
+  if (!rowCount) await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${BENCH_DATABASE}`;
+  return url.toString();
+}
+
+async function runJob(script: string, args: string[], env: Record<string, string>): Promise<void> {
+  console.error(`bench: ${script} ${args.join(' ')}`);
+  await promisify(execFile)(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
+}
+
+/** Imports UCI (once) and builds the model (when none is live, or when asked), with the real CLIs. */
+export async function prepareModel(databaseUrl: string, redis: Redis, pool: pg.Pool, rebuild: boolean): Promise<void> {
+  const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: BENCH_PREFIX, LOG_LEVEL: 'warn' };
+  const hasEvents = await pool.query('SELECT 1 FROM events LIMIT 1').then((r) => r.rowCount! > 0, () => false);
+  if (!hasEvents) await runJob('jobs/import.ts', ['--dataset', 'uci'], env);
+  if (rebuild || (await redis.get(redisKeys(BENCH_PREFIX).current)) === null) await runJob('jobs/build.ts', [], env);
+}
+
+/** A deterministic spread of users and items (hashed order, not the hot head of the data). */
+export async function sample(pool: pg.Pool, size: number): Promise<Sample> {
+  const users = (await pool.query<{ user_id: string }>(
+    `SELECT user_id FROM events WHERE type = 'purchase' GROUP BY user_id ORDER BY md5(user_id) LIMIT $1`, [size])).rows.map((r) => r.user_id);
+  const items = (await pool.query<{ item_id: string }>(
+    `SELECT item_id FROM events WHERE type = 'purchase' GROUP BY item_id ORDER BY md5(item_id) LIMIT $1`, [size])).rows.map((r) => r.item_id);
+  const views = (await pool.query<{ user: string; item: string }>(
+    `SELECT user_id AS user, item_id AS item FROM (
+       SELECT user_id, item_id, row_number() OVER (PARTITION BY user_id ORDER BY max(occurred_at) DESC, item_id) AS n
+       FROM events WHERE type = 'purchase' AND user_id = ANY($1) GROUP BY user_id, item_id) t
+     WHERE n <= 5`, [users])).rows;
+  return { users, items, views };
+}

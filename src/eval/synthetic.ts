@@ -1,0 +1,97 @@
+// Seeded synthetic purchases shaped like UCI Online Retail (≈90 lines per
+// customer, heavy-tailed customer activity and item popularity, repeat buys),
+// with a planted co-purchase structure so collaborative filtering has something
+// to find. For scaling benchmarks (5M events / 200k items) and sanity checks.
+
+import { InteractionsBuilder, type Interactions } from '../cf/interactions.ts';
+import { Mt19937 } from './random.ts';
+
+export interface SyntheticOptions {
+  events: number;
+  items: number;
+  /** Default events / 90, UCI's lines per customer. */
+  users?: number;
+  seed?: number;
+  /** Zipf exponent of item popularity (UCI's top item has ~0.5% of lines: ≈ 0.7). */
+  itemExponent?: number;
+  /** σ of the log-normal customer activity (UCI: a median customer ~40 lines, the largest thousands). */
+  activitySigma?: number;
+  /** Share of a user's events drawn from their own item cluster instead of overall popularity. */
+  clusterShare?: number;
+  /** Items per cluster. */
+  clusterSize?: number;
+  /** Events spread uniformly over this many days before `end`. */
+  days?: number;
+  /** Unix seconds of the last possible event (default 2024-01-01T00:00:00Z). */
+  end?: number;
+}
+
+/**
+ * Item ranks follow Zipf(itemExponent): item "i<r>" is the r-th most popular overall.
+ * Cluster c holds the items r ≡ c (mod nClusters), so each cluster mixes popular and
+ * niche items; a user draws `clusterShare` of their events from their home cluster
+ * (Zipf within it) and the rest from the whole catalogue.
+ */
+export function syntheticInteractions(options: SyntheticOptions): Interactions {
+  const {
+    events,
+    items,
+    users = Math.max(1, Math.round(events / 90)),
+    seed = 42,
+    itemExponent = 0.7,
+    activitySigma = 1.1,
+    clusterShare = 0.5,
+    clusterSize = 50,
+    days = 365,
+    end = 1_704_067_200,
+  } = options;
+  const rng = new Mt19937(seed);
+  const nClusters = Math.max(1, Math.floor(items / clusterSize));
+  const overall = zipfCdf(items, itemExponent);
+  const withinCluster = zipfCdf(Math.ceil(items / nClusters), itemExponent);
+  const activity = new Float64Array(users);
+  let total = 0;
+  for (let u = 0; u < users; u++) total = activity[u] = total + Math.exp(activitySigma * gaussian(rng));
+  const home = Uint32Array.from({ length: users }, () => Math.floor(rng.nextDouble() * nClusters));
+
+  const userIds = Array.from({ length: users }, (_, u) => `u${u}`);
+  const itemIds = Array.from({ length: items }, (_, i) => `i${i}`);
+  const builder = new InteractionsBuilder();
+  for (let e = 0; e < events; e++) {
+    const user = search(activity, rng.nextDouble() * total);
+    let item: number;
+    do {
+      item = rng.nextDouble() < clusterShare
+        ? home[user] + nClusters * search(withinCluster, rng.nextDouble())
+        : search(overall, rng.nextDouble());
+    } while (item >= items);
+    builder.add(userIds[user], itemIds[item], 1, end - Math.floor(rng.nextDouble() * days * 86_400));
+  }
+  return builder.build();
+}
+
+/** Normalised cumulative Zipf weights 1/r^s of ranks 1..n. */
+function zipfCdf(n: number, s: number): Float64Array {
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let r = 0; r < n; r++) cdf[r] = sum += Math.pow(r + 1, -s);
+  for (let r = 0; r < n; r++) cdf[r] /= sum;
+  return cdf;
+}
+
+/** First index whose cumulative value exceeds x. */
+function search(cdf: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = cdf.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cdf[mid] > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Standard normal draw (Box–Muller). */
+function gaussian(rng: Mt19937): number {
+  return Math.sqrt(-2 * Math.log(1 - rng.nextDouble())) * Math.cos(2 * Math.PI * rng.nextDouble());
+}

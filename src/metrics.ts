@@ -1,0 +1,83 @@
+// Prometheus metrics of one app instance, on a registry of its own (not prom-client's global
+// one), so that several apps in one process (tests) do not clash.
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ModelView, Source, Strategy } from './recommend/types.ts';
+import type { CacheStats } from './store/lru-cache.ts';
+
+/** What the metrics read at scrape time. */
+export interface MetricsSources {
+  model(): Promise<ModelView>;
+  cacheStats(): CacheStats;
+}
+
+// Serving is measured in fractions of a millisecond: the buckets start well below 1 ms.
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly http: Histogram<'method' | 'route' | 'status_code'>;
+  private readonly strategy: Histogram<'strategy'>;
+  private readonly fallbacks: Counter<'strategy' | 'source'>;
+  private readonly empty: Counter<'strategy'>;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.http = new Histogram({
+      name: 'recs_http_request_duration_seconds', help: 'HTTP requests by route and status: latency (the _count is the request count)',
+      labelNames: ['method', 'route', 'status_code'], buckets: LATENCY_BUCKETS, registers,
+    });
+    this.strategy = new Histogram({
+      name: 'recs_recommendation_duration_seconds', help: 'Time to compute a recommendation block, by requested strategy',
+      labelNames: ['strategy'], buckets: LATENCY_BUCKETS, registers,
+    });
+    this.fallbacks = new Counter({
+      name: 'recs_recommendation_fallback_total', help: 'Blocks in which a fallback source (not the requested strategy) supplied items, by source',
+      labelNames: ['strategy', 'source'], registers,
+    });
+    this.empty = new Counter({
+      name: 'recs_recommendation_empty_total', help: 'Blocks answered with no items at all', labelNames: ['strategy'], registers,
+    });
+    new Gauge({
+      name: 'recs_model_version', help: 'Model version being served (absent before the first build)', registers,
+      async collect() { const { version } = await sources.model(); this.reset(); if (version !== null) this.set(version); },
+    });
+    new Gauge({
+      name: 'recs_model_age_seconds', help: 'Seconds since the served model was built (meta built_at)', registers,
+      async collect() {
+        const { builtAt } = await sources.model();
+        this.reset();
+        if (builtAt !== null) this.set((Date.now() - Date.parse(builtAt)) / 1000);
+      },
+    });
+    const cacheGauge = (name: string, help: string, read: (s: CacheStats) => number) => new Gauge({
+      name, help, registers, collect() { this.set(read(sources.cacheStats())); },
+    });
+    cacheGauge('recs_model_cache_entries', 'Model values held in the in-process cache', (s) => s.entries);
+    cacheGauge('recs_model_cache_bytes', 'Estimated heap bytes of the in-process model cache', (s) => s.bytes);
+    // Gauges, not counters: the cache keeps the running totals, these report them at scrape time.
+    cacheGauge('recs_model_cache_hits', 'Model cache hits since start', (s) => s.hits);
+    cacheGauge('recs_model_cache_misses', 'Model cache misses (reads from Redis) since start', (s) => s.misses);
+    cacheGauge('recs_model_cache_evictions', 'Model cache evictions since start (the bounds are too tight if this climbs)', (s) => s.evictions);
+  }
+
+  /** Records one computed block: its latency, the fallback sources it needed, whether it came out empty. */
+  recommendation(strategy: Strategy, sources: readonly Source[], itemCount: number, seconds: number): void {
+    this.strategy.observe({ strategy }, seconds);
+    for (const source of sources) if (source !== strategy) this.fallbacks.inc({ strategy, source });
+    if (itemCount === 0) this.empty.inc({ strategy });
+  }
+
+  /** Times every request and serves GET /metrics. */
+  install(app: FastifyInstance): void {
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      this.http.observe({ method: request.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000);
+      done();
+    });
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+      return reply.type(this.registry.contentType).send(await this.registry.metrics());
+    });
+  }
+}
