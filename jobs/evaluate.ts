@@ -4,6 +4,7 @@
 //
 //   npm run evaluate -- --interactions ratings.tsv --split stratified --models popular,sar,ease
 //   npm run evaluate -- --train a.csv --test b.csv --k 10 --products products.csv
+//   npm run evaluate -- --dataset uci --split time
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,10 +15,14 @@ import { evalSet, evaluate, type ModelResult } from '../src/eval/protocol.ts';
 import { chronoSplit, cutoffSplit, stratifiedSplit, type Split } from '../src/eval/split.ts';
 import { EASE_LAMBDA_GRID, tuneEaseLambda } from '../src/eval/tune.ts';
 import { runCli } from './lib/cli.ts';
+import { columnIndex, openCsv } from './lib/csv.ts';
 import { readInteractionsFile } from './lib/interactions-file.ts';
+import { DATASETS, datasetSources, openSource, type Dataset } from './lib/sources.ts';
 import { parseTimestamp } from './lib/timestamps.ts';
 
-const USAGE = `usage: npm run evaluate -- (--interactions FILE [--split stratified|time|cutoff] | --train FILE --test FILE) [options]
+const USAGE = `usage: npm run evaluate -- (--interactions FILE | --dataset ${DATASETS.join('|')} [--split stratified|time|cutoff] | --train FILE --test FILE) [options]
+  --dataset NAME       a bundled data set, read with the import job's reader (its brands feed same-brand)
+  --min-item-rows N    drop items with fewer than N rows before splitting (default 1)
   --split stratified   per user, a random --ratio (0.75) of rows to train (MSR python_stratified_split, --seed 42)
   --split time         per user, the latest 1 - --ratio (0.8) of rows to test (MSR python_chrono_split); the default
   --split cutoff       rows before --cutoff (date or unix seconds) to train, the rest to test
@@ -36,58 +41,33 @@ const USAGE = `usage: npm run evaluate -- (--interactions FILE [--split stratifi
   --repeats            allow recommending the user's own train items (buy again); default: excluded, as MSR
   --out FILE           JSON results (default results/eval-<name>.json)`;
 
-interface Args {
-  interactions?: string;
-  train?: string;
-  test?: string;
-  split: string;
-  ratio?: string;
-  seed: string;
-  cutoff?: string;
-  'min-rating': string;
-  k: string;
-  models?: string;
-  neighbours?: string;
-  'min-support'?: string;
-  'half-life-days': string;
-  'ease-lambda': string;
-  'ease-items'?: string;
-  products?: string;
-  'brand-column': string;
-  'exclude-brands'?: string;
-  repeats: boolean;
-  out?: string;
-  help: boolean;
-}
+const OPTIONS = {
+  interactions: { type: 'string' },
+  dataset: { type: 'string' },
+  'min-item-rows': { type: 'string', default: '1' },
+  train: { type: 'string' },
+  test: { type: 'string' },
+  split: { type: 'string', default: 'time' },
+  ratio: { type: 'string' },
+  seed: { type: 'string', default: '42' },
+  cutoff: { type: 'string' },
+  'min-rating': { type: 'string', default: '1' },
+  k: { type: 'string', default: '10' },
+  models: { type: 'string' },
+  neighbours: { type: 'string' },
+  'min-support': { type: 'string' },
+  'half-life-days': { type: 'string', default: '30' },
+  'ease-lambda': { type: 'string', default: 'auto' },
+  'ease-items': { type: 'string' },
+  products: { type: 'string' },
+  'brand-column': { type: 'string', default: 'brand' },
+  'exclude-brands': { type: 'string' },
+  repeats: { type: 'boolean', default: false },
+  out: { type: 'string' },
+  help: { type: 'boolean', default: false },
+} as const;
 
-function args(): Args {
-  const { values } = parseArgs({
-    options: {
-      interactions: { type: 'string' },
-      train: { type: 'string' },
-      test: { type: 'string' },
-      split: { type: 'string', default: 'time' },
-      ratio: { type: 'string' },
-      seed: { type: 'string', default: '42' },
-      cutoff: { type: 'string' },
-      'min-rating': { type: 'string', default: '1' },
-      k: { type: 'string', default: '10' },
-      models: { type: 'string' },
-      neighbours: { type: 'string' },
-      'min-support': { type: 'string' },
-      'half-life-days': { type: 'string', default: '30' },
-      'ease-lambda': { type: 'string', default: 'auto' },
-      'ease-items': { type: 'string' },
-      products: { type: 'string' },
-      'brand-column': { type: 'string', default: 'brand' },
-      'exclude-brands': { type: 'string' },
-      repeats: { type: 'boolean', default: false },
-      out: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  return values as Args;
-}
+type Args = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
 
 function number(raw: string, name: string, integer = false): number {
   const value = Number(raw);
@@ -114,6 +94,27 @@ async function load(
   return { all: builder.build(), firstCount };
 }
 
+/** A bundled data set's events as records; its products' brands go into `brands`. */
+async function* datasetRecords(dataset: Dataset, brands: Map<string, string>): AsyncIterable<InteractionRecord> {
+  for (const { format, path, name } of datasetSources(dataset)) {
+    for await (const row of (await openSource(format, path, name)).rows) {
+      if (row.kind === 'product' && row.product.brand) brands.set(row.product.id, row.product.brand);
+      if (row.kind !== 'event') continue;
+      const e = row.event;
+      yield { user: e.user, item: e.item, type: e.type, weight: e.weight ?? undefined, ts: e.occurredAt.getTime() / 1000 };
+    }
+  }
+}
+
+/** The rows of items seen at least `min` times (sparse items only add noise to an evaluation). */
+function frequentItemRows(x: Interactions, min: number): Uint32Array {
+  const counts = new Uint32Array(x.itemIds.length);
+  for (const item of x.items) counts[item]++;
+  const rows: number[] = [];
+  x.items.forEach((item, r) => { if (counts[item] >= min) rows.push(r); });
+  return Uint32Array.from(rows);
+}
+
 function split(a: Args, all: Interactions, inner = false): Split {
   const minRating = inner ? 1 : number(a['min-rating'], 'min-rating', true);
   // Validation inside train: a cut-off would leave no test, so it becomes a per-user time split.
@@ -123,7 +124,8 @@ function split(a: Args, all: Interactions, inner = false): Split {
     case 'time':
       return chronoSplit(all, { ratio: a.ratio ? number(a.ratio, 'ratio') : 0.8, minRating });
     case 'cutoff': {
-      const cutoff = a.cutoff === undefined ? null : parseTimestamp(a.cutoff);
+      // A bare date means its midnight UTC.
+      const cutoff = a.cutoff === undefined ? null : parseTimestamp(a.cutoff.replace(/^(\d{4}-\d{2}-\d{2})$/, '$1 00:00:00'));
       if (cutoff === null) throw new Error('--split cutoff needs --cutoff DATE (ISO date or unix seconds)');
       return cutoffSplit(all, cutoff.getTime() / 1000);
     }
@@ -132,34 +134,18 @@ function split(a: Args, all: Interactions, inner = false): Split {
   }
 }
 
+/** item → brand from a catalog CSV (header with an id column and `column`), brands in `excluded` left out. */
 async function readBrands(path: string, column: string, excluded: Set<string>): Promise<Map<string, string>> {
+  const csv = await openCsv(path);
+  const id = columnIndex(csv.header, 'id', 'product_id', 'item_id', 'item');
+  const brand = columnIndex(csv.header, column);
+  if (id < 0 || brand < 0) throw new Error(`${path}: the header needs an id column (id|product_id|item_id) and "${column}"`);
   const brands = new Map<string, string>();
-  let idCol = -1;
-  let brandCol = -1;
-  for await (const record of readDelimited(path)) {
-    if (idCol < 0) {
-      const header = record.map((h) => h.toLowerCase());
-      idCol = ['id', 'product_id', 'item_id', 'item'].map((n) => header.indexOf(n)).find((i) => i >= 0) ?? -1;
-      brandCol = header.indexOf(column.toLowerCase());
-      if (idCol < 0 || brandCol < 0) throw new Error(`${path}: the header needs an id column and a "${column}" column`);
-      continue;
-    }
-    const [id, brand] = [record[idCol], record[brandCol]];
-    if (id && brand && !excluded.has(brand)) brands.set(id, brand);
+  for await (const { fields } of csv.rows) {
+    const [item, b] = [fields[id]?.trim(), fields[brand]?.trim()];
+    if (item && b && !excluded.has(b)) brands.set(item, b);
   }
   return brands;
-}
-
-async function* readDelimited(path: string): AsyncGenerator<string[]> {
-  const { createReadStream } = await import('node:fs');
-  const { createInterface } = await import('node:readline');
-  const { createGunzip } = await import('node:zlib');
-  const file = createReadStream(path);
-  let delimiter: string | undefined;
-  for await (const line of createInterface({ input: path.endsWith('.gz') ? file.pipe(createGunzip()) : file, crlfDelay: Infinity })) {
-    delimiter ??= line.includes('\t') ? '\t' : ',';
-    yield line.split(delimiter).map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
-  }
 }
 
 function defaultModels(a: Args): string[] {
@@ -190,14 +176,15 @@ function table(rows: (ModelResult & { model: string; fitSeconds: number })[], k:
 }
 
 async function main(): Promise<void> {
-  const a = args();
+  const a: Args = parseArgs({ options: OPTIONS }).values;
   if (a.help) return console.log(USAGE);
   const config = loadConfig();
   const paired = a.train !== undefined || a.test !== undefined;
-  if (paired === (a.interactions !== undefined) || (paired && !(a.train && a.test))) {
-    throw new Error(`give --interactions FILE, or --train FILE and --test FILE\n${USAGE}`);
+  if ([paired, a.interactions !== undefined, a.dataset !== undefined].filter(Boolean).length !== 1 || (paired && !(a.train && a.test))) {
+    throw new Error(`give --interactions FILE, --dataset NAME, or --train FILE and --test FILE\n${USAGE}`);
   }
-  const files = paired ? [a.train!, a.test!] : [a.interactions!];
+  if (a.dataset !== undefined && !(DATASETS as readonly string[]).includes(a.dataset)) throw new Error(`--dataset must be one of ${DATASETS.join(', ')}`);
+  const files = paired ? [a.train!, a.test!] : a.dataset ? [a.dataset] : [a.interactions!];
   const k = number(a.k, 'k', true);
   const params: ModelParams = {
     neighbours: a.neighbours ? number(a.neighbours, 'neighbours', true) : config.build.neighbours,
@@ -206,13 +193,21 @@ async function main(): Promise<void> {
     easeLambda: a['ease-lambda'] === 'auto' ? NaN : number(a['ease-lambda'], 'ease-lambda'),
     easeItems: a['ease-items'] ? number(a['ease-items'], 'ease-items', true) : config.build.easeMaxItems,
   };
+  const excludedBrands = new Set(a['exclude-brands']?.split(',') ?? []);
   const specs = (a.models ? a.models.split(',') : defaultModels(a)).map(parseModel);
-  if (a.products) {
-    params.brands = await readBrands(a.products, a['brand-column'], new Set(a['exclude-brands']?.split(',') ?? []));
-  }
+  if (a.products) params.brands = await readBrands(a.products, a['brand-column'], excludedBrands);
 
   let t0 = performance.now();
-  const { all, firstCount } = await load(files.map(readInteractionsFile), config.eventWeights);
+  const datasetBrands = new Map<string, string>();
+  const sources = a.dataset ? [datasetRecords(a.dataset as Dataset, datasetBrands)] : files.map(readInteractionsFile);
+  const loaded = await load(sources, config.eventWeights);
+  const minItemRows = number(a['min-item-rows'], 'min-item-rows', true);
+  const all = minItemRows > 1 && !paired ? selectRows(loaded.all, frequentItemRows(loaded.all, minItemRows)) : loaded.all;
+  const firstCount = loaded.firstCount;
+  if (datasetBrands.size && !params.brands) {
+    params.brands = new Map([...datasetBrands].filter(([, brand]) => !excludedBrands.has(brand)));
+    if (!a.models) specs.splice(1, 0, parseModel('same-brand'));
+  }
   const rows = paired
     ? { train: Uint32Array.from({ length: firstCount }, (_, r) => r), test: Uint32Array.from({ length: all.users.length - firstCount }, (_, r) => firstCount + r) }
     : split(a, all);

@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { authPlugin } from './auth/plugin.ts';
 import type { Config } from './config.ts';
 import { errorHandler } from './errors.ts';
 import { ExposureWriter } from './experiments/exposure-writer.ts';
@@ -14,6 +15,7 @@ import { eventRoutes } from './routes/events.ts';
 import { experimentRoutes } from './routes/experiments.ts';
 import { healthRoutes } from './routes/health.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
+import { userRoutes } from './routes/users.ts';
 import { redisKeys, type Keys } from './store/keys.ts';
 import { RedisRecStore } from './store/rec-store.ts';
 
@@ -43,6 +45,8 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   });
   const deps: AppDeps = { config, ...services, keys: redisKeys(config.redisPrefix) };
   app.setErrorHandler(errorHandler);
+  // First: its hooks guard every route, /metrics included.
+  await app.register(authPlugin, { ...deps, settings: config.auth });
   app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id); });
   const exposures = new ExposureWriter(deps.pool, {
     ...config.experiments.exposures,
@@ -72,5 +76,6 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   await app.register(eventRoutes, deps);
   await app.register(recommendationRoutes, { ...deps, store, metrics });
   await app.register(experimentRoutes, { ...deps, attributionWindowDays: config.experiments.attributionWindowDays });
+  await app.register(userRoutes, deps);
   return app;
 }

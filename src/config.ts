@@ -1,4 +1,6 @@
 import { availableParallelism } from 'node:os';
+import { parseRate } from './auth/rate.ts';
+import { AUTH_MODES, DEFAULT_AUTH_SETTINGS as AUTH, type AuthSettings } from './auth/settings.ts';
 
 // Every setting of the service, read once from the environment with defaults
 // for local use. Nothing else in the code reads process.env.
@@ -43,6 +45,8 @@ export interface Config {
   };
   serving: ServingConfig;
   experiments: ExperimentsConfig;
+  /** API keys, rate limits and user tokens (src/auth). */
+  auth: AuthSettings;
 }
 
 /** Settings of the recommendations API (src/routes/recommendations.ts, src/store/rec-store.ts). */
@@ -167,6 +171,13 @@ export function loadConfig(env: Env = process.env): Config {
       corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
       privateMaxAgeSeconds: int(env, 'SERVING_PRIVATE_MAX_AGE_SECONDS', 10),
       publicMaxAgeSeconds: int(env, 'SERVING_PUBLIC_MAX_AGE_SECONDS', 300),
+    },
+    auth: {
+      mode: oneOf(env, 'AUTH_MODE', AUTH_MODES, AUTH.mode),
+      keyCacheMs: int(env, 'AUTH_KEY_CACHE_MS', AUTH.keyCacheMs),
+      defaultRate: env.AUTH_RATE_LIMIT ? parseRate(env.AUTH_RATE_LIMIT) : AUTH.defaultRate,
+      userTokenSecret: env.USER_TOKEN_SECRET ?? AUTH.userTokenSecret,
+      metricsRequireKey: env.METRICS_REQUIRE_KEY === 'true',
     },
   };
 }

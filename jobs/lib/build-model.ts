@@ -12,6 +12,7 @@ import { itemPopularity, rankByGroup, rankItems, type RankedItems } from '../../
 import type { Keys } from '../../src/store/keys.ts';
 import { ModelPublisher } from '../../src/store/model-publisher.ts';
 import { packNeighbours, type CatalogFields } from '../../src/store/model-format.ts';
+import { syncOptOutFlags } from '../../src/store/users.ts';
 import { loadCatalog, loadInteractions, loadUserLists, type CatalogItem } from './load-events.ts';
 import { fitItemKnnParallel } from './parallel-knn.ts';
 import { Progress } from './progress.ts';
@@ -59,7 +60,9 @@ export function buildOptionsFromConfig(config: Config): BuildOptions {
 
 function fitModel(x: Interactions, o: BuildOptions, progress: Progress): Promise<NeighbourLists> | NeighbourLists {
   if (o.model === 'ease') return fitEase(x, { lambda: o.easeLambda, maxItems: o.easeMaxItems, k: o.neighbours });
-  const knn = { similarity: o.similarity, k: o.neighbours, minSupport: o.minSupport, weighted: o.halfLifeDays > 0, halfLifeDays: o.halfLifeDays, now: latestTime(x) };
+  // Decay needs the weighted matrix; LLR is defined on counts only, so it stays unweighted.
+  const weighted = o.halfLifeDays > 0 && o.similarity !== 'llr';
+  const knn = { similarity: o.similarity, k: o.neighbours, minSupport: o.minSupport, weighted, halfLifeDays: o.halfLifeDays, now: latestTime(x) };
   progress.setTotal(x.itemIds.length);
   return fitItemKnnParallel(x.itemIds, prepareItemKnn(x, knn), knn, o.workers, (done) => { if (!o.quiet) progress.update(done); });
 }
@@ -169,7 +172,8 @@ export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config
         if (pipeline.length >= 3000) { await pipeline.exec(); pipeline = redis.pipeline(); if (!o.quiet) p.update(written); }
       }
       await pipeline.exec();
-      return written;
+      // The lists come back from PostgreSQL after Redis lost them: so must the opt-outs that veto them.
+      return written + await syncOptOutFlags(pool, redis, keys);
     }, (n) => n);
   }
 

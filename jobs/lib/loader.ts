@@ -85,7 +85,9 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
       summary.productsUpserted = upserted.rowCount ?? 0;
     }
     const inserted = await client.query(`INSERT INTO events (user_id, item_id, type, quantity, price, weight, occurred_at, idempotency_key, source)
-      SELECT ${STAGE_EVENT_COLUMNS.join(', ')} FROM stage_events ON CONFLICT (idempotency_key) DO NOTHING`);
+      SELECT ${STAGE_EVENT_COLUMNS.join(', ')} FROM stage_events s
+      WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.user_id AND u.deleted_at IS NOT NULL) -- erased users stay erased
+      ON CONFLICT (idempotency_key) DO NOTHING`);
     summary.eventsNew = inserted.rowCount ?? 0;
     summary.seconds = progress.elapsedSeconds();
     await client.query(`INSERT INTO import_runs (source, path, finished_at, rows_read, events_new, products_upserted, rows_rejected, rejected_sample)

@@ -56,7 +56,7 @@ export function userItemMatrix(x: Interactions, options: MatrixOptions = {}): Cs
     }
     indptr[user + 1] = nnz;
   }
-  // Users without events were skipped above: their rows are empty.
+  // indptr[u + 1] was only set for users with events; the others' rows are empty.
   for (let u = 1; u <= nRows; u++) if (indptr[u] < indptr[u - 1]) indptr[u] = indptr[u - 1];
   return { nRows, nCols: x.itemIds.length, indptr, indices: indices.slice(0, nnz), values: Float32Array.from(values.subarray(0, nnz)) };
 }

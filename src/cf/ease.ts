@@ -18,6 +18,10 @@ export interface EaseOptions {
   k: number;
   /** X holds the summed event weights (ratings) instead of 1 per (user, item). Default false. */
   weighted?: boolean;
+  /** Time decay of a weighted X (days, 0 = none). */
+  halfLifeDays?: number;
+  /** Reference time of the decay, unix seconds. */
+  now?: number;
 }
 
 /**
@@ -28,7 +32,7 @@ export interface EaseOptions {
  */
 export function fitEase(x: Interactions, options: EaseOptions): NeighbourLists {
   const { lambda, k, weighted = false } = options;
-  const m = userItemMatrix(x);
+  const m = userItemMatrix(x, weighted ? { halfLifeDays: options.halfLifeDays, now: options.now } : {});
   const kept = mostPopular(m.indptr, m.indices, m.nCols, options.maxItems);
   const n = kept.length;
   const local = new Int32Array(m.nCols).fill(-1);

@@ -17,7 +17,8 @@ export interface ItemKnnOptions {
   minSupport?: number;
   /**
    * Similarity on the weighted matrix (event weights or ratings, time-decayed) instead
-   * of the binary one. Support and 'llr' always use user counts. Default false.
+   * of the binary one. minSupport still counts users; 'llr' is defined on counts only
+   * and refuses it. Default false.
    */
   weighted?: boolean;
   /** Time decay of the weighted matrix (days, 0 = none); only matters when `weighted`. */
@@ -49,8 +50,8 @@ export function prepareItemKnn(x: Interactions, options: ItemKnnOptions): ItemKn
 /** Neighbour lists of items [from, to): independent of every other range. */
 export function fitItemKnnRange(input: ItemKnnInput, from: number, to: number, options: ItemKnnOptions): NeighbourShard {
   const { k, minSupport = 1, weighted = false } = options;
-  const score = similarityFn(options.similarity);
   const { totals, nUsers } = input;
+  const score = similarityFn(options.similarity, nUsers);
   const top = new TopK(k);
   const offsets = new Uint32Array(to - from + 1);
   const neighbours = new Uint32Array((to - from) * k);
@@ -62,7 +63,7 @@ export function fitItemKnnRange(input: ItemKnnInput, from: number, to: number, o
     for (let t = 0; t < row.length; t++) {
       const j = touched[t];
       if (j === item || counts[j] < minSupport) continue;
-      const s = score(dots[j], ci, totals[j], nUsers);
+      const s = score(dots[j], ci, totals[j]);
       if (s > 0) top.push(j, s);
     }
     filled += top.drainInto(neighbours, scores, filled);

@@ -30,8 +30,11 @@ export interface PersonalizeOptions {
  */
 export function personalize(seeds: readonly Seed[], options: PersonalizeOptions): Recommendation[] {
   const ordered = [...seeds].sort((a, b) => compareIds(a.item, b.item));
-  const seedIds = new Set(ordered.map((s) => s.item));
+  // item → its accumulator; -1 marks items never returned (seeds, excluded), so the hot
+  // loop needs one map lookup per neighbour.
   const slot = new Map<string, number>();
+  for (const seed of ordered) slot.set(seed.item, -1);
+  if (options.exclude) for (const item of options.exclude) slot.set(item, -1);
   const items: string[] = [];
   const scores: number[] = [];
   const best: number[] = [];
@@ -40,8 +43,6 @@ export function personalize(seeds: readonly Seed[], options: PersonalizeOptions)
     const { ids, scores: sims } = seed.neighbours;
     for (let k = 0; k < ids.length; k++) {
       const item = ids[k];
-      if (seedIds.has(item) || options.exclude?.has(item)) continue;
-      const contribution = seed.weight * sims[k];
       let s = slot.get(item);
       if (s === undefined) {
         s = items.length;
@@ -50,7 +51,10 @@ export function personalize(seeds: readonly Seed[], options: PersonalizeOptions)
         scores.push(0);
         best.push(-Infinity);
         because.push(seed.item);
+      } else if (s < 0) {
+        continue;
       }
+      const contribution = seed.weight * sims[k];
       scores[s] += contribution;
       // Seeds arrive in id order, so on equal contributions the first (smaller) seed stays.
       if (contribution > best[s]) {

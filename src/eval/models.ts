@@ -9,7 +9,8 @@ import type { Interactions } from '../cf/interactions.ts';
 import { fitItemKnn } from '../cf/item-knn.ts';
 import { neighboursOf, type NeighbourLists } from '../cf/neighbours.ts';
 import { personalize } from '../cf/personalize.ts';
-import { itemPopularity, rankByGroup, rankItems } from '../cf/popularity.ts';
+import { itemPopularity, rankByGroup, rankItems, type RankedItems } from '../cf/popularity.ts';
+import { mergeRanked } from '../recommend/merge.ts';
 import type { EvalUser, Recommender } from './protocol.ts';
 
 /**
@@ -87,7 +88,14 @@ export function fitModel(spec: ModelSpec, train: Interactions, now: number, para
       return collaborative(model, { now, halfLifeDays, binary: spec.kind === 'itemknn' && !spec.weighted });
     }
     case 'ease': {
-      const model = fitEase(train, { lambda: params.easeLambda, maxItems: params.easeItems, k: params.neighbours, weighted: spec.weighted });
+      const model = fitEase(train, {
+        lambda: params.easeLambda,
+        maxItems: params.easeItems,
+        k: params.neighbours,
+        weighted: spec.weighted,
+        halfLifeDays,
+        now,
+      });
       // Seeds as the rows of X the model was fit on: 1 per item unless weighted.
       return collaborative(model, { now, halfLifeDays, binary: !spec.weighted });
     }
@@ -109,31 +117,32 @@ function collaborative(model: NeighbourLists, seeds: { now: number; halfLifeDays
   };
 }
 
-/** Items of the brands the user bought, scored by the user's brand affinity × item popularity. */
+/**
+ * As the API's same-brand strategy: the brands of the user's items (most recent
+ * first), their items merged by popularity (mergeRanked), the user's own items
+ * (the seeds) and excluded items skipped.
+ */
 function sameBrand(train: Interactions, now: number, halfLifeDays: number, params: ModelParams): Recommender {
   const brands = params.brands;
   if (!brands) throw new Error('same-brand needs --products (item → brand)');
   const byBrand = rankByGroup(itemPopularity(train, { halfLifeDays, now }), train.itemIds, brands);
   return (user, k) => {
-    const brandAffinity = new Map<string, number>();
-    for (const [item, weight] of affinity(user.history, { now, halfLifeDays, binary: false })) {
-      const brand = brands.get(item);
-      if (brand !== undefined) brandAffinity.set(brand, (brandAffinity.get(brand) ?? 0) + weight);
+    const lists: RankedItems[] = [];
+    const seen = new Set<string>();
+    for (let e = user.history.length - 1; e >= 0; e--) {
+      const brand = brands.get(user.history[e].item);
+      if (brand === undefined || seen.has(brand)) continue;
+      seen.add(brand);
+      const list = byBrand.get(brand);
+      if (list) lists.push(list);
     }
-    const scored: { id: string; score: number }[] = [];
-    for (const [brand, a] of brandAffinity) {
-      const ranked = byBrand.get(brand);
-      if (!ranked) continue;
-      // Only a brand's top k allowed items can make the overall top k.
-      let taken = 0;
-      for (let r = 0; r < ranked.ids.length && taken < k; r++) {
-        if (user.exclude.has(ranked.ids[r])) continue;
-        scored.push({ id: ranked.ids[r], score: a * ranked.scores[r] });
-        taken++;
-      }
+    const skip = new Set([...user.exclude, ...user.history.map((e) => e.item)]);
+    const out: string[] = [];
+    for (const candidate of mergeRanked(lists, [], skip)) {
+      if (out.length === k) break;
+      out.push(candidate.id);
     }
-    scored.sort((x, y) => y.score - x.score || (x.id < y.id ? -1 : 1));
-    return scored.slice(0, k).map((s) => s.id);
+    return out;
   };
 }
 

@@ -40,8 +40,9 @@ export class Selection {
   readonly blocked: Set<string>;
   private readonly perBrand = new Map<string, number>();
 
-  constructor(readonly limit: number, private readonly filter: ItemFilter, excluded: Iterable<string>) {
-    this.blocked = new Set(excluded);
+  /** Takes ownership of `excluded`: picked items are added to it. */
+  constructor(readonly limit: number, private readonly filter: ItemFilter, excluded: Set<string>) {
+    this.blocked = excluded;
   }
 
   get remaining(): number {

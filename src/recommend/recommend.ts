@@ -37,9 +37,11 @@ export interface RecResult {
   model: ModelView;
   sources: Source[];
   items: Picked[];
+  /** The user opted out of personalisation: the block was built without their history. */
+  optedOut: boolean;
 }
 
-const NO_HISTORY: UserHistory = { viewed: [], bought: new Set() };
+const NO_HISTORY: UserHistory = { viewed: [], bought: [] };
 
 export async function recommend(store: RecStore, request: RecRequest, options: RecOptions): Promise<RecResult> {
   const { strategy, user, items, filter } = request;
@@ -51,7 +53,10 @@ export async function recommend(store: RecStore, request: RecRequest, options: R
   ]);
   const seeds = items.length > 0 ? new Map(items.map((item) => [item, 1])) : userSeeds(history, strategy === 'collaborative', options);
   const seedIds = [...seeds.keys()];
-  const excluded = [...request.exclude, ...items, ...(request.excludePurchased ? history.bought : [])];
+  // Built once, then owned by the selection: a big buyer's purchases are thousands of ids.
+  const excluded = new Set(request.excludePurchased ? history.bought : []);
+  for (const id of request.exclude) excluded.add(id);
+  for (const id of items) excluded.add(id);
   const selection = new Selection(request.limit, filter, excluded);
 
   const generate = (source: Source): Promise<Iterable<Candidate>> | Iterable<Candidate> => {
@@ -64,5 +69,5 @@ export async function recommend(store: RecStore, request: RecRequest, options: R
     }
   };
   const sources = await fill(selection, model, request.fallback ? CHAINS[strategy] : [strategy], generate);
-  return { model, sources, items: selection.picked };
+  return { model, sources, items: selection.picked, optedOut: history.optedOut === true };
 }

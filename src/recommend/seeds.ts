@@ -26,7 +26,7 @@ export function userSeeds(history: UserHistory, withBought: boolean, options: { 
   const events = history.viewed.slice(0, options.maxSeeds).map((v) => ({ item: v.id, weight: options.eventWeights.view, ts: v.at / 1000 }));
   if (withBought) {
     const room = options.maxSeeds - events.length;
-    const bought = history.bought.size > room ? smallest(history.bought, room) : history.bought;
+    const bought = history.bought.length > room ? smallest(history.bought, room) : history.bought;
     for (const item of bought) events.push({ item, weight: options.eventWeights.purchase, ts: 0 });
   }
   // No decay: the bought set carries no times, and recent views are recent by definition.

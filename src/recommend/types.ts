@@ -2,9 +2,11 @@
 // they produce (candidates). The strategies never see Redis; src/store/rec-store.ts does.
 import type { CatalogFields, PackedNeighbours } from '../store/model-format.ts';
 
-export type Strategy = 'recently-viewed' | 'same-brand' | 'collaborative' | 'popular';
+export const STRATEGIES = ['recently-viewed', 'same-brand', 'collaborative', 'popular'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
 /** Which strategy produced an item: a strategy, or the same-category popular fallback. */
-export type Source = Strategy | 'category-popular';
+export const SOURCES = [...STRATEGIES, 'category-popular'] as const;
+export type Source = (typeof SOURCES)[number];
 
 /** An item a strategy proposes. `because` is the seed item that led to it. */
 export interface Candidate {
@@ -45,7 +47,10 @@ export interface ViewedItem {
 export interface UserHistory {
   /** Newest first. */
   viewed: ViewedItem[];
-  bought: Set<string>;
+  /** Distinct, in no particular order. */
+  bought: string[];
+  /** The user opted out of personalisation: `viewed` and `bought` are empty, whatever Redis holds. */
+  optedOut?: boolean;
 }
 
 export interface RecStore {

@@ -3,6 +3,7 @@ import type { AppDeps } from '../app.ts';
 import { EVENT_TYPES, type EventType } from '../config.ts';
 import { insertEvents, type NewEvent } from '../store/events.ts';
 import { recordActivity } from '../store/user-activity.ts';
+import { erasedUsers } from '../store/users.ts';
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 const id = { type: 'string', minLength: 1, maxLength: 256 } as const;
@@ -48,13 +49,19 @@ export async function eventRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       response: {
         200: {
           type: 'object',
-          properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' } },
+          properties: {
+            accepted: { type: 'integer' }, duplicates: { type: 'integer' },
+            dropped: { type: 'integer', description: 'Events of erased users (DELETE /v1/users/{id}): not stored' },
+          },
         },
       },
     },
   }, async (request) => {
     const now = new Date();
-    const events: NewEvent[] = request.body.events.map((e) => ({
+    // An erased user stays erased: their late-arriving events are dropped, not refused, so a
+    // batch from a CDP that has not caught up yet still stores everyone else's.
+    const erased = await erasedUsers(deps.pool, request.body.events.map((e) => e.user_id));
+    const events: NewEvent[] = request.body.events.filter((e) => !erased.has(e.user_id)).map((e) => ({
       userId: e.user_id, itemId: e.item_id, type: e.type, quantity: e.quantity, price: e.price ?? null,
       occurredAt: e.occurred_at ? new Date(e.occurred_at) : now,
       requestId: e.request_id ?? null, idempotencyKey: e.idempotency_key ?? null,
@@ -62,6 +69,6 @@ export async function eventRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     // PostgreSQL first: it is the truth. Redis mirrors only what was newly stored.
     const stored = await insertEvents(deps.pool, events);
     await recordActivity(deps.redis, deps.keys, { recentlyViewedCap: deps.config.recentlyViewedCap, ttlSeconds: deps.config.userKeyTtlSeconds }, stored);
-    return { accepted: stored.length, duplicates: events.length - stored.length };
+    return { accepted: stored.length, duplicates: events.length - stored.length, dropped: request.body.events.length - events.length };
   });
 }

@@ -6,7 +6,7 @@ import { HttpError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ItemFilter, Picked } from '../recommend/filters.ts';
 import { recommend, type RecOptions } from '../recommend/recommend.ts';
-import type { RecStore, Source, Strategy } from '../recommend/types.ts';
+import { SOURCES, STRATEGIES, type RecStore, type Strategy } from '../recommend/types.ts';
 
 export interface RecommendationDeps extends AppDeps {
   store: RecStore;
@@ -16,7 +16,6 @@ export interface RecommendationDeps extends AppDeps {
 export const MAX_LIMIT = 100;
 const FIELDS = ['title', 'brand', 'category', 'price', 'currency', 'url', 'image_url', 'in_stock'] as const;
 type Field = (typeof FIELDS)[number];
-const SOURCES: readonly Source[] = ['recently-viewed', 'collaborative', 'same-brand', 'category-popular', 'popular'];
 
 interface Query {
   user?: string;
@@ -86,9 +85,10 @@ const responseSchema = {
     required: ['request_id', 'strategy', 'model_version', 'sources', 'items'],
     properties: {
       request_id: { type: 'string', description: 'Echo it as request_id of later click/purchase events (attribution)' },
-      strategy: { type: 'string', description: 'The strategy requested' },
+      strategy: { type: 'string', enum: STRATEGIES, description: 'The strategy requested' },
       model_version: { type: ['integer', 'null'], description: 'Model version every item came from (null before the first build)' },
       sources: { type: 'array', items: { type: 'string', enum: SOURCES }, description: 'Sources that produced items, in order' },
+      opted_out: { type: 'boolean', description: 'Present (true) when the user opted out of personalisation: the block ignores their history' },
       items: { type: 'array', items: itemSchema },
     },
   },
@@ -205,7 +205,7 @@ export async function recommendationRoutes(app: FastifyInstance, deps: Recommend
       const want = fieldSet(q.fields);
       return {
         request_id: request.id, strategy: spec.strategy, model_version: result.model.version,
-        sources: result.sources, items: result.items.map((item) => render(item, want)),
+        sources: result.sources, opted_out: result.optedOut || undefined, items: result.items.map((item) => render(item, want)),
       };
     });
   }

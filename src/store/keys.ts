@@ -24,11 +24,20 @@ export interface Keys {
   recentlyViewed(user: string): string;
   /** Items a user bought (SET), excluded from their recommendations. */
   bought(user: string): string;
+  /** Set while a user has opted out of personalisation (no TTL: kept until they opt back in). */
+  optOut(user: string): string;
+  /** Every per-user key: what erasing a user deletes. A new per-user key belongs here too. */
+  userKeys(user: string): string[];
+  /** Fixed-window request counters of an API key, by its public prefix (src/auth/rate-limit.ts). */
+  rateLimit(keyPrefix: string): string;
   /** Lock held by the build job that is publishing. */
   buildLock: string;
 }
 
 export function redisKeys(prefix: string): Keys {
+  const recentlyViewed = (user: string) => `${prefix}rv:{${user}}`;
+  const bought = (user: string) => `${prefix}bought:{${user}}`;
+  const optOut = (user: string) => `${prefix}optout:{${user}}`;
   return {
     current: `${prefix}current`,
     meta: (v) => `${prefix}meta:v${v}:info`,
@@ -38,8 +47,11 @@ export function redisKeys(prefix: string): Keys {
     item: (v, item) => `${prefix}item:v${v}:${item}`,
     // Every versioned key has ":v{N}:" in it, so v1's pattern never matches v10's keys.
     versionPattern: (v) => `${prefix}*:v${v}:*`,
-    recentlyViewed: (user) => `${prefix}rv:{${user}}`,
-    bought: (user) => `${prefix}bought:{${user}}`,
+    recentlyViewed,
+    bought,
+    optOut,
+    userKeys: (user) => [recentlyViewed(user), bought(user), optOut(user)],
+    rateLimit: (keyPrefix) => `${prefix}ratelimit:${keyPrefix}`,
     buildLock: `${prefix}build:lock`,
   };
 }

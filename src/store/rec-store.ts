@@ -37,16 +37,20 @@ export class RedisRecStore implements RecStore {
   }
 
   async history(user: string, viewedLimit: number): Promise<UserHistory> {
+    // The opt-out flag rides in the same round trip as the history it vetoes.
     const results = await this.redis.pipeline()
       .zrevrange(this.keys.recentlyViewed(user), 0, viewedLimit - 1, 'WITHSCORES')
       .smembers(this.keys.bought(user))
+      .exists(this.keys.optOut(user))
       .exec();
-    const [[viewedErr, flat], [boughtErr, bought]] = results as [[Error | null, string[]], [Error | null, string[]]];
+    const [[viewedErr, flat], [boughtErr, bought], [optOutErr, optedOut]] = results as [[Error | null, string[]], [Error | null, string[]], [Error | null, number]];
     if (viewedErr) throw viewedErr;
     if (boughtErr) throw boughtErr;
+    if (optOutErr) throw optOutErr;
+    if (optedOut === 1) return { viewed: [], bought: [], optedOut: true };
     const viewed: ViewedItem[] = [];
     for (let i = 0; i < flat.length; i += 2) viewed.push({ id: flat[i], at: Number(flat[i + 1]) });
-    return { viewed, bought: new Set(bought) };
+    return { viewed, bought };
   }
 
   cacheStats(): CacheStats {

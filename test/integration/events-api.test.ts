@@ -25,7 +25,7 @@ describe('POST /v1/events (real PostgreSQL and Redis)', () => {
       { user_id: 'bob', item_id: 'a', type: 'click', request_id: 'req-1' },
     ] });
     assert.equal(res.statusCode, 200);
-    assert.deepEqual(res.json(), { accepted: 3, duplicates: 0 });
+    assert.deepEqual(res.json(), { accepted: 3, duplicates: 0, dropped: 0 });
     assert.equal(await count(), 3);
     const { rows } = await s.pool.query(`SELECT quantity, price, request_id FROM events WHERE type = 'purchase' OR type = 'click' ORDER BY type`);
     assert.deepEqual(rows, [{ quantity: 1, price: null, request_id: 'req-1' }, { quantity: 2, price: 9.5, request_id: null }]);
@@ -65,9 +65,9 @@ describe('POST /v1/events (real PostgreSQL and Redis)', () => {
       { user_id: 'carol', item_id: 'x', type: 'purchase', idempotency_key: 'order-77-line-1' },
       { user_id: 'carol', item_id: 'y', type: 'purchase', idempotency_key: 'order-77-line-2' },
     ] };
-    assert.deepEqual((await post(batch)).json(), { accepted: 2, duplicates: 0 });
+    assert.deepEqual((await post(batch)).json(), { accepted: 2, duplicates: 0, dropped: 0 });
     const before = await count();
-    assert.deepEqual((await post(batch)).json(), { accepted: 0, duplicates: 2 });
+    assert.deepEqual((await post(batch)).json(), { accepted: 0, duplicates: 2, dropped: 0 });
     assert.equal(await count(), before);
   });
 

@@ -3,7 +3,6 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { bucketOf } from '../../src/experiments/hash.ts';
-import { experimentRoutes } from '../../src/routes/experiments.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
 const definition = (id: string, extra: Record<string, unknown> = {}) => ({
@@ -26,8 +25,6 @@ describe('/v1/experiments (real PostgreSQL)', () => {
   before(async () => {
     s = await startTestServices();
     app = await buildApp(s.config, s, { logger: false });
-    await app.register(experimentRoutes, s);
-    await app.ready();
   });
   after(async () => { await app.close(); await s.close(); });
 

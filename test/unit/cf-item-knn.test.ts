@@ -38,7 +38,7 @@ test('every measure on the example (values worked out in cf-similarity.test.ts)'
     cooccurrence: { A: 'B:2.0000 C:1.0000 D:1.0000', B: 'A:2.0000 C:2.0000', C: 'B:2.0000 A:1.0000', D: 'A:1.0000' },
     cosine: { A: 'B:0.6667 D:0.5774 C:0.4082', B: 'C:0.8165 A:0.6667', C: 'B:0.8165 A:0.4082', D: 'A:0.5774' },
     jaccard: { A: 'B:0.5000 D:0.3333 C:0.2500', B: 'C:0.6667 A:0.5000', C: 'B:0.6667 A:0.2500', D: 'A:0.3333' },
-    lift: { A: 'D:1.3333 B:0.8889 C:0.6667', B: 'C:1.3333 A:0.8889', C: 'B:1.3333 A:0.6667', D: 'A:1.3333' },
+    lift: { A: '', B: '', C: '', D: '' }, // no pair is seen more than 9 times
     llr: { A: 'D:0.6796', B: 'C:1.7261', C: 'B:1.7261', D: 'A:0.6796' },
   };
   for (const [similarity, want] of Object.entries(expected)) {

@@ -64,31 +64,30 @@ test('weighted rows carry Σ w_ui·w_uj beside the binary counts', () => {
 });
 
 test('cosine = cij / sqrt(ci·cj)', () => {
-  const cos = similarityFn('cosine');
-  close(cos(2, 3, 3, 4), 2 / 3); // AB
-  close(cos(1, 3, 2, 4), 0.40824829); // AC = 1/√6
-  close(cos(1, 3, 1, 4), 0.57735027); // AD = 1/√3
-  close(cos(2, 3, 2, 4), 0.81649658); // BC = 2/√6
+  const cos = similarityFn('cosine', 4);
+  close(cos(2, 3, 3), 2 / 3); // AB
+  close(cos(1, 3, 2), 0.40824829); // AC = 1/√6
+  close(cos(1, 3, 1), 0.57735027); // AD = 1/√3
+  close(cos(2, 3, 2), 0.81649658); // BC = 2/√6
 });
 
 test('jaccard = cij / (ci + cj - cij)', () => {
-  const jac = similarityFn('jaccard');
-  close(jac(2, 3, 3, 4), 0.5); // AB 2/4
-  close(jac(1, 3, 2, 4), 0.25); // AC 1/4
-  close(jac(1, 3, 1, 4), 1 / 3); // AD 1/3
-  close(jac(2, 3, 2, 4), 2 / 3); // BC 2/3
+  const jac = similarityFn('jaccard', 4);
+  close(jac(2, 3, 3), 0.5); // AB 2/4
+  close(jac(1, 3, 2), 0.25); // AC 1/4
+  close(jac(1, 3, 1), 1 / 3); // AD 1/3
+  close(jac(2, 3, 2), 2 / 3); // BC 2/3
 });
 
-test('lift = n·cij / (ci·cj), 1 meaning independence', () => {
-  const lift = similarityFn('lift');
-  close(lift(2, 3, 3, 4), 8 / 9); // AB
-  close(lift(1, 3, 1, 4), 4 / 3); // AD
-  close(lift(2, 3, 2, 4), 4 / 3); // BC
-  close(lift(1, 2, 2, 4), 1); // independent
+test('lift = n·c / (ci·cj) with c = cij − 3√cij, the low end of the Poisson interval of cij', () => {
+  close(similarityFn('lift', 100)(16, 20, 40), 0.5); // c = 16 − 3·4 = 4 → 100·4 / 800 (raw lift would be 2)
+  close(similarityFn('lift', 1000)(100, 200, 250), 1.4); // c = 100 − 30 = 70 → 1000·70 / 50000 (raw: 2)
+  assert.equal(similarityFn('lift', 100)(9, 10, 10), 0, 'seen 9 times or fewer: no evidence');
+  assert.equal(similarityFn('lift', 4)(2, 3, 3), 0); // AB of the example
 });
 
 test('raw co-occurrence is the count', () => {
-  assert.equal(similarityFn('cooccurrence')(2, 3, 3, 4), 2);
+  assert.equal(similarityFn('cooccurrence', 4)(2, 3, 3), 2);
 });
 
 // G² = 2 Σ O·ln(O/E) over the 2×2 table, worked out by hand:
@@ -101,13 +100,15 @@ test('log-likelihood ratio matches G² computed by hand', () => {
   close(logLikelihoodRatio(2, 1, 0, 1), 1.726092);
   assert.equal(logLikelihoodRatio(5, 5, 5, 5), 0, 'independent table');
   close(logLikelihoodRatio(10, 0, 0, 10), 2 * 20 * Math.log(2)); // perfect association: 2·N·ln 2
+  // The scorer's table of x·ln x gives the same value for whole-number counts.
+  close(similarityFn('llr', 20)(10, 10, 10), 2 * 20 * Math.log(2));
 });
 
 test('llr similarity keeps positive association only', () => {
-  const llr = similarityFn('llr');
-  close(llr(1, 3, 1, 4), 0.679596); // AD: seen 1, expected 0.75
-  close(llr(2, 3, 2, 4), 1.726092); // BC: seen 2, expected 1.5
+  const llr = similarityFn('llr', 4);
+  close(llr(1, 3, 1), 0.679596); // AD: seen 1, expected 0.75
+  close(llr(2, 3, 2), 1.726092); // BC: seen 2, expected 1.5
   // AB: seen 2, expected 2.25 — G² is 0.679596 here too, but for a negative association.
   close(logLikelihoodRatio(2, 1, 1, 0), 0.679596);
-  assert.equal(llr(2, 3, 3, 4), 0);
+  assert.equal(llr(2, 3, 3), 0);
 });

@@ -20,7 +20,7 @@ test('passes: stock, category and price bounds; an item without a price fails a 
 });
 
 test('Selection keeps the first `limit` that fit, never an excluded, repeated or unknown item', () => {
-  const sel = new Selection(3, {}, ['x']);
+  const sel = new Selection(3, {}, new Set(['x']));
   assert.equal(sel.offer({ id: 'x', score: 9 }, item('x', null, 1), 'popular'), false, 'excluded');
   assert.equal(sel.offer({ id: 'a', score: 8, because: 's' }, item('a', null, 1), 'collaborative'), true);
   assert.equal(sel.offer({ id: 'a', score: 7 }, item('a', null, 1), 'popular'), false, 'already picked');
@@ -34,17 +34,17 @@ test('Selection keeps the first `limit` that fit, never an excluded, repeated or
 });
 
 test('Selection caps items per brand; items without a brand are not capped', () => {
-  const sel = new Selection(10, { brandCap: 2 }, []);
+  const sel = new Selection(10, { brandCap: 2 }, new Set());
   const offered = [item('a1', 'A', 1), item('a2', 'A', 1), item('a3', 'A', 1), item('n1', null, 1), item('n2', null, 1), item('n3', null, 1), item('b1', 'B', 1)];
   for (const f of offered) sel.offer({ id: f.id, score: 1 }, f, 'popular');
   assert.deepEqual(sel.picked.map((p) => p.id), ['a1', 'a2', 'n1', 'n2', 'n3', 'b1']);
 });
 
 test('Selection budget: the room left when nothing can reject a candidate, unbounded when a filter may', () => {
-  const open = new Selection(5, {}, []);
+  const open = new Selection(5, {}, new Set());
   open.offer({ id: 'a', score: 1 }, item('a', null, 1), 'popular');
   assert.equal(open.budget, 4);
-  assert.equal(new Selection(5, { brandCap: 1 }, []).budget, Infinity);
-  assert.equal(new Selection(5, { inStock: true }, []).budget, Infinity);
-  assert.equal(new Selection(5, { maxPrice: 3 }, []).budget, Infinity);
+  assert.equal(new Selection(5, { brandCap: 1 }, new Set()).budget, Infinity);
+  assert.equal(new Selection(5, { inStock: true }, new Set()).budget, Infinity);
+  assert.equal(new Selection(5, { maxPrice: 3 }, new Set()).budget, Infinity);
 });

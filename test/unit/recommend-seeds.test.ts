@@ -4,7 +4,7 @@ import { DEFAULT_EVENT_WEIGHTS } from '../../src/config.ts';
 import { smallest, userSeeds } from '../../src/recommend/seeds.ts';
 
 const options = (maxSeeds: number) => ({ maxSeeds, eventWeights: DEFAULT_EVENT_WEIGHTS });
-const history = { viewed: [{ id: 'v2', at: 2000 }, { id: 'b', at: 1000 }], bought: new Set(['z', 'b', 'c', 'a']) };
+const history = { viewed: [{ id: 'v2', at: 2000 }, { id: 'b', at: 1000 }], bought: ['z', 'b', 'c', 'a'] };
 
 test('userSeeds: recent views weigh as views, purchases as purchases, an item both viewed and bought as both', () => {
   assert.deepEqual([...userSeeds(history, true, options(10))].sort(), [['a', 1], ['b', 1.25], ['c', 1], ['v2', 0.25], ['z', 1]]);
