@@ -8,14 +8,19 @@ import type pg from 'pg';
 import { authPlugin } from './auth/plugin.ts';
 import type { Config } from './config.ts';
 import { errorHandler } from './errors.ts';
+import { setUpEmail } from './email/setup.ts';
+import { ExperimentCache } from './experiments/cache.ts';
 import { ExposureWriter } from './experiments/exposure-writer.ts';
 import { loggerOptions } from './log.ts';
 import { Metrics } from './metrics.ts';
+import { clickRoutes } from './routes/clicks.ts';
+import { emailRoutes } from './routes/email.ts';
 import { eventRoutes } from './routes/events.ts';
 import { experimentRoutes } from './routes/experiments.ts';
 import { healthRoutes } from './routes/health.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { userRoutes } from './routes/users.ts';
+import { findExperiment } from './store/experiments.ts';
 import { redisKeys, type Keys } from './store/keys.ts';
 import { RedisRecStore } from './store/rec-store.ts';
 
@@ -74,7 +79,12 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(healthRoutes, deps);
   await app.register(eventRoutes, deps);
-  await app.register(recommendationRoutes, { ...deps, store, metrics });
+  // Read per experiment every few seconds, never per request (the A/B harness and email blocks).
+  const experiments = new ExperimentCache((id) => findExperiment(deps.pool, id), config.experiments.definitionCacheMs);
+  await app.register(recommendationRoutes, { ...deps, store, metrics, experiments, exposures });
+  const email = await setUpEmail(config, { ...deps, store, metrics, exposures, experiments }, (message) => app.log.warn(message));
+  await app.register(emailRoutes, { ...deps, ...email });
+  await app.register(clickRoutes, { ...deps, secret: email.secret });
   await app.register(experimentRoutes, { ...deps, attributionWindowDays: config.experiments.attributionWindowDays });
   await app.register(userRoutes, deps);
   return app;

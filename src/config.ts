@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseRate } from './auth/rate.ts';
 import { AUTH_MODES, DEFAULT_AUTH_SETTINGS as AUTH, type AuthSettings } from './auth/settings.ts';
 
@@ -45,6 +46,7 @@ export interface Config {
   };
   serving: ServingConfig;
   experiments: ExperimentsConfig;
+  email: EmailConfig;
   /** API keys, rate limits and user tokens (src/auth). */
   auth: AuthSettings;
 }
@@ -53,12 +55,34 @@ export interface Config {
 export interface ExperimentsConfig {
   /** A click or purchase this long after a user's first exposure is credited to their variant. */
   attributionWindowDays: number;
+  /** Experiment definitions are read from PostgreSQL at most this often per process (not per request). */
+  definitionCacheMs: number;
   exposures: {
     flushIntervalMs: number;
     batchRows: number;
     /** Past this many unwritten exposures new ones are dropped (and counted): memory stays bounded. */
     maxBufferedRows: number;
   };
+}
+
+/** Email blocks and click links (src/email, src/routes/email.ts, src/routes/clicks.ts). */
+export interface EmailConfig {
+  /** HMAC secret of click tokens and signed email URLs (>= 32 characters); empty: a random one per process. */
+  signingSecret: string;
+  /** Click links stay valid at least this long (they live in mailboxes). */
+  linkTtlSeconds: number;
+  /** Base URL clients reach this API at: click links are built on it. */
+  publicBaseUrl: string;
+  /** The HTML block template, loaded at start-up. */
+  templatePath: string;
+  /** Product page of an item the catalog has no url for; `{id}` = the URL-encoded id. Empty: no link. */
+  productUrlTemplate: string;
+  /** How long a mail_id remembers what its blocks showed (and the items of each block). */
+  mailTtlSeconds: number;
+  /** Cache-Control max-age of email blocks. */
+  maxAgeSeconds: number;
+  /** Past this, a block is served from the popular fallback instead (ESPs give up after about 2 s). */
+  timeBudgetMs: number;
 }
 
 export interface ServingConfig {
@@ -127,6 +151,8 @@ export function parseEventWeights(raw: string | undefined, defaults: Record<Even
   return weights;
 }
 
+export const DEFAULT_EMAIL_TEMPLATE = fileURLToPath(new URL('../templates/email-block.html', import.meta.url));
+
 export const DEFAULT_EVENT_WEIGHTS: Record<EventType, number> = { purchase: 1, cart: 0.5, view: 0.25, click: 0 };
 
 export function loadConfig(env: Env = process.env): Config {
@@ -157,6 +183,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     experiments: {
       attributionWindowDays: num(env, 'EXPERIMENT_ATTRIBUTION_WINDOW_DAYS', 7),
+      definitionCacheMs: int(env, 'EXPERIMENT_CACHE_MS', 5000),
       exposures: {
         flushIntervalMs: int(env, 'EXPOSURE_FLUSH_MS', 1000, 1),
         batchRows: int(env, 'EXPOSURE_BATCH_ROWS', 500, 1),
@@ -171,6 +198,16 @@ export function loadConfig(env: Env = process.env): Config {
       corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
       privateMaxAgeSeconds: int(env, 'SERVING_PRIVATE_MAX_AGE_SECONDS', 10),
       publicMaxAgeSeconds: int(env, 'SERVING_PUBLIC_MAX_AGE_SECONDS', 300),
+    },
+    email: {
+      signingSecret: env.EMAIL_SIGNING_SECRET ?? '',
+      linkTtlSeconds: int(env, 'EMAIL_LINK_TTL_SECONDS', 90 * 86400, 1),
+      publicBaseUrl: (env.PUBLIC_BASE_URL || `http://${env.HOST || '127.0.0.1'}:${int(env, 'PORT', 8080)}`).replace(/\/+$/, ''),
+      templatePath: env.EMAIL_TEMPLATE || DEFAULT_EMAIL_TEMPLATE,
+      productUrlTemplate: env.PRODUCT_URL_TEMPLATE ?? '',
+      mailTtlSeconds: int(env, 'EMAIL_MAIL_TTL_SECONDS', 2 * 86400, 1),
+      maxAgeSeconds: int(env, 'EMAIL_MAX_AGE_SECONDS', 3600),
+      timeBudgetMs: int(env, 'EMAIL_TIME_BUDGET_MS', 1000, 1),
     },
     auth: {
       mode: oneOf(env, 'AUTH_MODE', AUTH_MODES, AUTH.mode),

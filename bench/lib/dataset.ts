@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Redis } from 'ioredis';
 import { redisKeys } from '../../src/store/keys.ts';
+import { migrate } from '../../src/store/migrate.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 export const BENCH_DATABASE = 'recs_bench_api';
@@ -34,10 +35,12 @@ async function runJob(script: string, args: string[], env: Record<string, string
   await promisify(execFile)(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
 }
 
-/** Imports UCI (once) and builds the model (when none is live, or when asked), with the real CLIs. */
+/** Migrates, imports UCI (once) and builds the model (when none is live, or when asked), with the real CLIs. */
 export async function prepareModel(databaseUrl: string, redis: Redis, pool: pg.Pool, rebuild: boolean): Promise<void> {
   const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: BENCH_PREFIX, LOG_LEVEL: 'warn' };
-  const hasEvents = await pool.query('SELECT 1 FROM events LIMIT 1').then((r) => r.rowCount! > 0, () => false);
+  // A bench database made by an older checkout lacks the newer tables the server reads.
+  await migrate(pool);
+  const hasEvents = (await pool.query('SELECT 1 FROM events LIMIT 1')).rowCount! > 0;
   if (!hasEvents) await runJob('jobs/import.ts', ['--dataset', 'uci'], env);
   if (rebuild || (await redis.get(redisKeys(BENCH_PREFIX).current)) === null) await runJob('jobs/build.ts', [], env);
 }

@@ -2,6 +2,8 @@
 // similarity): score(j) = Σ_seeds weight(seed) · score(seed → j). The HTTP API and
 // the offline evaluation both call this, so what is measured is what is served.
 
+import { TopK } from './topk.ts';
+
 export interface Seed {
   item: string;
   /** The user's affinity to the seed (see affinity()). */
@@ -31,10 +33,11 @@ export interface PersonalizeOptions {
 export function personalize(seeds: readonly Seed[], options: PersonalizeOptions): Recommendation[] {
   const ordered = [...seeds].sort((a, b) => compareIds(a.item, b.item));
   // item → its accumulator; -1 marks items never returned (seeds, excluded), so the hot
-  // loop needs one map lookup per neighbour.
+  // loop needs one map lookup per neighbour. The exclude set is consulted once per new
+  // item, not copied: a heavy buyer's purchases can number thousands.
   const slot = new Map<string, number>();
   for (const seed of ordered) slot.set(seed.item, -1);
-  if (options.exclude) for (const item of options.exclude) slot.set(item, -1);
+  const exclude = options.exclude;
   const items: string[] = [];
   const scores: number[] = [];
   const best: number[] = [];
@@ -45,6 +48,10 @@ export function personalize(seeds: readonly Seed[], options: PersonalizeOptions)
       const item = ids[k];
       let s = slot.get(item);
       if (s === undefined) {
+        if (exclude?.has(item)) {
+          slot.set(item, -1);
+          continue;
+        }
         s = items.length;
         slot.set(item, s);
         items.push(item);
@@ -63,10 +70,24 @@ export function personalize(seeds: readonly Seed[], options: PersonalizeOptions)
       }
     }
   }
+  // Sorting every candidate dominated the cost: a bounded heap finds the limit-th best score
+  // first, and only the items at or above it (ties included, for the id tie-break) are sorted.
+  const threshold = kthBestScore(scores, options.limit);
   const ranked: number[] = [];
-  for (let s = 0; s < items.length; s++) if (scores[s] > 0) ranked.push(s);
+  for (let s = 0; s < items.length; s++) if (scores[s] > 0 && scores[s] >= threshold) ranked.push(s);
   ranked.sort((a, b) => scores[b] - scores[a] || compareIds(items[a], items[b]));
   return ranked.slice(0, options.limit).map((s) => ({ item: items[s], score: scores[s], because: because[s] }));
+}
+
+/** The k-th highest score (−Infinity when there are fewer than k). */
+function kthBestScore(scores: readonly number[], k: number): number {
+  if (k <= 0 || scores.length < k) return -Infinity;
+  const top = new TopK(k);
+  for (let s = 0; s < scores.length; s++) top.push(s, scores[s]);
+  const indices = new Uint32Array(k);
+  const values = new Float64Array(k);
+  top.drainInto(indices, values, 0);
+  return values[k - 1];
 }
 
 function compareIds(a: string, b: string): number {

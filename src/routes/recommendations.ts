@@ -1,23 +1,30 @@
 // GET /v1/recommendations/{recently-viewed|same-brand|collaborative|popular}: Redis only on
-// the hot path (src/store/rec-store.ts), the ranking in src/recommend.
+// the hot path (src/store/rec-store.ts), the ranking in src/recommend. GET /v1/recommendations
+// ?experiment=ID&user=U: the strategy of the user's variant, with an exposure recorded.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
+import type { Config } from '../config.ts';
 import { HttpError } from '../errors.ts';
+import type { ExperimentCache } from '../experiments/cache.ts';
+import type { Variant } from '../experiments/definition.ts';
+import type { ExposureWriter } from '../experiments/exposure-writer.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ItemFilter, Picked } from '../recommend/filters.ts';
-import { recommend, type RecOptions } from '../recommend/recommend.ts';
+import { recommend, type RecOptions, type RecRequest, type RecResult } from '../recommend/recommend.ts';
 import { SOURCES, STRATEGIES, type RecStore, type Strategy } from '../recommend/types.ts';
 
 export interface RecommendationDeps extends AppDeps {
   store: RecStore;
   metrics: Metrics;
+  experiments: ExperimentCache;
+  exposures: ExposureWriter;
 }
 
 export const MAX_LIMIT = 100;
 const FIELDS = ['title', 'brand', 'category', 'price', 'currency', 'url', 'image_url', 'in_stock'] as const;
 type Field = (typeof FIELDS)[number];
 
-interface Query {
+export interface Query {
   user?: string;
   item?: string[];
   limit: number;
@@ -32,10 +39,10 @@ interface Query {
   fallback: boolean;
 }
 
-const id = { type: 'string', minLength: 1, maxLength: 256 } as const;
+export const id = { type: 'string', minLength: 1, maxLength: 256 } as const;
 const nullable = (type: string, description: string) => ({ type: [type, 'null'], description });
 
-const filterParams = {
+export const filterParams = {
   limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 10, description: `Number of items, 1..${MAX_LIMIT}` },
   exclude: { type: 'array', items: id, maxItems: 500, description: 'Item ids to leave out: repeat the parameter or separate ids with commas' },
   category: { ...id, description: 'Only items of this category' },
@@ -53,10 +60,13 @@ const filterParams = {
   },
 } as const;
 
-const userParam = { ...id, description: 'User id: the block is built from their recent views and purchases' };
-const itemParam = { type: 'array', items: id, minItems: 1, maxItems: 50, description: 'Seed item id(s); repeat the parameter for several' };
-const excludePurchased = (byDefault: boolean) => ({
-  type: 'boolean', default: byDefault, description: `Leave out items the user bought (default ${byDefault})`,
+export const userParam = { ...id, description: 'User id: the block is built from their recent views and purchases' };
+export const itemParam = { type: 'array', items: id, minItems: 1, maxItems: 50, description: 'Seed item id(s); repeat the parameter for several' };
+export const experimentParam = { ...id, description: "Experiment id: the strategy and parameters of the user's variant are used, and an exposure is recorded" };
+/** Whether a strategy leaves out what the user bought unless told otherwise. */
+export const EXCLUDES_PURCHASED: Readonly<Record<Strategy, boolean>> = { 'recently-viewed': false, 'same-brand': true, collaborative: true, popular: false };
+const excludePurchased = (strategy: Strategy) => ({
+  type: 'boolean', default: EXCLUDES_PURCHASED[strategy], description: `Leave out items the user bought (default ${EXCLUDES_PURCHASED[strategy]})`,
 });
 
 const itemSchema = {
@@ -89,6 +99,9 @@ const responseSchema = {
       model_version: { type: ['integer', 'null'], description: 'Model version every item came from (null before the first build)' },
       sources: { type: 'array', items: { type: 'string', enum: SOURCES }, description: 'Sources that produced items, in order' },
       opted_out: { type: 'boolean', description: 'Present (true) when the user opted out of personalisation: the block ignores their history' },
+      experiment: { type: 'string', description: 'With experiment=: the experiment' },
+      variant: { type: 'string', description: "With experiment=: the user's variant (the control when the experiment is not running)" },
+      in_experiment: { type: 'boolean', description: 'With experiment=: false when the user gets the control outside the experiment (not running, or outside its coverage): no exposure is recorded' },
       items: { type: 'array', items: itemSchema },
     },
   },
@@ -99,7 +112,7 @@ const responseSchema = {
   },
 } as const;
 
-interface RouteSpec {
+export interface RouteSpec {
   strategy: Strategy;
   summary: string;
   description: string;
@@ -107,21 +120,21 @@ interface RouteSpec {
   required?: string[];
 }
 
-const ROUTES: RouteSpec[] = [
+export const ROUTES: readonly RouteSpec[] = [
   {
     strategy: 'recently-viewed', summary: "The user's recently viewed items, newest first",
     description: 'Falls back to items related to those views, then popular ones, to fill the block.',
-    params: { user: userParam, exclude_purchased: excludePurchased(false) }, required: ['user'],
+    params: { user: userParam, exclude_purchased: excludePurchased('recently-viewed') }, required: ['user'],
   },
   {
     strategy: 'same-brand', summary: 'Items of the same brand(s), by popularity',
     description: 'Brands of the given items, or of the user\'s recently viewed items when only user is given; the seed items are left out.',
-    params: { item: itemParam, user: userParam, exclude_purchased: excludePurchased(true) },
+    params: { item: itemParam, user: userParam, exclude_purchased: excludePurchased('same-brand') },
   },
   {
     strategy: 'collaborative', summary: 'Bought this, also bought (items) or personalised (user)',
     description: 'Sum of neighbour scores over the given items, or over the user\'s purchases and recent views (their purchases left out). Each item says `because`: the seed that contributed most.',
-    params: { item: itemParam, user: userParam, exclude_purchased: excludePurchased(true) },
+    params: { item: itemParam, user: userParam, exclude_purchased: excludePurchased('collaborative') },
   },
   {
     strategy: 'popular', summary: 'The most popular items, overall or in a category',
@@ -133,7 +146,7 @@ const ROUTES: RouteSpec[] = [
 // Comma lists are split before validation, so each element is checked (and named) on its own.
 // A callback hook, not an async one: it runs on every request.
 const COMMA_LISTS = ['exclude', 'fields'] as const;
-function splitCommaLists(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
+export function splitCommaLists(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
   const query = request.query as Record<string, string | string[] | undefined>;
   for (const name of COMMA_LISTS) {
     const value = query[name];
@@ -142,7 +155,7 @@ function splitCommaLists(request: FastifyRequest, _reply: FastifyReply, done: ()
   done();
 }
 
-function filterOf(q: Query): ItemFilter {
+export function filterOf(q: Query): ItemFilter {
   if (q.min_price !== undefined && q.max_price !== undefined && q.min_price > q.max_price) {
     throw new HttpError(400, 'invalid_request', 'max_price must not be below min_price', 'max_price');
   }
@@ -170,12 +183,53 @@ function render(item: Picked, want: FieldSet) {
   };
 }
 
+export function recOptions(config: Config): RecOptions {
+  return { maxSeeds: config.serving.maxSeeds, recentlyViewedCap: config.recentlyViewedCap, eventWeights: config.eventWeights };
+}
+
+/** The request a validated query makes of `strategy`; 400 when the strategy has nothing to start from. */
+export function recRequest(strategy: Strategy, q: Query): RecRequest {
+  const items = q.item ?? [];
+  if ((strategy === 'same-brand' || strategy === 'collaborative') && items.length === 0 && q.user === undefined) {
+    throw new HttpError(400, 'invalid_request', 'give item (one or more) or user', 'item');
+  }
+  return {
+    strategy, user: q.user, items, limit: q.limit, exclude: q.exclude ?? [],
+    excludePurchased: q.exclude_purchased ?? EXCLUDES_PURCHASED[strategy], filter: filterOf(q), fallback: q.fallback,
+  };
+}
+
+/** A query with a variant's parameters applied: the variant's own settings win. */
+export function withVariant<Q extends Query>(q: Q, variant: Variant): Q {
+  return { ...q, ...variant.params };
+}
+
+const experimentQuery = {
+  type: 'object', additionalProperties: false, required: ['experiment', 'user'],
+  properties: { experiment: experimentParam, user: userParam, item: itemParam, exclude_purchased: { type: 'boolean', description: "Leave out items the user bought (default: the variant strategy's)" }, ...filterParams },
+} as const;
+
 export async function recommendationRoutes(app: FastifyInstance, deps: RecommendationDeps): Promise<void> {
   const { serving } = deps.config;
-  const options: RecOptions = { maxSeeds: serving.maxSeeds, recentlyViewedCap: deps.config.recentlyViewedCap, eventWeights: deps.config.eventWeights };
+  const options = recOptions(deps.config);
+
+  async function answer(strategy: Strategy, q: Query): Promise<RecResult> {
+    const request = recRequest(strategy, q);
+    const started = performance.now();
+    const result = await recommend(deps.store, request, options);
+    deps.metrics.recommendation(strategy, result.sources, result.items.length, (performance.now() - started) / 1000);
+    return result;
+  }
+
+  const body = (requestId: string, strategy: Strategy, result: RecResult, fields: Query['fields']) => {
+    const want = fieldSet(fields);
+    return {
+      request_id: requestId, strategy, model_version: result.model.version,
+      sources: result.sources, opted_out: result.optedOut || undefined, items: result.items.map((item) => render(item, want)),
+    };
+  };
 
   for (const spec of ROUTES) {
-    const needsSeeds = spec.strategy === 'same-brand' || spec.strategy === 'collaborative';
     app.get<{ Querystring: Query }>(`/v1/recommendations/${spec.strategy}`, {
       preValidation: splitCommaLists,
       schema: {
@@ -187,26 +241,37 @@ export async function recommendationRoutes(app: FastifyInstance, deps: Recommend
       },
     }, async (request, reply) => {
       const q = request.query;
-      const items = q.item ?? [];
-      if (needsSeeds && items.length === 0 && q.user === undefined) {
-        throw new HttpError(400, 'invalid_request', 'give item (one or more) or user', 'item');
-      }
-      const filter = filterOf(q);
-      const started = performance.now();
-      const result = await recommend(deps.store, {
-        strategy: spec.strategy, user: q.user, items, limit: q.limit, exclude: q.exclude ?? [],
-        excludePurchased: q.exclude_purchased ?? false, filter, fallback: q.fallback,
-      }, options);
-      deps.metrics.recommendation(spec.strategy, result.sources, result.items.length, (performance.now() - started) / 1000);
+      const result = await answer(spec.strategy, q);
       // A user's block is theirs alone and changes with their next view: private and short.
       void reply.header('cache-control', q.user === undefined
         ? `public, max-age=${serving.publicMaxAgeSeconds}`
         : `private, max-age=${serving.privateMaxAgeSeconds}`);
-      const want = fieldSet(q.fields);
-      return {
-        request_id: request.id, strategy: spec.strategy, model_version: result.model.version,
-        sources: result.sources, opted_out: result.optedOut || undefined, items: result.items.map((item) => render(item, want)),
-      };
+      return body(request.id, spec.strategy, result, q.fields);
     });
   }
+
+  // The A/B harness: the user's deterministic variant picks the strategy and its parameters.
+  app.get<{ Querystring: Query & { experiment: string; user: string } }>('/v1/recommendations', {
+    preValidation: splitCommaLists,
+    schema: {
+      summary: "The block of the user's variant in an experiment (A/B test of strategies)",
+      description: 'The variant comes from GrowthBook-compatible hashing of the experiment salt and user id (GET /v1/experiments/{id}/assignment tells it). Its strategy and parameters are used (they win over the same query parameters), and an exposure is recorded for request_id (batched, off the request path) while the experiment runs and the user is in its coverage.',
+      tags: ['recommendations', 'experiments'],
+      querystring: experimentQuery,
+      response: { ...responseSchema, 404: { ...responseSchema[400], description: 'No such experiment' } },
+    },
+  }, async (request, reply) => {
+    const q = request.query;
+    const { experiment, assignment } = await deps.experiments.assign(q.experiment, q.user);
+    const { variant } = assignment;
+    const result = await answer(variant.strategy, withVariant(q, variant));
+    if (assignment.inExperiment) {
+      deps.exposures.record({
+        experimentId: experiment.id, variant: variant.key, userId: q.user, requestId: request.id,
+        strategy: variant.strategy, items: result.items.map((i) => i.id),
+      });
+    }
+    void reply.header('cache-control', `private, max-age=${serving.privateMaxAgeSeconds}`);
+    return { ...body(request.id, variant.strategy, result, q.fields), experiment: experiment.id, variant: variant.key, in_experiment: assignment.inExperiment };
+  });
 }

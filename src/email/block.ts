@@ -1,0 +1,100 @@
+// A recommendation block as an email shows it: the items with their tracked links (JSON), and the
+// same block as template values (HTML). Pure: the signing secret and the clock come in as values.
+import type { Picked } from '../recommend/filters.ts';
+import type { Source, Strategy } from '../recommend/types.ts';
+import type { CatalogFields } from '../store/model-format.ts';
+import { encodeClickToken, isWebUrl } from './click-token.ts';
+import type { TemplateContext } from './template.ts';
+
+export interface BlockItem {
+  /** 1-based. */
+  position: number;
+  id: string;
+  title: string;
+  price: number | null;
+  currency: string | null;
+  /** http(s) only; anything else the catalog holds is left out. */
+  image_url: string | null;
+  /** The click-tracking link (GET /v1/r/{token}); null when the item has no product page. */
+  link: string | null;
+  source: Source;
+  because?: string;
+}
+
+export interface Block {
+  request_id: string;
+  /** The strategy that ran (the variant's, in an experiment). */
+  strategy: Strategy;
+  experiment?: string;
+  variant?: string;
+  /** null: no model was live, or the block came from the popular fallback. */
+  model_version: number | null;
+  /** Present (true) when the block is the popular fallback (the model was missing, slow or down). */
+  degraded?: true;
+  mail_id?: string;
+  items: BlockItem[];
+}
+
+export interface LinkContext {
+  secret: string;
+  /** Unix seconds. */
+  expiresAt: number;
+  /** e.g. https://recs.example.com (no trailing slash). */
+  baseUrl: string;
+  /** Product page of an item without a catalog url: `{id}` = the URL-encoded id; '' = none. */
+  productUrlTemplate: string;
+}
+
+/** The product page: the catalog's url when it is a web URL, else the configured template. */
+export function productUrl(fields: Pick<CatalogFields, 'id' | 'url'>, template: string): string | null {
+  if (fields.url !== null && isWebUrl(fields.url)) return fields.url;
+  if (template === '') return null;
+  const url = template.replaceAll('{id}', encodeURIComponent(fields.id));
+  return isWebUrl(url) ? url : null;
+}
+
+/** The block's items, each with its signed click link. */
+export function blockItems(picked: readonly Picked[], head: { requestId: string; user: string | null; variant: string | null }, links: LinkContext): BlockItem[] {
+  return picked.map((p, i) => {
+    const f = p.fields;
+    const target = productUrl(f, links.productUrlTemplate);
+    const position = i + 1;
+    const token = target === null ? null : encodeClickToken({ requestId: head.requestId, user: head.user, item: p.id, position, variant: head.variant, target }, links.secret, links.expiresAt);
+    return {
+      position, id: p.id, title: f.title ?? p.id, price: f.price, currency: f.currency,
+      image_url: f.image_url !== null && isWebUrl(f.image_url) ? f.image_url : null,
+      link: token === null ? null : `${links.baseUrl}/v1/r/${token}`, source: p.source, because: p.because,
+    };
+  });
+}
+
+/** "£12.50" when the currency is a known ISO code, else "12.50"; '' without a price. */
+export function formatPrice(price: number | null, currency: string | null): string {
+  if (price === null) return '';
+  if (currency !== null && /^[A-Z]{3}$/.test(currency)) {
+    try {
+      return new Intl.NumberFormat('en', { style: 'currency', currency }).format(price);
+    } catch { /* an unknown code: plain number below */ }
+  }
+  return price.toFixed(2);
+}
+
+/** Every name a template may use: see templates/README.md. */
+export const TEMPLATE_NAMES: ReadonlySet<string> = new Set([
+  'request_id', 'strategy', 'experiment', 'variant', 'model_version', 'degraded', 'items', 'rows', 'cells', 'cell_width',
+  'position', 'id', 'title', 'price', 'currency', 'image_url', 'link', 'source',
+]);
+
+/** The block as template values: items (a list) and the same items in rows of `columns` cells. */
+export function templateContext(block: Block, columns: number): TemplateContext {
+  const items: TemplateContext[] = block.items.map((item) => ({
+    position: item.position, id: item.id, title: item.title, price: formatPrice(item.price, item.currency),
+    currency: item.currency, image_url: item.image_url, link: item.link, source: item.source,
+  }));
+  const rows: TemplateContext[] = [];
+  for (let i = 0; i < items.length; i += columns) rows.push({ cells: items.slice(i, i + columns) });
+  return {
+    request_id: block.request_id, strategy: block.strategy, experiment: block.experiment, variant: block.variant,
+    model_version: block.model_version ?? undefined, degraded: block.degraded, items, rows, cell_width: Math.floor(100 / columns),
+  };
+}

@@ -1,0 +1,46 @@
+// The last resort of an email block: the catalog's best sellers by distinct buyers, read from
+// PostgreSQL (not Redis), so a block can still be filled when no model is live or Redis is down
+// or slow. Read at most once per interval and kept; a failed read keeps the last list.
+import type { Db } from '../store/experiments.ts';
+import type { CatalogFields } from '../store/model-format.ts';
+
+export interface PopularItem {
+  fields: CatalogFields;
+  /** Distinct buyers. */
+  buyers: number;
+}
+
+const LIST_LENGTH = 500;
+
+export class PopularFallback {
+  private list: PopularItem[] = [];
+  private readAt = -Infinity;
+  private reading: Promise<PopularItem[]> | null = null;
+
+  constructor(private readonly db: Db, private readonly ttlMs: number) {}
+
+  /** Best first; empty only when the database has never answered. */
+  items(): Promise<PopularItem[]> {
+    if (performance.now() - this.readAt < this.ttlMs) return Promise.resolve(this.list);
+    this.reading ??= this.read().finally(() => { this.reading = null; });
+    return this.reading;
+  }
+
+  private async read(): Promise<PopularItem[]> {
+    try {
+      const { rows } = await this.db.query<CatalogFields & { buyers: number }>(
+        `SELECT p.id, p.title, p.brand, p.category, p.price::float8 AS price, p.currency, p.url, p.image_url, p.in_stock, t.buyers
+         FROM (SELECT item_id, count(DISTINCT user_id)::int AS buyers FROM events WHERE type = 'purchase'
+               GROUP BY item_id ORDER BY buyers DESC, item_id LIMIT $1) t
+         JOIN products p ON p.id = t.item_id
+         ORDER BY t.buyers DESC, p.id`,
+        [LIST_LENGTH],
+      );
+      this.list = rows.map(({ buyers, ...fields }) => ({ fields, buyers }));
+    } catch {
+      // Keep the last list; try again at the next interval rather than at every request.
+    }
+    this.readAt = performance.now();
+    return this.list;
+  }
+}

@@ -1,0 +1,63 @@
+// Experiment definitions held in-process for a few seconds, so serving a variant costs no
+// PostgreSQL read per request: one read per experiment per interval, shared by concurrent
+// requests. A failed re-read keeps serving the last definition read (a start or stop then
+// takes effect a little later); an experiment never read fails the request.
+import { HttpError } from '../errors.ts';
+import { assign, type Assignment } from './assignment.ts';
+import type { Experiment } from './definition.ts';
+
+interface Entry {
+  experiment: Experiment | null;
+  readAt: number;
+  reading: Promise<Experiment | null> | null;
+}
+
+// Ids come from clients: past this many, the oldest entry makes room (memory stays bounded).
+const MAX_ENTRIES = 1000;
+
+export class ExperimentCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly load: (id: string) => Promise<Experiment | null>, private readonly ttlMs: number) {}
+
+  /** The definition, at most `ttlMs` old; null when there is no such experiment. */
+  get(id: string): Promise<Experiment | null> {
+    const entry = this.entries.get(id);
+    if (entry && performance.now() - entry.readAt < this.ttlMs) return Promise.resolve(entry.experiment);
+    if (entry?.reading) return entry.reading;
+    return this.read(id, entry);
+  }
+
+  /** The user's variant in a running (or any) experiment; 404 when it does not exist. */
+  async assign(id: string, user: string): Promise<{ experiment: Experiment; assignment: Assignment }> {
+    const experiment = await this.get(id);
+    if (!experiment) throw new HttpError(404, 'not_found', `no experiment "${id}"`, 'experiment');
+    return { experiment, assignment: assign(experiment, user) };
+  }
+
+  private read(id: string, stale: Entry | undefined): Promise<Experiment | null> {
+    const reading = this.load(id).then(
+      (experiment) => {
+        this.set(id, { experiment, readAt: performance.now(), reading: null });
+        return experiment;
+      },
+      (err: Error) => {
+        if (!stale) {
+          this.entries.delete(id);
+          throw err;
+        }
+        // Try again at the next request, not at once: a down database is not asked in a loop.
+        this.set(id, { ...stale, readAt: performance.now() - this.ttlMs / 2, reading: null });
+        return stale.experiment;
+      },
+    );
+    this.set(id, { experiment: stale?.experiment ?? null, readAt: stale?.readAt ?? -Infinity, reading });
+    return reading;
+  }
+
+  private set(id: string, entry: Entry): void {
+    this.entries.delete(id);
+    this.entries.set(id, entry);
+    if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+  }
+}

@@ -1,0 +1,44 @@
+// GET /v1/r/{token}: a tracked link. The signed token says where to go and what to credit; the
+// click is stored as an event (request_id, variant, position) and the browser sent on with a 302.
+// Public (opened from emails); never an open redirect: the target only ever comes from the token.
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.ts';
+import { recordClick } from '../email/click-events.ts';
+import { decodeClickToken } from '../email/click-token.ts';
+import { HttpError } from '../errors.ts';
+
+export interface ClickRouteDeps extends AppDeps {
+  /** HMAC secret of click tokens. */
+  secret: string;
+}
+
+const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } } } as const;
+
+export async function clickRoutes(app: FastifyInstance, deps: ClickRouteDeps): Promise<void> {
+  app.get<{ Params: { token: string } }>('/v1/r/:token', {
+    schema: {
+      summary: 'Follow a tracked link from an email block: records the click, redirects (302) to the product page',
+      tags: ['email'],
+      params: { type: 'object', required: ['token'], properties: { token: { type: 'string', maxLength: 4096 } } },
+      response: {
+        302: { type: 'null', description: 'To the product page' },
+        400: { ...errorSchema, description: 'Not a token we signed (altered or truncated)' },
+        410: { ...errorSchema, description: 'The link has expired' },
+      },
+    },
+  }, async (request, reply) => {
+    const check = decodeClickToken(request.params.token, deps.secret);
+    if (!check.ok) {
+      throw check.reason === 'expired'
+        ? new HttpError(410, 'link_expired', 'this link has expired')
+        : new HttpError(400, 'invalid_link', 'this link is not valid');
+    }
+    const { click } = check;
+    // HEAD is what link scanners send: it is answered, never counted. A click the database cannot
+    // take is logged, and the shopper still reaches the product.
+    if (request.method === 'GET' && click.user !== null) {
+      await recordClick(deps.pool, { ...click, user: click.user }, new Date()).catch((err: Error) => request.log.warn({ err }, 'click not recorded'));
+    }
+    return reply.header('cache-control', 'no-store').redirect(click.target, 302);
+  });
+}

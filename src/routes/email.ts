@@ -1,0 +1,165 @@
+// Email blocks for ESPs (Braze Connected Content and the like), fetched at send time:
+//   GET  /v1/email/{strategy}.json|.html          with a read API key (ESP server side)
+//   GET  /v1/email/signed/{strategy}.json|.html   with exp + sig over (user, mail_id), no key
+//   POST /v1/email/batch                          up to 1000 users, one block each (read key)
+// The work is in src/email/blocks.ts; here: parameters, signatures, rendering, ETag/304.
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppDeps } from '../app.ts';
+import { HttpError } from '../errors.ts';
+import { templateContext, type Block } from '../email/block.ts';
+import type { BlockQuery, BlockService } from '../email/blocks.ts';
+import { verifyEmailUrl } from '../email/signed-url.ts';
+import type { Template } from '../email/template.ts';
+import type { Strategy } from '../recommend/types.ts';
+import { experimentParam, filterParams, id, itemParam, ROUTES, splitCommaLists, userParam } from './recommendations.ts';
+
+export interface EmailRouteDeps extends AppDeps {
+  blocks: BlockService;
+  template: Template;
+  /** HMAC secret of signed email URLs. */
+  secret: string;
+}
+
+export const MAX_BATCH_USERS = 1000;
+// Concurrent blocks of one batch: enough to keep Redis busy, few enough not to starve other requests.
+const BATCH_CONCURRENCY = 32;
+const FORMATS = ['json', 'html'] as const;
+
+interface EmailQuery extends BlockQuery {
+  columns: number;
+  exp?: number;
+  sig?: string;
+}
+
+const { fields: _catalogFields, ...catalogFilters } = filterParams;
+const blockParams = {
+  ...catalogFilters,
+  limit: { ...filterParams.limit, default: 6 },
+  exclude_purchased: { type: 'boolean', description: 'Leave out items the user bought (default: as the strategy\'s recommendation endpoint)' },
+  experiment: { ...experimentParam, description: "Experiment id: the strategy and parameters of the user's variant replace this path's; an exposure is recorded once per request_id" },
+  mail_id: { ...id, description: 'Id of the email (per recipient or per send): its blocks never repeat an item, and each block keeps its items when fetched again' },
+} as const;
+
+const emailParams = {
+  ...blockParams,
+  user: { ...userParam, description: 'User id (needs a read API key, or exp + sig)' },
+  columns: { type: 'integer', minimum: 1, maximum: 6, default: 3, description: 'HTML only: items per table row' },
+  exp: { type: 'integer', minimum: 0, maximum: 1e12, description: 'Signed URL: expiry, Unix seconds' },
+  sig: { type: 'string', minLength: 1, maxLength: 128, description: 'Signed URL: base64url HMAC-SHA256 of "email-url.{exp}.{JSON [user, mail_id or null]}"' },
+} as const;
+
+const blockItemSchema = {
+  type: 'object',
+  properties: {
+    position: { type: 'integer' }, id: { type: 'string' }, title: { type: 'string' }, price: { type: ['number', 'null'] },
+    currency: { type: ['string', 'null'] }, image_url: { type: ['string', 'null'] },
+    link: { type: ['string', 'null'], description: 'Click-tracking link (302 to the product page); null when the item has no page' },
+    source: { type: 'string' }, because: { type: 'string' },
+  },
+} as const;
+
+const blockSchema = {
+  type: 'object',
+  properties: {
+    request_id: { type: 'string', description: 'Deterministic: the same for the same user, mail_id, block and model version. Echo it on purchase events' },
+    strategy: { type: 'string' }, experiment: { type: 'string' }, variant: { type: 'string' },
+    model_version: { type: ['integer', 'null'] },
+    degraded: { type: 'boolean', description: 'Present (true): the popular fallback (no model live, or Redis slow or down)' },
+    mail_id: { type: 'string' }, user: { type: 'string' }, html: { type: 'string' },
+    items: { type: 'array', items: blockItemSchema },
+  },
+} as const;
+
+const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } } } as const;
+
+/** Is `etag` among the If-None-Match header's tags (or is it `*`)? */
+export function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((tag) => {
+    const t = tag.trim();
+    return t === '*' || t === etag || t === `W/${etag}`;
+  });
+}
+
+export async function emailRoutes(app: FastifyInstance, deps: EmailRouteDeps): Promise<void> {
+  const { maxAgeSeconds } = deps.config.email;
+
+  const html = (block: Block, columns: number) => deps.template.render(templateContext(block, columns));
+
+  /** Sends a rendered block with its validators: an ESP re-fetching an unchanged block gets a 304. */
+  function send(request: FastifyRequest, reply: FastifyReply, body: string, type: string, personal: boolean) {
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+    void reply.header('etag', etag).header('cache-control', `${personal ? 'private' : 'public'}, max-age=${maxAgeSeconds}`);
+    if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
+    return reply.type(type).send(body);
+  }
+
+  function checkSignature(q: EmailQuery): void {
+    if (q.sig === undefined || q.exp === undefined || q.user === undefined) return;
+    const check = verifyEmailUrl(q.sig, deps.secret, q.user, q.mail_id ?? null, q.exp);
+    if (check.ok) return;
+    if (check.reason === 'expired') throw new HttpError(410, 'url_expired', 'this signed email URL has expired', 'exp');
+    throw new HttpError(403, 'invalid_signature', 'sig does not match user, mail_id and exp', 'sig');
+  }
+
+  for (const spec of ROUTES) {
+    const properties = { ...emailParams, ...('item' in spec.params ? { item: itemParam } : {}) };
+    for (const format of FORMATS) {
+      for (const signed of [false, true]) {
+        const required = [...new Set([...(spec.required ?? []), ...(signed ? ['user', 'exp', 'sig'] : [])])];
+        app.get<{ Querystring: EmailQuery }>(`/v1/email/${signed ? 'signed/' : ''}${spec.strategy}.${format}`, {
+          preValidation: splitCommaLists,
+          schema: {
+            summary: `Email block (${format.toUpperCase()}): ${spec.summary.toLowerCase()}${signed ? '; signed URL, no API key' : ''}`,
+            description: `${spec.description} Deterministic for the same URL and model version (ETag, 304 on If-None-Match); degrades to popular items instead of failing.${signed ? ' Public: exp and sig (over user and mail_id) stand in for the API key.' : ''}`,
+            tags: ['email'],
+            querystring: { type: 'object', additionalProperties: false, required, properties, dependencies: { experiment: ['user'], sig: ['exp', 'user'], exp: ['sig'] } },
+            response: {
+              200: format === 'json' ? blockSchema : { type: 'string', description: 'text/html: a table-based block (templates/email-block.html)' },
+              304: { type: 'null', description: 'Not modified (If-None-Match)' },
+              ...Object.fromEntries([400, 403, 404, 410].map((code) => [code, errorSchema])),
+            },
+          },
+        }, async (request, reply) => {
+          const q = request.query;
+          checkSignature(q);
+          const block = await deps.blocks.block(spec.strategy, q, request.log);
+          const personal = q.user !== undefined;
+          return format === 'json'
+            ? send(request, reply, JSON.stringify(block), 'application/json; charset=utf-8', personal)
+            : send(request, reply, html(block, q.columns), 'text/html; charset=utf-8', personal);
+        });
+      }
+    }
+  }
+
+  app.post<{ Body: BlockQuery & { strategy: Strategy; users: string[]; html: boolean; columns: number } }>('/v1/email/batch', {
+    schema: {
+      summary: `Email blocks for up to ${MAX_BATCH_USERS} users at once (one block each), for ESP batch pipelines`,
+      description: 'The same blocks, request_ids and exposures as GET /v1/email/{strategy}.json for each user with these parameters. Needs a read API key.',
+      tags: ['email'],
+      body: {
+        type: 'object', additionalProperties: false, required: ['strategy', 'users'],
+        properties: {
+          strategy: { type: 'string', enum: ROUTES.map((r) => r.strategy), description: 'Strategy (replaced by the variant\'s with experiment)' },
+          users: { type: 'array', items: id, minItems: 1, maxItems: MAX_BATCH_USERS, description: `1..${MAX_BATCH_USERS} user ids` },
+          html: { type: 'boolean', default: false, description: 'Also render each block with the HTML template (field html)' },
+          columns: emailParams.columns,
+          ...blockParams,
+        },
+      },
+      response: { 200: { type: 'object', properties: { blocks: { type: 'array', items: blockSchema } } }, ...Object.fromEntries([400, 404].map((code) => [code, errorSchema])) },
+    },
+  }, async (request) => {
+    const { users, strategy, html: withHtml, columns, ...shared } = request.body;
+    const blocks: (Block & { user: string; html?: string })[] = new Array(users.length);
+    for (let start = 0; start < users.length; start += BATCH_CONCURRENCY) {
+      await Promise.all(users.slice(start, start + BATCH_CONCURRENCY).map(async (user, k) => {
+        const block = await deps.blocks.block(strategy, { ...shared, user }, request.log);
+        blocks[start + k] = { user, ...block, html: withHtml ? html(block, columns) : undefined };
+      }));
+    }
+    return { blocks };
+  });
+}
