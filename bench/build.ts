@@ -8,11 +8,11 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { parseArgs, promisify } from 'node:util';
-import pg from 'pg';
 import type { BuildSummary } from '../jobs/lib/build-model.ts';
 import { importSource } from '../jobs/lib/loader.ts';
 import { datasetSources, openSource, type EventRecord } from '../jobs/lib/sources.ts';
 import { loadConfig } from '../src/config.ts';
+import { freshDatabase } from '../src/store/databases.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { createPool } from '../src/store/postgres.ts';
 import { createRedis } from '../src/store/redis.ts';
@@ -58,17 +58,6 @@ function* synthetic(events: number, items: number): Iterable<EventRecord> {
   for (let r = 0; r < x.users.length; r++) {
     yield { user: x.userIds[x.users[r]], item: x.itemIds[x.items[r]], type: 'purchase', quantity: 1, price: null, weight: null, occurredAt: new Date(x.times[r] * 1000) };
   }
-}
-
-async function freshDatabase(baseUrl: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 async function measure(label: string, events: AsyncIterable<EventRecord> | Iterable<EventRecord>, workers: number): Promise<Run> {

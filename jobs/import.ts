@@ -1,6 +1,6 @@
 // CLI: load a bundled data set or your own export into PostgreSQL. See README "Importing data".
 //   npm run import -- --dataset uci [--prefix uci:]
-//   npm run import -- --events my-events.csv [--products my-products.csv] [--name shop]
+//   npm run import -- --events my-events.csv [--products my-products.csv] [--name shop] [--encoding latin1]
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
@@ -11,13 +11,18 @@ import { importSource, type ImportSummary } from './lib/loader.ts';
 import { fmt } from './lib/progress.ts';
 import { DATASETS, datasetSources, openSource, type Dataset, type SourceFormat } from './lib/sources.ts';
 
-const USAGE = `usage: npm run import -- (--dataset ${DATASETS.join('|')} ... | --events FILE [--products FILE] [--name NAME]) [--prefix P] [--data-dir DIR] [--json]`;
+const USAGE = `usage: npm run import -- (--dataset ${DATASETS.join('|')} ... | --events FILE [--products FILE] [--name NAME]) [--prefix P] [--data-dir DIR] [--encoding utf8|latin1] [--json]`;
 
 function printSummary(s: ImportSummary): void {
   const skipped = Object.entries(s.skipped).map(([reason, n]) => `${fmt(n)} ${reason}`).join('; ');
   console.log(`  ${s.source}: ${fmt(s.rowsRead)} rows read, ${fmt(s.eventsNew)} new events (of ${fmt(s.eventsRead)}), ` +
     `${fmt(s.productsUpserted)} products upserted, ${fmt(s.rejected)} rejected, ${s.seconds.toFixed(1)} s`);
   if (skipped) console.log(`    skipped by the data set's rules: ${skipped}`);
+  if (s.duplicateRows) console.log(`    ${fmt(s.duplicateRows)} rows repeat an earlier row exactly (loaded: each line is an event of its own)`);
+  if (s.invalidUtf8.lines) {
+    console.log(`    ${fmt(s.invalidUtf8.lines)} lines are not valid UTF-8 and were rejected (lines ${s.invalidUtf8.sample.join(', ')}${s.invalidUtf8.lines > s.invalidUtf8.sample.length ? ', ...' : ''}): ` +
+      'if the file is Latin-1, import it again with --encoding latin1');
+  }
   for (const r of s.rejectedSample) console.log(`    rejected line ${r.line}: ${r.reason}`);
   if (s.rejected > s.rejectedSample.length) console.log(`    ... and ${fmt(s.rejected - s.rejectedSample.length)} more rejected rows`);
 }
@@ -31,6 +36,7 @@ await runCli(async () => {
       name: { type: 'string' },
       prefix: { type: 'string' },
       'data-dir': { type: 'string' },
+      encoding: { type: 'string', default: 'utf8' },
       json: { type: 'boolean' },
     },
   });
@@ -43,13 +49,15 @@ await runCli(async () => {
   if (values.products) plan.push({ format: 'generic-products', path: values.products, name: `${name}-products` });
   if (values.events) plan.push({ format: 'generic-events', path: values.events, name });
   if (plan.length === 0) throw new Error(USAGE);
+  const encoding = values.encoding;
+  if (encoding !== 'utf8' && encoding !== 'latin1') throw new Error(`--encoding must be utf8 or latin1, got "${encoding}"`);
 
   const pool = createPool(loadConfig().databaseUrl, 2);
   try {
     await migrate(pool);
     const summaries: ImportSummary[] = [];
     for (const step of plan) {
-      summaries.push(await importSource(pool, await openSource(step.format, step.path, step.name), { idPrefix: values.prefix, quiet: values.json }));
+      summaries.push(await importSource(pool, await openSource(step.format, step.path, step.name, encoding), { idPrefix: values.prefix, quiet: values.json }));
     }
     if (values.json) { console.log(JSON.stringify(summaries, null, 2)); return; }
     console.log('import summary:');

@@ -41,6 +41,8 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   const app = Fastify({
     logger: options.logger === false ? false : loggerOptions(config.logLevel),
     bodyLimit: 2 * 1024 * 1024,
+    // Click tokens (/v1/r/{token}) carry their signed target URL: longer than the default 100.
+    routerOptions: { maxParamLength: 2048 },
     // Honour a caller's request id (from a proxy or the shop) so logs line up end to end.
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];

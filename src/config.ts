@@ -101,6 +101,13 @@ export interface ServingConfig {
   /** Cache-Control max-age of per-user answers (private) and of item/popular answers (public). */
   privateMaxAgeSeconds: number;
   publicMaxAgeSeconds: number;
+  /** A block not computed within this is answered degraded (non-personal, from the in-process cache) or 503. */
+  deadlineMs: number;
+  /** Each Redis command of the API fails after this (jobs' commands have no limit). */
+  redisCommandTimeoutMs: number;
+  /** The API's PostgreSQL connects and statements fail after these (jobs' have no limit). */
+  pgConnectTimeoutMs: number;
+  pgStatementTimeoutMs: number;
 }
 
 export type Similarity = 'cooccurrence' | 'cosine' | 'jaccard' | 'lift' | 'llr';
@@ -167,7 +174,7 @@ export function loadConfig(env: Env = process.env): Config {
     userKeyTtlSeconds: int(env, 'USER_KEY_TTL_SECONDS', 180 * 86400, 1),
     eventWeights: parseEventWeights(env.EVENT_WEIGHTS, DEFAULT_EVENT_WEIGHTS),
     build: {
-      similarity: oneOf(env, 'BUILD_SIMILARITY', SIMILARITIES, 'cosine'),
+      similarity: oneOf(env, 'BUILD_SIMILARITY', SIMILARITIES, 'llr'),
       model: oneOf(env, 'BUILD_MODEL', ['itemknn', 'ease'] as const, 'itemknn'),
       neighbours: int(env, 'BUILD_NEIGHBOURS', 50, 1),
       minSupport: int(env, 'BUILD_MIN_SUPPORT', 1, 1),
@@ -198,6 +205,10 @@ export function loadConfig(env: Env = process.env): Config {
       corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
       privateMaxAgeSeconds: int(env, 'SERVING_PRIVATE_MAX_AGE_SECONDS', 10),
       publicMaxAgeSeconds: int(env, 'SERVING_PUBLIC_MAX_AGE_SECONDS', 300),
+      deadlineMs: int(env, 'SERVING_DEADLINE_MS', 150, 1),
+      redisCommandTimeoutMs: int(env, 'REDIS_COMMAND_TIMEOUT_MS', 50, 1),
+      pgConnectTimeoutMs: int(env, 'PG_CONNECT_TIMEOUT_MS', 1000, 1),
+      pgStatementTimeoutMs: int(env, 'PG_STATEMENT_TIMEOUT_MS', 5000, 1),
     },
     email: {
       signingSecret: env.EMAIL_SIGNING_SECRET ?? '',

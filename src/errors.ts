@@ -7,12 +7,13 @@ export class HttpError extends Error {
   }
 }
 
-// Errors that mean a backing service is down: the client should retry, so 503, not 500.
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001']);
+// Errors that mean a backing service is down or too slow: the client should retry, so 503, not
+// 500. 57014: a statement timeout; the messages are ioredis's fail-fast errors (src/store/redis.ts).
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '57014', '08006', '08001']);
+const UNAVAILABLE_MESSAGES = /Connection terminated|connect ECONNREFUSED|Connection is closed|timeout exceeded when trying to connect|Query read timeout|max retries per request|Command timed out|Stream isn't writeable/i;
 
-function isUnavailable(err: Error & { code?: string }): boolean {
-  return (err.code !== undefined && UNAVAILABLE_CODES.has(err.code))
-    || /Connection terminated|connect ECONNREFUSED|Connection is closed|timeout exceeded when trying to connect|MaxRetriesPerRequest/i.test(err.message);
+export function isUnavailable(err: Error & { code?: string }): boolean {
+  return (err.code !== undefined && UNAVAILABLE_CODES.has(err.code)) || UNAVAILABLE_MESSAGES.test(err.message);
 }
 
 /** "body/events/0/type" → "events[0].type": the field a client must fix. */

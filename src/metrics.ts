@@ -20,6 +20,7 @@ export class Metrics {
   private readonly strategy: Histogram<'strategy'>;
   private readonly fallbacks: Counter<'strategy' | 'source'>;
   private readonly empty: Counter<'strategy'>;
+  private readonly degradedBlocks: Counter<'strategy'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -39,16 +40,21 @@ export class Metrics {
     this.empty = new Counter({
       name: 'recs_recommendation_empty_total', help: 'Blocks answered with no items at all', labelNames: ['strategy'], registers,
     });
+    this.degradedBlocks = new Counter({
+      name: 'recs_recommendation_degraded_total', help: 'Blocks answered from the in-process cache, non-personal, because Redis was down or slow',
+      labelNames: ['strategy'], registers,
+    });
     new Gauge({
       name: 'recs_model_version', help: 'Model version being served (absent before the first build)', registers,
-      async collect() { const { version } = await sources.model(); this.reset(); if (version !== null) this.set(version); },
+      // Redis away: the gauge is left out, the rest of the scrape (the degraded count) still answers.
+      async collect() { const model = await sources.model().catch(() => null); this.reset(); if (model?.version != null) this.set(model.version); },
     });
     new Gauge({
       name: 'recs_model_age_seconds', help: 'Seconds since the served model was built (meta built_at)', registers,
       async collect() {
-        const { builtAt } = await sources.model();
+        const model = await sources.model().catch(() => null);
         this.reset();
-        if (builtAt !== null) this.set((Date.now() - Date.parse(builtAt)) / 1000);
+        if (model?.builtAt != null) this.set((Date.now() - Date.parse(model.builtAt)) / 1000);
       },
     });
     const cacheGauge = (name: string, help: string, read: (s: CacheStats) => number) => new Gauge({
@@ -67,6 +73,10 @@ export class Metrics {
     this.strategy.observe({ strategy }, seconds);
     for (const source of sources) if (source !== strategy) this.fallbacks.inc({ strategy, source });
     if (itemCount === 0) this.empty.inc({ strategy });
+  }
+
+  degraded(strategy: Strategy): void {
+    this.degradedBlocks.inc({ strategy });
   }
 
   /** Times every request and serves GET /metrics. */

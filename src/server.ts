@@ -2,12 +2,16 @@
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { createPool } from './store/postgres.ts';
-import { createRedis } from './store/redis.ts';
+import { createServingRedis } from './store/redis.ts';
 
 const config = loadConfig();
-const pool = createPool(config.databaseUrl);
-const redis = createRedis(config.redisUrl);
+// Clients that fail fast (bounded timeouts): a request answers 503 or degraded instead of hanging.
+const { serving } = config;
+const pool = createPool(config.databaseUrl, 10, { connectMs: serving.pgConnectTimeoutMs, statementMs: serving.pgStatementTimeoutMs });
+const redis = createServingRedis(config.redisUrl, serving.redisCommandTimeoutMs);
 const app = await buildApp(config, { pool, redis });
+// ioredis reconnects by itself (about once a second while Redis is away): say so in the log.
+redis.on('error', (err) => app.log.warn({ err }, 'Redis connection error'));
 
 let closing = false;
 async function shutdown(signal: string): Promise<void> {

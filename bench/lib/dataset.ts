@@ -19,30 +19,31 @@ export interface Sample {
 }
 
 /** URL of the bench database (created when missing), next to the one in `baseUrl`. */
-export async function benchDatabase(baseUrl: string): Promise<string> {
+export async function benchDatabase(baseUrl: string, name = BENCH_DATABASE): Promise<string> {
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
-  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DATABASE]);
-  if (!rowCount) await admin.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  if (!rowCount) await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const url = new URL(baseUrl);
-  url.pathname = `/${BENCH_DATABASE}`;
+  url.pathname = `/${name}`;
   return url.toString();
 }
 
-async function runJob(script: string, args: string[], env: Record<string, string>): Promise<void> {
+/** Runs one of the CLIs (jobs/*.ts) to the end; rejects when it fails. */
+export async function runJob(script: string, args: string[], env: Record<string, string>): Promise<void> {
   console.error(`bench: ${script} ${args.join(' ')}`);
   await promisify(execFile)(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
 }
 
 /** Migrates, imports UCI (once) and builds the model (when none is live, or when asked), with the real CLIs. */
-export async function prepareModel(databaseUrl: string, redis: Redis, pool: pg.Pool, rebuild: boolean): Promise<void> {
-  const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: BENCH_PREFIX, LOG_LEVEL: 'warn' };
+export async function prepareModel(databaseUrl: string, redis: Redis, pool: pg.Pool, rebuild: boolean, prefix = BENCH_PREFIX): Promise<void> {
+  const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn' };
   // A bench database made by an older checkout lacks the newer tables the server reads.
   await migrate(pool);
   const hasEvents = (await pool.query('SELECT 1 FROM events LIMIT 1')).rowCount! > 0;
   if (!hasEvents) await runJob('jobs/import.ts', ['--dataset', 'uci'], env);
-  if (rebuild || (await redis.get(redisKeys(BENCH_PREFIX).current)) === null) await runJob('jobs/build.ts', [], env);
+  if (rebuild || (await redis.get(redisKeys(prefix).current)) === null) await runJob('jobs/build.ts', [], env);
 }
 
 /** A deterministic spread of users and items (hashed order, not the hot head of the data). */

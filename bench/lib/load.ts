@@ -21,7 +21,8 @@ export interface LoadResult {
   non2xx: number;
 }
 
-function percentile(sorted: Float64Array, p: number): number {
+/** The p-quantile (0..1) of ascending latencies: the nearest-rank method. */
+export function percentile(sorted: Float64Array, p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
 }
 

@@ -2,16 +2,25 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
+import { parse as parseLine } from 'csv-parse/sync';
+import { SeenRows } from './duplicate-rows.ts';
 
 export interface CsvRow {
-  /** 1-based line number in the file (the header is line 1). */
+  /** 1-based line number in the file (the header is line 1); a record over several lines has its last. */
   line: number;
   fields: string[];
+  /** Why the line is no row at all (broken quoting, invalid UTF-8, binary data); `fields` is then empty. */
+  unreadable?: string;
 }
 
-export interface CsvProblem {
-  line: number;
-  reason: string;
+export type TextEncoding = 'utf8' | 'latin1';
+
+/** What reading the file found out, complete once its rows have been read. */
+export interface CsvStats {
+  /** Data rows whose text repeats an earlier row's exactly (they are read like any other). */
+  duplicateRows: number;
+  /** Lines that are not valid UTF-8 (when read as UTF-8): how many, and the first line numbers. */
+  invalidUtf8: { lines: number; sample: number[] };
 }
 
 export interface CsvFile {
@@ -20,9 +29,10 @@ export interface CsvFile {
   /** Bytes of the file (compressed, for .gz) read so far, against `sizeBytes`: drives progress bars. */
   bytesRead(): number;
   sizeBytes: number;
-  /** Lines the parser could not read at all (broken quoting...), with their line numbers. */
-  problems: CsvProblem[];
+  stats: CsvStats;
 }
+
+const SAMPLE_SIZE = 20;
 
 /** Guesses the delimiter from the header line: tab, semicolon or comma. */
 export function detectDelimiter(headerLine: string): string {
@@ -30,12 +40,12 @@ export function detectDelimiter(headerLine: string): string {
   return counts.sort((a, b) => b[1] - a[1])[0][0];
 }
 
-async function firstLine(path: string): Promise<string> {
+async function firstLine(path: string, encoding: TextEncoding): Promise<string> {
   const source = createReadStream(path);
   const stream = path.endsWith('.gz') ? source.pipe(createGunzip()) : source;
   let text = '';
   for await (const chunk of stream) {
-    text += chunk.toString('utf8');
+    text += chunk.toString(encoding);
     const end = text.indexOf('\n');
     if (end >= 0) { text = text.slice(0, end); break; }
     if (text.length > 1 << 20) break;
@@ -45,37 +55,89 @@ async function firstLine(path: string): Promise<string> {
 }
 
 /**
- * Streams a CSV/TSV file (optionally gzipped) row by row. Rows keep their line numbers and
- * rows with the wrong number of fields still come through, so the caller can report them.
+ * Streams a CSV/TSV file (optionally gzipped) row by row. Rows keep their line numbers; rows with
+ * the wrong number of fields and lines that are no row at all still come through (`unreadable`),
+ * so the caller can report each. A stray quote opens a quoted field that swallows the lines after
+ * it: a record over several lines that cannot be right (the wrong width, or a quote that never
+ * closes) is read again line by line, so only the line with the stray quote is lost.
+ * UTF-8 by default: a line that is not valid UTF-8 is unreadable rather than silently mangled
+ * (its ids would not match the ones the events API receives); a Latin-1 file is read as such.
  */
-export async function openCsv(path: string, delimiter?: string): Promise<CsvFile> {
+export async function openCsv(path: string, options: { delimiter?: string; encoding?: TextEncoding } = {}): Promise<CsvFile> {
   const { size } = await stat(path);
-  const headerLine = await firstLine(path);
-  const sep = delimiter ?? detectDelimiter(headerLine);
-  const problems: CsvProblem[] = [];
+  const encoding = options.encoding ?? 'utf8';
+  const headerLine = await firstLine(path, encoding);
+  const sep = options.delimiter ?? detectDelimiter(headerLine);
+  const stats: CsvStats = { duplicateRows: 0, invalidUtf8: { lines: 0, sample: [] } };
+  const seen = new SeenRows();
+  // Lines the parser gave up on. It reports them as it parses, ahead of the records it has
+  // queued: they are yielded in line order among the records.
+  const skipped: CsvRow[] = [];
   let bytes = 0;
   const source = createReadStream(path, { highWaterMark: 1 << 20 });
   source.on('data', (chunk) => { bytes += chunk.length; });
   const decoded = path.endsWith('.gz') ? source.pipe(createGunzip()) : source;
   const parser = decoded.pipe(parse({
     delimiter: sep,
+    encoding,
     bom: true,
     relax_column_count: true,
     relax_quotes: true,
     skip_empty_lines: true,
     skip_records_with_error: true,
     info: true,
+    raw: true,
     on_skip: (err) => {
-      if (err) problems.push({ line: (err as { lines?: number }).lines ?? 0, reason: `unreadable CSV: ${err.message}` });
+      if (!err) return undefined;
+      const { raw, lines = 0 } = err as { raw?: string; lines?: number };
+      if (raw !== undefined && spansLines(raw)) skipped.push(...reread(raw, lines));
+      else skipped.push({ line: lines, fields: [], unreadable: `unreadable CSV: ${err.message}` });
       return undefined;
     },
   }));
+
+  function checked(line: number, text: string, fields: string[]): CsvRow {
+    if (seen.repeats(text)) stats.duplicateRows++;
+    // Invalid UTF-8 was decoded as U+FFFD: the original bytes are gone, and so is the row.
+    if (encoding === 'utf8' && text.includes('\uFFFD')) {
+      if (stats.invalidUtf8.lines++ < SAMPLE_SIZE) stats.invalidUtf8.sample.push(line);
+      return { line, fields: [], unreadable: 'not valid UTF-8 (a Latin-1 file? import it with --encoding latin1)' };
+    }
+    if (text.includes('\0')) return { line, fields: [], unreadable: 'binary data (a NUL byte)' };
+    return { line, fields };
+  }
+
+  function readLine(text: string, line: number): CsvRow {
+    let fields: string[];
+    try {
+      fields = (parseLine(text, { delimiter: sep, relax_quotes: true, relax_column_count: true }) as string[][])[0] ?? [];
+    } catch (err) {
+      const reason = (err as { code?: string }).code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quote that never closes (a stray quote?)' : (err as Error).message;
+      return { line, fields: [], unreadable: `unreadable CSV: ${reason}` };
+    }
+    return checked(line, text, fields);
+  }
+
+  /** The lines of a record that ends on `lastLine`, each read on its own. */
+  function reread(raw: string, lastLine: number): CsvRow[] {
+    const lines = withoutNewline(raw).split(/\r?\n/);
+    const first = lastLine - lines.length + 1;
+    return lines.flatMap((text, i) => (text.trim() === '' ? [] : [readLine(text, first + i)]));
+  }
+
+  function* skippedBefore(line: number): Iterable<CsvRow> {
+    while (skipped.length > 0 && skipped[0].line < line) yield skipped.shift()!;
+  }
+
   const header: string[] = [];
   async function* rows(): AsyncIterable<CsvRow> {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for await (const { record, info, raw } of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
+      yield* skippedBefore(info.lines);
       if (header.length === 0) { header.push(...record.map((h) => h.trim())); continue; }
-      yield { line: info.lines, fields: record };
+      if (record.length !== header.length && spansLines(raw)) yield* reread(raw, info.lines);
+      else yield checked(info.lines, withoutNewline(raw), record);
     }
+    yield* skippedBefore(Infinity);
   }
   const iterator = rows()[Symbol.asyncIterator]();
   // Pull the header now so callers can map column names before iterating.
@@ -85,7 +147,7 @@ export async function openCsv(path: string, delimiter?: string): Promise<CsvFile
     header,
     sizeBytes: size,
     bytesRead: () => bytes,
-    problems,
+    stats,
     rows: {
       async *[Symbol.asyncIterator]() {
         yield* pending;
@@ -93,6 +155,14 @@ export async function openCsv(path: string, delimiter?: string): Promise<CsvFile
       },
     },
   };
+}
+
+function withoutNewline(raw: string): string {
+  return raw.replace(/\r?\n$/, '');
+}
+
+function spansLines(raw: string): boolean {
+  return withoutNewline(raw).includes('\n');
 }
 
 /** Index of each wanted column in the header (case-insensitive), or -1. */

@@ -16,6 +16,13 @@ export interface ImportSummary {
   rejected: number;
   /** The first rejected rows, with their line numbers, for the report. */
   rejectedSample: { line: number; reason: string }[];
+  /**
+   * Rows repeating an earlier row of the file exactly. Loaded all the same: a file has no ids to
+   * tell a repeat from a real second event (UCI's 5,268 are repeated order lines), only counted.
+   */
+  duplicateRows: number;
+  /** Lines that are not valid UTF-8 (rejected; counted in `rejected` too): how many, and the first. */
+  invalidUtf8: { lines: number; sample: number[] };
   seconds: number;
 }
 
@@ -34,7 +41,7 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
   const progress = new Progress(`import ${source.name}`, source.csv.sizeBytes, 'rows');
   const summary: ImportSummary = {
     source: source.name, path: source.path, rowsRead: 0, eventsRead: 0, eventsNew: 0, productsUpserted: 0,
-    skipped: {}, rejected: 0, rejectedSample: [], seconds: 0,
+    skipped: {}, rejected: 0, rejectedSample: [], duplicateRows: 0, invalidUtf8: { lines: 0, sample: [] }, seconds: 0,
   };
   const reject = (line: number, reason: string) => {
     summary.rejected++;
@@ -69,7 +76,8 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
       user_id text, item_id text, type text, quantity integer, price numeric, weight real,
       occurred_at timestamptz, idempotency_key text, source text) ON COMMIT DROP`);
     await copyRows(client, 'stage_events', STAGE_EVENT_COLUMNS, eventRows());
-    for (const problem of source.csv.problems) reject(problem.line, problem.reason);
+    summary.duplicateRows = source.csv.stats.duplicateRows;
+    summary.invalidUtf8 = source.csv.stats.invalidUtf8;
     if (products.size) {
       await client.query(`CREATE TEMP TABLE stage_products (LIKE products INCLUDING DEFAULTS) ON COMMIT DROP`);
       await copyRows(client, 'stage_products', ['id', 'title', 'brand', 'category', 'price', 'currency', 'url', 'image_url', 'in_stock'],

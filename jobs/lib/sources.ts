@@ -1,7 +1,8 @@
 // Readers that turn each supported export (the bundled public data sets and the generic
 // format) into one stream of normalised rows. Mapping rules per data set are in README.md.
 import { EVENT_TYPES, type EventType } from '../../src/config.ts';
-import { columnIndex, openCsv, type CsvFile, type CsvRow } from './csv.ts';
+import { FORBIDDEN_IN_ID, MAX_ID_LENGTH } from '../../src/ids.ts';
+import { columnIndex, openCsv, type CsvFile, type CsvRow, type TextEncoding } from './csv.ts';
 import { parseTimestamp } from './timestamps.ts';
 
 export interface EventRecord {
@@ -43,7 +44,6 @@ export interface SourceFile {
   rows: AsyncIterable<SourceRow>;
 }
 
-export const MAX_ID_LENGTH = 256;
 export const MAX_TEXT_LENGTH = 1000;
 
 export const DATASETS = ['rees46', 'uci', 'completejourney'] as const;
@@ -68,7 +68,10 @@ class RowError extends Error {}
 function required(fields: string[], index: number, name: string, maxLength = MAX_ID_LENGTH): string {
   const value = (fields[index] ?? '').trim();
   if (!value) throw new RowError(`${name} is empty`);
-  if (value.length > maxLength) throw new RowError(`${name} is longer than ${maxLength} characters`);
+  // Characters as the API counts them (an emoji is one), not UTF-16 units.
+  if (value.length > maxLength && [...value].length > maxLength) throw new RowError(`${name} is longer than ${maxLength} characters`);
+  // The API refuses such ids (src/ids.ts): an import must not store what no request can name.
+  if (FORBIDDEN_IN_ID.test(value)) throw new RowError(`${name} contains a control character`);
   return value;
 }
 
@@ -106,6 +109,10 @@ function needColumns(csv: CsvFile, path: string, columns: Record<string, number>
 async function* mapRows(csv: CsvFile, map: (row: CsvRow) => SourceRow | SourceRow[]): AsyncIterable<SourceRow> {
   const width = csv.header.length;
   for await (const row of csv.rows) {
+    if (row.unreadable !== undefined) {
+      yield { kind: 'reject', line: row.line, reason: row.unreadable };
+      continue;
+    }
     if (row.fields.length !== width) {
       yield { kind: 'reject', line: row.line, reason: `expected ${width} fields, found ${row.fields.length}` };
       continue;
@@ -297,8 +304,8 @@ const READERS: Record<SourceFormat, (csv: CsvFile, path: string) => AsyncIterabl
   'generic-products': genericProducts,
 };
 
-export async function openSource(format: SourceFormat, path: string, name: string): Promise<SourceFile> {
-  const csv = await openCsv(path);
+export async function openSource(format: SourceFormat, path: string, name: string, encoding?: TextEncoding): Promise<SourceFile> {
+  const csv = await openCsv(path, { encoding });
   return { name, path, csv, rows: READERS[format](csv, path) };
 }
 

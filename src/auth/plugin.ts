@@ -3,7 +3,7 @@
 // guards the routes of every plugin of the app.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError, isUnavailable } from '../errors.ts';
 import { activeApiKeys } from '../store/api-keys.ts';
 import { KeyRing } from './key-ring.ts';
 import { accessFor, grants } from './policy.ts';
@@ -89,11 +89,19 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     }
 
     const rate = key.rate ?? settings.defaultRate;
-    const decision = await consume(redis, options.keys.rateLimit(key.prefix), rate);
-    void reply.header('x-ratelimit-limit', rate.limit).header('x-ratelimit-remaining', decision.remaining);
-    if (!decision.allowed) {
-      void reply.header('retry-after', decision.resetSeconds);
-      throw new HttpError(429, 'rate_limited', `this key may make ${formatRate(rate)} requests: retry in ${decision.resetSeconds} s`);
+    // The counters live in Redis: while it is away, requests go unlimited (and are answered
+    // degraded from memory) rather than all refused.
+    const decision = await consume(redis, options.keys.rateLimit(key.prefix), rate).catch((err: Error) => {
+      if (!isUnavailable(err)) throw err;
+      request.log.warn({ err }, 'Redis unavailable: rate limit not applied');
+      return null;
+    });
+    if (decision !== null) {
+      void reply.header('x-ratelimit-limit', rate.limit).header('x-ratelimit-remaining', decision.remaining);
+      if (!decision.allowed) {
+        void reply.header('retry-after', decision.resetSeconds);
+        throw new HttpError(429, 'rate_limited', `this key may make ${formatRate(rate)} requests: retry in ${decision.resetSeconds} s`);
+      }
     }
 
     if (restricted && query.user !== undefined) checkUserToken(reply, userToken, String(query.user), settings.userTokenSecret);

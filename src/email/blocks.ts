@@ -2,6 +2,7 @@
 // blocks, the recommendation within a time budget, the popular fallback when the model is
 // missing, slow or down, the exposure, and the tracked links. The routes only parse and render.
 import type { FastifyBaseLogger } from 'fastify';
+import { withDeadline } from '../deadline.ts';
 import { HttpError } from '../errors.ts';
 import type { ExperimentCache } from '../experiments/cache.ts';
 import type { Variant } from '../experiments/definition.ts';
@@ -35,14 +36,6 @@ export interface BlockServiceDeps {
   timeBudgetMs: number;
 }
 
-class OverBudget extends Error {}
-
-function withinBudget<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new OverBudget(`no answer within ${ms} ms`)), ms); });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
-
 export class BlockService {
   constructor(private readonly deps: BlockServiceDeps) {}
 
@@ -54,9 +47,15 @@ export class BlockService {
     let exposed = false;
     if (q.experiment !== undefined) {
       if (user === null) throw new HttpError(400, 'invalid_request', 'experiment needs user', 'user');
-      const { assignment } = await this.deps.experiments.assign(q.experiment, user);
-      variant = assignment.variant;
-      exposed = assignment.inExperiment;
+      // An experiment that cannot be read (PostgreSQL down before it was ever cached) does not
+      // fail the email: the path's strategy is served, and no exposure is recorded.
+      const assigned = await this.deps.experiments.assign(q.experiment, user).catch((err: Error) => {
+        if (err instanceof HttpError) throw err;
+        log.warn({ err }, 'experiment unavailable: email block of the path\'s strategy, no exposure');
+        return null;
+      });
+      variant = assigned?.assignment.variant ?? null;
+      exposed = assigned?.assignment.inExperiment ?? false;
     }
     const served = variant?.strategy ?? strategy;
     // Validates before any work: a bad query is a 400 however healthy the services are.
@@ -115,7 +114,7 @@ export class BlockService {
   private async compute(request: RecRequest, log: FastifyBaseLogger): Promise<{ picked: Picked[]; version: number | null }> {
     try {
       const started = performance.now();
-      const result = await withinBudget(recommend(this.deps.store, request, this.deps.options), this.deps.timeBudgetMs);
+      const result = await withDeadline(recommend(this.deps.store, request, this.deps.options), this.deps.timeBudgetMs);
       this.deps.metrics.recommendation(request.strategy, result.sources, result.items.length, (performance.now() - started) / 1000);
       if (result.model.version !== null) return { picked: result.items, version: result.model.version };
       log.warn('no model is live: email block from the popular fallback');

@@ -2,24 +2,13 @@
 // however often an ESP fetches it (HTML, text and AMP parts, retries). Both are hashes of what
 // defines the block, never of the time or of how it is rendered.
 import { createHash } from 'node:crypto';
+import type { Query } from '../routes/recommendations.ts';
 
 const hash = (parts: unknown[], length: number) => createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, length);
 
 /** What the block asks for: strategy or experiment, seeds, size, filters, exclusions. Not the user, format or layout. */
-export interface BlockSpec {
-  strategy: string;
-  experiment?: string;
-  item?: readonly string[];
-  limit: number;
-  exclude?: readonly string[];
-  exclude_purchased?: boolean;
-  category?: string;
-  in_stock?: boolean;
-  min_price?: number;
-  max_price?: number;
-  brand_cap?: number;
-  fallback: boolean;
-}
+export type BlockSpec = Pick<Query, 'item' | 'limit' | 'exclude' | 'exclude_purchased' | 'category' | 'in_stock' | 'min_price' | 'max_price' | 'brand_cap' | 'fallback'>
+  & { strategy: string; experiment?: string };
 
 /** A short key naming the block within its mail. */
 export function blockKey(s: BlockSpec): string {

@@ -11,13 +11,15 @@ export interface PopularItem {
 }
 
 const LIST_LENGTH = 500;
+// After a failed read: soon enough to recover quickly, rare enough not to hammer a sick database.
+const RETRY_MS = 5000;
 
 export class PopularFallback {
   private list: PopularItem[] = [];
   private readAt = -Infinity;
   private reading: Promise<PopularItem[]> | null = null;
 
-  constructor(private readonly db: Db, private readonly ttlMs: number) {}
+  constructor(private readonly db: Db, private readonly ttlMs: number, private readonly onError: (err: Error) => void = () => undefined) {}
 
   /** Best first; empty only when the database has never answered. */
   items(): Promise<PopularItem[]> {
@@ -37,10 +39,12 @@ export class PopularFallback {
         [LIST_LENGTH],
       );
       this.list = rows.map(({ buyers, ...fields }) => ({ fields, buyers }));
-    } catch {
-      // Keep the last list; try again at the next interval rather than at every request.
+      this.readAt = performance.now();
+    } catch (err) {
+      // Keep the last list, and try again shortly rather than at every request.
+      this.onError(err as Error);
+      this.readAt = performance.now() - this.ttlMs + Math.min(this.ttlMs, RETRY_MS);
     }
-    this.readAt = performance.now();
     return this.list;
   }
 }

@@ -54,7 +54,7 @@ export async function setUpEmail(
   const blocks = new BlockService({
     store: s.store, options: recOptions(config), metrics: s.metrics, experiments: s.experiments, exposures: s.exposures,
     memory: new MailMemory(s.redis, config.redisPrefix, email.mailTtlSeconds),
-    fallback: new PopularFallback(s.pool, FALLBACK_REFRESH_MS),
+    fallback: new PopularFallback(s.pool, FALLBACK_REFRESH_MS, (err) => warn(`popular fallback not read from PostgreSQL: ${err.message}`)),
     links: { secret, baseUrl: email.publicBaseUrl, productUrlTemplate: email.productUrlTemplate, ttlSeconds: email.linkTtlSeconds },
     timeBudgetMs: email.timeBudgetMs,
   });

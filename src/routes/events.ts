@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { EVENT_TYPES, type EventType } from '../config.ts';
+import { isUnavailable } from '../errors.ts';
+import { idSchema as id } from '../ids.ts';
 import { insertEvents, type NewEvent } from '../store/events.ts';
 import { recordActivity } from '../store/user-activity.ts';
 import { erasedUsers } from '../store/users.ts';
 
 export const MAX_EVENTS_PER_BATCH = 1000;
-const id = { type: 'string', minLength: 1, maxLength: 256 } as const;
 
 const eventSchema = {
   type: 'object',
@@ -66,9 +67,15 @@ export async function eventRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       occurredAt: e.occurred_at ? new Date(e.occurred_at) : now,
       requestId: e.request_id ?? null, idempotencyKey: e.idempotency_key ?? null,
     }));
-    // PostgreSQL first: it is the truth. Redis mirrors only what was newly stored.
+    // PostgreSQL first: it is the truth. Redis mirrors only what was newly stored; with Redis
+    // away the events are stored all the same (a retry would only find duplicates), and the next
+    // build rewrites the users' lists from PostgreSQL.
     const stored = await insertEvents(deps.pool, events);
-    await recordActivity(deps.redis, deps.keys, { recentlyViewedCap: deps.config.recentlyViewedCap, ttlSeconds: deps.config.userKeyTtlSeconds }, stored);
+    await recordActivity(deps.redis, deps.keys, { recentlyViewedCap: deps.config.recentlyViewedCap, ttlSeconds: deps.config.userKeyTtlSeconds }, stored)
+      .catch((err: Error) => {
+        if (!isUnavailable(err)) throw err;
+        request.log.warn({ err }, 'Redis unavailable: events stored, recently-viewed and bought lists not updated until the next build');
+      });
     return { accepted: stored.length, duplicates: events.length - stored.length, dropped: request.body.events.length - events.length };
   });
 }

@@ -145,7 +145,8 @@ interface CreateBody {
 }
 
 type IdParams = { Params: { id: string } };
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } as const;
+// Lookups take the ids creation does: one that cannot exist is a 400, and never reaches PostgreSQL (a NUL would fail there).
+const idParams = { type: 'object', required: ['id'], properties: { id } } as const;
 
 function toJson(e: Experiment) {
   return {

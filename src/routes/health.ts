@@ -1,14 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
-
-async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms); });
-  try { return await Promise.race([promise, timeout]); } finally { clearTimeout(timer); }
-}
+import { withDeadline } from '../deadline.ts';
 
 async function check(probe: () => Promise<unknown>): Promise<string> {
-  try { await within(probe(), 1000); return 'ok'; } catch (err) { return (err as Error).message; }
+  try { await withDeadline(probe(), 1000); return 'ok'; } catch (err) { return (err as Error).message; }
 }
 
 export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {

@@ -1,20 +1,22 @@
 // GET /v1/recommendations/{recently-viewed|same-brand|collaborative|popular}: Redis only on
 // the hot path (src/store/rec-store.ts), the ranking in src/recommend. GET /v1/recommendations
 // ?experiment=ID&user=U: the strategy of the user's variant, with an exposure recorded.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import type { Config } from '../config.ts';
 import { HttpError } from '../errors.ts';
 import type { ExperimentCache } from '../experiments/cache.ts';
 import type { Variant } from '../experiments/definition.ts';
 import type { ExposureWriter } from '../experiments/exposure-writer.ts';
+import { idSchema } from '../ids.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ItemFilter, Picked } from '../recommend/filters.ts';
-import { recommend, type RecOptions, type RecRequest, type RecResult } from '../recommend/recommend.ts';
-import { SOURCES, STRATEGIES, type RecStore, type Strategy } from '../recommend/types.ts';
+import { recommendWithin, type DegradableStore, type ServedResult } from '../recommend/degraded.ts';
+import type { RecOptions, RecRequest } from '../recommend/recommend.ts';
+import { SOURCES, STRATEGIES, type Strategy } from '../recommend/types.ts';
 
 export interface RecommendationDeps extends AppDeps {
-  store: RecStore;
+  store: DegradableStore;
   metrics: Metrics;
   experiments: ExperimentCache;
   exposures: ExposureWriter;
@@ -39,7 +41,7 @@ export interface Query {
   fallback: boolean;
 }
 
-export const id = { type: 'string', minLength: 1, maxLength: 256 } as const;
+export const id = idSchema;
 const nullable = (type: string, description: string) => ({ type: [type, 'null'], description });
 
 export const filterParams = {
@@ -99,6 +101,7 @@ const responseSchema = {
       model_version: { type: ['integer', 'null'], description: 'Model version every item came from (null before the first build)' },
       sources: { type: 'array', items: { type: 'string', enum: SOURCES }, description: 'Sources that produced items, in order' },
       opted_out: { type: 'boolean', description: 'Present (true) when the user opted out of personalisation: the block ignores their history' },
+      degraded: { type: 'boolean', description: "Present (true) when Redis was down or slow: a non-personal block from the service's in-process cache of the model (not cacheable)" },
       experiment: { type: 'string', description: 'With experiment=: the experiment' },
       variant: { type: 'string', description: "With experiment=: the user's variant (the control when the experiment is not running)" },
       in_experiment: { type: 'boolean', description: 'With experiment=: false when the user gets the control outside the experiment (not running, or outside its coverage): no exposure is recorded' },
@@ -213,19 +216,25 @@ export async function recommendationRoutes(app: FastifyInstance, deps: Recommend
   const { serving } = deps.config;
   const options = recOptions(deps.config);
 
-  async function answer(strategy: Strategy, q: Query): Promise<RecResult> {
+  async function answer(strategy: Strategy, q: Query, log: FastifyBaseLogger): Promise<ServedResult> {
     const request = recRequest(strategy, q);
     const started = performance.now();
-    const result = await recommend(deps.store, request, options);
+    const result = await recommendWithin(deps.store, request, options, serving.deadlineMs, (err) => {
+      deps.metrics.degraded(strategy);
+      log.warn({ err }, 'Redis down or slow: degraded answer from the in-process cache');
+    });
     deps.metrics.recommendation(strategy, result.sources, result.items.length, (performance.now() - started) / 1000);
     return result;
   }
 
-  const body = (requestId: string, strategy: Strategy, result: RecResult, fields: Query['fields']) => {
+  // A degraded block must not be kept by a browser, CDN or ESP past the outage.
+  const cacheControl = (result: ServedResult, personal: string) => (result.degraded ? 'no-store' : personal);
+
+  const body = (requestId: string, strategy: Strategy, result: ServedResult, fields: Query['fields']) => {
     const want = fieldSet(fields);
     return {
-      request_id: requestId, strategy, model_version: result.model.version,
-      sources: result.sources, opted_out: result.optedOut || undefined, items: result.items.map((item) => render(item, want)),
+      request_id: requestId, strategy, model_version: result.model.version, sources: result.sources,
+      opted_out: result.optedOut || undefined, degraded: result.degraded || undefined, items: result.items.map((item) => render(item, want)),
     };
   };
 
@@ -241,11 +250,11 @@ export async function recommendationRoutes(app: FastifyInstance, deps: Recommend
       },
     }, async (request, reply) => {
       const q = request.query;
-      const result = await answer(spec.strategy, q);
+      const result = await answer(spec.strategy, q, request.log);
       // A user's block is theirs alone and changes with their next view: private and short.
-      void reply.header('cache-control', q.user === undefined
+      void reply.header('cache-control', cacheControl(result, q.user === undefined
         ? `public, max-age=${serving.publicMaxAgeSeconds}`
-        : `private, max-age=${serving.privateMaxAgeSeconds}`);
+        : `private, max-age=${serving.privateMaxAgeSeconds}`));
       return body(request.id, spec.strategy, result, q.fields);
     });
   }
@@ -264,14 +273,14 @@ export async function recommendationRoutes(app: FastifyInstance, deps: Recommend
     const q = request.query;
     const { experiment, assignment } = await deps.experiments.assign(q.experiment, q.user);
     const { variant } = assignment;
-    const result = await answer(variant.strategy, withVariant(q, variant));
+    const result = await answer(variant.strategy, withVariant(q, variant), request.log);
     if (assignment.inExperiment) {
       deps.exposures.record({
         experimentId: experiment.id, variant: variant.key, userId: q.user, requestId: request.id,
         strategy: variant.strategy, items: result.items.map((i) => i.id),
       });
     }
-    void reply.header('cache-control', `private, max-age=${serving.privateMaxAgeSeconds}`);
+    void reply.header('cache-control', cacheControl(result, `private, max-age=${serving.privateMaxAgeSeconds}`));
     return { ...body(request.id, variant.strategy, result, q.fields), experiment: experiment.id, variant: variant.key, in_experiment: assignment.inExperiment };
   });
 }

@@ -3,12 +3,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { HttpError } from '../errors.ts';
+import { idSchema } from '../ids.ts';
 import { eraseUser, setOptOut } from '../store/users.ts';
 
 type IdParams = { Params: { id: string } };
 const params = {
   type: 'object', required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 256, description: 'User id, as in events (URL-encoded)' } },
+  properties: { id: { ...idSchema, description: 'User id, as in events (URL-encoded)' } },
 } as const;
 
 export async function userRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {

@@ -4,8 +4,18 @@ import pg from 'pg';
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-export function createPool(databaseUrl: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5000 });
+/** Bounds on waiting for PostgreSQL: the API's pool has them (so a request fails fast), jobs' have none. */
+export interface PoolTimeouts {
+  connectMs: number;
+  /** The server's statement_timeout; a second later the client gives up too (a server that stopped answering). */
+  statementMs?: number;
+}
+
+export function createPool(databaseUrl: string, max = 10, timeouts: PoolTimeouts = { connectMs: 5000 }): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl, max, connectionTimeoutMillis: timeouts.connectMs,
+    statement_timeout: timeouts.statementMs, query_timeout: timeouts.statementMs && timeouts.statementMs + 1000,
+  });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => undefined);
   return pool;

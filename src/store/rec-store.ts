@@ -1,22 +1,25 @@
 // The RecStore of src/recommend over Redis (key layout: keys.ts, values: model-format.ts).
 // Model values never change once their version is live, so they are cached in-process, in
 // cache spaces of their version; misses are read in one MGET or pipeline per batch.
-// Per-user keys change with every event and are always read from Redis.
+// Per-user keys change with every event and are always read from Redis. While Redis is away,
+// the last version read still answers from the cache alone (cachedOnly, src/recommend/degraded.ts).
 import type { Redis } from 'ioredis';
 import type { ServingConfig } from '../config.ts';
+import type { DegradableStore } from '../recommend/degraded.ts';
 import type { ListRef, ModelView, RankedList, RecStore, UserHistory, ViewedItem } from '../recommend/types.ts';
 import type { Keys } from './keys.ts';
 import { LruCache, type CacheSpace, type CacheStats } from './lru-cache.ts';
 import { unpackNeighbours, type CatalogFields, type PackedNeighbours } from './model-format.ts';
 
 const EMPTY_LIST: RankedList = { ids: [], scores: [] };
+const NO_HISTORY: UserHistory = { viewed: [], bought: [] };
 // Rough heap cost of a cached value: UTF-16 characters plus object and array overheads.
 const ENTRY_OVERHEAD_BYTES = 96;
 const ELEMENT_OVERHEAD_BYTES = 24;
 
 type StoreOptions = Pick<ServingConfig, 'modelRefreshMs' | 'cacheMaxEntries' | 'cacheMaxBytes'>;
 
-export class RedisRecStore implements RecStore {
+export class RedisRecStore implements DegradableStore {
   private readonly cache: LruCache;
   private live: RedisModelView | null = null;
   private checkedAt = -Infinity;
@@ -57,6 +60,11 @@ export class RedisRecStore implements RecStore {
     return this.cache.stats();
   }
 
+  cachedOnly(): RecStore | null {
+    const view = this.live?.cachedOnly();
+    return view === undefined ? null : { model: () => Promise.resolve(view), history: () => Promise.resolve(NO_HISTORY) };
+  }
+
   private async refresh(): Promise<ModelView> {
     const raw = await this.redis.get(this.keys.current);
     const version = raw === null ? null : Number(raw);
@@ -64,6 +72,8 @@ export class RedisRecStore implements RecStore {
       const meta = version === null ? null : await this.redis.get(this.keys.meta(version));
       const builtAt = meta === null ? null : (JSON.parse(meta) as { built_at?: string }).built_at ?? null;
       this.live = new RedisModelView(this.redis, this.keys, this.cache, version, builtAt);
+      // Read ahead, off the request path: the popular list and its items are what a degraded answer is made of.
+      void this.live.warm().catch(() => undefined);
     }
     this.checkedAt = performance.now();
     return this.live;
@@ -102,7 +112,7 @@ class RedisModelView implements ModelView {
   async lists(refs: readonly ListRef[]): Promise<RankedList[]> {
     const v = this.version;
     if (v === null) return refs.map(() => EMPTY_LIST);
-    const redisKeys = refs.map((ref) => (ref.kind === 'brand' ? this.keys.brand(v, ref.brand) : this.keys.popular(v, ref.category)));
+    const redisKeys = this.listKeys(v, refs);
     const fetch = async (missing: string[]): Promise<string[][]> => {
       const pipeline = this.redis.pipeline();
       for (const key of missing) pipeline.zrange(key, '0', '-1', 'WITHSCORES');
@@ -110,6 +120,29 @@ class RedisModelView implements ModelView {
       return results.map(([err, flat]) => { if (err) throw err; return flat; });
     };
     return through(this.listCache, redisKeys, fetch, parseRankedList, (flat) => flat.reduce((bytes, s) => bytes + stringBytes(s) + ELEMENT_OVERHEAD_BYTES, 0));
+  }
+
+  /** Brings the overall popular list and its items' catalog fields into the cache. */
+  async warm(): Promise<void> {
+    const [popular] = await this.lists([{ kind: 'popular' }]);
+    await this.items(popular.ids);
+  }
+
+  /** This version from the cache alone: a miss reads as absent (no list, an unknown item); nothing is fetched or stored. */
+  cachedOnly(): ModelView {
+    const v = this.version;
+    if (v === null) return this; // reads nothing from Redis anyway
+    const cached = <T>(space: CacheSpace<T>, keys: readonly string[], absent: T) => Promise.resolve(keys.map((key) => space.get(key) ?? absent));
+    return {
+      version: v, builtAt: this.builtAt,
+      neighbours: (items) => cached(this.neighbourCache, items, EMPTY_LIST),
+      items: (ids) => cached(this.itemCache, ids, null),
+      lists: (refs) => cached(this.listCache, this.listKeys(v, refs), EMPTY_LIST),
+    };
+  }
+
+  private listKeys(v: number, refs: readonly ListRef[]): string[] {
+    return refs.map((ref) => (ref.kind === 'brand' ? this.keys.brand(v, ref.brand) : this.keys.popular(v, ref.category)));
   }
 }
 

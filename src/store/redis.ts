@@ -1,10 +1,31 @@
 import { Redis } from 'ioredis';
 
+/**
+ * Jobs, tests and tools: a command waits in the offline queue through a brief reconnect and has
+ * no time limit (a publish pipeline may take seconds on a busy Redis).
+ */
 export function createRedis(url: string): Redis {
   return new Redis(url, {
-    // Fail fast instead of queueing commands forever while Redis is away.
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
     lazyConnect: false,
+  });
+}
+
+/**
+ * The API's client fails fast while Redis is away or slow, so that a request falls back (a
+ * degraded answer, a 503) within its deadline instead of waiting: no offline queue, commands in
+ * flight when the connection drops fail at once rather than being resent, every command is
+ * bounded by `commandTimeoutMs`. It reconnects by itself, at most a second apart, so it
+ * recovers within about a second of Redis coming back.
+ */
+export function createServingRedis(url: string, commandTimeoutMs: number): Redis {
+  return new Redis(url, {
+    commandTimeout: commandTimeoutMs,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    connectTimeout: 1000,
+    retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
   });
 }

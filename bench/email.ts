@@ -1,0 +1,112 @@
+// Email block benchmark: how many users per second get a block, one GET per user (as an ESP's
+// Connected Content does) vs POST /v1/email/batch with 1000 users per request, against the same
+// server (child process, real Redis, UCI Online Retail imported and built by the real jobs).
+//   npm run bench:email -- [--seconds 10] [--warmup 3] [--connections 10] [--batch-connections 2] [--sample 2000]
+// Prints a table, writes results/bench-email.json.
+import { availableParallelism, cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.ts';
+import { createPool } from '../src/store/postgres.ts';
+import { createRedis } from '../src/store/redis.ts';
+import { benchDatabase, BENCH_PREFIX, prepareModel, sample } from './lib/dataset.ts';
+import { load } from './lib/load.ts';
+import { freePort, startServer, type Server } from './lib/processes.ts';
+import { printTable, writeResults } from './report.ts';
+
+const BATCH_USERS = 1000;
+const LIMIT = 6;
+
+interface Run {
+  mode: string;
+  requestsPerSecond: number;
+  usersPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '10' },
+    'batch-connections': { type: 'string', default: '2' },
+    sample: { type: 'string', default: '2000' },
+    rebuild: { type: 'boolean', default: false },
+  },
+});
+const seconds = Number(values.seconds);
+const warmup = Number(values.warmup);
+const connections = Number(values.connections);
+const batchConnections = Number(values['batch-connections']);
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
+
+/** Closed loop: `connections` clients each POST the next body as soon as the last one answered. */
+async function batchLoad(url: string, bodies: readonly string[], durationSeconds: number): Promise<Run> {
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const started = performance.now();
+  const end = started + durationSeconds * 1000;
+  await Promise.all(Array.from({ length: batchConnections }, async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[next++ % bodies.length] });
+      const body = await res.json() as { blocks?: unknown[] };
+      if (!res.ok || body.blocks?.length !== BATCH_USERS) errors++;
+      latencies.push(performance.now() - t0);
+    }
+  }));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    mode: `POST /v1/email/batch (${BATCH_USERS} users)`, requestsPerSecond: latencies.length / elapsed, usersPerSecond: (latencies.length * BATCH_USERS) / elapsed,
+    p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), errors,
+  };
+}
+
+const config = loadConfig();
+const databaseUrl = await benchDatabase(config.databaseUrl);
+const pool = createPool(databaseUrl, 2);
+const redis = createRedis(config.redisUrl);
+let server: Server | undefined;
+try {
+  await prepareModel(databaseUrl, redis, pool, values.rebuild!);
+  const { users } = await sample(pool, Number(values.sample));
+  if (users.length < BATCH_USERS) throw new Error(`need at least ${BATCH_USERS} users, the sample has ${users.length}`);
+  server = await startServer('src/server.ts', [], await freePort(), {
+    DATABASE_URL: databaseUrl, REDIS_PREFIX: BENCH_PREFIX, LOG_LEVEL: 'warn', EMAIL_SIGNING_SECRET: 'bench-email-secret-0123456789abcdef-xyz',
+    PRODUCT_URL_TEMPLATE: 'https://shop.example/p/{id}',
+  }, '/ready');
+  const base = server.url;
+  const q = encodeURIComponent;
+
+  const runs: Run[] = [];
+  for (const format of ['json', 'html'] as const) {
+    const paths = users.map((u) => `/v1/email/collaborative.${format}?user=${q(u)}&limit=${LIMIT}`);
+    if (warmup > 0) await load(base, paths, { seconds: warmup, connections });
+    const r = await load(base, paths, { seconds, connections });
+    runs.push({ mode: `GET /v1/email/collaborative.${format} (1 user)`, requestsPerSecond: r.requestsPerSecond, usersPerSecond: r.requestsPerSecond, p50: r.p50, p99: r.p99, errors: r.errors + r.timeouts + r.non2xx });
+    console.error(`bench: ${runs.at(-1)!.mode}: ${Math.round(r.requestsPerSecond)} users/s`);
+  }
+  // Rotating slices of the sample: each batch asks for another 1000 users.
+  const bodies = Array.from({ length: Math.ceil(users.length / BATCH_USERS) * 2 }, (_, i) => {
+    const start = (i * 500) % (users.length - BATCH_USERS + 1);
+    return JSON.stringify({ strategy: 'collaborative', limit: LIMIT, users: users.slice(start, start + BATCH_USERS) });
+  });
+  if (warmup > 0) await batchLoad(`${base}/v1/email/batch`, bodies, warmup);
+  runs.push(await batchLoad(`${base}/v1/email/batch`, bodies, seconds));
+  console.error(`bench: ${runs.at(-1)!.mode}: ${Math.round(runs.at(-1)!.usersPerSecond)} users/s`);
+
+  const single = runs[0].usersPerSecond;
+  console.log(`\nEmail block benchmark: ${seconds} s per run after ${warmup} s warm-up; GET: ${connections} connections (autocannon); batch: ${batchConnections} connections; ` +
+    `${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}); collaborative blocks of ${LIMIT} items for ${users.length} sampled UCI customers`);
+  printTable(['mode', 'requests/s', 'users/s', 'vs single GET', 'p50 ms', 'p99 ms', 'errors'], runs.map((r) => [
+    r.mode, Math.round(r.requestsPerSecond), Math.round(r.usersPerSecond), `${(r.usersPerSecond / single).toFixed(2)}x`, r.p50.toFixed(2), r.p99.toFixed(2), r.errors,
+  ]));
+  await writeResults('bench-email', { seconds, warmup, connections, batch_connections: batchConnections, batch_users: BATCH_USERS, limit: LIMIT, cpus: availableParallelism(), node: process.version, users: users.length, runs });
+} finally {
+  await server?.stop();
+  await Promise.allSettled([pool.end(), redis.quit()]);
+}

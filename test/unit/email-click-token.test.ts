@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { decodeClickToken, encodeClickToken, linkExpiry, type Click } from '../../src/email/click-token.ts';
+import { signEmailUrl, verifyEmailUrl } from '../../src/email/signed-url.ts';
+
+const SECRET = 'test-secret-0123456789abcdef-0123456789';
+const EXP = 1767225600; // 2026-01-01T00:00:00Z
+const BEFORE = (EXP - 60) * 1000;
+const CLICK: Click = { requestId: 'em-abc', user: 'u.1', item: 'sku "9"', position: 3, variant: 'cf', target: 'https://shop.example/p/sku%209' };
+
+describe('click tokens', () => {
+  test('round trip: what was signed comes back', () => {
+    const token = encodeClickToken(CLICK, SECRET, EXP);
+    assert.match(token, /^[A-Za-z0-9_-]+\.\d+\.[A-Za-z0-9_-]+$/, 'URL-safe as it is');
+    assert.deepEqual(decodeClickToken(token, SECRET, BEFORE), { ok: true, click: CLICK });
+    assert.deepEqual(decodeClickToken(encodeClickToken({ ...CLICK, user: null, variant: null }, SECRET, EXP), SECRET, BEFORE),
+      { ok: true, click: { ...CLICK, user: null, variant: null } });
+  });
+
+  test('expired at its expiry second', () => {
+    const token = encodeClickToken(CLICK, SECRET, EXP);
+    assert.equal(decodeClickToken(token, SECRET, EXP * 1000 - 1).ok, true);
+    assert.deepEqual(decodeClickToken(token, SECRET, EXP * 1000), { ok: false, reason: 'expired' });
+  });
+
+  test('any change to the payload, expiry or signature, or another secret: invalid', () => {
+    const token = encodeClickToken(CLICK, SECRET, EXP);
+    const [payload, exp, sig] = token.split('.');
+    const evil = Buffer.from(JSON.stringify([1, 'em-abc', 'u.1', 'sku "9"', 3, 'cf', 'https://evil.example/'])).toString('base64url');
+    const invalid = { ok: false, reason: 'invalid' };
+    assert.deepEqual(decodeClickToken(`${evil}.${exp}.${sig}`, SECRET, BEFORE), invalid, 'another target');
+    assert.deepEqual(decodeClickToken(`${payload}.${Number(exp) + 86400}.${sig}`, SECRET, BEFORE), invalid, 'a later expiry');
+    assert.deepEqual(decodeClickToken(`${payload}.${exp}.${sig.slice(0, -2)}AA`, SECRET, BEFORE), invalid, 'another signature');
+    assert.deepEqual(decodeClickToken(token, `${SECRET}x`, BEFORE), invalid, 'another secret');
+  });
+
+  test('malformed tokens', () => {
+    for (const token of ['', 'abc', '.1.x', 'abc.x.y', 'abc.1', `${'a'.repeat(10)}.99999999999999.x`]) {
+      assert.deepEqual(decodeClickToken(token, SECRET, BEFORE), { ok: false, reason: 'malformed' }, token);
+    }
+  });
+
+  test('only http(s) targets are signed', () => {
+    for (const target of ['javascript:alert(1)', '//evil.example', '/relative', 'data:text/html,x', 'https://']) {
+      assert.throws(() => encodeClickToken({ ...CLICK, target }, SECRET, EXP), /not an http\(s\) URL/, target);
+    }
+  });
+
+  test('link expiry: at least the TTL, the same all UTC day', () => {
+    const day = Date.UTC(2026, 2, 1) / 1000;
+    assert.equal(linkExpiry(day * 1000, 100), day + 86400 + 100);
+    assert.equal(linkExpiry((day + 86399) * 1000, 100), day + 86400 + 100);
+    assert.equal(linkExpiry((day + 86400) * 1000, 100), day + 2 * 86400 + 100);
+  });
+});
+
+describe('signed email URLs', () => {
+  test('bound to user and mail_id; expire', () => {
+    const sig = signEmailUrl(SECRET, 'u42', 'm-1', EXP);
+    assert.deepEqual(verifyEmailUrl(sig, SECRET, 'u42', 'm-1', EXP, BEFORE), { ok: true });
+    assert.equal(verifyEmailUrl(sig, SECRET, 'u43', 'm-1', EXP, BEFORE).ok, false);
+    assert.equal(verifyEmailUrl(sig, SECRET, 'u42', null, EXP, BEFORE).ok, false);
+    assert.equal(verifyEmailUrl(sig, SECRET, 'u42', 'm-1', EXP + 1, BEFORE).ok, false);
+    assert.deepEqual(verifyEmailUrl(sig, SECRET, 'u42', 'm-1', EXP, EXP * 1000), { ok: false, reason: 'expired' });
+    // The pair is JSON-encoded: no way to move characters between user and mail_id.
+    assert.notEqual(signEmailUrl(SECRET, 'a","b', null, EXP), signEmailUrl(SECRET, 'a', 'b', EXP));
+  });
+
+  test('the documented formula', async () => {
+    const { createHmac } = await import('node:crypto');
+    const expected = createHmac('sha256', SECRET).update(`email-url.${EXP}.["u42","m-1"]`).digest('base64url');
+    assert.equal(signEmailUrl(SECRET, 'u42', 'm-1', EXP), expected);
+  });
+});
