@@ -8,3 +8,6 @@ export const FORBIDDEN_IN_ID = /[\p{Cc}\p{Cs}]/u;
 
 /** JSON schema of an id; Ajv compiles patterns with the u flag, so \p{...} classes work. */
 export const idSchema = { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH, pattern: '^[^\\p{Cc}\\p{Cs}]*$' } as const;
+
+/** Pattern of free text (names, salts): anything PostgreSQL text and jsonb can hold, so no NUL, no lone surrogate. */
+export const TEXT_PATTERN = '^[^\\u0000\\p{Cs}]*$';

@@ -7,6 +7,7 @@ import { assign } from '../experiments/assignment.ts';
 import { checkDefinition, STRATEGIES, transition, type Action, type Experiment, type Variant } from '../experiments/definition.ts';
 import { buildReport, type Report } from '../experiments/report.ts';
 import { renderReportHtml } from '../experiments/report-html.ts';
+import { idSchema, TEXT_PATTERN } from '../ids.ts';
 import { findExperiment, insertExperiment, listExperiments, updateStatus, variantTotals } from '../store/experiments.ts';
 
 export interface ExperimentRouteOptions extends Pick<AppDeps, 'pool'> {
@@ -29,7 +30,7 @@ const paramsSchema = {
     brand_cap: { type: 'integer', minimum: 1, maximum: 100 },
     exclude_purchased: { type: 'boolean' },
     in_stock: { type: 'boolean' },
-    category: { type: 'string', minLength: 1, maxLength: 256 },
+    category: idSchema,
     fallback: { type: 'boolean' },
   },
 } as const;
@@ -180,8 +181,8 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
         required: ['id', 'variants'],
         properties: {
           id,
-          name: { type: 'string', minLength: 1, maxLength: 200, description: 'Shown in the report' },
-          salt: { type: 'string', minLength: 1, maxLength: 256, description: 'Hash seed (default: the id, as GrowthBook seeds with the experiment key)' },
+          name: { type: 'string', minLength: 1, maxLength: 200, pattern: TEXT_PATTERN, description: 'Shown in the report' },
+          salt: { type: 'string', minLength: 1, maxLength: 256, pattern: TEXT_PATTERN, description: 'Hash seed (default: the id, as GrowthBook seeds with the experiment key)' },
           coverage: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1, description: 'Share of users in the experiment' },
           variants: { type: 'array', minItems: 2, maxItems: 20, items: variantSchema },
         },

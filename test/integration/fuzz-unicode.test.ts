@@ -100,6 +100,17 @@ describe('unicode round trip and bad input (real PostgreSQL and Redis)', () => {
     });
   }
 
+  test('free text (an experiment name or salt) may be any Unicode but NUL and lone surrogates, which PostgreSQL cannot store', async () => {
+    const experiment = (id: string, name: string, category = 'kitchen') => post('/v1/experiments', {
+      id, name, variants: [{ key: 'a', strategy: 'popular', control: true, params: { category } }, { key: 'b', strategy: 'collaborative' }],
+    });
+    assert.equal((await experiment('ok', 'Ñandú 🧉 «test»\ttab')).statusCode, 201);
+    for (const [field, res] of [
+      ['name', await experiment('e1', 'a\u0000b')], ['name', await experiment('e2', 'a\ud800b')],
+      ['variants[0].params.category', await experiment('e3', 'fine', 'a\u0000b')],
+    ] as const) assert.deepEqual([res.statusCode, res.json().field], [400, field]);
+  });
+
   test('too much or the wrong kind is refused: a body over 2 MiB (413), too many ids (400), a body that is not JSON (415)', async () => {
     const huge = { events: [{ user_id: 'u', item_id: 'x'.repeat(2 * 1024 * 1024), type: 'view' }] };
     assert.equal((await post('/v1/events', huge)).statusCode, 413);
