@@ -13,7 +13,7 @@ import type { Keys } from '../../src/store/keys.ts';
 import { ModelPublisher } from '../../src/store/model-publisher.ts';
 import { packNeighbours, type CatalogFields } from '../../src/store/model-format.ts';
 import { syncOptOutFlags } from '../../src/store/users.ts';
-import { loadCatalog, loadInteractions, loadUserLists, type CatalogItem } from './load-events.ts';
+import { loadCatalog, loadInteractions, loadUserLists } from './load-events.ts';
 import { fitItemKnnParallel } from './parallel-knn.ts';
 import { Progress } from './progress.ts';
 
@@ -75,17 +75,15 @@ function zaddArgs(list: RankedItems): (string | number)[] {
   return list.ids.flatMap((id, i) => [-list.scores[i], id]);
 }
 
-function groupMap(catalog: Map<string, CatalogItem>, field: 'brand' | 'category'): Map<string, string> {
+function groupMap(catalog: Map<string, CatalogFields>, field: 'brand' | 'category'): Map<string, string> {
   const groups = new Map<string, string>();
   for (const item of catalog.values()) if (item[field] !== null) groups.set(item.id, item[field]!);
   return groups;
 }
 
-function catalogFields(id: string, item: CatalogItem | undefined): CatalogFields {
-  return {
-    id, title: item?.title ?? null, brand: item?.brand ?? null, category: item?.category ?? null, price: item?.price ?? null,
-    currency: item?.currency ?? null, url: item?.url ?? null, image_url: item?.image_url ?? null, in_stock: item?.in_stock ?? true,
-  };
+/** An item with events but no catalog row still gets a record: the block can show its id. */
+function catalogFields(id: string, item: CatalogFields | undefined): CatalogFields {
+  return item ?? { id, title: null, brand: null, category: null, price: null, currency: null, url: null, image_url: null, in_stock: true };
 }
 
 export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config: Config, o: BuildOptions): Promise<BuildSummary> {

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { EventType } from '../../src/config.ts';
 import { collectInteractions, type InteractionRecord, type Interactions } from '../../src/cf/interactions.ts';
 import { copyOut } from '../../src/store/copy-out.ts';
+import type { CatalogFields } from '../../src/store/model-format.ts';
 
 /** Users whose events must not shape anyone's recommendations (opted out or erased). */
 const EXCLUDED_USERS = `SELECT id FROM users WHERE personalization_opt_out OR deleted_at IS NOT NULL`;
@@ -32,22 +33,10 @@ export async function loadInteractions(
   }
 }
 
-export interface CatalogItem {
-  id: string;
-  title: string | null;
-  brand: string | null;
-  category: string | null;
-  price: number | null;
-  currency: string | null;
-  url: string | null;
-  image_url: string | null;
-  in_stock: boolean;
-}
-
-export async function loadCatalog(pool: pg.Pool): Promise<Map<string, CatalogItem>> {
+export async function loadCatalog(pool: pg.Pool): Promise<Map<string, CatalogFields>> {
   const client = await pool.connect();
   try {
-    const catalog = new Map<string, CatalogItem>();
+    const catalog = new Map<string, CatalogFields>();
     const rows = copyOut(client, 'SELECT id, title, brand, category, price, currency, url, image_url, in_stock FROM products');
     for await (const [id, title, brand, category, price, currency, url, image, inStock] of rows) {
       catalog.set(id!, { id: id!, title, brand, category, price: price === null ? null : Number(price), currency, url, image_url: image, in_stock: inStock === 't' });
