@@ -15,7 +15,7 @@ import { loadConfig } from '../src/config.ts';
 import { freshDatabase } from '../src/store/databases.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { createPool } from '../src/store/postgres.ts';
-import { createRedis } from '../src/store/redis.ts';
+import { createRedis, deleteMatching } from '../src/store/redis.ts';
 import { syntheticInteractions } from '../src/eval/synthetic.ts';
 import { printTable, writeResults } from './report.ts';
 
@@ -78,11 +78,7 @@ async function measure(label: string, events: AsyncIterable<EventRecord> | Itera
   });
   const build = JSON.parse(stdout) as BuildSummary;
   const redis = createRedis(config.redisUrl);
-  for (let cursor = '0'; ;) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
-    if (keys.length) await redis.unlink(...keys);
-    if ((cursor = next) === '0') break;
-  }
+  await deleteMatching(redis, `${prefix}*`);
   await redis.quit();
   console.error(`  ${label}: ${written.toLocaleString('en-US')} events, build ${build.seconds.total.toFixed(2)} s, peak ${build.peakRssMiB} MiB`);
   return { label, events: build.events, users: build.users, items: build.items, importSeconds, build };

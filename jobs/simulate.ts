@@ -6,12 +6,11 @@
 // at the start of each run (runs are reproducible), so the demo's data is never touched. Writes results/simulate-<dataset>.json.
 import { execFile } from 'node:child_process';
 import { parseArgs, promisify } from 'node:util';
-import type { Redis } from 'ioredis';
 import { writeResults } from '../bench/report.ts';
 import { freshDatabase } from '../src/store/databases.ts';
 import { loadConfig } from '../src/config.ts';
 import { createPool } from '../src/store/postgres.ts';
-import { createRedis } from '../src/store/redis.ts';
+import { createRedis, deleteMatching } from '../src/store/redis.ts';
 import { runCli } from './lib/cli.ts';
 import { runSimulation } from './lib/simulate.ts';
 import { DATASETS, type Dataset } from './lib/sources.ts';
@@ -27,14 +26,6 @@ function positive(raw: string, name: string): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number >= 1, got "${raw}"\n${USAGE}`);
   return value;
-}
-
-/** A fresh database next to the one DATABASE_URL names. */
-/** Every key under the prefix: a run must not see what an earlier one posted (its purchases are in the users' bought sets). */
-async function clearPrefix(redis: Redis, prefix: string): Promise<void> {
-  for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
-    if (keys.length > 0) await redis.unlink(...keys);
-  }
 }
 
 await runCli(async () => {
@@ -57,7 +48,8 @@ await runCli(async () => {
   const pool = createPool(databaseUrl, 8);
   const redis = createRedis(config.redisUrl);
   try {
-    await clearPrefix(redis, REDIS_PREFIX);
+    // A run must not see what an earlier one posted (its purchases are in the users' bought sets).
+    await deleteMatching(redis, `${REDIS_PREFIX}*`);
     console.log(`simulate: ${dataset}, train before ${cutoffText}, database ${DATABASE}, Redis prefix "${REDIS_PREFIX}"`);
     const result = await runSimulation({ pool, redis }, config, {
       dataset, cutoff, sampleEvery: positive(values.sample, 'sample'),

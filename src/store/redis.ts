@@ -29,3 +29,10 @@ export function createServingRedis(url: string, commandTimeoutMs: number): Redis
     retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
   });
 }
+
+/** Deletes every key matching `pattern`, SCANning in batches so Redis is never blocked. */
+export async function deleteMatching(redis: Redis, pattern: string): Promise<void> {
+  for await (const keys of redis.scanStream({ match: pattern, count: 1000 }) as AsyncIterable<string[]>) {
+    if (keys.length > 0) await redis.unlink(...keys);
+  }
+}

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { createPool } from '../../src/store/postgres.ts';
-import { createRedis } from '../../src/store/redis.ts';
+import { createRedis, deleteMatching } from '../../src/store/redis.ts';
 
 export interface TestServices {
   config: Config;
@@ -40,7 +40,7 @@ export async function startTestServices(overrides: Partial<Config> = {}): Promis
   return {
     config, pool, redis, databaseUrl,
     async close() {
-      await deleteKeys(redis, `${config.redisPrefix}*`);
+      await deleteMatching(redis, `${config.redisPrefix}*`);
       await redis.quit();
       await pool.end();
       const drop = new pg.Client({ connectionString: baseUrl });
@@ -61,9 +61,4 @@ export async function scanKeys(redis: Redis, pattern: string): Promise<string[]>
     found.push(...keys);
   } while (cursor !== '0');
   return found;
-}
-
-export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  const keys = await scanKeys(redis, pattern);
-  for (let i = 0; i < keys.length; i += 1000) await redis.unlink(...keys.slice(i, i + 1000));
 }
