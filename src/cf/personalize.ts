@@ -84,10 +84,7 @@ function kthBestScore(scores: readonly number[], k: number): number {
   if (k <= 0 || scores.length < k) return -Infinity;
   const top = new TopK(k);
   for (let s = 0; s < scores.length; s++) top.push(s, scores[s]);
-  const indices = new Uint32Array(k);
-  const values = new Float64Array(k);
-  top.drainInto(indices, values, 0);
-  return values[k - 1];
+  return top.worstScore;
 }
 
 function compareIds(a: string, b: string): number {
