@@ -81,7 +81,7 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
     if (products.size) {
       await client.query(`CREATE TEMP TABLE stage_products (LIKE products INCLUDING DEFAULTS) ON COMMIT DROP`);
       await copyRows(client, 'stage_products', ['id', 'title', 'brand', 'category', 'price', 'currency', 'url', 'image_url', 'in_stock'],
-        [...products.values()].map((p) => [prefix + p.id, p.title, p.brand, p.category, p.price, p.currency, p.url, p.imageUrl, p.inStock]));
+        [...products.values()].map((p) => [prefix + p.id, p.title, p.brand, p.category, p.price, p.currency, p.url, p.image_url, p.in_stock]));
       // A field missing from this source (UCI has no brand) must not erase one another source gave.
       const upserted = await client.query(`INSERT INTO products AS p (id, title, brand, category, price, currency, url, image_url, in_stock)
         SELECT id, title, brand, category, price, currency, url, image_url, in_stock FROM stage_products

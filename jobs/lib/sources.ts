@@ -1,5 +1,6 @@
 // Readers that turn each supported export (the bundled public data sets and the generic
 // format) into one stream of normalised rows. Mapping rules per data set are in README.md.
+import type { CatalogFields } from '../../src/store/model-format.ts';
 import { EVENT_TYPES, type EventType } from '../../src/config.ts';
 import { FORBIDDEN_IN_ID, MAX_ID_LENGTH } from '../../src/ids.ts';
 import { columnIndex, openCsv, type CsvFile, type CsvRow, type TextEncoding } from './csv.ts';
@@ -16,17 +17,8 @@ export interface EventRecord {
   occurredAt: Date;
 }
 
-export interface ProductRecord {
-  id: string;
-  title: string | null;
-  brand: string | null;
-  category: string | null;
-  price: number | null;
-  currency: string | null;
-  url: string | null;
-  imageUrl: string | null;
-  inStock: boolean;
-}
+/** A catalog row as read: the same record the build publishes per item. */
+export type ProductRecord = CatalogFields;
 
 export type SourceRow =
   | { kind: 'event'; line: number; event: EventRecord }
@@ -153,7 +145,7 @@ function rees46Rows(csv: CsvFile, path: string): AsyncIterable<SourceRow> {
       id: item, brand, category: categoryCode ?? optionalText(fields, c.category_id),
       // The data set has no product names: brand + category leaf reads well in a block.
       title: [brand && titleCase(brand), leaf].filter(Boolean).join(' ') || `Product ${item}`,
-      price, currency: 'USD', url: null, imageUrl: null, inStock: true,
+      price, currency: 'USD', url: null, image_url: null, in_stock: true,
     };
     const event: EventRecord = {
       user: required(fields, c.user_id, 'user_id'), item, type: type as EventType, quantity: 1,
@@ -189,7 +181,7 @@ function uciRows(csv: CsvFile, path: string): AsyncIterable<SourceRow> {
     if (description) {
       rows.push({ kind: 'product', line, product: {
         id: item, title: titleCase(description.toLowerCase()), brand: null, category: null,
-        price, currency: 'GBP', url: null, imageUrl: null, inStock: true,
+        price, currency: 'GBP', url: null, image_url: null, in_stock: true,
       } });
     }
     const user = (fields[c.CustomerID] ?? '').trim();
@@ -216,7 +208,7 @@ function completeJourneyProducts(csv: CsvFile, path: string): AsyncIterable<Sour
       title: name ? titleCase(name.toLowerCase()) + (size ? ` ${size}` : '') : null,
       brand: manufacturer ? `mfr-${manufacturer}` : null,
       category: optionalText(fields, c.product_category) ?? optionalText(fields, c.department),
-      price: null, currency: 'USD', url: null, imageUrl: null, inStock: true,
+      price: null, currency: 'USD', url: null, image_url: null, in_stock: true,
     } };
   });
 }
@@ -287,8 +279,8 @@ function genericProducts(csv: CsvFile, path: string): AsyncIterable<SourceRow> {
     return { kind: 'product', line, product: {
       id: required(fields, c.id, h[c.id]), title: optionalText(fields, col.title), brand: optionalText(fields, col.brand),
       category: optionalText(fields, col.category), price: optionalNumber(fields, col.price, 'price'),
-      currency: optionalText(fields, col.currency), url: optionalText(fields, col.url), imageUrl: optionalText(fields, col.image),
-      inStock: !['false', '0', 'no'].includes(stock),
+      currency: optionalText(fields, col.currency), url: optionalText(fields, col.url), image_url: optionalText(fields, col.image),
+      in_stock: !['false', '0', 'no'].includes(stock),
     } };
   });
 }
