@@ -52,9 +52,11 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   });
   const deps: AppDeps = { config, ...services, keys: redisKeys(config.redisPrefix) };
   app.setErrorHandler(errorHandler);
-  // First: its hooks guard every route, /metrics included.
+  // Set before anything can refuse the request, so 401s and 429s carry it too. A callback
+  // hook, not an async one: it runs on every request.
+  app.addHook('onRequest', (request, reply, done) => { void reply.header('x-request-id', request.id); done(); });
+  // Next: its hooks guard every route, /metrics included.
   await app.register(authPlugin, { ...deps, settings: config.auth });
-  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id); });
   const exposures = new ExposureWriter(deps.pool, {
     ...config.experiments.exposures,
     onError: (err, rows) => app.log.warn({ err, rows }, 'exposure write failed'),

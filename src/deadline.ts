@@ -6,9 +6,14 @@ export class DeadlineError extends Error {
   readonly code = 'ETIMEDOUT';
 }
 
-export async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new DeadlineError(`no answer within ${ms} ms`)), ms); });
-  // race() subscribes to `work`, so its late rejection is handled, not an unhandled rejection.
-  try { return await Promise.race([work, deadline]); } finally { clearTimeout(timer); }
+export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  // One promise and one timer per call (no race() of two promises): it runs on every request.
+  // `work` is always subscribed to, so its late rejection is handled, not an unhandled rejection.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new DeadlineError(`no answer within ${ms} ms`)), ms);
+    work.then(
+      (value) => { clearTimeout(timer); resolve(value); },
+      (err: unknown) => { clearTimeout(timer); reject(err); },
+    );
+  });
 }

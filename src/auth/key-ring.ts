@@ -32,8 +32,12 @@ export class KeyRing {
 
   /** The active keys by prefix, re-read when older than the TTL (one read shared by concurrent callers). */
   active(): Promise<ReadonlyMap<string, ActiveKey>> {
-    if (this.keys !== null && performance.now() - this.loadedAt < this.ttlMs) return Promise.resolve(this.keys);
-    return this.reload();
+    return Promise.resolve(this.fresh() ?? this.reload());
+  }
+
+  /** The keys read within the TTL, or null when they are due for a re-read: lets hot paths skip a promise. */
+  fresh(): ReadonlyMap<string, ActiveKey> | null {
+    return this.keys !== null && performance.now() - this.loadedAt < this.ttlMs ? this.keys : null;
   }
 
   /** The active key `presented` is, or null; the hash is compared in constant time. */

@@ -5,7 +5,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { HttpError, isUnavailable } from '../errors.ts';
 import { activeApiKeys } from '../store/api-keys.ts';
-import { KeyRing } from './key-ring.ts';
+import { KeyRing, type ActiveKey } from './key-ring.ts';
+import type { Scope } from './api-key.ts';
 import { accessFor, grants } from './policy.ts';
 import { formatRate } from './rate.ts';
 import { consume } from './rate-limit.ts';
@@ -51,9 +52,8 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
 
   let wasOpen: boolean | undefined;
   /** auto mode: keys are required once one exists. Logs each change, the first one at startup. */
-  async function keysRequired(): Promise<boolean> {
-    if (settings.mode === 'required') return true;
-    const open = (await ring.active()).size === 0;
+  function requiredGiven(keys: ReadonlyMap<string, ActiveKey>): boolean {
+    const open = keys.size === 0;
     if (open !== wasOpen) {
       wasOpen = open;
       if (open) app.log.warn('AUTH_MODE=auto and no API key exists: the API is OPEN to anyone who can reach it; create a key (npm run keys -- create) to lock it');
@@ -61,21 +61,30 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     }
     return !open;
   }
+  const keysRequired = async (): Promise<boolean> => settings.mode === 'required' || requiredGiven(await ring.active());
 
   app.addHook('onReady', async () => {
     if (settings.mode === 'off') app.log.warn('AUTH_MODE=off: no route asks for an API key; anyone who can reach the API can read and write everything');
     else await keysRequired().catch((err: Error) => app.log.error({ err }, 'could not read the API keys at startup'));
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook: public routes and an open install (auto mode, no key, keys fresh in memory)
+  // pass without a promise; everything else goes through guard().
+  app.addHook('onRequest', (request, reply, done) => {
     const query = request.query as Record<string, unknown>;
     // A credential, not a route parameter: taken out before the route's schema sees the query.
     const userToken = query.user_token;
     delete query.user_token;
-    if (settings.mode === 'off') return;
+    if (settings.mode === 'off') return done();
     const access = accessFor(request.method, request.routeOptions.url, settings.metricsRequireKey);
-    if (access === 'public' || !(await keysRequired())) return;
+    if (access === 'public') return done();
+    const keys = settings.mode === 'auto' ? ring.fresh() : null;
+    if (keys !== null && !requiredGiven(keys)) return done();
+    guard(request, reply, access, userToken).then(() => done(), done);
+  });
 
+  async function guard(request: FastifyRequest, reply: FastifyReply, access: Scope, userToken: unknown): Promise<void> {
+    if (!(await keysRequired())) return;
     const presented = presentedKey(request);
     if (presented === undefined) throw denied(reply, 401, 'api_key_required', 'send an API key in the x-api-key header or as Authorization: Bearer <key>');
     const key = await ring.find(presented);
@@ -104,8 +113,9 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
       }
     }
 
-    if (restricted && query.user !== undefined) checkUserToken(reply, userToken, String(query.user), settings.userTokenSecret);
-  });
+    const user = (request.query as Record<string, unknown>).user;
+    if (restricted && user !== undefined) checkUserToken(reply, userToken, String(user), settings.userTokenSecret);
+  }
 }
 
 /** fastify-plugin semantics without the dependency: the hooks apply to every route of the app. */
