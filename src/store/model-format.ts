@@ -20,15 +20,18 @@ export interface PackedNeighbours {
   scores: number[];
 }
 
-/** JSON of item i's neighbour list; 6 significant digits keep order and halve the bytes. */
+/**
+ * JSON of item i's neighbour list; 6 significant digits halve the bytes. Rounding can make
+ * neighbours tie, so the list is re-ordered as personalize() ranks (score, then smaller id):
+ * a single seed's list is then served exactly as stored (src/recommend/collaborative.ts).
+ */
 export function packNeighbours(model: NeighbourLists, item: number): string {
-  const ids: string[] = [];
-  const scores: number[] = [];
+  const entries: { id: string; score: number }[] = [];
   for (let k = model.offsets[item]; k < model.offsets[item + 1]; k++) {
-    ids.push(model.itemIds[model.neighbours[k]]);
-    scores.push(Number(model.scores[k].toPrecision(6)));
+    entries.push({ id: model.itemIds[model.neighbours[k]], score: Number(model.scores[k].toPrecision(6)) });
   }
-  return JSON.stringify({ ids, scores } satisfies PackedNeighbours);
+  entries.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return JSON.stringify({ ids: entries.map((e) => e.id), scores: entries.map((e) => e.score) } satisfies PackedNeighbours);
 }
 
 export function unpackNeighbours(raw: string | null): PackedNeighbours {
