@@ -48,8 +48,12 @@ try {
   console.error(`bench: model v${meta.version} (${meta.model}, ${meta.items} items, ${meta.users} users); sample ${ids.users.length} users, ${ids.items.length} items`);
 
   // Request logging off in both servers: the comparison is of the serving path.
-  const api = await startServer('src/server.ts', [], await freePort(), { DATABASE_URL: databaseUrl, REDIS_PREFIX: BENCH_PREFIX, LOG_LEVEL: 'warn' }, '/ready');
+  const serverEnv = { DATABASE_URL: databaseUrl, REDIS_PREFIX: BENCH_PREFIX, LOG_LEVEL: 'warn' };
+  const api = await startServer('src/server.ts', [], await freePort(), serverEnv, '/ready');
   servers.push(api);
+  // The same server with the block cache off: what computing every non-personal block costs.
+  const uncached = await startServer('src/server.ts', [], await freePort(), { ...serverEnv, SERVING_BLOCK_CACHE_MAX_ENTRIES: '0' }, '/ready');
+  servers.push(uncached);
 
   // Browsing to show in recently-viewed: some of each sampled user's purchases, through the events API.
   for (let i = 0; i < ids.views.length; i += 1000) {
@@ -60,8 +64,10 @@ try {
 
   // UCI has no brands or categories: same-brand measures its full fallback path (to popular).
   const q = encodeURIComponent;
-  const endpoints: [string, string[]][] = [
-    ['collaborative by item', ids.items.map((i) => `/v1/recommendations/collaborative?item=${q(i)}`)],
+  const byItem = ids.items.map((i) => `/v1/recommendations/collaborative?item=${q(i)}`);
+  const endpoints: [string, string[], Server?][] = [
+    ['collaborative by item', byItem],
+    ['collaborative by item, block cache off', byItem, uncached],
     ['collaborative by user', ids.users.map((u) => `/v1/recommendations/collaborative?user=${q(u)}`)],
     ['same-brand by item', ids.items.map((i) => `/v1/recommendations/same-brand?item=${q(i)}`)],
     ['same-brand by user', ids.users.map((u) => `/v1/recommendations/same-brand?user=${q(u)}`)],
@@ -82,7 +88,7 @@ try {
   // Each endpoint is measured right after a ceiling run of its own: on a shared machine the
   // load from elsewhere drifts, and a ratio is only fair between neighbouring runs.
   const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
-  const ours = [process.pid, api.pid, ceiling.pid, redisPid];
+  const ours = [process.pid, api.pid, uncached.pid, ceiling.pid, redisPid];
   const measure = async (name: string, url: string, paths: readonly string[]): Promise<Run> => {
     if (warmup > 0) await load(url, paths, { seconds: warmup, connections });
     const before = cpuSnapshot(ours);
@@ -92,14 +98,18 @@ try {
     return { ...result, otherCores };
   };
   const runs: { name: string; run: Run; ceiling: Run }[] = [];
-  for (const [name, paths] of endpoints) {
+  for (const [name, paths, server = api] of endpoints) {
     const ceilingRun = await measure('bare Fastify (ceiling)', ceiling.url, ['/']);
-    runs.push({ name, ceiling: ceilingRun, run: await measure(name, api.url, paths) });
+    runs.push({ name, ceiling: ceilingRun, run: await measure(name, server.url, paths) });
   }
 
   const metrics = await (await fetch(`${api.url}/metrics`)).text();
   const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
-  const cache = { entries: gauge('recs_model_cache_entries'), bytes: gauge('recs_model_cache_bytes'), hits: gauge('recs_model_cache_hits'), misses: gauge('recs_model_cache_misses'), evictions: gauge('recs_model_cache_evictions') };
+  const cacheStats = (prefix: string) => ({
+    entries: gauge(`${prefix}_entries`), bytes: gauge(`${prefix}_bytes`), hits: gauge(`${prefix}_hits`), misses: gauge(`${prefix}_misses`), evictions: gauge(`${prefix}_evictions`),
+  });
+  const cache = cacheStats('recs_model_cache');
+  const blockCache = cacheStats('recs_block_cache');
 
   const ms = (v: number) => v.toFixed(2);
   const ratio = (r: { run: Run; ceiling: Run }) => r.run.requestsPerSecond / r.ceiling.requestsPerSecond;
@@ -119,7 +129,9 @@ try {
   );
   console.log('ceiling req/s: the bare route measured just before each endpoint; other load: cores used on this host by processes');
   console.log('outside the benchmark (server, load generator, Redis) during the endpoint / ceiling run: above ~0.1 the numbers are skewed');
-  console.log(`model cache: ${cache.entries} entries, ${(cache.bytes / 1048576).toFixed(1)} MiB, hit rate ${((100 * cache.hits) / (cache.hits + cache.misses)).toFixed(2)}%, ${cache.evictions} evictions`);
+  for (const [name, c] of [['model cache', cache], ['block cache', blockCache]] as const) {
+    console.log(`${name}: ${c.entries} entries, ${(c.bytes / 1048576).toFixed(1)} MiB, hit rate ${((100 * c.hits) / (c.hits + c.misses)).toFixed(2)}%, ${c.evictions} evictions`);
+  }
 
   const misses: string[] = [];
   for (const { name, run: r } of runs) {
@@ -132,7 +144,7 @@ try {
 
   await writeResults('bench-api', {
     seconds, warmup, connections, cpus: availableParallelism(), node: process.version, model: meta,
-    sample: { users: ids.users.length, items: ids.items.length, views: ids.views.length }, response_bytes: typical.length, cache, runs, targets_missed: misses,
+    sample: { users: ids.users.length, items: ids.items.length, views: ids.views.length }, response_bytes: typical.length, cache, block_cache: blockCache, runs, targets_missed: misses,
   });
 } finally {
   for (const server of servers) await server.stop();

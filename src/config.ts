@@ -91,6 +91,9 @@ export interface ServingConfig {
   /** Bounds of the in-process cache of versioned model values (immutable per version). */
   cacheMaxEntries: number;
   cacheMaxBytes: number;
+  /** Bounds of the in-process cache of serialized non-personal blocks (per model version); 0 entries = off. */
+  blockCacheMaxEntries: number;
+  blockCacheMaxBytes: number;
   /**
    * History items (recent views, then purchases) that seed a user's recommendations. The cost
    * of a personalised answer grows with it: each seed adds a neighbour list to the sum.
@@ -201,6 +204,8 @@ export function loadConfig(env: Env = process.env): Config {
       modelRefreshMs: int(env, 'SERVING_MODEL_REFRESH_MS', 1000, 1),
       cacheMaxEntries: int(env, 'SERVING_CACHE_MAX_ENTRIES', 200_000),
       cacheMaxBytes: int(env, 'SERVING_CACHE_MAX_MB', 128) * 1024 * 1024,
+      blockCacheMaxEntries: int(env, 'SERVING_BLOCK_CACHE_MAX_ENTRIES', 50_000),
+      blockCacheMaxBytes: int(env, 'SERVING_BLOCK_CACHE_MAX_MB', 64) * 1024 * 1024,
       maxSeeds: int(env, 'SERVING_MAX_SEEDS', 20, 1),
       corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
       privateMaxAgeSeconds: int(env, 'SERVING_PRIVATE_MAX_AGE_SECONDS', 10),

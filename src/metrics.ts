@@ -57,15 +57,24 @@ export class Metrics {
         if (model?.builtAt != null) this.set((Date.now() - Date.parse(model.builtAt)) / 1000);
       },
     });
-    const cacheGauge = (name: string, help: string, read: (s: CacheStats) => number) => new Gauge({
-      name, help, registers, collect() { this.set(read(sources.cacheStats())); },
+    this.cacheGauges('recs_model_cache', 'Model values', () => sources.cacheStats());
+  }
+
+  /** The block cache's gauges (src/routes/block-cache.ts). */
+  watchBlockCache(stats: () => CacheStats): void {
+    this.cacheGauges('recs_block_cache', 'Serialized non-personal blocks', stats);
+  }
+
+  // Gauges, not counters: the caches keep the running totals, these report them at scrape time.
+  private cacheGauges(prefix: string, what: string, stats: () => CacheStats): void {
+    const gauge = (name: string, help: string, read: (s: CacheStats) => number) => new Gauge({
+      name: `${prefix}_${name}`, help, registers: [this.registry], collect() { this.set(read(stats())); },
     });
-    cacheGauge('recs_model_cache_entries', 'Model values held in the in-process cache', (s) => s.entries);
-    cacheGauge('recs_model_cache_bytes', 'Estimated heap bytes of the in-process model cache', (s) => s.bytes);
-    // Gauges, not counters: the cache keeps the running totals, these report them at scrape time.
-    cacheGauge('recs_model_cache_hits', 'Model cache hits since start', (s) => s.hits);
-    cacheGauge('recs_model_cache_misses', 'Model cache misses (reads from Redis) since start', (s) => s.misses);
-    cacheGauge('recs_model_cache_evictions', 'Model cache evictions since start (the bounds are too tight if this climbs)', (s) => s.evictions);
+    gauge('entries', `${what} held in the in-process cache`, (s) => s.entries);
+    gauge('bytes', `Estimated heap bytes of the in-process cache of ${what.toLowerCase()}`, (s) => s.bytes);
+    gauge('hits', `${what}: cache hits since start`, (s) => s.hits);
+    gauge('misses', `${what}: cache misses since start`, (s) => s.misses);
+    gauge('evictions', `${what}: cache evictions since start (the bounds are too tight if this climbs)`, (s) => s.evictions);
   }
 
   /** Records one computed block: its latency, the fallback sources it needed, whether it came out empty. */

@@ -9,6 +9,7 @@ import type { ExperimentCache } from '../experiments/cache.ts';
 import type { Variant } from '../experiments/definition.ts';
 import type { ExposureWriter } from '../experiments/exposure-writer.ts';
 import { idSchema } from '../ids.ts';
+import { BlockCache } from './block-cache.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ItemFilter, Picked } from '../recommend/filters.ts';
 import { recommendWithin, type DegradableStore, type ServedResult } from '../recommend/degraded.ts';
@@ -238,6 +239,39 @@ export async function recommendationRoutes(app: FastifyInstance, deps: Recommend
     };
   };
 
+  const blocks = new BlockCache(serving.blockCacheMaxEntries, serving.blockCacheMaxBytes);
+  deps.metrics.watchBlockCache(() => blocks.stats());
+  const publicCacheControl = `public, max-age=${serving.publicMaxAgeSeconds}`;
+
+  /**
+   * A block without a user is the same for every caller of one model version: served from the
+   * block cache, serialized once. The body is written here (a JSON string, not re-serialized)
+   * with the fields and order of the response schema.
+   */
+  async function nonPersonal(strategy: Strategy, q: Query, request: FastifyRequest, reply: FastifyReply) {
+    const key = `${strategy} ${JSON.stringify(q)}`;
+    const started = performance.now();
+    const live = await deps.store.model().then((m) => m.version, () => null);
+    let block = live === null ? undefined : blocks.get(live, key);
+    let version = live;
+    if (block === undefined) {
+      const result = await answer(strategy, q, request.log);
+      if (result.degraded) {
+        void reply.header('cache-control', 'no-store');
+        return body(request.id, strategy, result, q.fields);
+      }
+      const want = fieldSet(q.fields);
+      const tail = JSON.stringify({ sources: result.sources, items: result.items.map((item) => render(item, want)) }).slice(1);
+      block = { tail, sources: result.sources, items: result.items.length };
+      version = result.model.version;
+      if (version !== null) blocks.set(version, key, block);
+    } else {
+      deps.metrics.recommendation(strategy, block.sources, block.items, (performance.now() - started) / 1000);
+    }
+    void reply.header('cache-control', publicCacheControl).type('application/json; charset=utf-8');
+    return `{"request_id":${JSON.stringify(request.id)},"strategy":"${strategy}","model_version":${version},${block.tail}`;
+  }
+
   for (const spec of ROUTES) {
     app.get<{ Querystring: Query }>(`/v1/recommendations/${spec.strategy}`, {
       preValidation: splitCommaLists,
@@ -250,11 +284,10 @@ export async function recommendationRoutes(app: FastifyInstance, deps: Recommend
       },
     }, async (request, reply) => {
       const q = request.query;
+      if (q.user === undefined) return nonPersonal(spec.strategy, q, request, reply);
       const result = await answer(spec.strategy, q, request.log);
       // A user's block is theirs alone and changes with their next view: private and short.
-      void reply.header('cache-control', cacheControl(result, q.user === undefined
-        ? `public, max-age=${serving.publicMaxAgeSeconds}`
-        : `private, max-age=${serving.privateMaxAgeSeconds}`));
+      void reply.header('cache-control', cacheControl(result, `private, max-age=${serving.privateMaxAgeSeconds}`));
       return body(request.id, spec.strategy, result, q.fields);
     });
   }

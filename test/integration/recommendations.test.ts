@@ -228,6 +228,28 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
       assert.match(text, /recs_model_cache_hits [1-9]/);
     });
 
+    test('a block without a user is computed once per model version, then served serialized from the block cache', async () => {
+      const url = '/v1/recommendations/collaborative?item=b1&limit=4&fields=title';
+      const hits = async () => Number(/^recs_block_cache_hits (\S+)$/m.exec((await get('/metrics')).body)?.[1]);
+      const first = await get(url);
+      const before = await hits();
+      const second = await get(url);
+      assert.equal(await hits(), before + 1);
+      for (const res of [first, second]) {
+        assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+        assert.equal(res.headers['cache-control'], 'public, max-age=300');
+        assert.equal(res.json().request_id, res.headers['x-request-id']);
+      }
+      assert.notEqual(second.json().request_id, first.json().request_id);
+      assert.deepEqual({ ...second.json<object>(), request_id: 'x' }, { ...first.json<object>(), request_id: 'x' });
+      // The fields and order of the response schema: only the asked-for catalog field.
+      assert.deepEqual(Object.keys(first.json()), ['request_id', 'strategy', 'model_version', 'sources', 'items']);
+      assert.deepEqual(Object.keys(first.json().items[0]), ['id', 'score', 'source', 'because', 'title']);
+      // A user's block is never taken from it.
+      assert.equal((await get('/v1/recommendations/collaborative?item=b1&limit=4&fields=title&user=u4')).headers['cache-control'], 'private, max-age=10');
+      assert.equal(await hits(), before + 1);
+    });
+
     test('CORS is off by default', async () => {
       const res = await app.inject({ method: 'GET', url: '/v1/recommendations/popular', headers: { origin: 'https://shop.example' } });
       assert.equal(res.headers['access-control-allow-origin'], undefined);

@@ -1,0 +1,42 @@
+// Serialized non-personal blocks (by item, popular), kept per model version: the same query on
+// the same version always gets the same items, so a product page's block is computed and
+// serialized once per build, not on every view. Bounded like the model cache (CLOCK LRU).
+import type { Source } from '../recommend/types.ts';
+import { LruCache, type CacheSpace, type CacheStats } from '../store/lru-cache.ts';
+
+export interface SerializedBlock {
+  /** The body from `"sources"` to its end, after the per-request `request_id` and header fields. */
+  tail: string;
+  sources: Source[];
+  items: number;
+}
+
+const ENTRY_OVERHEAD_BYTES = 160;
+
+export class BlockCache {
+  private readonly cache: LruCache;
+  private version: number | null = null;
+  private blocks: CacheSpace<SerializedBlock>;
+
+  constructor(maxEntries: number, maxBytes: number) {
+    this.cache = new LruCache(maxEntries, maxBytes);
+    this.blocks = this.cache.space();
+  }
+
+  get(version: number, key: string): SerializedBlock | undefined {
+    return version === this.version ? this.blocks.get(key) : undefined;
+  }
+
+  /** Keeps a block of `version`; a block of another version starts a new space (the old one ages out of the LRU). */
+  set(version: number, key: string, block: SerializedBlock): void {
+    if (version !== this.version) {
+      this.version = version;
+      this.blocks = this.cache.space();
+    }
+    this.blocks.set(key, block, ENTRY_OVERHEAD_BYTES + 2 * (key.length + block.tail.length));
+  }
+
+  stats(): CacheStats {
+    return this.cache.stats();
+  }
+}
