@@ -5,9 +5,9 @@ import type { Similarity } from '../config.ts';
 import { forEachCooccurrenceRow, itemTotals } from './cooccurrence.ts';
 import { transpose, userItemMatrix, type Csr } from './csr.ts';
 import type { Interactions } from './interactions.ts';
-import { joinShards, type NeighbourLists, type NeighbourShard } from './neighbours.ts';
+import type { NeighbourLists, NeighbourShard } from './neighbours.ts';
 import { similarityFn } from './similarity.ts';
-import { TopK } from './topk.ts';
+import { SortAll, TopK } from './topk.ts';
 
 export interface ItemKnnOptions {
   similarity: Similarity;
@@ -51,28 +51,61 @@ export function prepareItemKnn(x: Interactions, options: ItemKnnOptions): ItemKn
 export function fitItemKnnRange(input: ItemKnnInput, from: number, to: number, options: ItemKnnOptions): NeighbourShard {
   const { k, minSupport = 1, weighted = false } = options;
   const { totals, nUsers } = input;
+  const nItems = totals.length;
+  // Items a row never touched (count 0) are never neighbours, whatever minSupport says.
+  const minCount = Math.max(1, minSupport);
   const score = similarityFn(options.similarity, nUsers);
   const top = new TopK(k);
+  const all = new SortAll(Math.min(k, nItems));
   const offsets = new Uint32Array(to - from + 1);
-  const neighbours = new Uint32Array((to - from) * k);
-  const scores = new Float32Array((to - from) * k);
+  const capacity = maxKept(input, from, to, k);
+  const neighbours = new Uint32Array(capacity);
+  const scores = new Float32Array(capacity);
   let filled = 0;
   forEachCooccurrenceRow(input.userItems, input.itemUsers, from, to, weighted, (row) => {
     const { item, touched, counts, dots } = row;
     const ci = totals[item];
-    for (let t = 0; t < row.length; t++) {
-      const j = touched[t];
-      if (j === item || counts[j] < minSupport) continue;
+    // The row lists the item itself, so it has at most row.length - 1 candidates. When k keeps
+    // them all (always if untruncated, as in SAR), a sort costs less than the heap.
+    const keepAll = row.length - 1 <= k;
+    const kept = keepAll ? all : top;
+    // A row touching many items is read in index order rather than first-visit order: about
+    // as cheap, and then pairs with tied scores reach the sort already in order.
+    const inOrder = keepAll && 4 * row.length > nItems;
+    for (let t = 0, end = inOrder ? nItems : row.length; t < end; t++) {
+      const j = inOrder ? t : touched[t];
+      if (j === item || counts[j] < minCount) continue;
       const s = score(dots[j], ci, totals[j]);
-      if (s > 0) top.push(j, s);
+      if (s > 0) kept.push(j, s);
     }
-    filled += top.drainInto(neighbours, scores, filled);
+    filled += kept.drainInto(neighbours, scores, filled);
     offsets[item - from + 1] = filled;
   });
-  return { from, to, offsets, neighbours: neighbours.slice(0, filled), scores: scores.slice(0, filled) };
+  // Views, not copies: maxKept is a close bound, and the tail never written is never paged in.
+  return { from, to, offsets, neighbours: neighbours.subarray(0, filled), scores: scores.subarray(0, filled) };
+}
+
+/**
+ * An upper bound on the neighbours items [from, to) keep: per item, k capped by the other
+ * items its users have. The output is allocated once at this size: (to - from)·k is
+ * nItems² when k is untruncated, and growing it would copy it.
+ */
+function maxKept(input: ItemKnnInput, from: number, to: number, k: number): number {
+  const { itemUsers, userItems } = input;
+  let total = 0;
+  for (let i = from; i < to; i++) {
+    let others = 0;
+    for (let a = itemUsers.indptr[i]; a < itemUsers.indptr[i + 1]; a++) {
+      const u = itemUsers.indices[a];
+      others += userItems.indptr[u + 1] - userItems.indptr[u] - 1;
+    }
+    total += Math.min(k, others, itemUsers.nRows - 1);
+  }
+  return total;
 }
 
 export function fitItemKnn(x: Interactions, options: ItemKnnOptions): NeighbourLists {
-  const n = x.itemIds.length;
-  return joinShards(x.itemIds, [fitItemKnnRange(prepareItemKnn(x, options), 0, n, options)]);
+  // A shard of every item already is the model: no joinShards copy.
+  const { offsets, neighbours, scores } = fitItemKnnRange(prepareItemKnn(x, options), 0, x.itemIds.length, options);
+  return { itemIds: x.itemIds, offsets, neighbours, scores };
 }

@@ -6,6 +6,8 @@ import type { Similarity } from '../../src/config.ts';
 import { InteractionsBuilder } from '../../src/cf/interactions.ts';
 import { fitItemKnn, fitItemKnnRange, prepareItemKnn } from '../../src/cf/item-knn.ts';
 import { joinShards, neighboursOf, type NeighbourLists } from '../../src/cf/neighbours.ts';
+import { similarityFn } from '../../src/cf/similarity.ts';
+import { TopK } from '../../src/cf/topk.ts';
 
 function example() {
   const b = new InteractionsBuilder();
@@ -76,4 +78,61 @@ test('shards computed separately join into the same model', () => {
   assert.throws(() => joinShards(x.itemIds, [shards[0], shards[1]]), /gap/);
   assert.throws(() => joinShards(x.itemIds, shards.slice(1)), /end at item 2/);
   assert.equal(input.nUsers, 4);
+});
+
+test('untruncated lists (sorted, not heaped) are exactly what the heap gives, ties included', () => {
+  // 60 users, 40 items of skewed popularity: popular items co-occur with most items (rows
+  // read in index order), rare ones with a few (rows read in first-visit order).
+  let seed = 5;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const b = new InteractionsBuilder();
+  for (let u = 0; u < 60; u++) {
+    for (let e = 2 + Math.floor(rand() * 6); e > 0; e--) b.add(`u${u}`, `i${String(Math.floor(rand() ** 2 * 40)).padStart(2, '0')}`, 1, 0);
+  }
+  const x = b.build();
+  const n = x.itemIds.length;
+  const itemsOf = x.userIds.map(() => new Set<number>());
+  x.users.forEach((u, r) => itemsOf[u].add(x.items[r]));
+  const usersOf = x.itemIds.map((_, i) => itemsOf.filter((items) => items.has(i)).length);
+
+  // Every item's list through TopK (the heap), from brute-force pair counts.
+  function heapLists(similarity: Similarity, minSupport: number): NeighbourLists {
+    const score = similarityFn(similarity, x.userIds.length);
+    const top = new TopK(n);
+    const offsets = new Uint32Array(n + 1);
+    const neighbours = new Uint32Array(n * n);
+    const scores = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) {
+      const both = new Float64Array(n);
+      for (const items of itemsOf) if (items.has(i)) for (const j of items) both[j]++;
+      for (let j = 0; j < n; j++) {
+        const s = j === i || both[j] < Math.max(1, minSupport) ? 0 : score(both[j], usersOf[i], usersOf[j]);
+        if (s > 0) top.push(j, s);
+      }
+      offsets[i + 1] = offsets[i] + top.drainInto(neighbours, scores, offsets[i]);
+    }
+    return { itemIds: x.itemIds, offsets, neighbours: neighbours.slice(0, offsets[n]), scores: scores.slice(0, offsets[n]) };
+  }
+
+  const rows = fitItemKnn(x, { similarity: 'cooccurrence', k: n });
+  const touched = x.itemIds.map((_, i) => rows.offsets[i + 1] - rows.offsets[i] + 1);
+  assert.ok(touched.some((t) => 4 * t > n) && touched.some((t) => 4 * t <= n), 'both kinds of row');
+  for (const similarity of ['cooccurrence', 'jaccard', 'cosine', 'lift', 'llr'] as const) {
+    for (const minSupport of [1, 2]) {
+      const label = `${similarity}, minSupport ${minSupport}`;
+      const full = fitItemKnn(x, { similarity, k: n, minSupport });
+      assert.deepEqual({ ...full }, { ...heapLists(similarity, minSupport) }, label);
+      if (similarity === 'cooccurrence') assert.ok(new Set(full.scores).size < full.scores.length / 4, 'many ties');
+      // A smaller k (the heap where a row has more candidates) keeps a prefix of each list.
+      for (const k of [1, 3, 8]) {
+        const cut = fitItemKnn(x, { similarity, k, minSupport });
+        for (let i = 0; i < n; i++) {
+          const kept = cut.offsets[i + 1] - cut.offsets[i];
+          assert.equal(kept, Math.min(k, full.offsets[i + 1] - full.offsets[i]), `${label}, k ${k}`);
+          assert.deepEqual(cut.neighbours.subarray(cut.offsets[i], cut.offsets[i + 1]), full.neighbours.subarray(full.offsets[i], full.offsets[i] + kept), `${label}, k ${k}`);
+          assert.deepEqual(cut.scores.subarray(cut.offsets[i], cut.offsets[i + 1]), full.scores.subarray(full.offsets[i], full.offsets[i] + kept), `${label}, k ${k}`);
+        }
+      }
+    }
+  }
 });

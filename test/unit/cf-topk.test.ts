@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TopK } from '../../src/cf/topk.ts';
+import { SortAll, TopK } from '../../src/cf/topk.ts';
 
 function drain(top: TopK): [number[], number[]] {
   const idx = new Uint32Array(top.size);
@@ -52,4 +52,41 @@ test('drainInto writes at an offset and a random stream matches a full sort', ()
   assert.equal(top.drainInto(idx, val, 5), 20);
   const expected = scores.map((s, i) => [s, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, 20).map(([, i]) => i);
   assert.deepEqual([...idx.subarray(5)], expected);
+});
+
+test('SortAll drains every pair in the order TopK does: ties, near ties, skew, infinities, reuse', () => {
+  let seed = 3;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const draws: Record<string, () => number> = {
+    ties: () => (1 + Math.floor(rand() * 8)) / 8, // few distinct scores: large tie groups
+    spread: () => 1 + rand() * 100,
+    // Distinct as doubles, equal as Float32: they must be ordered by the double.
+    nearTies: () => 0.5 + Math.floor(rand() * 4) * 1e-12,
+    equal: () => 0.25,
+    infinite: () => (rand() < 0.1 ? Infinity : rand() + 1e-300),
+    // Most near 0, a few large: skewed, as similarities are.
+    skewed: () => rand() ** 8 + Number.MIN_VALUE,
+  };
+  const all = new SortAll(300);
+  for (const [kind, draw] of Object.entries(draws)) {
+    for (const n of [0, 1, 2, 17, 300]) {
+      const order = Array.from({ length: n }, (_, i) => i * 3).sort(() => rand() - 0.5); // shuffled indices
+      const pairs = order.map((index) => [index, draw()]);
+      const top = new TopK(n);
+      for (const [i, s] of pairs) {
+        top.push(i, s);
+        all.push(i, s);
+      }
+      assert.equal(all.size, n);
+      const want: [Uint32Array, Float32Array] = [new Uint32Array(n + 2), new Float32Array(n + 2)];
+      const got: [Uint32Array, Float32Array] = [new Uint32Array(n + 2), new Float32Array(n + 2)];
+      assert.equal(top.drainInto(want[0], want[1], 2), n);
+      assert.equal(all.drainInto(got[0], got[1], 2), n);
+      assert.deepEqual(got, want, `${kind}, n = ${n}`);
+      assert.equal(all.size, 0, 'drained');
+    }
+  }
+  assert.throws(() => all.push(1, 0), /scores > 0/);
+  assert.throws(() => all.push(1, NaN), /scores > 0/);
+  assert.throws(() => { for (let i = 0; i <= 300; i++) all.push(i, 1); }, /up to 300 pairs/);
 });
