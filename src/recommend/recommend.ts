@@ -46,10 +46,12 @@ const NO_HISTORY: UserHistory = { viewed: [], bought: [] };
 export async function recommend(store: RecStore, request: RecRequest, options: RecOptions): Promise<RecResult> {
   const { strategy, user, items, filter } = request;
   const viewedLimit = strategy === 'recently-viewed' ? options.recentlyViewedCap : options.maxSeeds;
+  // Purchases are seeds of collaborative blocks, and exclusions when asked.
+  const withBought = strategy === 'collaborative' || request.excludePurchased;
   // Both reads start together: one Redis round trip for the user, none for a cached model version.
   const [model, history] = await Promise.all([
     store.model(),
-    user === undefined ? NO_HISTORY : store.history(user, viewedLimit),
+    user === undefined ? NO_HISTORY : store.history(user, viewedLimit, withBought),
   ]);
   const seeds = items.length > 0 ? new Map(items.map((item) => [item, 1])) : userSeeds(history, strategy === 'collaborative', options);
   const seedIds = [...seeds.keys()];

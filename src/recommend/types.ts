@@ -47,7 +47,7 @@ export interface ViewedItem {
 export interface UserHistory {
   /** Newest first. */
   viewed: ViewedItem[];
-  /** Distinct, in no particular order. */
+  /** Distinct, in no particular order; empty when not asked for (RecStore.history). */
   bought: string[];
   /** The user opted out of personalisation: `viewed` and `bought` are empty, whatever Redis holds. */
   optedOut?: boolean;
@@ -56,6 +56,6 @@ export interface UserHistory {
 export interface RecStore {
   /** The live model version (refreshed in-process every few hundred ms, not per request). */
   model(): Promise<ModelView>;
-  /** A user's latest `viewedLimit` views and every purchase: always read live. */
-  history(user: string, viewedLimit: number): Promise<UserHistory>;
+  /** A user's latest `viewedLimit` views and, when `withBought`, every purchase: always read live. */
+  history(user: string, viewedLimit: number, withBought: boolean): Promise<UserHistory>;
 }

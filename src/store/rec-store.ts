@@ -39,17 +39,16 @@ export class RedisRecStore implements DegradableStore {
     return this.refreshing;
   }
 
-  async history(user: string, viewedLimit: number): Promise<UserHistory> {
-    // The opt-out flag rides in the same round trip as the history it vetoes.
-    const results = await this.redis.pipeline()
-      .zrevrange(this.keys.recentlyViewed(user), 0, viewedLimit - 1, 'WITHSCORES')
-      .smembers(this.keys.bought(user))
+  async history(user: string, viewedLimit: number, withBought: boolean): Promise<UserHistory> {
+    // The opt-out flag rides in the same round trip as the history it vetoes. A big buyer's
+    // purchases are thousands of ids: read only when the request uses them.
+    const pipeline = this.redis.pipeline()
       .exists(this.keys.optOut(user))
-      .exec();
-    const [[viewedErr, flat], [boughtErr, bought], [optOutErr, optedOut]] = results as [[Error | null, string[]], [Error | null, string[]], [Error | null, number]];
-    if (viewedErr) throw viewedErr;
-    if (boughtErr) throw boughtErr;
-    if (optOutErr) throw optOutErr;
+      .zrevrange(this.keys.recentlyViewed(user), 0, viewedLimit - 1, 'WITHSCORES');
+    if (withBought) pipeline.smembers(this.keys.bought(user));
+    const results = (await pipeline.exec()) as [Error | null, unknown][];
+    for (const [err] of results) if (err) throw err;
+    const [[, optedOut], [, flat], [, bought] = [null, []]] = results as [[null, number], [null, string[]], [null, string[]]?];
     if (optedOut === 1) return { viewed: [], bought: [], optedOut: true };
     const viewed: ViewedItem[] = [];
     for (let i = 0; i < flat.length; i += 2) viewed.push({ id: flat[i], at: Number(flat[i + 1]) });
