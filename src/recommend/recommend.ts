@@ -46,14 +46,14 @@ const NO_HISTORY: UserHistory = { viewed: [], bought: [] };
 export async function recommend(store: RecStore, request: RecRequest, options: RecOptions): Promise<RecResult> {
   const { strategy, user, items, filter } = request;
   const viewedLimit = strategy === 'recently-viewed' ? options.recentlyViewedCap : options.maxSeeds;
-  // Purchases are seeds of collaborative blocks, and exclusions when asked.
-  const withBought = strategy === 'collaborative' || request.excludePurchased;
+  // Purchases are seeds of a user's collaborative block (not when items are given), and exclusions when asked.
+  const boughtSeeds = items.length === 0 && strategy === 'collaborative';
   // Both reads start together: one Redis round trip for the user, none for a cached model version.
   const [model, history] = await Promise.all([
     store.model(),
-    user === undefined ? NO_HISTORY : store.history(user, viewedLimit, withBought),
+    user === undefined ? NO_HISTORY : store.history(user, viewedLimit, boughtSeeds || request.excludePurchased),
   ]);
-  const seeds = items.length > 0 ? new Map(items.map((item) => [item, 1])) : userSeeds(history, strategy === 'collaborative', options);
+  const seeds = items.length > 0 ? new Map(items.map((item) => [item, 1])) : userSeeds(history, boughtSeeds, options);
   const seedIds = [...seeds.keys()];
   // Built once, then owned by the selection: a big buyer's purchases are thousands of ids.
   const excluded = new Set(request.excludePurchased ? history.bought : []);
