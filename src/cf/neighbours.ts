@@ -1,5 +1,6 @@
 // The model format every item-item model produces and the store publishes:
 // per item, its top-K neighbours best first, in flat typed arrays.
+import type { SlottedList } from './personalize.ts';
 
 export interface NeighbourLists {
   itemIds: string[];
@@ -43,13 +44,8 @@ export function joinShards(itemIds: string[], shards: NeighbourShard[]): Neighbo
   return { itemIds, offsets, neighbours, scores };
 }
 
-/** Item i's neighbours as ids and scores: the shape stored per item and read by personalize(). */
-export function neighboursOf(model: NeighbourLists, item: number): { ids: string[]; scores: number[] } {
-  const ids: string[] = [];
-  const scores: number[] = [];
-  for (let k = model.offsets[item]; k < model.offsets[item + 1]; k++) {
-    ids.push(model.itemIds[model.neighbours[k]]);
-    scores.push(model.scores[k]);
-  }
-  return { ids, scores };
+/** Item i's neighbours as personalize() reads them: ids and scores, slotted by item index. */
+export function neighboursOf(model: NeighbourLists, item: number): SlottedList {
+  const slots = model.neighbours.subarray(model.offsets[item], model.offsets[item + 1]);
+  return { ids: Array.from(slots, (j) => model.itemIds[j]), scores: model.scores.subarray(model.offsets[item], model.offsets[item + 1]), slots };
 }

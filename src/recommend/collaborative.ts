@@ -1,5 +1,5 @@
-import { personalize } from '../cf/personalize.ts';
-import type { Candidate, ModelView, RankedList } from './types.ts';
+import { personalize, type SlottedList } from '../cf/personalize.ts';
+import type { Candidate, ModelView } from './types.ts';
 
 /**
  * Item-based collaborative filtering over the stored neighbour lists: score(j) = Σ over the
@@ -23,7 +23,7 @@ export async function collaborative(
  * What personalize() returns for one seed, without re-ranking: the build stores each list in
  * personalize()'s order (model-format.ts), so it is walked lazily, only as far as the block needs.
  */
-function* oneSeed(seed: string, weight: number, list: RankedList, exclude: ReadonlySet<string>): Generator<Candidate> {
+function* oneSeed(seed: string, weight: number, list: SlottedList, exclude: ReadonlySet<string>): Generator<Candidate> {
   for (let k = 0; k < list.ids.length; k++) {
     const id = list.ids[k];
     const score = weight * list.scores[k];

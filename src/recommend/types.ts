@@ -1,5 +1,6 @@
 // The vocabulary of src/recommend: what the strategies read (RecStore, ModelView) and what
 // they produce (candidates). The strategies never see Redis; src/store/rec-store.ts does.
+import type { SlottedList } from '../cf/personalize.ts';
 import type { CatalogFields, PackedNeighbours } from '../store/model-format.ts';
 
 export const STRATEGIES = ['recently-viewed', 'same-brand', 'collaborative', 'popular'] as const;
@@ -29,8 +30,8 @@ export interface ModelView {
   readonly version: number | null;
   /** When the build ran (ISO time), from its meta key. */
   readonly builtAt: string | null;
-  /** Neighbour lists of the items, in order; an empty list where an item has none. */
-  neighbours(items: readonly string[]): Promise<PackedNeighbours[]>;
+  /** Neighbour lists of the items, in order, numbered in this version's slots; an empty list where an item has none. */
+  neighbours(items: readonly string[]): Promise<SlottedList[]>;
   /** Catalog fields of the items, in order; null where the model does not know an item. */
   items(ids: readonly string[]): Promise<(CatalogFields | null)[]>;
   /** Ranked lists (popular overall or per category, a brand's items), in order. */

@@ -6,12 +6,16 @@
 import type { Redis } from 'ioredis';
 import type { ServingConfig } from '../config.ts';
 import type { DegradableStore } from '../recommend/degraded.ts';
-import type { ListRef, ModelView, RankedList, RecStore, UserHistory, ViewedItem } from '../recommend/types.ts';
+import type { SlottedList } from '../cf/personalize.ts';
+import type { ListRef, ModelView, RankedList, RecStore, UserHistory } from '../recommend/types.ts';
+import { ItemSlots } from './item-slots.ts';
 import type { Keys } from './keys.ts';
 import { LruCache, type CacheSpace, type CacheStats } from './lru-cache.ts';
-import { unpackNeighbours, type CatalogFields, type PackedNeighbours } from './model-format.ts';
+import { unpackNeighbours, type CatalogFields } from './model-format.ts';
+import { readHistory, withHistoryScript } from './user-history.ts';
 
 const EMPTY_LIST: RankedList = { ids: [], scores: [] };
+const NO_NEIGHBOURS: SlottedList = { ids: [], scores: [], slots: new Int32Array(0) };
 const NO_HISTORY: UserHistory = { viewed: [], bought: [] };
 // Rough heap cost of a cached value: UTF-16 characters plus object and array overheads.
 const ENTRY_OVERHEAD_BYTES = 96;
@@ -25,7 +29,10 @@ export class RedisRecStore implements DegradableStore {
   private checkedAt = -Infinity;
   private refreshing: Promise<ModelView> | null = null;
 
-  constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly options: StoreOptions) {
+  private readonly redis: ReturnType<typeof withHistoryScript>;
+
+  constructor(redis: Redis, private readonly keys: Keys, private readonly options: StoreOptions) {
+    this.redis = withHistoryScript(redis);
     this.cache = new LruCache(options.cacheMaxEntries, options.cacheMaxBytes);
   }
 
@@ -40,19 +47,7 @@ export class RedisRecStore implements DegradableStore {
   }
 
   async history(user: string, viewedLimit: number, withBought: boolean): Promise<UserHistory> {
-    // The opt-out flag rides in the same round trip as the history it vetoes. A big buyer's
-    // purchases are thousands of ids: read only when the request uses them.
-    const pipeline = this.redis.pipeline()
-      .exists(this.keys.optOut(user))
-      .zrevrange(this.keys.recentlyViewed(user), 0, viewedLimit - 1, 'WITHSCORES');
-    if (withBought) pipeline.smembers(this.keys.bought(user));
-    const results = (await pipeline.exec()) as [Error | null, unknown][];
-    for (const [err] of results) if (err) throw err;
-    const [[, optedOut], [, flat], [, bought] = [null, []]] = results as [[null, number], [null, string[]], [null, string[]]?];
-    if (optedOut === 1) return { viewed: [], bought: [], optedOut: true };
-    const viewed: ViewedItem[] = [];
-    for (let i = 0; i < flat.length; i += 2) viewed.push({ id: flat[i], at: Number(flat[i + 1]) });
-    return { viewed, bought };
+    return readHistory(this.redis, this.keys, user, viewedLimit, withBought);
   }
 
   cacheStats(): CacheStats {
@@ -84,7 +79,8 @@ export class RedisRecStore implements DegradableStore {
  * returns: values are shared through the cache.
  */
 class RedisModelView implements ModelView {
-  private readonly neighbourCache: CacheSpace<PackedNeighbours>;
+  private readonly neighbourCache: CacheSpace<SlottedList>;
+  private readonly slots = new ItemSlots();
   private readonly itemCache: CacheSpace<CatalogFields | null>;
   private readonly listCache: CacheSpace<RankedList>;
 
@@ -94,10 +90,12 @@ class RedisModelView implements ModelView {
     this.listCache = cache.space();
   }
 
-  async neighbours(items: readonly string[]): Promise<PackedNeighbours[]> {
+  async neighbours(items: readonly string[]): Promise<SlottedList[]> {
     const v = this.version;
-    if (v === null) return items.map(() => EMPTY_LIST);
-    return through(this.neighbourCache, items, (missing) => this.redis.mget(missing.map((item) => this.keys.neighbours(v, item))), unpackNeighbours, stringBytes);
+    if (v === null) return items.map(() => NO_NEIGHBOURS);
+    const fetch = (missing: string[]) => this.redis.mget(missing.map((item) => this.keys.neighbours(v, item)));
+    // A slot is 4 bytes per neighbour, about one more character of the stored JSON each.
+    return through(this.neighbourCache, items, fetch, (raw) => unpackNeighbours(raw, this.slots), (raw) => 3 * stringBytes(raw) / 2);
   }
 
   async items(ids: readonly string[]): Promise<(CatalogFields | null)[]> {
@@ -134,7 +132,7 @@ class RedisModelView implements ModelView {
     const cached = <T>(space: CacheSpace<T>, keys: readonly string[], absent: T) => Promise.resolve(keys.map((key) => space.get(key) ?? absent));
     return {
       version: v, builtAt: this.builtAt,
-      neighbours: (items) => cached(this.neighbourCache, items, EMPTY_LIST),
+      neighbours: (items) => cached(this.neighbourCache, items, NO_NEIGHBOURS),
       items: (ids) => cached(this.itemCache, ids, null),
       lists: (refs) => cached(this.listCache, this.listKeys(v, refs), EMPTY_LIST),
     };

@@ -7,7 +7,9 @@ import { fitItemKnn } from '../../src/cf/item-knn.ts';
 import { personalize } from '../../src/cf/personalize.ts';
 import { collaborative } from '../../src/recommend/collaborative.ts';
 import type { ModelView } from '../../src/recommend/types.ts';
-import { packNeighbours, unpackNeighbours, type PackedNeighbours } from '../../src/store/model-format.ts';
+import type { SlottedList } from '../../src/cf/personalize.ts';
+import { ItemSlots } from '../../src/store/item-slots.ts';
+import { packNeighbours, unpackNeighbours } from '../../src/store/model-format.ts';
 
 /** A seeded random basket set: small integers make many tied similarities. */
 function baskets(seed: number) {
@@ -18,18 +20,19 @@ function baskets(seed: number) {
   return b.build();
 }
 
-function storedModel(lists: Map<string, PackedNeighbours>): ModelView {
+function storedModel(lists: Map<string, SlottedList>): ModelView {
   const unused = () => Promise.reject(new Error('not used'));
-  return { version: 1, builtAt: null, neighbours: async (items) => items.map((i) => lists.get(i) ?? { ids: [], scores: [] }), items: unused, lists: unused };
+  return { version: 1, builtAt: null, neighbours: async (items) => items.map((i) => lists.get(i) ?? { ids: [], scores: [], slots: [] }), items: unused, lists: unused };
 }
 
 test('a single seed is served in the order personalize() ranks its stored list', async () => {
   for (const similarity of ['cooccurrence', 'cosine', 'lift'] as const) {
     const model = fitItemKnn(baskets(7), { similarity, k: 15 });
-    const stored = new Map(model.itemIds.map((id, i) => [id, unpackNeighbours(packNeighbours(model, i))]));
+    const slots = new ItemSlots();
+    const stored = new Map(model.itemIds.map((id, i) => [id, unpackNeighbours(packNeighbours(model, i), slots)]));
     let ties = 0;
     for (const [seed, list] of stored) {
-      ties += list.scores.filter((s, k) => k > 0 && s === list.scores[k - 1]).length;
+      ties += Array.from(list.scores).filter((s, k) => k > 0 && s === list.scores[k - 1]).length;
       const exclude = new Set(list.ids.filter((_, k) => k % 3 === 1));
       for (const weight of [1, 0.25]) {
         const served = [...await collaborative(storedModel(stored), new Map([[seed, weight]]), exclude, 100)];
@@ -44,5 +47,8 @@ test('a single seed is served in the order personalize() ranks its stored list',
 test('stored lists are ordered by rounded score, then id', () => {
   const model = { itemIds: ['a', 'b', 'c', 'd'], offsets: Uint32Array.from([0, 3, 3, 3, 3]), neighbours: Uint32Array.from([3, 2, 1]), scores: Float32Array.from([0.30000001, 0.3, 0.2]) };
   // d and c tie at 6 digits: c, the smaller id, comes first.
-  assert.deepEqual(unpackNeighbours(packNeighbours(model, 0)), { ids: ['c', 'd', 'b'], scores: [0.3, 0.3, 0.2] });
+  const slots = new ItemSlots();
+  slots.slotOf('b');
+  // Slots number ids in the version's order of first sight: b was seen before.
+  assert.deepEqual(unpackNeighbours(packNeighbours(model, 0), slots), { ids: ['c', 'd', 'b'], scores: [0.3, 0.3, 0.2], slots: Int32Array.from([1, 2, 0]) });
 });
