@@ -1,6 +1,6 @@
 // The model format every item-item model produces and the store publishes:
 // per item, its top-K neighbours best first, in flat typed arrays.
-import type { SlottedList } from './personalize.ts';
+import { slottedList, type SlottedList } from './personalize.ts';
 
 export interface NeighbourLists {
   itemIds: string[];
@@ -47,5 +47,5 @@ export function joinShards(itemIds: string[], shards: NeighbourShard[]): Neighbo
 /** Item i's neighbours as personalize() reads them: ids and scores, slotted by item index. */
 export function neighboursOf(model: NeighbourLists, item: number): SlottedList {
   const slots = model.neighbours.subarray(model.offsets[item], model.offsets[item + 1]);
-  return { ids: Array.from(slots, (j) => model.itemIds[j]), scores: model.scores.subarray(model.offsets[item], model.offsets[item + 1]), slots };
+  return slottedList(Array.from(slots, (j) => model.itemIds[j]), model.scores.subarray(model.offsets[item], model.offsets[item + 1]), slots);
 }

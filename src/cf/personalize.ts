@@ -5,13 +5,21 @@
 /**
  * A neighbour list, best first, with each neighbour's slot: a small integer naming the item
  * in the caller's item space (the model's item index, or the serving store's per-version
- * numbering, src/store/item-slots.ts). Scores then add up in typed arrays indexed by slot,
+ * numbering, src/store/item-slots.ts). Scores then add up in a typed array indexed by slot,
  * not in a string-keyed map: that map was most of the cost of a personalised block.
  */
 export interface SlottedList {
   ids: readonly string[];
   scores: ArrayLike<number>;
   slots: ArrayLike<number>;
+  /** 1 + the largest slot (0 when empty): how far the accumulators must reach. */
+  slotBound: number;
+}
+
+export function slottedList(ids: readonly string[], scores: ArrayLike<number>, slots: ArrayLike<number>): SlottedList {
+  let slotBound = 0;
+  for (let k = 0; k < slots.length; k++) if (slots[k] >= slotBound) slotBound = slots[k] + 1;
+  return { ids, scores, slots, slotBound };
 }
 
 export interface Seed {
@@ -35,36 +43,27 @@ export interface PersonalizeOptions {
   exclude?: ReadonlySet<string>;
 }
 
-/**
- * Per-slot accumulators shared by every call (scoring is synchronous, so calls never
- * overlap). A slot belongs to the current call when its stamp is the call's epoch, so
- * nothing is cleared between calls.
- */
+// Per-slot accumulators, one record of 4 numbers per slot in one array: scattered updates
+// then touch one cache line per item, not one per field (a quarter faster than 4 arrays).
+const STAMP = 0; // the call that owns the record (nothing is cleared between calls)
+const SCORE = 1;
+const BEST = 2; // the largest single contribution
+const ORIGIN = 3; // where it came from: seed position · 2^26 + index in that seed's list
+const ORIGIN_SEED = 2 ** 26; // lists are top-K neighbours, far shorter than 2^26
+
+/** Scratch shared by every call: scoring is synchronous, so calls never overlap. */
 class Accumulators {
-  stamp = new Uint32Array(0);
-  score = new Float64Array(0);
-  /** The largest single contribution, and the seed (its position in id order) that made it. */
-  best = new Float64Array(0);
-  because = new Int32Array(0);
-  /** Where the slot was first seen (seed position, index in its list): how to find its id. */
-  seenIn = new Int32Array(0);
-  seenAt = new Int32Array(0);
-  /** The slots touched by the current call, in first-seen order. */
+  records = new Float64Array(0);
+  /** Record offsets touched by the current call, in first-seen order. */
   touched = new Int32Array(0);
   /** Scratch for the selection of a cut-off score. */
   values = new Float64Array(0);
   epoch = 0;
 
-  /** Starts a call over slots 0..size-1 touching at most `entries` of them. */
-  begin(size: number, entries: number): void {
-    if (size > this.stamp.length) {
-      const capacity = Math.max(size, 2 * this.stamp.length);
-      this.stamp = new Uint32Array(capacity);
-      this.score = new Float64Array(capacity);
-      this.best = new Float64Array(capacity);
-      this.because = new Int32Array(capacity);
-      this.seenIn = new Int32Array(capacity);
-      this.seenAt = new Int32Array(capacity);
+  /** Starts a call over slots 0..slotBound-1 touching at most `entries` of them. */
+  begin(slotBound: number, entries: number): void {
+    if (4 * slotBound > this.records.length) {
+      this.records = new Float64Array(4 * Math.max(slotBound, this.records.length / 2));
       this.epoch = 0;
     }
     if (entries > this.touched.length) {
@@ -72,10 +71,7 @@ class Accumulators {
       this.touched = new Int32Array(capacity);
       this.values = new Float64Array(capacity);
     }
-    if (++this.epoch === 0xffffffff) {
-      this.stamp.fill(0);
-      this.epoch = 1;
-    }
+    this.epoch++;
   }
 }
 
@@ -88,70 +84,72 @@ const acc = new Accumulators();
  */
 export function personalize(seeds: readonly Seed[], options: PersonalizeOptions): Recommendation[] {
   const ordered = [...seeds].sort((a, b) => compareIds(a.item, b.item));
-  let size = 0;
+  let slotBound = 0;
   let entries = 0;
-  for (const seed of ordered) {
-    const slots = seed.neighbours.slots;
-    for (let k = 0; k < slots.length; k++) if (slots[k] >= size) size = slots[k] + 1;
-    entries += slots.length;
+  for (const { neighbours } of ordered) {
+    slotBound = Math.max(slotBound, neighbours.slotBound);
+    entries += neighbours.slots.length;
   }
-  acc.begin(size, entries);
-  const { stamp, score, best, because, seenIn, seenAt, touched, epoch } = acc;
+  acc.begin(slotBound, entries);
+  const { records, touched, epoch } = acc;
   let n = 0;
   for (let o = 0; o < ordered.length; o++) {
     const { weight, neighbours: { scores: sims, slots } } = ordered[o];
+    const seedOrigin = o * ORIGIN_SEED;
     for (let k = 0; k < slots.length; k++) {
-      const s = slots[k];
+      const r = 4 * slots[k];
       const contribution = weight * sims[k];
-      if (stamp[s] !== epoch) {
-        stamp[s] = epoch;
-        score[s] = contribution;
-        best[s] = contribution;
-        because[s] = o;
-        seenIn[s] = o;
-        seenAt[s] = k;
-        touched[n++] = s;
+      if (records[r + STAMP] !== epoch) {
+        records[r + STAMP] = epoch;
+        records[r + SCORE] = contribution;
+        records[r + BEST] = contribution;
+        records[r + ORIGIN] = seedOrigin + k;
+        touched[n++] = r;
         continue;
       }
-      score[s] += contribution;
+      records[r + SCORE] += contribution;
       // Seeds arrive in id order, so on equal contributions the first (smaller) seed stays.
-      if (contribution > best[s]) {
-        best[s] = contribution;
-        because[s] = o;
+      if (contribution > records[r + BEST]) {
+        records[r + BEST] = contribution;
+        records[r + ORIGIN] = seedOrigin + k;
       }
     }
   }
-  const idOf = (s: number) => ordered[seenIn[s]].neighbours.ids[seenAt[s]];
+  // The best contributor's list holds the item: its id and `because` come from there.
+  const seedOf = (r: number) => ordered[Math.floor(records[r + ORIGIN] / ORIGIN_SEED)];
+  const idOf = (r: number) => seedOf(r).neighbours.ids[records[r + ORIGIN] % ORIGIN_SEED];
 
   // Exclusions are checked only for candidates that could make the cut, not for every one
-  // (a heavy buyer's purchases number thousands, a block's candidates about a thousand): the
-  // cut-off is the k-th best score with room for the seeds, and is lowered while exclusions
-  // leave fewer than `limit` candidates above it.
+  // (a heavy buyer's purchases number thousands, a block's candidates hundreds): the cut-off
+  // is the k-th best score with room for the seeds, and is lowered while exclusions leave
+  // fewer than `limit` candidates above it.
   const isSeed = new Set(ordered.map((seed) => seed.item));
   const limit = options.limit;
   for (let k = limit + isSeed.size; ; k *= 4) {
-    const cutoff = kthBestScore(touched, n, score, k);
+    const cutoff = kthBestScore(touched, n, records, k);
     const kept: number[] = [];
     const keptIds: string[] = [];
     for (let t = 0; t < n; t++) {
-      const s = touched[t];
-      if (!(score[s] > 0 && score[s] >= cutoff)) continue;
-      const id = idOf(s);
+      const r = touched[t];
+      const score = records[r + SCORE];
+      if (!(score > 0 && score >= cutoff)) continue;
+      const id = idOf(r);
       if (isSeed.has(id) || options.exclude?.has(id)) continue;
-      kept.push(s);
+      kept.push(r);
       keptIds.push(id);
     }
     if (kept.length < limit && cutoff > -Infinity) continue;
-    const order = kept.map((_, i) => i).sort((a, b) => score[kept[b]] - score[kept[a]] || compareIds(keptIds[a], keptIds[b]));
-    return order.slice(0, limit).map((i) => ({ item: keptIds[i], score: score[kept[i]], because: ordered[because[kept[i]]].item }));
+    const score = (i: number) => records[kept[i] + SCORE];
+    const order = kept.map((_, i) => i).sort((a, b) => score(b) - score(a) || compareIds(keptIds[a], keptIds[b]));
+    return order.slice(0, limit).map((i) => ({ item: keptIds[i], score: score(i), because: seedOf(kept[i]).item }));
   }
 }
 
-/** The k-th highest score of the n touched slots; −Infinity when there are at most k. */
-function kthBestScore(touched: Int32Array, n: number, score: Float64Array, k: number): number {
+/** The k-th highest score of the n touched records; −Infinity when there are at most k. */
+function kthBestScore(touched: Int32Array, n: number, records: Float64Array, k: number): number {
   if (k <= 0 || n <= k) return -Infinity;
   const values = acc.values;
-  for (let t = 0; t < n; t++) values[t] = score[touched[t]];
+  for (let t = 0; t < n; t++) values[t] = records[touched[t] + SCORE];
   return kthLargest(values, n, k);
 }
 

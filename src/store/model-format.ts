@@ -1,6 +1,6 @@
 // How model data is encoded in Redis values: written by the build, read by the API.
 import type { NeighbourLists } from '../cf/neighbours.ts';
-import type { SlottedList } from '../cf/personalize.ts';
+import { slottedList, type SlottedList } from '../cf/personalize.ts';
 import type { ItemSlots } from './item-slots.ts';
 
 /** The catalog fields a recommendation block needs, stored per item and version. */
@@ -38,7 +38,6 @@ export function packNeighbours(model: NeighbourLists, item: number): string {
 
 /** A stored neighbour list, its ids numbered in `slots` (the numbering of its model version). */
 export function unpackNeighbours(raw: string | null, slots: ItemSlots): SlottedList {
-  if (!raw) return { ids: [], scores: [], slots: new Int32Array(0) };
-  const { ids, scores } = JSON.parse(raw) as PackedNeighbours;
-  return { ids, scores, slots: Int32Array.from(ids, (id) => slots.slotOf(id)) };
+  const { ids, scores } = raw ? (JSON.parse(raw) as PackedNeighbours) : { ids: [], scores: [] };
+  return slottedList(ids, scores, Int32Array.from(ids, (id) => slots.slotOf(id)));
 }

@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { ServingConfig } from '../config.ts';
 import type { DegradableStore } from '../recommend/degraded.ts';
-import type { SlottedList } from '../cf/personalize.ts';
+import { slottedList, type SlottedList } from '../cf/personalize.ts';
 import type { ListRef, ModelView, RankedList, RecStore, UserHistory } from '../recommend/types.ts';
 import { ItemSlots } from './item-slots.ts';
 import type { Keys } from './keys.ts';
@@ -15,7 +15,7 @@ import { unpackNeighbours, type CatalogFields } from './model-format.ts';
 import { readHistory, withHistoryScript } from './user-history.ts';
 
 const EMPTY_LIST: RankedList = { ids: [], scores: [] };
-const NO_NEIGHBOURS: SlottedList = { ids: [], scores: [], slots: new Int32Array(0) };
+const NO_NEIGHBOURS: SlottedList = slottedList([], [], []);
 const NO_HISTORY: UserHistory = { viewed: [], bought: [] };
 // Rough heap cost of a cached value: UTF-16 characters plus object and array overheads.
 const ENTRY_OVERHEAD_BYTES = 96;

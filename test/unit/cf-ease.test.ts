@@ -53,11 +53,11 @@ test('EASE keeps only the maxItems most popular items', () => {
   const model = fitEase(example(), { lambda: 1, maxItems: 2, k: 5 });
   // G = [4 2; 2 4] → P = [4 -2; -2 4]/12 → B_AB = B_BA = 0.5
   const plain = (item: number) => {
-    const { ids, scores, slots } = neighboursOf(model, item);
-    return { ids, scores: Array.from(scores), slots: Array.from(slots) };
+    const { ids, scores, slots, slotBound } = neighboursOf(model, item);
+    return { ids, scores: Array.from(scores), slots: Array.from(slots), slotBound };
   };
-  assert.deepEqual(plain(0), { ids: ['B'], scores: [0.5], slots: [1] });
-  assert.deepEqual(plain(1), { ids: ['A'], scores: [0.5], slots: [0] });
-  assert.deepEqual(plain(2), { ids: [], scores: [], slots: [] });
+  assert.deepEqual(plain(0), { ids: ['B'], scores: [0.5], slots: [1], slotBound: 2 });
+  assert.deepEqual(plain(1), { ids: ['A'], scores: [0.5], slots: [0], slotBound: 1 });
+  assert.deepEqual(plain(2), { ids: [], scores: [], slots: [], slotBound: 0 });
   assert.equal(model.offsets.length, 4);
 });

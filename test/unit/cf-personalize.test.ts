@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { affinity } from '../../src/cf/affinity.ts';
-import { personalize, type Recommendation, type Seed, type SlottedList } from '../../src/cf/personalize.ts';
+import { personalize, slottedList, type Recommendation, type Seed, type SlottedList } from '../../src/cf/personalize.ts';
 
 const DAY = 86_400;
 
 // Slots as a store numbers them: first seen, first numbered, shared by every list.
 const slotOf = new Map<string, number>();
 function list(ids: string[], scores: number[]): SlottedList {
-  return { ids, scores, slots: ids.map((id) => slotOf.get(id) ?? slotOf.set(id, slotOf.size).get(id)!) };
+  return slottedList(ids, scores, ids.map((id) => slotOf.get(id) ?? slotOf.set(id, slotOf.size).get(id)!));
 }
 
 // A (weight 2): X 0.5, Y 0.4, B 0.9      B (weight 1): Y 0.6, A 0.3, Z 0.1

@@ -4,10 +4,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InteractionsBuilder } from '../../src/cf/interactions.ts';
 import { fitItemKnn } from '../../src/cf/item-knn.ts';
-import { personalize } from '../../src/cf/personalize.ts';
 import { collaborative } from '../../src/recommend/collaborative.ts';
 import type { ModelView } from '../../src/recommend/types.ts';
-import type { SlottedList } from '../../src/cf/personalize.ts';
+import { personalize, slottedList, type SlottedList } from '../../src/cf/personalize.ts';
 import { ItemSlots } from '../../src/store/item-slots.ts';
 import { packNeighbours, unpackNeighbours } from '../../src/store/model-format.ts';
 
@@ -22,7 +21,7 @@ function baskets(seed: number) {
 
 function storedModel(lists: Map<string, SlottedList>): ModelView {
   const unused = () => Promise.reject(new Error('not used'));
-  return { version: 1, builtAt: null, neighbours: async (items) => items.map((i) => lists.get(i) ?? { ids: [], scores: [], slots: [] }), items: unused, lists: unused };
+  return { version: 1, builtAt: null, neighbours: async (items) => items.map((i) => lists.get(i) ?? slottedList([], [], [])), items: unused, lists: unused };
 }
 
 test('a single seed is served in the order personalize() ranks its stored list', async () => {
@@ -50,5 +49,5 @@ test('stored lists are ordered by rounded score, then id', () => {
   const slots = new ItemSlots();
   slots.slotOf('b');
   // Slots number ids in the version's order of first sight: b was seen before.
-  assert.deepEqual(unpackNeighbours(packNeighbours(model, 0), slots), { ids: ['c', 'd', 'b'], scores: [0.3, 0.3, 0.2], slots: Int32Array.from([1, 2, 0]) });
+  assert.deepEqual(unpackNeighbours(packNeighbours(model, 0), slots), { ids: ['c', 'd', 'b'], scores: [0.3, 0.3, 0.2], slots: Int32Array.from([1, 2, 0]), slotBound: 3 });
 });
