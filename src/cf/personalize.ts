@@ -56,6 +56,8 @@ class Accumulators {
   records = new Float64Array(0);
   /** Record offsets touched by the current call, in first-seen order. */
   touched = new Int32Array(0);
+  /** Their final scores, in the same order: read in sequence, not scattered. */
+  scores = new Float64Array(0);
   /** Scratch for the selection of a cut-off score. */
   values = new Float64Array(0);
   epoch = 0;
@@ -69,6 +71,7 @@ class Accumulators {
     if (entries > this.touched.length) {
       const capacity = Math.max(entries, 2 * this.touched.length);
       this.touched = new Int32Array(capacity);
+      this.scores = new Float64Array(capacity);
       this.values = new Float64Array(capacity);
     }
     this.epoch++;
@@ -91,7 +94,7 @@ export function personalize(seeds: readonly Seed[], options: PersonalizeOptions)
     entries += neighbours.slots.length;
   }
   acc.begin(slotBound, entries);
-  const { records, touched, epoch } = acc;
+  const { records, touched, scores, epoch } = acc;
   let n = 0;
   for (let o = 0; o < ordered.length; o++) {
     const { weight, neighbours: { scores: sims, slots } } = ordered[o];
@@ -115,6 +118,7 @@ export function personalize(seeds: readonly Seed[], options: PersonalizeOptions)
       }
     }
   }
+  for (let t = 0; t < n; t++) scores[t] = records[touched[t] + SCORE];
   // The best contributor's list holds the item: its id and `because` come from there.
   const seedOf = (r: number) => ordered[Math.floor(records[r + ORIGIN] / ORIGIN_SEED)];
   const idOf = (r: number) => seedOf(r).neighbours.ids[records[r + ORIGIN] % ORIGIN_SEED];
@@ -126,30 +130,27 @@ export function personalize(seeds: readonly Seed[], options: PersonalizeOptions)
   const isSeed = new Set(ordered.map((seed) => seed.item));
   const limit = options.limit;
   for (let k = limit + isSeed.size; ; k *= 4) {
-    const cutoff = kthBestScore(touched, n, records, k);
+    const cutoff = kthBestScore(scores, n, k);
     const kept: number[] = [];
     const keptIds: string[] = [];
     for (let t = 0; t < n; t++) {
-      const r = touched[t];
-      const score = records[r + SCORE];
-      if (!(score > 0 && score >= cutoff)) continue;
-      const id = idOf(r);
+      if (!(scores[t] > 0 && scores[t] >= cutoff)) continue;
+      const id = idOf(touched[t]);
       if (isSeed.has(id) || options.exclude?.has(id)) continue;
-      kept.push(r);
+      kept.push(t);
       keptIds.push(id);
     }
     if (kept.length < limit && cutoff > -Infinity) continue;
-    const score = (i: number) => records[kept[i] + SCORE];
-    const order = kept.map((_, i) => i).sort((a, b) => score(b) - score(a) || compareIds(keptIds[a], keptIds[b]));
-    return order.slice(0, limit).map((i) => ({ item: keptIds[i], score: score(i), because: seedOf(kept[i]).item }));
+    const order = kept.map((_, i) => i).sort((a, b) => scores[kept[b]] - scores[kept[a]] || compareIds(keptIds[a], keptIds[b]));
+    return order.slice(0, limit).map((i) => ({ item: keptIds[i], score: scores[kept[i]], because: seedOf(touched[kept[i]]).item }));
   }
 }
 
-/** The k-th highest score of the n touched records; −Infinity when there are at most k. */
-function kthBestScore(touched: Int32Array, n: number, records: Float64Array, k: number): number {
+/** The k-th highest of scores[0..n); −Infinity when there are at most k. */
+function kthBestScore(scores: Float64Array, n: number, k: number): number {
   if (k <= 0 || n <= k) return -Infinity;
   const values = acc.values;
-  for (let t = 0; t < n; t++) values[t] = records[touched[t] + SCORE];
+  values.set(scores.subarray(0, n));
   return kthLargest(values, n, k);
 }
 
