@@ -24,7 +24,9 @@ export class BlockCache {
   }
 
   get(version: number, key: string): SerializedBlock | undefined {
-    return version === this.version ? this.blocks.get(key) : undefined;
+    if (version === this.version) return this.blocks.get(key);
+    this.cache.counted(false); // a new version's first lookups are misses too
+    return undefined;
   }
 
   /** Keeps a block of `version`; a block of another version starts a new space (the old one ages out of the LRU). */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { BlockCache } from '../../src/routes/block-cache.ts';
 import { LruCache } from '../../src/store/lru-cache.ts';
 
 test('over the entry bound, the least recently used entry goes (a hit earns a second chance)', () => {
@@ -64,4 +65,17 @@ test('stays within its bounds under churn', () => {
     assert.ok(entries <= 50 && bytes <= 10_000);
   }
   assert.equal(cache.stats().entries, 50);
+});
+
+test('block cache: blocks are kept per model version; a lookup under a version not cached yet counts as a miss', () => {
+  const blocks = new BlockCache(10, 100_000);
+  const block = { tail: '"sources":[],"items":[]}', sources: [], items: 0 };
+  assert.equal(blocks.get(1, 'q'), undefined);
+  blocks.set(1, 'q', block);
+  assert.equal(blocks.get(1, 'q'), block);
+  assert.equal(blocks.get(2, 'q'), undefined, 'another version never sees v1 blocks');
+  blocks.set(2, 'q', block);
+  assert.equal(blocks.get(2, 'q'), block);
+  assert.equal(blocks.get(1, 'q'), undefined, 'the space moved on to v2');
+  assert.deepEqual([blocks.stats().hits, blocks.stats().misses], [2, 3]);
 });
