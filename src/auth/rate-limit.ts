@@ -1,8 +1,15 @@
 // Per-key rate limit in Redis, so it holds across replicas: a fixed-window counter, INCR and
-// PEXPIREAT in one pipeline (one round trip). A fixed window lets a client burst up to twice the
-// limit across a window boundary; that is the price of one command pair per request.
+// PEXPIREAT in one script (one round trip, one reply). A fixed window lets a client burst up to
+// twice the limit across a window boundary; that is the price of one command per request.
 import type { Redis } from 'ioredis';
+import { luaCommand } from '../store/redis.ts';
 import type { Rate } from './rate.ts';
+
+// The same absolute expiry on every hit: the counter dies a second after its window, whatever the traffic.
+const countHit = luaCommand<[counter: string, expiresAtMs: number], number>('recsCountHit', 1, `
+local count = redis.call('INCR', KEYS[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+return count`);
 
 export interface RateDecision {
   allowed: boolean;
@@ -17,9 +24,6 @@ export async function consume(redis: Redis, key: string, rate: Rate, now = Date.
   const window = Math.floor(now / windowMs);
   const windowEnd = (window + 1) * windowMs;
   const counter = `${key}:${rate.windowSeconds}:${window}`;
-  // The same absolute expiry on every hit: the counter dies a second after its window, whatever the traffic.
-  const results = await redis.pipeline().incr(counter).pexpireat(counter, windowEnd + 1000).exec();
-  const [[err, count]] = results as [[Error | null, number]];
-  if (err) throw err;
+  const count = await countHit(redis, counter, windowEnd + 1000);
   return { allowed: count <= rate.limit, remaining: Math.max(0, rate.limit - count), resetSeconds: Math.ceil((windowEnd - now) / 1000) };
 }

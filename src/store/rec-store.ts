@@ -12,7 +12,7 @@ import { ItemSlots } from './item-slots.ts';
 import type { Keys } from './keys.ts';
 import { LruCache, type CacheSpace, type CacheStats } from './lru-cache.ts';
 import { unpackNeighbours, type CatalogFields } from './model-format.ts';
-import { readHistory, withHistoryScript } from './user-history.ts';
+import { readHistory } from './user-history.ts';
 
 const EMPTY_LIST: RankedList = { ids: [], scores: [] };
 const NO_NEIGHBOURS: SlottedList = slottedList([], [], []);
@@ -29,10 +29,7 @@ export class RedisRecStore implements DegradableStore {
   private checkedAt = -Infinity;
   private refreshing: Promise<ModelView> | null = null;
 
-  private readonly redis: ReturnType<typeof withHistoryScript>;
-
-  constructor(redis: Redis, private readonly keys: Keys, private readonly options: StoreOptions) {
-    this.redis = withHistoryScript(redis);
+  constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly options: StoreOptions) {
     this.cache = new LruCache(options.cacheMaxEntries, options.cacheMaxBytes);
   }
 
