@@ -50,7 +50,8 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
     },
     ajv: AJV_OPTIONS,
   });
-  const deps: AppDeps = { config, ...services, keys: redisKeys(config.redisPrefix) };
+  // Named, not spread: a caller's services object may carry a config of its own (tests do).
+  const deps: AppDeps = { config, pool: services.pool, redis: services.redis, keys: redisKeys(config.redisPrefix) };
   app.setErrorHandler(errorHandler);
   // Set before anything can refuse the request, so 401s and 429s carry it too. A callback
   // hook, not an async one: it runs on every request.

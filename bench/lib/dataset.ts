@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Redis } from 'ioredis';
-import { redisKeys } from '../../src/store/keys.ts';
+import { KEY_LAYOUT, redisKeys } from '../../src/store/keys.ts';
 import { migrate } from '../../src/store/migrate.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -43,7 +43,15 @@ export async function prepareModel(databaseUrl: string, redis: Redis, pool: pg.P
   await migrate(pool);
   const hasEvents = (await pool.query('SELECT 1 FROM events LIMIT 1')).rowCount! > 0;
   if (!hasEvents) await runJob('jobs/import.ts', ['--dataset', 'uci'], env);
-  if (rebuild || (await redis.get(redisKeys(prefix).current)) === null) await runJob('jobs/build.ts', [], env);
+  if (rebuild || !(await builtUnderThisLayout(redis, prefix))) await runJob('jobs/build.ts', [], env);
+}
+
+/** Is there a live model whose build wrote today's key layout (so per-user keys are where the API reads them)? */
+async function builtUnderThisLayout(redis: Redis, prefix: string): Promise<boolean> {
+  const keys = redisKeys(prefix);
+  const version = await redis.get(keys.current);
+  const meta = version === null ? null : await redis.get(keys.meta(Number(version)));
+  return meta !== null && (JSON.parse(meta) as { layout?: number }).layout === KEY_LAYOUT;
 }
 
 /** A deterministic spread of users and items (hashed order, not the hot head of the data). */

@@ -9,7 +9,7 @@ import { latestTime, type Interactions } from '../../src/cf/interactions.ts';
 import { prepareItemKnn } from '../../src/cf/item-knn.ts';
 import type { NeighbourLists } from '../../src/cf/neighbours.ts';
 import { itemPopularity, rankByGroup, rankItems, type RankedItems } from '../../src/cf/popularity.ts';
-import type { Keys } from '../../src/store/keys.ts';
+import { KEY_LAYOUT, type Keys } from '../../src/store/keys.ts';
 import { ModelPublisher } from '../../src/store/model-publisher.ts';
 import { packNeighbours, type CatalogFields } from '../../src/store/model-format.ts';
 import { syncOptOutFlags } from '../../src/store/users.ts';
@@ -138,7 +138,7 @@ export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config
       for (const [category, list] of lists.byCategory) await publisher.add((r) => r.zadd(keys.popular(v, category), ...zaddArgs(list)));
       for (const [brand, list] of lists.byBrand) await publisher.add((r) => r.zadd(keys.brand(v, brand), ...zaddArgs(list)));
       await publisher.add((r) => r.set(keys.meta(v), JSON.stringify({
-        version: v, built_at: new Date().toISOString(), model: o.model === 'ease' ? 'ease' : `itemknn:${o.similarity}`,
+        version: v, layout: KEY_LAYOUT, built_at: new Date().toISOString(), model: o.model === 'ease' ? 'ease' : `itemknn:${o.similarity}`,
         neighbours: o.neighbours, half_life_days: o.halfLifeDays, events: x.users.length, users: x.userIds.length, items: x.itemIds.length,
       })));
       previousVersion = await publisher.swap();
@@ -163,7 +163,7 @@ export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config
           written++;
         }
         if (bought.length) {
-          pipeline.sadd(keys.bought(user), ...bought);
+          pipeline.zadd(keys.bought(user), 'GT', ...bought.flatMap(([item, ms]) => [ms, item]));
           pipeline.expire(keys.bought(user), config.userKeyTtlSeconds);
           written++;
         }

@@ -51,11 +51,13 @@ export interface UserLists {
   user: string;
   /** [item, view time in ms], newest first. */
   viewed: [string, number][];
-  bought: string[];
+  /** [item, latest purchase time in ms]. */
+  bought: [string, number][];
 }
 
 /**
- * Each user's most recent distinct viewed items (capped) and bought items, one set-based
+ * Each user's most recent distinct viewed items (capped) and bought items (each with its
+ * latest time), one set-based
  * query sorted by user, so users stream out one at a time with flat memory.
  */
 export async function* loadUserLists(pool: pg.Pool, recentCap: number): AsyncIterable<UserLists> {
@@ -68,7 +70,7 @@ export async function* loadUserLists(pool: pg.Pool, recentCap: number): AsyncIte
       ), lists AS (
         SELECT user_id, 'v' AS kind, item_id, (extract(epoch FROM t) * 1000)::bigint AS ms, rank FROM recent WHERE rank <= ${Math.trunc(recentCap)}
         UNION ALL
-        SELECT DISTINCT user_id, 'b', item_id, 0::bigint, 0::bigint FROM events WHERE type = 'purchase'
+        SELECT user_id, 'b', item_id, (extract(epoch FROM max(occurred_at)) * 1000)::bigint, 0::bigint FROM events WHERE type = 'purchase' GROUP BY 1, 3
       )
       SELECT user_id, kind, item_id, ms FROM lists
       WHERE user_id NOT IN (SELECT id FROM users WHERE deleted_at IS NOT NULL)
@@ -80,7 +82,7 @@ export async function* loadUserLists(pool: pg.Pool, recentCap: number): AsyncIte
         current = { user: user!, viewed: [], bought: [] };
       }
       if (kind === 'v') current.viewed.push([item!, Number(ms)]);
-      else current.bought.push(item!);
+      else current.bought.push([item!, Number(ms)]);
     }
     if (current) yield current;
   } finally {

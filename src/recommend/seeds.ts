@@ -18,33 +18,15 @@ export async function seedGroups(model: ModelView, seeds: readonly string[], fie
 }
 
 /**
- * A user's seeds and their weights (affinities): recent views (newest first) and, when asked,
- * purchases, at most `maxSeeds`. The bought set has no order, so when it must be cut it is
- * cut in id order: the same user gets the same answer.
+ * A user's seeds and their weights (affinities): recent views and, when asked, purchases, each
+ * newest first, at most `maxSeeds`: a big buyer is seeded by their latest purchases.
  */
 export function userSeeds(history: UserHistory, withBought: boolean, options: { maxSeeds: number; eventWeights: Record<EventType, number> }): Map<string, number> {
   const events = history.viewed.slice(0, options.maxSeeds).map((v) => ({ item: v.id, weight: options.eventWeights.view, ts: v.at / 1000 }));
   if (withBought) {
     const room = options.maxSeeds - events.length;
-    const bought = history.bought.length > room ? smallest(history.bought, room) : history.bought;
-    for (const item of bought) events.push({ item, weight: options.eventWeights.purchase, ts: 0 });
+    for (const item of history.bought.slice(0, room)) events.push({ item, weight: options.eventWeights.purchase, ts: 0 });
   }
-  // No decay: the bought set carries no times, and recent views are recent by definition.
+  // No decay: the seeds are the newest views and purchases already.
   return affinity(events, { now: 0, halfLifeDays: 0 });
-}
-
-/** The n smallest ids, ascending, without sorting them all (a big buyer has thousands). */
-export function smallest(ids: Iterable<string>, n: number): string[] {
-  const kept: string[] = [];
-  if (n <= 0) return kept;
-  for (const id of ids) {
-    if (kept.length === n && id >= kept[n - 1]) continue;
-    let at = kept.length === n ? n - 1 : kept.length;
-    while (at > 0 && kept[at - 1] > id) {
-      kept[at] = kept[at - 1];
-      at--;
-    }
-    kept[at] = id;
-  }
-  return kept;
 }

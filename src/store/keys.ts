@@ -2,6 +2,13 @@
 // so one user's keys share a Redis Cluster slot; model keys carry the build version so a new
 // build never overwrites what is being served.
 
+/**
+ * The layout of the keys below, written into each build's meta: bumped when a key changes name
+ * or type (2: purchases became a ZSET by time, `purchased:`). Per-user keys of an older layout
+ * are rewritten by the next build (its users stage).
+ */
+export const KEY_LAYOUT = 2;
+
 export interface Keys {
   /** The live model version number. */
   current: string;
@@ -22,11 +29,17 @@ export interface Keys {
   versionPattern(version: number): string;
   /** A user's recently viewed items (ZSET scored by view time). */
   recentlyViewed(user: string): string;
-  /** Items a user bought (SET), excluded from their recommendations. */
+  /**
+   * Items a user bought (ZSET scored by the latest purchase time, ms): excluded from their
+   * recommendations, and the newest seed their collaborative block.
+   */
   bought(user: string): string;
   /** Set while a user has opted out of personalisation (no TTL: kept until they opt back in). */
   optOut(user: string): string;
-  /** Every per-user key: what erasing a user deletes. A new per-user key belongs here too. */
+  /**
+   * Every per-user key: what erasing a user deletes. A new per-user key belongs here too, and so
+   * does the name of an older layout (its keys live until their TTL).
+   */
   userKeys(user: string): string[];
   /** Fixed-window request counters of an API key, by its public prefix (src/auth/rate-limit.ts). */
   rateLimit(keyPrefix: string): string;
@@ -36,7 +49,8 @@ export interface Keys {
 
 export function redisKeys(prefix: string): Keys {
   const recentlyViewed = (user: string) => `${prefix}rv:{${user}}`;
-  const bought = (user: string) => `${prefix}bought:{${user}}`;
+  // Was an unordered SET under `bought:`: a new name, so no key of the old type is ever read as a ZSET.
+  const bought = (user: string) => `${prefix}purchased:{${user}}`;
   const optOut = (user: string) => `${prefix}optout:{${user}}`;
   return {
     current: `${prefix}current`,
@@ -50,7 +64,7 @@ export function redisKeys(prefix: string): Keys {
     recentlyViewed,
     bought,
     optOut,
-    userKeys: (user) => [recentlyViewed(user), bought(user), optOut(user)],
+    userKeys: (user) => [recentlyViewed(user), bought(user), optOut(user), `${prefix}bought:{${user}}` /* layout 1 */],
     rateLimit: (keyPrefix) => `${prefix}ratelimit:${keyPrefix}`,
     buildLock: `${prefix}build:lock`,
   };

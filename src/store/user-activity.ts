@@ -16,7 +16,7 @@ export interface ActivityLimits {
 /**
  * Mirrors new events into the per-user Redis keys the API reads: views into the
  * recently-viewed ZSET (one entry per item, newest time wins, capped), purchases into the
- * bought SET. One pipeline, one round trip, whatever the batch size.
+ * purchases ZSET (newest time wins). One pipeline, one round trip, whatever the batch size.
  */
 export async function recordActivity(redis: Redis, keys: Keys, limits: ActivityLimits, events: ActivityEvent[]): Promise<void> {
   if (events.length === 0) return;
@@ -31,7 +31,7 @@ export async function recordActivity(redis: Redis, keys: Keys, limits: ActivityL
       viewed.add(key);
     } else if (e.type === 'purchase') {
       const key = keys.bought(e.user);
-      pipeline.sadd(key, e.item);
+      pipeline.zadd(key, 'GT', e.occurredAt.getTime(), e.item);
       bought.add(key);
     }
   }

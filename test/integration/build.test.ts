@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildModel, buildOptionsFromConfig, type BuildOptions } from '../../jobs/lib/build-model.ts';
-import { redisKeys } from '../../src/store/keys.ts';
+import { KEY_LAYOUT, redisKeys } from '../../src/store/keys.ts';
 import { BuildLockedError, ModelPublisher } from '../../src/store/model-publisher.ts';
 import { scanKeys, startTestServices, type TestServices } from '../helpers/services.ts';
 
@@ -65,9 +65,12 @@ describe('build job (real PostgreSQL and Redis)', () => {
 
     // Views are mirrored from PostgreSQL: newest first, one entry per item.
     assert.deepEqual(await s.redis.zrevrange(keys().recentlyViewed('u5'), '0', '-1'), ['p3', 'p1']);
-    assert.deepEqual((await s.redis.smembers(keys().bought('u2'))).sort(), ['p1', 'p2', 'p3']);
+    // Purchases too, by their latest time: u2 bought p1, p2, p3 at minutes 2, 3, 4.
+    const minute = (m: number) => String(Date.UTC(2024, 0, 1, 0, m));
+    assert.deepEqual(await s.redis.zrevrange(keys().bought('u2'), '0', '-1', 'WITHSCORES'), ['p3', minute(4), 'p2', minute(3), 'p1', minute(2)]);
     const meta = JSON.parse((await s.redis.get(keys().meta(v)))!);
     assert.equal(meta.model, 'itemknn:cosine');
+    assert.equal(meta.layout, KEY_LAYOUT);
   });
 
   test('a second build swaps in a new version and lets the old one expire', async () => {

@@ -29,7 +29,7 @@ describe('POST /v1/events (real PostgreSQL and Redis)', () => {
     assert.equal(await count(), 3);
     const { rows } = await s.pool.query(`SELECT quantity, price, request_id FROM events WHERE type = 'purchase' OR type = 'click' ORDER BY type`);
     assert.deepEqual(rows, [{ quantity: 1, price: null, request_id: 'req-1' }, { quantity: 2, price: 9.5, request_id: null }]);
-    assert.deepEqual(await s.redis.smembers(keys().bought('alice')), ['b']);
+    assert.deepEqual(await s.redis.zrange(keys().bought('alice'), '0', '-1'), ['b']);
   });
 
   const bad: [string, unknown, string][] = [

@@ -33,7 +33,7 @@ describe(`fuzz: ${REQUESTS} seeded malformed requests at every route (seed ${SEE
     const keys = redisKeys(s.config.redisPrefix);
     const version = Number(await s.redis.get(keys.current));
     const userKeys: Record<string, string[]> = {};
-    for (const user of Object.keys(PURCHASES)) userKeys[user] = (await s.redis.smembers(keys.bought(user))).sort();
+    for (const user of Object.keys(PURCHASES)) userKeys[user] = (await s.redis.zrange(keys.bought(user), '0', '-1')).sort();
     return {
       products: (await s.pool.query('SELECT * FROM products ORDER BY id')).rows,
       events: (await s.pool.query('SELECT count(*)::int AS n FROM events WHERE id <= $1', [lastEventId])).rows[0].n,

@@ -71,6 +71,19 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
       assert.equal(res.headers['cache-control'], 'private, max-age=10');
     });
 
+    test('by user, more purchases than seeds: the latest purchases seed the block', async () => {
+      // u11 bought a3, then c2 a day later; with room for one seed, c2 (neighbours a1 1, c1 1) is it.
+      const buy = (item: string, at: string) => ({ user_id: 'u11', item_id: item, type: 'purchase', occurred_at: at });
+      assert.equal((await events([buy('c2', '2024-05-02T10:00:00Z'), buy('a3', '2024-05-01T10:00:00Z')])).statusCode, 200);
+      const oneSeed = await buildApp({ ...s.config, serving: { ...s.config.serving, maxSeeds: 1 } }, s, { logger: false });
+      try {
+        const res = await oneSeed.inject({ method: 'GET', url: '/v1/recommendations/collaborative?user=u11&limit=2&fallback=false' });
+        assert.deepEqual(res.json().items.map((i: { id: string; because: string }) => [i.id, i.because]), [['a1', 'c2'], ['c1', 'c2']]);
+      } finally {
+        await oneSeed.close();
+      }
+    });
+
     test('item and user together: the item is the seed, the user\'s purchases are left out', async () => {
       assert.deepEqual(await ids('/v1/recommendations/collaborative?item=a2&user=u4&limit=3'), ['a1', 'a3', 'b3']);
     });
