@@ -48,7 +48,7 @@ await runCli(async () => {
   const pool = createPool(databaseUrl, 8);
   const redis = createRedis(config.redisUrl);
   try {
-    // A run must not see what an earlier one posted (its purchases are in the users' bought sets).
+    // A run must not see what an earlier one posted (its purchases are in the users' purchase lists).
     await deleteMatching(redis, `${REDIS_PREFIX}*`);
     console.log(`simulate: ${dataset}, train before ${cutoffText}, database ${DATABASE}, Redis prefix "${REDIS_PREFIX}"`);
     const result = await runSimulation({ pool, redis }, config, {

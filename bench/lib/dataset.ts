@@ -43,15 +43,21 @@ export async function prepareModel(databaseUrl: string, redis: Redis, pool: pg.P
   await migrate(pool);
   const hasEvents = (await pool.query('SELECT 1 FROM events LIMIT 1')).rowCount! > 0;
   if (!hasEvents) await runJob('jobs/import.ts', ['--dataset', 'uci'], env);
-  if (rebuild || !(await builtUnderThisLayout(redis, prefix))) await runJob('jobs/build.ts', [], env);
+  if (rebuild || !(await servable(redis, pool, prefix))) await runJob('jobs/build.ts', [], env);
 }
 
-/** Is there a live model whose build wrote today's key layout (so per-user keys are where the API reads them)? */
-async function builtUnderThisLayout(redis: Redis, prefix: string): Promise<boolean> {
+/**
+ * Is there a live model of today's key layout, and are the users' purchases where the API reads
+ * them? (A build of an older checkout, or one whose users stage did not finish, would make the
+ * per-user endpoints look cheaper than they are.)
+ */
+async function servable(redis: Redis, pool: pg.Pool, prefix: string): Promise<boolean> {
   const keys = redisKeys(prefix);
   const version = await redis.get(keys.current);
   const meta = version === null ? null : await redis.get(keys.meta(Number(version)));
-  return meta !== null && (JSON.parse(meta) as { layout?: number }).layout === KEY_LAYOUT;
+  if (meta === null || (JSON.parse(meta) as { layout?: number }).layout !== KEY_LAYOUT) return false;
+  const buyer = (await pool.query<{ user_id: string }>(`SELECT user_id FROM events WHERE type = 'purchase' ORDER BY id DESC LIMIT 1`)).rows[0];
+  return buyer === undefined || (await redis.exists(keys.bought(buyer.user_id))) === 1;
 }
 
 /** A deterministic spread of users and items (hashed order, not the hot head of the data). */

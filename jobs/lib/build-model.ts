@@ -155,6 +155,7 @@ export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config
       let written = 0;
       let pipeline = redis.pipeline();
       for await (const { user, viewed, bought } of loadUserLists(pool, config.recentlyViewedCap)) {
+        pipeline.unlink(...keys.retiredUserKeys(user));
         if (viewed.length) {
           // GT keeps a newer view the API recorded while the build ran.
           pipeline.zadd(keys.recentlyViewed(user), 'GT', ...viewed.flatMap(([item, ms]) => [ms, item]));
@@ -163,7 +164,8 @@ export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config
           written++;
         }
         if (bought.length) {
-          pipeline.zadd(keys.bought(user), 'GT', ...bought.flatMap(([item, ms]) => [ms, item]));
+          // Scored by −time (keys.ts); LT keeps a newer purchase the API recorded while the build ran.
+          pipeline.zadd(keys.bought(user), 'LT', ...bought.flatMap(([item, ms]) => [-ms, item]));
           pipeline.expire(keys.bought(user), config.userKeyTtlSeconds);
           written++;
         }

@@ -49,7 +49,7 @@ const STAMP = 0; // the call that owns the record (nothing is cleared between ca
 const SCORE = 1;
 const BEST = 2; // the largest single contribution
 const ORIGIN = 3; // where it came from: seed position · 2^26 + index in that seed's list
-const ORIGIN_SEED = 2 ** 26; // lists are top-K neighbours, far shorter than 2^26
+const ORIGIN_SEED = 2 ** 26; // longer lists are refused (a catalog of 67M items, unslotted)
 
 /** Scratch shared by every call: scoring is synchronous, so calls never overlap. */
 class Accumulators {
@@ -62,14 +62,14 @@ class Accumulators {
   values = new Float64Array(0);
   epoch = 0;
 
-  /** Starts a call over slots 0..slotBound-1 touching at most `entries` of them. */
-  begin(slotBound: number, entries: number): void {
+  /** Starts a call over slots 0..slotBound-1 touching at most `touches` of them. */
+  begin(slotBound: number, touches: number): void {
     if (4 * slotBound > this.records.length) {
       this.records = new Float64Array(4 * Math.max(slotBound, this.records.length / 2));
       this.epoch = 0;
     }
-    if (entries > this.touched.length) {
-      const capacity = Math.max(entries, 2 * this.touched.length);
+    if (touches > this.touched.length) {
+      const capacity = Math.max(touches, 2 * this.touched.length);
       this.touched = new Int32Array(capacity);
       this.scores = new Float64Array(capacity);
       this.values = new Float64Array(capacity);
@@ -90,10 +90,12 @@ export function personalize(seeds: readonly Seed[], options: PersonalizeOptions)
   let slotBound = 0;
   let entries = 0;
   for (const { neighbours } of ordered) {
+    if (neighbours.slots.length >= ORIGIN_SEED) throw new RangeError(`a neighbour list of ${neighbours.slots.length} items is too long to score`);
     slotBound = Math.max(slotBound, neighbours.slotBound);
     entries += neighbours.slots.length;
   }
-  acc.begin(slotBound, entries);
+  // A slot is touched once per call: SAR-style untruncated lists hold many more entries than slots.
+  acc.begin(slotBound, Math.min(entries, slotBound));
   const { records, touched, scores, epoch } = acc;
   let n = 0;
   for (let o = 0; o < ordered.length; o++) {
@@ -146,11 +148,12 @@ export function personalize(seeds: readonly Seed[], options: PersonalizeOptions)
   }
 }
 
-/** The k-th highest of scores[0..n); −Infinity when there are at most k. */
+/** The k-th highest positive score of scores[0..n); −Infinity when fewer than k are positive. */
 function kthBestScore(scores: Float64Array, n: number, k: number): number {
   if (k <= 0 || n <= k) return -Infinity;
   const values = acc.values;
-  values.set(scores.subarray(0, n));
+  // Only positive scores are ever returned; anything else (NaN included) must not set the cut-off.
+  for (let t = 0; t < n; t++) values[t] = scores[t] > 0 ? scores[t] : -Infinity;
   return kthLargest(values, n, k);
 }
 

@@ -20,11 +20,6 @@ export class TopK {
     return this.n;
   }
 
-  /** The score of the worst kept pair (the heap root): the K-th best once the heap is full. */
-  get worstScore(): number {
-    return this.n > 0 ? this.val[0] : -Infinity;
-  }
-
   push(index: number, score: number): void {
     if (this.n < this.capacity) {
       this.idx[this.n] = index;

@@ -24,8 +24,17 @@ export async function seedGroups(model: ModelView, seeds: readonly string[], fie
 export function userSeeds(history: UserHistory, withBought: boolean, options: { maxSeeds: number; eventWeights: Record<EventType, number> }): Map<string, number> {
   const events = history.viewed.slice(0, options.maxSeeds).map((v) => ({ item: v.id, weight: options.eventWeights.view, ts: v.at / 1000 }));
   if (withBought) {
-    const room = options.maxSeeds - events.length;
-    for (const item of history.bought.slice(0, room)) events.push({ item, weight: options.eventWeights.purchase, ts: 0 });
+    // A purchase also among the views adds its weight to that seed without taking a place.
+    const seeds = new Set(events.map((e) => e.item));
+    let room = options.maxSeeds - seeds.size;
+    for (const item of history.bought) {
+      if (!seeds.has(item)) {
+        if (room === 0) continue;
+        seeds.add(item);
+        room--;
+      }
+      events.push({ item, weight: options.eventWeights.purchase, ts: 0 });
+    }
   }
   // No decay: the seeds are the newest views and purchases already.
   return affinity(events, { now: 0, halfLifeDays: 0 });

@@ -48,7 +48,7 @@ export interface ViewedItem {
 export interface UserHistory {
   /** Newest first. */
   viewed: ViewedItem[];
-  /** Distinct, newest purchase first; empty when not asked for (RecStore.history). */
+  /** Distinct, newest purchase first (equal times: smaller id first); empty when not asked for (RecStore.history). */
   bought: string[];
   /** The user opted out of personalisation: `viewed` and `bought` are empty, whatever Redis holds. */
   optedOut?: boolean;

@@ -23,19 +23,21 @@ export class BlockCache {
     this.blocks = this.cache.space();
   }
 
+  /**
+   * The block of `key` under `version`, the live version as the caller read it: another version
+   * than the cached one starts a new space (the old one ages out of the LRU), a rollback too.
+   */
   get(version: number, key: string): SerializedBlock | undefined {
-    if (version === this.version) return this.blocks.get(key);
-    this.cache.counted(false); // a new version's first lookups are misses too
-    return undefined;
-  }
-
-  /** Keeps a block of `version`; a block of another version starts a new space (the old one ages out of the LRU). */
-  set(version: number, key: string, block: SerializedBlock): void {
     if (version !== this.version) {
       this.version = version;
       this.blocks = this.cache.space();
     }
-    this.blocks.set(key, block, ENTRY_OVERHEAD_BYTES + 2 * (key.length + block.tail.length));
+    return this.blocks.get(key);
+  }
+
+  /** Keeps a block computed on `version`; dropped when that is no longer the cached version (a request that straddled a swap). */
+  set(version: number, key: string, block: SerializedBlock): void {
+    if (version === this.version) this.blocks.set(key, block, ENTRY_OVERHEAD_BYTES + 2 * (key.length + block.tail.length));
   }
 
   stats(): CacheStats {

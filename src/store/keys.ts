@@ -30,17 +30,17 @@ export interface Keys {
   /** A user's recently viewed items (ZSET scored by view time). */
   recentlyViewed(user: string): string;
   /**
-   * Items a user bought (ZSET scored by the latest purchase time, ms): excluded from their
+   * Items a user bought (ZSET scored by −(latest purchase time, ms), so that ZRANGE reads them
+   * newest first, equal times by smaller id, as ranked lists are read): excluded from their
    * recommendations, and the newest seed their collaborative block.
    */
   bought(user: string): string;
   /** Set while a user has opted out of personalisation (no TTL: kept until they opt back in). */
   optOut(user: string): string;
-  /**
-   * Every per-user key: what erasing a user deletes. A new per-user key belongs here too, and so
-   * does the name of an older layout (its keys live until their TTL).
-   */
+  /** Every per-user key, retired ones included: what erasing a user deletes. A new per-user key belongs here too. */
   userKeys(user: string): string[];
+  /** Per-user keys of older layouts (purchases as a SET, layout 1): the build's users stage deletes them. */
+  retiredUserKeys(user: string): string[];
   /** Fixed-window request counters of an API key, by its public prefix (src/auth/rate-limit.ts). */
   rateLimit(keyPrefix: string): string;
   /** Lock held by the build job that is publishing. */
@@ -49,9 +49,10 @@ export interface Keys {
 
 export function redisKeys(prefix: string): Keys {
   const recentlyViewed = (user: string) => `${prefix}rv:{${user}}`;
-  // Was an unordered SET under `bought:`: a new name, so no key of the old type is ever read as a ZSET.
+  // Was an unordered SET under `bought:` (retiredUserKeys): a new name, so no key of the old type is read as a ZSET.
   const bought = (user: string) => `${prefix}purchased:{${user}}`;
   const optOut = (user: string) => `${prefix}optout:{${user}}`;
+  const retiredUserKeys = (user: string) => [`${prefix}bought:{${user}}`];
   return {
     current: `${prefix}current`,
     meta: (v) => `${prefix}meta:v${v}:info`,
@@ -64,7 +65,8 @@ export function redisKeys(prefix: string): Keys {
     recentlyViewed,
     bought,
     optOut,
-    userKeys: (user) => [recentlyViewed(user), bought(user), optOut(user), `${prefix}bought:{${user}}` /* layout 1 */],
+    userKeys: (user) => [recentlyViewed(user), bought(user), optOut(user), ...retiredUserKeys(user)],
+    retiredUserKeys,
     rateLimit: (keyPrefix) => `${prefix}ratelimit:${keyPrefix}`,
     buildLock: `${prefix}build:lock`,
   };

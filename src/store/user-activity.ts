@@ -16,7 +16,8 @@ export interface ActivityLimits {
 /**
  * Mirrors new events into the per-user Redis keys the API reads: views into the
  * recently-viewed ZSET (one entry per item, newest time wins, capped), purchases into the
- * purchases ZSET (newest time wins). One pipeline, one round trip, whatever the batch size.
+ * purchases ZSET (scored by −time: LT keeps the newest). One pipeline, one round trip, whatever
+ * the batch size.
  */
 export async function recordActivity(redis: Redis, keys: Keys, limits: ActivityLimits, events: ActivityEvent[]): Promise<void> {
   if (events.length === 0) return;
@@ -31,7 +32,8 @@ export async function recordActivity(redis: Redis, keys: Keys, limits: ActivityL
       viewed.add(key);
     } else if (e.type === 'purchase') {
       const key = keys.bought(e.user);
-      pipeline.zadd(key, 'GT', e.occurredAt.getTime(), e.item);
+      // Scored by −time (keys.ts): LT, so that an older purchase arriving late keeps the newer time.
+      pipeline.zadd(key, 'LT', -e.occurredAt.getTime(), e.item);
       bought.add(key);
     }
   }
@@ -43,9 +45,4 @@ export async function recordActivity(redis: Redis, keys: Keys, limits: ActivityL
   const results = await pipeline.exec();
   const failed = results?.find(([err]) => err);
   if (failed) throw failed[0];
-}
-
-/** A user's recently viewed items, newest first. */
-export async function recentlyViewed(redis: Redis, keys: Keys, user: string, limit: number): Promise<string[]> {
-  return redis.zrevrange(keys.recentlyViewed(user), 0, limit - 1);
 }

@@ -13,14 +13,17 @@ const HISTORY_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return {1, '', ''} end
 local viewed = redis.call('ZREVRANGE', KEYS[2], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
 local bought = ''
-if ARGV[2] == '1' then bought = table.concat(redis.call('ZREVRANGE', KEYS[3], 0, -1), ARGV[3]) end
+if ARGV[2] == '1' then bought = table.concat(redis.call('ZRANGE', KEYS[3], 0, -1), ARGV[3]) end
 return {0, table.concat(viewed, ARGV[3]), bought}`;
 
 type HistoryReply = [optedOut: number, viewed: string, bought: string];
 const historyScript = luaCommand<[optOutKey: string, viewedKey: string, boughtKey: string, viewedLimit: number, withBought: 0 | 1, separator: string], HistoryReply>(
   'recsHistory', 3, HISTORY_SCRIPT);
 
-/** The user's latest `viewedLimit` views and, when `withBought`, every purchase, both newest first. */
+/**
+ * The user's latest `viewedLimit` views and, when `withBought`, every purchase, both newest first
+ * (purchases at the same time: smaller id first).
+ */
 export async function readHistory(redis: Redis, keys: Keys, user: string, viewedLimit: number, withBought: boolean): Promise<UserHistory> {
   const [optedOut, viewedFlat, bought] = await historyScript(redis,
     keys.optOut(user), keys.recentlyViewed(user), keys.bought(user), viewedLimit, withBought ? 1 : 0, SEPARATOR);

@@ -41,6 +41,8 @@ describe('build job (real PostgreSQL and Redis)', () => {
   after(async () => { await s.close(); });
 
   test('publishes neighbours, catalog, popularity and user lists, then makes the version live', async () => {
+    // u2's purchases as key layout 1 kept them: the users stage replaces them.
+    await s.redis.sadd(keys().retiredUserKeys('u2')[0], 'p1');
     const summary = await build();
     assert.equal(summary.previousVersion, null);
     assert.equal(summary.events, 8);
@@ -65,9 +67,11 @@ describe('build job (real PostgreSQL and Redis)', () => {
 
     // Views are mirrored from PostgreSQL: newest first, one entry per item.
     assert.deepEqual(await s.redis.zrevrange(keys().recentlyViewed('u5'), '0', '-1'), ['p3', 'p1']);
-    // Purchases too, by their latest time: u2 bought p1, p2, p3 at minutes 2, 3, 4.
-    const minute = (m: number) => String(Date.UTC(2024, 0, 1, 0, m));
-    assert.deepEqual(await s.redis.zrevrange(keys().bought('u2'), '0', '-1', 'WITHSCORES'), ['p3', minute(4), 'p2', minute(3), 'p1', minute(2)]);
+    // Purchases too, scored by −(latest time), so read ascending they come newest first: u2 bought
+    // p1, p2, p3 at minutes 2, 3, 4.
+    const minute = (m: number) => String(-Date.UTC(2024, 0, 1, 0, m));
+    assert.deepEqual(await s.redis.zrange(keys().bought('u2'), '0', '-1', 'WITHSCORES'), ['p3', minute(4), 'p2', minute(3), 'p1', minute(2)]);
+    assert.equal(await s.redis.exists(...keys().retiredUserKeys('u2')), 0, 'the layout-1 key is gone');
     const meta = JSON.parse((await s.redis.get(keys().meta(v)))!);
     assert.equal(meta.model, 'itemknn:cosine');
     assert.equal(meta.layout, KEY_LAYOUT);

@@ -102,7 +102,7 @@ describe('privacy: opt-out and erasure (real PostgreSQL, Redis and build)', () =
       assert.equal((await setOptOut(V, true)).statusCode, 200);
       const { userKeys } = keys();
       // As an install upgraded from key layout 1 has: its purchases SET, until the TTL.
-      await s.redis.sadd(`${s.config.redisPrefix}bought:{${V}}`, 'p9');
+      await s.redis.sadd(keys().retiredUserKeys(V)[0], 'p9');
       assert.deepEqual(await Promise.all(userKeys(V).map((k) => s.redis.exists(k))), [1, 1, 1, 1], 'recently viewed, bought, opt-out flag, layout 1 purchases');
     });
 

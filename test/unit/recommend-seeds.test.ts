@@ -13,6 +13,8 @@ test('userSeeds: recent views weigh as views, purchases as purchases, an item bo
 
 test('userSeeds: without purchases, views only; at most maxSeeds, views first, then the latest purchases', () => {
   assert.deepEqual([...userSeeds(history, false, options(10))], [['v2', 0.25], ['b', 0.25]]);
-  assert.deepEqual([...userSeeds(history, true, options(4))], [['v2', 0.25], ['b', 1.25], ['z', 1]]);
+  // b, viewed and bought, is one seed: z and c fill the two places left.
+  assert.deepEqual([...userSeeds(history, true, options(4))], [['v2', 0.25], ['b', 1.25], ['z', 1], ['c', 1]]);
+  assert.deepEqual([...userSeeds(history, true, options(3))], [['v2', 0.25], ['b', 1.25], ['z', 1]]);
   assert.deepEqual([...userSeeds(history, true, options(1))], [['v2', 0.25]]);
 });
