@@ -32,7 +32,7 @@ export interface Keys {
   /**
    * Items a user bought (ZSET scored by −(latest purchase time, ms), so that ZRANGE reads them
    * newest first, equal times by smaller id, as ranked lists are read): excluded from their
-   * recommendations, and the newest seed their collaborative block.
+   * recommendations, and, newest first, the seeds of their collaborative block.
    */
   bought(user: string): string;
   /** Set while a user has opted out of personalisation (no TTL: kept until they opt back in). */

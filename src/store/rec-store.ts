@@ -91,7 +91,8 @@ class RedisModelView implements ModelView {
     const v = this.version;
     if (v === null) return items.map(() => NO_NEIGHBOURS);
     const fetch = (missing: string[]) => this.redis.mget(missing.map((item) => this.keys.neighbours(v, item)));
-    // A slot is 4 bytes per neighbour, about one more character of the stored JSON each.
+    // The parsed list also holds a 4-byte slot per neighbour (a neighbour's JSON is ~15 characters,
+    // 30 bytes): counted as half the JSON again, a generous bound.
     return through(this.neighbourCache, items, fetch, (raw) => unpackNeighbours(raw, this.slots), (raw) => 3 * stringBytes(raw) / 2);
   }
 
