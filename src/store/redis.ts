@@ -20,14 +20,44 @@ export function createRedis(url: string): Redis {
  * recovers within about a second of Redis coming back.
  */
 export function createServingRedis(url: string, commandTimeoutMs: number): Redis {
-  return new Redis(url, {
+  return coalesceWrites(new Redis(url, {
     commandTimeout: commandTimeoutMs,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     connectTimeout: 1000,
     retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
-  });
+  }));
+}
+
+type Corkable = { cork(): void; uncork(): void };
+
+/**
+ * Commands sent during one turn of the event loop leave in one write: the socket is corked at
+ * the first and uncorked in the check phase (setImmediate), after every HTTP request read in
+ * that poll phase has sent its command. Under load that is several commands per syscall, and
+ * Redis reads and answers them as one batch. ioredis' autopipelining batches the same way but
+ * builds a pipeline per batch, which cost more client CPU than the writes it saved.
+ */
+function coalesceWrites(redis: Redis): Redis {
+  let corked: Corkable | null = null;
+  const uncork = () => {
+    const socket = corked!;
+    corked = null;
+    socket.uncork();
+  };
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = ((command, stream) => {
+    // A reconnect replaces the socket: the one corked is the one uncorked.
+    const socket = (redis as unknown as { stream?: Corkable }).stream;
+    if (corked === null && socket !== undefined && stream === undefined) {
+      corked = socket;
+      socket.cork();
+      setImmediate(uncork);
+    }
+    return send(command, stream);
+  }) as typeof redis.sendCommand;
+  return redis;
 }
 
 /**

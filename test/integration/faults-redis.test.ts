@@ -74,6 +74,22 @@ describe('Redis down, slow or restarted (a private redis-server)', () => {
     await s.close();
   });
 
+  test('up: commands sent in one event-loop turn reach Redis in one read; later ones are not held back', async () => {
+    const readsByRedis = async () => Number(/total_reads_processed:(\d+)/.exec(await jobs.info('stats'))![1]);
+    const before = await readsByRedis();
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => api.echo(`m${i}`)));
+    assert.deepEqual(replies, Array.from({ length: 20 }, (_, i) => `m${i}`));
+    // This server is private: the reads are the 20 commands' and the two INFOs'.
+    const reads = await readsByRedis() - before;
+    assert.ok(reads <= 3, `20 commands of one turn took ${reads} reads`);
+
+    // A command sent from the check phase (setImmediate) or a timer still leaves promptly.
+    const started = performance.now();
+    assert.equal(await new Promise((resolve, reject) => setImmediate(() => api.echo('immediate').then(resolve, reject))), 'immediate');
+    assert.equal(await new Promise((resolve, reject) => setTimeout(() => api.echo('timer').then(resolve, reject), 1)), 'timer');
+    assert.ok(performance.now() - started < 100);
+  });
+
   test('down: blocks come at once, degraded from the cache of the last version; 503 only where nothing is cached', async () => {
     const warm = {
       popular: (await timed('/v1/recommendations/popular?limit=5')).res.json() as Block,
