@@ -10,16 +10,18 @@
  */
 export interface SlottedList {
   ids: readonly string[];
-  scores: ArrayLike<number>;
-  slots: ArrayLike<number>;
+  // Always these two array types: one shape for every list keeps the scoring loop optimized
+  // (plain arrays of varying element kinds made V8 deoptimize it again and again).
+  scores: Float64Array;
+  slots: Int32Array;
   /** 1 + the largest slot (0 when empty): how far the accumulators must reach. */
   slotBound: number;
 }
 
 export function slottedList(ids: readonly string[], scores: ArrayLike<number>, slots: ArrayLike<number>): SlottedList {
-  let slotBound = 0;
-  for (let k = 0; k < slots.length; k++) if (slots[k] >= slotBound) slotBound = slots[k] + 1;
-  return { ids, scores, slots, slotBound };
+  const list = { ids, scores: Float64Array.from(scores), slots: Int32Array.from(slots), slotBound: 0 };
+  for (let k = 0; k < slots.length; k++) if (slots[k] >= list.slotBound) list.slotBound = slots[k] + 1;
+  return list;
 }
 
 export interface Seed {
@@ -56,23 +58,22 @@ class Accumulators {
   records = new Float64Array(0);
   /** Record offsets touched by the current call, in first-seen order. */
   touched = new Int32Array(0);
-  /** Their final scores, in the same order: read in sequence, not scattered. */
-  scores = new Float64Array(0);
-  /** Scratch for the selection of a cut-off score. */
-  values = new Float64Array(0);
+  /** The best `limit` candidates so far, best first: scores, ids and record offsets. */
+  topScores = new Float64Array(0);
+  topIds: string[] = [];
+  topRecords = new Int32Array(0);
   epoch = 0;
 
   /** Starts a call over slots 0..slotBound-1 touching at most `touches` of them. */
-  begin(slotBound: number, touches: number): void {
+  begin(slotBound: number, touches: number, limit: number): void {
     if (4 * slotBound > this.records.length) {
       this.records = new Float64Array(4 * Math.max(slotBound, this.records.length / 2));
       this.epoch = 0;
     }
-    if (touches > this.touched.length) {
-      const capacity = Math.max(touches, 2 * this.touched.length);
-      this.touched = new Int32Array(capacity);
-      this.scores = new Float64Array(capacity);
-      this.values = new Float64Array(capacity);
+    if (touches > this.touched.length) this.touched = new Int32Array(Math.max(touches, 2 * this.touched.length));
+    if (limit > this.topScores.length) {
+      this.topScores = new Float64Array(limit);
+      this.topRecords = new Int32Array(limit);
     }
     this.epoch++;
   }
@@ -87,6 +88,7 @@ const acc = new Accumulators();
  */
 export function personalize(seeds: readonly Seed[], options: PersonalizeOptions): Recommendation[] {
   const ordered = [...seeds].sort((a, b) => compareIds(a.item, b.item));
+  const limit = Math.max(0, options.limit);
   let slotBound = 0;
   let entries = 0;
   for (const { neighbours } of ordered) {
@@ -95,8 +97,8 @@ export function personalize(seeds: readonly Seed[], options: PersonalizeOptions)
     entries += neighbours.slots.length;
   }
   // A slot is touched once per call: SAR-style untruncated lists hold many more entries than slots.
-  acc.begin(slotBound, Math.min(entries, slotBound));
-  const { records, touched, scores, epoch } = acc;
+  acc.begin(slotBound, Math.min(entries, slotBound), limit);
+  const { records, touched, topScores, topIds, topRecords, epoch } = acc;
   let n = 0;
   for (let o = 0; o < ordered.length; o++) {
     const { weight, neighbours: { scores: sims, slots } } = ordered[o];
@@ -120,66 +122,36 @@ export function personalize(seeds: readonly Seed[], options: PersonalizeOptions)
       }
     }
   }
-  for (let t = 0; t < n; t++) scores[t] = records[touched[t] + SCORE];
   // The best contributor's list holds the item: its id and `because` come from there.
   const seedOf = (r: number) => ordered[Math.floor(records[r + ORIGIN] / ORIGIN_SEED)];
-  const idOf = (r: number) => seedOf(r).neighbours.ids[records[r + ORIGIN] % ORIGIN_SEED];
 
-  // Exclusions are checked only for candidates that could make the cut, not for every one
-  // (a heavy buyer's purchases number thousands, a block's candidates hundreds): the cut-off
-  // is the k-th best score with room for the seeds, and is lowered while exclusions leave
-  // fewer than `limit` candidates above it.
+  // The best `limit` in one pass, by insertion into a list kept sorted. A candidate's id is read,
+  // and checked against the exclusions, only if its score would enter that list: that is about
+  // limit·ln(candidates) of them, not every candidate (a heavy buyer's exclusions number
+  // thousands, a block's candidates hundreds).
   const isSeed = new Set(ordered.map((seed) => seed.item));
-  const limit = options.limit;
-  for (let k = limit + isSeed.size; ; k *= 4) {
-    const cutoff = kthBestScore(scores, n, k);
-    const kept: number[] = [];
-    const keptIds: string[] = [];
-    for (let t = 0; t < n; t++) {
-      if (!(scores[t] > 0 && scores[t] >= cutoff)) continue;
-      const id = idOf(touched[t]);
-      if (isSeed.has(id) || options.exclude?.has(id)) continue;
-      kept.push(t);
-      keptIds.push(id);
+  const exclude = options.exclude;
+  let m = 0;
+  for (let t = 0; t < n; t++) {
+    const r = touched[t];
+    const score = records[r + SCORE];
+    if (!(score > 0) || (m === limit && !(score >= topScores[m - 1]))) continue;
+    const id = seedOf(r).neighbours.ids[records[r + ORIGIN] % ORIGIN_SEED];
+    if (m === limit && score === topScores[m - 1] && !(id < topIds[m - 1])) continue;
+    if (isSeed.has(id) || exclude?.has(id)) continue;
+    let p = m < limit ? m++ : m - 1;
+    for (; p > 0 && (score > topScores[p - 1] || (score === topScores[p - 1] && id < topIds[p - 1])); p--) {
+      topScores[p] = topScores[p - 1];
+      topIds[p] = topIds[p - 1];
+      topRecords[p] = topRecords[p - 1];
     }
-    if (kept.length < limit && cutoff > -Infinity) continue;
-    const order = kept.map((_, i) => i).sort((a, b) => scores[kept[b]] - scores[kept[a]] || compareIds(keptIds[a], keptIds[b]));
-    return order.slice(0, limit).map((i) => ({ item: keptIds[i], score: scores[kept[i]], because: seedOf(touched[kept[i]]).item }));
+    topScores[p] = score;
+    topIds[p] = id;
+    topRecords[p] = r;
   }
-}
-
-/** The k-th highest positive score of scores[0..n); −Infinity when fewer than k are positive. */
-function kthBestScore(scores: Float64Array, n: number, k: number): number {
-  if (k <= 0 || n <= k) return -Infinity;
-  const values = acc.values;
-  // Only positive scores are ever returned; anything else (NaN included) must not set the cut-off.
-  for (let t = 0; t < n; t++) values[t] = scores[t] > 0 ? scores[t] : -Infinity;
-  return kthLargest(values, n, k);
-}
-
-/** Quickselect (Hoare partition, descending): the k-th largest of values[0..n); reorders them. */
-function kthLargest(values: Float64Array, n: number, k: number): number {
-  const target = k - 1;
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const pivot = values[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (values[i] > pivot) i++;
-      while (values[j] < pivot) j--;
-      if (i <= j) {
-        const swap = values[i];
-        values[i++] = values[j];
-        values[j--] = swap;
-      }
-    }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else return values[target];
-  }
-  return values[target];
+  const out = new Array<Recommendation>(m);
+  for (let p = 0; p < m; p++) out[p] = { item: topIds[p], score: topScores[p], because: seedOf(topRecords[p]).item };
+  return out;
 }
 
 function compareIds(a: string, b: string): number {

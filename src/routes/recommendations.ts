@@ -10,8 +10,9 @@ import type { Variant } from '../experiments/definition.ts';
 import type { ExposureWriter } from '../experiments/exposure-writer.ts';
 import { idSchema } from '../ids.ts';
 import { BlockCache } from './block-cache.ts';
+import { blockTail, fieldSet, FIELDS, type Field } from './block-json.ts';
 import type { Metrics } from '../metrics.ts';
-import type { ItemFilter, Picked } from '../recommend/filters.ts';
+import type { ItemFilter } from '../recommend/filters.ts';
 import { recommendWithin, type DegradableStore, type ServedResult } from '../recommend/degraded.ts';
 import type { RecOptions, RecRequest } from '../recommend/recommend.ts';
 import { SOURCES, STRATEGIES, type Strategy } from '../recommend/types.ts';
@@ -24,8 +25,6 @@ export interface RecommendationDeps extends AppDeps {
 }
 
 export const MAX_LIMIT = 100;
-const FIELDS = ['title', 'brand', 'category', 'price', 'currency', 'url', 'image_url', 'in_stock'] as const;
-type Field = (typeof FIELDS)[number];
 
 export interface Query {
   user?: string;
@@ -100,12 +99,12 @@ const responseSchema = {
       request_id: { type: 'string', description: 'Echo it as request_id of later click/purchase events (attribution)' },
       strategy: { type: 'string', enum: STRATEGIES, description: 'The strategy requested' },
       model_version: { type: ['integer', 'null'], description: 'Model version every item came from (null before the first build)' },
-      sources: { type: 'array', items: { type: 'string', enum: SOURCES }, description: 'Sources that produced items, in order' },
       opted_out: { type: 'boolean', description: 'Present (true) when the user opted out of personalisation: the block ignores their history' },
       degraded: { type: 'boolean', description: "Present (true) when Redis was down or slow: a non-personal block from the service's in-process cache of the model (not cacheable)" },
       experiment: { type: 'string', description: 'With experiment=: the experiment' },
       variant: { type: 'string', description: "With experiment=: the user's variant (the control when the experiment is not running)" },
       in_experiment: { type: 'boolean', description: 'With experiment=: false when the user gets the control outside the experiment (not running, or outside its coverage): no exposure is recorded' },
+      sources: { type: 'array', items: { type: 'string', enum: SOURCES }, description: 'Sources that produced items, in order' },
       items: { type: 'array', items: itemSchema },
     },
   },
@@ -166,27 +165,6 @@ export function filterOf(q: Query): ItemFilter {
   return { category: q.category, inStock: q.in_stock, minPrice: q.min_price, maxPrice: q.max_price, brandCap: q.brand_cap };
 }
 
-type FieldSet = Readonly<Record<Field, boolean>>;
-const ALL_FIELDS: FieldSet = Object.fromEntries(FIELDS.map((f) => [f, true])) as Record<Field, boolean>;
-
-function fieldSet(fields: readonly Field[] | undefined): FieldSet {
-  if (fields === undefined) return ALL_FIELDS;
-  const wanted = new Set(fields);
-  return Object.fromEntries(FIELDS.map((f) => [f, wanted.has(f)])) as Record<Field, boolean>;
-}
-
-/** One response item. Always the same shape (undefined = not sent), which keeps serialisation fast. */
-function render(item: Picked, want: FieldSet) {
-  const f = item.fields;
-  return {
-    id: item.id, score: item.score, source: item.source, because: item.because,
-    title: want.title ? f.title : undefined, brand: want.brand ? f.brand : undefined,
-    category: want.category ? f.category : undefined, price: want.price ? f.price : undefined,
-    currency: want.currency ? f.currency : undefined, url: want.url ? f.url : undefined,
-    image_url: want.image_url ? f.image_url : undefined, in_stock: want.in_stock ? f.in_stock : undefined,
-  };
-}
-
 export function recOptions(config: Config): RecOptions {
   return { maxSeeds: config.serving.maxSeeds, recentlyViewedCap: config.recentlyViewedCap, eventWeights: config.eventWeights };
 }
@@ -231,13 +209,17 @@ export async function recommendationRoutes(app: FastifyInstance, deps: Recommend
   // A degraded block must not be kept by a browser, CDN or ESP past the outage.
   const cacheControl = (result: ServedResult, personal: string) => (result.degraded ? 'no-store' : personal);
 
-  const body = (requestId: string, strategy: Strategy, result: ServedResult, fields: Query['fields']) => {
-    const want = fieldSet(fields);
-    return {
-      request_id: requestId, strategy, model_version: result.model.version, sources: result.sources,
-      opted_out: result.optedOut || undefined, degraded: result.degraded || undefined, items: result.items.map((item) => render(item, want)),
-    };
+  /**
+   * A block's body, written here (src/routes/block-json.ts) in the fields and order of the
+   * response schema; `extra` holds the optional fields that come before `sources`.
+   */
+  const json = (reply: FastifyReply, requestId: string, strategy: Strategy, version: number | null, extra: string, tail: string) => {
+    void reply.type('application/json; charset=utf-8');
+    return `{"request_id":${JSON.stringify(requestId)},"strategy":"${strategy}","model_version":${version},${extra}${tail}`;
   };
+  const flags = (result: ServedResult) => (result.optedOut ? '"opted_out":true,' : '') + (result.degraded ? '"degraded":true,' : '');
+  const body = (reply: FastifyReply, requestId: string, strategy: Strategy, result: ServedResult, fields: Query['fields'], extra = '') =>
+    json(reply, requestId, strategy, result.model.version, flags(result) + extra, blockTail(result.sources, result.items, fieldSet(fields)));
 
   const blocks = new BlockCache(serving.blockCacheMaxEntries, serving.blockCacheMaxBytes);
   deps.metrics.watchBlockCache(() => blocks.stats());
@@ -245,8 +227,7 @@ export async function recommendationRoutes(app: FastifyInstance, deps: Recommend
 
   /**
    * A block without a user is the same for every caller of one model version: served from the
-   * block cache, serialized once. The body is written here (a JSON string, not re-serialized)
-   * with the fields and order of the response schema.
+   * block cache, its tail serialized once.
    */
   async function nonPersonal(strategy: Strategy, q: Query, request: FastifyRequest, reply: FastifyReply) {
     const key = `${strategy} ${JSON.stringify(q)}`;
@@ -258,18 +239,16 @@ export async function recommendationRoutes(app: FastifyInstance, deps: Recommend
       const result = await answer(strategy, q, request.log);
       if (result.degraded) {
         void reply.header('cache-control', 'no-store');
-        return body(request.id, strategy, result, q.fields);
+        return body(reply, request.id, strategy, result, q.fields);
       }
-      const want = fieldSet(q.fields);
-      const tail = JSON.stringify({ sources: result.sources, items: result.items.map((item) => render(item, want)) }).slice(1);
-      block = { tail, sources: result.sources, items: result.items.length };
+      block = { tail: blockTail(result.sources, result.items, fieldSet(q.fields)), sources: result.sources, items: result.items.length };
       version = result.model.version;
       if (version !== null) blocks.set(version, key, block);
     } else {
       deps.metrics.recommendation(strategy, block.sources, block.items, (performance.now() - started) / 1000);
     }
-    void reply.header('cache-control', publicCacheControl).type('application/json; charset=utf-8');
-    return `{"request_id":${JSON.stringify(request.id)},"strategy":"${strategy}","model_version":${version},${block.tail}`;
+    void reply.header('cache-control', publicCacheControl);
+    return json(reply, request.id, strategy, version, '', block.tail);
   }
 
   for (const spec of ROUTES) {
@@ -288,7 +267,7 @@ export async function recommendationRoutes(app: FastifyInstance, deps: Recommend
       const result = await answer(spec.strategy, q, request.log);
       // A user's block is theirs alone and changes with their next view: private and short.
       void reply.header('cache-control', cacheControl(result, `private, max-age=${serving.privateMaxAgeSeconds}`));
-      return body(request.id, spec.strategy, result, q.fields);
+      return body(reply, request.id, spec.strategy, result, q.fields);
     });
   }
 
@@ -314,6 +293,7 @@ export async function recommendationRoutes(app: FastifyInstance, deps: Recommend
       });
     }
     void reply.header('cache-control', cacheControl(result, `private, max-age=${serving.privateMaxAgeSeconds}`));
-    return { ...body(request.id, variant.strategy, result, q.fields), experiment: experiment.id, variant: variant.key, in_experiment: assignment.inExperiment };
+    const about = `"experiment":${JSON.stringify(experiment.id)},"variant":${JSON.stringify(variant.key)},"in_experiment":${assignment.inExperiment},`;
+    return body(reply, request.id, variant.strategy, result, q.fields, about);
   });
 }

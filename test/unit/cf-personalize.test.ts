@@ -93,7 +93,7 @@ test('matches the definition on random lists: ties, seeds among the neighbours, 
   for (let round = 0; round < 400; round++) {
     const seedIds = [...new Set(Array.from({ length: 1 + Math.floor(next() * 20) }, pick))];
     const seeds = seedIds.map((item) => ({ item, weight: Math.ceil(next() * 3), neighbours: lists.get(item)! }));
-    // Up to most of the popular items excluded, so the cut-off often has to be lowered.
+    // Up to most of the popular items excluded: many candidates good enough for the list are not allowed in it.
     const exclude = new Set(Array.from({ length: Math.floor(next() * 150) }, pick));
     const limit = 1 + Math.floor(next() * 30);
     assert.deepEqual(personalize(seeds, { limit, exclude }), reference(seeds, limit, exclude), `round ${round}`);

@@ -49,5 +49,5 @@ test('stored lists are ordered by rounded score, then id', () => {
   const slots = new ItemSlots();
   slots.slotOf('b');
   // Slots number ids in the version's order of first sight: b was seen before.
-  assert.deepEqual(unpackNeighbours(packNeighbours(model, 0), slots), { ids: ['c', 'd', 'b'], scores: [0.3, 0.3, 0.2], slots: Int32Array.from([1, 2, 0]), slotBound: 3 });
+  assert.deepEqual(unpackNeighbours(packNeighbours(model, 0), slots), { ids: ['c', 'd', 'b'], scores: Float64Array.from([0.3, 0.3, 0.2]), slots: Int32Array.from([1, 2, 0]), slotBound: 3 });
 });

@@ -1,0 +1,46 @@
+// The JSON of a recommendation block, written by hand in the fields and order of the route's
+// response schema. Most of a block is its items' catalog fields, which never change within a
+// model version: with every field asked for (the usual request), an item's are written once and
+// reused by every block that shows it. The schema serializer wrote them anew for each block,
+// numbers and escaped strings included: a tenth of a personal block's CPU.
+import type { Picked } from '../recommend/filters.ts';
+import type { Source } from '../recommend/types.ts';
+import type { CatalogFields } from '../store/model-format.ts';
+
+export const FIELDS = ['title', 'brand', 'category', 'price', 'currency', 'url', 'image_url', 'in_stock'] as const;
+export type Field = (typeof FIELDS)[number];
+export type FieldSet = Readonly<Record<Field, boolean>>;
+
+export const ALL_FIELDS: FieldSet = Object.fromEntries(FIELDS.map((f) => [f, true])) as Record<Field, boolean>;
+
+export function fieldSet(fields: readonly Field[] | undefined): FieldSet {
+  if (fields === undefined) return ALL_FIELDS;
+  const wanted = new Set(fields);
+  return Object.fromEntries(FIELDS.map((f) => [f, wanted.has(f)])) as Record<Field, boolean>;
+}
+
+/** Catalog objects are shared through the model cache: their JSON lives as long as they do. */
+const allFieldsJson = new WeakMap<CatalogFields, string>();
+
+/** `,"title":…,"in_stock":…` for the wanted fields (JSON.stringify: null stays null). */
+function catalogJson(fields: CatalogFields, want: FieldSet): string {
+  const whole = want === ALL_FIELDS;
+  let json = whole ? allFieldsJson.get(fields) : undefined;
+  if (json !== undefined) return json;
+  json = '';
+  for (const f of FIELDS) if (want[f]) json += `,"${f}":${JSON.stringify(fields[f])}`;
+  if (whole) allFieldsJson.set(fields, json);
+  return json;
+}
+
+function itemJson(item: Picked, want: FieldSet): string {
+  const because = item.because === undefined ? '' : `,"because":${JSON.stringify(item.because)}`;
+  return `{"id":${JSON.stringify(item.id)},"score":${JSON.stringify(item.score)},"source":"${item.source}"${because}${catalogJson(item.fields, want)}}`;
+}
+
+/** The end of a block's body, from `"sources"` on: what follows the per-request head fields. */
+export function blockTail(sources: readonly Source[], items: readonly Picked[], want: FieldSet): string {
+  let json = `"sources":${JSON.stringify(sources)},"items":[`;
+  for (let i = 0; i < items.length; i++) json += (i === 0 ? '' : ',') + itemJson(items[i], want);
+  return `${json}]}`;
+}

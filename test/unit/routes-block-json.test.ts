@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ALL_FIELDS, blockTail, fieldSet } from '../../src/routes/block-json.ts';
+import type { Picked } from '../../src/recommend/filters.ts';
+
+const tricky = {
+  id: 'q"1', title: 'Mug "Ø" \\ 日本\u2028', brand: null, category: 'kitchen', price: 2.95,
+  currency: 'EUR', url: 'https://shop.example/q?a=1&b=</script>', image_url: null, in_stock: false,
+};
+const plain = { id: 'p2', title: 'Plate', brand: 'Acme', category: 'kitchen', price: null, currency: null, url: null, image_url: null, in_stock: true };
+const items: Picked[] = [
+  { id: 'q"1', score: 0.1 + 0.2, source: 'collaborative', because: 'seed\n1', fields: tricky },
+  { id: 'p2', score: 1_700_000_000_123, source: 'popular', fields: plain },
+];
+
+test('blockTail is the JSON of sources and items, catalog fields included, nulls kept', () => {
+  const tail = blockTail(['collaborative', 'popular'], items, ALL_FIELDS);
+  const { id: _q, ...trickyFields } = tricky;
+  const { id: _p, ...plainFields } = plain;
+  assert.deepEqual(JSON.parse(`{${tail}`), {
+    sources: ['collaborative', 'popular'],
+    items: [
+      { id: 'q"1', score: 0.1 + 0.2, source: 'collaborative', because: 'seed\n1', ...trickyFields },
+      { id: 'p2', score: 1_700_000_000_123, source: 'popular', ...plainFields },
+    ],
+  });
+  // The catalog part is reused from the first write: the same bytes again.
+  assert.equal(blockTail(['collaborative', 'popular'], items, ALL_FIELDS), tail);
+});
+
+test('only the fields asked for, after the cached whole-catalog JSON was written', () => {
+  blockTail([], items, ALL_FIELDS);
+  const parsed = JSON.parse(`{${blockTail(['popular'], items.slice(1), fieldSet(['price', 'title']))}`);
+  assert.deepEqual(parsed.items, [{ id: 'p2', score: 1_700_000_000_123, source: 'popular', title: 'Plate', price: null }]);
+  assert.deepEqual(JSON.parse(`{${blockTail([], [], fieldSet([]))}`), { sources: [], items: [] });
+});
