@@ -2,9 +2,11 @@
 // later block of the same mail leaves those items out, and a block fetched again (ESPs fetch the
 // HTML, text and AMP parts separately) gets exactly the items it got the first time.
 //   {prefix}mail:{user}:{mail_id}  HASH  block key → JSON of the block (request id and items)
-// The user is the hash tag: one user's keys stay in one Redis Cluster slot.
+// (keys.mail) The user is the hash tag: one user's keys stay in one Redis Cluster slot; erasing
+// the user deletes them (keys.userMailPattern).
 import type { Redis } from 'ioredis';
 import type { Source, Strategy } from '../recommend/types.ts';
+import type { Keys } from '../store/keys.ts';
 
 export interface RememberedItem {
   id: string;
@@ -23,10 +25,10 @@ export interface RememberedBlock {
 }
 
 export class MailMemory {
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly ttlSeconds: number) {}
+  constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly ttlSeconds: number) {}
 
-  key(user: string | null, mailId: string): string {
-    return `${this.prefix}mail:{${user ?? ''}}:${mailId}`;
+  private key(user: string | null, mailId: string): string {
+    return this.keys.mail(user ?? '', mailId);
   }
 
   /** Every block this mail has shown so far, by block key. */

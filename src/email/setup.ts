@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.ts';
 import type { RecStore } from '../recommend/types.ts';
 import { recOptions } from '../routes/recommendations.ts';
 import type { Db } from '../store/experiments.ts';
+import type { Keys } from '../store/keys.ts';
 import { TEMPLATE_NAMES } from './block.ts';
 import { BlockService } from './blocks.ts';
 import { MailMemory } from './mail-memory.ts';
@@ -46,14 +47,14 @@ export async function loadTemplate(path: string): Promise<Template> {
 
 export async function setUpEmail(
   config: Config,
-  s: { pool: Db; redis: Redis; store: RecStore; metrics: Metrics; exposures: ExposureWriter; experiments: ExperimentCache },
+  s: { pool: Db; redis: Redis; keys: Keys; store: RecStore; metrics: Metrics; exposures: ExposureWriter; experiments: ExperimentCache },
   warn: (message: string) => void,
 ): Promise<EmailServices> {
   const { email } = config;
   const secret = emailSecret(email.signingSecret, warn);
   const blocks = new BlockService({
     store: s.store, options: recOptions(config), metrics: s.metrics, experiments: s.experiments, exposures: s.exposures,
-    memory: new MailMemory(s.redis, config.redisPrefix, email.mailTtlSeconds),
+    memory: new MailMemory(s.redis, s.keys, email.mailTtlSeconds),
     fallback: new PopularFallback(s.pool, FALLBACK_REFRESH_MS, (err) => warn(`popular fallback not read from PostgreSQL: ${err.message}`)),
     links: { secret, baseUrl: email.publicBaseUrl, productUrlTemplate: email.productUrlTemplate, ttlSeconds: email.linkTtlSeconds },
     timeBudgetMs: email.timeBudgetMs,

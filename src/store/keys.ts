@@ -25,8 +25,10 @@ export interface Keys {
   popular(version: number, category?: string): string;
   /** Catalog fields of an item a block needs (JSON). */
   item(version: number, item: string): string;
-  /** Pattern matching every key of a version, for expiry. */
+  /** SCAN pattern of the keys of a version; it also matches a per-user key whose user id holds `:v{N}:`, see isVersionKey. */
   versionPattern(version: number): string;
+  /** Whether a key the pattern matched is a model key of that version (a user's never is). */
+  isVersionKey(key: string, version: number): boolean;
   /** A user's recently viewed items (ZSET scored by view time). */
   recentlyViewed(user: string): string;
   /**
@@ -37,7 +39,11 @@ export interface Keys {
   bought(user: string): string;
   /** Set while a user has opted out of personalisation (no TTL: kept until they opt back in). */
   optOut(user: string): string;
-  /** Every per-user key, retired ones included: what erasing a user deletes. A new per-user key belongs here too. */
+  /** What the blocks of one email showed (HASH with a TTL, src/email/mail-memory.ts). */
+  mail(user: string, mailId: string): string;
+  /** SCAN pattern of all of a user's mail keys (the mail ids are not known). */
+  userMailPattern(user: string): string;
+  /** Every per-user key but the mail ones, retired ones included: what erasing a user deletes, with userMailPattern. A new per-user key belongs here too. */
   userKeys(user: string): string[];
   /** Per-user keys of older layouts (purchases as a SET, layout 1): the build's users stage deletes them. */
   retiredUserKeys(user: string): string[];
@@ -46,6 +52,13 @@ export interface Keys {
   /** Lock held by the build job that is publishing. */
   buildLock: string;
 }
+
+/** A literal for SCAN MATCH: glob's special characters escaped. */
+function globLiteral(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+const MODEL_KINDS = ['meta', 'cf', 'brand', 'pop', 'item'];
 
 export function redisKeys(prefix: string): Keys {
   const recentlyViewed = (user: string) => `${prefix}rv:{${user}}`;
@@ -61,10 +74,13 @@ export function redisKeys(prefix: string): Keys {
     popular: (v, category) => (category === undefined ? `${prefix}pop:v${v}:all` : `${prefix}pop:v${v}:cat:${category}`),
     item: (v, item) => `${prefix}item:v${v}:${item}`,
     // Every versioned key has ":v{N}:" in it, so v1's pattern never matches v10's keys.
-    versionPattern: (v) => `${prefix}*:v${v}:*`,
+    versionPattern: (v) => `${globLiteral(prefix)}*:v${v}:*`,
+    isVersionKey: (key, v) => key.startsWith(prefix) && MODEL_KINDS.some((kind) => key.startsWith(`${kind}:v${v}:`, prefix.length)),
     recentlyViewed,
     bought,
     optOut,
+    mail: (user, mailId) => `${prefix}mail:{${user}}:${mailId}`,
+    userMailPattern: (user) => `${globLiteral(prefix)}mail:{${globLiteral(user)}}:*`,
     userKeys: (user) => [recentlyViewed(user), bought(user), optOut(user), ...retiredUserKeys(user)],
     retiredUserKeys,
     rateLimit: (keyPrefix) => `${prefix}ratelimit:${keyPrefix}`,

@@ -116,9 +116,11 @@ async function expireVersion(redis: Redis, keys: Keys, version: number, ttlSecon
   do {
     const [next, found] = await redis.scan(cursor, 'MATCH', keys.versionPattern(version), 'COUNT', 2000);
     cursor = next;
-    if (found.length) {
+    // A user id may hold ":v{N}:": the pattern matches that user's keys too, which must not expire.
+    const versionKeys = found.filter((key) => keys.isVersionKey(key, version));
+    if (versionKeys.length) {
       const pipeline = redis.pipeline();
-      for (const key of found) pipeline.expire(key, ttlSeconds);
+      for (const key of versionKeys) pipeline.expire(key, ttlSeconds);
       await pipeline.exec();
     }
   } while (cursor !== '0');

@@ -72,9 +72,11 @@ export function luaCommand<Args extends (string | number)[], Reply>(name: string
   };
 }
 
-/** Deletes every key matching `pattern`, SCANning in batches so Redis is never blocked. */
-export async function deleteMatching(redis: Redis, pattern: string): Promise<void> {
+/** Deletes every key matching `pattern`, SCANning in batches so Redis is never blocked; returns how many went. */
+export async function deleteMatching(redis: Redis, pattern: string): Promise<number> {
+  let deleted = 0;
   for await (const keys of redis.scanStream({ match: pattern, count: 1000 }) as AsyncIterable<string[]>) {
-    if (keys.length > 0) await redis.unlink(...keys);
+    if (keys.length > 0) deleted += await redis.unlink(...keys);
   }
+  return deleted;
 }

@@ -3,6 +3,7 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Keys } from './keys.ts';
+import { deleteMatching } from './redis.ts';
 
 const FLAG_BATCH = 1000;
 
@@ -46,8 +47,9 @@ export async function eraseUser(pool: pg.Pool, redis: Redis, keys: Keys, user: s
        (SELECT count(*) FROM gone_exposures)::int AS exposures`,
     [user],
   );
-  // One command: a user's keys share the {user} hash tag, hence one Redis Cluster slot.
-  const redisKeys = await redis.unlink(...keys.userKeys(user));
+  // One command: a user's keys share the {user} hash tag, hence one Redis Cluster slot. Their
+  // mails' keys are found by SCAN (erasure is rare; the mail ids are not known).
+  const redisKeys = await redis.unlink(...keys.userKeys(user)) + await deleteMatching(redis, keys.userMailPattern(user));
   return { deletedAt: rows[0].deleted_at, events: rows[0].events, exposures: rows[0].exposures, redisKeys };
 }
 

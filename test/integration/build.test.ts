@@ -88,6 +88,17 @@ describe('build job (real PostgreSQL and Redis)', () => {
     assert.equal(await s.redis.ttl(keys().neighbours(before + 1, 'p1')), -1, 'the live version does not expire');
   });
 
+  test('expiring a version spares the keys of a user whose id looks like a version (":v{N}:")', async () => {
+    const live = Number(await s.redis.get(keys().current));
+    const user = `x:v${live}:y`;
+    await s.redis.set(keys().optOut(user), '1');
+    await s.redis.zadd(keys().recentlyViewed(user), Date.now(), 'p1');
+    await build();
+    assert.ok((await s.redis.ttl(keys().meta(live))) > 0, 'that version expires');
+    assert.deepEqual([await s.redis.ttl(keys().optOut(user)), await s.redis.ttl(keys().recentlyViewed(user))], [-1, -1]);
+    await s.redis.del(keys().optOut(user), keys().recentlyViewed(user));
+  });
+
   test('two builds never publish at once', async () => {
     const holder = await ModelPublisher.begin(s.redis, keys(), { oldVersionTtlSeconds: 60, lockTtlMs: 5000 });
     await assert.rejects(build(), BuildLockedError);
