@@ -27,8 +27,9 @@ function catalogJson(fields: CatalogFields, want: FieldSet): string {
   const whole = want === ALL_FIELDS;
   let json = whole ? allFieldsJson.get(fields) : undefined;
   if (json !== undefined) return json;
-  json = '';
-  for (const f of FIELDS) if (want[f]) json += `,"${f}":${JSON.stringify(fields[f])}`;
+  const parts: string[] = [];
+  for (const f of FIELDS) if (want[f]) parts.push(`,"${f}":${JSON.stringify(fields[f])}`);
+  json = parts.join('');
   if (whole) allFieldsJson.set(fields, json);
   return json;
 }
@@ -38,9 +39,15 @@ function itemJson(item: Picked, want: FieldSet): string {
   return `{"id":${JSON.stringify(item.id)},"score":${JSON.stringify(item.score)},"source":"${item.source}"${because}${catalogJson(item.fields, want)}}`;
 }
 
-/** The end of a block's body, from `"sources"` on: what follows the per-request head fields. */
+/**
+ * The end of a block's body, from `"sources"` on: what follows the per-request head fields.
+ * Pieces are joined, not added up with +: V8 keeps a sum of strings as a tree that is walked
+ * again whenever a longer string containing it is written out (a cached tail on every request),
+ * where a joined string is one flat copy.
+ */
 export function blockTail(sources: readonly Source[], items: readonly Picked[], want: FieldSet): string {
-  let json = `"sources":${JSON.stringify(sources)},"items":[`;
-  for (let i = 0; i < items.length; i++) json += (i === 0 ? '' : ',') + itemJson(items[i], want);
-  return `${json}]}`;
+  const parts = [`"sources":${JSON.stringify(sources)},"items":[`];
+  for (let i = 0; i < items.length; i++) parts.push(i === 0 ? '' : ',', itemJson(items[i], want));
+  parts.push(']}');
+  return parts.join('');
 }
