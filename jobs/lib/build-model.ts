@@ -12,6 +12,7 @@ import { itemPopularity, rankByGroup, rankItems, type RankedItems } from '../../
 import { KEY_LAYOUT, type Keys } from '../../src/store/keys.ts';
 import { ModelPublisher } from '../../src/store/model-publisher.ts';
 import { packNeighbours, type CatalogFields } from '../../src/store/model-format.ts';
+import { addPurchases } from '../../src/store/purchases.ts';
 import { syncOptOutFlags } from '../../src/store/users.ts';
 import { loadCatalog, loadInteractions, loadUserLists } from './load-events.ts';
 import { fitItemKnnParallel } from './parallel-knn.ts';
@@ -164,9 +165,8 @@ export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config
           written++;
         }
         if (bought.length) {
-          // Scored by −time (keys.ts); LT keeps a newer purchase the API recorded while the build ran.
-          pipeline.zadd(keys.bought(user), 'LT', ...bought.flatMap(([item, ms]) => [-ms, item]));
-          pipeline.expire(keys.bought(user), config.userKeyTtlSeconds);
+          // LT keeps a newer purchase the API recorded while the build ran.
+          addPurchases(pipeline, keys, user, bought, config.userKeyTtlSeconds);
           written++;
         }
         if (pipeline.length >= 3000) { await pipeline.exec(); pipeline = redis.pipeline(); if (!o.quiet) p.update(written); }

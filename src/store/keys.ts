@@ -37,6 +37,8 @@ export interface Keys {
    * recommendations, and, newest first, the seeds of their collaborative block.
    */
   bought(user: string): string;
+  /** The members of `bought`, in its order, joined by "\n" into one STRING: what requests read (src/store/purchases.ts). */
+  boughtIds(user: string): string;
   /** Set while a user has opted out of personalisation (no TTL: kept until they opt back in). */
   optOut(user: string): string;
   /** What the blocks of one email showed (HASH with a TTL, src/email/mail-memory.ts). */
@@ -64,6 +66,7 @@ export function redisKeys(prefix: string): Keys {
   const recentlyViewed = (user: string) => `${prefix}rv:{${user}}`;
   // Was an unordered SET under `bought:` (retiredUserKeys): a new name, so no key of the old type is read as a ZSET.
   const bought = (user: string) => `${prefix}purchased:{${user}}`;
+  const boughtIds = (user: string) => `${prefix}purchased-ids:{${user}}`;
   const optOut = (user: string) => `${prefix}optout:{${user}}`;
   const retiredUserKeys = (user: string) => [`${prefix}bought:{${user}}`];
   return {
@@ -78,10 +81,11 @@ export function redisKeys(prefix: string): Keys {
     isVersionKey: (key, v) => key.startsWith(prefix) && MODEL_KINDS.some((kind) => key.startsWith(`${kind}:v${v}:`, prefix.length)),
     recentlyViewed,
     bought,
+    boughtIds,
     optOut,
     mail: (user, mailId) => `${prefix}mail:{${user}}:${mailId}`,
     userMailPattern: (user) => `${globLiteral(prefix)}mail:{${globLiteral(user)}}:*`,
-    userKeys: (user) => [recentlyViewed(user), bought(user), optOut(user), ...retiredUserKeys(user)],
+    userKeys: (user) => [recentlyViewed(user), bought(user), boughtIds(user), optOut(user), ...retiredUserKeys(user)],
     retiredUserKeys,
     rateLimit: (keyPrefix) => `${prefix}ratelimit:${keyPrefix}`,
     buildLock: `${prefix}build:lock`,

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.ts';
+import { addPurchases } from './purchases.ts';
 
 export interface ActivityEvent {
   user: string;
@@ -16,14 +17,13 @@ export interface ActivityLimits {
 /**
  * Mirrors new events into the per-user Redis keys the API reads: views into the
  * recently-viewed ZSET (one entry per item, newest time wins, capped), purchases into the
- * purchases ZSET (scored by −time: LT keeps the newest). One pipeline, one round trip, whatever
- * the batch size.
+ * user's purchases (src/store/purchases.ts). One pipeline, one round trip, whatever the batch size.
  */
 export async function recordActivity(redis: Redis, keys: Keys, limits: ActivityLimits, events: ActivityEvent[]): Promise<void> {
   if (events.length === 0) return;
   const pipeline = redis.pipeline();
   const viewed = new Set<string>();
-  const bought = new Set<string>();
+  const bought = new Map<string, [item: string, ms: number][]>();
   for (const e of events) {
     if (e.type === 'view') {
       const key = keys.recentlyViewed(e.user);
@@ -31,17 +31,16 @@ export async function recordActivity(redis: Redis, keys: Keys, limits: ActivityL
       pipeline.zadd(key, 'GT', e.occurredAt.getTime(), e.item);
       viewed.add(key);
     } else if (e.type === 'purchase') {
-      const key = keys.bought(e.user);
-      // Scored by −time (keys.ts): LT, so that an older purchase arriving late keeps the newer time.
-      pipeline.zadd(key, 'LT', -e.occurredAt.getTime(), e.item);
-      bought.add(key);
+      const purchases = bought.get(e.user) ?? [];
+      purchases.push([e.item, e.occurredAt.getTime()]);
+      bought.set(e.user, purchases);
     }
   }
   for (const key of viewed) {
     pipeline.zremrangebyrank(key, 0, -(limits.recentlyViewedCap + 1));
     pipeline.expire(key, limits.ttlSeconds);
   }
-  for (const key of bought) pipeline.expire(key, limits.ttlSeconds);
+  for (const [user, purchases] of bought) addPurchases(pipeline, keys, user, purchases, limits.ttlSeconds);
   const results = await pipeline.exec();
   const failed = results?.find(([err]) => err);
   if (failed) throw failed[0];

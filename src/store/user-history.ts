@@ -1,24 +1,27 @@
 // A user's history in one Redis command: a Lua script reads the opt-out flag, the latest views
-// and (when asked) the purchases, and returns each list joined into one string. The client then
-// decodes three replies, not one per id: for a big buyer (hundreds of purchases) that decoding,
-// through a pipeline, had cost more than all the rest of a per-user block.
+// and (when asked) the purchases, and returns each list as one string. The client then decodes
+// three replies, not one per id: for a big buyer (hundreds of purchases) that decoding, through
+// a pipeline, had cost more than all the rest of a per-user block.
 import type { Redis } from 'ioredis';
 import type { UserHistory, ViewedItem } from '../recommend/types.ts';
 import type { Keys } from './keys.ts';
+import { ID_SEPARATOR as SEPARATOR } from './purchases.ts';
 import { luaCommand } from './redis.ts';
 
-// Ids never contain control characters (src/ids.ts), so "\n" separates them safely.
-const SEPARATOR = '\n';
+// The purchases come joined already (purchases.ts); those an older version wrote have no joined
+// copy yet, until the next build or purchase: they are joined here.
 const HISTORY_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return {1, '', ''} end
 local viewed = redis.call('ZREVRANGE', KEYS[2], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
 local bought = ''
-if ARGV[2] == '1' then bought = table.concat(redis.call('ZRANGE', KEYS[3], 0, -1), ARGV[3]) end
+if ARGV[2] == '1' then
+  bought = redis.call('GET', KEYS[4]) or table.concat(redis.call('ZRANGE', KEYS[3], 0, -1), ARGV[3])
+end
 return {0, table.concat(viewed, ARGV[3]), bought}`;
 
 type HistoryReply = [optedOut: number, viewed: string, bought: string];
-const historyScript = luaCommand<[optOutKey: string, viewedKey: string, boughtKey: string, viewedLimit: number, withBought: 0 | 1, separator: string], HistoryReply>(
-  'recsHistory', 3, HISTORY_SCRIPT);
+const historyScript = luaCommand<[optOutKey: string, viewedKey: string, boughtKey: string, boughtIdsKey: string, viewedLimit: number, withBought: 0 | 1, separator: string], HistoryReply>(
+  'recsHistory', 4, HISTORY_SCRIPT);
 
 /**
  * The user's latest `viewedLimit` views and, when `withBought`, every purchase, both newest first
@@ -26,7 +29,7 @@ const historyScript = luaCommand<[optOutKey: string, viewedKey: string, boughtKe
  */
 export async function readHistory(redis: Redis, keys: Keys, user: string, viewedLimit: number, withBought: boolean): Promise<UserHistory> {
   const [optedOut, viewedFlat, bought] = await historyScript(redis,
-    keys.optOut(user), keys.recentlyViewed(user), keys.bought(user), viewedLimit, withBought ? 1 : 0, SEPARATOR);
+    keys.optOut(user), keys.recentlyViewed(user), keys.bought(user), keys.boughtIds(user), viewedLimit, withBought ? 1 : 0, SEPARATOR);
   if (optedOut === 1) return { viewed: [], bought: [], optedOut: true };
   const flat = viewedFlat === '' ? [] : viewedFlat.split(SEPARATOR);
   const viewed: ViewedItem[] = [];

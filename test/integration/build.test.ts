@@ -71,6 +71,7 @@ describe('build job (real PostgreSQL and Redis)', () => {
     // p1, p2, p3 at minutes 2, 3, 4.
     const minute = (m: number) => String(-Date.UTC(2024, 0, 1, 0, m));
     assert.deepEqual(await s.redis.zrange(keys().bought('u2'), '0', '-1', 'WITHSCORES'), ['p3', minute(4), 'p2', minute(3), 'p1', minute(2)]);
+    assert.equal(await s.redis.get(keys().boughtIds('u2')), 'p3\np2\np1', 'and joined, as requests read them');
     assert.equal(await s.redis.exists(...keys().retiredUserKeys('u2')), 0, 'the layout-1 key is gone');
     const meta = JSON.parse((await s.redis.get(keys().meta(v)))!);
     assert.equal(meta.model, 'itemknn:cosine');

@@ -30,6 +30,7 @@ describe('POST /v1/events (real PostgreSQL and Redis)', () => {
     const { rows } = await s.pool.query(`SELECT quantity, price, request_id FROM events WHERE type = 'purchase' OR type = 'click' ORDER BY type`);
     assert.deepEqual(rows, [{ quantity: 1, price: null, request_id: 'req-1' }, { quantity: 2, price: 9.5, request_id: null }]);
     assert.deepEqual(await s.redis.zrange(keys().bought('alice'), '0', '-1'), ['b']);
+    assert.equal(await s.redis.get(keys().boughtIds('alice')), 'b');
   });
 
   const bad: [string, unknown, string][] = [
@@ -81,6 +82,15 @@ describe('POST /v1/events (real PostgreSQL and Redis)', () => {
     await post({ events: [view('p2', 0)] }); // a late, older view does not jump ahead of newer ones
     assert.deepEqual(await s.redis.zrevrange(keys().recentlyViewed('dave'), 0, -1), ['p5', 'p4', 'p1']);
     assert.ok((await s.redis.ttl(keys().recentlyViewed('dave'))) > 0, 'per-user keys expire');
+  });
+
+  test('purchases in Redis: newest first, one entry per item, the newest time winning; the joined copy in step', async () => {
+    const buy = (item: string, minute: number) => ({ user_id: 'erin', item_id: item, type: 'purchase', occurred_at: `2024-05-02T10:${String(minute).padStart(2, '0')}:00Z` });
+    await post({ events: [buy('x', 1), buy('y', 2), buy('x', 5)] }); // x again, later: it moves to the front
+    await post({ events: [buy('z', 0), buy('y', 0)] }); // late and older: z goes last, y keeps minute 2
+    assert.deepEqual(await s.redis.zrange(keys().bought('erin'), '0', '-1'), ['x', 'y', 'z']);
+    assert.equal(await s.redis.get(keys().boughtIds('erin')), 'x\ny\nz');
+    for (const key of [keys().bought('erin'), keys().boughtIds('erin')]) assert.ok((await s.redis.ttl(key)) > 0, `${key} expires`);
   });
 
   test('health and readiness', async () => {

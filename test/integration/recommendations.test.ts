@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
+import { redisKeys } from '../../src/store/keys.ts';
 import { buildShop, loadShop } from '../fixtures/recs/shop.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
@@ -129,6 +130,11 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
 
     test('exclude_purchased leaves out what the user bought', async () => {
       assert.deepEqual(await ids('/v1/recommendations/recently-viewed?user=u10&fallback=false'), ['a3', 'a1']);
+      assert.deepEqual(await ids('/v1/recommendations/recently-viewed?user=u10&fallback=false&exclude_purchased=true'), ['a1']);
+    });
+
+    test('purchases an older version stored (the ZSET without its joined copy) still count', async () => {
+      await s.redis.del(redisKeys(s.config.redisPrefix).boughtIds('u10'));
       assert.deepEqual(await ids('/v1/recommendations/recently-viewed?user=u10&fallback=false&exclude_purchased=true'), ['a1']);
     });
   });
