@@ -57,7 +57,7 @@ async function servable(redis: Redis, pool: pg.Pool, prefix: string): Promise<bo
   const meta = version === null ? null : await redis.get(keys.meta(Number(version)));
   if (meta === null || (JSON.parse(meta) as { layout?: number }).layout !== KEY_LAYOUT) return false;
   const buyer = (await pool.query<{ user_id: string }>(`SELECT user_id FROM events WHERE type = 'purchase' ORDER BY id DESC LIMIT 1`)).rows[0];
-  return buyer === undefined || (await redis.exists(keys.bought(buyer.user_id))) === 1;
+  return buyer === undefined || (await redis.exists(keys.boughtIds(buyer.user_id))) === 1;
 }
 
 /** A deterministic spread of users and items (hashed order, not the hot head of the data). */
