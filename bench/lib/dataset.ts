@@ -48,8 +48,9 @@ export async function prepareModel(databaseUrl: string, redis: Redis, pool: pg.P
 
 /**
  * Is there a live model of today's key layout, and are the users' purchases where the API reads
- * them? (A build of an older checkout, or one whose users stage did not finish, would make the
- * per-user endpoints look cheaper than they are.)
+ * them (joined, src/store/purchases.ts)? A build of an older checkout, or one whose users stage
+ * did not finish, would make the per-user endpoints look cheaper (no purchases) or dearer
+ * (purchases joined on every read) than they are.
  */
 async function servable(redis: Redis, pool: pg.Pool, prefix: string): Promise<boolean> {
   const keys = redisKeys(prefix);
