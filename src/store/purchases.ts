@@ -11,8 +11,9 @@ import type { Keys } from './keys.ts';
 /** Ids never contain control characters (src/ids.ts), so "\n" separates them safely. */
 export const ID_SEPARATOR = '\n';
 
-// ZADD in slices: Lua's unpack() refuses a few thousand values at once (the build may pass a
-// big buyer's whole history).
+// Sent as EVAL, not defined as a command (luaCommand, redis.ts): it runs inside the writers'
+// pipelines, and writes are rare next to reads. ZADD in slices: Lua's unpack() refuses a few
+// thousand values at once (the build may pass a big buyer's whole history).
 const ADD_PURCHASES = `
 for i = 3, #ARGV, 2000 do redis.call('ZADD', KEYS[1], 'LT', unpack(ARGV, i, math.min(i + 1999, #ARGV))) end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
