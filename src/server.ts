@@ -9,9 +9,15 @@ const config = loadConfig();
 const { serving } = config;
 const pool = createPool(config.databaseUrl, 10, { connectMs: serving.pgConnectTimeoutMs, statementMs: serving.pgStatementTimeoutMs });
 const redis = createServingRedis(config.redisUrl, serving.redisCommandTimeoutMs);
+// ioredis reconnects by itself (about once a second while Redis is away): say so in the log. The
+// listener goes on at once: an error while the app is being built (Redis down, or a slow start
+// timing out its first command) would otherwise be printed raw as an "Unhandled error event".
+const startupErrors: Error[] = [];
+let logRedisError = (err: Error) => { startupErrors.push(err); };
+redis.on('error', (err: Error) => logRedisError(err));
 const app = await buildApp(config, { pool, redis });
-// ioredis reconnects by itself (about once a second while Redis is away): say so in the log.
-redis.on('error', (err) => app.log.warn({ err }, 'Redis connection error'));
+logRedisError = (err) => app.log.warn({ err }, 'Redis connection error');
+startupErrors.forEach(logRedisError);
 
 let closing = false;
 async function shutdown(signal: string): Promise<void> {

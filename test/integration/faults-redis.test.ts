@@ -223,4 +223,33 @@ describe('Redis down, slow or restarted (a private redis-server)', () => {
     assert.equal(Number(await jobs.get(keys().current)), summary.version);
     assert.equal((await recovered('/v1/recommendations/collaborative?item=a1&limit=4')).model_version, summary.version);
   });
+
+  test('the server started while Redis is down: it serves, and logs the connection errors (none printed raw)', async () => {
+    await own.stop();
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: s.databaseUrl, REDIS_URL: own.url, REDIS_PREFIX: config.redisPrefix, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const deadline = Date.now() + 20_000;
+      let url: string | undefined;
+      while ((url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1]) === undefined) {
+        assert.ok(Date.now() < deadline && child.exitCode === null, `the server did not start:\n${stdout}\n${stderr}`);
+        await sleep(50);
+      }
+      assert.equal((await fetch(`${url}/health`)).status, 200);
+      assert.equal((await fetch(`${url}/ready`)).status, 503, 'not ready without Redis');
+      child.kill('SIGTERM');
+      await exited;
+      assert.doesNotMatch(stderr, /Unhandled error event/);
+      assert.match(stdout, /"msg":"Redis connection error"/);
+    } finally {
+      await own.start();
+    }
+  });
 });
