@@ -3,8 +3,8 @@
 // into one string (what a request reads, src/store/user-history.ts). Joining a ZSET of hundreds
 // of ids inside the read script had cost Redis ~25 µs per personalised request on the bench VM
 // (~60 → ~35 µs for the whole script), and a 1,785-purchase buyer's read ~430 → ~50 µs; a GET
-// of the ready string costs ~2 µs. Every writer goes through addPurchases, which updates both in one script, so the
-// two never disagree.
+// of the ready string costs ~2 µs. Every writer goes through addPurchases, which updates both in
+// one script, so the two never disagree.
 import type { ChainableCommander } from 'ioredis';
 import type { Keys } from './keys.ts';
 
