@@ -1,6 +1,7 @@
 // CLI: build the recommendation model from PostgreSQL and publish it into Redis.
 //   npm run build-model -- [--model itemknn|ease] [--similarity cosine|jaccard|lift|llr|cooccurrence]
-//                          [--neighbours 50] [--min-support 1] [--half-life-days 0] [--workers N] [--skip-users] [--json]
+//                          [--neighbours 50] [--min-support 1] [--half-life-days 0] [--workers N] [--skip-users] [--wait] [--json]
+// --wait: when another build holds the lock, wait for it (up to an hour) instead of failing.
 // Defaults come from the BUILD_* environment variables (src/config.ts).
 import { parseArgs } from 'node:util';
 import { loadConfig, SIMILARITIES, type ModelKind, type Similarity } from '../src/config.ts';
@@ -11,6 +12,8 @@ import { createRedis } from '../src/store/redis.ts';
 import { buildModel, buildOptionsFromConfig, type BuildSummary } from './lib/build-model.ts';
 import { runCli } from './lib/cli.ts';
 import { fmt } from './lib/progress.ts';
+
+const WAIT_MS = 3_600_000;
 
 function positive(name: string, raw: string | undefined, fallback: number, integer = true): number {
   if (raw === undefined) return fallback;
@@ -36,7 +39,7 @@ await runCli(async () => {
     options: {
       model: { type: 'string' }, similarity: { type: 'string' }, neighbours: { type: 'string' },
       'min-support': { type: 'string' }, 'half-life-days': { type: 'string' }, workers: { type: 'string' },
-      'skip-users': { type: 'boolean' }, json: { type: 'boolean' },
+      'skip-users': { type: 'boolean' }, wait: { type: 'boolean' }, json: { type: 'boolean' },
     },
   });
   const config = loadConfig();
@@ -54,6 +57,7 @@ await runCli(async () => {
   options.halfLifeDays = positive('half-life-days', values['half-life-days'], options.halfLifeDays, false);
   options.workers = Math.max(1, positive('workers', values.workers, options.workers));
   options.syncUsers = !values['skip-users'];
+  options.lockWaitMs = values.wait ? WAIT_MS : 0;
   options.quiet = Boolean(values.json);
 
   const pool = createPool(config.databaseUrl, 4);

@@ -7,12 +7,15 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { authPlugin } from './auth/plugin.ts';
 import type { Config } from './config.ts';
-import { errorHandler } from './errors.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
 import { setUpEmail } from './email/setup.ts';
 import { ExperimentCache } from './experiments/cache.ts';
 import { ExposureWriter } from './experiments/exposure-writer.ts';
+import { instantFormat } from './http/instant.ts';
+import { strictQueryNumbers } from './http/strict-query.ts';
 import { loggerOptions } from './log.ts';
 import { Metrics } from './metrics.ts';
+import { OutageLog, type Outages } from './outage.ts';
 import { clickRoutes } from './routes/clicks.ts';
 import { emailRoutes } from './routes/email.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -23,18 +26,26 @@ import { userRoutes } from './routes/users.ts';
 import { findExperiment } from './store/experiments.ts';
 import { redisKeys, type Keys } from './store/keys.ts';
 import { RedisRecStore } from './store/rec-store.ts';
+import { FlagSync, syncUserFlags } from './store/user-flags.ts';
 
 export interface AppDeps {
   config: Config;
   pool: pg.Pool;
   redis: Redis;
   keys: Keys;
+  outages: Outages;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/** Request validation: unknown fields are errors, defaults are applied, `?a=1&a=2` becomes an array. */
-export const AJV_OPTIONS = { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } } as const;
+/**
+ * Request validation: unknown fields are errors, defaults are applied, `?a=1&a=2` becomes an
+ * array; the `instant` format for timestamps (src/http/instant.ts).
+ */
+export const AJV_OPTIONS = {
+  customOptions: { removeAdditional: false, coerceTypes: 'array' as const, useDefaults: true, allErrors: false },
+  plugins: [instantFormat],
+};
 
 /** Builds the HTTP app from injected services (no globals), so tests run it against real ones. */
 export async function buildApp(config: Config, services: { pool: pg.Pool; redis: Redis }, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
@@ -50,23 +61,36 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
     },
     ajv: AJV_OPTIONS,
   });
+  const outages: Outages = { redis: new OutageLog('Redis', () => app.log), postgres: new OutageLog('PostgreSQL', () => app.log) };
+  app.decorate('outages', outages);
   // Named, not spread: a caller's services object may carry a config of its own (tests do).
-  const deps: AppDeps = { config, pool: services.pool, redis: services.redis, keys: redisKeys(config.redisPrefix) };
+  const deps: AppDeps = { config, pool: services.pool, redis: services.redis, keys: redisKeys(config.redisPrefix), outages };
   app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.addHook('preValidation', strictQueryNumbers);
   // Set before anything can refuse the request, so 401s and 429s carry it too. A callback
   // hook, not an async one: it runs on every request.
   app.addHook('onRequest', (request, reply, done) => { void reply.header('x-request-id', request.id); done(); });
   // Next: its hooks guard every route, /metrics included.
-  await app.register(authPlugin, { ...deps, settings: config.auth });
+  await app.register(authPlugin, { ...deps, settings: config.auth, onRedisDown: (err) => outages.redis.down(err) });
   const exposures = new ExposureWriter(deps.pool, {
     ...config.experiments.exposures,
     onError: (err, rows) => app.log.warn({ err, rows }, 'exposure write failed'),
   });
   // server.ts ends the pool after app.close(), so buffered exposures are flushed first.
   app.addHook('onClose', () => exposures.close());
-  const store = new RedisRecStore(deps.redis, deps.keys, config.serving);
+  // Opt-outs and erasures lost with Redis data are copied back from PostgreSQL before any personal
+  // answer is given (src/store/user-flags.ts): at start when missing, and when a read finds them gone.
+  const flags = new FlagSync(() => syncUserFlags(deps.pool, deps.redis, deps.keys), {
+    done: (counts) => app.log.info(counts, 'user flags (opt-outs, erasures) copied from PostgreSQL into Redis'),
+    failed: (err) => app.log.warn({ err }, 'could not copy user flags into Redis: personal answers stay withheld'),
+  });
+  app.addHook('onReady', async () => {
+    if ((await deps.redis.exists(deps.keys.flagsSynced).catch(() => 1)) === 0) await flags.request();
+  });
+  const store = new RedisRecStore(deps.redis, deps.keys, { ...config.serving, onFlagsMissing: () => void flags.request() });
   const metrics = new Metrics(store);
-  metrics.install(app);
+  metrics.install(app, config.auth.metricsRequireKey);
   // Widgets call from shop pages: only the configured origins may (none by default).
   if (config.serving.corsOrigins.length > 0) {
     await app.register(cors, {

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Outages } from './outage.ts';
 
 /** A client error with the field at fault, rendered as `{ error, message, field }`. */
 export class HttpError extends Error {
@@ -8,8 +9,9 @@ export class HttpError extends Error {
 }
 
 // Errors that mean a backing service is down or too slow: the client should retry, so 503, not
-// 500. 57014: a statement timeout; the messages are ioredis's fail-fast errors (src/store/redis.ts).
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '57014', '08006', '08001']);
+// 500. 57014: a statement timeout; ENOMODEL: no model in Redis (src/store/rec-store.ts); the messages
+// are ioredis's fail-fast errors (src/store/redis.ts).
+const UNAVAILABLE_CODES = new Set(['ENOMODEL', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '57014', '08006', '08001']);
 const UNAVAILABLE_MESSAGES = /Connection terminated|connect ECONNREFUSED|Connection is closed|timeout exceeded when trying to connect|Query read timeout|max retries per request|Command timed out|Stream isn't writeable/i;
 
 export function isUnavailable(err: Error & { code?: string }): boolean {
@@ -28,7 +30,22 @@ function fieldOf(err: FastifyError): string | undefined {
   return leaf ? (path ? `${path}.${leaf}` : leaf) : path || err.validationContext;
 }
 
-export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+const REDIS_MESSAGES = /Connection is closed|max retries per request|Command timed out|Stream isn't writeable/i;
+
+/** Which service an unavailability error is about, for the outage log. */
+export function serviceOf(err: Error & { code?: string }): keyof Outages {
+  return err.code === 'ENOMODEL' || REDIS_MESSAGES.test(err.message) ? 'redis' : 'postgres';
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app's outage logs (src/outage.ts); an app without them logs each 503. */
+    outages?: Outages;
+  }
+}
+
+/** Every error answer in one format: `{ error, message, field? }`; 503 for a backing service away (logged as outages, not per request). */
+export function errorHandler(err: FastifyError & { code?: string }, request: FastifyRequest, reply: FastifyReply): void {
   if (err instanceof HttpError) {
     void reply.code(err.statusCode).send({ error: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) });
     return;
@@ -42,10 +59,19 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     return;
   }
   if (isUnavailable(err)) {
-    request.log.warn({ err }, 'backing service unavailable');
-    void reply.code(503).header('retry-after', '1').send({ error: 'unavailable', message: 'a backing service is unavailable, retry shortly' });
+    const outage = request.server.outages?.[serviceOf(err)];
+    if (outage) outage.down(err, request.log); else request.log.warn({ err }, 'backing service unavailable');
+    const noModel = err.code === 'ENOMODEL';
+    void reply.code(503).header('retry-after', '1').header('cache-control', 'no-store').send(noModel
+      ? { error: 'no_model', message: err.message }
+      : { error: 'unavailable', message: 'a backing service is unavailable, retry shortly' });
     return;
   }
   request.log.error({ err }, 'unhandled error');
   void reply.code(500).send({ error: 'internal', message: 'internal error' });
+}
+
+/** An unknown route or method: the same format as every other error. */
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
 }

@@ -88,14 +88,14 @@ export class Metrics {
     this.degradedBlocks.inc({ strategy });
   }
 
-  /** Times every request and serves GET /metrics. */
-  install(app: FastifyInstance): void {
+  /** Times every request and serves GET /metrics (with a read key when `requireKey`). */
+  install(app: FastifyInstance, requireKey: boolean): void {
     app.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? 'unmatched';
       this.http.observe({ method: request.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000);
       done();
     });
-    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    app.get('/metrics', { config: { access: requireKey ? 'read' : 'public', personal: 'none' }, schema: { hide: true } }, async (_request, reply) => {
       return reply.type(this.registry.contentType).send(await this.registry.metrics());
     });
   }

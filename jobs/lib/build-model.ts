@@ -12,8 +12,10 @@ import { itemPopularity, rankByGroup, rankItems, type RankedItems } from '../../
 import { KEY_LAYOUT, type Keys } from '../../src/store/keys.ts';
 import { ModelPublisher } from '../../src/store/model-publisher.ts';
 import { packNeighbours, type CatalogFields } from '../../src/store/model-format.ts';
-import { addPurchases } from '../../src/store/purchases.ts';
-import { syncOptOutFlags } from '../../src/store/users.ts';
+import { allocateModelVersion, markPublished } from '../../src/store/model-versions.ts';
+import { syncUserFlags } from '../../src/store/user-flags.ts';
+import { erasedSince } from '../../src/store/user-locks.ts';
+import { execOrThrow, queueUserWrite } from '../../src/store/user-writes.ts';
 import { loadCatalog, loadInteractions, loadUserLists } from './load-events.ts';
 import { fitItemKnnParallel } from './parallel-knn.ts';
 import { Progress } from './progress.ts';
@@ -32,6 +34,8 @@ export interface BuildOptions {
   publishPauseMs: number;
   /** Rewrite every user's recently-viewed and bought keys from PostgreSQL. */
   syncUsers: boolean;
+  /** How long to wait for another build's lock (0: fail at once, saying when it lapses). */
+  lockWaitMs: number;
   quiet: boolean;
 }
 
@@ -55,7 +59,7 @@ export function buildOptionsFromConfig(config: Config): BuildOptions {
     model: config.build.model, similarity: config.build.similarity, neighbours: config.build.neighbours,
     minSupport: config.build.minSupport, halfLifeDays: config.build.halfLifeDays, easeLambda: config.build.easeLambda,
     easeMaxItems: config.build.easeMaxItems, workers: config.build.workers, listLength: config.build.listLength,
-    publishPauseMs: config.build.publishPauseMs, syncUsers: true, quiet: false,
+    publishPauseMs: config.build.publishPauseMs, syncUsers: true, lockWaitMs: 0, quiet: false,
   };
 }
 
@@ -119,7 +123,7 @@ export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config
   const publisher = await ModelPublisher.begin(redis, keys, {
     oldVersionTtlSeconds: config.build.oldVersionTtlSeconds, pauseMs: o.publishPauseMs,
     batchSize: config.build.publishBatch, lockTtlMs: config.build.lockTtlMs,
-  });
+  }, (atLeast) => allocateModelVersion(pool, atLeast), o.lockWaitMs);
   const v = publisher.version;
   let previousVersion: number | null = null;
   try {
@@ -143,6 +147,7 @@ export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config
         neighbours: o.neighbours, half_life_days: o.halfLifeDays, events: x.users.length, users: x.userIds.length, items: x.itemIds.length,
       })));
       previousVersion = await publisher.swap();
+      await markPublished(pool, v);
       return publisher.keysWritten;
     }, (n) => n);
   } catch (err) {
@@ -153,27 +158,25 @@ export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config
   let userKeysWritten = 0;
   if (o.syncUsers) {
     userKeysWritten = await stage('users', 'keys', async (p) => {
+      // Opt-outs and tombstones first: a Redis that lost its data gets the lists back below, and
+      // the flags that veto them must be there before them.
+      const startedAt = await syncUserFlags(pool, redis, keys).then(() => pool.query<{ now: Date }>('SELECT now()')).then((r) => r.rows[0].now);
+      const limits = { recentlyViewedCap: config.recentlyViewedCap, ttlSeconds: config.userKeyTtlSeconds };
       let written = 0;
       let pipeline = redis.pipeline();
-      for await (const { user, viewed, bought } of loadUserLists(pool, config.recentlyViewedCap)) {
-        pipeline.unlink(...keys.retiredUserKeys(user));
-        if (viewed.length) {
-          // GT keeps a newer view the API recorded while the build ran.
-          pipeline.zadd(keys.recentlyViewed(user), 'GT', ...viewed.flatMap(([item, ms]) => [ms, item]));
-          pipeline.zremrangebyrank(keys.recentlyViewed(user), 0, -(config.recentlyViewedCap + 1));
-          pipeline.expire(keys.recentlyViewed(user), config.userKeyTtlSeconds);
-          written++;
-        }
-        if (bought.length) {
-          // LT keeps a newer purchase the API recorded while the build ran.
-          addPurchases(pipeline, keys, user, bought, config.userKeyTtlSeconds);
-          written++;
-        }
-        if (pipeline.length >= 3000) { await pipeline.exec(); pipeline = redis.pipeline(); if (!o.quiet) p.update(written); }
+      for await (const lists of loadUserLists(pool, config.recentlyViewedCap)) {
+        // The script writes nothing for a user erased meanwhile (src/store/user-writes.ts).
+        queueUserWrite(pipeline, keys, limits, lists, true);
+        written += Number(lists.viewed.length > 0) + Number(lists.bought.length > 0);
+        if (pipeline.length >= 1000) { await execOrThrow(pipeline); pipeline = redis.pipeline(); if (!o.quiet) p.update(written); }
       }
-      await pipeline.exec();
-      // The lists come back from PostgreSQL after Redis lost them: so must the opt-outs that veto them.
-      return written + await syncOptOutFlags(pool, redis, keys);
+      await execOrThrow(pipeline);
+      // An erasure whose Redis step ran before this stage wrote its lists is caught by the
+      // scripts; one whose PostgreSQL step committed after the lists were read and whose Redis
+      // step is still to come deletes them itself. Belt and braces for the window between:
+      // (a minute's margin: an erasure's time is its transaction's start).
+      for (const user of await erasedSince(pool, new Date(startedAt.getTime() - 60_000))) await redis.unlink(...keys.userKeys(user));
+      return written;
     }, (n) => n);
   }
 

@@ -72,6 +72,7 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    const importStartedAt = (await client.query<{ now: Date }>('SELECT now()')).rows[0].now;
     await client.query(`CREATE TEMP TABLE stage_events (
       user_id text, item_id text, type text, quantity integer, price numeric, weight real,
       occurred_at timestamptz, idempotency_key text, source text) ON COMMIT DROP`);
@@ -102,6 +103,11 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
       VALUES ($1, $2, now(), $3, $4, $5, $6, $7)`,
     [source.name, source.path, summary.rowsRead, summary.eventsNew, summary.productsUpserted, summary.rejected, JSON.stringify(summary.rejectedSample)]);
     await client.query('COMMIT');
+    // Erasure wins: a user erased while this transaction ran had their rows deleted before these
+    // were visible. Their tombstone is newer than the transaction (a minute's margin: an
+    // erasure's time is its own transaction's start), so their rows go now.
+    await client.query(`DELETE FROM events e USING users u
+      WHERE u.id = e.user_id AND u.deleted_at >= $1::timestamptz - interval '1 minute' AND e.source = $2`, [importStartedAt, source.name]);
     // Fresh statistics: the build's queries plan badly on a table that just grew tenfold.
     await client.query('ANALYZE events');
     if (products.size) await client.query('ANALYZE products');

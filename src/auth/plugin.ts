@@ -1,20 +1,38 @@
-// Every request passes one onRequest hook: API key → scope → origin → rate limit → user token
-// for personal reads. Registered with fastify-plugin semantics (skip-override), so the hook
-// guards the routes of every plugin of the app.
+// Every request passes two hooks. onRequest: API key → the route's declared scope → origin →
+// rate limit. preHandler (after validation, so body and path are parsed): the route's declared
+// personal data → a browser key needs the user's token (src/auth/access.ts). Registered with
+// fastify-plugin, so the hooks guard the routes of every plugin of the app.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppDeps } from '../app.ts';
+import fp from 'fastify-plugin';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
 import { HttpError, isUnavailable } from '../errors.ts';
 import { activeApiKeys } from '../store/api-keys.ts';
-import { KeyRing, type ActiveKey } from './key-ring.ts';
+import type { Keys } from '../store/keys.ts';
+import { declareAccess, type Access } from './access.ts';
 import type { Scope } from './api-key.ts';
-import { accessFor, grants } from './policy.ts';
+import { KeyRing, type ActiveKey } from './key-ring.ts';
 import { formatRate } from './rate.ts';
 import { consume } from './rate-limit.ts';
 import type { AuthSettings } from './settings.ts';
 import { verifyUserToken } from './user-token.ts';
 
-export interface AuthOptions extends AppDeps {
+export interface AuthOptions {
+  pool: pg.Pool;
+  redis: Redis;
+  keys: Keys;
   settings: AuthSettings;
+  /** Told when the rate limit cannot be applied because Redis is away. */
+  onRedisDown?: (err: Error) => void;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The API key the request presented; null on public routes and while the API is open. */
+    apiKey: ActiveKey | null;
+    /** A user token presented with the request (user_token query parameter or x-user-token header). */
+    userToken: string | undefined;
+  }
 }
 
 const MIN_SECRET_LENGTH = 32;
@@ -31,23 +49,22 @@ function denied(reply: FastifyReply, status: 401 | 403, code: string, message: s
   return new HttpError(status, code, message, field);
 }
 
-/** A widget key reads a user's blocks only with a token the shop's backend signed for that user. */
-function checkUserToken(reply: FastifyReply, token: unknown, user: string, secret: string): void {
-  if (token === undefined) {
-    throw denied(reply, 401, 'user_token_required', 'a browser (origin-restricted) key needs user_token, signed by the shop backend, to read a user\'s recommendations', 'user_token');
-  }
-  if (secret === '') throw denied(reply, 403, 'invalid_user_token', 'user tokens are not enabled on this server (USER_TOKEN_SECRET is not set)', 'user_token');
-  const check = verifyUserToken(String(token), user, secret);
-  if (check.ok) return;
-  if (check.reason === 'expired') throw denied(reply, 401, 'user_token_expired', 'user_token has expired: get a new one from the shop backend', 'user_token');
-  throw denied(reply, 403, 'invalid_user_token', 'user_token is not valid for this user', 'user_token');
+/** write implies read. */
+export function grants(scope: Scope, needed: Scope): boolean {
+  return scope === 'write' || needed === 'read';
 }
+
+/** A browser key (bound to origins) lives in a web page: anyone can read it out. */
+const isBrowserKey = (key: ActiveKey | null) => key !== null && key.origins.length > 0;
 
 async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   const { settings, redis } = options;
   if (settings.userTokenSecret !== '' && settings.userTokenSecret.length < MIN_SECRET_LENGTH) {
     throw new Error(`USER_TOKEN_SECRET must be at least ${MIN_SECRET_LENGTH} characters (e.g. openssl rand -base64 32)`);
   }
+  declareAccess(app);
+  app.decorateRequest('apiKey', null);
+  app.decorateRequest('userToken', undefined);
   const ring = new KeyRing(() => activeApiKeys(options.pool), settings.keyCacheMs, (err) => app.log.warn({ err }, 'could not re-read API keys: using the last ones read'));
 
   let wasOpen: boolean | undefined;
@@ -73,27 +90,29 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   app.addHook('onRequest', (request, reply, done) => {
     const query = request.query as Record<string, unknown>;
     // A credential, not a route parameter: taken out before the route's schema sees the query.
-    const userToken = query.user_token;
-    delete query.user_token;
+    const token = query.user_token ?? request.headers['x-user-token'];
+    if (query.user_token !== undefined) delete query.user_token;
+    if (typeof token === 'string') request.userToken = token;
     if (settings.mode === 'off') return done();
-    const access = accessFor(request.method, request.routeOptions.url, settings.metricsRequireKey);
-    if (access === 'public') return done();
+    // No route matched: the 404 reveals nothing. CORS preflights never carry credentials.
+    const access: Access = request.routeOptions.config.access ?? 'public';
+    if (access === 'public' || request.method === 'OPTIONS') return done();
     const keys = settings.mode === 'auto' ? ring.fresh() : null;
     if (keys !== null && !requiredGiven(keys)) return done();
-    guard(request, reply, access, userToken).then(() => done(), done);
+    guard(request, reply, access).then(() => done(), done);
   });
 
-  async function guard(request: FastifyRequest, reply: FastifyReply, access: Scope, userToken: unknown): Promise<void> {
+  async function guard(request: FastifyRequest, reply: FastifyReply, access: Scope): Promise<void> {
     if (!(await keysRequired())) return;
     const presented = presentedKey(request);
     if (presented === undefined) throw denied(reply, 401, 'api_key_required', 'send an API key in the x-api-key header or as Authorization: Bearer <key>');
     const key = await ring.find(presented);
     if (key === null) throw denied(reply, 401, 'invalid_api_key', 'unknown or revoked API key');
+    request.apiKey = key;
     // The key's public prefix on every later line of this request, never the key.
     request.log = reply.log = request.log.child({ api_key: key.prefix });
     if (!grants(key.scope, access)) throw denied(reply, 403, 'insufficient_scope', `this key has scope "${key.scope}"; ${request.method} ${request.routeOptions.url} needs "${access}"`);
-    const restricted = key.origins.length > 0;
-    if (restricted && !key.origins.includes(request.headers.origin ?? '')) {
+    if (isBrowserKey(key) && !key.origins.includes(request.headers.origin ?? '')) {
       throw denied(reply, 403, 'origin_not_allowed', 'this key may only be used from its allowed origins (Origin header)');
     }
 
@@ -102,7 +121,7 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     // degraded from memory) rather than all refused.
     const decision = await consume(redis, options.keys.rateLimit(key.prefix), rate).catch((err: Error) => {
       if (!isUnavailable(err)) throw err;
-      request.log.warn({ err }, 'Redis unavailable: rate limit not applied');
+      options.onRedisDown?.(err);
       return null;
     });
     if (decision !== null) {
@@ -112,16 +131,48 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
         throw new HttpError(429, 'rate_limited', `this key may make ${formatRate(rate)} requests: retry in ${decision.resetSeconds} s`);
       }
     }
-
-    const user = (request.query as Record<string, unknown>).user;
-    if (restricted && user !== undefined) checkUserToken(reply, userToken, String(user), settings.userTokenSecret);
   }
+
+  // Personal data, wherever the user id comes from: the route says whose (access.ts). A
+  // server-side key speaks for the shop's backend; a browser key needs the user's token; a
+  // signed URL carries its own proof; an open install (AUTH_MODE off, or auto with no key) asks
+  // nothing, as it asks no key.
+  app.addHook('preHandler', (request, reply, done) => {
+    const personal = request.routeOptions.config.personal ?? 'none';
+    if (personal === 'none') return done();
+    if (personal === 'many-users') {
+      if (isBrowserKey(request.apiKey)) return done(denied(reply, 403, 'server_key_required', `${request.method} ${request.routeOptions.url} answers for several users: only a server-side API key may call it`));
+      return done();
+    }
+    const user = personal.user(request);
+    if (user === undefined) return done();
+    if (personal.signature !== undefined) {
+      const check = personal.signature(request);
+      if (check.ok) return done();
+      return done(check.reason === 'expired'
+        ? new HttpError(410, 'url_expired', 'this signed URL has expired', 'exp')
+        : new HttpError(403, 'invalid_signature', 'sig does not match this URL\'s user and parameters', 'sig'));
+    }
+    if (!isBrowserKey(request.apiKey)) return done();
+    try {
+      checkUserToken(reply, request.userToken, user, settings.userTokenSecret);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  });
 }
 
-/** fastify-plugin semantics without the dependency: the hooks apply to every route of the app. */
-const AUTH_PLUGIN_NAME = 'recs-auth';
-export const authPlugin = Object.assign(auth, {
-  [Symbol.for('skip-override')]: true,
-  [Symbol.for('fastify.display-name')]: AUTH_PLUGIN_NAME,
-  [Symbol.for('plugin-meta')]: { name: AUTH_PLUGIN_NAME },
-});
+/** A browser key reads a user's data only with a token the shop's backend signed for that user. */
+function checkUserToken(reply: FastifyReply, token: string | undefined, user: string, secret: string): void {
+  if (token === undefined) {
+    throw denied(reply, 401, 'user_token_required', 'a browser (origin-restricted) key needs user_token, signed by the shop backend, to read a user\'s data', 'user_token');
+  }
+  if (secret === '') throw denied(reply, 403, 'invalid_user_token', 'user tokens are not enabled on this server (USER_TOKEN_SECRET is not set)', 'user_token');
+  const check = verifyUserToken(token, user, secret);
+  if (check.ok) return;
+  if (check.reason === 'expired') throw denied(reply, 401, 'user_token_expired', 'user_token has expired: get a new one from the shop backend', 'user_token');
+  throw denied(reply, 403, 'invalid_user_token', 'user_token is not valid for this user', 'user_token');
+}
+
+export const authPlugin = fp(auth, { name: 'recs-auth', fastify: '5.x' });

@@ -29,8 +29,10 @@ export interface Block {
   variant?: string;
   /** null: no model was live, or the block came from the popular fallback. */
   model_version: number | null;
-  /** Present (true) when the block is the popular fallback (the model was missing, slow or down). */
+  /** Present (true) when the block is the popular fallback (the model was missing, slow or down), or the user's opt-out was not known. */
   degraded?: true;
+  /** Present (true) when the user opted out of personalisation: the block ignores their history. */
+  opted_out?: true;
   mail_id?: string;
   items: BlockItem[];
 }

@@ -16,7 +16,7 @@ import type { CatalogFields } from '../store/model-format.ts';
 import { blockItems, type Block, type LinkContext } from './block.ts';
 import { linkExpiry } from './click-token.ts';
 import { blockKey, emailRequestId } from './identity.ts';
-import type { MailMemory, RememberedBlock } from './mail-memory.ts';
+import type { MailMemory, Recall, RememberedBlock } from './mail-memory.ts';
 import type { PopularFallback } from './popular-fallback.ts';
 
 export interface BlockQuery extends Query {
@@ -62,22 +62,27 @@ export class BlockService {
     const request = recRequest(served, variant ? withVariant(q, variant) : q);
     const key = blockKey({ ...q, strategy });
 
-    const earlier = mailId === null ? null : await this.recall(user, mailId, log);
+    // Opt-out wins over the mail's memory: an opted-out user's earlier blocks are not served again.
+    const recalled = mailId === null ? null : await this.recall(user ?? '', mailId, log);
+    const earlier = recalled?.state === 'ok' ? recalled.blocks : null;
     let shown = earlier?.get(key);
     let picked: Picked[];
+    let optedOut = recalled?.state === 'opted-out';
     if (shown) {
       picked = await this.fieldsOf(shown);
     } else {
       const shownBefore = [...(earlier?.values() ?? [])].flatMap((b) => b.items.map((i) => i.id));
       const made = await this.compute({ ...request, exclude: [...request.exclude, ...shownBefore] }, log);
       picked = made.picked;
+      optedOut ||= made.optedOut;
       shown = {
         requestId: emailRequestId(user, mailId, key, variant?.key ?? null, made.version), strategy: served,
-        variant: variant?.key ?? null, modelVersion: made.version, degraded: made.version === null,
+        variant: variant?.key ?? null, modelVersion: made.version, degraded: made.degraded,
         items: picked.map((p) => ({ id: p.id, score: p.score, source: p.source, because: p.because })),
       };
-      if (mailId !== null) {
-        const stored = await this.deps.memory.remember(user, mailId, key, shown).catch((err: Error) => {
+      // Only a block made with everything known about the user is remembered for the mail.
+      if (earlier !== null && !optedOut && !made.degraded) {
+        const stored = await this.deps.memory.remember(user ?? '', mailId!, key, shown).catch((err: Error) => {
           log.warn({ err }, 'mail memory unavailable: this block is not remembered');
           return shown!;
         });
@@ -95,33 +100,35 @@ export class BlockService {
     const links = { ...this.deps.links, expiresAt: linkExpiry(now, this.deps.links.ttlSeconds) };
     return {
       request_id: shown.requestId, strategy: shown.strategy, experiment: q.experiment, variant: shown.variant ?? undefined,
-      model_version: shown.modelVersion, degraded: shown.degraded || undefined, mail_id: q.mail_id,
+      model_version: shown.modelVersion, degraded: shown.degraded || undefined, opted_out: optedOut || undefined, mail_id: q.mail_id,
       items: blockItems(picked, { requestId: shown.requestId, user, variant: shown.variant }, links),
     };
   }
 
-  /** The mail's earlier blocks; none when Redis cannot say (the block is then made afresh). */
-  private async recall(user: string | null, mailId: string, log: FastifyBaseLogger): Promise<Map<string, RememberedBlock>> {
+  /** The mail's earlier blocks; none when Redis cannot say (the block is then made afresh, and not remembered). */
+  private async recall(user: string, mailId: string, log: FastifyBaseLogger): Promise<Recall> {
     try {
-      return await this.deps.memory.blocks(user, mailId);
+      return await this.deps.memory.recall(user, mailId);
     } catch (err) {
       log.warn({ err }, 'mail memory unavailable: earlier blocks of this mail are not left out');
-      return new Map();
+      return { state: 'withheld' };
     }
   }
 
-  /** The recommendation, or the popular fallback when no model is live or it is down or slow. */
-  private async compute(request: RecRequest, log: FastifyBaseLogger): Promise<{ picked: Picked[]; version: number | null }> {
+  /**
+   * The recommendation, or the popular fallback when no model is live or it is down or slow.
+   * `degraded`: made without everything known (the fallback, or the user's opt-out unknown).
+   */
+  private async compute(request: RecRequest, log: FastifyBaseLogger): Promise<{ picked: Picked[]; version: number | null; degraded: boolean; optedOut: boolean }> {
     try {
       const started = performance.now();
       const result = await withDeadline(recommend(this.deps.store, request, this.deps.options), this.deps.timeBudgetMs);
       this.deps.metrics.recommendation(request.strategy, result.sources, result.items.length, (performance.now() - started) / 1000);
-      if (result.model.version !== null) return { picked: result.items, version: result.model.version };
-      log.warn('no model is live: email block from the popular fallback');
+      return { picked: result.items, version: result.model.version, degraded: result.withheld, optedOut: result.optedOut };
     } catch (err) {
       log.warn({ err }, 'recommendation failed: email block from the popular fallback');
     }
-    return { picked: await this.popular(request), version: null };
+    return { picked: await this.popular(request), version: null, degraded: true, optedOut: false };
   }
 
   private async popular(request: RecRequest): Promise<Picked[]> {

@@ -2,11 +2,14 @@
 // later block of the same mail leaves those items out, and a block fetched again (ESPs fetch the
 // HTML, text and AMP parts separately) gets exactly the items it got the first time.
 //   {prefix}mail:{user}:{mail_id}  HASH  block key → JSON of the block (request id and items)
-// (keys.mail) The user is the hash tag: one user's keys stay in one Redis Cluster slot; erasing
-// the user deletes them (keys.userMailPattern).
+// (keys.mail) The user is the hash tag: one user's keys stay in one Redis Cluster slot, so the
+// scripts below read the user's flags with the memory. Opt-out wins over memory: an opted-out
+// user's earlier blocks are never served again. Erasure wins over writes: nothing is remembered
+// for an erased user, nor while the flags are missing (Redis lost its data).
 import type { Redis } from 'ioredis';
 import type { Source, Strategy } from '../recommend/types.ts';
 import type { Keys } from '../store/keys.ts';
+import { luaCommand } from '../store/redis.ts';
 
 export interface RememberedItem {
   id: string;
@@ -24,28 +27,47 @@ export interface RememberedBlock {
   items: RememberedItem[];
 }
 
+/** What the mail holds for this user: their earlier blocks, unless they may not be used. */
+export type Recall =
+  | { state: 'ok'; blocks: Map<string, RememberedBlock> }
+  | { state: 'opted-out' | 'withheld' };
+
+// KEYS: flags synced marker, opt-out flag, mail. Reply: {0, field, json, ...} | {1} opted out | {2} flags missing.
+const recallScript = luaCommand<[synced: string, optOut: string, mail: string], (number | string)[]>('recsMailRecall', 3, `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {2} end
+if redis.call('EXISTS', KEYS[2]) == 1 then return {1} end
+local reply = redis.call('HGETALL', KEYS[3])
+table.insert(reply, 1, 0)
+return reply`);
+
+// KEYS: flags synced marker, tombstone, mail. ARGV: block key, JSON, ttl. Reply: the JSON stored
+// (the one given, or one a concurrent fetch stored first), or false when nothing may be stored.
+const rememberScript = luaCommand<[synced: string, erased: string, mail: string, field: string, json: string, ttl: number], string | null>('recsMailRemember', 3, `
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('EXISTS', KEYS[2]) == 1 then return false end
+redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+return redis.call('HGET', KEYS[3], ARGV[1])`);
+
 export class MailMemory {
   constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly ttlSeconds: number) {}
 
-  private key(user: string | null, mailId: string): string {
-    return this.keys.mail(user ?? '', mailId);
-  }
-
-  /** Every block this mail has shown so far, by block key. */
-  async blocks(user: string | null, mailId: string): Promise<Map<string, RememberedBlock>> {
-    const all = await this.redis.hgetall(this.key(user, mailId));
-    return new Map(Object.entries(all).map(([field, json]) => [field, JSON.parse(json) as RememberedBlock]));
+  /** Every block this mail has shown so far, by block key; or why they may not be used. */
+  async recall(user: string, mailId: string): Promise<Recall> {
+    const reply = await recallScript(this.redis, this.keys.flagsSynced, this.keys.optOut(user), this.keys.mail(user, mailId));
+    if (reply[0] === 1) return { state: 'opted-out' };
+    if (reply[0] === 2) return { state: 'withheld' };
+    const blocks = new Map<string, RememberedBlock>();
+    for (let i = 1; i < reply.length; i += 2) blocks.set(String(reply[i]), JSON.parse(String(reply[i + 1])) as RememberedBlock);
+    return { state: 'ok', blocks };
   }
 
   /**
    * Stores the block unless the same block was stored meanwhile (two fetches racing): either
-   * way returns the one stored, so both fetches answer the same.
+   * way returns the one stored, so both fetches answer the same. Nothing is stored for an erased
+   * user (the block given comes back).
    */
-  async remember(user: string | null, mailId: string, blockKey: string, block: RememberedBlock): Promise<RememberedBlock> {
-    const key = this.key(user, mailId);
-    const results = await this.redis.multi().hsetnx(key, blockKey, JSON.stringify(block)).hget(key, blockKey).expire(key, this.ttlSeconds).exec();
-    const [, [err, stored]] = results as [unknown, [Error | null, string | null]];
-    if (err) throw err;
+  async remember(user: string, mailId: string, blockKey: string, block: RememberedBlock): Promise<RememberedBlock> {
+    const stored = await rememberScript(this.redis, this.keys.flagsSynced, this.keys.erased(user), this.keys.mail(user, mailId), blockKey, JSON.stringify(block), this.ttlSeconds);
     return stored === null ? block : JSON.parse(stored) as RememberedBlock;
   }
 }

@@ -14,7 +14,10 @@ export interface DegradableStore extends RecStore {
 }
 
 export interface ServedResult extends RecResult {
-  /** Answered from the in-process cache without the user's history, because Redis was down or slow. */
+  /**
+   * Answered without the user's history: from the in-process cache because Redis was down, slow
+   * or without a model, or because their opt-out was not known (src/store/user-flags.ts).
+   */
   degraded: boolean;
 }
 
@@ -27,7 +30,8 @@ export async function recommendWithin(
 ): Promise<ServedResult> {
   let cause: Error;
   try {
-    return { ...(await withDeadline(recommend(store, request, options), deadlineMs)), degraded: false };
+    const result = await withDeadline(recommend(store, request, options), deadlineMs);
+    return { ...result, degraded: result.withheld };
   } catch (err) {
     if (!isUnavailable(err as Error)) throw err;
     cause = err as Error;

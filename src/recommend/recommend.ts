@@ -39,6 +39,8 @@ export interface RecResult {
   items: Picked[];
   /** The user opted out of personalisation: the block was built without their history. */
   optedOut: boolean;
+  /** Whether the user opted out was not known (Redis lost the flags): the block was built without their history. */
+  withheld: boolean;
 }
 
 const NO_HISTORY: UserHistory = { viewed: [], bought: [] };
@@ -71,5 +73,5 @@ export async function recommend(store: RecStore, request: RecRequest, options: R
     }
   };
   const sources = await fill(selection, model, request.fallback ? CHAINS[strategy] : [strategy], generate);
-  return { model, sources, items: selection.picked, optedOut: history.optedOut === true };
+  return { model, sources, items: selection.picked, optedOut: history.optedOut === true, withheld: history.withheld === true };
 }

@@ -52,6 +52,8 @@ export interface UserHistory {
   bought: string[];
   /** The user opted out of personalisation: `viewed` and `bought` are empty, whatever Redis holds. */
   optedOut?: boolean;
+  /** Whether the user opted out is not known right now (Redis lost the flags): nothing of theirs is used. */
+  withheld?: boolean;
 }
 
 export interface RecStore {

@@ -16,6 +16,8 @@ const errorSchema = { type: 'object', properties: { error: { type: 'string' }, m
 
 export async function clickRoutes(app: FastifyInstance, deps: ClickRouteDeps): Promise<void> {
   app.get<{ Params: { token: string } }>('/v1/r/:token', {
+    // Opened from emails: the token is the credential, and the answer is only a redirect.
+    config: { access: 'public', personal: 'none' },
     schema: {
       summary: 'Follow a tracked link from an email block: records the click, redirects (302) to the product page',
       tags: ['email'],

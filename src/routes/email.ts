@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
-import { HttpError } from '../errors.ts';
+import { userInQuery } from '../auth/access.ts';
 import { templateContext, type Block } from '../email/block.ts';
 import type { BlockQuery, BlockService } from '../email/blocks.ts';
 import { verifyEmailUrl } from '../email/signed-url.ts';
@@ -95,13 +95,18 @@ export async function emailRoutes(app: FastifyInstance, deps: EmailRouteDeps): P
     return reply.type(type).send(body);
   }
 
-  function checkSignature(q: EmailQuery): void {
-    if (q.sig === undefined || q.exp === undefined || q.user === undefined) return;
-    const check = verifyEmailUrl(q.sig, deps.secret, q.user, q.mail_id ?? null, q.exp);
-    if (check.ok) return;
-    if (check.reason === 'expired') throw new HttpError(410, 'url_expired', 'this signed email URL has expired', 'exp');
-    throw new HttpError(403, 'invalid_signature', 'sig does not match user, mail_id and exp', 'sig');
-  }
+  // A signed URL stands in for the API key and the user's token: its signature covers the user.
+  const signedBlock = {
+    access: 'public',
+    personal: {
+      user: (request: FastifyRequest) => (request.query as EmailQuery).user,
+      signature: (request: FastifyRequest) => {
+        const q = request.query as EmailQuery;
+        return verifyEmailUrl(q.sig!, deps.secret, q.user!, q.mail_id ?? null, q.exp!);
+      },
+    },
+  } as const;
+  const keyedBlock = { access: 'read', personal: userInQuery } as const;
 
   for (const spec of ROUTES) {
     const properties = { ...emailParams, ...('item' in spec.params ? { item: itemParam } : {}) };
@@ -109,6 +114,7 @@ export async function emailRoutes(app: FastifyInstance, deps: EmailRouteDeps): P
       for (const signed of [false, true]) {
         const required = [...new Set([...(spec.required ?? []), ...(signed ? ['user', 'exp', 'sig'] : [])])];
         app.get<{ Querystring: EmailQuery }>(`/v1/email/${signed ? 'signed/' : ''}${spec.strategy}.${format}`, {
+          config: signed ? signedBlock : keyedBlock,
           preValidation: splitCommaLists,
           schema: {
             summary: `Email block (${format.toUpperCase()}): ${spec.summary.toLowerCase()}${signed ? '; signed URL, no API key' : ''}`,
@@ -123,7 +129,6 @@ export async function emailRoutes(app: FastifyInstance, deps: EmailRouteDeps): P
           },
         }, async (request, reply) => {
           const q = request.query;
-          checkSignature(q);
           const block = await deps.blocks.block(spec.strategy, q, request.log);
           const personal = q.user !== undefined;
           return format === 'json'
@@ -135,6 +140,7 @@ export async function emailRoutes(app: FastifyInstance, deps: EmailRouteDeps): P
   }
 
   app.post<{ Body: BlockQuery & { strategy: Strategy; users: string[]; html: boolean; columns: number } }>('/v1/email/batch', {
+    config: { access: 'read', personal: 'many-users' },
     schema: {
       summary: `Email blocks for up to ${MAX_BATCH_USERS} users at once (one block each), for ESP batch pipelines`,
       description: 'The same blocks, request_ids and exposures as GET /v1/email/{strategy}.json for each user with these parameters. Needs a read API key.',

@@ -4,8 +4,8 @@ import { EVENT_TYPES, type EventType } from '../config.ts';
 import { isUnavailable } from '../errors.ts';
 import { idSchema as id } from '../ids.ts';
 import { insertEvents, type NewEvent } from '../store/events.ts';
-import { recordActivity } from '../store/user-activity.ts';
-import { erasedUsers } from '../store/users.ts';
+import { erasedAmong, writeAsUsers } from '../store/user-locks.ts';
+import { writeUsers } from '../store/user-writes.ts';
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 
@@ -17,7 +17,7 @@ const eventSchema = {
     user_id: id,
     item_id: id,
     type: { type: 'string', enum: EVENT_TYPES },
-    occurred_at: { type: 'string', format: 'date-time', description: 'defaults to the time of receipt' },
+    occurred_at: { type: 'string', format: 'instant', description: 'RFC 3339 date-time (seconds 00-59); defaults to the time of receipt' },
     quantity: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1 },
     price: { type: 'number', minimum: 0, maximum: 1e9 },
     request_id: { ...id, description: 'request_id of the recommendation response that led to this event (attribution)' },
@@ -38,6 +38,8 @@ interface EventBody {
 
 export async function eventRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.post<{ Body: { events: EventBody[] } }>('/v1/events', {
+    // Writes many users' data, and says which of them were erased (dropped).
+    config: { access: 'write', personal: 'many-users' },
     schema: {
       summary: 'Record a batch of view/cart/purchase/click events',
       tags: ['events'],
@@ -59,23 +61,27 @@ export async function eventRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     },
   }, async (request) => {
     const now = new Date();
+    const users = request.body.events.map((e) => e.user_id);
     // An erased user stays erased: their late-arriving events are dropped, not refused, so a
-    // batch from a CDP that has not caught up yet still stores everyone else's.
-    const erased = await erasedUsers(deps.pool, request.body.events.map((e) => e.user_id));
-    const events: NewEvent[] = request.body.events.filter((e) => !erased.has(e.user_id)).map((e) => ({
-      userId: e.user_id, itemId: e.item_id, type: e.type, quantity: e.quantity, price: e.price ?? null,
-      occurredAt: e.occurred_at ? new Date(e.occurred_at) : now,
-      requestId: e.request_id ?? null, idempotencyKey: e.idempotency_key ?? null,
-    }));
-    // PostgreSQL first: it is the truth. Redis mirrors only what was newly stored; with Redis
-    // away the events are stored all the same (a retry would only find duplicates), and the next
-    // build rewrites the users' lists from PostgreSQL.
-    const stored = await insertEvents(deps.pool, events);
-    await recordActivity(deps.redis, deps.keys, { recentlyViewedCap: deps.config.recentlyViewedCap, ttlSeconds: deps.config.userKeyTtlSeconds }, stored)
+    // batch from a CDP that has not caught up yet still stores everyone else's. The check and the
+    // insert hold the users' locks, so an erasure running meanwhile cannot be passed.
+    const { stored, kept } = await writeAsUsers(deps.pool, users, async (tx) => {
+      const erased = await erasedAmong(tx, users);
+      const events: NewEvent[] = request.body.events.filter((e) => !erased.has(e.user_id)).map((e) => ({
+        userId: e.user_id, itemId: e.item_id, type: e.type, quantity: e.quantity, price: e.price ?? null,
+        occurredAt: e.occurred_at ? new Date(e.occurred_at) : now,
+        requestId: e.request_id ?? null, idempotencyKey: e.idempotency_key ?? null,
+      }));
+      return { stored: await insertEvents(tx, events), kept: events.length };
+    });
+    // PostgreSQL first: it is the truth. Redis mirrors only what was newly stored (its script
+    // refuses users erased meanwhile); with Redis away the events are stored all the same (a
+    // retry would only find duplicates), and the next build rewrites the users' lists.
+    await writeUsers(deps.redis, deps.keys, { recentlyViewedCap: deps.config.recentlyViewedCap, ttlSeconds: deps.config.userKeyTtlSeconds }, stored)
       .catch((err: Error) => {
         if (!isUnavailable(err)) throw err;
-        request.log.warn({ err }, 'Redis unavailable: events stored, recently-viewed and bought lists not updated until the next build');
+        deps.outages.redis.down(err, request.log);
       });
-    return { accepted: stored.length, duplicates: events.length - stored.length, dropped: request.body.events.length - events.length };
+    return { accepted: stored.length, duplicates: kept - stored.length, dropped: request.body.events.length - kept };
   });
 }

@@ -4,6 +4,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import type { Config } from '../config.ts';
+import { userInQuery } from '../auth/access.ts';
 import { HttpError } from '../errors.ts';
 import type { ExperimentCache } from '../experiments/cache.ts';
 import type { Variant } from '../experiments/definition.ts';
@@ -198,10 +199,13 @@ export async function recommendationRoutes(app: FastifyInstance, deps: Recommend
   async function answer(strategy: Strategy, q: Query, log: FastifyBaseLogger): Promise<ServedResult> {
     const request = recRequest(strategy, q);
     const started = performance.now();
+    let fromCache = false;
     const result = await recommendWithin(deps.store, request, options, serving.deadlineMs, (err) => {
+      fromCache = true;
       deps.metrics.degraded(strategy);
-      log.warn({ err }, 'Redis down or slow: degraded answer from the in-process cache');
+      deps.outages.redis.down(err, log);
     });
+    if (!fromCache) deps.outages.redis.up();
     deps.metrics.recommendation(strategy, result.sources, result.items.length, (performance.now() - started) / 1000);
     return result;
   }
@@ -253,6 +257,7 @@ export async function recommendationRoutes(app: FastifyInstance, deps: Recommend
 
   for (const spec of ROUTES) {
     app.get<{ Querystring: Query }>(`/v1/recommendations/${spec.strategy}`, {
+      config: { access: 'read', personal: userInQuery },
       preValidation: splitCommaLists,
       schema: {
         summary: spec.summary,
@@ -273,6 +278,7 @@ export async function recommendationRoutes(app: FastifyInstance, deps: Recommend
 
   // The A/B harness: the user's deterministic variant picks the strategy and its parameters.
   app.get<{ Querystring: Query & { experiment: string; user: string } }>('/v1/recommendations', {
+    config: { access: 'read', personal: userInQuery },
     preValidation: splitCommaLists,
     schema: {
       summary: "The block of the user's variant in an experiment (A/B test of strategies)",

@@ -1,6 +1,6 @@
 // /v1/users/{id}: a user's privacy controls (write scope): opting out of personalisation, and
 // erasure. The work, in PostgreSQL and Redis, is in src/store/users.ts.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { HttpError } from '../errors.ts';
 import { idSchema } from '../ids.ts';
@@ -11,9 +11,11 @@ const params = {
   type: 'object', required: ['id'],
   properties: { id: { ...idSchema, description: 'User id, as in events (URL-encoded)' } },
 } as const;
+const config = { access: 'write', personal: { user: (request) => (request.params as { id: string }).id } } as const satisfies FastifyContextConfig;
 
 export async function userRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   app.post<IdParams & { Body: { personalization_opt_out: boolean } }>('/v1/users/:id/preferences', {
+    config,
     schema: {
       summary: 'Opt a user out of personalisation, or back in',
       description: 'Opted out, the user gets only non-personal blocks (their history is not read) and their events shape no model from the next build on. Their events are still stored (e.g. for experiment reports).',
@@ -35,6 +37,7 @@ export async function userRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   });
 
   app.delete<IdParams>('/v1/users/:id', {
+    config,
     schema: {
       summary: 'Erase a user: events, exposures and Redis keys, at once; from the model at the next build',
       description: 'A tombstone (the id and the time) is kept, so events that arrive later for this id are dropped. Idempotent.',

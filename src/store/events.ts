@@ -1,5 +1,5 @@
-import type pg from 'pg';
 import type { EventType } from '../config.ts';
+import type { Tx } from './user-locks.ts';
 
 export interface NewEvent {
   userId: string;
@@ -22,9 +22,10 @@ export interface StoredEvent {
 /**
  * Inserts a batch in one statement (all or nothing). Events whose idempotency_key is already
  * stored are skipped; the rows actually inserted are returned so callers react only to those.
+ * Run it inside writeAsUsers (src/store/user-locks.ts), after dropping erased users' events.
  */
-export async function insertEvents(pool: pg.Pool, events: NewEvent[]): Promise<StoredEvent[]> {
-  const { rows } = await pool.query<{ user_id: string; item_id: string; type: EventType; occurred_at: Date }>(
+export async function insertEvents(tx: Tx, events: NewEvent[]): Promise<StoredEvent[]> {
+  const { rows } = await tx.query<{ user_id: string; item_id: string; type: EventType; occurred_at: Date }>(
     `INSERT INTO events (user_id, item_id, type, quantity, price, occurred_at, request_id, idempotency_key)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::numeric[], $6::timestamptz[], $7::text[], $8::text[])
      ON CONFLICT (idempotency_key) DO NOTHING

@@ -41,18 +41,38 @@ export interface Keys {
   boughtIds(user: string): string;
   /** Set while a user has opted out of personalisation (no TTL: kept until they opt back in). */
   optOut(user: string): string;
+  /** Set when a user is erased (no TTL): every writer of a user key checks it in the same script (src/store/user-writes.ts). */
+  erased(user: string): string;
   /** What the blocks of one email showed (HASH with a TTL, src/email/mail-memory.ts). */
   mail(user: string, mailId: string): string;
   /** SCAN pattern of all of a user's mail keys (the mail ids are not known). */
   userMailPattern(user: string): string;
-  /** Every per-user key but the mail ones, retired ones included: what erasing a user deletes, with userMailPattern. A new per-user key belongs here too. */
+  /** Every per-user key but the mail ones and the tombstone, retired ones included: what erasing a user deletes, with userMailPattern. A new per-user key belongs here too. */
   userKeys(user: string): string[];
   /** Per-user keys of older layouts (purchases as a SET, layout 1): the build's users stage deletes them. */
   retiredUserKeys(user: string): string[];
+  /**
+   * Set once every opt-out flag and erasure tombstone has been copied from PostgreSQL (their
+   * truth) into Redis. Missing (Redis lost its data): no user's history is read until they are
+   * back (src/store/user-flags.ts), so an opt-out lost with the data is never ignored.
+   */
+  flagsSynced: string;
+  /** Held by the process copying the flags; the marker is set only if this survived the copy. */
+  flagsSyncing: string;
   /** Fixed-window request counters of an API key, by its public prefix (src/auth/rate-limit.ts). */
   rateLimit(keyPrefix: string): string;
   /** Lock held by the build job that is publishing. */
   buildLock: string;
+}
+
+/**
+ * An id as it appears inside a key: unchanged unless it holds a character that has a meaning
+ * there (`{` `}` end a Cluster hash tag, `:` separates parts, `%` is the escape itself), then
+ * URL-encoded. Injective: an encoded id always holds a `%`, an unchanged one never does, so no
+ * two (user, mail) pairs can share a key, whatever the ids.
+ */
+export function keyPart(id: string): string {
+  return /[{}:%]/.test(id) ? encodeURIComponent(id) : id;
 }
 
 /** A literal for SCAN MATCH: glob's special characters escaped. */
@@ -63,12 +83,14 @@ function globLiteral(text: string): string {
 const MODEL_KINDS = ['meta', 'cf', 'brand', 'pop', 'item'];
 
 export function redisKeys(prefix: string): Keys {
-  const recentlyViewed = (user: string) => `${prefix}rv:{${user}}`;
+  // One hash tag per user: all their keys in one Redis Cluster slot, so one script can write them.
+  const tag = (user: string) => `{${keyPart(user)}}`;
+  const recentlyViewed = (user: string) => `${prefix}rv:${tag(user)}`;
   // Was an unordered SET under `bought:` (retiredUserKeys): a new name, so no key of the old type is read as a ZSET.
-  const bought = (user: string) => `${prefix}purchased:{${user}}`;
-  const boughtIds = (user: string) => `${prefix}purchased-ids:{${user}}`;
-  const optOut = (user: string) => `${prefix}optout:{${user}}`;
-  const retiredUserKeys = (user: string) => [`${prefix}bought:{${user}}`];
+  const bought = (user: string) => `${prefix}purchased:${tag(user)}`;
+  const boughtIds = (user: string) => `${prefix}purchased-ids:${tag(user)}`;
+  const optOut = (user: string) => `${prefix}optout:${tag(user)}`;
+  const retiredUserKeys = (user: string) => [`${prefix}bought:${tag(user)}`];
   return {
     current: `${prefix}current`,
     meta: (v) => `${prefix}meta:v${v}:info`,
@@ -83,10 +105,13 @@ export function redisKeys(prefix: string): Keys {
     bought,
     boughtIds,
     optOut,
-    mail: (user, mailId) => `${prefix}mail:{${user}}:${mailId}`,
-    userMailPattern: (user) => `${globLiteral(prefix)}mail:{${globLiteral(user)}}:*`,
+    erased: (user) => `${prefix}erased:${tag(user)}`,
+    mail: (user, mailId) => `${prefix}mail:${tag(user)}:${keyPart(mailId)}`,
+    userMailPattern: (user) => `${globLiteral(`${prefix}mail:${tag(user)}:`)}*`,
     userKeys: (user) => [recentlyViewed(user), bought(user), boughtIds(user), optOut(user), ...retiredUserKeys(user)],
     retiredUserKeys,
+    flagsSynced: `${prefix}flags:synced`,
+    flagsSyncing: `${prefix}flags:syncing`,
     rateLimit: (keyPrefix) => `${prefix}ratelimit:${keyPrefix}`,
     buildLock: `${prefix}build:lock`,
   };

@@ -1,5 +1,6 @@
 // Writes one model version into Redis and makes it live atomically. The protocol:
-//   1. take the build lock (one publisher at a time), allocate version N (INCR: never reused);
+//   1. take the build lock (one publisher at a time), allocate version N (from PostgreSQL, which
+//      keeps the count when Redis loses its data: never reused, src/store/model-versions.ts);
 //   2. write every key of N with pipelined batches (nothing reads N yet);
 //   3. SET current N: one command, so readers see the old version or the new one, never a mix;
 //   4. let older versions expire after a grace period (in-flight requests finish on them).
@@ -23,7 +24,11 @@ export interface PublishOptions {
 const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const REFRESH_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
-export class BuildLockedError extends Error {}
+export class BuildLockedError extends Error {
+  constructor(readonly lapsesInMs: number) {
+    super(`another build is publishing right now (build lock held); it lapses in ${Math.ceil(lapsesInMs / 1000)} s unless its holder keeps it: try again then, or pass --wait`);
+  }
+}
 
 export class ModelPublisher {
   readonly version: number;
@@ -49,14 +54,29 @@ export class ModelPublisher {
     this.lockTimer.unref();
   }
 
-  /** Takes the build lock and allocates a fresh version number. Throws BuildLockedError if another build holds it. */
-  static async begin(redis: Redis, keys: Keys, options: PublishOptions): Promise<ModelPublisher> {
+  /**
+   * Takes the build lock and a fresh version number from `allocate` (given the least number it
+   * may return). Throws BuildLockedError if another build holds the lock, or, with `waitMs`,
+   * still holds it after that long.
+   */
+  static async begin(redis: Redis, keys: Keys, options: PublishOptions, allocate: (atLeast: number) => Promise<number>, waitMs = 0): Promise<ModelPublisher> {
     const token = randomUUID();
-    const ok = await redis.set(keys.buildLock, token, 'PX', options.lockTtlMs, 'NX');
-    if (ok !== 'OK') throw new BuildLockedError('another build is publishing right now (build lock held); try again when it finishes');
-    const version = await redis.incr(`${keys.current}:seq`);
-    await redis.zadd(`${keys.current}:versions`, Date.now(), String(version));
-    return new ModelPublisher(redis, keys, options, token, version);
+    const giveUpAt = Date.now() + waitMs;
+    while ((await redis.set(keys.buildLock, token, 'PX', options.lockTtlMs, 'NX')) !== 'OK') {
+      const lapsesInMs = Math.max(0, await redis.pttl(keys.buildLock));
+      if (Date.now() >= giveUpAt) throw new BuildLockedError(lapsesInMs);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(500, Math.max(50, lapsesInMs), Math.max(1, giveUpAt - Date.now()))));
+    }
+    try {
+      // Numbers an older install kept in Redis: carried on above, never reused.
+      const [current, seq] = await redis.mget(keys.current, `${keys.current}:seq`);
+      const version = await allocate(Math.max(Number(current ?? 0), Number(seq ?? 0)) + 1);
+      await redis.zadd(`${keys.current}:versions`, Date.now(), String(version));
+      return new ModelPublisher(redis, keys, options, token, version);
+    } catch (err) {
+      await redis.eval(RELEASE_LOCK, 1, keys.buildLock, token).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Queues one command; flushes a full batch (awaiting it, so memory stays bounded). */

@@ -21,7 +21,22 @@ const NO_HISTORY: UserHistory = { viewed: [], bought: [] };
 const ENTRY_OVERHEAD_BYTES = 96;
 const ELEMENT_OVERHEAD_BYTES = 24;
 
-type StoreOptions = Pick<ServingConfig, 'modelRefreshMs' | 'cacheMaxEntries' | 'cacheMaxBytes'>;
+type StoreOptions = Pick<ServingConfig, 'modelRefreshMs' | 'cacheMaxEntries' | 'cacheMaxBytes'> & {
+  /** A history read found the user flags missing (Redis lost its data): copy them back (src/store/user-flags.ts). */
+  onFlagsMissing?: () => void;
+};
+
+/**
+ * No model version is live in Redis: never built, or Redis lost its data. Counted as a backing
+ * service being unavailable: a process that served a version before answers degraded from its
+ * memory of it (src/recommend/degraded.ts), one that never did answers 503.
+ */
+export class NoModelError extends Error {
+  readonly code = 'ENOMODEL';
+  constructor() {
+    super('no model version is live in Redis: run the build (npm run build-model)');
+  }
+}
 
 export class RedisRecStore implements DegradableStore {
   private readonly cache: LruCache;
@@ -44,7 +59,9 @@ export class RedisRecStore implements DegradableStore {
   }
 
   async history(user: string, viewedLimit: number, withBought: boolean): Promise<UserHistory> {
-    return readHistory(this.redis, this.keys, user, viewedLimit, withBought);
+    const history = await readHistory(this.redis, this.keys, user, viewedLimit, withBought);
+    if (history.withheld) this.options.onFlagsMissing?.();
+    return history;
   }
 
   cacheStats(): CacheStats {
@@ -58,9 +75,11 @@ export class RedisRecStore implements DegradableStore {
 
   private async refresh(): Promise<ModelView> {
     const raw = await this.redis.get(this.keys.current);
-    const version = raw === null ? null : Number(raw);
+    // The last version read stays in `live`, for cachedOnly() to answer from while none is live.
+    if (raw === null) throw new NoModelError();
+    const version = Number(raw);
     if (this.live === null || this.live.version !== version) {
-      const meta = version === null ? null : await this.redis.get(this.keys.meta(version));
+      const meta = await this.redis.get(this.keys.meta(version));
       const builtAt = meta === null ? null : (JSON.parse(meta) as { built_at?: string }).built_at ?? null;
       this.live = new RedisModelView(this.redis, this.keys, this.cache, version, builtAt);
       // Read ahead, off the request path: the popular list and its items are what a degraded answer is made of.
@@ -81,7 +100,7 @@ class RedisModelView implements ModelView {
   private readonly itemCache: CacheSpace<CatalogFields | null>;
   private readonly listCache: CacheSpace<RankedList>;
 
-  constructor(private readonly redis: Redis, private readonly keys: Keys, cache: LruCache, readonly version: number | null, readonly builtAt: string | null) {
+  constructor(private readonly redis: Redis, private readonly keys: Keys, cache: LruCache, readonly version: number, readonly builtAt: string | null) {
     this.neighbourCache = cache.space();
     this.itemCache = cache.space();
     this.listCache = cache.space();
@@ -89,7 +108,6 @@ class RedisModelView implements ModelView {
 
   async neighbours(items: readonly string[]): Promise<SlottedList[]> {
     const v = this.version;
-    if (v === null) return items.map(() => NO_NEIGHBOURS);
     const fetch = (missing: string[]) => this.redis.mget(missing.map((item) => this.keys.neighbours(v, item)));
     // The parsed list also holds a 4-byte slot per neighbour (a neighbour's JSON is ~15 characters,
     // 30 bytes): counted as half the JSON again, a generous bound.
@@ -98,7 +116,6 @@ class RedisModelView implements ModelView {
 
   async items(ids: readonly string[]): Promise<(CatalogFields | null)[]> {
     const v = this.version;
-    if (v === null) return ids.map(() => null);
     const fetch = (missing: string[]) => this.redis.mget(missing.map((id) => this.keys.item(v, id)));
     return through(this.itemCache, ids, fetch, (raw) => (raw === null ? null : JSON.parse(raw) as CatalogFields), stringBytes);
   }
@@ -106,7 +123,6 @@ class RedisModelView implements ModelView {
   /** Whole ranked lists (sorted sets), best first; the misses in one pipeline. */
   async lists(refs: readonly ListRef[]): Promise<RankedList[]> {
     const v = this.version;
-    if (v === null) return refs.map(() => EMPTY_LIST);
     const redisKeys = this.listKeys(v, refs);
     const fetch = async (missing: string[]): Promise<string[][]> => {
       const pipeline = this.redis.pipeline();
@@ -126,7 +142,6 @@ class RedisModelView implements ModelView {
   /** This version from the cache alone: a miss reads as absent (no list, an unknown item); nothing is fetched or stored. */
   cachedOnly(): ModelView {
     const v = this.version;
-    if (v === null) return this; // reads nothing from Redis anyway
     const cached = <T>(space: CacheSpace<T>, keys: readonly string[], absent: T) => Promise.resolve(keys.map((key) => space.get(key) ?? absent));
     return {
       version: v, builtAt: this.builtAt,

@@ -5,12 +5,14 @@
 import type { Redis } from 'ioredis';
 import type { UserHistory, ViewedItem } from '../recommend/types.ts';
 import type { Keys } from './keys.ts';
-import { ID_SEPARATOR as SEPARATOR } from './purchases.ts';
 import { luaCommand } from './redis.ts';
+import { ID_SEPARATOR as SEPARATOR } from './user-writes.ts';
 
-// The purchases come joined already (purchases.ts); those an older version wrote have no joined
-// copy yet, until the next build or purchase: they are joined here.
+// 2: the flags are missing (Redis lost its data, src/store/user-flags.ts): whether the user opted
+// out is unknown, so nothing of theirs is read. The purchases come joined already
+// (user-writes.ts); those an older version wrote have no joined copy yet: they are joined here.
 const HISTORY_SCRIPT = `
+if redis.call('EXISTS', KEYS[5]) == 0 then return {2, '', ''} end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {1, '', ''} end
 local viewed = redis.call('ZREVRANGE', KEYS[2], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
 local bought = ''
@@ -19,18 +21,22 @@ if ARGV[2] == '1' then
 end
 return {0, table.concat(viewed, ARGV[3]), bought}`;
 
-type HistoryReply = [optedOut: number, viewed: string, bought: string];
-const historyScript = luaCommand<[optOutKey: string, viewedKey: string, boughtKey: string, boughtIdsKey: string, viewedLimit: number, withBought: 0 | 1, separator: string], HistoryReply>(
-  'recsHistory', 4, HISTORY_SCRIPT);
+type HistoryReply = [state: 0 | 1 | 2, viewed: string, bought: string];
+const historyScript = luaCommand<[optOutKey: string, viewedKey: string, boughtKey: string, boughtIdsKey: string, flagsSynced: string, viewedLimit: number, withBought: 0 | 1, separator: string], HistoryReply>(
+  'recsHistory', 5, HISTORY_SCRIPT);
+
+const OPTED_OUT: UserHistory = { viewed: [], bought: [], optedOut: true };
+const WITHHELD: UserHistory = { viewed: [], bought: [], withheld: true };
 
 /**
  * The user's latest `viewedLimit` views and, when `withBought`, every purchase, both newest first
  * (purchases at the same time: smaller id first).
  */
 export async function readHistory(redis: Redis, keys: Keys, user: string, viewedLimit: number, withBought: boolean): Promise<UserHistory> {
-  const [optedOut, viewedFlat, bought] = await historyScript(redis,
-    keys.optOut(user), keys.recentlyViewed(user), keys.bought(user), keys.boughtIds(user), viewedLimit, withBought ? 1 : 0, SEPARATOR);
-  if (optedOut === 1) return { viewed: [], bought: [], optedOut: true };
+  const [state, viewedFlat, bought] = await historyScript(redis,
+    keys.optOut(user), keys.recentlyViewed(user), keys.bought(user), keys.boughtIds(user), keys.flagsSynced, viewedLimit, withBought ? 1 : 0, SEPARATOR);
+  if (state === 1) return OPTED_OUT;
+  if (state === 2) return WITHHELD;
   const flat = viewedFlat === '' ? [] : viewedFlat.split(SEPARATOR);
   const viewed: ViewedItem[] = [];
   for (let i = 0; i < flat.length; i += 2) viewed.push({ id: flat[i], at: Number(flat[i + 1]) });

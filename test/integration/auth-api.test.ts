@@ -8,6 +8,7 @@ import { DEFAULT_AUTH_SETTINGS, type AuthSettings } from '../../src/auth/setting
 import { signUserToken } from '../../src/auth/user-token.ts';
 import { errorHandler } from '../../src/errors.ts';
 import { loggerOptions } from '../../src/log.ts';
+import { OutageLog } from '../../src/outage.ts';
 import { healthRoutes } from '../../src/routes/health.ts';
 import { userRoutes } from '../../src/routes/users.ts';
 import { createApiKey, revokeApiKey, type ApiKeySpec } from '../../src/store/api-keys.ts';
@@ -34,7 +35,11 @@ const withKey = (key: string, options: InjectOptions = {}): InjectOptions => ({ 
 describe('AUTH_MODE=auto: open until the first key exists', () => {
   let s: TestServices;
   let app: FastifyInstance;
-  before(async () => { s = await startTestServices(); app = await authApp(s); });
+  before(async () => {
+    s = await startTestServices();
+    await buildModel(s.pool, s.redis, redisKeys(s.config.redisPrefix), s.config, { ...buildOptionsFromConfig(s.config), workers: 1, quiet: true });
+    app = await authApp(s);
+  });
   after(async () => { await app.close(); await s.close(); });
 
   test('opens, locks when a key is created, opens again when the last one is revoked', async () => {
@@ -210,7 +215,8 @@ describe('logs: no secrets, key prefixes, a warning when open (real logger optio
   async function loggedApp(lines: string[], settings: Partial<AuthSettings>): Promise<FastifyInstance> {
     const app = Fastify({ logger: { ...loggerOptions('info'), stream: { write: (line: string) => { lines.push(line); } } }, ajv: AJV_OPTIONS });
     app.setErrorHandler(errorHandler);
-    const deps = { ...s, keys: redisKeys(s.config.redisPrefix) };
+    const outages = { redis: new OutageLog('Redis', () => app.log), postgres: new OutageLog('PostgreSQL', () => app.log) };
+    const deps = { ...s, keys: redisKeys(s.config.redisPrefix), outages };
     await app.register(authPlugin, { ...deps, settings: { ...DEFAULT_AUTH_SETTINGS, keyCacheMs: 0, ...settings } });
     await app.register(healthRoutes, deps);
     await app.register(userRoutes, deps);

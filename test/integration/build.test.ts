@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildModel, buildOptionsFromConfig, type BuildOptions } from '../../jobs/lib/build-model.ts';
 import { KEY_LAYOUT, redisKeys } from '../../src/store/keys.ts';
 import { BuildLockedError, ModelPublisher } from '../../src/store/model-publisher.ts';
+import { allocateModelVersion } from '../../src/store/model-versions.ts';
 import { scanKeys, startTestServices, type TestServices } from '../helpers/services.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -100,11 +101,29 @@ describe('build job (real PostgreSQL and Redis)', () => {
     await s.redis.del(keys().optOut(user), keys().recentlyViewed(user));
   });
 
-  test('two builds never publish at once', async () => {
-    const holder = await ModelPublisher.begin(s.redis, keys(), { oldVersionTtlSeconds: 60, lockTtlMs: 5000 });
-    await assert.rejects(build(), BuildLockedError);
+  test('two builds never publish at once: the second says when the lock lapses, or waits for it (--wait)', async () => {
+    const holder = await ModelPublisher.begin(s.redis, keys(), { oldVersionTtlSeconds: 60, lockTtlMs: 5000 }, (atLeast) => allocateModelVersion(s.pool, atLeast));
+    const refused = await build().then(() => null, (err: Error) => err);
+    assert.ok(refused instanceof BuildLockedError, String(refused));
+    assert.match(refused.message, /lapses in [1-5] s unless its holder keeps it: try again then, or pass --wait/);
+    const waiting = buildModel(s.pool, s.redis, keys(), s.config, { ...options, lockWaitMs: 20_000 });
+    await sleep(400);
     await holder.abort();
-    assert.ok((await build()).version > holder.version, 'the lock is released by abort');
+    assert.ok((await waiting).version > holder.version, 'the waiting build ran once the lock was released');
+  });
+
+  test('version numbers come from PostgreSQL: Redis losing its data never makes one come back', async () => {
+    const before = Number(await s.redis.get(keys().current));
+    for (const key of await scanKeys(s.redis, `${s.config.redisPrefix}*`)) await s.redis.del(key);
+    const after = await build();
+    assert.ok(after.version > before, `${after.version} > ${before}`);
+    assert.equal(after.previousVersion, null, 'nothing was live');
+  });
+
+  test('an install whose numbers lived in Redis carries on above them', async () => {
+    await s.redis.set(`${keys().current}:seq`, '500');
+    assert.ok((await build()).version > 500);
+    await s.redis.del(`${keys().current}:seq`);
   });
 
   test('a build killed half way through publishing leaves the live version serving; the next build succeeds', async () => {

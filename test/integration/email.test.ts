@@ -66,7 +66,7 @@ describe('email blocks, click links and the A/B harness (real build, PostgreSQL 
       assert.deepEqual(ids(b), api.items.map((i) => i.id));
       const first = b.items[0];
       assert.deepEqual([first.position, first.id, first.title, first.price, first.image_url], [1, 'a1', 'Acme Kettle', 20, 'https://img.example/a1.jpg']);
-      assert.match(first.link!, /^https:\/\/recs\.example\/v1\/r\/[\w-]+\.\d+\.[\w-]+$/);
+      assert.match(first.link!, /^https:\/\/recs\.example\/v1\/r\/[\w-]+$/);
     });
 
     test('HTML: a table layout, every catalog string escaped, no script, unsafe URLs dropped', async () => {
@@ -202,10 +202,9 @@ describe('email blocks, click links and the A/B harness (real build, PostgreSQL 
     test('altered → 400, expired → 410, signed with another secret → 400; never an open redirect', async () => {
       const b = await block('/v1/email/popular.json?user=u5&limit=1&exclude=h1');
       const token = tokenOf(b.items[0].link!);
-      const [payload, exp, sig] = token.split('.');
-      const altered = `${payload}.${exp}.${sig.slice(0, -1)}${sig.endsWith('A') ? 'B' : 'A'}`;
+      const altered = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
       assert.equal((await get(`/v1/r/${altered}`)).statusCode, 400);
-      assert.equal((await get(`/v1/r/${payload.slice(1)}.${exp}.${sig}`)).statusCode, 400);
+      assert.equal((await get(`/v1/r/${token.slice(0, 20)}`)).statusCode, 400);
       assert.equal((await get('/v1/r/garbage')).statusCode, 400);
       const click = { requestId: 'r', user: 'u5', item: 'a1', position: 1, variant: null, target: 'https://evil.example/' };
       const expired = await get(`/v1/r/${encodeClickToken(click, SECRET, Math.floor(Date.now() / 1000) - 1)}`);

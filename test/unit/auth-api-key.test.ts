@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { generateApiKey, hashApiKey, keyPrefix, matchesHash, normalizeOrigin } from '../../src/auth/api-key.ts';
-import { accessFor, grants } from '../../src/auth/policy.ts';
+import Fastify from 'fastify';
+import { declareAccess } from '../../src/auth/access.ts';
+import { grants } from '../../src/auth/plugin.ts';
 import { formatRate, parseRate } from '../../src/auth/rate.ts';
 
 describe('API keys', () => {
@@ -37,22 +39,15 @@ describe('API keys', () => {
 });
 
 describe('route access', () => {
-  const cases: [string, string | undefined, string][] = [
-    ['GET', '/health', 'public'], ['GET', '/ready', 'public'], ['GET', '/docs', 'public'], ['GET', '/docs/json', 'public'],
-    ['GET', '/docs/static/*', 'public'], ['GET', '/v1/r/:token', 'public'], ['GET', undefined, 'public'], ['OPTIONS', '/v1/events', 'public'],
-    ['GET', '/v1/recommendations', 'read'], ['GET', '/v1/recommendations/collaborative', 'read'], ['HEAD', '/v1/recommendations/popular', 'read'],
-    ['GET', '/v1/email/:file', 'read'],
-    ['POST', '/v1/events', 'write'], ['GET', '/v1/experiments', 'write'], ['POST', '/v1/experiments/:id/start', 'write'],
-    ['DELETE', '/v1/users/:id', 'write'], ['POST', '/v1/recommendations/popular', 'write'], ['GET', '/v1/recommendationsx', 'write'],
-    ['GET', '/docsx', 'write'], ['GET', '/v1/admin/new-thing', 'write'],
-  ];
-  for (const [method, route, access] of cases) {
-    test(`${method} ${route ?? '(no route)'} is ${access}`, () => assert.equal(accessFor(method, route, false), access));
-  }
-
-  test('/metrics is public unless configured to need a key', () => {
-    assert.equal(accessFor('GET', '/metrics', false), 'public');
-    assert.equal(accessFor('GET', '/metrics', true), 'read');
+  test('a route that declares no access or personal data cannot be registered', async () => {
+    const app = Fastify();
+    declareAccess(app);
+    app.get('/declared', { config: { access: 'read', personal: 'none' } }, async () => ({}));
+    assert.throws(() => app.get('/undeclared', async () => ({})), /route GET \/undeclared must declare config.access and config.personal/);
+    assert.throws(() => app.post('/half', { config: { access: 'write' } }, async () => ({})), /must declare/);
+    app.get('/docs/static/x', async () => ({}));
+    await app.ready();
+    await app.close();
   });
 
   test('write implies read', () => {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { accessFor } from '../../src/auth/policy.ts';
 import { blockItems, formatPrice, productUrl, templateContext, type Block } from '../../src/email/block.ts';
 import { decodeClickToken } from '../../src/email/click-token.ts';
 import { blockKey, emailRequestId } from '../../src/email/identity.ts';
@@ -82,12 +81,4 @@ describe('email HTTP details', () => {
     assert.equal(matchesEtag(undefined, '"abc"'), false);
   });
 
-  test('scopes: email reads need read, the batch POST too; signed URLs and click links are public', () => {
-    assert.equal(accessFor('GET', '/v1/email/collaborative.html', false), 'read');
-    assert.equal(accessFor('POST', '/v1/email/batch', false), 'read');
-    assert.equal(accessFor('GET', '/v1/email/signed/collaborative.html', false), 'public');
-    assert.equal(accessFor('POST', '/v1/email/signed/collaborative.html', false), 'write');
-    assert.equal(accessFor('GET', '/v1/r/:token', false), 'public');
-    assert.equal(accessFor('GET', '/v1/recommendations', false), 'read');
-  });
 });

@@ -1,0 +1,51 @@
+// What each route declares about itself, in its own `config`, for the auth hooks to enforce:
+//   access    who may call it at all: 'public', or an API key of scope 'read' or 'write';
+//   personal  whose data the answer reveals or is personalised by, wherever the id comes from
+//             (query, body, path): the hooks then demand that user's token from a browser key.
+// A route that declares neither cannot be registered (declareAccess), so a new route cannot
+// forget the rule; test/integration/privacy-routes.test.ts walks every route to prove it.
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { Scope } from './api-key.ts';
+import type { SignatureCheck } from './signing.ts';
+
+export type Access = 'public' | Scope;
+
+/**
+ * - 'none': the answer is the same whoever asks about whom (catalog, popularity, aggregates);
+ * - 'many-users': about several users at once (a batch): server-side keys only;
+ * - user(): the one user the answer is about (undefined: not personal this time). A browser
+ *   (origin-bound) key needs that user's token, unless `signature` vouches for them (a signed URL).
+ */
+export type Personal =
+  | 'none'
+  | 'many-users'
+  | { user(request: FastifyRequest): string | undefined; signature?(request: FastifyRequest): SignatureCheck };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+    personal?: Personal;
+  }
+}
+
+/** The usual declaration of a route personalised by `?user=`. */
+export const userInQuery: Personal = { user: (request) => (request.query as { user?: string }).user };
+
+// Routes added by plugins we do not write: the OpenAPI UI (static) and CORS preflights (which
+// never carry credentials). Public, and about no one.
+const PLUGIN_ROUTES = /^\/docs(\/|$)/;
+const isPluginRoute = (route: RouteOptions) => PLUGIN_ROUTES.test(route.url) || route.method === 'OPTIONS';
+
+/** Refuses to register a route without `config.access` and `config.personal`. */
+export function declareAccess(app: FastifyInstance): void {
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const config = (route.config ??= {}) as { access?: Access; personal?: Personal };
+    if (isPluginRoute(route) && config.access === undefined) {
+      config.access = 'public';
+      config.personal = 'none';
+    }
+    if (config.access === undefined || config.personal === undefined) {
+      throw new Error(`route ${String(route.method)} ${route.url} must declare config.access and config.personal (src/auth/access.ts)`);
+    }
+  });
+}

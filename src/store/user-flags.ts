@@ -1,0 +1,68 @@
+// Opt-outs and erasures live in PostgreSQL, their truth, and as flags in Redis, where the API
+// reads them with the user's history (no PostgreSQL on the hot path). A Redis that lost its data
+// lost the flags too: until they are copied back, the history reads report the flags missing
+// (keys.flagsSynced) and no personal answer is served. The copy is started by the first read
+// that finds them missing (FlagSync) and by every build.
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Keys } from './keys.ts';
+import { execOrThrow } from './user-writes.ts';
+
+const BATCH = 1000;
+// The marker is set only by the copy that still holds the `syncing` token: a Redis that lost its
+// data again during the copy lost the token too, and the copy must not claim completeness.
+const FINISH = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[2], '1'); redis.call('DEL', KEYS[1]); return 1 end return 0`;
+
+export interface FlagCounts {
+  optedOut: number;
+  erased: number;
+}
+
+/** Copies every opt-out flag and erasure tombstone from PostgreSQL into Redis, then sets the marker. */
+export async function syncUserFlags(pool: Pick<pg.Pool, 'query'>, redis: Redis, keys: Keys): Promise<FlagCounts> {
+  const token = randomUUID();
+  await redis.set(keys.flagsSyncing, token, 'EX', 600);
+  const { rows } = await pool.query<{ id: string; erased: boolean }>(
+    'SELECT id, deleted_at IS NOT NULL AS erased FROM users WHERE personalization_opt_out OR deleted_at IS NOT NULL');
+  for (let i = 0; i < rows.length; i += BATCH) {
+    const pipeline = redis.pipeline();
+    for (const { id, erased } of rows.slice(i, i + BATCH)) {
+      if (erased) pipeline.set(keys.erased(id), '1');
+      else pipeline.set(keys.optOut(id), '1');
+    }
+    await execOrThrow(pipeline);
+  }
+  if ((await redis.eval(FINISH, 2, keys.flagsSyncing, keys.flagsSynced, token)) !== 1) {
+    throw new Error('Redis lost its data during the copy of user flags: not marked complete');
+  }
+  const erased = rows.filter((r) => r.erased).length;
+  return { optedOut: rows.length - erased, erased };
+}
+
+/**
+ * The API's copy: at most one at a time, and not more often than `minIntervalMs` after a failure
+ * (PostgreSQL away), since every personal read asks for it while the flags are missing.
+ */
+export class FlagSync {
+  private running: Promise<void> | null = null;
+  private lastTry = -Infinity;
+
+  constructor(
+    private readonly sync: () => Promise<FlagCounts>,
+    private readonly log: { done(counts: FlagCounts): void; failed(err: Error): void },
+    private readonly minIntervalMs = 5000,
+  ) {}
+
+  /** Starts a copy unless one runs or one just failed; never throws. */
+  request(): Promise<void> {
+    if (this.running !== null) return this.running;
+    if (performance.now() - this.lastTry < this.minIntervalMs) return Promise.resolve();
+    this.lastTry = performance.now();
+    this.running = this.sync().then((counts) => {
+      this.lastTry = -Infinity;
+      this.log.done(counts);
+    }, (err: Error) => this.log.failed(err)).finally(() => { this.running = null; });
+    return this.running;
+  }
+}

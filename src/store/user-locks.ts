@@ -1,0 +1,58 @@
+// Erasure wins every race in PostgreSQL. Every writer of a user's rows (events, clicks,
+// exposures) runs in a transaction that first takes a shared advisory lock per user it writes,
+// then checks the tombstones and inserts; erasure takes the same lock exclusively, writes the
+// tombstone and deletes. A write either commits before the erasure deletes (and is deleted), or
+// checks after the tombstone committed (and drops the user's rows). Hash collisions between two
+// users only make them wait for each other.
+import type pg from 'pg';
+
+// Any constant: the namespace of these locks among the database's advisory locks.
+const USER_LOCK_SPACE = 727_002;
+
+export type Tx = Pick<pg.PoolClient, 'query'>;
+
+async function inTransaction<T>(pool: pg.Pool, lock: (tx: Tx) => Promise<unknown>, work: (tx: Tx) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    // An acknowledged write is durable whatever the server's default (a development cluster may
+    // run with synchronous_commit off): the commit waits for its WAL to be flushed.
+    await client.query('BEGIN; SET LOCAL synchronous_commit = on');
+    await lock(client);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Runs `work` in a transaction holding the shared lock of each of `users` (in one order, so two
+ * writers never deadlock): inside it, a tombstone check sees every erasure that committed.
+ */
+export function writeAsUsers<T>(pool: pg.Pool, users: readonly string[], work: (tx: Tx) => Promise<T>): Promise<T> {
+  return inTransaction(pool, (tx) => tx.query(
+    `SELECT count(pg_advisory_xact_lock_shared(${USER_LOCK_SPACE}, hashtext(u))) FROM (SELECT DISTINCT u FROM unnest($1::text[]) u ORDER BY u) ordered`,
+    [users],
+  ), work);
+}
+
+/** Runs `work` holding the user's lock exclusively: no writer of theirs is between its check and its commit. */
+export function eraseAsOwner<T>(pool: pg.Pool, user: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return inTransaction(pool, (tx) => tx.query(`SELECT pg_advisory_xact_lock(${USER_LOCK_SPACE}, hashtext($1))`, [user]), work);
+}
+
+/** Those of `users` who were erased (a tombstone in `users`). */
+export async function erasedAmong(tx: Tx, users: readonly string[]): Promise<Set<string>> {
+  const { rows } = await tx.query<{ id: string }>('SELECT id FROM users WHERE id = ANY($1::text[]) AND deleted_at IS NOT NULL', [[...new Set(users)]]);
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Users erased at or after `since` (PostgreSQL's clock). */
+export async function erasedSince(db: Pick<pg.Pool, 'query'>, since: Date): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE deleted_at >= $1', [since]);
+  return rows.map((r) => r.id);
+}
