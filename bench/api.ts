@@ -2,7 +2,11 @@
 // and build jobs from UCI Online Retail, driven by autocannon (this process) with a rotating
 // mix of users and items; a bare Fastify route of the same response size is the ceiling.
 //   npm run bench -- [--seconds 10] [--warmup 3] [--connections 10] [--sample 2000] [--rebuild]
-// Each endpoint run follows a ceiling run of its own. Prints a table, writes results/bench-api.json.
+//                    [--open-seconds 5] [--open-warmup 1] [--open-loads 25,50,75]
+// Each endpoint run follows a ceiling run of its own, and is followed by open-loop runs at fixed
+// fractions (--open-loads, %) of the req/s it reached (bench/lib/open-loop.ts), for latency
+// below saturation, where the closed loop's p99 is mostly queueing. Prints a table, writes
+// results/bench-api.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -13,14 +17,17 @@ import { createRedis } from '../src/store/redis.ts';
 import { benchDatabase, BENCH_PREFIX, prepareModel, sample } from './lib/dataset.ts';
 import { cpuSnapshot, otherLoad } from './lib/host.ts';
 import { load, type LoadResult } from './lib/load.ts';
+import { openLoop, type OpenLoopResult } from './lib/open-loop.ts';
 import { freePort, startServer, type Server } from './lib/processes.ts';
 import { printTable, writeResults } from './report.ts';
 
 type Run = LoadResult & { otherCores: number };
+type OpenRun = OpenLoopResult & { load: number; otherCores: number };
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const TARGET_P99_MS = 5;
 const TARGET_CEILING_RATIO = 0.5;
+const OPEN_TIMEOUT_MS = 10_000;
 
 const { values } = parseArgs({
   options: {
@@ -29,11 +36,17 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '10' },
     sample: { type: 'string', default: '2000' },
     rebuild: { type: 'boolean', default: false },
+    'open-seconds': { type: 'string', default: '5' },
+    'open-warmup': { type: 'string', default: '1' },
+    'open-loads': { type: 'string', default: '25,50,75' },
   },
 });
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
 const connections = Number(values.connections);
+const openSeconds = Number(values['open-seconds']);
+const openWarmup = Number(values['open-warmup']);
+const openLoads = values['open-loads']!.split(',').filter(Boolean).map((percent) => Number(percent) / 100);
 
 const config = loadConfig();
 const databaseUrl = await benchDatabase(config.databaseUrl);
@@ -89,18 +102,32 @@ try {
   // load from elsewhere drifts, and a ratio is only fair between neighbouring runs.
   const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
   const ours = [process.pid, api.pid, uncached.pid, ceiling.pid, redisPid];
+  const withOtherLoad = async <T extends object>(work: () => Promise<T>): Promise<T & { otherCores: number }> => {
+    const before = cpuSnapshot(ours);
+    const result = await work();
+    return { ...result, otherCores: otherLoad(before, cpuSnapshot(ours)) };
+  };
   const measure = async (name: string, url: string, paths: readonly string[]): Promise<Run> => {
     if (warmup > 0) await load(url, paths, { seconds: warmup, connections });
-    const before = cpuSnapshot(ours);
-    const result = await load(url, paths, { seconds, connections });
-    const otherCores = otherLoad(before, cpuSnapshot(ours));
-    console.error(`bench: ${name}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99.toFixed(2)} ms, other load ${otherCores.toFixed(2)} cores`);
-    return { ...result, otherCores };
+    const result = await withOtherLoad(() => load(url, paths, { seconds, connections }));
+    console.error(`bench: ${name}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99.toFixed(2)} ms, other load ${result.otherCores.toFixed(2)} cores`);
+    return result;
   };
-  const runs: { name: string; run: Run; ceiling: Run }[] = [];
+  const measureOpen = async (name: string, url: string, paths: readonly string[], saturated: Run): Promise<OpenRun[]> => {
+    const open: OpenRun[] = [];
+    for (const fraction of openLoads) {
+      const options = { rate: fraction * saturated.requestsPerSecond, seconds: openSeconds, warmup: openWarmup, connections, timeoutMs: OPEN_TIMEOUT_MS };
+      const result = await withOtherLoad(() => openLoop(url, paths, options));
+      console.error(`bench: ${name} at ${Math.round(100 * fraction)}%: ${Math.round(result.achievedRate)} of ${Math.round(options.rate)} req/s, p99 ${result.p99.toFixed(2)} ms, generator lag p99 ${result.lagP99.toFixed(2)} ms, other load ${result.otherCores.toFixed(2)} cores`);
+      open.push({ load: fraction, ...result });
+    }
+    return open;
+  };
+  const runs: { name: string; run: Run; ceiling: Run; open: OpenRun[] }[] = [];
   for (const [name, paths, server = api] of endpoints) {
     const ceilingRun = await measure('bare Fastify (ceiling)', ceiling.url, ['/']);
-    runs.push({ name, ceiling: ceilingRun, run: await measure(name, server.url, paths) });
+    const run = await measure(name, server.url, paths);
+    runs.push({ name, ceiling: ceilingRun, run, open: await measureOpen(name, server.url, paths, run) });
   }
 
   const metrics = await (await fetch(`${api.url}/metrics`)).text();
@@ -113,37 +140,51 @@ try {
 
   const ms = (v: number) => v.toFixed(2);
   const ratio = (r: { run: Run; ceiling: Run }) => r.run.requestsPerSecond / r.ceiling.requestsPerSecond;
+  const latencies = (r: LoadResult | OpenLoopResult) => [ms(r.p50), ms(r.p90), ms(r.p975), ms(r.p99), ms(r.p999), ms(r.max)];
   const row = (name: string, r: Run, ceilingRps: number, others: string) => [
-    name, Math.round(r.requestsPerSecond), ms(r.p50), ms(r.p975), ms(r.p99), ms(r.max), r.errors + r.timeouts, r.non2xx,
+    name, 'saturation', Math.round(r.requestsPerSecond), ...latencies(r), r.errors + r.timeouts, r.non2xx, '',
     Math.round(ceilingRps), `${Math.round((100 * r.requestsPerSecond) / ceilingRps)}%`, others,
+  ];
+  const openRow = (name: string, o: OpenRun) => [
+    name, `${Math.round(100 * o.load)}% = ${Math.round(o.targetRate).toLocaleString('en-US')}/s`, Math.round(o.achievedRate), ...latencies(o), o.errors, o.non2xx,
+    ms(o.lagP99), '', '', o.otherCores.toFixed(2),
   ];
   const ceilings = runs.map((r) => r.ceiling).sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
   const medianCeiling = ceilings[Math.floor(ceilings.length / 2)];
-  console.log(`\nAPI benchmark: ${seconds} s per run after ${warmup} s warm-up, ${connections} connections, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), response ~${typical.length} bytes`);
+  console.log(`\nAPI benchmark: saturation ${seconds} s per run after ${warmup} s warm-up, ${connections} connections (closed loop); open loop ${openSeconds} s after ${openWarmup} s warm-up at fixed fractions`);
+  console.log(`of the saturation req/s over up to ${connections} connections, latency from each request's due time; ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), response ~${typical.length} bytes`);
   printTable(
-    ['endpoint', 'req/s', 'p50 ms', 'p97.5 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'ceiling req/s', 'vs ceiling', 'other load (cores)'],
+    ['endpoint', 'load', 'req/s', 'p50 ms', 'p90 ms', 'p97.5 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'non-2xx', 'generator lag p99 ms', 'ceiling req/s', 'vs ceiling', 'other load (cores)'],
     [
       row(`bare Fastify (ceiling, median of ${ceilings.length})`, medianCeiling, medianCeiling.requestsPerSecond, medianCeiling.otherCores.toFixed(2)),
-      ...runs.map((r) => row(r.name, r.run, r.ceiling.requestsPerSecond, `${r.run.otherCores.toFixed(2)} / ${r.ceiling.otherCores.toFixed(2)}`)),
+      ...runs.flatMap((r) => [
+        row(r.name, r.run, r.ceiling.requestsPerSecond, `${r.run.otherCores.toFixed(2)} / ${r.ceiling.otherCores.toFixed(2)}`),
+        ...r.open.map((o) => openRow(r.name, o)),
+      ]),
     ],
   );
   console.log('ceiling req/s: the bare route measured just before each endpoint; other load: cores used on this host by processes');
   console.log('outside the benchmark (server, load generator, Redis) during the endpoint / ceiling run: above ~0.1 the numbers are skewed');
+  console.log('open-loop rows: offered rate = that share of the saturation req/s above; req/s = achieved; generator lag = how late the');
+  console.log('generator itself got to requests (busy or starved), included in their latency; waits for a free connection are not in it');
   for (const [name, c] of [['model cache', cache], ['block cache', blockCache]] as const) {
     console.log(`${name}: ${c.entries} entries, ${(c.bytes / 1048576).toFixed(1)} MiB, hit rate ${((100 * c.hits) / (c.hits + c.misses)).toFixed(2)}%, ${c.evictions} evictions`);
   }
 
   const misses: string[] = [];
-  for (const { name, run: r } of runs) {
+  for (const { name, run: r, open } of runs) {
     if (r.p99 >= TARGET_P99_MS) misses.push(`${name}: p99 ${ms(r.p99)} ms (target < ${TARGET_P99_MS} ms)`);
     if (r.errors + r.timeouts + r.non2xx > 0) misses.push(`${name}: ${r.errors + r.timeouts} errors, ${r.non2xx} non-2xx`);
+    for (const o of open) {
+      if (o.errors + o.non2xx > 0) misses.push(`${name} at ${Math.round(100 * o.load)}%: ${o.errors} errors, ${o.non2xx} non-2xx`);
+    }
   }
   const collab = runs.find((r) => r.name === 'collaborative by item')!;
   if (ratio(collab) < TARGET_CEILING_RATIO) misses.push(`collaborative by item: ${Math.round(100 * ratio(collab))}% of the ceiling (target ≥ ${100 * TARGET_CEILING_RATIO}%)`);
   console.log(misses.length ? `targets missed:\n  ${misses.join('\n  ')}` : 'targets met: p99 < 5 ms everywhere, collaborative by item ≥ 50% of the ceiling, no errors');
 
   await writeResults('bench-api', {
-    seconds, warmup, connections, cpus: availableParallelism(), node: process.version, model: meta,
+    seconds, warmup, connections, open_seconds: openSeconds, open_warmup: openWarmup, open_loads: openLoads, cpus: availableParallelism(), node: process.version, model: meta,
     sample: { users: ids.users.length, items: ids.items.length, views: ids.views.length }, response_bytes: typical.length, cache, block_cache: blockCache, runs, targets_missed: misses,
   });
 } finally {

@@ -12,8 +12,10 @@ export interface LoadResult {
   requestsPerSecond: number;
   /** Latency percentiles and maximum, ms. */
   p50: number;
+  p90: number;
   p975: number;
   p99: number;
+  p999: number;
   max: number;
   requests: number;
   errors: number;
@@ -49,8 +51,10 @@ export async function load(baseUrl: string, paths: readonly string[], options: L
   return {
     requestsPerSecond: result.requests.total / result.duration,
     p50: percentile(sorted, 0.5),
+    p90: percentile(sorted, 0.9),
     p975: percentile(sorted, 0.975),
     p99: percentile(sorted, 0.99),
+    p999: percentile(sorted, 0.999),
     max: sorted.length ? sorted[sorted.length - 1] : NaN,
     requests: result.requests.total,
     errors: result.errors,
