@@ -48,9 +48,9 @@ export const AJV_OPTIONS = {
 };
 
 /** Builds the HTTP app from injected services (no globals), so tests run it against real ones. */
-export async function buildApp(config: Config, services: { pool: pg.Pool; redis: Redis }, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
+export async function buildApp(config: Config, services: { pool: pg.Pool; redis: Redis }, options: { logger?: boolean; logStream?: { write(line: string): void } } = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    logger: options.logger === false ? false : { ...loggerOptions(config.logLevel), stream: options.logStream },
     bodyLimit: 2 * 1024 * 1024,
     // Click tokens (/v1/r/{token}) carry their signed target URL: longer than the default 100.
     routerOptions: { maxParamLength: 2048 },

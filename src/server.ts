@@ -16,8 +16,10 @@ const startupErrors: Error[] = [];
 let logRedisError = (err: Error) => { startupErrors.push(err); };
 redis.on('error', (err: Error) => logRedisError(err));
 const app = await buildApp(config, { pool, redis });
-logRedisError = (err) => app.log.warn({ err }, 'Redis connection error');
+// Connection errors repeat about once a second while Redis is away: logged as one outage.
+logRedisError = (err) => app.outages!.redis.down(err);
 startupErrors.forEach(logRedisError);
+redis.on('ready', () => app.outages!.redis.up());
 
 let closing = false;
 async function shutdown(signal: string): Promise<void> {

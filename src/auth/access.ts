@@ -26,6 +26,18 @@ declare module 'fastify' {
     access?: Access;
     personal?: Personal;
   }
+  interface FastifyInstance {
+    /** Every route registered, with its declaration: what the privacy test walks. */
+    declaredRoutes: DeclaredRoute[];
+  }
+}
+
+export interface DeclaredRoute {
+  method: string;
+  url: string;
+  access: Access;
+  personal: Personal;
+  schema: RouteOptions['schema'];
 }
 
 /** The usual declaration of a route personalised by `?user=`. */
@@ -36,8 +48,10 @@ export const userInQuery: Personal = { user: (request) => (request.query as { us
 const PLUGIN_ROUTES = /^\/docs(\/|$)/;
 const isPluginRoute = (route: RouteOptions) => PLUGIN_ROUTES.test(route.url) || route.method === 'OPTIONS';
 
-/** Refuses to register a route without `config.access` and `config.personal`. */
+/** Refuses to register a route without `config.access` and `config.personal`; lists those registered. */
 export function declareAccess(app: FastifyInstance): void {
+  const routes: DeclaredRoute[] = [];
+  app.decorate('declaredRoutes', routes);
   app.addHook('onRoute', (route: RouteOptions) => {
     const config = (route.config ??= {}) as { access?: Access; personal?: Personal };
     if (isPluginRoute(route) && config.access === undefined) {
@@ -47,5 +61,6 @@ export function declareAccess(app: FastifyInstance): void {
     if (config.access === undefined || config.personal === undefined) {
       throw new Error(`route ${String(route.method)} ${route.url} must declare config.access and config.personal (src/auth/access.ts)`);
     }
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, access: config.access, personal: config.personal, schema: route.schema });
   });
 }

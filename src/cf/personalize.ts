@@ -88,7 +88,6 @@ const acc = new Accumulators();
  */
 export function personalize(seeds: readonly Seed[], options: PersonalizeOptions): Recommendation[] {
   const ordered = [...seeds].sort((a, b) => compareIds(a.item, b.item));
-  const limit = Math.max(0, options.limit);
   let slotBound = 0;
   let entries = 0;
   for (const { neighbours } of ordered) {
@@ -97,7 +96,11 @@ export function personalize(seeds: readonly Seed[], options: PersonalizeOptions)
     entries += neighbours.slots.length;
   }
   // A slot is touched once per call: SAR-style untruncated lists hold many more entries than slots.
-  acc.begin(slotBound, Math.min(entries, slotBound), limit);
+  const touches = Math.min(entries, slotBound);
+  // No more can be returned than were touched: an unbounded limit (a filter that may reject any
+  // candidate asks for all of them) must not size the scratch arrays.
+  const limit = Math.max(0, Math.min(options.limit, touches));
+  acc.begin(slotBound, touches, limit);
   const { records, touched, topScores, topIds, topRecords, epoch } = acc;
   let n = 0;
   for (let o = 0; o < ordered.length; o++) {

@@ -4,10 +4,10 @@
 
 /**
  * The layout of the keys below, written into each build's meta: bumped when a key changes name
- * or type (2: purchases became a ZSET by time, `purchased:`). Per-user keys of an older layout
- * are rewritten by the next build (its users stage).
+ * or type (2: purchases became a ZSET by time, `purchased:`; 3: ids holding `{}:%` are encoded,
+ * keyPart). Per-user keys of an older layout are rewritten by the next build (its users stage).
  */
-export const KEY_LAYOUT = 2;
+export const KEY_LAYOUT = 3;
 
 export interface Keys {
   /** The live model version number. */

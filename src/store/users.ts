@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Keys } from './keys.ts';
 import { deleteMatching } from './redis.ts';
-import { eraseAsOwner } from './user-locks.ts';
+import { eraseAsOwner, type Tx } from './user-locks.ts';
 
 /**
  * Records the choice in PostgreSQL, the truth, then in Redis; both writes are idempotent, so a
@@ -37,7 +37,19 @@ export interface Erasure {
  * (src/store/user-writes.ts). Idempotent.
  */
 export async function eraseUser(pool: pg.Pool, redis: Redis, keys: Keys, user: string): Promise<Erasure> {
-  const { rows } = await eraseAsOwner(pool, user, (tx) => tx.query<{ deleted_at: Date; events: number; exposures: number }>(
+  const erased = await eraseAsOwner(pool, user, (tx) => eraseRows(tx, user));
+  // One transaction: a user's keys share their hash tag, hence one Redis Cluster slot. Their
+  // mails' keys are found by SCAN (erasure is rare; the mail ids are not known).
+  const replies = await redis.multi().set(keys.erased(user), '1').unlink(...keys.userKeys(user)).exec();
+  const unlinked = replies?.[1]?.[1];
+  if (typeof unlinked !== 'number') throw replies?.find(([err]) => err)?.[0] ?? new Error('erasure: Redis transaction failed');
+  const redisKeys = unlinked + await deleteMatching(redis, keys.userMailPattern(user));
+  return { ...erased, redisKeys };
+}
+
+/** The PostgreSQL half of an erasure: tombstone, events, exposures. Run it holding the user's lock (eraseAsOwner). */
+export async function eraseRows(tx: Tx, user: string): Promise<Omit<Erasure, 'redisKeys'>> {
+  const { rows } = await tx.query<{ deleted_at: Date; events: number; exposures: number }>(
     `WITH tombstone AS (
        INSERT INTO users (id, deleted_at) VALUES ($1, now())
        ON CONFLICT (id) DO UPDATE SET deleted_at = COALESCE(users.deleted_at, now())
@@ -47,12 +59,6 @@ export async function eraseUser(pool: pg.Pool, redis: Redis, keys: Keys, user: s
      SELECT (SELECT deleted_at FROM tombstone), (SELECT count(*) FROM gone_events)::int AS events,
        (SELECT count(*) FROM gone_exposures)::int AS exposures`,
     [user],
-  ));
-  // One transaction: a user's keys share their hash tag, hence one Redis Cluster slot. Their
-  // mails' keys are found by SCAN (erasure is rare; the mail ids are not known).
-  const replies = await redis.multi().set(keys.erased(user), '1').unlink(...keys.userKeys(user)).exec();
-  const unlinked = replies?.[1]?.[1];
-  if (typeof unlinked !== 'number') throw replies?.find(([err]) => err)?.[0] ?? new Error('erasure: Redis transaction failed');
-  const redisKeys = unlinked + await deleteMatching(redis, keys.userMailPattern(user));
-  return { deletedAt: rows[0].deleted_at, events: rows[0].events, exposures: rows[0].exposures, redisKeys };
+  );
+  return { deletedAt: rows[0].deleted_at, events: rows[0].events, exposures: rows[0].exposures };
 }

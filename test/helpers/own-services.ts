@@ -82,8 +82,11 @@ function pgBin(): string {
   return join(base, versions.sort((a, b) => Number(a) - Number(b)).at(-1)!, 'bin');
 }
 
-/** A fresh cluster (initdb, a fraction of a second with fsync off), user `recs`, trust auth on loopback. */
-export async function startOwnPostgres(): Promise<OwnPostgres> {
+/**
+ * A fresh cluster (initdb, a fraction of a second with fsync off), user `recs`, trust auth on
+ * loopback; `settings` are more `-c name=value` server settings.
+ */
+export async function startOwnPostgres(settings: string[] = []): Promise<OwnPostgres> {
   const bin = pgBin();
   const dir = await mkdtemp(join(tmpdir(), 'recs-pg-'));
   if (asRoot) await chown(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
@@ -92,7 +95,7 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   const data = join(dir, 'data');
   const port = await freePort();
   await pg('initdb', ['-D', data, '-U', 'recs', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
-  const options = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c full_page_writes=off`;
+  const options = [`-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c full_page_writes=off`, ...settings.map((s) => `-c ${s}`)].join(' ');
   const start = async () => { await pg('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', '-o', options, 'start']); };
   const stop = async (mode: 'fast' | 'immediate' = 'fast') => { await pg('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']).catch(() => undefined); };
   // A test process that dies must not leave a server behind.

@@ -53,12 +53,15 @@ describe('PostgreSQL down, stuck or frozen (a private cluster)', () => {
 
   before(async () => {
     s = await startTestServices();
-    own = await startOwnPostgres();
+    // As scripts/services.sh runs the development cluster (commits not waiting for their WAL), with
+    // the WAL writer slowed down so that a commit that did not wait is surely lost in a crash.
+    own = await startOwnPostgres(['synchronous_commit=off', 'wal_writer_delay=10000ms']);
     config = { ...s.config, databaseUrl: own.url };
     jobs = createPool(own.url, 2);
     await migrate(jobs);
     await loadShop(jobs);
     await buildShop({ ...s, pool: jobs });
+    await jobs.query('CHECKPOINT'); // the fixture itself was written without waiting for its WAL
   });
   after(async () => {
     for (const app of apps) await app.close();
@@ -99,6 +102,18 @@ describe('PostgreSQL down, stuck or frozen (a private cluster)', () => {
     assert.deepEqual(retried.res.json(), { accepted: 3, duplicates: 0, dropped: 0 });
     assert.deepEqual((await timedPost(app)).res.json(), { accepted: 0, duplicates: 3, dropped: 0 });
     assert.equal(await count(), before + 3);
+  });
+
+  test('an acknowledged batch survives a crash right after its 200, though the cluster does not wait for commits by default', async () => {
+    const app = await startApp();
+    const before = await count();
+    const batch = { events: [{ user_id: 'u7', item_id: 'a1', type: 'view', idempotency_key: 'durable-1' }, { user_id: 'u7', item_id: 'a2', type: 'purchase', idempotency_key: 'durable-2' }] };
+    const res = await app.inject({ method: 'POST', url: '/v1/events', payload: batch });
+    assert.deepEqual([res.statusCode, res.json().accepted], [200, 2]);
+    await own.stop('immediate');
+    await own.start();
+    for (const pool of [...pools, jobs]) await pool.query('SELECT 1').catch(() => undefined); // drop the dead connections
+    assert.equal(await count(), before + 2, 'both acknowledged events are there after the crash');
   });
 
   test('stuck: an insert waiting on a lock is cut at the statement timeout (503), nothing written', async () => {

@@ -30,6 +30,10 @@ test('scores are Σ weight·similarity; seeds and excluded items never come back
   assert.deepEqual(personalize(seeds, { limit: 1 }).map((r) => r.item), ['Y']);
 });
 
+test('an unbounded limit (a filter that may reject any candidate asks for all) returns every candidate', () => {
+  assert.deepEqual(personalize(seeds, { limit: Infinity, exclude: new Set(['Z']) }).map((r) => r.item), ['Y', 'X']);
+});
+
 test('because names the seed with the largest contribution', () => {
   const recs = personalize(
     [
