@@ -12,10 +12,12 @@ export function holdoutChartSvg(check: HoldoutCheck, title: string): string {
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
   const groups = check.groups;
-  const top = niceCeiling(Math.max(...groups.flatMap((g) => [g.actual, g.predicted]), 1e-9));
+  const highest = Math.max(...groups.flatMap((g) => [g.actual, g.predicted]), 1e-9);
+  const step = niceStep(highest / 5);
+  const top = step * Math.ceil(highest / step);
   const xOf = (i: number) => MARGIN.left + (plotWidth * (i + 0.5)) / groups.length;
   const yOf = (v: number) => MARGIN.top + plotHeight * (1 - v / top);
-  const ticks = Array.from({ length: 6 }, (_, k) => (top * k) / 5);
+  const ticks = Array.from({ length: Math.round(top / step) + 1 }, (_, k) => k * step);
   const series = (key: 'actual' | 'predicted', colour: string, dash: string) => [
     `<polyline fill="none" stroke="${colour}" stroke-width="2.5"${dash} points="${groups.map((g, i) => `${xOf(i).toFixed(1)},${yOf(g[key]).toFixed(1)}`).join(' ')}"/>`,
     ...groups.map((g, i) => `<circle cx="${xOf(i).toFixed(1)}" cy="${yOf(g[key]).toFixed(1)}" r="4" fill="${colour}"><title>${escape(`${g.label}: ${key} ${g[key].toFixed(3)}`)}</title></circle>`),
@@ -63,8 +65,8 @@ export function holdoutReportHtml(check: HoldoutCheck, title: string, details: r
   ].join('\n');
 }
 
-/** Smallest of 1, 2, 2.5, 5 × 10^k at or above v: round axis ends. */
-function niceCeiling(v: number): number {
+/** Smallest of 1, 2, 2.5, 5 × 10^k at or above v: a round tick step. */
+function niceStep(v: number): number {
   const power = 10 ** Math.floor(Math.log10(v));
   return [1, 2, 2.5, 5, 10].map((m) => m * power).find((c) => c >= v)!;
 }

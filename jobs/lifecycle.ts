@@ -1,0 +1,267 @@
+// Customer lifecycle from a purchase file: per-customer summaries and RFM segments, a
+// BG/NBD fit (who is still a customer, how many purchases to expect), a Gamma–Gamma fit
+// (spend per purchase), and, when the file runs past the calibration end, a holdout check
+// of the predictions. See docs/lifecycle.md.
+//
+//   npm run lifecycle -- --transactions purchases.csv.gz --calibration-end 2011-09-30 --unit week \
+//     --out results/lifecycle.json --html results/lifecycle.html
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fitBgNbd, type BgNbdFit, type RftData } from '../src/lifecycle/bgnbd.ts';
+import { holdoutReportHtml } from '../src/lifecycle/chart.ts';
+import { fitGammaGamma, frequencySpendCorrelation, type GammaGammaFit } from '../src/lifecycle/gamma-gamma.ts';
+import { holdoutCheck, holdoutTable, type HoldoutCheck } from '../src/lifecycle/holdout.ts';
+import {
+  dayOf, purchaseDays, repeatSpend, rftData, splitAtDay, UNIT_DAYS, type Purchase, type TimeUnit,
+} from '../src/lifecycle/purchase-days.ts';
+import { rfmScores, segmentCounts } from '../src/lifecycle/rfm.ts';
+import { summarizeCustomers, type CustomerSummaries } from '../src/lifecycle/summary.ts';
+import { customerValues } from '../src/lifecycle/value.ts';
+import { runCli } from './lib/cli.ts';
+import { fmt, Progress } from './lib/progress.ts';
+import { openSource } from './lib/sources.ts';
+
+const USAGE = `usage: npm run lifecycle -- --transactions FILE --calibration-end YYYY-MM-DD --unit day|week --out FILE.json [--html FILE.html] [--horizon N]
+  --transactions FILE    events in the generic import format (CSV/TSV, .gz allowed); purchase rows count,
+                         revenue = quantity × price
+  --calibration-end DAY  last day (UTC, inclusive) of the period the models are fitted on; later purchases
+                         are the holdout the predictions are checked against
+  --unit day|week        time unit of the models (an order is a distinct day, or week, in the summaries)
+  --out FILE             JSON results
+  --html FILE            holdout chart and table as a standalone page (needs purchases after the calibration end)
+  --horizon N            periods of the customer value figure (default 365 days or 52 weeks)`;
+
+// Fewer repeat buyers than this leave three spend parameters poorly determined.
+const MIN_REPEAT_BUYERS = 20;
+
+interface Options {
+  transactions: string;
+  calibrationEnd: string;
+  lastCalibrationDay: number;
+  unit: TimeUnit;
+  out: string;
+  html?: string;
+  horizon: number;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      transactions: { type: 'string' },
+      'calibration-end': { type: 'string' },
+      unit: { type: 'string' },
+      out: { type: 'string' },
+      html: { type: 'string' },
+      horizon: { type: 'string' },
+    },
+  });
+  const missing = ['transactions', 'calibration-end', 'unit', 'out'].filter((k) => values[k as keyof typeof values] === undefined);
+  if (missing.length) throw new Error(`missing ${missing.map((m) => `--${m}`).join(', ')}\n${USAGE}`);
+  const unit = values.unit!;
+  if (!(unit in UNIT_DAYS)) throw new Error(`--unit must be day or week, got "${unit}"`);
+  const calibrationEnd = values['calibration-end']!;
+  const ms = Date.parse(`${calibrationEnd}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(calibrationEnd) || !Number.isFinite(ms) || new Date(ms).toISOString().slice(0, 10) !== calibrationEnd) {
+    throw new Error(`--calibration-end must be a date YYYY-MM-DD, got "${calibrationEnd}"`);
+  }
+  const horizon = values.horizon === undefined ? (unit === 'day' ? 365 : 52) : Number(values.horizon);
+  if (!(horizon > 0)) throw new Error(`--horizon must be a number > 0, got "${values.horizon}"`);
+  return {
+    transactions: values.transactions!, calibrationEnd, lastCalibrationDay: dayOf(ms / 1000), unit: unit as TimeUnit,
+    out: values.out!, html: values.html, horizon,
+  };
+}
+
+interface InputCounts {
+  rows: number;
+  purchases: number;
+  purchasesWithoutPrice: number;
+  skipped: Record<string, number>;
+  rejected: number;
+  firstRejected: string[];
+}
+
+async function readPurchases(path: string): Promise<{ purchases: Purchase[]; counts: InputCounts }> {
+  try {
+    await access(path);
+  } catch {
+    throw new Error(`cannot read --transactions ${path}: no such file or not readable`);
+  }
+  const source = await openSource('generic-events', path, 'lifecycle');
+  const progress = new Progress(`reading ${path}`, source.csv.sizeBytes, 'rows');
+  const purchases: Purchase[] = [];
+  const counts: InputCounts = { rows: 0, purchases: 0, purchasesWithoutPrice: 0, skipped: {}, rejected: 0, firstRejected: [] };
+  const skip = (reason: string) => { counts.skipped[reason] = (counts.skipped[reason] ?? 0) + 1; };
+  for await (const row of source.rows) {
+    counts.rows++;
+    if (counts.rows % 10_000 === 0) progress.update(source.csv.bytesRead(), counts.rows);
+    if (row.kind === 'reject') {
+      counts.rejected++;
+      if (counts.firstRejected.length < 10) counts.firstRejected.push(`line ${row.line}: ${row.reason}`);
+      continue;
+    }
+    if (row.kind !== 'event') continue;
+    const e = row.event;
+    if (e.type !== 'purchase' || e.weight !== null) { skip(e.weight !== null ? 'weight or rating, not a purchase' : `${e.type} event`); continue; }
+    if (e.quantity <= 0 || (e.price !== null && e.price < 0)) { skip('quantity ≤ 0 or negative price (a return?)'); continue; }
+    if (e.price === null) counts.purchasesWithoutPrice++;
+    purchases.push({ user: e.user, ts: e.occurredAt.getTime() / 1000, revenue: e.quantity * (e.price ?? 0) });
+  }
+  counts.purchases = purchases.length;
+  progress.finish(counts.rows, `${fmt(counts.purchases)} purchases`);
+  return { purchases, counts };
+}
+
+const isoDay = (day: number) => new Date(day * 86_400_000).toISOString().slice(0, 10);
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function summaryFigures(s: CustomerSummaries) {
+  const n = s.orders.length;
+  const revenue = s.revenue.reduce((a, b) => a + b, 0);
+  const orders = s.orders.reduce((a, b) => a + b, 0);
+  return {
+    orders_per_customer: orders / n,
+    revenue_total: revenue,
+    average_order_value: revenue / orders,
+    median_days_between_orders: median([...s.medianGapDays].filter((g) => !Number.isNaN(g))),
+  };
+}
+
+interface SpendFit {
+  fit: GammaGammaFit | null;
+  /** Why there is no fit. */
+  reason: string | null;
+  buyers: number;
+  correlation: number | null;
+}
+
+/** Gamma–Gamma on the repeat buyers whose repeat purchases have a price. */
+function spendFit(rft: RftData, meanSpend: Float64Array): SpendFit {
+  const repeaters = [...rft.x.keys()].filter((i) => rft.x[i] > 0 && meanSpend[i] > 0);
+  const buyers = repeaters.length;
+  if (buyers < MIN_REPEAT_BUYERS) return { fit: null, reason: `${buyers} repeat buyers with spend (< ${MIN_REPEAT_BUYERS})`, buyers, correlation: null };
+  const data = { x: Float64Array.from(repeaters, (i) => rft.x[i]), meanSpend: Float64Array.from(repeaters, (i) => meanSpend[i]) };
+  return { fit: fitGammaGamma(data), reason: null, buyers, correlation: frequencySpendCorrelation(data) };
+}
+
+// Below this mean dropout probability a/(a+b) the fit has run into the model's no-dropout limit.
+const NO_DROPOUT = 1e-3;
+// Above this |correlation| of frequency and spend, the Gamma–Gamma assumption is doubtful.
+const SPEND_CORRELATION_WARNING = 0.3;
+
+/** What a reader of the figures should know: convergence, degenerate fits, broken assumptions. */
+function fitNotes(bg: BgNbdFit, spend: SpendFit): string[] {
+  const notes: string[] = [];
+  const dropout = bg.params.a / (bg.params.a + bg.params.b);
+  if (dropout < NO_DROPOUT) {
+    notes.push(`BG/NBD: no dropout detectable (mean dropout probability a/(a+b) = ${dropout.toExponential(1)}): the likelihood keeps rising towards the no-dropout limit (the NBD model), so the fit stops short of a maximum; r and alpha are meaningful, a and b and their standard errors are not, and P(alive) is about 1 for everyone`);
+  } else if (!bg.converged) {
+    notes.push('BG/NBD: the optimiser did not converge; treat the parameters with caution');
+  }
+  if (spend.correlation !== null && Math.abs(spend.correlation) > SPEND_CORRELATION_WARNING) {
+    notes.push(`Gamma-Gamma: frequency and average spend correlate (${spend.correlation.toFixed(2)}); the model assumes they do not`);
+  }
+  if (spend.fit && spend.fit.params.q <= 1) notes.push('Gamma-Gamma: q ≤ 1, the population mean spend is infinite: no customer value');
+  return notes;
+}
+
+function printFit(bg: BgNbdFit, gg: GammaGammaFit | null, unit: TimeUnit): void {
+  const se = bg.standardErrors;
+  const p = bg.params;
+  const pm = (k: keyof typeof p) => `${p[k].toPrecision(4)}${se ? ` ± ${se[k].toPrecision(2)}` : ''}`;
+  console.log(`BG/NBD (${unit}s): r = ${pm('r')}, alpha = ${pm('alpha')}, a = ${pm('a')}, b = ${pm('b')}; log-likelihood ${bg.logLikelihood.toFixed(1)}${bg.converged ? '' : ' (NOT converged)'}${se ? '' : ' (no standard errors: information not positive definite)'}`);
+  if (gg) console.log(`Gamma-Gamma: p = ${gg.params.p.toPrecision(4)}, q = ${gg.params.q.toPrecision(4)}, v = ${gg.params.v.toPrecision(4)}; mean spend per repeat purchase ${((gg.params.p * gg.params.v) / (gg.params.q - 1)).toFixed(2)}`);
+}
+
+async function writeText(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, text);
+  console.log(`wrote ${path}`);
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions();
+  const { purchases, counts } = await readPurchases(o.transactions);
+  if (purchases.length === 0) throw new Error(`${o.transactions}: no purchase rows (type "purchase" with quantity > 0)`);
+  const all = purchaseDays(purchases);
+  const lastDay = all.day.reduce((a, b) => Math.max(a, b));
+  const split = splitAtDay(all, o.lastCalibrationDay);
+  const customers = split.calibration.userIds.length;
+  if (customers === 0) throw new Error(`no purchases on or before --calibration-end ${o.calibrationEnd} (first purchase ${isoDay(all.day.reduce((a, b) => Math.min(a, b)))})`);
+  console.log(`${fmt(all.userIds.length)} customers; ${fmt(customers)} bought by ${o.calibrationEnd}, ${fmt(split.newInHoldout)} first bought later`);
+
+  const summaries = summarizeCustomers(split.calibration, o.unit);
+  const rfm = rfmScores(summaries, o.lastCalibrationDay);
+  const rft = rftData(split.calibration, o.lastCalibrationDay, o.unit);
+  const repeatBuyers = rft.x.filter((x) => x > 0).length;
+  // Without a single repeat purchase the likelihood has no maximum (it grows as r → 0).
+  if (repeatBuyers === 0) throw new Error(`no customer bought on two different days by ${o.calibrationEnd}: nothing to fit the BG/NBD model on`);
+  const started = performance.now();
+  const bg = fitBgNbd(rft);
+  const meanSpend = repeatSpend(split.calibration);
+  const spend = spendFit(rft, meanSpend);
+  const fitSeconds = (performance.now() - started) / 1000;
+  printFit(bg, spend.fit, o.unit);
+  if (spend.reason) console.log(`Gamma-Gamma skipped: ${spend.reason}`);
+  const notes = fitNotes(bg, spend);
+  for (const note of notes) console.log(`note: ${note}`);
+  const segments = segmentCounts(rfm.segment);
+  console.log(`RFM segments: ${Object.entries(segments).map(([s, n]) => `${s} ${fmt(n)}`).join(', ')}`);
+
+  const values = spend.fit && spend.fit.params.q > 1 ? customerValues(bg.params, spend.fit.params, rft, meanSpend, o.horizon) : null;
+  let holdout: HoldoutCheck | null = null;
+  if (lastDay > o.lastCalibrationDay) {
+    holdout = holdoutCheck(bg.params, rft, split.holdoutPurchases, (lastDay - o.lastCalibrationDay) / UNIT_DAYS[o.unit]);
+    console.log(`\nHoldout ${isoDay(o.lastCalibrationDay + 1)} .. ${isoDay(lastDay)} (${holdout.length.toFixed(2)} ${o.unit}s), customers of the calibration period:\n${holdoutTable(holdout)}\n`);
+  } else {
+    console.log(`no purchases after ${o.calibrationEnd}: no holdout check`);
+  }
+
+  const result = {
+    input: {
+      file: o.transactions, rows: counts.rows, purchases: counts.purchases, purchases_without_price: counts.purchasesWithoutPrice,
+      skipped: counts.skipped, rejected: counts.rejected, first_rejected: counts.firstRejected,
+    },
+    unit: o.unit,
+    calibration: { first_day: isoDay(split.calibration.day.reduce((a, b) => Math.min(a, b))), end: o.calibrationEnd },
+    customers: {
+      in_file: all.userIds.length, calibration: customers, repeat_buyers: repeatBuyers, new_after_calibration: split.newInHoldout,
+    },
+    summary: summaryFigures(summaries),
+    bgnbd: {
+      ...bg.params, log_likelihood: bg.logLikelihood, standard_errors: bg.standardErrors, converged: bg.converged, iterations: bg.iterations,
+      mean_dropout_probability: bg.params.a / (bg.params.a + bg.params.b),
+    },
+    gamma_gamma: spend.fit && {
+      ...spend.fit.params, log_likelihood: spend.fit.logLikelihood, standard_errors: spend.fit.standardErrors,
+      converged: spend.fit.converged, repeat_buyers: spend.buyers, frequency_spend_correlation: spend.correlation,
+    },
+    gamma_gamma_skipped: spend.reason,
+    customer_value: values && {
+      horizon: o.horizon, total: values.reduce((a, b) => a + b, 0), mean: values.reduce((a, b) => a + b, 0) / values.length, median: median([...values]),
+    },
+    rfm_segments: segments,
+    holdout: holdout && {
+      from: isoDay(o.lastCalibrationDay + 1), to: isoDay(lastDay), length: holdout.length, groups: holdout.groups, total: holdout.total,
+    },
+    notes,
+    fit_seconds: fitSeconds,
+  };
+  await writeText(o.out, `${JSON.stringify(result, null, 2)}\n`);
+  if (o.html && holdout) {
+    await writeText(o.html, holdoutReportHtml(holdout, `Holdout check: ${basename(o.transactions)}`, [
+      `BG/NBD fitted on purchases up to ${o.calibrationEnd} (${o.unit}s): r = ${bg.params.r.toPrecision(4)}, α = ${bg.params.alpha.toPrecision(4)}, a = ${bg.params.a.toPrecision(4)}, b = ${bg.params.b.toPrecision(4)}.`,
+      `Holdout ${isoDay(o.lastCalibrationDay + 1)} .. ${isoDay(lastDay)}: repeat purchases (distinct days) per customer, grouped by repeat purchases in the calibration period.`,
+    ]));
+  } else if (o.html) {
+    console.error(`--html ${o.html} not written: no purchases after the calibration end to check against`);
+  }
+}
+
+await runCli(main);
