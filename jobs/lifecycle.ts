@@ -159,7 +159,7 @@ const SPEND_CORRELATION_WARNING = 0.3;
 function fitNotes(bg: BgNbdFit, spend: SpendFit): string[] {
   const notes: string[] = [];
   const dropout = bg.params.a / (bg.params.a + bg.params.b);
-  if (dropout < NO_DROPOUT) {
+  if (!bg.converged && dropout < NO_DROPOUT) {
     notes.push(`BG/NBD: no dropout detectable (mean dropout probability a/(a+b) = ${dropout.toExponential(1)}): the likelihood keeps rising towards the no-dropout limit (the NBD model), so the fit stops short of a maximum; r and alpha are meaningful, a and b and their standard errors are not, and P(alive) is about 1 for everyone`);
   } else if (!bg.converged) {
     notes.push('BG/NBD: the optimiser did not converge; treat the parameters with caution');
