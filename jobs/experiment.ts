@@ -12,8 +12,8 @@ import { AJV_OPTIONS } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { errorHandler } from '../src/errors.ts';
 import type { Variant } from '../src/experiments/definition.ts';
-import { liftInterval, money, percent, pValue, signedPercent } from '../src/experiments/format.ts';
-import type { LiftJson, Report } from '../src/experiments/report.ts';
+import { bracketed, currencyLabel, DASH, humanDate, liftInterval, money, percent, pValue, signedPercent } from '../src/experiments/format.ts';
+import type { IntervalJson, LiftJson, Report } from '../src/experiments/report.ts';
 import { experimentRoutes } from '../src/routes/experiments.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { createPool } from '../src/store/postgres.ts';
@@ -22,9 +22,10 @@ import { runCli } from './lib/cli.ts';
 const USAGE = `usage: tsx jobs/experiment.ts <command>
   create FILE|-     define an experiment from a JSON file (- reads stdin), e.g.
                     {"id":"email-recs","name":"Email block","variants":[
-                      {"key":"rv","strategy":"recently-viewed","control":true,"params":{"limit":6}},
-                      {"key":"brand","strategy":"same-brand","params":{"limit":6,"brand_cap":2}},
-                      {"key":"cf","strategy":"collaborative","params":{"limit":6,"exclude_purchased":true}}]}
+                      {"key":"rv","strategy":"recently-viewed","control":true,"weight":0.5,"params":{"limit":6}},
+                      {"key":"brand","strategy":"same-brand","weight":0.25,"params":{"limit":6,"brand_cap":2}},
+                      {"key":"cf","strategy":"collaborative","weight":0.25,"params":{"limit":6,"exclude_purchased":true}}]}
+                    weights sum to 1 (or leave them all out: an equal split); "hash_version": 1 or 2 (default)
   list              every experiment, newest first
   show ID           one experiment's definition and status
   start ID          draft → running
@@ -37,6 +38,7 @@ interface ExperimentJson {
   status: string;
   coverage: number;
   salt: string;
+  hash_version: number;
   variants: Variant[];
   started_at: string | null;
   stopped_at: string | null;
@@ -52,28 +54,57 @@ async function call(app: FastifyInstance, options: InjectOptions): Promise<strin
 }
 
 function describe(e: ExperimentJson): string {
-  const variants = e.variants.map((v) => `    ${v.control ? '*' : ' '} ${v.key.padEnd(20)} ${v.strategy.padEnd(16)} weight ${String(v.weight).padEnd(6)} ${JSON.stringify(v.params)}`);
+  const variants = e.variants.map((v) => `    ${v.control ? '*' : ' '} ${v.key.padEnd(20)} ${v.strategy.padEnd(16)} weight ${String(Number(v.weight.toFixed(4))).padEnd(6)} ${JSON.stringify(v.params)}`);
   return [
-    `${e.id}${e.name ? ` (${e.name})` : ''}: ${e.status}, coverage ${percent(e.coverage, 0)}, salt "${e.salt}"`,
-    `  started ${e.started_at ?? '–'}, stopped ${e.stopped_at ?? '–'}; variants (* = control):`,
+    `${e.id}${e.name ? ` (${e.name})` : ''}: ${e.status}, coverage ${percent(e.coverage, 0)}, salt "${e.salt}", hash version ${e.hash_version}`,
+    `  started ${humanDate(e.started_at)}, stopped ${humanDate(e.stopped_at)}; variants (* = control):`,
     ...variants,
   ].join('\n');
 }
 
-const lift = (l: LiftJson | null | undefined) => (l ? `${signedPercent(l.relative)} [${liftInterval(l.relative_ci.low, l.relative_ci.high)}]` : '–');
-
-function reportText(r: Report): string {
-  const header = ['variant', 'strategy', 'visitors', 'exposures', 'clicks', 'CTR', 'conversion', 'RPV', 'RPV lift [95% CI]', 'conversion lift [95% CI]'];
-  const rows = r.variants.map((v) => [
-    `${v.key}${v.control ? '*' : ''}`, v.strategy, String(v.visitors), String(v.exposures), String(v.clicks), percent(v.ctr, 2),
-    percent(v.conversion_rate, 2), money(v.revenue_per_visitor), lift(v.lift?.revenue_per_visitor), lift(v.lift?.conversion_rate),
-  ]);
+/** Columns padded to their widest cell. */
+function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+function reportText(r: Report): string {
+  // Notes are too long for a column: the cell points to a numbered note under the tables.
+  const notes: string[] = [];
+  const noted = (text: string, what: string) => `(${notes.push(`${what}: ${text}`)})`;
+  const withCi = (value: string, ci: IntervalJson | null, format: (x: number) => string) => (ci ? `${value} ${bracketed(ci, format)}` : value);
+  const lift = (l: LiftJson | null | undefined, what: string) => {
+    if (!l) return DASH;
+    if (!l.relative_ci) return `${DASH} ${noted(l.relative_note ?? 'not estimable', what)}`;
+    const cell = `${signedPercent(l.relative)} [${liftInterval(l.relative_ci)}]`;
+    return l.relative_note ? `${cell} ${noted(l.relative_note, what)}` : cell;
+  };
+  const pct = (x: number) => percent(x, 2);
+  const traffic = table(
+    ['variant', 'strategy', 'visitors', 'exposures', 'clicks', 'shown', 'CTR [95% CI]', 'conversion [95% CI]', 'conversion lift [95% CI]'],
+    r.variants.map((v) => [
+      `${v.key}${v.control ? '*' : ''}`, v.strategy, String(v.visitors), String(v.exposures), String(v.clicks), String(v.impressions),
+      withCi(percent(v.ctr, 2), v.ctr_ci, pct), withCi(percent(v.conversion_rate, 2), v.conversion_rate_ci, pct),
+      lift(v.lift?.conversion_rate, `${v.key}, conversion lift`),
+    ]),
+  );
+  const revenue = r.currencies.flatMap((currency, i) => ['', `revenue in ${currencyLabel(currency)}`, ...table(
+    ['variant', 'buyers', 'revenue', 'RPV [95% CI]', 'RPV lift [95% CI]'],
+    r.variants.map((v) => {
+      const c = v.revenue[i];
+      const rpv = c.revenue_per_visitor_note ? `${money(c.revenue_per_visitor)} ${noted(c.revenue_per_visitor_note, `${v.key}, RPV`)}` : withCi(money(c.revenue_per_visitor), c.revenue_per_visitor_ci, money);
+      return [`${v.key}${v.control ? '*' : ''}`, String(c.buyers), money(c.revenue), rpv, lift(c.lift, `${v.key}, RPV lift in ${currencyLabel(currency)}`)];
+    }),
+  )]);
   const e = r.experiment;
   return [
     `${e.id}${e.name ? ` (${e.name})` : ''}: ${e.status}; control ${e.control} (*); attribution window ${r.attribution_window_days} days`,
-    line(header), ...rows.map(line),
+    `started ${humanDate(e.started_at)}, stopped ${humanDate(e.stopped_at)}; generated ${humanDate(r.generated_at)}`,
+    ...traffic,
+    ...(revenue.length > 0 ? revenue : ['', 'revenue: none credited yet']),
+    ...(notes.length > 0 ? ['', ...notes.map((n, i) => `(${i + 1}) ${n}`)] : []),
+    '',
     r.srm.mismatch
       ? `SAMPLE RATIO MISMATCH: visitors do not match the weights (${pValue(r.srm.p_value)}); do not trust the lifts`
       : `sample ratio check: ok (${pValue(r.srm.p_value)})`,

@@ -17,12 +17,19 @@ export interface VariantParams {
 
 export interface Variant {
   key: string;
-  /** Relative share of traffic (any scale; 0 sends no one there). */
+  /** Share of traffic: the variants' weights sum to 1 (GrowthBook's bucket weights; 0 sends no one there). */
   weight: number;
   strategy: Strategy;
   params: VariantParams;
   control: boolean;
 }
+
+/** A variant as a client defines it: weights may be left out, on every variant (an equal split). */
+export type VariantInput = Omit<Variant, 'weight'> & { weight?: number };
+
+/** GrowthBook's hashing: 1, its SDKs' original (biased); 2, the one they recommend. */
+export type HashVersion = 1 | 2;
+export const DEFAULT_HASH_VERSION: HashVersion = 2;
 
 export type Status = 'draft' | 'running' | 'stopped';
 export type Action = 'start' | 'stop';
@@ -32,12 +39,15 @@ export interface ExperimentDefinition {
   name: string | null;
   /** Hash seed; defaults to the id (GrowthBook's default seed is the experiment key). */
   salt: string;
+  /** Default 2. */
+  hashVersion?: HashVersion;
   /** Share of users in the experiment, (0, 1]; the others get the control and are not counted. */
   coverage: number;
   variants: Variant[];
 }
 
 export interface Experiment extends ExperimentDefinition {
+  hashVersion: HashVersion;
   status: Status;
   createdAt: Date;
   startedAt: Date | null;
@@ -46,8 +56,16 @@ export interface Experiment extends ExperimentDefinition {
 
 const invalid = (message: string, field: string) => new HttpError(400, 'invalid_request', message, field);
 
-/** The rules a JSON schema cannot say: unique keys, one control, some traffic. Throws a 400 naming the field. */
-export function checkDefinition(variants: readonly Variant[]): void {
+/** GrowthBook's SDKs use weights summing to 1 within this much as given (and others not at all). */
+export const WEIGHT_TOLERANCE = 0.01;
+
+/**
+ * The rules a JSON schema cannot say: unique keys, one control, weights summing to 1 (or none
+ * given: an equal split, GrowthBook's default). Returns the variants with their weights; throws
+ * a 400 naming the field. Weights of another scale (1:1:2) are refused rather than rescaled: the
+ * SDKs would split such an experiment equally, so the same definition would bucket differently there.
+ */
+export function checkDefinition(variants: readonly VariantInput[]): Variant[] {
   const seen = new Set<string>();
   variants.forEach((v, i) => {
     if (seen.has(v.key)) throw invalid(`variant key "${v.key}" is used twice`, `variants[${i}].key`);
@@ -57,7 +75,16 @@ export function checkDefinition(variants: readonly Variant[]): void {
   if (controls.length !== 1) {
     throw invalid(`exactly one variant must have control: true (found ${controls.length})`, controls.length > 1 ? `variants[${controls[1]}].control` : 'variants');
   }
-  if (!(variants.reduce((sum, v) => sum + v.weight, 0) > 0)) throw invalid('variant weights must sum to more than 0', 'variants');
+  const given = variants.filter((v) => v.weight !== undefined).length;
+  if (given === 0) return variants.map((v) => ({ ...v, weight: 1 / variants.length }));
+  if (given < variants.length) {
+    throw invalid(`variant weights must sum to 1: give every variant a weight, or none for an equal split (${given} of ${variants.length} have one)`, 'variants');
+  }
+  const sum = variants.reduce((total, v) => total + v.weight!, 0);
+  if (sum < 1 - WEIGHT_TOLERANCE || sum > 1 + WEIGHT_TOLERANCE) {
+    throw invalid(`variant weights must sum to 1 (within ${WEIGHT_TOLERANCE}, as GrowthBook's SDKs require), e.g. 0.25, 0.25, 0.5 rather than 1, 1, 2; these sum to ${sum}`, 'variants');
+  }
+  return variants.map((v) => ({ ...v, weight: v.weight! }));
 }
 
 export function controlOf(experiment: Pick<ExperimentDefinition, 'variants'>): Variant {

@@ -1,6 +1,7 @@
-// GrowthBook-compatible bucketing (its SDK spec, hash version 2), so a shop that already
+// GrowthBook-compatible bucketing (its SDK spec, hash versions 1 and 2), so a shop that already
 // runs GrowthBook gets the very same buckets for the same seed, user id and weights.
-// Checked against GrowthBook's published SDK test cases (test/fixtures/experiments/).
+// Checked against GrowthBook's published SDK test cases (test/fixtures/experiments/) and their SDK.
+import type { HashVersion } from './definition.ts';
 
 /** [start, end) of the unit interval; a user whose bucket falls inside gets that variant. */
 export type BucketRange = readonly [number, number];
@@ -17,10 +18,10 @@ export function fnv1a32(text: string): number {
 
 /**
  * A user's bucket in [0, 1): hash version 2 is `fnv1a32(str(fnv1a32(seed + value))) % 10000 / 10000`
- * (version 1, `fnv1a32(value + seed) % 1000 / 1000`, is kept for GrowthBook experiments that still
+ * (version 1, `fnv1a32(value + seed) % 1000 / 1000`, is there for GrowthBook experiments that still
  * use it). Uniform to 1e-4; the double hashing breaks the correlation v1 had between similar ids.
  */
-export function bucketOf(seed: string, value: string, version: 1 | 2 = 2): number {
+export function bucketOf(seed: string, value: string, version: HashVersion = 2): number {
   if (version === 1) return (fnv1a32(value + seed) % 1000) / 1000;
   return (fnv1a32(String(fnv1a32(seed + value))) % 10_000) / 10_000;
 }

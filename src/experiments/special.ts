@@ -1,5 +1,5 @@
 // The special functions behind the report's p-values and intervals: log-gamma, the regularized
-// incomplete gamma and beta functions, and from them the chi-square and Student t distributions.
+// incomplete gamma and beta functions, and from them the normal, chi-square and Student t distributions.
 // Standard numerical methods (Lanczos; series and Lentz continued fractions); no I/O, no state.
 
 const EPS = 1e-15;
@@ -107,4 +107,33 @@ export function studentTCritical(alpha: number, df: number): number {
     else high = mid;
   }
   return (low + high) / 2;
+}
+
+/** P(Z ≥ x) for x ≥ 0: erfc(x/√2)/2 is Q(1/2, x²/2)/2, accurate far into the tail. */
+function normalUpperTail(x: number): number {
+  return 0.5 * gammaQ(0.5, (x * x) / 2);
+}
+
+/** Φ(x), the standard normal CDF. */
+export function normalCdf(x: number): number {
+  return x < 0 ? normalUpperTail(-x) : 1 - normalUpperTail(x);
+}
+
+/** Φ⁻¹(p) for p in (0, 1) (±Infinity at 0 and 1), e.g. 0.975 → 1.959963984540054. */
+export function normalQuantile(p: number): number {
+  if (p <= 0) return -Infinity;
+  if (p >= 1) return Infinity;
+  // Search the smaller tail, so p near 0 keeps its precision (1 − p would round it away).
+  const tail = Math.min(p, 1 - p);
+  let low = 0;
+  let high = 1;
+  while (normalUpperTail(high) > tail) high *= 2;
+  // Bisection, as studentTCritical: the tail is monotone, and 60 halvings reach double precision.
+  for (let i = 0; i < 60; i++) {
+    const mid = (low + high) / 2;
+    if (normalUpperTail(mid) > tail) low = mid;
+    else high = mid;
+  }
+  const x = (low + high) / 2;
+  return p < 0.5 ? -x : x;
 }

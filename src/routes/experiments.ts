@@ -1,10 +1,11 @@
 // /v1/experiments: define, start and stop A/B tests of recommendation strategies, look up a
 // user's variant, and read the report (JSON or a server-rendered page).
+import { userInQuery } from '../auth/access.ts';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { HttpError } from '../errors.ts';
 import { assign } from '../experiments/assignment.ts';
-import { checkDefinition, STRATEGIES, transition, type Action, type Experiment, type Variant } from '../experiments/definition.ts';
+import { checkDefinition, DEFAULT_HASH_VERSION, STRATEGIES, transition, type Action, type Experiment, type HashVersion, type VariantInput } from '../experiments/definition.ts';
 import { buildReport, type Report } from '../experiments/report.ts';
 import { renderReportHtml } from '../experiments/report-html.ts';
 import { idSchema, TEXT_PATTERN } from '../ids.ts';
@@ -41,7 +42,10 @@ const variantSchema = {
   required: ['key', 'strategy'],
   properties: {
     key: { ...id, description: 'Unique within the experiment' },
-    weight: { type: 'number', minimum: 0, maximum: 1e6, default: 1, description: 'Relative share of traffic (any scale: 1:1:2, 0.25/0.25/0.5)' },
+    weight: {
+      type: 'number', minimum: 0,
+      description: "Share of traffic: the variants' weights sum to 1 (within 0.01, as GrowthBook's SDKs need), e.g. 0.25, 0.25, 0.5. Left out on every variant: an equal split",
+    },
     strategy: { type: 'string', enum: STRATEGIES },
     params: { ...paramsSchema, default: {} },
     control: { type: 'boolean', default: false, description: 'Exactly one variant is the control' },
@@ -50,11 +54,12 @@ const variantSchema = {
 
 const experimentSchema = {
   type: 'object',
-  required: ['id', 'name', 'salt', 'coverage', 'status', 'variants', 'created_at', 'started_at', 'stopped_at'],
+  required: ['id', 'name', 'salt', 'hash_version', 'coverage', 'status', 'variants', 'created_at', 'started_at', 'stopped_at'],
   properties: {
     id: { type: 'string' },
     name: nullableString,
     salt: { type: 'string' },
+    hash_version: { type: 'integer', enum: [1, 2] },
     coverage: { type: 'number' },
     status: { type: 'string', enum: ['draft', 'running', 'stopped'] },
     variants: { type: 'array', items: { ...variantSchema, required: ['key', 'weight', 'strategy', 'params', 'control'] } },
@@ -72,19 +77,31 @@ const ERROR_DESCRIPTIONS: Record<number, string> = { 400: 'A bad field', 404: 'N
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, { ...errorSchema, description: ERROR_DESCRIPTIONS[c] }]));
 
 const intervalSchema = { type: 'object', required: ['low', 'high'], properties: { low: { type: 'number' }, high: { type: 'number' } } } as const;
+const nullableInterval = (description: string) => ({ ...intervalSchema, type: ['object', 'null'], description }) as const;
 const liftSchema = {
   type: ['object', 'null'],
   description: 'Treatment vs control; null with fewer than 2 visitors on a side or no variation at all',
   properties: {
     difference: { type: 'number', description: 'Treatment − control' },
-    difference_ci: { ...intervalSchema, description: "Welch's 95% interval of the difference" },
-    relative: { ...nullableNumber, description: 'Treatment / control − 1 (null when the control is 0)' },
-    relative_ci: {
-      type: 'object', description: "Fieller's 95% interval of the relative lift; a null end is unbounded",
-      properties: { low: nullableNumber, high: nullableNumber },
-    },
-    p_value: { type: 'number', description: "Two-sided p-value of Welch's t test" },
+    difference_ci: nullableInterval("Welch's 95% interval of the difference; null with too few converters (buyers) to test: see relative_note"),
+    p_value: { ...nullableNumber, description: "Two-sided p-value of Welch's t test; null as difference_ci" },
     significant: { type: 'boolean', description: 'p < 0.05: the interval excludes 0' },
+    relative: { ...nullableNumber, description: 'Treatment / control − 1; null when not estimable (relative_note says why)' },
+    relative_ci: nullableInterval("Fieller's 95% interval of the relative lift; null when not estimable"),
+    relative_note: { ...nullableString, description: 'Why the relative lift is not estimable (control has none, too few converters, interval unbounded), or why its low end was cut at −100%' },
+  },
+} as const;
+
+const revenueSchema = {
+  type: 'object',
+  properties: {
+    currency: { ...nullableString, description: "The purchased items' catalog currency; null: unknown" },
+    revenue: { type: 'number', description: 'Credited purchase revenue in this currency (quantity × price)' },
+    buyers: { type: 'integer', description: 'Visitors who spent in this currency' },
+    revenue_per_visitor: nullableNumber,
+    revenue_per_visitor_ci: nullableInterval('95% BCa bootstrap interval'),
+    revenue_per_visitor_note: { ...nullableString, description: 'Why there is no interval' },
+    lift: { ...liftSchema, description: "vs the control's revenue per visitor in this currency; null on the control" },
   },
 } as const;
 
@@ -99,6 +116,7 @@ const reportSchema = {
     attribution_window_days: { type: 'number' },
     confidence_level: { type: 'number' },
     method: { type: 'string' },
+    currencies: { type: 'array', items: nullableString, description: 'Every currency earned in (null: unknown), sorted; each variant has a revenue entry per currency, in this order' },
     variants: {
       type: 'array',
       items: {
@@ -111,17 +129,17 @@ const reportSchema = {
           expected_share: { type: 'number', description: 'Share of visitors the weights call for' },
           visitors: { type: 'integer', description: 'Distinct exposed users' },
           exposures: { type: 'integer', description: 'Recommendation blocks shown (one per request_id)' },
-          clicks: { type: 'integer', description: 'Credited clicks' },
-          ctr: { ...nullableNumber, description: 'clicks / exposures' },
+          impressions: { type: 'integer', description: 'Items shown in those blocks' },
+          clicks: { type: 'integer', description: 'Credited clicks: one per request_id and item, however often a link is followed' },
+          ctr: { ...nullableNumber, description: 'clicks / impressions' },
+          ctr_ci: nullableInterval('95% Wilson interval'),
           converters: { type: 'integer', description: 'Visitors with a credited purchase' },
           conversion_rate: { ...nullableNumber, description: 'converters / visitors' },
-          conversion_rate_ci: { ...intervalSchema, type: ['object', 'null'] },
-          revenue: { type: 'number', description: 'Credited purchase revenue (quantity × price)' },
-          revenue_per_visitor: nullableNumber,
-          revenue_per_visitor_ci: { ...intervalSchema, type: ['object', 'null'] },
+          conversion_rate_ci: nullableInterval('95% Wilson interval'),
+          revenue: { type: 'array', items: revenueSchema, description: 'Per currency: amounts in different currencies are never added up' },
           lift: {
             type: ['object', 'null'], description: 'null on the control',
-            properties: { conversion_rate: liftSchema, revenue_per_visitor: liftSchema },
+            properties: { conversion_rate: liftSchema },
           },
         },
       },
@@ -141,8 +159,9 @@ interface CreateBody {
   id: string;
   name?: string;
   salt?: string;
+  hash_version: HashVersion;
   coverage: number;
-  variants: Variant[];
+  variants: VariantInput[];
 }
 
 type IdParams = { Params: { id: string } };
@@ -151,10 +170,13 @@ const idParams = { type: 'object', required: ['id'], properties: { id } } as con
 
 function toJson(e: Experiment) {
   return {
-    id: e.id, name: e.name, salt: e.salt, coverage: e.coverage, status: e.status, variants: e.variants,
+    id: e.id, name: e.name, salt: e.salt, hash_version: e.hashVersion, coverage: e.coverage, status: e.status, variants: e.variants,
     created_at: e.createdAt.toISOString(), started_at: e.startedAt?.toISOString() ?? null, stopped_at: e.stoppedAt?.toISOString() ?? null,
   };
 }
+
+// Defining, starting and reading experiments is the shop's back office: write scope.
+const ADMIN = { access: 'write', personal: 'none' } as const;
 
 export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRouteOptions): Promise<void> {
   const { pool } = deps;
@@ -172,6 +194,7 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
   }
 
   app.post<{ Body: CreateBody }>('/v1/experiments', {
+    config: ADMIN,
     schema: {
       summary: 'Define an experiment (created as a draft)',
       tags: ['experiments'],
@@ -183,6 +206,7 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
           id,
           name: { type: 'string', minLength: 1, maxLength: 200, pattern: TEXT_PATTERN, description: 'Shown in the report' },
           salt: { type: 'string', minLength: 1, maxLength: 256, pattern: TEXT_PATTERN, description: 'Hash seed (default: the id, as GrowthBook seeds with the experiment key)' },
+          hash_version: { type: 'integer', enum: [1, 2], default: DEFAULT_HASH_VERSION, description: "GrowthBook's hash version for bucketing: 2 (default) or 1, the SDKs' original" },
           coverage: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1, description: 'Share of users in the experiment' },
           variants: { type: 'array', minItems: 2, maxItems: 20, items: variantSchema },
         },
@@ -191,13 +215,14 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
     },
   }, async (request, reply) => {
     const b = request.body;
-    checkDefinition(b.variants);
-    const created = await insertExperiment(pool, { id: b.id, name: b.name ?? null, salt: b.salt ?? b.id, coverage: b.coverage, variants: b.variants });
+    const variants = checkDefinition(b.variants);
+    const created = await insertExperiment(pool, { id: b.id, name: b.name ?? null, salt: b.salt ?? b.id, hashVersion: b.hash_version, coverage: b.coverage, variants });
     if (!created) throw new HttpError(409, 'conflict', `experiment "${b.id}" already exists`, 'id');
     return reply.code(201).send(toJson(created));
   });
 
   app.get('/v1/experiments', {
+    config: ADMIN,
     schema: {
       summary: 'All experiments, newest first',
       tags: ['experiments'],
@@ -206,11 +231,13 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
   }, async () => ({ experiments: (await listExperiments(pool)).map(toJson) }));
 
   app.get<IdParams>('/v1/experiments/:id', {
+    config: ADMIN,
     schema: { summary: 'One experiment', tags: ['experiments'], params: idParams, response: { 200: experimentSchema, ...errors(404) } },
   }, async (request) => toJson(await load(request.params.id)));
 
   for (const action of ['start', 'stop'] as const satisfies readonly Action[]) {
     app.post<IdParams>(`/v1/experiments/:id/${action}`, {
+      config: ADMIN,
       schema: {
         summary: action === 'start' ? 'Start a draft experiment: users get their variants from now on' : 'Stop a running experiment: everyone gets the control again',
         tags: ['experiments'],
@@ -227,8 +254,10 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
   }
 
   app.get<IdParams & { Querystring: { user: string } }>('/v1/experiments/:id/assignment', {
+    // Which variant a user is in is about that user.
+    config: { access: 'write', personal: userInQuery },
     schema: {
-      summary: "A user's variant (deterministic: GrowthBook hash v2 of salt + user id)",
+      summary: "A user's variant (deterministic: GrowthBook's hash, of the experiment's version, of salt + user id)",
       description: 'The recommendation endpoints use the same assignment. Outside the coverage, or when the experiment is not running, the user gets the control and in_experiment is false (no exposure is recorded for them).',
       tags: ['experiments'],
       params: idParams,
@@ -253,8 +282,9 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
   });
 
   app.get<IdParams>('/v1/experiments/:id/report', {
+    config: ADMIN,
     schema: {
-      summary: 'Per variant: visitors, exposures, clicks, CTR, conversion, revenue per visitor, lift vs control with 95% intervals, and a sample-ratio check',
+      summary: 'Per variant: visitors, exposures, clicks, CTR, conversion, revenue per visitor per currency, lift vs control with 95% intervals, and a sample-ratio check',
       tags: ['experiments'],
       params: idParams,
       response: { 200: reportSchema, ...errors(404) },
@@ -262,6 +292,7 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
   }, async (request) => report(request.params.id));
 
   app.get<IdParams>('/v1/experiments/:id/report.html', {
+    config: ADMIN,
     schema: {
       summary: 'The report as a page for people: verdicts, bar charts with confidence whiskers, every number',
       tags: ['experiments'],

@@ -1,7 +1,7 @@
 // PostgreSQL adapter of src/experiments: definitions, status changes, exposure batches and the
 // per-variant totals the report is computed from. SQL only; the rules live in src/experiments.
 import type pg from 'pg';
-import type { Experiment, ExperimentDefinition, Status, Variant } from '../experiments/definition.ts';
+import { DEFAULT_HASH_VERSION, type Experiment, type ExperimentDefinition, type HashVersion, type Status, type Variant } from '../experiments/definition.ts';
 
 /** What the adapter needs of a pool (a pool, a client, or a wrapper that counts queries). */
 export type Db = Pick<pg.Pool, 'query'>;
@@ -10,6 +10,7 @@ interface ExperimentRow {
   id: string;
   name: string | null;
   salt: string;
+  hash_version: HashVersion;
   coverage: number;
   variants: Variant[];
   status: Status;
@@ -18,11 +19,11 @@ interface ExperimentRow {
   stopped_at: Date | null;
 }
 
-const COLUMNS = 'id, name, salt, coverage, variants, status, created_at, started_at, stopped_at';
+const COLUMNS = 'id, name, salt, hash_version, coverage, variants, status, created_at, started_at, stopped_at';
 
 function toExperiment(r: ExperimentRow): Experiment {
   return {
-    id: r.id, name: r.name, salt: r.salt, coverage: r.coverage, variants: r.variants, status: r.status,
+    id: r.id, name: r.name, salt: r.salt, hashVersion: r.hash_version, coverage: r.coverage, variants: r.variants, status: r.status,
     createdAt: r.created_at, startedAt: r.started_at, stoppedAt: r.stopped_at,
   };
 }
@@ -30,9 +31,9 @@ function toExperiment(r: ExperimentRow): Experiment {
 /** Stores a new draft; null when the id is taken. */
 export async function insertExperiment(db: Db, def: ExperimentDefinition): Promise<Experiment | null> {
   const { rows } = await db.query<ExperimentRow>(
-    `INSERT INTO experiments (id, name, salt, coverage, variants) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO experiments (id, name, salt, hash_version, coverage, variants) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
-    [def.id, def.name, def.salt, def.coverage, JSON.stringify(def.variants)],
+    [def.id, def.name, def.salt, def.hashVersion ?? DEFAULT_HASH_VERSION, def.coverage, JSON.stringify(def.variants)],
   );
   return rows[0] ? toExperiment(rows[0]) : null;
 }
@@ -94,54 +95,75 @@ export async function insertExposures(db: Db, exposures: readonly Exposure[]): P
   return result.rowCount ?? 0;
 }
 
-/** Per variant: the sufficient statistics of its visitors (see src/experiments/report.ts). */
+/** Revenue of one currency in one variant. */
+export interface CurrencyRevenue {
+  /** The purchased items' `products.currency`; null for items (or currencies) the catalog does not know. */
+  currency: string | null;
+  /** Per visitor who spent in this currency, their credited revenue, ascending; every other visitor spent 0. */
+  values: number[];
+}
+
+/** Per variant: what the report is computed from (see src/experiments/report.ts). */
 export interface VariantTotals {
   variant: string;
   /** Distinct exposed users. */
   visitors: number;
   exposures: number;
+  /** Items shown: the exposures' items, summed. */
+  impressions: number;
+  /** One per (request_id, item) however often its link was followed; one per event without a request_id. */
   clicks: number;
   /** Visitors with at least one credited purchase. */
   converters: number;
-  /** Credited purchase revenue (quantity × unit price), and the sum of its per-visitor squares. */
-  revenue: number;
-  revenueSquares: number;
+  /** Per currency (ordered by currency, null last); only currencies the variant earned in. */
+  revenue: CurrencyRevenue[];
 }
 
 /**
  * Attribution: a click or purchase is credited to an exposure's variant and user when it carries
  * that exposure's request_id (at any time); otherwise to the variant of the user's first exposure
- * when the user made it in [first exposure, first exposure + window). Each event counts once.
- * Revenue is quantity × price (price is the unit price; a purchase without one adds no revenue).
+ * when the user made it in [first exposure, first exposure + window). Each event counts once, and
+ * a click link followed again (each time stored as a click) counts once per request and item.
+ * Revenue is quantity × price (price is the unit price; a purchase without one adds no revenue),
+ * in the currency of the purchased item's catalog entry: amounts of different currencies never add up.
  */
 export async function variantTotals(db: Db, experimentId: string, windowSeconds: number): Promise<VariantTotals[]> {
   const { rows } = await db.query<VariantTotals>(
     `WITH exposed AS (
-       SELECT variant, user_id, request_id, exposed_at FROM exposures WHERE experiment_id = $1
+       SELECT variant, user_id, request_id, exposed_at, cardinality(items) AS shown FROM exposures WHERE experiment_id = $1
      ), first_exposure AS (
        SELECT DISTINCT ON (user_id) user_id, variant, exposed_at FROM exposed ORDER BY user_id, exposed_at
      ), credited AS (
-       SELECT x.variant, x.user_id, ev.type, ev.quantity * coalesce(ev.price, 0) AS revenue
+       SELECT x.variant, x.user_id, ev.id, ev.type, ev.request_id, ev.item_id, ev.quantity * coalesce(ev.price, 0) AS revenue
        FROM events ev JOIN exposed x ON x.request_id = ev.request_id
        WHERE ev.type IN ('click', 'purchase')
        UNION ALL
-       SELECT f.variant, f.user_id, ev.type, ev.quantity * coalesce(ev.price, 0)
+       SELECT f.variant, f.user_id, ev.id, ev.type, ev.request_id, ev.item_id, ev.quantity * coalesce(ev.price, 0)
        FROM events ev JOIN first_exposure f ON f.user_id = ev.user_id
        WHERE ev.type IN ('click', 'purchase')
          AND ev.occurred_at >= f.exposed_at AND ev.occurred_at < f.exposed_at + make_interval(secs => $2)
          AND (ev.request_id IS NULL OR NOT EXISTS (SELECT 1 FROM exposed x WHERE x.request_id = ev.request_id))
-     ), per_visitor AS (
-       SELECT variant, user_id, count(*) FILTER (WHERE type = 'click') AS clicks,
-              coalesce(sum(revenue) FILTER (WHERE type = 'purchase'), 0) AS revenue, bool_or(type = 'purchase') AS converted
-       FROM credited GROUP BY variant, user_id
+     ), clicks AS (
+       SELECT variant, count(DISTINCT (request_id, item_id, CASE WHEN request_id IS NULL THEN id END))::int AS clicks
+       FROM credited WHERE type = 'click' GROUP BY variant
+     ), converters AS (
+       SELECT variant, count(DISTINCT user_id)::int AS converters FROM credited WHERE type = 'purchase' GROUP BY variant
+     ), spent AS (
+       SELECT c.variant, c.user_id, p.currency, sum(c.revenue)::float8 AS revenue
+       FROM credited c LEFT JOIN products p ON p.id = c.item_id
+       WHERE c.type = 'purchase' GROUP BY c.variant, c.user_id, p.currency
+     ), revenue AS (
+       SELECT variant, json_agg(json_build_object('currency', currency, 'values', spenders) ORDER BY currency NULLS LAST) AS revenue
+       FROM (SELECT variant, currency, array_agg(revenue ORDER BY revenue) AS spenders FROM spent WHERE revenue <> 0 GROUP BY variant, currency) s
+       GROUP BY variant
      ), visitors AS (
-       SELECT variant, user_id, count(*) AS exposures FROM exposed GROUP BY variant, user_id
+       SELECT variant, count(DISTINCT user_id)::int AS visitors, count(*)::int AS exposures, sum(shown)::int AS impressions
+       FROM exposed GROUP BY variant
      )
-     SELECT v.variant, count(*)::int AS visitors, sum(v.exposures)::int AS exposures,
-            coalesce(sum(p.clicks), 0)::int AS clicks, (count(*) FILTER (WHERE p.converted))::int AS converters,
-            coalesce(sum(p.revenue), 0)::float8 AS revenue, coalesce(sum(p.revenue * p.revenue), 0)::float8 AS "revenueSquares"
-     FROM visitors v LEFT JOIN per_visitor p USING (variant, user_id)
-     GROUP BY v.variant ORDER BY v.variant`,
+     SELECT v.variant, v.visitors, v.exposures, v.impressions, coalesce(c.clicks, 0) AS clicks,
+            coalesce(k.converters, 0) AS converters, coalesce(r.revenue, '[]') AS revenue
+     FROM visitors v LEFT JOIN clicks c USING (variant) LEFT JOIN converters k USING (variant) LEFT JOIN revenue r USING (variant)
+     ORDER BY v.variant`,
     [experimentId, windowSeconds],
   );
   return rows;

@@ -11,7 +11,7 @@ const definition = (id: string, extra: Record<string, unknown> = {}) => ({
   variants: [
     { key: 'rv', strategy: 'recently-viewed', control: true, params: { limit: 6 } },
     { key: 'brand', strategy: 'same-brand', params: { limit: 6, brand_cap: 2 } },
-    { key: 'cf', strategy: 'collaborative', weight: 2, params: { limit: 6, exclude_purchased: true } },
+    { key: 'cf', strategy: 'collaborative', params: { limit: 6, exclude_purchased: true } },
   ],
   ...extra,
 });
@@ -28,15 +28,16 @@ describe('/v1/experiments (real PostgreSQL)', () => {
   });
   after(async () => { await app.close(); await s.close(); });
 
-  test('create: a draft with defaults filled in (weight 1, params {}, salt = id, coverage 1)', async () => {
+  test('create: a draft with defaults filled in (equal weights, params {}, salt = id, hash version 2, coverage 1)', async () => {
     const res = await post('/v1/experiments', definition('email-1'));
     assert.equal(res.statusCode, 201);
     const body = res.json();
     assert.equal(body.status, 'draft');
     assert.equal(body.salt, 'email-1');
+    assert.equal(body.hash_version, 2);
     assert.equal(body.coverage, 1);
     assert.equal(body.started_at, null);
-    assert.deepEqual(body.variants.map((v: { key: string; weight: number; control: boolean }) => [v.key, v.weight, v.control]), [['rv', 1, true], ['brand', 1, false], ['cf', 2, false]]);
+    assert.deepEqual(body.variants.map((v: { key: string; weight: number; control: boolean }) => [v.key, v.weight, v.control]), [['rv', 1 / 3, true], ['brand', 1 / 3, false], ['cf', 1 / 3, false]]);
     assert.deepEqual(body.variants[2].params, { limit: 6, exclude_purchased: true });
     assert.deepEqual((await get('/v1/experiments/email-1')).json(), body);
   });
@@ -54,6 +55,10 @@ describe('/v1/experiments (real PostgreSQL)', () => {
     ['no control', { variants: [variants[1], variants[2]] }, 'variants'],
     ['two controls', { variants: [variants[0], { ...variants[1], control: true }] }, 'variants[1].control'],
     ['weights summing to 0', { variants: [{ ...variants[0], weight: 0 }, { ...variants[1], weight: 0 }] }, 'variants'],
+    ['weights of another scale (1:1:2)', { variants: [{ ...variants[0], weight: 1 }, { ...variants[1], weight: 1 }, { ...variants[2], weight: 2 }] }, 'variants'],
+    ['weights summing to 1.02', { variants: [{ ...variants[0], weight: 0.52 }, { ...variants[1], weight: 0.5 }] }, 'variants'],
+    ['weights on some variants only', { variants: [{ ...variants[0], weight: 0.5 }, variants[1], variants[2]] }, 'variants'],
+    ['hash version 3', { hash_version: 3 }, 'hash_version'],
     ['a negative weight', { variants: [variants[0], { ...variants[1], weight: -1 }] }, 'variants[1].weight'],
     ['a single variant', { variants: [variants[0]] }, 'variants'],
     ['a limit out of range', { variants: [variants[0], { ...variants[1], params: { limit: 500 } }] }, 'variants[1].params.limit'],
@@ -70,6 +75,14 @@ describe('/v1/experiments (real PostgreSQL)', () => {
       assert.equal((await get('/v1/experiments/bad-one')).statusCode, 404);
     });
   }
+
+  test('create: the weights message says they must sum to 1', async () => {
+    const res = await post('/v1/experiments', { ...definition('bad-one'), variants: [{ ...variants[0], weight: 1 }, { ...variants[1], weight: 3 }] });
+    assert.deepEqual(res.json(), {
+      error: 'invalid_request', field: 'variants',
+      message: "variant weights must sum to 1 (within 0.01, as GrowthBook's SDKs require), e.g. 0.25, 0.25, 0.5 rather than 1, 1, 2; these sum to 4",
+    });
+  });
 
   test('list: newest first', async () => {
     await post('/v1/experiments', definition('email-2'));
@@ -109,7 +122,8 @@ describe('/v1/experiments (real PostgreSQL)', () => {
   });
 
   test('assignment: the control while a draft; then the hashed variant with its strategy and params, the same every time', async () => {
-    await post('/v1/experiments', definition('assign-me', { salt: 'growthbook-seed' }));
+    const weighted = definition('x').variants.map((v, i) => ({ ...v, weight: [0.25, 0.25, 0.5][i] }));
+    await post('/v1/experiments', definition('assign-me', { salt: 'growthbook-seed', variants: weighted }));
     const draft = (await get('/v1/experiments/assign-me/assignment?user=alice')).json();
     assert.equal(draft.in_experiment, false);
     assert.equal(draft.variant.key, 'rv');
@@ -120,7 +134,7 @@ describe('/v1/experiments (real PostgreSQL)', () => {
       const a = (await get(`/v1/experiments/assign-me/assignment?user=${user}`)).json();
       const bucket = bucketOf('growthbook-seed', user);
       assert.equal(a.bucket, bucket);
-      // Weights 1:1:2 → ranges [0, .25), [.25, .5), [.5, 1).
+      // Weights 0.25/0.25/0.5 → ranges [0, .25), [.25, .5), [.5, 1).
       assert.equal(a.variant.key, bucket < 0.25 ? 'rv' : bucket < 0.5 ? 'brand' : 'cf');
       assert.equal(a.in_experiment, true);
       seen.set(a.variant.key, (seen.get(a.variant.key) ?? 0) + 1);
@@ -134,12 +148,28 @@ describe('/v1/experiments (real PostgreSQL)', () => {
     assert.equal(missing.json().field, 'user');
   });
 
+  test('hash version 1: stored, shown, and what assignment buckets with', async () => {
+    const created = await post('/v1/experiments', definition('v1-exp', { hash_version: 1 }));
+    assert.equal(created.statusCode, 201, created.body);
+    assert.equal(created.json().hash_version, 1);
+    assert.equal((await get('/v1/experiments/v1-exp')).json().hash_version, 1);
+    assert.equal((await get('/v1/experiments')).json().experiments.find((e: { id: string }) => e.id === 'v1-exp').hash_version, 1);
+    await post('/v1/experiments/v1-exp/start');
+    for (let i = 0; i < 50; i++) {
+      const a = (await get(`/v1/experiments/v1-exp/assignment?user=user-${i}`)).json();
+      const bucket = bucketOf('v1-exp', `user-${i}`, 1);
+      assert.equal(a.bucket, bucket);
+      assert.equal(a.variant.key, bucket < 1 / 3 ? 'rv' : bucket < 2 / 3 ? 'brand' : 'cf');
+    }
+  });
+
   test('report routes answer for an experiment without data yet', async () => {
     const json = await get('/v1/experiments/email-2/report');
     assert.equal(json.statusCode, 200);
     const report = json.json();
     assert.equal(report.attribution_window_days, 7);
-    assert.deepEqual(report.variants.map((v: { visitors: number; revenue_per_visitor: number | null }) => [v.visitors, v.revenue_per_visitor]), [[0, null], [0, null], [0, null]]);
+    assert.deepEqual(report.currencies, []);
+    assert.deepEqual(report.variants.map((v: { visitors: number; ctr: number | null; revenue: unknown[] }) => [v.visitors, v.ctr, v.revenue]), [[0, null, []], [0, null, []], [0, null, []]]);
     assert.deepEqual(report.srm, { chi_square: 0, df: 2, p_value: 1, threshold: 0.001, mismatch: false });
     const page = await get('/v1/experiments/email-2/report.html');
     assert.equal(page.statusCode, 200);

@@ -7,7 +7,7 @@ import { ExposureWriter } from '../../src/experiments/exposure-writer.ts';
 import { experimentRoutes } from '../../src/routes/experiments.ts';
 import { insertEvents, type NewEvent } from '../../src/store/events.ts';
 import { insertExperiment, updateStatus, variantTotals, type VariantTotals } from '../../src/store/experiments.ts';
-import { assertLift, EXPECTED, near } from '../fixtures/experiments/email-expected.ts';
+import { assertLift, EXPECTED, near, nearInterval } from '../fixtures/experiments/email-expected.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
@@ -28,14 +28,15 @@ const at = (offset: number) => new Date(T0 + offset);
  *               (before exposure: not counted) and clicks with r8.
  *               → visitors 4, exposures 4, clicks 2, converters 3, revenue 100 (per visitor 60, 30, 10, 0).
  *   brand:      u9 and u10 exposed, nothing else → visitors 2.
+ * Every block shows 2 items; the item bought ("sku") is priced in GBP.
  */
 async function seed(s: TestServices, experimentId: string, copies: number): Promise<void> {
   await insertExperiment(s.pool, {
     id: experimentId, name: `Email recs <${copies}>`, salt: experimentId, coverage: 1,
     variants: [
-      { key: 'rv', weight: 1, strategy: 'recently-viewed', params: {}, control: true },
-      { key: 'brand', weight: 1, strategy: 'same-brand', params: {}, control: false },
-      { key: 'cf', weight: 1, strategy: 'collaborative', params: {}, control: false },
+      { key: 'rv', weight: 1 / 3, strategy: 'recently-viewed', params: {}, control: true },
+      { key: 'brand', weight: 1 / 3, strategy: 'same-brand', params: {}, control: false },
+      { key: 'cf', weight: 1 / 3, strategy: 'collaborative', params: {}, control: false },
     ],
   });
   await updateStatus(s.pool, experimentId, 'draft', 'running');
@@ -85,6 +86,7 @@ describe('attribution and the report (real PostgreSQL)', () => {
 
   before(async () => {
     s = await startTestServices();
+    await s.pool.query(`INSERT INTO products (id, currency) VALUES ('sku', 'GBP')`);
     await seed(s, 'small', 1);
     await seed(s, 'large', 10);
     app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } } });
@@ -96,37 +98,43 @@ describe('attribution and the report (real PostgreSQL)', () => {
 
   test('by request_id (at any time, to the exposed user) and by user within 7 days of the first exposure, each event once', async () => {
     assert.deepEqual(byVariant(await variantTotals(s.pool, 'small', 7 * 86_400)), {
-      rv: { visitors: 4, exposures: 5, clicks: 2, converters: 2, revenue: 50, revenueSquares: 20 ** 2 + 30 ** 2 },
-      cf: { visitors: 4, exposures: 4, clicks: 2, converters: 3, revenue: 100, revenueSquares: 60 ** 2 + 30 ** 2 + 10 ** 2 },
-      brand: { visitors: 2, exposures: 2, clicks: 0, converters: 0, revenue: 0, revenueSquares: 0 },
+      rv: { visitors: 4, exposures: 5, impressions: 10, clicks: 2, converters: 2, revenue: [{ currency: 'GBP', values: [20, 30] }] },
+      cf: { visitors: 4, exposures: 4, impressions: 8, clicks: 2, converters: 3, revenue: [{ currency: 'GBP', values: [10, 30, 60] }] },
+      brand: { visitors: 2, exposures: 2, impressions: 4, clicks: 0, converters: 0, revenue: [] },
     });
   });
 
   test('the window is a setting: 10 days take in u3\'s purchase of day 8; 1 day leaves only request-tagged events', async () => {
     const ten = byVariant(await variantTotals(s.pool, 'small', 10 * 86_400));
-    assert.deepEqual([ten.rv.converters, ten.rv.revenue, ten.cf.revenue], [3, 95, 100]);
+    assert.deepEqual([ten.rv.converters, ten.rv.revenue, ten.cf.revenue], [3, [{ currency: 'GBP', values: [20, 30, 45] }], [{ currency: 'GBP', values: [10, 30, 60] }]]);
     const one = byVariant(await variantTotals(s.pool, 'small', 86_400));
     // u3's click at exactly one day is outside [first exposure, + 1 day).
-    assert.deepEqual(one.rv, { visitors: 4, exposures: 5, clicks: 1, converters: 1, revenue: 20, revenueSquares: 400 });
-    assert.deepEqual(one.cf, { visitors: 4, exposures: 4, clicks: 2, converters: 2, revenue: 50, revenueSquares: 40 ** 2 + 10 ** 2 });
+    assert.deepEqual(one.rv, { visitors: 4, exposures: 5, impressions: 10, clicks: 1, converters: 1, revenue: [{ currency: 'GBP', values: [20] }] });
+    assert.deepEqual(one.cf, { visitors: 4, exposures: 4, impressions: 8, clicks: 2, converters: 2, revenue: [{ currency: 'GBP', values: [10, 40] }] });
   });
 
-  test('GET /report: visitors, CTR, conversion, revenue per visitor, lifts with intervals, SRM', async () => {
+  test('GET /report: visitors, CTR, conversion, revenue per visitor in GBP, lifts with intervals, SRM', async () => {
     const res = await app.inject('/v1/experiments/large/report');
     assert.equal(res.statusCode, 200);
     const r = res.json();
     const [rv, brand, cf] = r.variants;
-    assert.deepEqual([rv.key, rv.visitors, rv.exposures, rv.clicks, rv.converters, rv.revenue], ['rv', 40, 50, 20, 20, 500]);
-    assert.deepEqual([cf.key, cf.visitors, cf.exposures, cf.clicks, cf.converters, cf.revenue], ['cf', 40, 40, 20, 30, 1000]);
-    assert.deepEqual([brand.visitors, brand.revenue_per_visitor, brand.conversion_rate], [20, 0, 0]);
-    assert.deepEqual([rv.ctr, cf.ctr, rv.conversion_rate, cf.conversion_rate, rv.revenue_per_visitor, cf.revenue_per_visitor], [0.4, 0.5, 0.5, 0.75, 12.5, 25]);
-    near(rv.revenue_per_visitor_ci.low, EXPECTED.controlRpvCi[0], 'control RPV low');
-    near(rv.revenue_per_visitor_ci.high, EXPECTED.controlRpvCi[1], 'control RPV high');
-    near(cf.revenue_per_visitor_ci.low, EXPECTED.cfRpvCi[0], 'cf RPV low');
-    near(cf.revenue_per_visitor_ci.high, EXPECTED.cfRpvCi[1], 'cf RPV high');
-    assertLift(cf.lift.revenue_per_visitor, EXPECTED.rpvLift, 'RPV');
+    assert.deepEqual(r.currencies, ['GBP']);
+    assert.deepEqual([rv.key, rv.visitors, rv.exposures, rv.impressions, rv.clicks, rv.converters], ['rv', 40, 50, 100, 20, 20]);
+    assert.deepEqual([cf.key, cf.visitors, cf.exposures, cf.impressions, cf.clicks, cf.converters], ['cf', 40, 40, 80, 20, 30]);
+    assert.deepEqual(rv.revenue.map((x: { currency: string; revenue: number; buyers: number }) => [x.currency, x.revenue, x.buyers]), [['GBP', 500, 20]]);
+    assert.deepEqual(cf.revenue.map((x: { currency: string; revenue: number; buyers: number }) => [x.currency, x.revenue, x.buyers]), [['GBP', 1000, 30]]);
+    assert.deepEqual([brand.visitors, brand.revenue[0].revenue_per_visitor, brand.conversion_rate], [20, 0, 0]);
+    assert.deepEqual([rv.ctr, cf.ctr, rv.conversion_rate, cf.conversion_rate, rv.revenue[0].revenue_per_visitor, cf.revenue[0].revenue_per_visitor], [0.2, 0.25, 0.5, 0.75, 12.5, 25]);
+    nearInterval(rv.conversion_rate_ci, EXPECTED.controlConversionCi, 'control conversion', 1e-15);
+    nearInterval(rv.revenue[0].revenue_per_visitor_ci, EXPECTED.controlRpvCi, 'control RPV', 0.6 * EXPECTED.controlRpvSe);
+    nearInterval(cf.revenue[0].revenue_per_visitor_ci, EXPECTED.cfRpvCi, 'cf RPV', 0.6 * EXPECTED.cfRpvSe);
+    assertLift(cf.revenue[0].lift, EXPECTED.rpvLift, 'RPV');
     assertLift(cf.lift.conversion_rate, EXPECTED.conversionLift, 'conversion');
-    assert.equal(brand.lift.revenue_per_visitor.relative, -1);
+    // Brand: nobody bought, so no relative lift, and the reason instead of an interval.
+    assert.deepEqual([brand.revenue[0].lift.relative, brand.revenue[0].lift.relative_ci, brand.revenue[0].lift.relative_note],
+      [null, null, 'not estimable: too few buyers in GBP (treatment 0, control 20; 5 needed on each side)']);
+    assert.equal(brand.revenue[0].revenue_per_visitor_note, 'no interval: no purchases in GBP');
+    assert.deepEqual([brand.conversion_rate_ci.low, brand.lift.conversion_rate.relative], [0, null]);
     // Visitors 40 / 20 / 40 against equal weights: χ² = 8, p = e⁻⁴ = 0.0183: uneven, but not a mismatch at 0.001.
     near(r.srm.chi_square, 8, 'χ²');
     near(r.srm.p_value, Math.exp(-4), 'SRM p');
@@ -137,7 +145,9 @@ describe('attribution and the report (real PostgreSQL)', () => {
     const res = await app.inject('/v1/experiments/large/report.html');
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /<h1>Email recs &lt;10&gt;<\/h1>/);
-    assert.match(res.body, /revenue per visitor <strong class="up">\+100\.0%<\/strong>\s+\(95% CI \+27\.6% to \+222\.2%\): better than control/);
+    assert.match(res.body, /revenue per visitor \(GBP\) <strong class="up">\+100\.0%<\/strong>\s+\(95% CI \+27\.6% to \+222\.2%\): better than control/);
+    assert.match(res.body, /revenue per visitor \(GBP\): not estimable: too few buyers in GBP \(treatment 0, control 20; 5 needed on each side\)/);
+    assert.ok(!res.body.includes('∞'));
     assert.match(res.body, /conversion <strong class="up">\+50\.0%<\/strong>\s+\(95% CI \+6\.3% to \+127\.7%\)/);
     assert.match(res.body, /Traffic split matches the weights/);
   });
@@ -146,7 +156,7 @@ describe('attribution and the report (real PostgreSQL)', () => {
     for (const [id, a, b] of [['skewed', 1000, 1200], ['fair', 1000, 1050]] as const) {
       await insertExperiment(s.pool, {
         id, name: null, salt: id, coverage: 1,
-        variants: [{ key: 'a', weight: 50, strategy: 'popular', params: {}, control: true }, { key: 'b', weight: 50, strategy: 'collaborative', params: {}, control: false }],
+        variants: [{ key: 'a', weight: 0.5, strategy: 'popular', params: {}, control: true }, { key: 'b', weight: 0.5, strategy: 'collaborative', params: {}, control: false }],
       });
       await s.pool.query(
         `INSERT INTO exposures (experiment_id, variant, user_id, request_id, strategy, items)
@@ -170,7 +180,65 @@ describe('attribution and the report (real PostgreSQL)', () => {
     await wide.register(experimentRoutes, { pool: s.pool, attributionWindowDays: 10 });
     const r = (await wide.inject('/v1/experiments/small/report')).json();
     assert.equal(r.attribution_window_days, 10);
-    assert.equal(r.variants[0].revenue, 95);
+    assert.equal(r.variants[0].revenue[0].revenue, 95);
     await wide.close();
+  });
+
+  describe('currencies and replayed click links', () => {
+    before(async () => {
+      await s.pool.query(`INSERT INTO products (id, currency) VALUES ('gbp-1', 'GBP'), ('usd-1', 'USD'), ('no-currency', NULL)`);
+      await insertExperiment(s.pool, {
+        id: 'money', name: 'Money', salt: 'money', coverage: 1,
+        variants: [{ key: 'a', weight: 0.5, strategy: 'popular', params: {}, control: true }, { key: 'b', weight: 0.5, strategy: 'collaborative', params: {}, control: false }],
+      });
+      const writer = new ExposureWriter(s.pool);
+      const expose = (user: string, variant: string, request: string) =>
+        writer.record({ experimentId: 'money', variant, userId: user, requestId: request, strategy: 'popular', items: ['gbp-1', 'usd-1', 'no-currency'], exposedAt: at(0) });
+      expose('m1', 'a', 'm-r1');
+      expose('m2', 'a', 'm-r2');
+      expose('m3', 'b', 'm-r3');
+      expose('m4', 'b', 'm-r4');
+      await writer.close();
+      const event = (userId: string, itemId: string, type: NewEvent['type'], offset: number, requestId: string | null, quantity = 1, price: number | null = null): NewEvent =>
+        ({ userId, itemId, type, quantity, price, occurredAt: at(offset), requestId, idempotencyKey: null });
+      await insertEvents(s.pool, [
+        // m1 follows the gbp-1 link of m-r1 three times (two replays), and usd-1's once.
+        event('m1', 'gbp-1', 'click', HOUR, 'm-r1'), event('m1', 'gbp-1', 'click', 2 * HOUR, 'm-r1'), event('m1', 'gbp-1', 'click', DAY, 'm-r1'),
+        event('m1', 'usd-1', 'click', HOUR, 'm-r1'),
+        // A request of some other block (not this experiment's), replayed: credited by the window, once.
+        event('m2', 'gbp-1', 'click', HOUR, 'elsewhere'), event('m2', 'gbp-1', 'click', 2 * HOUR, 'elsewhere'),
+        // Clicks without a request_id count per event, as before.
+        event('m2', 'usd-1', 'click', HOUR, null), event('m2', 'usd-1', 'click', 2 * HOUR, null),
+        event('m1', 'gbp-1', 'purchase', 2 * HOUR, 'm-r1', 2, 10),
+        event('m1', 'usd-1', 'purchase', 2 * HOUR, 'm-r1', 1, 15),
+        event('m1', 'not-in-catalog', 'purchase', 2 * HOUR, 'm-r1', 1, 7),
+        event('m1', 'no-currency', 'purchase', 2 * HOUR, 'm-r1', 1, 3),
+        event('m2', 'usd-1', 'purchase', DAY, null, 1, 5),
+        event('m3', 'gbp-1', 'purchase', DAY, 'm-r3', 1, 99),
+      ]);
+    });
+
+    test('a (request_id, item) counts one click however often its link is followed; every follow stays stored', async () => {
+      const totals = byVariant(await variantTotals(s.pool, 'money', 7 * 86_400));
+      assert.equal(totals.a.clicks, 2 + 1 + 2);
+      assert.equal(totals.b.clicks, 0);
+      const { rows } = await s.pool.query(`SELECT count(*)::int AS n FROM events WHERE type = 'click' AND user_id IN ('m1', 'm2')`);
+      assert.equal(rows[0].n, 8, 'the replays are kept as events');
+    });
+
+    test('revenue per currency of the purchased item (unknown item or currency: null), never added up', async () => {
+      const totals = byVariant(await variantTotals(s.pool, 'money', 7 * 86_400));
+      assert.deepEqual(totals.a.revenue, [{ currency: 'GBP', values: [20] }, { currency: 'USD', values: [5, 15] }, { currency: null, values: [10] }]);
+      assert.deepEqual(totals.b.revenue, [{ currency: 'GBP', values: [99] }]);
+      const r = (await app.inject('/v1/experiments/money/report')).json();
+      assert.deepEqual(r.currencies, ['GBP', 'USD', null]);
+      const rows = (v: { revenue: { currency: string | null; revenue: number; buyers: number; revenue_per_visitor: number }[] }) =>
+        v.revenue.map((x) => [x.currency, x.revenue, x.buyers, x.revenue_per_visitor]);
+      assert.deepEqual(rows(r.variants[0]), [['GBP', 20, 1, 10], ['USD', 20, 2, 10], [null, 10, 1, 5]]);
+      assert.deepEqual(rows(r.variants[1]), [['GBP', 99, 1, 49.5], ['USD', 0, 0, 0], [null, 0, 0, 0]]);
+      assert.equal(r.variants[1].revenue[1].lift.relative_note, 'not estimable: too few buyers in USD (treatment 0, control 2; 5 needed on each side)');
+      const page = (await app.inject('/v1/experiments/money/report.html')).body;
+      assert.deepEqual([...page.matchAll(/<h2>Revenue per visitor \(([^)]+)\)<\/h2>/g)].map((m) => m[1]), ['GBP', 'USD', 'unknown currency']);
+    });
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { assign, bucketWeights } from '../../src/experiments/assignment.ts';
+import { assign } from '../../src/experiments/assignment.ts';
 import type { Experiment, Variant } from '../../src/experiments/definition.ts';
 import { bucketOf, bucketRanges, chooseVariation, fnv1a32 } from '../../src/experiments/hash.ts';
 import { sampleRatioMismatch } from '../../src/experiments/stats.ts';
@@ -17,7 +17,7 @@ const cases = JSON.parse(readFileSync(new URL('../fixtures/experiments/growthboo
 const variant = (key: string, weight: number, control = false): Variant => ({ key, weight, strategy: 'popular', params: {}, control });
 function experiment(weights: number[], overrides: Partial<Experiment> = {}): Experiment {
   return {
-    id: 'exp', name: null, salt: 'exp', coverage: 1, status: 'running', createdAt: new Date(), startedAt: new Date(), stoppedAt: null,
+    id: 'exp', name: null, salt: 'exp', hashVersion: 2, coverage: 1, status: 'running', createdAt: new Date(), startedAt: new Date(), stoppedAt: null,
     variants: weights.map((w, i) => variant(`v${i}`, w, i === 0)), ...overrides,
   };
 }
@@ -70,12 +70,23 @@ describe('assignment', () => {
     assert.ok(other.filter((k, i) => k !== first[i]).length > 500);
   });
 
-  test('weights are relative: 1:1:2 and 0.25/0.25/0.5 give the same buckets', () => {
-    assert.deepEqual(bucketWeights([1, 1, 2]), [0.25, 0.25, 0.5]);
-    assert.deepEqual(bucketWeights([0.4, 0.5999]), [0.4, 0.5999], 'within GrowthBook\'s tolerance: verbatim');
+  test('the hash version is the experiment\'s: version 1 buckets users by its own hash', () => {
+    const v1 = experiment([0.5, 0.5], { hashVersion: 1 });
     for (let i = 0; i < 200; i++) {
-      assert.equal(assign(experiment([1, 1, 2]), `u${i}`).variant.key, assign(experiment([0.25, 0.25, 0.5]), `u${i}`).variant.key);
+      const a = assign(v1, `u${i}`);
+      assert.equal(a.bucket, bucketOf('exp', `u${i}`, 1));
+      assert.equal(a.variant.key, a.bucket < 0.5 ? 'v0' : 'v1');
     }
+    const differ = Array.from({ length: 200 }, (_, i) => `u${i}`).filter((u) => assign(v1, u).bucket !== assign(experiment([0.5, 0.5]), u).bucket);
+    assert.ok(differ.length > 150);
+  });
+
+  test('weights are used as given, as GrowthBook does: within its 0.01 tolerance, the unweighted remainder is outside', () => {
+    // 0.4 + 0.5999: ranges [0, 0.4), [0.4, 0.9999); bucket 0.9999 is in no range.
+    const exp = experiment([0.4, 0.5999]);
+    const users = Array.from({ length: 40_000 }, (_, i) => `u${i}`);
+    const outside = users.filter((u) => !assign(exp, u).inExperiment);
+    assert.ok(outside.length > 0 && outside.every((u) => assign(exp, u).bucket === 0.9999), `${outside.length} outside`);
   });
 
   test('weights are respected within sampling error on 100k users (chi-square)', () => {

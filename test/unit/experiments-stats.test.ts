@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { chiSquareSurvival, gammaQ, lnGamma, studentTCritical, studentTTwoSided } from '../../src/experiments/special.ts';
-import { chiSquareGoodnessOfFit, compare, fiellerLift, mean, meanInterval, proportionSample, sampleRatioMismatch, variance, type Sample } from '../../src/experiments/stats.ts';
+import { chiSquareSurvival, gammaQ, lnGamma, normalCdf, normalQuantile, studentTCritical, studentTTwoSided } from '../../src/experiments/special.ts';
+import {
+  chiSquareGoodnessOfFit, compare, fiellerLift, mean, MIN_NON_ZERO, proportionSample, sampleRatioMismatch, sparseSample, variance, wilsonInterval, type Sample,
+} from '../../src/experiments/stats.ts';
 
 const close = (actual: number | null | undefined, expected: number, tolerance: number, what = '') =>
   assert.ok(actual !== null && actual !== undefined && Math.abs(actual - expected) <= tolerance, `${what}: ${actual} ≠ ${expected} ± ${tolerance}`);
 
 function sample(values: number[]): Sample {
-  return { n: values.length, sum: values.reduce((a, b) => a + b, 0), sumSquares: values.reduce((a, b) => a + b * b, 0) };
+  return sparseSample(values.filter((x) => x !== 0), values.length);
 }
 
 describe('special functions', () => {
@@ -40,6 +42,39 @@ describe('special functions', () => {
     close(studentTTwoSided(0, 7), 1, 1e-15, 'p(0) = 1');
     close(studentTTwoSided(1, 1), 0.5, 1e-12, 'Cauchy: P(|T| > 1) = 1/2');
   });
+
+  test('normal distribution: symmetric, exact at the centre, and precise far into the tail', () => {
+    assert.equal(normalCdf(0), 0.5);
+    close(normalCdf(-1.2) + normalCdf(1.2), 1, 1e-15, 'Φ(−x) + Φ(x) = 1');
+    // Φ(−10) = 7.61985302416047e-24 (scipy.special.ndtr): computed as 1 − Φ(10) it would round to 0.
+    close(normalCdf(-10) / 7.61985302416047e-24, 1, 1e-10, 'Φ(−10)');
+    assert.equal(normalQuantile(0), -Infinity);
+    assert.equal(normalQuantile(1), Infinity);
+    close(normalQuantile(0.975), 1.959963984540054, 1e-14, 'Φ⁻¹(0.975)');
+    close(normalQuantile(0.025), -1.959963984540054, 1e-14, 'Φ⁻¹(0.025)');
+    close(normalCdf(normalQuantile(1e-20)) / 1e-20, 1, 1e-9, 'round trip at 1e-20');
+  });
+});
+
+describe('Wilson score interval', () => {
+  test('0 of 98 is not [0, 0]: it reaches up to 3.77%', () => {
+    const ci = wilsonInterval(0, 98)!;
+    assert.equal(ci.low, 0);
+    // By hand: z²/(n + z²) with z = 1.959963984540054.
+    close(ci.high, 3.841458820694124 / (98 + 3.841458820694124), 1e-15, 'high');
+  });
+
+  test('1 of 98 never goes below 0; n of n never above 1', () => {
+    assert.ok(wilsonInterval(1, 98)!.low > 0);
+    assert.equal(wilsonInterval(98, 98)!.high, 1);
+    assert.ok(wilsonInterval(98, 98)!.low < 1);
+  });
+
+  test('a count it cannot be a proportion of has no interval', () => {
+    assert.equal(wilsonInterval(0, 0), null);
+    assert.equal(wilsonInterval(7, 6), null);
+    assert.equal(wilsonInterval(-1, 6), null);
+  });
 });
 
 describe('Welch and Fieller', () => {
@@ -58,10 +93,10 @@ describe('Welch and Fieller', () => {
 
   test("Welch's difference, degrees of freedom, interval and p-value: the textbook example", () => {
     const c = compare(a2, a1)!;
-    close(c.difference.estimate, 2.1666666666666667, 1e-10, 'difference');
+    close(c.difference, 2.1666666666666667, 1e-10, 'difference');
     close(c.df, 24.988529290231416, 1e-9, 'df');
-    close(c.difference.low, 0.3492370661924069, 1e-8, 'low');
-    close(c.difference.high, 3.984096267140929, 1e-8, 'high');
+    close(c.differenceCi?.low, 0.3492370661924069, 1e-8, 'low');
+    close(c.differenceCi?.high, 3.984096267140929, 1e-8, 'high');
     close(c.pValue, 0.021378001462866992, 1e-9, 'p');
   });
 
@@ -70,37 +105,50 @@ describe('Welch and Fieller', () => {
     close(c.relative.estimate, 22.986666666666665 / 20.82 - 1, 1e-12, 'relative lift');
     // By hand from the quadratic (mA² − t²vA)r² − 2·mA·mB·r + (mB² − t²vB) = 0 with t = 2.059586491365625,
     // and confirmed by scanning r: 0.015840349653799102 .. 0.20368486281066955.
-    close(c.relative.low, 0.015840349653799102, 1e-9, 'low');
-    close(c.relative.high, 0.20368486281066955, 1e-9, 'high');
+    assert.equal(c.relative.status, 'ok');
+    close(c.relative.interval?.low, 0.015840349653799102, 1e-9, 'low');
+    close(c.relative.interval?.high, 0.20368486281066955, 1e-9, 'high');
     // Same verdict as Welch: both intervals exclude 0.
-    assert.ok(c.difference.low > 0 && c.relative.low! > 0);
+    assert.ok(c.differenceCi!.low > 0 && c.relative.interval!.low > 0);
   });
 
-  test('Fieller: unbounded when the control mean is not distinguishable from 0, undefined when it is 0', () => {
-    assert.deepEqual(fiellerLift(25, 100, 12.5, 60, 2), { estimate: 1, low: null, high: null });
-    assert.deepEqual(fiellerLift(1, 0.1, 0, 0.1, 2), { estimate: null, low: null, high: null });
+  test('Fieller: not estimable when the control mean is 0 or not distinguishable from 0 (never ±∞)', () => {
+    assert.deepEqual(fiellerLift(25, 100, 12.5, 60, 2), { estimate: null, interval: null, status: 'unbounded' });
+    assert.deepEqual(fiellerLift(1, 0.1, 0, 0.1, 2), { estimate: null, interval: null, status: 'control-zero' });
     // No uncertainty at all: the interval shrinks to the estimate.
-    assert.deepEqual(fiellerLift(3, 0, 2, 0, 2), { estimate: 0.5, low: 0.5, high: 0.5 });
+    assert.deepEqual(fiellerLift(3, 0, 2, 0, 2), { estimate: 0.5, interval: { low: 0.5, high: 0.5 }, status: 'ok' });
+  });
+
+  test('Fieller: a low end below −100% (a treatment mean not distinguishable from 0) is cut at −100%', () => {
+    // mt = 1 with standard error 1 (t = 2 reaches below 0); the quadratic's low root is ratio −0.2533.
+    const lift = fiellerLift(1, 1, 10, 0.25, 2);
+    assert.equal(lift.status, 'clamped');
+    assert.equal(lift.interval?.low, -1);
+    close(lift.interval?.high, (10 + Math.sqrt(4 * (1 * 99 + 0.25))) / 99 - 1, 1e-12, 'high end as solved');
+    close(lift.estimate, -0.9, 1e-15, 'estimate');
   });
 
   test('conversion as a 0/1 sample: p(1 − p)·n/(n − 1)', () => {
     const s = proportionSample(30, 100);
     close(mean(s), 0.3, 1e-15);
     close(variance(s), (0.3 * 0.7 * 100) / 99, 1e-15);
+    assert.equal(s.nonZero, 30);
   });
 
-  test('mean interval: mean ± t(n − 1)·s/√n', () => {
-    // 2, 4, 6, 8: mean 5, s² = 20/3, t(0.975, 3) = 3.182446305284263 → 5 ± 4.108440...
-    const i = meanInterval(sample([2, 4, 6, 8]))!;
-    const half = 3.182446305284263 * Math.sqrt(20 / 3 / 4);
-    close(i.low, 5 - half, 1e-9, 'low');
-    close(i.high, 5 + half, 1e-9, 'high');
-    assert.equal(meanInterval(sample([7])), null, 'one visitor: no interval');
+  test(`fewer than ${MIN_NON_ZERO} converters on a side, or none in the control: the difference, untested, and why`, () => {
+    // 0 of 98 vs 5 of 98: Welch would call this significant (the treatment's plug-in variance is 0); Fisher's exact p is 0.059.
+    const none = compare(proportionSample(0, 98), proportionSample(5, 98))!;
+    assert.deepEqual(none, { difference: -5 / 98, differenceCi: null, pValue: null, df: null, relative: { estimate: null, interval: null, status: 'too-few' } });
+    const noControl = compare(proportionSample(7, 98), proportionSample(0, 98))!;
+    assert.equal(noControl.relative.status, 'control-zero');
+    assert.equal(noControl.pValue, null);
+    assert.equal(compare(proportionSample(4, 98), proportionSample(50, 98))!.relative.status, 'too-few');
+    assert.equal(compare(proportionSample(5, 98), proportionSample(50, 98))!.relative.status, 'ok');
   });
 
   test('no comparison without data or without any spread', () => {
     assert.equal(compare(sample([1]), sample([1, 2])), null);
-    assert.equal(compare(sample([0, 0, 0]), sample([0, 0])), null);
+    assert.equal(compare(sample([5, 5, 5, 5, 5]), sample([5, 5, 5, 5, 5, 5])), null);
   });
 });
 
