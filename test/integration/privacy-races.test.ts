@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { redisKeys } from '../../src/store/keys.ts';
 import { eraseAsOwner } from '../../src/store/user-locks.ts';
@@ -34,7 +34,7 @@ describe('privacy races (real PostgreSQL, Redis and build)', () => {
   after(async () => { await app.close(); await s.close(); });
 
   test('events arriving while the user is being erased: the batch waits for the erasure, then stores nothing of theirs', async () => {
-    let posted: ReturnType<FastifyInstance['inject']> | undefined;
+    let posted: Promise<LightMyRequestResponse> | undefined;
     await eraseAsOwner(s.pool, 'racer', async (tx) => {
       const erased = await eraseRows(tx, 'racer');
       // The erasure has deleted, not committed: a batch now must not slip in between.
@@ -61,7 +61,7 @@ describe('privacy races (real PostgreSQL, Redis and build)', () => {
     assert.deepEqual((await userKeysOf('late')).filter((k) => !k.includes('erased:')), []);
     // Everyone else is written as before.
     await writeUsers(s.redis, keys(), limits(), [{ user: 'alive', item: 'a1', type: 'view', occurredAt: new Date() }]);
-    assert.deepEqual(await s.redis.zrange(keys().recentlyViewed('alive'), 0, -1), ['a1']);
+    assert.deepEqual(await s.redis.zrange(keys().recentlyViewed('alive'), '0', '-1'), ['a1']);
   });
 
   test('an erased user keeps being asked for: no mail memory, no rows, however often', async () => {

@@ -74,10 +74,12 @@ describe('replay simulation (UCI slice, real import, build, API, PostgreSQL and 
       assert.equal(v.exposures, t.visitors, v.key);
       assert.equal(v.clicks, t.clicks, v.key);
       assert.equal(v.converters, t.converters, v.key);
-      assert.ok(Math.abs(v.revenue - t.revenue) < 1e-6, `${v.key}: ${v.revenue} vs ${t.revenue}`);
+      const revenue = v.revenue.reduce((sum, r) => sum + r.revenue, 0);
+      assert.ok(Math.abs(revenue - t.revenue) < 1e-6, `${v.key}: ${revenue} vs ${t.revenue}`);
       assert.equal(v.control, v.key === 'recently-viewed');
       assert.equal(v.lift === null, v.control);
     }
+    assert.deepEqual(report.currencies, ['GBP']);
     assert.equal(report.srm.df, 2);
     assert.ok(report.srm.p_value >= 0 && report.srm.p_value <= 1);
   });

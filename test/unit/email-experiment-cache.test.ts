@@ -5,7 +5,7 @@ import { ExperimentCache } from '../../src/experiments/cache.ts';
 import type { Experiment } from '../../src/experiments/definition.ts';
 
 const experiment = (id: string, status: Experiment['status'] = 'running'): Experiment => ({
-  id, name: null, salt: id, coverage: 1, status, createdAt: new Date(0), startedAt: null, stoppedAt: null,
+  id, name: null, salt: id, hashVersion: 2, coverage: 1, status, createdAt: new Date(0), startedAt: null, stoppedAt: null,
   variants: [{ key: 'a', weight: 1, strategy: 'popular', params: {}, control: true }, { key: 'b', weight: 1, strategy: 'collaborative', params: {}, control: false }],
 });
 
