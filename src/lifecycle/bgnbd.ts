@@ -120,9 +120,13 @@ const NEAR_ONE = 1e-4;
 
 /**
  * Expected purchases in (T, T+t] of a customer known to be alive at T with x repeat purchases:
- *   (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x−1; t/(α+T+t))].
- * When the series does not converge (t long against α+T), a is too close to 1, or
- * a+b+x−1 ≤ 0, the same quantity is integrated over the posterior of p instead.
+ *   (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x−1; z)],  z = t/(α+T+t).
+ * Computed through Euler's transformation 2F1(A,B;C;z) = (1−z)^(C−A−B) · 2F1(C−A, C−B; C; z),
+ * which turns the product into (1−z)^(a−1) · 2F1(a+b−1−r, a−1; a+b+x−1; z): the same value,
+ * but nothing in it grows with x. Written as in the paper, the series overflows for heavy
+ * buyers (x in the thousands); transformed, it converges in a few terms for them. When the
+ * series does not converge (t long against α+T), a is too close to 1, or a+b+x−1 ≤ 0, the
+ * expectation is integrated over the posterior instead.
  */
 function expectedWhileAlive(params: BgNbdParams, x: number, T: number, t: number): number {
   if (!(t > 0)) return 0;
@@ -130,8 +134,8 @@ function expectedWhileAlive(params: BgNbdParams, x: number, T: number, t: number
   const z = t / (alpha + T + t);
   const c = a + b + x - 1;
   if (Math.abs(a - 1) > NEAR_ONE && c > 0) {
-    const series = hyp2f1(r + x, b + x, c, z);
-    if (Number.isFinite(series)) return (c / (a - 1)) * (1 - Math.exp((r + x) * Math.log1p(-z)) * series);
+    const series = hyp2f1(a + b - 1 - r, a - 1, c, z);
+    if (Number.isFinite(series)) return (c / (a - 1)) * (1 - Math.exp((a - 1) * Math.log1p(-z)) * series);
   }
   return expectedWhileAliveByQuadrature(params, x, T, t);
 }
@@ -141,19 +145,24 @@ function expectedWhileAlive(params: BgNbdParams, x: number, T: number, t: number
  * p ~ Beta(a, b+x), independent; a customer with (λ, p) makes (1 − e^(−λpt))/p purchases in
  * expectation before dropping out, and E_λ[e^(−λpt)] = (1 + pt/(α+T))^−(r+x). So
  *   E = ∫₀¹ Beta(p; a, b+x) · (1 − (1 + p·t/(α+T))^−(r+x)) / p dp.
- * Substituting p = u^(1/a) removes the density's p^(a−1) singularity at 0.
+ * For a < 1, substituting p = u^(1/a) removes the density's p^(a−1) singularity at 0 (for
+ * a > 1 it would push the mass of a peaked posterior to u ≈ p^a, below any node).
  */
 export function expectedWhileAliveByQuadrature({ r, alpha, a, b }: BgNbdParams, x: number, T: number, t: number): number {
   const n = r + x;
   const beta = b + x;
   const scale = t / (alpha + T);
-  const logNorm = -Math.log(a) - logBeta(a, beta);
+  const logNorm = -logBeta(a, beta);
+  const perPurchaseRate = (p: number) => (p === 0 ? n * scale : -Math.expm1(-n * Math.log1p(p * scale)) / p);
+  if (a >= 1) {
+    return integrateUnitInterval((p, complement) =>
+      Math.exp(logNorm + (a - 1) * Math.log(p) + (beta - 1) * Math.log(complement)) * perPurchaseRate(p));
+  }
   return integrateUnitInterval((u, complement) => {
     const logU = u < 0.5 ? Math.log(u) : Math.log1p(-complement);
     const p = Math.exp(logU / a);
     const oneMinusP = -Math.expm1(logU / a);
-    const perP = p === 0 ? n * scale : -Math.expm1(-n * Math.log1p(p * scale)) / p;
-    return Math.exp(logNorm + (beta - 1) * Math.log(oneMinusP)) * perP;
+    return Math.exp(logNorm - Math.log(a) + (beta - 1) * Math.log(oneMinusP)) * perPurchaseRate(p);
   });
 }
 

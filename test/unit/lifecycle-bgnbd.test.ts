@@ -73,6 +73,19 @@ test('E[Y(t)]: the 2F1 series (eq. 10) agrees with integrating over the posterio
   }
 });
 
+test('E[Y(t)] of heavy buyers: series and posterior integral agree for a peaked posterior', () => {
+  // 2,200 purchase days in 2,200 days; p's posterior Beta(150, 2600) sits narrowly around 0.055,
+  // so about 1/p ≈ 18 purchases are left before dropping out.
+  const p = { r: 0.75, alpha: 60, a: 150, b: 400 };
+  for (const t of [30, 400, 880, 2000]) {
+    const series = expectedPurchases(p, 2200, 2199, 2200, t);
+    const integral = probabilityAlive(p, 2200, 2199, 2200) * expectedWhileAliveByQuadrature(p, 2200, 2200, t);
+    assert.ok(Math.abs(series - integral) < 1e-9 * integral, `t=${t}: ${series} vs ${integral}`);
+  }
+  const longRun = expectedPurchases(p, 2200, 2199, 2200, 2000) / probabilityAlive(p, 2200, 2199, 2200);
+  assert.ok(longRun > 17 && longRun < 19.5, `${longRun}`);
+});
+
 test('E[Y(t)] stays continuous through a = 1, where eq. 10 divides by a − 1', () => {
   const at = (a: number) => expectedPurchases({ ...CDNOW, a }, 2, 30.43, 38.86, 39);
   const [below, exact, above] = [at(1 - 1e-3), at(1), at(1 + 1e-3)];
