@@ -75,7 +75,7 @@ export function nelderMead(f: Objective, start: Float64Array, options: NelderMea
 }
 
 /** Central-difference gradient with step h on every coordinate. */
-export function numericGradient(f: Objective, x: Float64Array, h = 1e-5): Float64Array {
+function numericGradient(f: Objective, x: Float64Array, h = 1e-5): Float64Array {
   const g = new Float64Array(x.length);
   const probe = Float64Array.from(x);
   for (let i = 0; i < x.length; i++) {

@@ -60,7 +60,7 @@ export function quintileScores(values: ArrayLike<number>, higherIsBetter: boolea
 }
 
 /** Frequency and monetary together: the mean of F and M, rounded down. */
-export function fmScore(frequency: number, monetary: number): number {
+function fmScore(frequency: number, monetary: number): number {
   return Math.floor((frequency + monetary) / 2);
 }
 
