@@ -23,7 +23,7 @@ import { experimentRoutes } from './routes/experiments.ts';
 import { healthRoutes } from './routes/health.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { userRoutes } from './routes/users.ts';
-import { findExperiment } from './store/experiments.ts';
+import { findExperiment, insertExposures } from './store/experiments.ts';
 import { redisKeys, type Keys } from './store/keys.ts';
 import { RedisRecStore } from './store/rec-store.ts';
 import { FlagSync, syncUserFlags } from './store/user-flags.ts';
@@ -73,7 +73,7 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   app.addHook('onRequest', (request, reply, done) => { void reply.header('x-request-id', request.id); done(); });
   // Next: its hooks guard every route, /metrics included.
   await app.register(authPlugin, { ...deps, settings: config.auth, onRedisDown: (err) => outages.redis.down(err) });
-  const exposures = new ExposureWriter(deps.pool, {
+  const exposures = new ExposureWriter((rows) => insertExposures(deps.pool, rows), {
     ...config.experiments.exposures,
     onError: (err, rows) => app.log.warn({ err, rows }, 'exposure write failed'),
   });

@@ -2,7 +2,10 @@
 // (or a full batch) writes the buffer with one multi-row INSERT. The buffer is bounded, so a slow
 // or unreachable database costs memory up to a cap and then drops (and counts) exposures instead
 // of slowing or failing requests. close() writes what is left, for a clean shutdown.
-import { insertExposures, type Db, type Exposure } from '../store/experiments.ts';
+import type { Exposure } from '../store/experiments.ts';
+
+/** Writes a batch, returns the rows inserted (the others were already recorded). */
+export type InsertExposures = (rows: readonly Exposure[]) => Promise<number>;
 
 export interface ExposureWriterOptions {
   /** Write the buffer at least this often. */
@@ -39,7 +42,7 @@ export class ExposureWriter {
   private readonly onError: (err: Error, rows: number) => void;
   private readonly counts = { written: 0, duplicates: 0, dropped: 0, inserts: 0 };
 
-  constructor(private readonly db: Db, options: ExposureWriterOptions = {}) {
+  constructor(private readonly insert: InsertExposures, options: ExposureWriterOptions = {}) {
     this.batchRows = options.batchRows ?? 500;
     this.maxBufferedRows = options.maxBufferedRows ?? 50_000;
     this.onError = options.onError ?? (() => undefined);
@@ -90,7 +93,7 @@ export class ExposureWriter {
     while (this.buffer.length > 0) {
       const batch = this.buffer.slice(0, this.batchRows);
       try {
-        const inserted = await insertExposures(this.db, batch);
+        const inserted = await this.insert(batch);
         this.counts.inserts++;
         this.counts.written += inserted;
         this.counts.duplicates += batch.length - inserted;

@@ -1,6 +1,7 @@
 // PostgreSQL adapter of src/experiments: definitions, status changes, exposure batches and the
 // per-variant totals the report is computed from. SQL only; the rules live in src/experiments.
 import type pg from 'pg';
+import { erasedAmong, writeAsUsers } from './user-locks.ts';
 import { DEFAULT_HASH_VERSION, type Experiment, type ExperimentDefinition, type HashVersion, type Status, type Variant } from '../experiments/definition.ts';
 
 /** What the adapter needs of a pool (a pool, a client, or a wrapper that counts queries). */
@@ -77,22 +78,29 @@ export interface Exposure {
 
 /**
  * One multi-row INSERT for the whole batch (the rows travel as one JSON parameter, which also
- * carries the per-row item arrays). A request already recorded is skipped; returns rows inserted.
+ * carries the per-row item arrays), holding the users' locks: an erased user gets no exposure,
+ * even one racing their erasure (src/store/user-locks.ts). A request already recorded is skipped;
+ * returns rows inserted.
  */
-export async function insertExposures(db: Db, exposures: readonly Exposure[]): Promise<number> {
-  const rows = exposures.map((e) => ({
-    experiment_id: e.experimentId, variant: e.variant, user_id: e.userId, request_id: e.requestId,
-    strategy: e.strategy, items: e.items, exposed_at: e.exposedAt.toISOString(),
-  }));
-  const result = await db.query(
-    `INSERT INTO exposures (experiment_id, variant, user_id, request_id, strategy, items, exposed_at)
-     SELECT experiment_id, variant, user_id, request_id, strategy, items, exposed_at
-     FROM jsonb_to_recordset($1::jsonb) AS r(experiment_id text, variant text, user_id text, request_id text,
-                                            strategy text, items text[], exposed_at timestamptz)
-     ON CONFLICT (experiment_id, request_id) DO NOTHING`,
-    [JSON.stringify(rows)],
-  );
-  return result.rowCount ?? 0;
+export function insertExposures(pool: pg.Pool, exposures: readonly Exposure[]): Promise<number> {
+  const users = exposures.map((e) => e.userId);
+  return writeAsUsers(pool, users, async (tx) => {
+    const erased = await erasedAmong(tx, users);
+    const rows = exposures.filter((e) => !erased.has(e.userId)).map((e) => ({
+      experiment_id: e.experimentId, variant: e.variant, user_id: e.userId, request_id: e.requestId,
+      strategy: e.strategy, items: e.items, exposed_at: e.exposedAt.toISOString(),
+    }));
+    if (rows.length === 0) return 0;
+    const result = await tx.query(
+      `INSERT INTO exposures (experiment_id, variant, user_id, request_id, strategy, items, exposed_at)
+       SELECT experiment_id, variant, user_id, request_id, strategy, items, exposed_at
+       FROM jsonb_to_recordset($1::jsonb) AS r(experiment_id text, variant text, user_id text, request_id text,
+                                              strategy text, items text[], exposed_at timestamptz)
+       ON CONFLICT (experiment_id, request_id) DO NOTHING`,
+      [JSON.stringify(rows)],
+    );
+    return result.rowCount ?? 0;
+  });
 }
 
 /** Revenue of one currency in one variant. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { ExposureWriter, type NewExposure } from '../../src/experiments/exposure-writer.ts';
-import { insertExperiment, type Db } from '../../src/store/experiments.ts';
+import { ExposureWriter, type InsertExposures, type NewExposure } from '../../src/experiments/exposure-writer.ts';
+import { insertExperiment, insertExposures } from '../../src/store/experiments.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
 describe('ExposureWriter (real PostgreSQL)', () => {
@@ -9,15 +9,13 @@ describe('ExposureWriter (real PostgreSQL)', () => {
   let inserts: number;
   // Counts the INSERTs the writer sends, and can be told to fail the next one.
   let failNext = false;
-  const db: Db = {
-    query: ((text: string, values?: unknown[]) => {
-      inserts++;
-      if (failNext) {
-        failNext = false;
-        return Promise.reject(new Error('connection lost'));
-      }
-      return s.pool.query(text, values);
-    }) as Db['query'],
+  const db: InsertExposures = (rows) => {
+    inserts++;
+    if (failNext) {
+      failNext = false;
+      return Promise.reject(new Error('connection lost'));
+    }
+    return insertExposures(s.pool, rows);
   };
   const exposure = (i: number, extra: Partial<NewExposure> = {}): NewExposure => ({
     experimentId: 'exp', variant: i % 2 ? 'cf' : 'rv', userId: `user-${i}`, requestId: `req-${i}`,

@@ -6,7 +6,7 @@ import { errorHandler } from '../../src/errors.ts';
 import { ExposureWriter } from '../../src/experiments/exposure-writer.ts';
 import { experimentRoutes } from '../../src/routes/experiments.ts';
 import { insertEvents, type NewEvent } from '../../src/store/events.ts';
-import { insertExperiment, updateStatus, variantTotals, type VariantTotals } from '../../src/store/experiments.ts';
+import { insertExperiment, insertExposures, updateStatus, variantTotals, type VariantTotals } from '../../src/store/experiments.ts';
 import { assertLift, EXPECTED, near, nearInterval } from '../fixtures/experiments/email-expected.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
@@ -40,7 +40,7 @@ async function seed(s: TestServices, experimentId: string, copies: number): Prom
     ],
   });
   await updateStatus(s.pool, experimentId, 'draft', 'running');
-  const writer = new ExposureWriter(s.pool);
+  const writer = new ExposureWriter((rows) => insertExposures(s.pool, rows));
   const events: NewEvent[] = [];
   const event = (userId: string, type: NewEvent['type'], offset: number, requestId: string | null = null, quantity = 1, price: number | null = null) =>
     events.push({ userId, itemId: 'sku', type, quantity, price, occurredAt: at(offset), requestId, idempotencyKey: null });
@@ -191,7 +191,7 @@ describe('attribution and the report (real PostgreSQL)', () => {
         id: 'money', name: 'Money', salt: 'money', coverage: 1,
         variants: [{ key: 'a', weight: 0.5, strategy: 'popular', params: {}, control: true }, { key: 'b', weight: 0.5, strategy: 'collaborative', params: {}, control: false }],
       });
-      const writer = new ExposureWriter(s.pool);
+      const writer = new ExposureWriter((rows) => insertExposures(s.pool, rows));
       const expose = (user: string, variant: string, request: string) =>
         writer.record({ experimentId: 'money', variant, userId: user, requestId: request, strategy: 'popular', items: ['gbp-1', 'usd-1', 'no-currency'], exposedAt: at(0) });
       expose('m1', 'a', 'm-r1');

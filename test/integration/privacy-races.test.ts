@@ -64,12 +64,20 @@ describe('privacy races (real PostgreSQL, Redis and build)', () => {
     assert.deepEqual(await s.redis.zrange(keys().recentlyViewed('alive'), '0', '-1'), ['a1']);
   });
 
-  test('an erased user keeps being asked for: no mail memory, no rows, however often', async () => {
+  test('an erased user keeps being asked for: no mail memory, no exposure rows, however often', async () => {
+    await s.pool.query(`INSERT INTO experiments (id, salt, variants, status, started_at) VALUES ('ab', 'ab', $1, 'running', now())`, [JSON.stringify([
+      { key: 'pop', weight: 0.5, strategy: 'popular', params: {}, control: true }, { key: 'cf', weight: 0.5, strategy: 'collaborative', params: {}, control: false },
+    ])]);
     await app.inject({ method: 'DELETE', url: '/v1/users/gone' });
     for (let i = 0; i < 3; i++) {
-      const res = await app.inject(`/v1/email/popular.json?user=gone&mail_id=m${i}`);
-      assert.equal(res.statusCode, 200);
+      for (const url of [`/v1/email/popular.json?user=gone&mail_id=m${i}&experiment=ab`, `/v1/recommendations?experiment=ab&user=gone&limit=${i + 1}`, '/v1/recommendations?experiment=ab&user=bystander']) {
+        assert.equal((await app.inject(url)).statusCode, 200, url);
+      }
     }
+    await sleep(s.config.experiments.exposures.flushIntervalMs + 500);
+    const exposed = (user: string) => s.pool.query('SELECT 1 FROM exposures WHERE user_id = $1', [user]).then((r) => r.rowCount);
+    assert.equal(await exposed('gone'), 0, 'no exposure row');
+    assert.ok((await exposed('bystander'))! > 0, 'everyone else is recorded');
     assert.deepEqual((await userKeysOf('gone')).filter((k) => !k.includes('erased:')), [], 'no mail: key');
   });
 
