@@ -95,7 +95,8 @@ function clock(): number {
   return s * 1e3 + ns / 1e6;
 }
 
-// Dues closer than this share one wake-up: bounds the messages per second at high rates.
+// Dues closer than this share one wake-up: bounds the messages per second at high rates. The
+// last due always gets one, or what follows the last shared wake-up would never be sent.
 const MIN_GAP_MS = 0.25;
 
 // The worker: the first message is the schedule's start, each later one means "a request is due".
@@ -109,7 +110,7 @@ parentPort.postMessage(start);
 for (let k = 0; k < total; ) {
   for (let wait; (wait = start + k * interval - clock()) > 0; ) Atomics.wait(cell, 0, 0, wait);
   parentPort.postMessage(0);
-  k = Math.max(k + 1, Math.ceil((clock() + minGap - start) / interval));
+  k = Math.max(k + 1, Math.min(total - 1, Math.ceil((clock() + minGap - start) / interval)));
 }`;
 
 /**
