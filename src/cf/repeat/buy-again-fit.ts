@@ -1,0 +1,107 @@
+// Fits buy-again on a validation split carved out of train, never looking at test: for
+// each occasion decay and horizon of the grid, the logistic weights by likelihood (label:
+// the own item is bought in the validation period), then the grid point and the minimum
+// probability by nDCG@k of what would be served, the buy-again list then popular items.
+
+import { selectRows, type Interactions } from '../interactions.ts';
+import { itemPopularity, rankItems } from '../popularity.ts';
+import { ndcgAtK } from '../../eval/metrics.ts';
+import { evalSet } from '../../eval/protocol.ts';
+import type { Split } from '../../eval/split.ts';
+import { BUY_AGAIN_FEATURES, ownItemFeatures, ownItems, type BuyAgainParams, type OwnItems } from './buy-again.ts';
+import { fitLogistic, linear, sigmoid } from './logistic.ts';
+import { DEFAULT_OCCASION_SECONDS, occasionsOf } from './occasions.ts';
+import { repeatStats } from './stats.ts';
+
+export const OCCASION_DECAYS: readonly number[] = [1, 0.95, 0.9, 0.8, 0.65, 0.5];
+export const HORIZON_VISITS: readonly number[] = [0.25, 0.5, 1, 2, 4, 8];
+
+export interface BuyAgainFitOptions {
+  /** Splits train into inner train and validation, the way the test split was made. */
+  split: (x: Interactions) => Split;
+  k?: number;
+  occasionSeconds?: number;
+  decays?: readonly number[];
+  horizons?: readonly number[];
+}
+
+export interface BuyAgainFit {
+  params: BuyAgainParams;
+  /** Validation nDCG@k of the chosen parameters. */
+  ndcg: number;
+  tried: { occasionDecay: number; horizonVisits: number; minProbability: number; ndcg: number }[];
+}
+
+export function fitBuyAgain(train: Interactions, options: BuyAgainFitOptions): BuyAgainFit {
+  const { k = 10, occasionSeconds = DEFAULT_OCCASION_SECONDS, decays = OCCASION_DECAYS, horizons = HORIZON_VISITS } = options;
+  const rows = options.split(train);
+  const inner = selectRows(train, rows.train);
+  const validation = evalSet(inner, selectRows(train, rows.test), { repeats: true });
+  if (validation.users.length === 0) throw new Error('buy-again: the validation split has no user in both parts');
+  const stats = repeatStats(inner, { occasionSeconds });
+  const index = new Map(stats.itemIds.map((id, i) => [id, i]));
+  const popular = rankItems(itemPopularity(inner), inner.itemIds, 2 * k).ids;
+  const own = validation.users.map((u) => {
+    const o = occasionsOf(u.history, occasionSeconds);
+    return ownItems(o, stats, index, o.last);
+  });
+  const relevant = validation.users.map((u) => u.relevant);
+  const labels = own.flatMap((o, g) => o.items.map((item) => (relevant[g].has(item) ? 1 : 0)));
+
+  const tried: BuyAgainFit['tried'] = [];
+  let best: BuyAgainFit | undefined;
+  for (const occasionDecay of decays) {
+    for (const horizonVisits of horizons) {
+      const shape = { occasionDecay, horizonVisits };
+      const features = own.map((o) => ownItemFeatures(o, shape));
+      const weights = fitLogistic(concat(features), labels, BUY_AGAIN_FEATURES.length);
+      const { minProbability, ndcg } = bestThreshold(own, features, weights, relevant, popular, k);
+      tried.push({ occasionDecay, horizonVisits, minProbability, ndcg });
+      if (!best || ndcg > best.ndcg) best = { params: { ...shape, weights: [...weights], minProbability }, ndcg, tried };
+    }
+  }
+  return best!;
+}
+
+/**
+ * The minimum probability maximising mean nDCG@k of "own items at or above it, best first,
+ * then popular items": candidates are 0 (keep all) and every 5th percentile of the scores.
+ */
+function bestThreshold(
+  own: OwnItems[],
+  features: Float64Array[],
+  weights: Float64Array,
+  relevant: ReadonlySet<string>[],
+  popular: readonly string[],
+  k: number,
+): { minProbability: number; ndcg: number } {
+  const ranked = own.map((o, g) =>
+    o.items
+      .map((item, r) => ({ item, p: sigmoid(linear(features[g], r, weights)) }))
+      .sort((a, b) => b.p - a.p || (a.item < b.item ? -1 : 1))
+      .slice(0, k),
+  );
+  const all = ranked.flat().map((c) => c.p).sort((a, b) => a - b);
+  const thresholds = [0, ...Array.from({ length: 19 }, (_, q) => all[Math.floor(((q + 1) / 20) * (all.length - 1))] ?? 0)];
+  let best = { minProbability: 0, ndcg: -1 };
+  for (const t of thresholds) {
+    let sum = 0;
+    ranked.forEach((list, g) => {
+      const out = list.filter((c) => c.p >= t).map((c) => c.item);
+      for (const id of popular) if (out.length < k && !out.includes(id)) out.push(id);
+      sum += ndcgAtK(out, relevant[g], k);
+    });
+    if (sum / ranked.length > best.ndcg) best = { minProbability: t, ndcg: sum / ranked.length };
+  }
+  return best;
+}
+
+function concat(parts: Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
