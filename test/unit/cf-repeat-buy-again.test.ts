@@ -29,7 +29,7 @@ function catalog() {
 
 test('buy again: a due item above one bought yesterday; an item nobody re-buys left out; because fields', () => {
   const stats = repeatStats(catalog());
-  const params: BuyAgainParams = { occasionDecay: 1, horizonVisits: 1, weights: weights(1, 1), minProbability: 0.05 };
+  const params: BuyAgainParams = { occasionDecay: 1, horizonDays: 0, horizonVisits: 1, weights: weights(1, 1), minProbability: 0.05 };
   const model = buyAgainModel(stats, params);
   const now = 100 * DAY;
   const history = [
@@ -83,7 +83,7 @@ test('fit on validation: due-ness learned from the data, ranking above plain pur
     y.times.forEach((t, r) => (t === last[y.users[r]] ? test : train).push(r));
     return { train: Uint32Array.from(train), test: Uint32Array.from(test) };
   };
-  const fit = fitBuyAgain(x, { split: lastVisit, decays: [1, 0.8], horizons: [0.5, 1, 2] });
+  const fit = fitBuyAgain(x, { split: lastVisit, decays: [1, 0.8], horizons: [{ horizonDays: 3, horizonVisits: 0 }, { horizonDays: 0, horizonVisits: 1 }, { horizonDays: 0, horizonVisits: 2 }] });
   const due = fit.params.weights[BUY_AGAIN_FEATURES.indexOf('log_due')];
   assert.ok(due > 0.5, `log_due weight ${due}`);
   assert.equal(fit.tried.length, 6);

@@ -22,6 +22,8 @@ export interface BlendFitOptions {
 
 export interface BlendFit {
   weights: number[];
+  /** The logistic regression's weights (without its intercept), where the ascent started. */
+  logisticWeights: number[];
   /** Validation nDCG@k: of the fit, of the logistic start, and of each feature alone. */
   ndcg: number;
   logisticNdcg: number;
@@ -116,7 +118,8 @@ export function fitBlend(examples: BlendExamples, options: BlendFitOptions = {})
     if (factor !== 1) for (let r = 0; r < n; r++) scores[r] /= factor;
     if (!improved) break;
   }
-  return { weights: Array.from(w, (x, j) => x / scale[j]), ndcg: value, logisticNdcg, singleNdcg };
+  const original = (v: Float64Array) => Array.from(v, (x, j) => x / scale[j]);
+  return { weights: original(w), logisticWeights: original(logistic), ndcg: value, logisticNdcg, singleNdcg };
 }
 
 function unit(d: number, j: number): Float64Array {

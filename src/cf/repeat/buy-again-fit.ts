@@ -14,7 +14,11 @@ import { DEFAULT_OCCASION_SECONDS, occasionsOf } from './occasions.ts';
 import { repeatStats } from './stats.ts';
 
 export const OCCASION_DECAYS: readonly number[] = [1, 0.95, 0.9, 0.8, 0.65, 0.5];
-export const HORIZON_VISITS: readonly number[] = [0.25, 0.5, 1, 2, 4, 8];
+/** Horizons tried: fixed days (the item's clock) or multiples of the user's visit gap (the user's clock). */
+export const HORIZONS: readonly { horizonDays: number; horizonVisits: number }[] = [
+  ...[3, 7, 14, 30, 60, 120].map((horizonDays) => ({ horizonDays, horizonVisits: 0 })),
+  ...[0.25, 0.5, 1, 2, 4, 8].map((horizonVisits) => ({ horizonDays: 0, horizonVisits })),
+];
 
 export interface BuyAgainFitOptions {
   /** Splits train into inner train and validation, the way the test split was made. */
@@ -22,18 +26,18 @@ export interface BuyAgainFitOptions {
   k?: number;
   occasionSeconds?: number;
   decays?: readonly number[];
-  horizons?: readonly number[];
+  horizons?: readonly { horizonDays: number; horizonVisits: number }[];
 }
 
 export interface BuyAgainFit {
   params: BuyAgainParams;
   /** Validation nDCG@k of the chosen parameters. */
   ndcg: number;
-  tried: { occasionDecay: number; horizonVisits: number; minProbability: number; ndcg: number }[];
+  tried: { occasionDecay: number; horizonDays: number; horizonVisits: number; minProbability: number; ndcg: number }[];
 }
 
 export function fitBuyAgain(train: Interactions, options: BuyAgainFitOptions): BuyAgainFit {
-  const { k = 10, occasionSeconds = DEFAULT_OCCASION_SECONDS, decays = OCCASION_DECAYS, horizons = HORIZON_VISITS } = options;
+  const { k = 10, occasionSeconds = DEFAULT_OCCASION_SECONDS, decays = OCCASION_DECAYS, horizons = HORIZONS } = options;
   const rows = options.split(train);
   const inner = selectRows(train, rows.train);
   const validation = evalSet(inner, selectRows(train, rows.test), { repeats: true });
@@ -51,12 +55,12 @@ export function fitBuyAgain(train: Interactions, options: BuyAgainFitOptions): B
   const tried: BuyAgainFit['tried'] = [];
   let best: BuyAgainFit | undefined;
   for (const occasionDecay of decays) {
-    for (const horizonVisits of horizons) {
-      const shape = { occasionDecay, horizonVisits };
+    for (const horizon of horizons) {
+      const shape = { occasionDecay, ...horizon };
       const features = own.map((o) => ownItemFeatures(o, shape));
       const weights = fitLogistic(concat(features), labels, BUY_AGAIN_FEATURES.length);
       const { minProbability, ndcg } = bestThreshold(own, features, weights, relevant, popular, k);
-      tried.push({ occasionDecay, horizonVisits, minProbability, ndcg });
+      tried.push({ ...shape, minProbability, ndcg });
       if (!best || ndcg > best.ndcg) best = { params: { ...shape, weights: [...weights], minProbability }, ndcg, tried };
     }
   }

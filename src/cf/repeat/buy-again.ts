@@ -35,7 +35,8 @@ export const BUY_AGAIN_FEATURES = [
 export interface BuyAgainShape {
   /** Weight of an occasion per occasion since (1 = plain count). */
   occasionDecay: number;
-  /** The due-ness horizon in the user's visit gaps (their median days between occasions). */
+  /** The due-ness horizon: horizonDays + horizonVisits × the user's visit gap (median days between occasions). */
+  horizonDays: number;
   horizonVisits: number;
 }
 
@@ -128,7 +129,7 @@ export function ownItemFeatures(own: OwnItems, shape: BuyAgainShape): Float64Arr
   const d = BUY_AGAIN_FEATURES.length;
   const decay = Float64Array.from({ length: own.nOccasions }, (_, k) => shape.occasionDecay ** (own.nOccasions - 1 - k));
   const norm = decay.reduce((a, b) => a + b, 0);
-  const horizonDays = shape.horizonVisits * own.visitGapDays;
+  const horizonDays = shape.horizonDays + shape.horizonVisits * own.visitGapDays;
   const features = new Float64Array(own.items.length * d);
   own.items.forEach((_, r) => {
     let decayed = 0;
