@@ -23,6 +23,8 @@ import { experimentRoutes } from './routes/experiments.ts';
 import { healthRoutes } from './routes/health.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { userRoutes } from './routes/users.ts';
+import { widgetEventRoutes } from './routes/widget-events.ts';
+import { widgetRoutes } from './routes/widget.ts';
 import { findExperiment, insertExposures } from './store/experiments.ts';
 import { redisKeys, type Keys } from './store/keys.ts';
 import { RedisRecStore } from './store/rec-store.ts';
@@ -116,5 +118,7 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   await app.register(clickRoutes, { ...deps, secret: email.secret });
   await app.register(experimentRoutes, { ...deps, attributionWindowDays: config.experiments.attributionWindowDays });
   await app.register(userRoutes, deps);
+  await app.register(widgetRoutes, deps);
+  await app.register(widgetEventRoutes, deps);
   return app;
 }
