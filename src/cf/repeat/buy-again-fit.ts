@@ -8,14 +8,16 @@ import { itemPopularity, rankItems } from '../popularity.ts';
 import { ndcgAtK } from '../../eval/metrics.ts';
 import { evalSet } from '../../eval/protocol.ts';
 import type { Split } from '../../eval/split.ts';
-import { BUY_AGAIN_FEATURES, ownItemFeatures, ownItems, type BuyAgainParams, type OwnItems } from './buy-again.ts';
+import { BUY_AGAIN_FEATURES, ownItemFeatures, ownItems, type BuyAgainParams, type BuyAgainShape, type OwnItems } from './buy-again.ts';
 import { fitLogistic, linear, sigmoid } from './logistic.ts';
 import { DEFAULT_OCCASION_SECONDS, occasionsOf } from './occasions.ts';
 import { repeatStats } from './stats.ts';
 
 export const OCCASION_DECAYS: readonly number[] = [1, 0.95, 0.9, 0.8, 0.65, 0.5];
+type Horizon = Omit<BuyAgainShape, 'occasionDecay'>;
+
 /** Horizons tried: fixed days (the item's clock) or multiples of the user's visit gap (the user's clock). */
-export const HORIZONS: readonly { horizonDays: number; horizonVisits: number }[] = [
+export const HORIZONS: readonly Horizon[] = [
   ...[3, 7, 14, 30, 60, 120].map((horizonDays) => ({ horizonDays, horizonVisits: 0 })),
   ...[0.25, 0.5, 1, 2, 4, 8].map((horizonVisits) => ({ horizonDays: 0, horizonVisits })),
 ];
@@ -26,14 +28,14 @@ export interface BuyAgainFitOptions {
   k?: number;
   occasionSeconds?: number;
   decays?: readonly number[];
-  horizons?: readonly { horizonDays: number; horizonVisits: number }[];
+  horizons?: readonly Horizon[];
 }
 
 export interface BuyAgainFit {
   params: BuyAgainParams;
   /** Validation nDCG@k of the chosen parameters. */
   ndcg: number;
-  tried: { occasionDecay: number; horizonDays: number; horizonVisits: number; minProbability: number; ndcg: number }[];
+  tried: (BuyAgainShape & { minProbability: number; ndcg: number })[];
 }
 
 export function fitBuyAgain(train: Interactions, options: BuyAgainFitOptions): BuyAgainFit {

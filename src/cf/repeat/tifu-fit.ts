@@ -18,7 +18,7 @@ export interface TifuGrid {
   alpha: readonly number[];
 }
 
-// The ranges of the paper's search (Hu et al. 2020, section 5.3), a little coarser.
+// Ranges like those the paper searches (Hu et al. 2020), a little coarser.
 export const TIFU_GRID: TifuGrid = {
   groupSize: [1, 3, 7, 15],
   withinDecay: [0.5, 0.7, 0.9, 1],
@@ -27,6 +27,7 @@ export const TIFU_GRID: TifuGrid = {
   alpha: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
 };
 
+/** Where the ascent starts: a setting typical of the paper's tuned ones. */
 export const TIFU_START: TifuParams = { groupSize: 7, withinDecay: 0.9, acrossDecay: 0.7, neighbours: 300, alpha: 0.7 };
 
 export interface TifuFitOptions extends EvalOptions {
