@@ -12,10 +12,10 @@ import type { BuildSummary } from '../jobs/lib/build-model.ts';
 import { importSource } from '../jobs/lib/loader.ts';
 import { datasetSources, openSource, type EventRecord } from '../jobs/lib/sources.ts';
 import { loadConfig } from '../src/config.ts';
-import { freshDatabase } from '../src/store/databases.ts';
-import { migrate } from '../src/store/migrate.ts';
-import { createPool } from '../src/store/postgres.ts';
-import { createRedis, deleteMatching } from '../src/store/redis.ts';
+import { freshDatabase } from '../src/store/pg/databases.ts';
+import { migrate } from '../src/store/pg/migrate.ts';
+import { createPool } from '../src/store/pg/pool.ts';
+import { createRedis, deleteMatching } from '../src/store/redis/client.ts';
 import { syntheticInteractions } from '../src/eval/synthetic.ts';
 import { printTable, writeResults } from './report.ts';
 

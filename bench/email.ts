@@ -6,8 +6,8 @@
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
-import { createPool } from '../src/store/postgres.ts';
-import { createRedis } from '../src/store/redis.ts';
+import { createPool } from '../src/store/pg/pool.ts';
+import { createRedis } from '../src/store/redis/client.ts';
 import { benchDatabase, BENCH_PREFIX, prepareModel, sample } from './lib/dataset.ts';
 import { load } from './lib/load.ts';
 import { freePort, startServer, type Server } from './lib/processes.ts';

@@ -1,14 +1,15 @@
 // CLI: build the recommendation model from PostgreSQL and publish it into Redis.
 //   npm run build-model -- [--model itemknn|ease] [--similarity cosine|jaccard|lift|llr|cooccurrence]
 //                          [--neighbours 50] [--min-support 1] [--half-life-days 0] [--workers N] [--skip-users] [--wait] [--json]
+//                          [--tenant ID]
 // --wait: when another build holds the lock, wait for it (up to an hour) instead of failing.
 // Defaults come from the BUILD_* environment variables (src/config.ts).
+import { checkTenantId, DEFAULT_TENANT } from '../src/tenant.ts';
 import { parseArgs } from 'node:util';
 import { loadConfig, SIMILARITIES, type ModelKind, type Similarity } from '../src/config.ts';
-import { redisKeys } from '../src/store/keys.ts';
-import { migrate } from '../src/store/migrate.ts';
-import { createPool } from '../src/store/postgres.ts';
-import { createRedis } from '../src/store/redis.ts';
+import { migrate } from '../src/store/pg/migrate.ts';
+import { createPool } from '../src/store/pg/pool.ts';
+import { createRedis } from '../src/store/redis/client.ts';
 import { buildModel, buildOptionsFromConfig, type BuildSummary } from './lib/build-model.ts';
 import { runCli } from './lib/cli.ts';
 import { fmt } from './lib/progress.ts';
@@ -39,7 +40,7 @@ await runCli(async () => {
     options: {
       model: { type: 'string' }, similarity: { type: 'string' }, neighbours: { type: 'string' },
       'min-support': { type: 'string' }, 'half-life-days': { type: 'string' }, workers: { type: 'string' },
-      'skip-users': { type: 'boolean' }, wait: { type: 'boolean' }, json: { type: 'boolean' },
+      'skip-users': { type: 'boolean' }, wait: { type: 'boolean' }, json: { type: 'boolean' }, tenant: { type: 'string', default: DEFAULT_TENANT },
     },
   });
   const config = loadConfig();
@@ -56,6 +57,7 @@ await runCli(async () => {
   options.minSupport = Math.max(1, positive('min-support', values['min-support'], options.minSupport));
   options.halfLifeDays = positive('half-life-days', values['half-life-days'], options.halfLifeDays, false);
   options.workers = Math.max(1, positive('workers', values.workers, options.workers));
+  options.tenant = checkTenantId(values.tenant);
   options.syncUsers = !values['skip-users'];
   options.lockWaitMs = values.wait ? WAIT_MS : 0;
   options.quiet = Boolean(values.json);
@@ -64,7 +66,7 @@ await runCli(async () => {
   const redis = createRedis(config.redisUrl);
   try {
     await migrate(pool);
-    const summary = await buildModel(pool, redis, redisKeys(config.redisPrefix), config, options);
+    const summary = await buildModel(pool, redis, config, options);
     if (values.json) console.log(JSON.stringify(summary, null, 2)); else printSummary(summary);
   } finally {
     await Promise.allSettled([pool.end(), redis.quit()]);

@@ -5,18 +5,19 @@
 //   tsx jobs/experiment.ts show ID
 //   tsx jobs/experiment.ts start ID | stop ID
 //   tsx jobs/experiment.ts report ID [--format text|json|html] [--out FILE] [--window-days N]
+import { checkTenantId, DEFAULT_TENANT } from '../src/tenant.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
-import { AJV_OPTIONS } from '../src/app.ts';
+import { AJV_OPTIONS } from '../src/http/ajv.ts';
 import { loadConfig } from '../src/config.ts';
-import { errorHandler } from '../src/errors.ts';
+import { errorHandler } from '../src/http/errors.ts';
 import type { Variant } from '../src/experiments/definition.ts';
 import { bracketed, currencyLabel, DASH, humanDate, liftInterval, money, percent, pValue, signedPercent } from '../src/experiments/format.ts';
 import type { IntervalJson, LiftJson, Report } from '../src/experiments/report.ts';
 import { experimentRoutes } from '../src/routes/experiments.ts';
-import { migrate } from '../src/store/migrate.ts';
-import { createPool } from '../src/store/postgres.ts';
+import { migrate } from '../src/store/pg/migrate.ts';
+import { createPool } from '../src/store/pg/pool.ts';
 import { runCli } from './lib/cli.ts';
 
 const USAGE = `usage: tsx jobs/experiment.ts <command>
@@ -30,7 +31,8 @@ const USAGE = `usage: tsx jobs/experiment.ts <command>
   show ID           one experiment's definition and status
   start ID          draft → running
   stop ID           running → stopped
-  report ID         per-variant results [--format text|json|html] [--out FILE] [--window-days N (default 7)]`;
+  report ID         per-variant results [--format text|json|html] [--out FILE] [--window-days N (default 7)]
+every command takes --tenant ID (default: default): the shop whose experiments these are`;
 
 interface ExperimentJson {
   id: string;
@@ -114,7 +116,7 @@ function reportText(r: Report): string {
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { format: { type: 'string', default: 'text' }, out: { type: 'string' }, 'window-days': { type: 'string' }, help: { type: 'boolean' } },
+    options: { format: { type: 'string', default: 'text' }, out: { type: 'string' }, 'window-days': { type: 'string' }, tenant: { type: 'string', default: DEFAULT_TENANT }, help: { type: 'boolean' } },
   });
   const [command, arg] = positionals;
   if (values.help || !command) {
@@ -132,6 +134,8 @@ async function main(): Promise<void> {
   try {
     await migrate(pool);
     app.setErrorHandler(errorHandler);
+    // The CLI acts for the shop it is told, as a key of that shop would.
+    app.decorateRequest('tenant', checkTenantId(values.tenant));
     await app.register(experimentRoutes, { pool, attributionWindowDays: windowDays ?? config.experiments.attributionWindowDays });
     const path = `/v1/experiments/${encodeURIComponent(arg ?? '')}`;
     switch (command) {

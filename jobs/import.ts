@@ -1,17 +1,18 @@
 // CLI: load a bundled data set or your own export into PostgreSQL. See README "Importing data".
-//   npm run import -- --dataset uci [--prefix uci:]
+//   npm run import -- --dataset uci [--tenant uci] [--prefix uci:]
 //   npm run import -- --events my-events.csv [--products my-products.csv] [--name shop] [--encoding latin1]
+import { checkTenantId, DEFAULT_TENANT } from '../src/tenant.ts';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
-import { migrate } from '../src/store/migrate.ts';
-import { createPool } from '../src/store/postgres.ts';
+import { migrate } from '../src/store/pg/migrate.ts';
+import { createPool } from '../src/store/pg/pool.ts';
 import { runCli } from './lib/cli.ts';
 import { importSource, type ImportSummary } from './lib/loader.ts';
 import { fmt } from './lib/progress.ts';
 import { DATASETS, datasetSources, openSource, type Dataset, type SourceFormat } from './lib/sources.ts';
 
-const USAGE = `usage: npm run import -- (--dataset ${DATASETS.join('|')} ... | --events FILE [--products FILE] [--name NAME]) [--prefix P] [--data-dir DIR] [--encoding utf8|latin1] [--json]`;
+const USAGE = `usage: npm run import -- [--tenant ID] (--dataset ${DATASETS.join('|')} ... | --events FILE [--products FILE] [--name NAME]) [--prefix P] [--data-dir DIR] [--encoding utf8|latin1] [--json]`;
 
 function printSummary(s: ImportSummary): void {
   const skipped = Object.entries(s.skipped).map(([reason, n]) => `${fmt(n)} ${reason}`).join('; ');
@@ -35,6 +36,7 @@ await runCli(async () => {
       products: { type: 'string' },
       name: { type: 'string' },
       prefix: { type: 'string' },
+      tenant: { type: 'string', default: DEFAULT_TENANT },
       'data-dir': { type: 'string' },
       encoding: { type: 'string', default: 'utf8' },
       json: { type: 'boolean' },
@@ -57,7 +59,7 @@ await runCli(async () => {
     await migrate(pool);
     const summaries: ImportSummary[] = [];
     for (const step of plan) {
-      summaries.push(await importSource(pool, await openSource(step.format, step.path, step.name, encoding), { idPrefix: values.prefix, quiet: values.json }));
+      summaries.push(await importSource(pool, await openSource(step.format, step.path, step.name, encoding), { tenant: checkTenantId(values.tenant), idPrefix: values.prefix, quiet: values.json }));
     }
     if (values.json) { console.log(JSON.stringify(summaries, null, 2)); return; }
     console.log('import summary:');

@@ -1,7 +1,7 @@
 // CLI: apply pending database migrations. Usage: npm run migrate
 import { loadConfig } from '../src/config.ts';
-import { migrate } from '../src/store/migrate.ts';
-import { createPool } from '../src/store/postgres.ts';
+import { migrate } from '../src/store/pg/migrate.ts';
+import { createPool } from '../src/store/pg/pool.ts';
 import { runCli } from './lib/cli.ts';
 
 await runCli(async () => {

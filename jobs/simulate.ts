@@ -7,10 +7,10 @@
 import { execFile } from 'node:child_process';
 import { parseArgs, promisify } from 'node:util';
 import { writeResults } from '../bench/report.ts';
-import { freshDatabase } from '../src/store/databases.ts';
+import { freshDatabase } from '../src/store/pg/databases.ts';
 import { loadConfig } from '../src/config.ts';
-import { createPool } from '../src/store/postgres.ts';
-import { createRedis, deleteMatching } from '../src/store/redis.ts';
+import { createPool } from '../src/store/pg/pool.ts';
+import { createRedis, deleteMatching } from '../src/store/redis/client.ts';
 import { runCli } from './lib/cli.ts';
 import { runSimulation } from './lib/simulate.ts';
 import { DATASETS, type Dataset } from './lib/sources.ts';

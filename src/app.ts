@@ -7,15 +7,20 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { authPlugin } from './auth/plugin.ts';
 import type { Config } from './config.ts';
-import { errorHandler, notFoundHandler } from './errors.ts';
+import type { AppDeps } from './deps.ts';
 import { setUpEmail } from './email/setup.ts';
 import { ExperimentCache } from './experiments/cache.ts';
 import { ExposureWriter } from './experiments/exposure-writer.ts';
-import { instantFormat } from './http/instant.ts';
+import { AJV_OPTIONS } from './http/ajv.ts';
+import { BlockCache } from './http/block-cache.ts';
+import { errorHandler, isUnavailable, notFoundHandler } from './http/errors.ts';
 import { strictQueryNumbers } from './http/strict-query.ts';
+import { LruCache } from './lib/lru-cache.ts';
 import { loggerOptions } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { OutageLog, type Outages } from './outage.ts';
+import { FlagSync, syncUserFlags } from './privacy/flags.ts';
+import type { ModelView } from './recommend/types.ts';
 import { clickRoutes } from './routes/clicks.ts';
 import { emailRoutes } from './routes/email.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -25,29 +30,21 @@ import { recommendationRoutes } from './routes/recommendations.ts';
 import { userRoutes } from './routes/users.ts';
 import { widgetEventRoutes } from './routes/widget-events.ts';
 import { widgetRoutes } from './routes/widget.ts';
-import { findExperiment, insertExposures } from './store/experiments.ts';
-import { redisKeys, type Keys } from './store/keys.ts';
-import { RedisRecStore } from './store/rec-store.ts';
-import { FlagSync, syncUserFlags } from './store/user-flags.ts';
+import { activeApiKeys } from './store/pg/api-keys.ts';
+import { findExperiment, insertExposures } from './store/pg/experiments.ts';
+import { PopularFallback } from './store/pg/popular-fallback.ts';
+import { listTenants } from './store/pg/tenants.ts';
+import { redisKeys } from './store/redis/keys.ts';
+import { MailMemory } from './store/redis/mail-memory.ts';
+import { consume } from './store/redis/rate-limit.ts';
+import { RedisRecStore } from './store/redis/rec-store.ts';
+import { DEFAULT_TENANT } from './tenant.ts';
+import { Tenants } from './tenants.ts';
 
-export interface AppDeps {
-  config: Config;
-  pool: pg.Pool;
-  redis: Redis;
-  keys: Keys;
-  outages: Outages;
-}
-
+// The email blocks' best-seller fallback changes slowly; it is only read while the model is unusable.
+const FALLBACK_REFRESH_MS = 5 * 60_000;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/**
- * Request validation: unknown fields are errors, defaults are applied, `?a=1&a=2` becomes an
- * array; the `instant` format for timestamps (src/http/instant.ts).
- */
-export const AJV_OPTIONS = {
-  customOptions: { removeAdditional: false, coerceTypes: 'array' as const, useDefaults: true, allErrors: false },
-  plugins: [instantFormat],
-};
 
 /** Builds the HTTP app from injected services (no globals), so tests run it against real ones. */
 export async function buildApp(config: Config, services: { pool: pg.Pool; redis: Redis }, options: { logger?: boolean; logStream?: { write(line: string): void } } = {}): Promise<FastifyInstance> {
@@ -65,35 +62,15 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   });
   const outages: Outages = { redis: new OutageLog('Redis', () => app.log), postgres: new OutageLog('PostgreSQL', () => app.log) };
   app.decorate('outages', outages);
-  // Named, not spread: a caller's services object may carry a config of its own (tests do).
-  const deps: AppDeps = { config, pool: services.pool, redis: services.redis, keys: redisKeys(config.redisPrefix), outages };
+  const { pool, redis } = services;
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.addHook('preValidation', strictQueryNumbers);
   // Set before anything can refuse the request, so 401s and 429s carry it too. A callback
   // hook, not an async one: it runs on every request.
   app.addHook('onRequest', (request, reply, done) => { void reply.header('x-request-id', request.id); done(); });
-  // Next: its hooks guard every route, /metrics included.
-  await app.register(authPlugin, { ...deps, settings: config.auth, onRedisDown: (err) => outages.redis.down(err) });
-  const exposures = new ExposureWriter((rows) => insertExposures(deps.pool, rows), {
-    ...config.experiments.exposures,
-    onError: (err, rows) => app.log.warn({ err, rows }, 'exposure write failed'),
-  });
-  // server.ts ends the pool after app.close(), so buffered exposures are flushed first.
-  app.addHook('onClose', () => exposures.close());
-  // Opt-outs and erasures lost with Redis data are copied back from PostgreSQL before any personal
-  // answer is given (src/store/user-flags.ts): at start when missing, and when a read finds them gone.
-  const flags = new FlagSync(() => syncUserFlags(deps.pool, deps.redis, deps.keys), {
-    done: (counts) => app.log.info(counts, 'user flags (opt-outs, erasures) copied from PostgreSQL into Redis'),
-    failed: (err) => app.log.warn({ err }, 'could not copy user flags into Redis: personal answers stay withheld'),
-  });
-  app.addHook('onReady', async () => {
-    if ((await deps.redis.exists(deps.keys.flagsSynced).catch(() => 1)) === 0) await flags.request();
-  });
-  const store = new RedisRecStore(deps.redis, deps.keys, { ...config.serving, onFlagsMissing: () => void flags.request() });
-  const metrics = new Metrics(store);
-  metrics.install(app, config.auth.metricsRequireKey);
-  // Widgets call from shop pages: only the configured origins may (none by default).
+  // Widgets call from shop pages: only the configured origins may (none by default). Before auth,
+  // so that a refusal (wrong origin, bad key, rate limit) reaches the page as itself, not as a CORS error.
   if (config.serving.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: config.serving.corsOrigins.includes('*') ? '*' : config.serving.corsOrigins,
@@ -101,6 +78,61 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
       exposedHeaders: ['x-request-id'],
     });
   }
+  // Next: its hooks guard every route, /metrics included, and decide each request's tenant.
+  const rateKeys = redisKeys(config.redisPrefix);
+  await app.register(authPlugin, {
+    settings: config.auth,
+    loadKeys: () => activeApiKeys(pool),
+    // The counters live in Redis: while it is away, requests go unlimited rather than all refused.
+    consume: (prefix, rate) => consume(redis, rateKeys.rateLimit(prefix), rate).catch((err: Error) => {
+      if (!isUnavailable(err)) throw err;
+      outages.redis.down(err);
+      return null;
+    }),
+  });
+
+  // One memory budget for every tenant's model values, and one for their serialized blocks.
+  const modelCache = new LruCache(config.serving.cacheMaxEntries, config.serving.cacheMaxBytes);
+  const blockCache = new LruCache(config.serving.blockCacheMaxEntries, config.serving.blockCacheMaxBytes);
+  const tenants = new Tenants((id) => {
+    const keys = redisKeys(config.redisPrefix, id);
+    // Opt-outs and erasures lost with Redis data are copied back from PostgreSQL before any
+    // personal answer is given (src/privacy/flags.ts): at start, and when a read finds them gone.
+    const flags = new FlagSync(() => syncUserFlags(pool, redis, id, keys), {
+      done: (counts) => app.log.info({ tenant: id, ...counts }, 'user flags (opt-outs, erasures) copied from PostgreSQL into Redis'),
+      failed: (err) => app.log.warn({ tenant: id, err }, 'could not copy user flags into Redis: personal answers stay withheld'),
+    });
+    return {
+      id, keys, flags,
+      store: new RedisRecStore(redis, keys, modelCache, { ...config.serving, onFlagsMissing: () => void flags.request() }),
+      blocks: new BlockCache(blockCache),
+      memory: new MailMemory(redis, keys, config.email.mailTtlSeconds),
+      fallback: new PopularFallback(pool, id, FALLBACK_REFRESH_MS, (err) => app.log.warn({ tenant: id, err }, 'popular fallback not read from PostgreSQL')),
+    };
+  });
+  app.addHook('onReady', async () => {
+    for (const id of await listTenants(pool).catch(() => [DEFAULT_TENANT])) {
+      const t = tenants.get(id);
+      if ((await redis.exists(t.keys.flagsSynced).catch(() => 1)) === 0) await t.flags.request();
+    }
+  });
+  const exposures = new ExposureWriter((rows) => insertExposures(pool, rows), {
+    ...config.experiments.exposures,
+    onError: (err, rows) => app.log.warn({ err, rows }, 'exposure write failed'),
+  });
+  // server.ts ends the pool after app.close(), so buffered exposures are flushed first.
+  app.addHook('onClose', () => exposures.close());
+  const metrics = new Metrics({
+    models: () => Promise.all([...tenants.served()].map(async (t) => [t.id, await t.store.model().catch(() => null)] as [string, ModelView | null])),
+    cacheStats: () => modelCache.stats(),
+  });
+  metrics.watchBlockCache(() => blockCache.stats());
+  metrics.install(app, config.auth.metricsRequireKey);
+  // Read per experiment every few seconds, never per request (the A/B harness and email blocks).
+  const experiments = new ExperimentCache((tenant, id) => findExperiment(pool, tenant, id), config.experiments.definitionCacheMs);
+  const email = await setUpEmail(config, { metrics, exposures, experiments }, (message) => app.log.warn(message));
+  const deps: AppDeps = { config, pool, redis, outages, tenants, metrics, experiments, exposures, email };
+
   // The OpenAPI document is generated from the route schemas: it cannot drift from the code.
   await app.register(swagger, {
     openapi: {
@@ -110,13 +142,10 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(healthRoutes, deps);
   await app.register(eventRoutes, deps);
-  // Read per experiment every few seconds, never per request (the A/B harness and email blocks).
-  const experiments = new ExperimentCache((id) => findExperiment(deps.pool, id), config.experiments.definitionCacheMs);
-  await app.register(recommendationRoutes, { ...deps, store, metrics, experiments, exposures });
-  const email = await setUpEmail(config, { ...deps, store, metrics, exposures, experiments }, (message) => app.log.warn(message));
-  await app.register(emailRoutes, { ...deps, ...email });
-  await app.register(clickRoutes, { ...deps, secret: email.secret });
-  await app.register(experimentRoutes, { ...deps, attributionWindowDays: config.experiments.attributionWindowDays });
+  await app.register(recommendationRoutes, deps);
+  await app.register(emailRoutes, deps);
+  await app.register(clickRoutes, deps);
+  await app.register(experimentRoutes, deps);
   await app.register(userRoutes, deps);
   await app.register(widgetRoutes, deps);
   await app.register(widgetEventRoutes, deps);

@@ -3,11 +3,12 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ModelView, Source, Strategy } from './recommend/types.ts';
-import type { CacheStats } from './store/lru-cache.ts';
+import type { CacheStats } from './lib/lru-cache.ts';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSources {
-  model(): Promise<ModelView>;
+  /** The live model of each tenant served since start (null: none live, or Redis away). */
+  models(): Promise<[tenant: string, model: ModelView | null][]>;
   cacheStats(): CacheStats;
 }
 
@@ -17,10 +18,12 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 
 export class Metrics {
   readonly registry = new Registry();
   private readonly http: Histogram<'method' | 'route' | 'status_code'>;
-  private readonly strategy: Histogram<'strategy'>;
-  private readonly fallbacks: Counter<'strategy' | 'source'>;
-  private readonly empty: Counter<'strategy'>;
-  private readonly degradedBlocks: Counter<'strategy'>;
+  // Per tenant: the label's values are the tenants API keys name (operators create them), never
+  // a caller's parameter, so their number stays bounded.
+  private readonly strategy: Histogram<'tenant' | 'strategy'>;
+  private readonly fallbacks: Counter<'tenant' | 'strategy' | 'source'>;
+  private readonly empty: Counter<'tenant' | 'strategy'>;
+  private readonly degradedBlocks: Counter<'tenant' | 'strategy'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -31,30 +34,32 @@ export class Metrics {
     });
     this.strategy = new Histogram({
       name: 'recs_recommendation_duration_seconds', help: 'Time to compute a recommendation block, by requested strategy',
-      labelNames: ['strategy'], buckets: LATENCY_BUCKETS, registers,
+      labelNames: ['tenant', 'strategy'], buckets: LATENCY_BUCKETS, registers,
     });
     this.fallbacks = new Counter({
       name: 'recs_recommendation_fallback_total', help: 'Blocks in which a fallback source (not the requested strategy) supplied items, by source',
-      labelNames: ['strategy', 'source'], registers,
+      labelNames: ['tenant', 'strategy', 'source'], registers,
     });
     this.empty = new Counter({
-      name: 'recs_recommendation_empty_total', help: 'Blocks answered with no items at all', labelNames: ['strategy'], registers,
+      name: 'recs_recommendation_empty_total', help: 'Blocks answered with no items at all', labelNames: ['tenant', 'strategy'], registers,
     });
     this.degradedBlocks = new Counter({
       name: 'recs_recommendation_degraded_total', help: 'Blocks answered from the in-process cache, non-personal, because Redis was down or slow',
-      labelNames: ['strategy'], registers,
+      labelNames: ['tenant', 'strategy'], registers,
     });
     new Gauge({
-      name: 'recs_model_version', help: 'Model version being served (absent before the first build)', registers,
+      name: 'recs_model_version', help: 'Model version being served, per tenant (absent before the first build)', labelNames: ['tenant'], registers,
       // Redis away: the gauge is left out, the rest of the scrape (the degraded count) still answers.
-      async collect() { const model = await sources.model().catch(() => null); this.reset(); if (model?.version != null) this.set(model.version); },
+      async collect() {
+        this.reset();
+        for (const [tenant, model] of await sources.models()) if (model?.version != null) this.set({ tenant }, model.version);
+      },
     });
     new Gauge({
-      name: 'recs_model_age_seconds', help: 'Seconds since the served model was built (meta built_at)', registers,
+      name: 'recs_model_age_seconds', help: 'Seconds since the served model was built (meta built_at), per tenant', labelNames: ['tenant'], registers,
       async collect() {
-        const model = await sources.model().catch(() => null);
         this.reset();
-        if (model?.builtAt != null) this.set((Date.now() - Date.parse(model.builtAt)) / 1000);
+        for (const [tenant, model] of await sources.models()) if (model?.builtAt != null) this.set({ tenant }, (Date.now() - Date.parse(model.builtAt)) / 1000);
       },
     });
     this.cacheGauges('recs_model_cache', 'Model values', () => sources.cacheStats());
@@ -78,14 +83,14 @@ export class Metrics {
   }
 
   /** Records one computed block: its latency, the fallback sources it needed, whether it came out empty. */
-  recommendation(strategy: Strategy, sources: readonly Source[], itemCount: number, seconds: number): void {
-    this.strategy.observe({ strategy }, seconds);
-    for (const source of sources) if (source !== strategy) this.fallbacks.inc({ strategy, source });
-    if (itemCount === 0) this.empty.inc({ strategy });
+  recommendation(tenant: string, strategy: Strategy, sources: readonly Source[], itemCount: number, seconds: number): void {
+    this.strategy.observe({ tenant, strategy }, seconds);
+    for (const source of sources) if (source !== strategy) this.fallbacks.inc({ tenant, strategy, source });
+    if (itemCount === 0) this.empty.inc({ tenant, strategy });
   }
 
-  degraded(strategy: Strategy): void {
-    this.degradedBlocks.inc({ strategy });
+  degraded(tenant: string, strategy: Strategy): void {
+    this.degradedBlocks.inc({ tenant, strategy });
   }
 
   /** Times every request and serves GET /metrics (with a read key when `requireKey`). */

@@ -1,8 +1,8 @@
 // Starts the API. Everything else lives in app.ts so tests can build the same app.
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
-import { createPool } from './store/postgres.ts';
-import { createServingRedis } from './store/redis.ts';
+import { createPool } from './store/pg/pool.ts';
+import { createServingRedis } from './store/redis/client.ts';
 
 const config = loadConfig();
 // Clients that fail fast (bounded timeouts): a request answers 503 or degraded instead of hanging.

@@ -4,8 +4,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Redis } from 'ioredis';
-import { KEY_LAYOUT, redisKeys } from '../../src/store/keys.ts';
-import { migrate } from '../../src/store/migrate.ts';
+import { KEY_LAYOUT, redisKeys } from '../../src/store/redis/keys.ts';
+import { migrate } from '../../src/store/pg/migrate.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 export const BENCH_DATABASE = 'recs_bench_api';

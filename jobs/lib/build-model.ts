@@ -9,18 +9,23 @@ import { latestTime, type Interactions } from '../../src/cf/interactions.ts';
 import { prepareItemKnn } from '../../src/cf/item-knn.ts';
 import type { NeighbourLists } from '../../src/cf/neighbours.ts';
 import { itemPopularity, rankByGroup, rankItems, type RankedItems } from '../../src/cf/popularity.ts';
-import { KEY_LAYOUT, type Keys } from '../../src/store/keys.ts';
-import { ModelPublisher } from '../../src/store/model-publisher.ts';
-import { packNeighbours, type CatalogFields } from '../../src/store/model-format.ts';
-import { allocateModelVersion, markPublished } from '../../src/store/model-versions.ts';
-import { syncUserFlags } from '../../src/store/user-flags.ts';
-import { erasedSince } from '../../src/store/user-locks.ts';
-import { execOrThrow, queueUserWrite } from '../../src/store/user-writes.ts';
+import { ensureTenant } from '../../src/store/pg/tenants.ts';
+import { KEY_LAYOUT, redisKeys } from '../../src/store/redis/keys.ts';
+import { DEFAULT_TENANT } from '../../src/tenant.ts';
+import { ModelPublisher } from '../../src/store/redis/model-publisher.ts';
+import { packNeighbours } from '../../src/store/redis/model-format.ts';
+import type { CatalogFields } from '../../src/recommend/types.ts';
+import { allocateModelVersion, markPublished } from '../../src/store/pg/model-versions.ts';
+import { syncUserFlags } from '../../src/privacy/flags.ts';
+import { erasedSince } from '../../src/store/pg/user-locks.ts';
+import { execOrThrow, queueUserWrite } from '../../src/store/redis/user-writes.ts';
 import { loadCatalog, loadInteractions, loadUserLists } from './load-events.ts';
 import { fitItemKnnParallel } from './parallel-knn.ts';
 import { Progress } from './progress.ts';
 
 export interface BuildOptions {
+  /** The shop whose events are built into its own model version. */
+  tenant: string;
   model: ModelKind;
   similarity: Similarity;
   neighbours: number;
@@ -56,7 +61,7 @@ export interface BuildSummary {
 
 export function buildOptionsFromConfig(config: Config): BuildOptions {
   return {
-    model: config.build.model, similarity: config.build.similarity, neighbours: config.build.neighbours,
+    tenant: DEFAULT_TENANT, model: config.build.model, similarity: config.build.similarity, neighbours: config.build.neighbours,
     minSupport: config.build.minSupport, halfLifeDays: config.build.halfLifeDays, easeLambda: config.build.easeLambda,
     easeMaxItems: config.build.easeMaxItems, workers: config.build.workers, listLength: config.build.listLength,
     publishPauseMs: config.build.publishPauseMs, syncUsers: true, lockWaitMs: 0, quiet: false,
@@ -91,7 +96,9 @@ function catalogFields(id: string, item: CatalogFields | undefined): CatalogFiel
   return item ?? { id, title: null, brand: null, category: null, price: null, currency: null, url: null, image_url: null, in_stock: true };
 }
 
-export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config: Config, o: BuildOptions): Promise<BuildSummary> {
+export async function buildModel(pool: pg.Pool, redis: Redis, config: Config, o: BuildOptions): Promise<BuildSummary> {
+  const keys = redisKeys(config.redisPrefix, o.tenant);
+  await ensureTenant(pool, o.tenant);
   const started = performance.now();
   const seconds = { load: 0, model: 0, popularity: 0, publish: 0, users: 0, total: 0 };
   const stage = async <T>(name: keyof typeof seconds, unit: string, run: (p: Progress) => Promise<T> | T, count?: (r: T) => number): Promise<T> => {
@@ -104,8 +111,8 @@ export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config
   };
 
   const [x, catalog] = await stage('load', 'events', (p) => Promise.all([
-    loadInteractions(pool, config.eventWeights, (rows) => { if (!o.quiet) p.update(rows); }),
-    loadCatalog(pool),
+    loadInteractions(pool, o.tenant, config.eventWeights, (rows) => { if (!o.quiet) p.update(rows); }),
+    loadCatalog(pool, o.tenant),
   ]), ([interactions]) => interactions.users.length);
 
   const model = await stage('model', 'items', (p) => fitModel(x, o, p), (m) => m.itemIds.length);
@@ -123,7 +130,7 @@ export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config
   const publisher = await ModelPublisher.begin(redis, keys, {
     oldVersionTtlSeconds: config.build.oldVersionTtlSeconds, pauseMs: o.publishPauseMs,
     batchSize: config.build.publishBatch, lockTtlMs: config.build.lockTtlMs,
-  }, (atLeast) => allocateModelVersion(pool, atLeast), o.lockWaitMs);
+  }, (atLeast) => allocateModelVersion(pool, o.tenant, atLeast), o.lockWaitMs);
   const v = publisher.version;
   let previousVersion: number | null = null;
   try {
@@ -160,11 +167,11 @@ export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config
     userKeysWritten = await stage('users', 'keys', async (p) => {
       // Opt-outs and tombstones first: a Redis that lost its data gets the lists back below, and
       // the flags that veto them must be there before them.
-      const startedAt = await syncUserFlags(pool, redis, keys).then(() => pool.query<{ now: Date }>('SELECT now()')).then((r) => r.rows[0].now);
+      const startedAt = await syncUserFlags(pool, redis, o.tenant, keys).then(() => pool.query<{ now: Date }>('SELECT now()')).then((r) => r.rows[0].now);
       const limits = { recentlyViewedCap: config.recentlyViewedCap, ttlSeconds: config.userKeyTtlSeconds };
       let written = 0;
       let pipeline = redis.pipeline();
-      for await (const lists of loadUserLists(pool, config.recentlyViewedCap)) {
+      for await (const lists of loadUserLists(pool, o.tenant, config.recentlyViewedCap)) {
         // The script writes nothing for a user erased meanwhile (src/store/user-writes.ts).
         queueUserWrite(pipeline, keys, limits, lists, true);
         written += Number(lists.viewed.length > 0) + Number(lists.bought.length > 0);
@@ -175,7 +182,7 @@ export async function buildModel(pool: pg.Pool, redis: Redis, keys: Keys, config
       // scripts; one whose PostgreSQL step committed after the lists were read and whose Redis
       // step is still to come deletes them itself. Belt and braces for the window between:
       // (a minute's margin: an erasure's time is its transaction's start).
-      for (const user of await erasedSince(pool, new Date(startedAt.getTime() - 60_000))) await redis.unlink(...keys.userKeys(user));
+      for (const user of await erasedSince(pool, o.tenant, new Date(startedAt.getTime() - 60_000))) await redis.unlink(...keys.userKeys(user));
       return written;
     }, (n) => n);
   }

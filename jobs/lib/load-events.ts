@@ -3,14 +3,15 @@
 import type pg from 'pg';
 import type { EventType } from '../../src/config.ts';
 import { collectInteractions, type InteractionRecord, type Interactions } from '../../src/cf/interactions.ts';
-import { copyOut } from '../../src/store/copy-out.ts';
-import type { CatalogFields } from '../../src/store/model-format.ts';
+import { copyOut } from '../../src/store/pg/copy-out.ts';
+import type { CatalogFields } from '../../src/recommend/types.ts';
 
-/** Users whose events must not shape anyone's recommendations (opted out or erased). */
-const EXCLUDED_USERS = `SELECT id FROM users WHERE personalization_opt_out OR deleted_at IS NOT NULL`;
+/** Users whose events must not shape anyone's recommendations (opted out or erased); $1 = the tenant. */
+const EXCLUDED_USERS = `SELECT id FROM users WHERE tenant_id = $1 AND (personalization_opt_out OR deleted_at IS NOT NULL)`;
 
 export async function loadInteractions(
   pool: pg.Pool,
+  tenant: string,
   eventWeights: Record<EventType, number>,
   onRow?: (rows: number) => void,
 ): Promise<Interactions> {
@@ -18,11 +19,11 @@ export async function loadInteractions(
   const client = await pool.connect();
   try {
     const query = `SELECT e.user_id, e.item_id, e.type, e.weight, extract(epoch FROM e.occurred_at)::float8
-      FROM events e WHERE e.type IN (${types.map((t) => `'${t}'`).join(', ') || 'NULL'})
+      FROM events e WHERE e.tenant_id = $1 AND e.type IN (${types.map((t) => `'${t}'`).join(', ') || 'NULL'})
       AND e.user_id NOT IN (${EXCLUDED_USERS})`;
     let rows = 0;
     async function* records(): AsyncIterable<InteractionRecord> {
-      for await (const [user, item, type, weight, ts] of copyOut(client, query)) {
+      for await (const [user, item, type, weight, ts] of copyOut(client, query, [tenant])) {
         if (++rows % 50_000 === 0) onRow?.(rows);
         yield { user: user!, item: item!, type: type as EventType, weight: weight === null ? undefined : Number(weight), ts: Number(ts) };
       }
@@ -33,11 +34,11 @@ export async function loadInteractions(
   }
 }
 
-export async function loadCatalog(pool: pg.Pool): Promise<Map<string, CatalogFields>> {
+export async function loadCatalog(pool: pg.Pool, tenant: string): Promise<Map<string, CatalogFields>> {
   const client = await pool.connect();
   try {
     const catalog = new Map<string, CatalogFields>();
-    const rows = copyOut(client, 'SELECT id, title, brand, category, price, currency, url, image_url, in_stock FROM products');
+    const rows = copyOut(client, 'SELECT id, title, brand, category, price, currency, url, image_url, in_stock FROM products WHERE tenant_id = $1', [tenant]);
     for await (const [id, title, brand, category, price, currency, url, image, inStock] of rows) {
       catalog.set(id!, { id: id!, title, brand, category, price: price === null ? null : Number(price), currency, url, image_url: image, in_stock: inStock === 't' });
     }
@@ -60,23 +61,23 @@ export interface UserLists {
  * latest time), one set-based
  * query sorted by user, so users stream out one at a time with flat memory.
  */
-export async function* loadUserLists(pool: pg.Pool, recentCap: number): AsyncIterable<UserLists> {
+export async function* loadUserLists(pool: pg.Pool, tenant: string, recentCap: number): AsyncIterable<UserLists> {
   const client = await pool.connect();
   try {
     const query = `WITH views AS (
-        SELECT user_id, item_id, max(occurred_at) AS t FROM events WHERE type = 'view' GROUP BY 1, 2
+        SELECT user_id, item_id, max(occurred_at) AS t FROM events WHERE tenant_id = $1 AND type = 'view' GROUP BY 1, 2
       ), recent AS (
         SELECT user_id, item_id, t, row_number() OVER (PARTITION BY user_id ORDER BY t DESC, item_id) AS rank FROM views
       ), lists AS (
         SELECT user_id, 'v' AS kind, item_id, (extract(epoch FROM t) * 1000)::bigint AS ms, rank FROM recent WHERE rank <= ${Math.trunc(recentCap)}
         UNION ALL
-        SELECT user_id, 'b', item_id, (extract(epoch FROM max(occurred_at)) * 1000)::bigint, 0::bigint FROM events WHERE type = 'purchase' GROUP BY 1, 3
+        SELECT user_id, 'b', item_id, (extract(epoch FROM max(occurred_at)) * 1000)::bigint, 0::bigint FROM events WHERE tenant_id = $1 AND type = 'purchase' GROUP BY 1, 3
       )
       SELECT user_id, kind, item_id, ms FROM lists
-      WHERE user_id NOT IN (SELECT id FROM users WHERE deleted_at IS NOT NULL)
+      WHERE user_id NOT IN (SELECT id FROM users WHERE tenant_id = $1 AND deleted_at IS NOT NULL)
       ORDER BY user_id, kind DESC, rank`;
     let current = null as UserLists | null;
-    for await (const [user, kind, item, ms] of copyOut(client, query)) {
+    for await (const [user, kind, item, ms] of copyOut(client, query, [tenant])) {
       if (current?.user !== user) {
         if (current) yield current;
         current = { user: user!, viewed: [], bought: [] };

@@ -1,7 +1,9 @@
 // Loads one source file into PostgreSQL: events via COPY into a staging table, then merged
 // with ON CONFLICT so a re-import adds nothing; products upserted. One transaction per file.
+import { ensureTenant } from '../../src/store/pg/tenants.ts';
+import { DEFAULT_TENANT } from '../../src/tenant.ts';
 import type pg from 'pg';
-import { copyRows } from '../../src/store/copy.ts';
+import { copyRows } from '../../src/store/pg/copy.ts';
 import { Progress } from './progress.ts';
 import type { ProductRecord, SourceFile, SourceRow } from './sources.ts';
 
@@ -27,7 +29,9 @@ export interface ImportSummary {
 }
 
 export interface ImportOptions {
-  /** Prepended to user and item ids, so several data sets can share one database. */
+  /** The shop the rows belong to (default: the default tenant). */
+  tenant?: string;
+  /** Prepended to user and item ids. */
   idPrefix?: string;
   rejectedSampleSize?: number;
   quiet?: boolean;
@@ -37,6 +41,8 @@ const STAGE_EVENT_COLUMNS = ['user_id', 'item_id', 'type', 'quantity', 'price', 
 
 export async function importSource(pool: pg.Pool, source: SourceFile, options: ImportOptions = {}): Promise<ImportSummary> {
   const prefix = options.idPrefix ?? '';
+  const tenant = options.tenant ?? DEFAULT_TENANT;
+  await ensureTenant(pool, tenant);
   const sampleSize = options.rejectedSampleSize ?? 20;
   const progress = new Progress(`import ${source.name}`, source.csv.sizeBytes, 'rows');
   const summary: ImportSummary = {
@@ -80,34 +86,35 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
     summary.duplicateRows = source.csv.stats.duplicateRows;
     summary.invalidUtf8 = source.csv.stats.invalidUtf8;
     if (products.size) {
-      await client.query(`CREATE TEMP TABLE stage_products (LIKE products INCLUDING DEFAULTS) ON COMMIT DROP`);
+      await client.query(`CREATE TEMP TABLE stage_products ON COMMIT DROP AS SELECT id, title, brand, category, price, currency, url, image_url, in_stock FROM products WITH NO DATA`);
       await copyRows(client, 'stage_products', ['id', 'title', 'brand', 'category', 'price', 'currency', 'url', 'image_url', 'in_stock'],
         [...products.values()].map((p) => [prefix + p.id, p.title, p.brand, p.category, p.price, p.currency, p.url, p.image_url, p.in_stock]));
       // A field missing from this source (UCI has no brand) must not erase one another source gave.
-      const upserted = await client.query(`INSERT INTO products AS p (id, title, brand, category, price, currency, url, image_url, in_stock)
-        SELECT id, title, brand, category, price, currency, url, image_url, in_stock FROM stage_products
-        ON CONFLICT (id) DO UPDATE SET
+      const upserted = await client.query(`INSERT INTO products AS p (tenant_id, id, title, brand, category, price, currency, url, image_url, in_stock)
+        SELECT $1, id, title, brand, category, price, currency, url, image_url, in_stock FROM stage_products
+        ON CONFLICT (tenant_id, id) DO UPDATE SET
           title = COALESCE(EXCLUDED.title, p.title), brand = COALESCE(EXCLUDED.brand, p.brand),
           category = COALESCE(EXCLUDED.category, p.category), price = COALESCE(EXCLUDED.price, p.price),
           currency = COALESCE(EXCLUDED.currency, p.currency), url = COALESCE(EXCLUDED.url, p.url),
-          image_url = COALESCE(EXCLUDED.image_url, p.image_url), in_stock = EXCLUDED.in_stock, updated_at = now()`);
+          image_url = COALESCE(EXCLUDED.image_url, p.image_url), in_stock = EXCLUDED.in_stock, updated_at = now()`, [tenant]);
       summary.productsUpserted = upserted.rowCount ?? 0;
     }
-    const inserted = await client.query(`INSERT INTO events (user_id, item_id, type, quantity, price, weight, occurred_at, idempotency_key, source)
-      SELECT ${STAGE_EVENT_COLUMNS.join(', ')} FROM stage_events s
-      WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.user_id AND u.deleted_at IS NOT NULL) -- erased users stay erased
-      ON CONFLICT (idempotency_key) DO NOTHING`);
+    const inserted = await client.query(`INSERT INTO events (tenant_id, ${STAGE_EVENT_COLUMNS.join(', ')})
+      SELECT $1, ${STAGE_EVENT_COLUMNS.join(', ')} FROM stage_events s
+      WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = $1 AND u.id = s.user_id AND u.deleted_at IS NOT NULL) -- erased users stay erased
+      ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`, [tenant]);
     summary.eventsNew = inserted.rowCount ?? 0;
     summary.seconds = progress.elapsedSeconds();
-    await client.query(`INSERT INTO import_runs (source, path, finished_at, rows_read, events_new, products_upserted, rows_rejected, rejected_sample)
-      VALUES ($1, $2, now(), $3, $4, $5, $6, $7)`,
-    [source.name, source.path, summary.rowsRead, summary.eventsNew, summary.productsUpserted, summary.rejected, JSON.stringify(summary.rejectedSample)]);
+    await client.query(`INSERT INTO import_runs (tenant_id, source, path, finished_at, rows_read, events_new, products_upserted, rows_rejected, rejected_sample)
+      VALUES ($8, $1, $2, now(), $3, $4, $5, $6, $7)`,
+    [source.name, source.path, summary.rowsRead, summary.eventsNew, summary.productsUpserted, summary.rejected, JSON.stringify(summary.rejectedSample), tenant]);
     await client.query('COMMIT');
     // Erasure wins: a user erased while this transaction ran had their rows deleted before these
     // were visible. Their tombstone is newer than the transaction (a minute's margin: an
     // erasure's time is its own transaction's start), so their rows go now.
     await client.query(`DELETE FROM events e USING users u
-      WHERE u.id = e.user_id AND u.deleted_at >= $1::timestamptz - interval '1 minute' AND e.source = $2`, [importStartedAt, source.name]);
+      WHERE u.tenant_id = $3 AND e.tenant_id = $3 AND u.id = e.user_id AND u.deleted_at >= $1::timestamptz - interval '1 minute' AND e.source = $2`,
+    [importStartedAt, source.name, tenant]);
     // Fresh statistics: the build's queries plan badly on a table that just grew tenfold.
     await client.query('ANALYZE events');
     if (products.size) await client.query('ANALYZE products');

@@ -9,8 +9,7 @@ import type pg from 'pg';
 import { buildApp } from '../../src/app.ts';
 import type { Config } from '../../src/config.ts';
 import type { Report } from '../../src/experiments/report.ts';
-import { redisKeys } from '../../src/store/keys.ts';
-import { migrate } from '../../src/store/migrate.ts';
+import { migrate } from '../../src/store/pg/migrate.ts';
 import { buildModel, buildOptionsFromConfig } from './build-model.ts';
 import { importSource } from './loader.ts';
 import { trainPart, userSample, type ReplayData } from './simulate-data.ts';
@@ -114,7 +113,7 @@ export async function runSimulation(services: { pool: pg.Pool; redis: Redis }, b
 
   const buildStarted = performance.now();
   const config: Config = { ...baseConfig, email: { ...baseConfig.email, productUrlTemplate: PRODUCT_PAGE } };
-  const built = await buildModel(pool, redis, redisKeys(config.redisPrefix), config, { ...buildOptionsFromConfig(config), quiet: true });
+  const built = await buildModel(pool, redis, config, { ...buildOptionsFromConfig(config), quiet: true });
   const buildSeconds = since(buildStarted);
   o.log(`built model v${built.version}: ${built.items.toLocaleString('en-US')} items, ${built.neighbourPairs.toLocaleString('en-US')} neighbour pairs (${buildSeconds.toFixed(1)} s)`);
 

@@ -1,6 +1,6 @@
 // Readers that turn each supported export (the bundled public data sets and the generic
 // format) into one stream of normalised rows. Mapping rules per data set are in README.md.
-import type { CatalogFields } from '../../src/store/model-format.ts';
+import type { CatalogFields } from '../../src/recommend/types.ts';
 import { EVENT_TYPES, type EventType } from '../../src/config.ts';
 import { FORBIDDEN_IN_ID, MAX_ID_LENGTH } from '../../src/ids.ts';
 import { columnIndex, openCsv, type CsvFile, type CsvRow, type TextEncoding } from './csv.ts';

@@ -8,6 +8,8 @@ export interface ActiveKey {
   /** hex SHA-256 of the whole key. */
   hash: string;
   name: string;
+  /** The tenant the key serves; an admin key's several, or ['*']. */
+  tenants: string[];
   scope: Scope;
   /** Origins a browser may use the key from; empty = a server-side key, any origin. */
   origins: string[];

@@ -4,26 +4,21 @@
 // fastify-plugin, so the hooks guard the routes of every plugin of the app.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Redis } from 'ioredis';
-import type pg from 'pg';
-import { HttpError, isUnavailable } from '../errors.ts';
-import { activeApiKeys } from '../store/api-keys.ts';
-import type { Keys } from '../store/keys.ts';
+import { HttpError } from '../http/errors.ts';
+import { ALL_TENANTS, DEFAULT_TENANT, TENANT_ID } from '../tenant.ts';
 import { declareAccess, type Access } from './access.ts';
 import type { Scope } from './api-key.ts';
 import { KeyRing, type ActiveKey } from './key-ring.ts';
-import { formatRate } from './rate.ts';
-import { consume } from './rate-limit.ts';
+import { formatRate, type Rate, type RateDecision } from './rate.ts';
 import type { AuthSettings } from './settings.ts';
 import { verifyUserToken } from './user-token.ts';
 
 export interface AuthOptions {
-  pool: pg.Pool;
-  redis: Redis;
-  keys: Keys;
   settings: AuthSettings;
-  /** Told when the rate limit cannot be applied because Redis is away. */
-  onRedisDown?: (err: Error) => void;
+  /** The active keys (read every AUTH_KEY_CACHE_MS, src/store/pg/api-keys.ts). */
+  loadKeys: () => Promise<ActiveKey[]>;
+  /** Counts one request of a key against its rate; null when no count can be kept (Redis away: unlimited). */
+  consume: (keyPrefix: string, rate: Rate) => Promise<RateDecision | null>;
 }
 
 declare module 'fastify' {
@@ -32,6 +27,11 @@ declare module 'fastify' {
     apiKey: ActiveKey | null;
     /** A user token presented with the request (user_token query parameter or x-user-token header). */
     userToken: string | undefined;
+    /**
+     * The shop the request acts for: the API key's (src/tenant.ts). A caller never chooses it by
+     * a parameter; only an admin key serving several names one per request (x-recs-tenant).
+     */
+    tenant: string;
   }
 }
 
@@ -58,14 +58,15 @@ export function grants(scope: Scope, needed: Scope): boolean {
 const isBrowserKey = (key: ActiveKey | null) => key !== null && key.origins.length > 0;
 
 async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
-  const { settings, redis } = options;
+  const { settings } = options;
   if (settings.userTokenSecret !== '' && settings.userTokenSecret.length < MIN_SECRET_LENGTH) {
     throw new Error(`USER_TOKEN_SECRET must be at least ${MIN_SECRET_LENGTH} characters (e.g. openssl rand -base64 32)`);
   }
   declareAccess(app);
   app.decorateRequest('apiKey', null);
   app.decorateRequest('userToken', undefined);
-  const ring = new KeyRing(() => activeApiKeys(options.pool), settings.keyCacheMs, (err) => app.log.warn({ err }, 'could not re-read API keys: using the last ones read'));
+  app.decorateRequest('tenant', DEFAULT_TENANT);
+  const ring = new KeyRing(options.loadKeys, settings.keyCacheMs, (err) => app.log.warn({ err }, 'could not re-read API keys: using the last ones read'));
 
   let wasOpen: boolean | undefined;
   /** auto mode: keys are required once one exists. Logs each change, the first one at startup. */
@@ -116,14 +117,11 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
       throw denied(reply, 403, 'origin_not_allowed', 'this key may only be used from its allowed origins (Origin header)');
     }
 
+    request.tenant = tenantOf(request, reply, key);
     const rate = key.rate ?? settings.defaultRate;
     // The counters live in Redis: while it is away, requests go unlimited (and are answered
     // degraded from memory) rather than all refused.
-    const decision = await consume(redis, options.keys.rateLimit(key.prefix), rate).catch((err: Error) => {
-      if (!isUnavailable(err)) throw err;
-      options.onRedisDown?.(err);
-      return null;
-    });
+    const decision = await options.consume(key.prefix, rate);
     if (decision !== null) {
       void reply.header('x-ratelimit-limit', rate.limit).header('x-ratelimit-remaining', decision.remaining);
       if (!decision.allowed) {
@@ -161,6 +159,24 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
       done(err as Error);
     }
   });
+}
+
+/**
+ * The tenant a key acts for: its one tenant; an admin key serving several (or every: '*') names
+ * the one of each request in x-recs-tenant. A header naming another tenant than the key's is refused.
+ */
+function tenantOf(request: FastifyRequest, reply: FastifyReply, key: ActiveKey): string {
+  const header = request.headers['x-recs-tenant'];
+  const asked = typeof header === 'string' && header !== '' ? header : undefined;
+  const [only] = key.tenants;
+  if (key.tenants.length === 1 && only !== ALL_TENANTS) {
+    if (asked !== undefined && asked !== only) throw denied(reply, 403, 'tenant_not_allowed', `this key serves tenant "${only}" only`, 'x-recs-tenant');
+    return only;
+  }
+  if (asked === undefined) throw new HttpError(400, 'tenant_required', `this key serves several tenants: name one in the x-recs-tenant header (${key.tenants.join(', ')})`, 'x-recs-tenant');
+  if (!TENANT_ID.test(asked)) throw new HttpError(400, 'invalid_request', 'x-recs-tenant is not a tenant id', 'x-recs-tenant');
+  if (!key.tenants.includes(ALL_TENANTS) && !key.tenants.includes(asked)) throw denied(reply, 403, 'tenant_not_allowed', `this key does not serve tenant "${asked}"`, 'x-recs-tenant');
+  return asked;
 }
 
 /** A browser key reads a user's data only with a token the shop's backend signed for that user. */

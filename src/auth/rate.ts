@@ -6,6 +6,13 @@ export interface Rate {
   windowSeconds: number;
 }
 
+export interface RateDecision {
+  allowed: boolean;
+  remaining: number;
+  /** Seconds until the window resets: the Retry-After of a refused request. */
+  resetSeconds: number;
+}
+
 const UNITS: Record<string, number> = { s: 1, min: 60, h: 3600 };
 
 export function parseRate(text: string): Rate {

@@ -2,7 +2,7 @@
 // same block as template values (HTML). Pure: the signing secret and the clock come in as values.
 import type { Picked } from '../recommend/filters.ts';
 import type { Source, Strategy } from '../recommend/types.ts';
-import type { CatalogFields } from '../store/model-format.ts';
+import type { CatalogFields } from '../recommend/types.ts';
 import { encodeClickToken, isWebUrl } from './click-token.ts';
 import type { TemplateContext } from './template.ts';
 
@@ -56,12 +56,12 @@ export function productUrl(fields: Pick<CatalogFields, 'id' | 'url'>, template: 
 }
 
 /** The block's items, each with its signed click link. */
-export function blockItems(picked: readonly Picked[], head: { requestId: string; user: string | null; variant: string | null }, links: LinkContext): BlockItem[] {
+export function blockItems(picked: readonly Picked[], head: { tenant: string; requestId: string; user: string | null; variant: string | null }, links: LinkContext): BlockItem[] {
   return picked.map((p, i) => {
     const f = p.fields;
     const target = productUrl(f, links.productUrlTemplate);
     const position = i + 1;
-    const token = target === null ? null : encodeClickToken({ requestId: head.requestId, user: head.user, item: p.id, position, variant: head.variant, target }, links.secret, links.expiresAt);
+    const token = target === null ? null : encodeClickToken({ tenant: head.tenant, requestId: head.requestId, user: head.user, item: p.id, position, variant: head.variant, target }, links.secret, links.expiresAt);
     return {
       position, id: p.id, title: f.title ?? p.id, price: f.price, currency: f.currency,
       image_url: f.image_url !== null && isWebUrl(f.image_url) ? f.image_url : null,

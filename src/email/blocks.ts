@@ -2,8 +2,8 @@
 // blocks, the recommendation within a time budget, the popular fallback when the model is
 // missing, slow or down, the exposure, and the tracked links. The routes only parse and render.
 import type { FastifyBaseLogger } from 'fastify';
-import { withDeadline } from '../deadline.ts';
-import { HttpError } from '../errors.ts';
+import { withDeadline } from '../lib/deadline.ts';
+import { HttpError } from '../http/errors.ts';
 import type { ExperimentCache } from '../experiments/cache.ts';
 import type { Variant } from '../experiments/definition.ts';
 import type { ExposureWriter } from '../experiments/exposure-writer.ts';
@@ -11,27 +11,44 @@ import type { Metrics } from '../metrics.ts';
 import { Selection, type Picked } from '../recommend/filters.ts';
 import { recommend, type RecOptions, type RecRequest } from '../recommend/recommend.ts';
 import type { RecStore, Strategy } from '../recommend/types.ts';
-import { recRequest, withVariant, type Query } from '../routes/recommendations.ts';
-import type { CatalogFields } from '../store/model-format.ts';
+import { recRequest, withVariant, type Query } from '../recommend/request.ts';
+import type { CatalogFields } from '../recommend/types.ts';
 import { blockItems, type Block, type LinkContext } from './block.ts';
 import { linkExpiry } from './click-token.ts';
 import { blockKey, emailRequestId } from './identity.ts';
-import type { MailMemory, Recall, RememberedBlock } from './mail-memory.ts';
-import type { PopularFallback } from './popular-fallback.ts';
+import type { MailMemoryStore, Recall, RememberedBlock } from './memory.ts';
 
 export interface BlockQuery extends Query {
   experiment?: string;
   mail_id?: string;
 }
 
-export interface BlockServiceDeps {
+/** A best seller of the catalog's last resort list (read from PostgreSQL, not Redis). */
+export interface PopularItem {
+  fields: CatalogFields;
+  /** Distinct buyers. */
+  buyers: number;
+}
+
+/** The last resort of a block: best sellers that do not depend on the model or Redis. */
+export interface FallbackCatalog {
+  /** Best first; empty only when they could never be read. */
+  items(): Promise<PopularItem[]>;
+}
+
+/** What a block is made from in one tenant. */
+export interface BlockTenant {
+  id: string;
   store: RecStore;
+  memory: MailMemoryStore;
+  fallback: FallbackCatalog;
+}
+
+export interface BlockServiceDeps {
   options: RecOptions;
   metrics: Metrics;
   experiments: ExperimentCache;
   exposures: ExposureWriter;
-  memory: MailMemory;
-  fallback: PopularFallback;
   links: Omit<LinkContext, 'expiresAt'> & { ttlSeconds: number };
   timeBudgetMs: number;
 }
@@ -40,7 +57,7 @@ export class BlockService {
   constructor(private readonly deps: BlockServiceDeps) {}
 
   /** The block `strategy` (or the user's variant of `q.experiment`) makes for the query. */
-  async block(strategy: Strategy, q: BlockQuery, log: FastifyBaseLogger, now = Date.now()): Promise<Block> {
+  async block(t: BlockTenant, strategy: Strategy, q: BlockQuery, log: FastifyBaseLogger, now = Date.now()): Promise<Block> {
     const user = q.user ?? null;
     const mailId = q.mail_id ?? null;
     let variant: Variant | null = null;
@@ -49,7 +66,7 @@ export class BlockService {
       if (user === null) throw new HttpError(400, 'invalid_request', 'experiment needs user', 'user');
       // An experiment that cannot be read (PostgreSQL down before it was ever cached) does not
       // fail the email: the path's strategy is served, and no exposure is recorded.
-      const assigned = await this.deps.experiments.assign(q.experiment, user).catch((err: Error) => {
+      const assigned = await this.deps.experiments.assign(t.id, q.experiment, user).catch((err: Error) => {
         if (err instanceof HttpError) throw err;
         log.warn({ err }, 'experiment unavailable: email block of the path\'s strategy, no exposure');
         return null;
@@ -59,20 +76,20 @@ export class BlockService {
     }
     const served = variant?.strategy ?? strategy;
     // Validates before any work: a bad query is a 400 however healthy the services are.
-    const request = recRequest(served, variant ? withVariant(q, variant) : q);
+    const request = recRequest(served, variant ? withVariant(q, variant.params) : q);
     const key = blockKey({ ...q, strategy });
 
     // Opt-out wins over the mail's memory: an opted-out user's earlier blocks are not served again.
-    const recalled = mailId === null ? null : await this.recall(user ?? '', mailId, log);
+    const recalled = mailId === null ? null : await this.recall(t, user ?? '', mailId, log);
     const earlier = recalled?.state === 'ok' ? recalled.blocks : null;
     let shown = earlier?.get(key);
     let picked: Picked[];
     let optedOut = recalled?.state === 'opted-out';
     if (shown) {
-      picked = await this.fieldsOf(shown);
+      picked = await this.fieldsOf(t, shown);
     } else {
       const shownBefore = [...(earlier?.values() ?? [])].flatMap((b) => b.items.map((i) => i.id));
-      const made = await this.compute({ ...request, exclude: [...request.exclude, ...shownBefore] }, log);
+      const made = await this.compute(t, { ...request, exclude: [...request.exclude, ...shownBefore] }, log);
       picked = made.picked;
       optedOut ||= made.optedOut;
       shown = {
@@ -82,18 +99,18 @@ export class BlockService {
       };
       // Only a block made with everything known about the user is remembered for the mail.
       if (earlier !== null && !optedOut && !made.degraded) {
-        const stored = await this.deps.memory.remember(user ?? '', mailId!, key, shown).catch((err: Error) => {
+        const stored = await t.memory.remember(user ?? '', mailId!, key, shown).catch((err: Error) => {
           log.warn({ err }, 'mail memory unavailable: this block is not remembered');
           return shown!;
         });
         // A concurrent fetch of the same block stored its answer first: answer the same.
-        if (stored.requestId !== shown.requestId) picked = await this.fieldsOf(shown = stored);
+        if (stored.requestId !== shown.requestId) picked = await this.fieldsOf(t, shown = stored);
       }
     }
 
     if (exposed) {
       this.deps.exposures.record({
-        experimentId: q.experiment!, variant: variant!.key, userId: user!, requestId: shown.requestId,
+        tenant: t.id, experimentId: q.experiment!, variant: variant!.key, userId: user!, requestId: shown.requestId,
         strategy: shown.strategy, items: shown.items.map((i) => i.id),
       });
     }
@@ -101,14 +118,14 @@ export class BlockService {
     return {
       request_id: shown.requestId, strategy: shown.strategy, experiment: q.experiment, variant: shown.variant ?? undefined,
       model_version: shown.modelVersion, degraded: shown.degraded || undefined, opted_out: optedOut || undefined, mail_id: q.mail_id,
-      items: blockItems(picked, { requestId: shown.requestId, user, variant: shown.variant }, links),
+      items: blockItems(picked, { tenant: t.id, requestId: shown.requestId, user, variant: shown.variant }, links),
     };
   }
 
   /** The mail's earlier blocks; none when Redis cannot say (the block is then made afresh, and not remembered). */
-  private async recall(user: string, mailId: string, log: FastifyBaseLogger): Promise<Recall> {
+  private async recall(t: BlockTenant, user: string, mailId: string, log: FastifyBaseLogger): Promise<Recall> {
     try {
-      return await this.deps.memory.recall(user, mailId);
+      return await t.memory.recall(user, mailId);
     } catch (err) {
       log.warn({ err }, 'mail memory unavailable: earlier blocks of this mail are not left out');
       return { state: 'withheld' };
@@ -119,21 +136,21 @@ export class BlockService {
    * The recommendation, or the popular fallback when no model is live or it is down or slow.
    * `degraded`: made without everything known (the fallback, or the user's opt-out unknown).
    */
-  private async compute(request: RecRequest, log: FastifyBaseLogger): Promise<{ picked: Picked[]; version: number | null; degraded: boolean; optedOut: boolean }> {
+  private async compute(t: BlockTenant, request: RecRequest, log: FastifyBaseLogger): Promise<{ picked: Picked[]; version: number | null; degraded: boolean; optedOut: boolean }> {
     try {
       const started = performance.now();
-      const result = await withDeadline(recommend(this.deps.store, request, this.deps.options), this.deps.timeBudgetMs);
-      this.deps.metrics.recommendation(request.strategy, result.sources, result.items.length, (performance.now() - started) / 1000);
+      const result = await withDeadline(recommend(t.store, request, this.deps.options), this.deps.timeBudgetMs);
+      this.deps.metrics.recommendation(t.id, request.strategy, result.sources, result.items.length, (performance.now() - started) / 1000);
       return { picked: result.items, version: result.model.version, degraded: result.withheld, optedOut: result.optedOut };
     } catch (err) {
       log.warn({ err }, 'recommendation failed: email block from the popular fallback');
     }
-    return { picked: await this.popular(request), version: null, degraded: true, optedOut: false };
+    return { picked: await this.popular(t, request), version: null, degraded: true, optedOut: false };
   }
 
-  private async popular(request: RecRequest): Promise<Picked[]> {
+  private async popular(t: BlockTenant, request: RecRequest): Promise<Picked[]> {
     const selection = new Selection(request.limit, request.filter, new Set([...request.exclude, ...request.items]));
-    for (const { fields, buyers } of await this.deps.fallback.items()) {
+    for (const { fields, buyers } of await t.fallback.items()) {
       if (selection.remaining <= 0) break;
       selection.offer({ id: fields.id, score: buyers }, fields, 'popular');
     }
@@ -141,15 +158,15 @@ export class BlockService {
   }
 
   /** A remembered block's items with their catalog fields (from the live model, else the fallback list). */
-  private async fieldsOf(block: RememberedBlock): Promise<Picked[]> {
+  private async fieldsOf(t: BlockTenant, block: RememberedBlock): Promise<Picked[]> {
     const ids = block.items.map((i) => i.id);
-    const fromModel = block.degraded ? [] : await this.deps.store.model().then((m) => m.items(ids)).catch(() => []);
+    const fromModel = block.degraded ? [] : await t.store.model().then((m) => m.items(ids)).catch(() => []);
     let fromCatalog: Map<string, CatalogFields> | undefined;
     const picked: Picked[] = [];
     for (const [i, item] of block.items.entries()) {
       let fields = fromModel[i] ?? null;
       if (fields === null) {
-        fromCatalog ??= new Map((await this.deps.fallback.items()).map((p) => [p.fields.id, p.fields]));
+        fromCatalog ??= new Map((await t.fallback.items()).map((p) => [p.fields.id, p.fields]));
         fields = fromCatalog.get(item.id) ?? null;
       }
       // An item gone from both (a new model without it) is left out rather than shown without a name.

@@ -1,13 +1,15 @@
 // Click tokens: what a tracked link (GET /v1/r/{token}) needs, sealed, so the redirect target and
 // the attribution can be trusted without a lookup, no one can make us redirect elsewhere, and a
 // forwarded email shows nothing readable (the customer id is inside).
-//   token = base64url(1 | nonce(12) | AES-256-GCM(JSON [request_id, user, item, position, variant, target, expiresAt]) | tag(16))
+//   token = base64url(1 | nonce(12) | AES-256-GCM(JSON [tenant, request_id, user, item, position, variant, target, expiresAt]) | tag(16))
 // Keys are derived from the signing secret with HKDF. The nonce is an HMAC of the plaintext (the
 // synthetic-IV construction): the same link comes out byte-identical each time a block is made,
 // which the block's ETag needs, and two different links never share a nonce.
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
 
 export interface Click {
+  /** The shop whose block held the link: the click is its event. */
+  tenant: string;
   requestId: string;
   /** null: a block for no one in particular (no click event is stored). */
   user: string | null;
@@ -54,7 +56,7 @@ export function linkExpiry(nowMs: number, ttlSeconds: number): number {
 export function encodeClickToken(click: Click, secret: string, expiresAt: number): string {
   if (!isWebUrl(click.target)) throw new Error(`click target is not an http(s) URL: "${click.target}"`);
   const { key, nonceKey } = keysOf(secret);
-  const plain = Buffer.from(JSON.stringify([click.requestId, click.user, click.item, click.position, click.variant, click.target, expiresAt]));
+  const plain = Buffer.from(JSON.stringify([click.tenant, click.requestId, click.user, click.item, click.position, click.variant, click.target, expiresAt]));
   const nonce = createHmac('sha256', nonceKey).update(plain).digest().subarray(0, NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   const sealed = Buffer.concat([Buffer.of(FORMAT), nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
@@ -63,11 +65,11 @@ export function encodeClickToken(click: Click, secret: string, expiresAt: number
 
 function parse(plain: Buffer): { click: Click; expiresAt: number } | null {
   try {
-    const [requestId, user, item, position, variant, target, expiresAt] = JSON.parse(plain.toString('utf8')) as unknown[];
+    const [tenant, requestId, user, item, position, variant, target, expiresAt] = JSON.parse(plain.toString('utf8')) as unknown[];
     const optionalString = (v: unknown) => v === null || typeof v === 'string';
-    if (typeof requestId !== 'string' || !optionalString(user) || typeof item !== 'string' || !Number.isInteger(position)
+    if (typeof tenant !== 'string' || typeof requestId !== 'string' || !optionalString(user) || typeof item !== 'string' || !Number.isInteger(position)
       || !optionalString(variant) || typeof target !== 'string' || !isWebUrl(target) || !Number.isSafeInteger(expiresAt)) return null;
-    return { click: { requestId, user: user as string | null, item, position: position as number, variant: variant as string | null, target }, expiresAt: expiresAt as number };
+    return { click: { tenant, requestId, user: user as string | null, item, position: position as number, variant: variant as string | null, target }, expiresAt: expiresAt as number };
   } catch {
     return null;
   }

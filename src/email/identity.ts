@@ -2,7 +2,7 @@
 // however often an ESP fetches it (HTML, text and AMP parts, retries). Both are hashes of what
 // defines the block, never of the time or of how it is rendered.
 import { createHash } from 'node:crypto';
-import type { Query } from '../routes/recommendations.ts';
+import type { Query } from '../recommend/request.ts';
 
 const hash = (parts: unknown[], length: number) => createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, length);
 

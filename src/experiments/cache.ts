@@ -2,7 +2,7 @@
 // PostgreSQL read per request: one read per experiment per interval, shared by concurrent
 // requests. A failed re-read keeps serving the last definition read (a start or stop then
 // takes effect a little later); an experiment never read fails the request.
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../http/errors.ts';
 import { assign, type Assignment } from './assignment.ts';
 import type { Experiment } from './definition.ts';
 
@@ -18,40 +18,41 @@ const MAX_ENTRIES = 1000;
 export class ExperimentCache {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly load: (id: string) => Promise<Experiment | null>, private readonly ttlMs: number) {}
+  constructor(private readonly load: (tenant: string, id: string) => Promise<Experiment | null>, private readonly ttlMs: number) {}
 
   /** The definition, at most `ttlMs` old; null when there is no such experiment. */
-  get(id: string): Promise<Experiment | null> {
-    const entry = this.entries.get(id);
+  get(tenant: string, id: string): Promise<Experiment | null> {
+    const key = `${tenant}\n${id}`;
+    const entry = this.entries.get(key);
     if (entry && performance.now() - entry.readAt < this.ttlMs) return Promise.resolve(entry.experiment);
     if (entry?.reading) return entry.reading;
-    return this.read(id, entry);
+    return this.read(tenant, id, key, entry);
   }
 
   /** The user's variant in a running (or any) experiment; 404 when it does not exist. */
-  async assign(id: string, user: string): Promise<{ experiment: Experiment; assignment: Assignment }> {
-    const experiment = await this.get(id);
+  async assign(tenant: string, id: string, user: string): Promise<{ experiment: Experiment; assignment: Assignment }> {
+    const experiment = await this.get(tenant, id);
     if (!experiment) throw new HttpError(404, 'not_found', `no experiment "${id}"`, 'experiment');
     return { experiment, assignment: assign(experiment, user) };
   }
 
-  private read(id: string, stale: Entry | undefined): Promise<Experiment | null> {
-    const reading = this.load(id).then(
+  private read(tenant: string, id: string, key: string, stale: Entry | undefined): Promise<Experiment | null> {
+    const reading = this.load(tenant, id).then(
       (experiment) => {
-        this.set(id, { experiment, readAt: performance.now(), reading: null });
+        this.set(key, { experiment, readAt: performance.now(), reading: null });
         return experiment;
       },
       (err: Error) => {
         if (!stale) {
-          this.entries.delete(id);
+          this.entries.delete(key);
           throw err;
         }
         // Try again at the next request, not at once: a down database is not asked in a loop.
-        this.set(id, { ...stale, readAt: performance.now() - this.ttlMs / 2, reading: null });
+        this.set(key, { ...stale, readAt: performance.now() - this.ttlMs / 2, reading: null });
         return stale.experiment;
       },
     );
-    this.set(id, { experiment: stale?.experiment ?? null, readAt: stale?.readAt ?? -Infinity, reading });
+    this.set(key, { experiment: stale?.experiment ?? null, readAt: stale?.readAt ?? -Infinity, reading });
     return reading;
   }
 

@@ -1,6 +1,6 @@
 // What an experiment is, the checks a definition must pass beyond its JSON schema, and the
 // status machine (draft → running → stopped). Pure: the routes and the store build on it.
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../http/errors.ts';
 import type { Strategy } from '../recommend/types.ts';
 
 export const STRATEGIES: readonly Strategy[] = ['recently-viewed', 'same-brand', 'collaborative', 'popular'];

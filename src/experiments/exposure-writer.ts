@@ -2,7 +2,18 @@
 // (or a full batch) writes the buffer with one multi-row INSERT. The buffer is bounded, so a slow
 // or unreachable database costs memory up to a cap and then drops (and counts) exposures instead
 // of slowing or failing requests. close() writes what is left, for a clean shutdown.
-import type { Exposure } from '../store/experiments.ts';
+/** One block shown to a user in an experiment. */
+export interface Exposure {
+  tenant: string;
+  experimentId: string;
+  variant: string;
+  userId: string;
+  requestId: string;
+  strategy: string;
+  /** Item ids shown, in order. */
+  items: string[];
+  exposedAt: Date;
+}
 
 /** Writes a batch, returns the rows inserted (the others were already recorded). */
 export type InsertExposures = (rows: readonly Exposure[]) => Promise<number>;
@@ -29,7 +40,7 @@ export interface ExposureStats {
 
 export type NewExposure = Omit<Exposure, 'exposedAt'> & { exposedAt?: Date };
 
-const keyOf = (e: Pick<Exposure, 'experimentId' | 'requestId'>) => `${e.experimentId}\n${e.requestId}`;
+const keyOf = (e: Pick<Exposure, 'tenant' | 'experimentId' | 'requestId'>) => `${e.tenant}\n${e.experimentId}\n${e.requestId}`;
 
 export class ExposureWriter {
   private buffer: Exposure[] = [];

@@ -3,7 +3,7 @@
 // amounts of different currencies are never added. Pure: the maths is in stats.ts and bootstrap.ts.
 import { bcaMeanInterval, RESAMPLES } from './bootstrap.ts';
 import { controlOf, type Experiment, type Variant } from './definition.ts';
-import type { CurrencyRevenue, VariantTotals } from '../store/experiments.ts';
+import type { CurrencyRevenue, VariantTotals } from './totals.ts';
 import {
   compare, MIN_NON_ZERO, proportionSample, sampleRatioMismatch, sparseSample, SRM_P_VALUE, wilsonInterval,
   type Comparison, type Interval, type RelativeStatus, type Sample,

@@ -4,7 +4,7 @@
 // Infinity made some blocks answer 500 and others 500 items. This hook checks the raw strings
 // of every numeric query parameter a route's schema declares, before Ajv sees them.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError } from '../errors.ts';
+import { HttpError } from './errors.ts';
 
 const INTEGER = /^-?(0|[1-9]\d{0,14})$/;
 const DECIMAL = /^-?(0|[1-9]\d{0,14})(\.\d{1,15})?$/;

@@ -3,8 +3,8 @@
 // from the in-process cache of the last model version read: its popular list is always there
 // (src/store/rec-store.ts reads it ahead), and whatever else recent traffic brought in. Only
 // when that cache has nothing for the request does the caller get the failure (a 503).
-import { withDeadline } from '../deadline.ts';
-import { isUnavailable } from '../errors.ts';
+import { withDeadline } from '../lib/deadline.ts';
+import { isUnavailable } from '../http/errors.ts';
 import { recommend, type RecOptions, type RecRequest, type RecResult } from './recommend.ts';
 import type { RecStore } from './types.ts';
 

@@ -1,6 +1,6 @@
 // What may go into a block: exclusions (explicit, seeds, purchases, already picked), catalog
 // conditions (stock, category, price) and the per-brand cap. Pure: no I/O.
-import type { CatalogFields } from '../store/model-format.ts';
+import type { CatalogFields } from './types.ts';
 import type { Candidate, Source } from './types.ts';
 
 export interface ItemFilter {

@@ -1,5 +1,5 @@
 import { affinity } from '../cf/affinity.ts';
-import type { CatalogFields } from '../store/model-format.ts';
+import type { CatalogFields } from './types.ts';
 import type { EventType } from '../config.ts';
 import type { ModelView, UserHistory } from './types.ts';
 

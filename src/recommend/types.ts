@@ -1,13 +1,35 @@
 // The vocabulary of src/recommend: what the strategies read (RecStore, ModelView) and what
 // they produce (candidates). The strategies never see Redis; src/store/rec-store.ts does.
 import type { SlottedList } from '../cf/personalize.ts';
-import type { CatalogFields, PackedNeighbours } from '../store/model-format.ts';
 
 export const STRATEGIES = ['recently-viewed', 'same-brand', 'collaborative', 'popular'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 /** Which strategy produced an item: a strategy, or the same-category popular fallback. */
 export const SOURCES = [...STRATEGIES, 'category-popular'] as const;
 export type Source = (typeof SOURCES)[number];
+
+/** The catalog fields a recommendation block needs, stored per item and version. */
+export interface CatalogFields {
+  id: string;
+  title: string | null;
+  brand: string | null;
+  category: string | null;
+  price: number | null;
+  currency: string | null;
+  url: string | null;
+  image_url: string | null;
+  in_stock: boolean;
+}
+
+/** Neighbour list as stored: ids and scores best first, the shape personalize() reads. */
+export interface PackedNeighbours {
+  ids: string[];
+  scores: number[];
+}
+
+/** The catalog fields an answer may carry with each item (`fields=`). */
+export const FIELDS = ['title', 'brand', 'category', 'price', 'currency', 'url', 'image_url', 'in_stock'] as const;
+export type Field = (typeof FIELDS)[number];
 
 /** An item a strategy proposes. `because` is the seed item that led to it. */
 export interface Candidate {

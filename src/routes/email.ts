@@ -5,21 +5,14 @@
 // The work is in src/email/blocks.ts; here: parameters, signatures, rendering, ETag/304.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { userInQuery } from '../auth/access.ts';
 import { templateContext, type Block } from '../email/block.ts';
-import type { BlockQuery, BlockService } from '../email/blocks.ts';
+import type { BlockQuery } from '../email/blocks.ts';
 import { verifyEmailUrl } from '../email/signed-url.ts';
-import type { Template } from '../email/template.ts';
 import type { Strategy } from '../recommend/types.ts';
-import { experimentParam, filterParams, id, itemParam, ROUTES, splitCommaLists, userParam } from './recommendations.ts';
-
-export interface EmailRouteDeps extends AppDeps {
-  blocks: BlockService;
-  template: Template;
-  /** HMAC secret of signed email URLs. */
-  secret: string;
-}
+import { DEFAULT_TENANT, TENANT_ID } from '../tenant.ts';
+import { experimentParam, filterParams, id, itemParam, ROUTES, splitCommaLists, userParam } from '../http/recommendation-params.ts';
 
 export const MAX_BATCH_USERS = 1000;
 // Concurrent blocks of one batch: enough to keep Redis busy, few enough not to starve other requests.
@@ -30,6 +23,8 @@ interface EmailQuery extends BlockQuery {
   columns: number;
   exp?: number;
   sig?: string;
+  /** Signed URLs only: the shop, covered by the signature. */
+  tenant?: string;
 }
 
 const { fields: _catalogFields, ...catalogFilters } = filterParams;
@@ -46,7 +41,11 @@ const emailParams = {
   user: { ...userParam, description: 'User id (needs a read API key, or exp + sig)' },
   columns: { type: 'integer', minimum: 1, maximum: 6, default: 3, description: 'HTML only: items per table row' },
   exp: { type: 'integer', minimum: 0, maximum: 1e12, description: 'Signed URL: expiry, Unix seconds' },
-  sig: { type: 'string', minLength: 1, maxLength: 128, description: 'Signed URL: base64url HMAC-SHA256 of "email-url.{exp}.{JSON [user, mail_id or null]}"' },
+  sig: { type: 'string', minLength: 1, maxLength: 128, description: 'Signed URL: base64url HMAC-SHA256 of "email-url.{exp}.{JSON [user, mail_id or null]}" ([user, mail_id, tenant] for a tenant other than default)' },
+} as const;
+const signedParams = {
+  ...emailParams,
+  tenant: { type: 'string', pattern: TENANT_ID.source, default: DEFAULT_TENANT, description: 'Signed URL: the shop (covered by sig); default: the default tenant' },
 } as const;
 
 const blockItemSchema = {
@@ -83,10 +82,10 @@ export function matchesEtag(header: string | undefined, etag: string): boolean {
   });
 }
 
-export async function emailRoutes(app: FastifyInstance, deps: EmailRouteDeps): Promise<void> {
+export async function emailRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { maxAgeSeconds } = deps.config.email;
 
-  const html = (block: Block, columns: number) => deps.template.render(templateContext(block, columns));
+  const html = (block: Block, columns: number) => deps.email.template.render(templateContext(block, columns));
 
   /** Sends a rendered block with its validators: an ESP re-fetching an unchanged block gets a 304. */
   function send(request: FastifyRequest, reply: FastifyReply, body: string, type: string, personal: boolean) {
@@ -103,16 +102,16 @@ export async function emailRoutes(app: FastifyInstance, deps: EmailRouteDeps): P
       user: (request: FastifyRequest) => (request.query as EmailQuery).user,
       signature: (request: FastifyRequest) => {
         const q = request.query as EmailQuery;
-        return verifyEmailUrl(q.sig!, deps.secret, q.user!, q.mail_id ?? null, q.exp!);
+        return verifyEmailUrl(q.sig!, deps.email.secret, q.user!, q.mail_id ?? null, q.exp!, Date.now(), q.tenant);
       },
     },
   } as const;
   const keyedBlock = { access: 'read', personal: userInQuery } as const;
 
   for (const spec of ROUTES) {
-    const properties = { ...emailParams, ...('item' in spec.params ? { item: itemParam } : {}) };
     for (const format of FORMATS) {
       for (const signed of [false, true]) {
+        const properties = { ...(signed ? signedParams : emailParams), ...('item' in spec.params ? { item: itemParam } : {}) };
         const required = [...new Set([...(spec.required ?? []), ...(signed ? ['user', 'exp', 'sig'] : [])])];
         app.get<{ Querystring: EmailQuery }>(`/v1/email/${signed ? 'signed/' : ''}${spec.strategy}.${format}`, {
           config: signed ? signedBlock : keyedBlock,
@@ -130,7 +129,9 @@ export async function emailRoutes(app: FastifyInstance, deps: EmailRouteDeps): P
           },
         }, async (request, reply) => {
           const q = request.query;
-          const block = await deps.blocks.block(spec.strategy, q, request.log);
+          // A signed URL names its shop (its signature, checked by the auth hooks, covers it); a keyed one acts for the key's.
+          const { tenant, exp: _exp, sig: _sig, ...query } = q;
+          const block = await deps.email.blocks.block(deps.tenants.get(signed ? tenant! : request.tenant), spec.strategy, query, request.log);
           const personal = q.user !== undefined;
           return format === 'json'
             ? send(request, reply, JSON.stringify(block), 'application/json; charset=utf-8', personal)
@@ -160,10 +161,11 @@ export async function emailRoutes(app: FastifyInstance, deps: EmailRouteDeps): P
     },
   }, async (request) => {
     const { users, strategy, html: withHtml, columns, ...shared } = request.body;
+    const t = deps.tenants.get(request.tenant);
     const blocks: (Block & { user: string; html?: string })[] = new Array(users.length);
     for (let start = 0; start < users.length; start += BATCH_CONCURRENCY) {
       await Promise.all(users.slice(start, start + BATCH_CONCURRENCY).map(async (user, k) => {
-        const block = await deps.blocks.block(strategy, { ...shared, user }, request.log);
+        const block = await deps.email.blocks.block(t, strategy, { ...shared, user }, request.log);
         blocks[start + k] = { user, ...block, html: withHtml ? html(block, columns) : undefined };
       }));
     }

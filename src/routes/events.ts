@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../deps.ts';
 import { EVENT_TYPES, type EventType } from '../config.ts';
-import { isUnavailable } from '../errors.ts';
+import { isUnavailable } from '../http/errors.ts';
 import { idSchema as id } from '../ids.ts';
-import { insertEvents, type NewEvent } from '../store/events.ts';
-import { erasedAmong, writeAsUsers } from '../store/user-locks.ts';
-import { writeUsers } from '../store/user-writes.ts';
+import { insertEvents, type NewEvent } from '../store/pg/events.ts';
+import { erasedAmong, writeAsUsers } from '../store/pg/user-locks.ts';
+import { writeUsers } from '../store/redis/user-writes.ts';
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 
@@ -65,19 +65,20 @@ export async function eventRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     // An erased user stays erased: their late-arriving events are dropped, not refused, so a
     // batch from a CDP that has not caught up yet still stores everyone else's. The check and the
     // insert hold the users' locks, so an erasure running meanwhile cannot be passed.
-    const { stored, kept } = await writeAsUsers(deps.pool, users, async (tx) => {
-      const erased = await erasedAmong(tx, users);
+    const t = deps.tenants.get(request.tenant);
+    const { stored, kept } = await writeAsUsers(deps.pool, t.id, users, async (tx) => {
+      const erased = await erasedAmong(tx, t.id, users);
       const events: NewEvent[] = request.body.events.filter((e) => !erased.has(e.user_id)).map((e) => ({
         userId: e.user_id, itemId: e.item_id, type: e.type, quantity: e.quantity, price: e.price ?? null,
         occurredAt: e.occurred_at ? new Date(e.occurred_at) : now,
         requestId: e.request_id ?? null, idempotencyKey: e.idempotency_key ?? null,
       }));
-      return { stored: await insertEvents(tx, events), kept: events.length };
+      return { stored: await insertEvents(tx, t.id, events), kept: events.length };
     });
     // PostgreSQL first: it is the truth. Redis mirrors only what was newly stored (its script
     // refuses users erased meanwhile); with Redis away the events are stored all the same (a
     // retry would only find duplicates), and the next build rewrites the users' lists.
-    await writeUsers(deps.redis, deps.keys, { recentlyViewedCap: deps.config.recentlyViewedCap, ttlSeconds: deps.config.userKeyTtlSeconds }, stored)
+    await writeUsers(deps.redis, t.keys, { recentlyViewedCap: deps.config.recentlyViewedCap, ttlSeconds: deps.config.userKeyTtlSeconds }, stored)
       .catch((err: Error) => {
         if (!isUnavailable(err)) throw err;
         deps.outages.redis.down(err, request.log);

@@ -2,14 +2,14 @@
 // user's variant, and read the report (JSON or a server-rendered page).
 import { userInQuery } from '../auth/access.ts';
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.ts';
-import { HttpError } from '../errors.ts';
+import type { AppDeps } from '../deps.ts';
+import { HttpError } from '../http/errors.ts';
 import { assign } from '../experiments/assignment.ts';
 import { checkDefinition, DEFAULT_HASH_VERSION, STRATEGIES, transition, type Action, type Experiment, type HashVersion, type VariantInput } from '../experiments/definition.ts';
 import { buildReport, type Report } from '../experiments/report.ts';
 import { renderReportHtml } from '../experiments/report-html.ts';
 import { idSchema, TEXT_PATTERN } from '../ids.ts';
-import { findExperiment, insertExperiment, listExperiments, updateStatus, variantTotals } from '../store/experiments.ts';
+import { findExperiment, insertExperiment, listExperiments, updateStatus, variantTotals } from '../store/pg/experiments.ts';
 
 export interface ExperimentRouteOptions extends Pick<AppDeps, 'pool'> {
   /** Clicks and purchases without a request_id count this long after a user's first exposure. */
@@ -182,15 +182,15 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
   const { pool } = deps;
   const windowDays = deps.attributionWindowDays ?? DEFAULT_ATTRIBUTION_WINDOW_DAYS;
 
-  async function load(experimentId: string): Promise<Experiment> {
-    const experiment = await findExperiment(pool, experimentId);
+  async function load(tenant: string, experimentId: string): Promise<Experiment> {
+    const experiment = await findExperiment(pool, tenant, experimentId);
     if (!experiment) throw new HttpError(404, 'not_found', `no experiment "${experimentId}"`, 'id');
     return experiment;
   }
 
-  async function report(experimentId: string): Promise<Report> {
-    const experiment = await load(experimentId);
-    return buildReport(experiment, await variantTotals(pool, experiment.id, windowDays * 86_400), windowDays);
+  async function report(tenant: string, experimentId: string): Promise<Report> {
+    const experiment = await load(tenant, experimentId);
+    return buildReport(experiment, await variantTotals(pool, tenant, experiment.id, windowDays * 86_400), windowDays);
   }
 
   app.post<{ Body: CreateBody }>('/v1/experiments', {
@@ -216,7 +216,7 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
   }, async (request, reply) => {
     const b = request.body;
     const variants = checkDefinition(b.variants);
-    const created = await insertExperiment(pool, { id: b.id, name: b.name ?? null, salt: b.salt ?? b.id, hashVersion: b.hash_version, coverage: b.coverage, variants });
+    const created = await insertExperiment(pool, request.tenant, { id: b.id, name: b.name ?? null, salt: b.salt ?? b.id, hashVersion: b.hash_version, coverage: b.coverage, variants });
     if (!created) throw new HttpError(409, 'conflict', `experiment "${b.id}" already exists`, 'id');
     return reply.code(201).send(toJson(created));
   });
@@ -228,12 +228,12 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
       tags: ['experiments'],
       response: { 200: { type: 'object', properties: { experiments: { type: 'array', items: experimentSchema } } } },
     },
-  }, async () => ({ experiments: (await listExperiments(pool)).map(toJson) }));
+  }, async (request) => ({ experiments: (await listExperiments(pool, request.tenant)).map(toJson) }));
 
   app.get<IdParams>('/v1/experiments/:id', {
     config: ADMIN,
     schema: { summary: 'One experiment', tags: ['experiments'], params: idParams, response: { 200: experimentSchema, ...errors(404) } },
-  }, async (request) => toJson(await load(request.params.id)));
+  }, async (request) => toJson(await load(request.tenant, request.params.id)));
 
   for (const action of ['start', 'stop'] as const satisfies readonly Action[]) {
     app.post<IdParams>(`/v1/experiments/:id/${action}`, {
@@ -245,9 +245,9 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
         response: { 200: experimentSchema, ...errors(404, 409) },
       },
     }, async (request) => {
-      const experiment = await load(request.params.id);
+      const experiment = await load(request.tenant, request.params.id);
       const next = transition(experiment.status, action);
-      const updated = await updateStatus(pool, experiment.id, experiment.status, next);
+      const updated = await updateStatus(pool, request.tenant, experiment.id, experiment.status, next);
       if (!updated) throw new HttpError(409, 'invalid_transition', `experiment "${experiment.id}" changed status meanwhile`, 'status');
       return toJson(updated);
     });
@@ -276,7 +276,7 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
       },
     },
   }, async (request) => {
-    const experiment = await load(request.params.id);
+    const experiment = await load(request.tenant, request.params.id);
     const a = assign(experiment, request.query.user);
     return { experiment: experiment.id, user: request.query.user, in_experiment: a.inExperiment, bucket: a.bucket, variant: a.variant };
   });
@@ -289,7 +289,7 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
       params: idParams,
       response: { 200: reportSchema, ...errors(404) },
     },
-  }, async (request) => report(request.params.id));
+  }, async (request) => report(request.tenant, request.params.id));
 
   app.get<IdParams>('/v1/experiments/:id/report.html', {
     config: ADMIN,
@@ -300,5 +300,5 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
       produces: ['text/html'],
       response: { 200: { type: 'string', description: 'text/html' }, ...errors(404) },
     },
-  }, async (request, reply) => reply.type('text/html; charset=utf-8').send(renderReportHtml(await report(request.params.id))));
+  }, async (request, reply) => reply.type('text/html; charset=utf-8').send(renderReportHtml(await report(request.tenant, request.params.id))));
 }

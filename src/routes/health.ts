@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.ts';
-import { withDeadline } from '../deadline.ts';
+import type { AppDeps } from '../deps.ts';
+import { withDeadline } from '../lib/deadline.ts';
+import { DEFAULT_TENANT, TENANT_ID } from '../tenant.ts';
 
 const PUBLIC = { access: 'public', personal: 'none' } as const;
 
@@ -12,11 +13,16 @@ export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise
   // Liveness: the process answers. Orchestrators restart it when this fails.
   app.get('/health', { config: PUBLIC, schema: { hide: true } }, async () => ({ status: 'ok' }));
 
-  // Readiness: both backing services answer and a model is live, so traffic may be routed here.
-  // Without a model (never built, or Redis lost its data) every block would be a 503 or degraded.
-  app.get('/ready', { config: PUBLIC, schema: { hide: true } }, async (_request, reply) => {
+  // Readiness: both backing services answer and the default tenant's model is live (a model per
+  // tenant: `?tenant=` asks about another), so traffic may be routed here. Without a model
+  // (never built, or Redis lost its data) every block would be a 503 or degraded.
+  app.get<{ Querystring: { tenant: string } }>('/ready', {
+    config: PUBLIC,
+    schema: { hide: true, querystring: { type: 'object', additionalProperties: false, properties: { tenant: { type: 'string', pattern: TENANT_ID.source, default: DEFAULT_TENANT } } } },
+  }, async (request, reply) => {
+    const { keys } = deps.tenants.get(request.query.tenant);
     const [redis, postgres] = await Promise.all([
-      check(async () => ((await deps.redis.get(deps.keys.current)) === null ? 'no model is live: run the build' : 'ok')),
+      check(async () => ((await deps.redis.get(keys.current)) === null ? 'no model is live: run the build' : 'ok')),
       check(async () => { await deps.pool.query('SELECT 1'); return 'ok'; }),
     ]);
     const ready = redis === 'ok' && postgres === 'ok';

@@ -1,10 +1,10 @@
 // /v1/users/{id}: a user's privacy controls (write scope): opting out of personalisation, and
 // erasure. The work, in PostgreSQL and Redis, is in src/store/users.ts.
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.ts';
-import { HttpError } from '../errors.ts';
+import type { AppDeps } from '../deps.ts';
+import { HttpError } from '../http/errors.ts';
 import { idSchema } from '../ids.ts';
-import { eraseUser, setOptOut } from '../store/users.ts';
+import { eraseUser, setOptOut } from '../privacy/users.ts';
 
 type IdParams = { Params: { id: string } };
 const params = {
@@ -32,7 +32,7 @@ export async function userRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   }, async (request) => {
     const { id } = request.params;
     const optOut = request.body.personalization_opt_out;
-    if (!(await setOptOut(deps.pool, deps.redis, deps.keys, id, optOut))) throw new HttpError(409, 'user_erased', `user "${id}" was erased`, 'id');
+    if (!(await setOptOut(deps.pool, deps.redis, deps.tenants.get(request.tenant), id, optOut))) throw new HttpError(409, 'user_erased', `user "${id}" was erased`, 'id');
     return { user: id, personalization_opt_out: optOut };
   });
 
@@ -58,7 +58,7 @@ export async function userRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     },
   }, async (request) => {
     const { id } = request.params;
-    const erased = await eraseUser(deps.pool, deps.redis, deps.keys, id);
+    const erased = await eraseUser(deps.pool, deps.redis, deps.tenants.get(request.tenant), id);
     return {
       user: id, deleted_at: erased.deletedAt.toISOString(), events_deleted: erased.events,
       exposures_deleted: erased.exposures, redis_keys_deleted: erased.redisKeys,

@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { migrate } from '../../src/store/migrate.ts';
-import { createPool } from '../../src/store/postgres.ts';
-import { createRedis, deleteMatching } from '../../src/store/redis.ts';
+import { migrate } from '../../src/store/pg/migrate.ts';
+import { createPool } from '../../src/store/pg/pool.ts';
+import { createRedis, deleteMatching } from '../../src/store/redis/client.ts';
 
 export interface TestServices {
   config: Config;

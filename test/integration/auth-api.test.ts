@@ -2,17 +2,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
 import { buildModel, buildOptionsFromConfig } from '../../jobs/lib/build-model.ts';
-import { AJV_OPTIONS, buildApp } from '../../src/app.ts';
+import { buildApp } from '../../src/app.ts';
+import { AJV_OPTIONS } from '../../src/http/ajv.ts';
 import { authPlugin } from '../../src/auth/plugin.ts';
 import { DEFAULT_AUTH_SETTINGS, type AuthSettings } from '../../src/auth/settings.ts';
 import { signUserToken } from '../../src/auth/user-token.ts';
-import { errorHandler } from '../../src/errors.ts';
+import { errorHandler } from '../../src/http/errors.ts';
 import { loggerOptions } from '../../src/log.ts';
 import { OutageLog } from '../../src/outage.ts';
 import { healthRoutes } from '../../src/routes/health.ts';
 import { userRoutes } from '../../src/routes/users.ts';
-import { createApiKey, revokeApiKey, type ApiKeySpec } from '../../src/store/api-keys.ts';
-import { redisKeys } from '../../src/store/keys.ts';
+import type { AppDeps } from '../../src/deps.ts';
+import { activeApiKeys, createApiKey, revokeApiKey, type ApiKeySpec } from '../../src/store/pg/api-keys.ts';
+import { Tenants, type TenantServices } from '../../src/tenants.ts';
+import { redisKeys } from '../../src/store/redis/keys.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters';
@@ -37,7 +40,7 @@ describe('AUTH_MODE=auto: open until the first key exists', () => {
   let app: FastifyInstance;
   before(async () => {
     s = await startTestServices();
-    await buildModel(s.pool, s.redis, redisKeys(s.config.redisPrefix), s.config, { ...buildOptionsFromConfig(s.config), workers: 1, quiet: true });
+    await buildModel(s.pool, s.redis, s.config, { ...buildOptionsFromConfig(s.config), workers: 1, quiet: true });
     app = await authApp(s);
   });
   after(async () => { await app.close(); await s.close(); });
@@ -68,9 +71,9 @@ describe('API keys, scopes, origins, rate limits and user tokens (AUTH_MODE=requ
   before(async () => {
     s = await startTestServices();
     // u42 viewed sku-1: the personal block the tests below guard.
-    await s.pool.query(`INSERT INTO products (id, title) VALUES ('sku-1', 'Red Shoe')`);
-    await s.pool.query(`INSERT INTO events (user_id, item_id, type, occurred_at) VALUES ('u42', 'sku-1', 'view', now())`);
-    await buildModel(s.pool, s.redis, redisKeys(s.config.redisPrefix), s.config, { ...buildOptionsFromConfig(s.config), workers: 1, quiet: true });
+    await s.pool.query(`INSERT INTO products (tenant_id, id, title) VALUES ('default', 'sku-1', 'Red Shoe')`);
+    await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ('default', 'u42', 'sku-1', 'view', now())`);
+    await buildModel(s.pool, s.redis, s.config, { ...buildOptionsFromConfig(s.config), workers: 1, quiet: true });
     app = await authApp(s, { mode: 'required' });
     read = (await newKey(s, { scope: 'read' })).key;
     write = (await newKey(s, { scope: 'write' })).key;
@@ -216,8 +219,9 @@ describe('logs: no secrets, key prefixes, a warning when open (real logger optio
     const app = Fastify({ logger: { ...loggerOptions('info'), stream: { write: (line: string) => { lines.push(line); } } }, ajv: AJV_OPTIONS });
     app.setErrorHandler(errorHandler);
     const outages = { redis: new OutageLog('Redis', () => app.log), postgres: new OutageLog('PostgreSQL', () => app.log) };
-    const deps = { ...s, keys: redisKeys(s.config.redisPrefix), outages };
-    await app.register(authPlugin, { ...deps, settings: { ...DEFAULT_AUTH_SETTINGS, keyCacheMs: 0, ...settings } });
+    const tenants = new Tenants((id) => ({ id, keys: redisKeys(s.config.redisPrefix, id) }) as TenantServices);
+    const deps = { ...s, outages, tenants } as unknown as AppDeps;
+    await app.register(authPlugin, { settings: { ...DEFAULT_AUTH_SETTINGS, keyCacheMs: 0, ...settings }, loadKeys: () => activeApiKeys(s.pool), consume: async () => null });
     await app.register(healthRoutes, deps);
     await app.register(userRoutes, deps);
     await app.ready();

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { hashApiKey } from '../../src/auth/api-key.ts';
 import { KeyRing } from '../../src/auth/key-ring.ts';
-import { activeApiKeys, createApiKey, listApiKeys, revokeApiKey } from '../../src/store/api-keys.ts';
+import { activeApiKeys, createApiKey, listApiKeys, revokeApiKey } from '../../src/store/pg/api-keys.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,17 +27,17 @@ describe('API keys in PostgreSQL: store and jobs/keys.ts CLI', () => {
     assert.match(key, /^recs_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
     const prefix = key.slice(0, 17);
     assert.match(created.stdout, /note: the only active key: servers in AUTH_MODE=auto now require a key/, 'the first key locks the API');
-    assert.match(created.stdout, new RegExp(`created ${prefix}  read\\s+active\\s+rate 50/s\\s+"shop widget"  origins https://shop.example https://m.shop.example`));
+    assert.match(created.stdout, new RegExp(`created ${prefix}  tenant default\\s+read\\s+active\\s+rate 50/s\\s+"shop widget"  origins https://shop.example https://m.shop.example`));
     assert.equal((await ring().find(key))?.name, 'shop widget');
 
     const list = await run('list');
     assert.equal(list.code, 0, list.stderr);
-    assert.match(list.stdout, new RegExp(`^${prefix}  read\\s+active`, 'm'));
+    assert.match(list.stdout, new RegExp(`^${prefix}  tenant default\\s+read\\s+active`, 'm'));
     assert.ok(!list.stdout.includes(key), 'list never shows a key');
 
     assert.match((await run('revoke', prefix)).stdout, new RegExp(`revoked ${prefix}`));
     assert.equal(await ring().find(key), null);
-    assert.match((await run('list')).stdout, new RegExp(`^${prefix}  read\\s+revoked 20`, 'm'));
+    assert.match((await run('list')).stdout, new RegExp(`^${prefix}  tenant default\\s+read\\s+revoked 20`, 'm'));
   });
 
   test('store: create keeps only a hash; the key verifies until revoked', async () => {
@@ -58,7 +58,7 @@ describe('API keys in PostgreSQL: store and jobs/keys.ts CLI', () => {
     const { row } = await createApiKey(s.pool, { name: 'widget', scope: 'read', origins: ['https://Shop.example:443'], rate: null });
     assert.deepEqual(row.origins, ['https://shop.example']);
     await assert.rejects(createApiKey(s.pool, { name: 'w', scope: 'write', origins: ['https://shop.example'], rate: null }), /can only have scope read/);
-    await assert.rejects(s.pool.query(`INSERT INTO api_keys (prefix, hash, name, scope, origins) VALUES ('p', 'h', 'n', 'write', '{https://a.example}')`), /check constraint/);
+    await assert.rejects(s.pool.query(`INSERT INTO api_keys (prefix, hash, name, tenants, scope, origins) VALUES ('p', 'h', 'n', '{default}', 'write', '{https://a.example}')`), /check constraint/);
   });
 
   test('CLI: errors say what is wrong and exit non-zero', async () => {

@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildModel, buildOptionsFromConfig, type BuildOptions } from '../../jobs/lib/build-model.ts';
-import { KEY_LAYOUT, redisKeys } from '../../src/store/keys.ts';
-import { BuildLockedError, ModelPublisher } from '../../src/store/model-publisher.ts';
-import { allocateModelVersion } from '../../src/store/model-versions.ts';
+import { KEY_LAYOUT, redisKeys } from '../../src/store/redis/keys.ts';
+import { BuildLockedError, ModelPublisher } from '../../src/store/redis/model-publisher.ts';
+import { allocateModelVersion } from '../../src/store/pg/model-versions.ts';
 import { scanKeys, startTestServices, type TestServices } from '../helpers/services.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -14,23 +14,23 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 //   p1 bought by {u1,u2}, p2 by {u1,u2,u3}, p3 by {u2,u3}, p4 by {u4}
 //   cos(p1,p2) = 2/√6 = 0.816497   cos(p1,p3) = 1/√4 = 0.5   cos(p2,p3) = 2/√6 = 0.816497
 async function loadFixture(s: TestServices): Promise<void> {
-  await s.pool.query(`INSERT INTO products (id, title, brand, category, price, in_stock) VALUES
-    ('p1', 'Red Shoe', 'Acme', 'shoes', 10, true), ('p2', 'Blue Shoe', 'Acme', 'shoes', 20, true),
-    ('p3', 'Bolt Runner', 'Bolt', 'shoes', 30, true), ('p4', 'Bolt Cap', 'Bolt', 'hats', 5, false),
-    ('p5', 'Acme Beanie', 'Acme', 'hats', 8, true)`);
+  await s.pool.query(`INSERT INTO products (tenant_id, id, title, brand, category, price, in_stock) VALUES
+    ('default', 'p1', 'Red Shoe', 'Acme', 'shoes', 10, true), ('default', 'p2', 'Blue Shoe', 'Acme', 'shoes', 20, true),
+    ('default', 'p3', 'Bolt Runner', 'Bolt', 'shoes', 30, true), ('default', 'p4', 'Bolt Cap', 'Bolt', 'hats', 5, false),
+    ('default', 'p5', 'Acme Beanie', 'Acme', 'hats', 8, true)`);
   const purchases = [['u1', 'p1'], ['u1', 'p2'], ['u2', 'p1'], ['u2', 'p2'], ['u2', 'p3'], ['u3', 'p2'], ['u3', 'p3'], ['u4', 'p4']];
   for (const [i, [user, item]] of purchases.entries()) {
-    await s.pool.query(`INSERT INTO events (user_id, item_id, type, occurred_at) VALUES ($1, $2, 'purchase', $3)`, [user, item, new Date(Date.UTC(2024, 0, 1, 0, i))]);
+    await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ('default', $1, $2, 'purchase', $3)`, [user, item, new Date(Date.UTC(2024, 0, 1, 0, i))]);
   }
-  await s.pool.query(`INSERT INTO events (user_id, item_id, type, occurred_at) VALUES
-    ('u5', 'p1', 'view', '2024-01-02T10:00:00Z'), ('u5', 'p3', 'view', '2024-01-02T11:00:00Z'), ('u5', 'p1', 'view', '2024-01-02T09:00:00Z')`);
+  await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES
+    ('default', 'u5', 'p1', 'view', '2024-01-02T10:00:00Z'), ('default', 'u5', 'p3', 'view', '2024-01-02T11:00:00Z'), ('default', 'u5', 'p1', 'view', '2024-01-02T09:00:00Z')`);
 }
 
 describe('build job (real PostgreSQL and Redis)', () => {
   let s: TestServices;
   let options: BuildOptions;
   const keys = () => redisKeys(s.config.redisPrefix);
-  const build = () => buildModel(s.pool, s.redis, keys(), s.config, options);
+  const build = () => buildModel(s.pool, s.redis, s.config, options);
 
   before(async () => {
     s = await startTestServices();
@@ -102,11 +102,11 @@ describe('build job (real PostgreSQL and Redis)', () => {
   });
 
   test('two builds never publish at once: the second says when the lock lapses, or waits for it (--wait)', async () => {
-    const holder = await ModelPublisher.begin(s.redis, keys(), { oldVersionTtlSeconds: 60, lockTtlMs: 5000 }, (atLeast) => allocateModelVersion(s.pool, atLeast));
+    const holder = await ModelPublisher.begin(s.redis, keys(), { oldVersionTtlSeconds: 60, lockTtlMs: 5000 }, (atLeast) => allocateModelVersion(s.pool, 'default', atLeast));
     const refused = await build().then(() => null, (err: Error) => err);
     assert.ok(refused instanceof BuildLockedError, String(refused));
     assert.match(refused.message, /lapses in [1-5] s unless its holder keeps it: try again then, or pass --wait/);
-    const waiting = buildModel(s.pool, s.redis, keys(), s.config, { ...options, lockWaitMs: 20_000 });
+    const waiting = buildModel(s.pool, s.redis, s.config, { ...options, lockWaitMs: 20_000 });
     await sleep(400);
     await holder.abort();
     assert.ok((await waiting).version > holder.version, 'the waiting build ran once the lock was released');

@@ -5,7 +5,7 @@ import { buildApp } from '../../src/app.ts';
 import { encodeClickToken } from '../../src/email/click-token.ts';
 import { signEmailUrl } from '../../src/email/signed-url.ts';
 import type { Config } from '../../src/config.ts';
-import { createApiKey } from '../../src/store/api-keys.ts';
+import { createApiKey } from '../../src/store/pg/api-keys.ts';
 import { addPurchases, buildShop, loadShop } from '../fixtures/recs/shop.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
@@ -38,7 +38,7 @@ describe('email blocks, click links and the A/B harness (real build, PostgreSQL 
     s = await startTestServices();
     await loadShop(s.pool);
     // A product whose catalog strings try to break out of the HTML, bought often enough to be popular.
-    await s.pool.query(`INSERT INTO products (id, title, price, currency, url, image_url) VALUES ('h1', $1, 9.5, 'GBP', 'javascript:alert(1)', 'javascript:alert(2)')`, [HOSTILE]);
+    await s.pool.query(`INSERT INTO products (tenant_id, id, title, price, currency, url, image_url) VALUES ('default', 'h1', $1, 9.5, 'GBP', 'javascript:alert(1)', 'javascript:alert(2)')`, [HOSTILE]);
     await addPurchases(s.pool, { u20: ['h1'], u21: ['h1'], u22: ['h1'], u23: ['h1'], u24: ['h1'], u25: ['h1'] });
     await buildShop(s);
     config = {
@@ -206,7 +206,7 @@ describe('email blocks, click links and the A/B harness (real build, PostgreSQL 
       assert.equal((await get(`/v1/r/${altered}`)).statusCode, 400);
       assert.equal((await get(`/v1/r/${token.slice(0, 20)}`)).statusCode, 400);
       assert.equal((await get('/v1/r/garbage')).statusCode, 400);
-      const click = { requestId: 'r', user: 'u5', item: 'a1', position: 1, variant: null, target: 'https://evil.example/' };
+      const click = { tenant: 'default', requestId: 'r', user: 'u5', item: 'a1', position: 1, variant: null, target: 'https://evil.example/' };
       const expired = await get(`/v1/r/${encodeClickToken(click, SECRET, Math.floor(Date.now() / 1000) - 1)}`);
       assert.equal(expired.statusCode, 410);
       assert.equal(expired.headers.location, undefined);

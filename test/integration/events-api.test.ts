@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildModel, buildOptionsFromConfig } from '../../jobs/lib/build-model.ts';
 import { buildApp } from '../../src/app.ts';
-import { redisKeys } from '../../src/store/keys.ts';
+import { redisKeys } from '../../src/store/redis/keys.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
 describe('POST /v1/events (real PostgreSQL and Redis)', () => {
@@ -99,7 +99,7 @@ describe('POST /v1/events (real PostgreSQL and Redis)', () => {
     const unready = await app.inject('/ready');
     assert.equal(unready.statusCode, 503, 'no model is live yet');
     assert.deepEqual(unready.json(), { status: 'not_ready', redis: 'no model is live: run the build', postgres: 'ok' });
-    await buildModel(s.pool, s.redis, keys(), s.config, { ...buildOptionsFromConfig(s.config), workers: 1, quiet: true });
+    await buildModel(s.pool, s.redis, s.config, { ...buildOptionsFromConfig(s.config), workers: 1, quiet: true });
     const ready = await app.inject('/ready');
     assert.equal(ready.statusCode, 200);
     assert.deepEqual(ready.json(), { status: 'ready', redis: 'ok', postgres: 'ok' });

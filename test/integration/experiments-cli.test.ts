@@ -38,11 +38,11 @@ describe('jobs/experiment.ts CLI (real PostgreSQL)', () => {
     assert.match((await run('start', 'email-cli')).stdout, /email-cli \(Email block\): running/);
     assert.match((await run('list')).stdout, /\* rv\s+recently-viewed\s+weight 0\.5\s+\{"limit":6\}/);
     assert.match((await run('show', 'email-cli')).stdout, /started \d{1,2} [A-Z][a-z]{2} 20\d\d, \d\d:\d\d UTC, stopped –/);
-    await s.pool.query(`INSERT INTO products (id, currency) VALUES ('a', 'GBP')`);
-    await s.pool.query(`INSERT INTO exposures (experiment_id, variant, user_id, request_id, strategy, items)
-      VALUES ('email-cli', 'rv', 'u1', 'r1', 'recently-viewed', '{a}'), ('email-cli', 'cf', 'u2', 'r2', 'collaborative', '{b}'),
-             ('email-cli', 'rv', 'u3', 'r3', 'recently-viewed', '{a}'), ('email-cli', 'cf', 'u4', 'r4', 'collaborative', '{b}')`);
-    await s.pool.query(`INSERT INTO events (user_id, item_id, type, quantity, price, occurred_at, request_id) VALUES ('u1', 'a', 'purchase', 2, 7.5, now(), 'r1')`);
+    await s.pool.query(`INSERT INTO products (tenant_id, id, currency) VALUES ('default', 'a', 'GBP')`);
+    await s.pool.query(`INSERT INTO exposures (tenant_id, experiment_id, variant, user_id, request_id, strategy, items)
+      VALUES ('default', 'email-cli', 'rv', 'u1', 'r1', 'recently-viewed', '{a}'), ('default', 'email-cli', 'cf', 'u2', 'r2', 'collaborative', '{b}'),
+             ('default', 'email-cli', 'rv', 'u3', 'r3', 'recently-viewed', '{a}'), ('default', 'email-cli', 'cf', 'u4', 'r4', 'collaborative', '{b}')`);
+    await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, quantity, price, occurred_at, request_id) VALUES ('default', 'u1', 'a', 'purchase', 2, 7.5, now(), 'r1')`);
     const text = await run('report', 'email-cli');
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^started \d{1,2} [A-Z][a-z]{2} 20\d\d, \d\d:\d\d UTC, stopped –; generated /m);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { ExposureWriter, type InsertExposures, type NewExposure } from '../../src/experiments/exposure-writer.ts';
-import { insertExperiment, insertExposures } from '../../src/store/experiments.ts';
+import { insertExperiment, insertExposures } from '../../src/store/pg/experiments.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
 describe('ExposureWriter (real PostgreSQL)', () => {
@@ -18,7 +18,7 @@ describe('ExposureWriter (real PostgreSQL)', () => {
     return insertExposures(s.pool, rows);
   };
   const exposure = (i: number, extra: Partial<NewExposure> = {}): NewExposure => ({
-    experimentId: 'exp', variant: i % 2 ? 'cf' : 'rv', userId: `user-${i}`, requestId: `req-${i}`,
+    tenant: 'default', experimentId: 'exp', variant: i % 2 ? 'cf' : 'rv', userId: `user-${i}`, requestId: `req-${i}`,
     strategy: i % 2 ? 'collaborative' : 'recently-viewed', items: ['a', `item-${i}`], ...extra,
   });
   const stored = async () => (await s.pool.query('SELECT count(*)::int AS n FROM exposures')).rows[0].n as number;
@@ -26,7 +26,7 @@ describe('ExposureWriter (real PostgreSQL)', () => {
 
   before(async () => {
     s = await startTestServices();
-    await insertExperiment(s.pool, { id: 'exp', name: null, salt: 'exp', coverage: 1, variants: [] });
+    await insertExperiment(s.pool, 'default', { id: 'exp', name: null, salt: 'exp', coverage: 1, variants: [] });
   });
   beforeEach(async () => { inserts = 0; await s.pool.query('TRUNCATE exposures'); });
   after(async () => { await s.close(); });

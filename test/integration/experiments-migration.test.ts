@@ -10,12 +10,12 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { assign } from '../../src/experiments/assignment.ts';
 import { bucketOf, bucketRanges, chooseVariation } from '../../src/experiments/hash.ts';
-import { migrate } from '../../src/store/migrate.ts';
-import { findExperiment } from '../../src/store/experiments.ts';
-import { createPool } from '../../src/store/postgres.ts';
+import { migrate } from '../../src/store/pg/migrate.ts';
+import { findExperiment } from '../../src/store/pg/experiments.ts';
+import { createPool } from '../../src/store/pg/pool.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
-const MIGRATIONS = fileURLToPath(new URL('../../src/store/migrations/', import.meta.url));
+const MIGRATIONS = fileURLToPath(new URL('../../src/store/pg/migrations/', import.meta.url));
 
 let s: TestServices;
 let pool: pg.Pool;
@@ -47,7 +47,7 @@ test('005: hash_version 2 for existing experiments; weights of any scale stored 
   }
   assert.equal((await migrate(pool)).applied[0], '005_experiment_hash_version.sql');
 
-  const stored = async (id: string) => (await findExperiment(pool, id))!;
+  const stored = async (id: string) => (await findExperiment(pool, 'default', id))!;
   assert.deepEqual((await stored('halves')).variants.map((v) => v.weight), [0.5, 0.5]);
   assert.deepEqual((await stored('one-one-two')).variants.map((v) => v.weight), [0.25, 0.25, 0.5]);
   assert.deepEqual((await stored('thirds')).variants.map((v) => v.weight), [1 / 3, 1 / 3, 1 / 3]);

@@ -2,11 +2,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { errorHandler } from '../../src/errors.ts';
+import { errorHandler } from '../../src/http/errors.ts';
 import { ExposureWriter } from '../../src/experiments/exposure-writer.ts';
 import { experimentRoutes } from '../../src/routes/experiments.ts';
-import { insertEvents, type NewEvent } from '../../src/store/events.ts';
-import { insertExperiment, insertExposures, updateStatus, variantTotals, type VariantTotals } from '../../src/store/experiments.ts';
+import { insertEvents, type NewEvent } from '../../src/store/pg/events.ts';
+import type { VariantTotals } from '../../src/experiments/totals.ts';
+import { insertExperiment, insertExposures, updateStatus, variantTotals } from '../../src/store/pg/experiments.ts';
 import { assertLift, EXPECTED, near, nearInterval } from '../fixtures/experiments/email-expected.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
@@ -31,7 +32,7 @@ const at = (offset: number) => new Date(T0 + offset);
  * Every block shows 2 items; the item bought ("sku") is priced in GBP.
  */
 async function seed(s: TestServices, experimentId: string, copies: number): Promise<void> {
-  await insertExperiment(s.pool, {
+  await insertExperiment(s.pool, 'default', {
     id: experimentId, name: `Email recs <${copies}>`, salt: experimentId, coverage: 1,
     variants: [
       { key: 'rv', weight: 1 / 3, strategy: 'recently-viewed', params: {}, control: true },
@@ -39,7 +40,7 @@ async function seed(s: TestServices, experimentId: string, copies: number): Prom
       { key: 'cf', weight: 1 / 3, strategy: 'collaborative', params: {}, control: false },
     ],
   });
-  await updateStatus(s.pool, experimentId, 'draft', 'running');
+  await updateStatus(s.pool, 'default', experimentId, 'draft', 'running');
   const writer = new ExposureWriter((rows) => insertExposures(s.pool, rows));
   const events: NewEvent[] = [];
   const event = (userId: string, type: NewEvent['type'], offset: number, requestId: string | null = null, quantity = 1, price: number | null = null) =>
@@ -47,7 +48,7 @@ async function seed(s: TestServices, experimentId: string, copies: number): Prom
   for (let c = 0; c < copies; c++) {
     const x = (name: string) => `${experimentId}:${name}-${c}`;
     const expose = (user: string, variant: string, request: string, offset = 0) =>
-      writer.record({ experimentId, variant, userId: x(user), requestId: x(request), strategy: variant, items: ['i1', 'i2'], exposedAt: at(offset) });
+      writer.record({ tenant: 'default', experimentId, variant, userId: x(user), requestId: x(request), strategy: variant, items: ['i1', 'i2'], exposedAt: at(offset) });
     expose('u1', 'rv', 'r1a');
     expose('u1', 'rv', 'r1b', HOUR);
     expose('u2', 'rv', 'r2');
@@ -75,7 +76,7 @@ async function seed(s: TestServices, experimentId: string, copies: number): Prom
     event(x('u8'), 'click', 5 * HOUR, x('r8'));
   }
   await writer.close();
-  await insertEvents(s.pool, events);
+  await insertEvents(s.pool, 'default', events);
 }
 
 const byVariant = (totals: VariantTotals[]) => Object.fromEntries(totals.map(({ variant, ...rest }) => [variant, rest]));
@@ -86,18 +87,19 @@ describe('attribution and the report (real PostgreSQL)', () => {
 
   before(async () => {
     s = await startTestServices();
-    await s.pool.query(`INSERT INTO products (id, currency) VALUES ('sku', 'GBP')`);
+    await s.pool.query(`INSERT INTO products (tenant_id, id, currency) VALUES ('default', 'sku', 'GBP')`);
     await seed(s, 'small', 1);
     await seed(s, 'large', 10);
     app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } } });
     app.setErrorHandler(errorHandler);
+    app.decorateRequest('tenant', 'default');
     await app.register(experimentRoutes, { pool: s.pool });
     await app.ready();
   });
   after(async () => { await app.close(); await s.close(); });
 
   test('by request_id (at any time, to the exposed user) and by user within 7 days of the first exposure, each event once', async () => {
-    assert.deepEqual(byVariant(await variantTotals(s.pool, 'small', 7 * 86_400)), {
+    assert.deepEqual(byVariant(await variantTotals(s.pool, 'default', 'small', 7 * 86_400)), {
       rv: { visitors: 4, exposures: 5, impressions: 10, clicks: 2, converters: 2, revenue: [{ currency: 'GBP', values: [20, 30] }] },
       cf: { visitors: 4, exposures: 4, impressions: 8, clicks: 2, converters: 3, revenue: [{ currency: 'GBP', values: [10, 30, 60] }] },
       brand: { visitors: 2, exposures: 2, impressions: 4, clicks: 0, converters: 0, revenue: [] },
@@ -105,9 +107,9 @@ describe('attribution and the report (real PostgreSQL)', () => {
   });
 
   test('the window is a setting: 10 days take in u3\'s purchase of day 8; 1 day leaves only request-tagged events', async () => {
-    const ten = byVariant(await variantTotals(s.pool, 'small', 10 * 86_400));
+    const ten = byVariant(await variantTotals(s.pool, 'default', 'small', 10 * 86_400));
     assert.deepEqual([ten.rv.converters, ten.rv.revenue, ten.cf.revenue], [3, [{ currency: 'GBP', values: [20, 30, 45] }], [{ currency: 'GBP', values: [10, 30, 60] }]]);
-    const one = byVariant(await variantTotals(s.pool, 'small', 86_400));
+    const one = byVariant(await variantTotals(s.pool, 'default', 'small', 86_400));
     // u3's click at exactly one day is outside [first exposure, + 1 day).
     assert.deepEqual(one.rv, { visitors: 4, exposures: 5, impressions: 10, clicks: 1, converters: 1, revenue: [{ currency: 'GBP', values: [20] }] });
     assert.deepEqual(one.cf, { visitors: 4, exposures: 4, impressions: 8, clicks: 2, converters: 2, revenue: [{ currency: 'GBP', values: [10, 40] }] });
@@ -154,13 +156,13 @@ describe('attribution and the report (real PostgreSQL)', () => {
 
   test('sample ratio mismatch is flagged on a deliberately skewed split, not on a fair one', async () => {
     for (const [id, a, b] of [['skewed', 1000, 1200], ['fair', 1000, 1050]] as const) {
-      await insertExperiment(s.pool, {
+      await insertExperiment(s.pool, 'default', {
         id, name: null, salt: id, coverage: 1,
         variants: [{ key: 'a', weight: 0.5, strategy: 'popular', params: {}, control: true }, { key: 'b', weight: 0.5, strategy: 'collaborative', params: {}, control: false }],
       });
       await s.pool.query(
-        `INSERT INTO exposures (experiment_id, variant, user_id, request_id, strategy, items)
-         SELECT $1, CASE WHEN i <= $2::int THEN 'a' ELSE 'b' END, 'user-' || i, 'req-' || i, 'popular', '{}' FROM generate_series(1, $2::int + $3::int) AS i`,
+        `INSERT INTO exposures (tenant_id, experiment_id, variant, user_id, request_id, strategy, items)
+         SELECT 'default', $1, CASE WHEN i <= $2::int THEN 'a' ELSE 'b' END, 'user-' || i, 'req-' || i, 'popular', '{}' FROM generate_series(1, $2::int + $3::int) AS i`,
         [id, a, b],
       );
     }
@@ -177,6 +179,7 @@ describe('attribution and the report (real PostgreSQL)', () => {
   test('the attribution window of the route is its option (until src/config.ts carries it)', async () => {
     const wide = Fastify({ logger: false });
     wide.setErrorHandler(errorHandler);
+    wide.decorateRequest('tenant', 'default');
     await wide.register(experimentRoutes, { pool: s.pool, attributionWindowDays: 10 });
     const r = (await wide.inject('/v1/experiments/small/report')).json();
     assert.equal(r.attribution_window_days, 10);
@@ -186,14 +189,14 @@ describe('attribution and the report (real PostgreSQL)', () => {
 
   describe('currencies and replayed click links', () => {
     before(async () => {
-      await s.pool.query(`INSERT INTO products (id, currency) VALUES ('gbp-1', 'GBP'), ('usd-1', 'USD'), ('no-currency', NULL)`);
-      await insertExperiment(s.pool, {
+      await s.pool.query(`INSERT INTO products (tenant_id, id, currency) VALUES ('default', 'gbp-1', 'GBP'), ('default', 'usd-1', 'USD'), ('default', 'no-currency', NULL)`);
+      await insertExperiment(s.pool, 'default', {
         id: 'money', name: 'Money', salt: 'money', coverage: 1,
         variants: [{ key: 'a', weight: 0.5, strategy: 'popular', params: {}, control: true }, { key: 'b', weight: 0.5, strategy: 'collaborative', params: {}, control: false }],
       });
       const writer = new ExposureWriter((rows) => insertExposures(s.pool, rows));
       const expose = (user: string, variant: string, request: string) =>
-        writer.record({ experimentId: 'money', variant, userId: user, requestId: request, strategy: 'popular', items: ['gbp-1', 'usd-1', 'no-currency'], exposedAt: at(0) });
+        writer.record({ tenant: 'default', experimentId: 'money', variant, userId: user, requestId: request, strategy: 'popular', items: ['gbp-1', 'usd-1', 'no-currency'], exposedAt: at(0) });
       expose('m1', 'a', 'm-r1');
       expose('m2', 'a', 'm-r2');
       expose('m3', 'b', 'm-r3');
@@ -201,7 +204,7 @@ describe('attribution and the report (real PostgreSQL)', () => {
       await writer.close();
       const event = (userId: string, itemId: string, type: NewEvent['type'], offset: number, requestId: string | null, quantity = 1, price: number | null = null): NewEvent =>
         ({ userId, itemId, type, quantity, price, occurredAt: at(offset), requestId, idempotencyKey: null });
-      await insertEvents(s.pool, [
+      await insertEvents(s.pool, 'default', [
         // m1 follows the gbp-1 link of m-r1 three times (two replays), and usd-1's once.
         event('m1', 'gbp-1', 'click', HOUR, 'm-r1'), event('m1', 'gbp-1', 'click', 2 * HOUR, 'm-r1'), event('m1', 'gbp-1', 'click', DAY, 'm-r1'),
         event('m1', 'usd-1', 'click', HOUR, 'm-r1'),
@@ -219,7 +222,7 @@ describe('attribution and the report (real PostgreSQL)', () => {
     });
 
     test('a (request_id, item) counts one click however often its link is followed; every follow stays stored', async () => {
-      const totals = byVariant(await variantTotals(s.pool, 'money', 7 * 86_400));
+      const totals = byVariant(await variantTotals(s.pool, 'default', 'money', 7 * 86_400));
       assert.equal(totals.a.clicks, 2 + 1 + 2);
       assert.equal(totals.b.clicks, 0);
       const { rows } = await s.pool.query(`SELECT count(*)::int AS n FROM events WHERE type = 'click' AND user_id IN ('m1', 'm2')`);
@@ -227,7 +230,7 @@ describe('attribution and the report (real PostgreSQL)', () => {
     });
 
     test('revenue per currency of the purchased item (unknown item or currency: null), never added up', async () => {
-      const totals = byVariant(await variantTotals(s.pool, 'money', 7 * 86_400));
+      const totals = byVariant(await variantTotals(s.pool, 'default', 'money', 7 * 86_400));
       assert.deepEqual(totals.a.revenue, [{ currency: 'GBP', values: [20] }, { currency: 'USD', values: [5, 15] }, { currency: null, values: [10] }]);
       assert.deepEqual(totals.b.revenue, [{ currency: 'GBP', values: [99] }]);
       const r = (await app.inject('/v1/experiments/money/report')).json();

@@ -7,8 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { buildApp } from '../../src/app.ts';
 import type { Config } from '../../src/config.ts';
-import { migrate } from '../../src/store/migrate.ts';
-import { createPool } from '../../src/store/postgres.ts';
+import { migrate } from '../../src/store/pg/migrate.ts';
+import { createPool } from '../../src/store/pg/pool.ts';
 import { buildShop, loadShop } from '../fixtures/recs/shop.ts';
 import { startOwnPostgres, type OwnPostgres } from '../helpers/own-services.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
@@ -135,8 +135,12 @@ describe('PostgreSQL down, stuck or frozen (a private cluster)', () => {
   });
 
   test('frozen: a server that accepts no connection fails requests at the connect timeout; they recover when it thaws', async () => {
-    // A fresh pool that has opened no connection yet (with auth on, reading the API keys would).
     const app = await startApp({ ...config, auth: { ...config.auth, mode: 'off' } });
+    // Its connections opened so far (at start, reading the tenants) go: a frozen postmaster
+    // stops new connections only, and this is about a request that needs one.
+    await jobs.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE pid <> pg_backend_pid() AND datname = current_database() AND backend_type = 'client backend'`);
+    await sleep(100);
     process.kill(own.pid(), 'SIGSTOP');
     try {
       const frozen = await timedPost(app);

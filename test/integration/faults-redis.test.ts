@@ -8,8 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from '../../src/app.ts';
 import type { Config } from '../../src/config.ts';
-import { redisKeys } from '../../src/store/keys.ts';
-import { createRedis, createServingRedis } from '../../src/store/redis.ts';
+import { redisKeys } from '../../src/store/redis/keys.ts';
+import { createRedis, createServingRedis } from '../../src/store/redis/client.ts';
 import { buildShop, loadShop } from '../fixtures/recs/shop.ts';
 import { startOwnRedis, type OwnRedis } from '../helpers/own-services.ts';
 import { scanKeys, startTestServices, type TestServices } from '../helpers/services.ts';
@@ -137,7 +137,7 @@ describe('Redis down, slow or restarted (a private redis-server)', () => {
 
     const metrics = await app.inject({ method: 'GET', url: '/metrics' });
     assert.equal(metrics.statusCode, 200, 'metrics still scrape');
-    assert.match(metrics.body, /recs_recommendation_degraded_total\{strategy="popular"\} [1-9]/);
+    assert.match(metrics.body, /recs_recommendation_degraded_total\{tenant="default",strategy="popular"\} [1-9]/);
   });
 
   test('down: a process that never read a model answers 503 unavailable, at once', async () => {

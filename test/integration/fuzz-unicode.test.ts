@@ -40,7 +40,7 @@ describe('unicode round trip and bad input (real PostgreSQL and Redis)', () => {
     s.config.eventWeights = { purchase: 1, cart: 0, view: 0, click: 0 }; // neighbours from purchases alone
     app = await buildApp(s.config, s, { logger: false });
     for (const [id, title, brand, category] of PRODUCTS) {
-      await s.pool.query('INSERT INTO products (id, title, brand, category, price, in_stock) VALUES ($1, $2, $3, $4, 10, true)', [id, title, brand, category]);
+      await s.pool.query(`INSERT INTO products (tenant_id, id, title, brand, category, price, in_stock) VALUES ('default', $1, $2, $3, $4, 10, true)`, [id, title, brand, category]);
     }
   });
   after(async () => { await app.close(); await s.close(); });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { migrate } from '../../src/store/migrate.ts';
+import { migrate } from '../../src/store/pg/migrate.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
 let s: TestServices;

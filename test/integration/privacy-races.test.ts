@@ -6,10 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
-import { redisKeys } from '../../src/store/keys.ts';
-import { eraseAsOwner } from '../../src/store/user-locks.ts';
-import { queueUserWrite, writeUsers } from '../../src/store/user-writes.ts';
-import { eraseRows } from '../../src/store/users.ts';
+import { redisKeys } from '../../src/store/redis/keys.ts';
+import { eraseAsOwner } from '../../src/store/pg/user-locks.ts';
+import { queueUserWrite, writeUsers } from '../../src/store/redis/user-writes.ts';
+import { eraseRows } from '../../src/store/pg/users.ts';
 import { buildShop, loadShop } from '../fixtures/recs/shop.ts';
 import { scanKeys, startTestServices, type TestServices } from '../helpers/services.ts';
 
@@ -35,8 +35,8 @@ describe('privacy races (real PostgreSQL, Redis and build)', () => {
 
   test('events arriving while the user is being erased: the batch waits for the erasure, then stores nothing of theirs', async () => {
     let posted: Promise<LightMyRequestResponse> | undefined;
-    await eraseAsOwner(s.pool, 'racer', async (tx) => {
-      const erased = await eraseRows(tx, 'racer');
+    await eraseAsOwner(s.pool, 'default', 'racer', async (tx) => {
+      const erased = await eraseRows(tx, 'default', 'racer');
       // The erasure has deleted, not committed: a batch now must not slip in between.
       posted = app.inject({ method: 'POST', url: '/v1/events', payload: { events: [view('racer', 'a1'), view('bystander', 'a1')] } });
       await sleep(300);
@@ -65,7 +65,7 @@ describe('privacy races (real PostgreSQL, Redis and build)', () => {
   });
 
   test('an erased user keeps being asked for: no mail memory, no exposure rows, however often', async () => {
-    await s.pool.query(`INSERT INTO experiments (id, salt, variants, status, started_at) VALUES ('ab', 'ab', $1, 'running', now())`, [JSON.stringify([
+    await s.pool.query(`INSERT INTO experiments (tenant_id, id, salt, variants, status, started_at) VALUES ('default', 'ab', 'ab', $1, 'running', now())`, [JSON.stringify([
       { key: 'pop', weight: 0.5, strategy: 'popular', params: {}, control: true }, { key: 'cf', weight: 0.5, strategy: 'collaborative', params: {}, control: false },
     ])]);
     await app.inject({ method: 'DELETE', url: '/v1/users/gone' });

@@ -11,7 +11,7 @@ import type { DeclaredRoute } from '../../src/auth/access.ts';
 import { DEFAULT_AUTH_SETTINGS } from '../../src/auth/settings.ts';
 import { signUserToken } from '../../src/auth/user-token.ts';
 import { encodeClickToken } from '../../src/email/click-token.ts';
-import { createApiKey } from '../../src/store/api-keys.ts';
+import { createApiKey } from '../../src/store/pg/api-keys.ts';
 import { buildShop, loadShop } from '../fixtures/recs/shop.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
@@ -44,7 +44,7 @@ function requestFor(route: DeclaredRoute, headers: Record<string, string>): Inje
     if (!(qs?.required ?? []).includes(name) && name !== 'user') continue;
     for (const v of [fill(p)].flat()) query.append(name, String(v));
   }
-  const click = encodeClickToken({ requestId: 'r1', user: VICTIM, item: 'a1', position: 1, variant: null, target: `${SHOP}/p/a1` }, EMAIL_SECRET, 4102444800);
+  const click = encodeClickToken({ tenant: 'default', requestId: 'r1', user: VICTIM, item: 'a1', position: 1, variant: null, target: `${SHOP}/p/a1` }, EMAIL_SECRET, 4102444800);
   const path = route.url.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(name === 'token' ? click : VICTIM));
   const url = query.size > 0 ? `${path}?${query}` : path;
   return { method: route.method as InjectOptions['method'], url, headers, ...(schema.body ? { payload: fill(schema.body) as object } : {}) };
@@ -62,11 +62,11 @@ describe('personal data needs the user\'s token on every route (real build, Post
     s.config.eventWeights = { purchase: 1, cart: 0, view: 0, click: 0 };
     await loadShop(s.pool);
     for (const [i, item] of SECRETS.entries()) {
-      await s.pool.query(`INSERT INTO events (user_id, item_id, type, occurred_at) VALUES ($1, $2, 'view', now() - make_interval(mins => $3))`, [VICTIM, item, i]);
+      await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ('default', $1, $2, 'view', now() - make_interval(mins => $3))`, [VICTIM, item, i]);
     }
     await buildShop(s);
     // The victim's id is also an experiment's id, so every path parameter can take it.
-    await s.pool.query(`INSERT INTO experiments (id, salt, variants, status, started_at) VALUES ($1, $1, $2, 'running', now())`, [VICTIM, JSON.stringify([
+    await s.pool.query(`INSERT INTO experiments (tenant_id, id, salt, variants, status, started_at) VALUES ('default', $1, $1, $2, 'running', now())`, [VICTIM, JSON.stringify([
       { key: 'rv', weight: 1, strategy: 'recently-viewed', params: {}, control: true }, { key: 'pop', weight: 0, strategy: 'popular', params: {}, control: false },
     ])]);
     app = await buildApp({

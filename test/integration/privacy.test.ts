@@ -8,7 +8,7 @@ import { buildModel, buildOptionsFromConfig, type BuildOptions, type BuildSummar
 import { importSource } from '../../jobs/lib/loader.ts';
 import { openSource } from '../../jobs/lib/sources.ts';
 import { buildApp } from '../../src/app.ts';
-import { redisKeys } from '../../src/store/keys.ts';
+import { redisKeys } from '../../src/store/redis/keys.ts';
 import { scanKeys, startTestServices, type TestServices } from '../helpers/services.ts';
 
 // Purchases (binary cosine, as the build tests):
@@ -24,7 +24,7 @@ describe('privacy: opt-out and erasure (real PostgreSQL, Redis and build)', () =
   let app: FastifyInstance;
   let options: BuildOptions;
   const keys = () => redisKeys(s.config.redisPrefix);
-  const build = () => buildModel(s.pool, s.redis, keys(), s.config, options);
+  const build = () => buildModel(s.pool, s.redis, s.config, options);
   const neighbours = async (v: number, item: string) => JSON.parse((await s.redis.get(keys().neighbours(v, item))) ?? 'null');
   const popular = (v: number) => s.redis.zrange(keys().popular(v), '0', '-1');
   const userUrl = (user: string) => `/v1/users/${encodeURIComponent(user)}`;
@@ -36,13 +36,13 @@ describe('privacy: opt-out and erasure (real PostgreSQL, Redis and build)', () =
     s.config.serving.modelRefreshMs = 1; // answers follow each build at once
     s.config.eventWeights = { purchase: 1, cart: 0, view: 0, click: 0 };
     options = { ...buildOptionsFromConfig(s.config), similarity: 'cosine', workers: 1, quiet: true };
-    await s.pool.query(`INSERT INTO products (id, title) VALUES ('p1', 'One'), ('p2', 'Two'), ('p3', 'Three'), ('p9', 'Nine')`);
+    await s.pool.query(`INSERT INTO products (tenant_id, id, title) VALUES ('default', 'p1', 'One'), ('default', 'p2', 'Two'), ('default', 'p3', 'Three'), ('default', 'p9', 'Nine')`);
     for (const [i, [user, item]] of PURCHASES.entries()) {
-      await s.pool.query(`INSERT INTO events (user_id, item_id, type, occurred_at) VALUES ($1, $2, 'purchase', $3)`, [user, item, new Date(Date.UTC(2024, 0, 1, 0, i))]);
+      await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ('default', $1, $2, 'purchase', $3)`, [user, item, new Date(Date.UTC(2024, 0, 1, 0, i))]);
     }
-    await s.pool.query(`INSERT INTO events (user_id, item_id, type, occurred_at) VALUES ($1, 'p3', 'view', '2024-01-02T00:00:00Z'), ('u1', 'p3', 'view', '2024-01-02T00:00:00Z')`, [V]);
-    await s.pool.query(`INSERT INTO experiments (id, salt, variants) VALUES ('e1', 'e1', '[]')`);
-    await s.pool.query(`INSERT INTO exposures (experiment_id, variant, user_id, request_id, strategy, items) VALUES ('e1', 'a', $1, 'r1', 'popular', '{p1}'), ('e1', 'a', 'u1', 'r2', 'popular', '{p1}')`, [V]);
+    await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ('default', $1, 'p3', 'view', '2024-01-02T00:00:00Z'), ('default', 'u1', 'p3', 'view', '2024-01-02T00:00:00Z')`, [V]);
+    await s.pool.query(`INSERT INTO experiments (tenant_id, id, salt, variants) VALUES ('default', 'e1', 'e1', '[]')`);
+    await s.pool.query(`INSERT INTO exposures (tenant_id, experiment_id, variant, user_id, request_id, strategy, items) VALUES ('default', 'e1', 'a', $1, 'r1', 'popular', '{p1}'), ('default', 'e1', 'a', 'u1', 'r2', 'popular', '{p1}')`, [V]);
     app = await buildApp(s.config, s, { logger: false });
   });
   after(async () => { await app.close(); await s.close(); });

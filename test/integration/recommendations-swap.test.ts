@@ -3,8 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
-import { redisKeys } from '../../src/store/keys.ts';
-import { RedisRecStore } from '../../src/store/rec-store.ts';
+import { redisKeys } from '../../src/store/redis/keys.ts';
+import { LruCache } from '../../src/lib/lru-cache.ts';
+import { RedisRecStore } from '../../src/store/redis/rec-store.ts';
 import { addPurchases, buildShop, loadShop } from '../fixtures/recs/shop.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
@@ -69,7 +70,7 @@ describe('model version swap while serving (real build, PostgreSQL and Redis)', 
   });
 
   test('a request keeps the version it started with, even after a swap', async () => {
-    const store = new RedisRecStore(s.redis, redisKeys(s.config.redisPrefix), s.config.serving);
+    const store = new RedisRecStore(s.redis, redisKeys(s.config.redisPrefix), new LruCache(1000, 1 << 24), s.config.serving);
     const pinned = await store.model();
     await retitle(s, ' #2', ' #3');
     const next = (await buildShop(s)).version;

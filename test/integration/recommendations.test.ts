@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
-import { redisKeys } from '../../src/store/keys.ts';
+import { redisKeys } from '../../src/store/redis/keys.ts';
 import { buildShop, loadShop } from '../fixtures/recs/shop.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
@@ -239,10 +239,10 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
       await get('/v1/recommendations/collaborative?item=nope&limit=3');
       const text = (await get('/metrics')).body;
       assert.match(text, /recs_http_request_duration_seconds_count\{method="GET",route="\/v1\/recommendations\/popular",status_code="200"\} \d+/);
-      assert.match(text, /recs_recommendation_duration_seconds_count\{strategy="collaborative"\} \d+/);
-      assert.match(text, /recs_recommendation_fallback_total\{strategy="collaborative",source="popular"\} \d+/);
-      assert.match(text, new RegExp(`recs_model_version ${version}\\b`));
-      const age = Number(/^recs_model_age_seconds (\S+)$/m.exec(text)?.[1]);
+      assert.match(text, /recs_recommendation_duration_seconds_count\{tenant="default",strategy="collaborative"\} \d+/);
+      assert.match(text, /recs_recommendation_fallback_total\{tenant="default",strategy="collaborative",source="popular"\} \d+/);
+      assert.match(text, new RegExp(`recs_model_version\\{tenant="default"\\} ${version}\\b`));
+      const age = Number(/^recs_model_age_seconds\{tenant="default"\} (\S+)$/m.exec(text)?.[1]);
       assert.ok(age >= 0 && age < 600, `model age ${age}`);
       assert.match(text, /recs_model_cache_hits [1-9]/);
     });

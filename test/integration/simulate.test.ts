@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runSimulation, type SimulationResult } from '../../jobs/lib/simulate.ts';
 import { assign } from '../../src/experiments/assignment.ts';
-import { findExperiment } from '../../src/store/experiments.ts';
+import { findExperiment } from '../../src/store/pg/experiments.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
 // The replay loop end to end on a slice of UCI Online Retail (about 1 customer in 10, at most
@@ -32,7 +32,7 @@ describe('replay simulation (UCI slice, real import, build, API, PostgreSQL and 
   });
 
   test('one exposure per visitor, in the variant assignment gives them', async () => {
-    const experiment = (await findExperiment(s.pool, EXPERIMENT))!;
+    const experiment = (await findExperiment(s.pool, 'default', EXPERIMENT))!;
     const { rows } = await s.pool.query<{ user_id: string; variant: string; n: number }>(
       'SELECT user_id, min(variant) AS variant, count(*)::int AS n FROM exposures WHERE experiment_id = $1 GROUP BY user_id', [EXPERIMENT]);
     assert.equal(rows.length, result.visitors);

@@ -6,7 +6,7 @@ import { KeyRing, type ActiveKey } from '../../src/auth/key-ring.ts';
 
 function activeKey(): { key: string; active: ActiveKey } {
   const { key, prefix, hash } = generateApiKey();
-  return { key, active: { prefix, hash, name: prefix, scope: 'read', origins: [], rate: null } };
+  return { key, active: { prefix, hash, name: prefix, tenants: ['default'], scope: 'read', origins: [], rate: null } };
 }
 
 /** A loader over a list the test changes, counting its calls. */

@@ -5,7 +5,7 @@ import { decodeClickToken } from '../../src/email/click-token.ts';
 import { blockKey, emailRequestId } from '../../src/email/identity.ts';
 import type { Picked } from '../../src/recommend/filters.ts';
 import { matchesEtag } from '../../src/routes/email.ts';
-import type { CatalogFields } from '../../src/store/model-format.ts';
+import type { CatalogFields } from '../../src/recommend/types.ts';
 
 const SECRET = 'test-secret-0123456789abcdef-0123456789';
 const fields = (id: string, extra: Partial<CatalogFields> = {}): CatalogFields => ({
@@ -24,13 +24,13 @@ describe('email block items', () => {
 
   test('each item links to a signed click token with its position, user, variant and target', () => {
     const items = blockItems([picked(fields('a')), picked(fields('b', { url: 'https://shop.example/b', image_url: 'javascript:x' }))],
-      { requestId: 'em-1', user: 'u1', variant: 'cf' }, LINKS);
+      { tenant: 'default', requestId: 'em-1', user: 'u1', variant: 'cf' }, LINKS);
     assert.deepEqual(items.map((i) => [i.position, i.id, i.title, i.image_url]), [[1, 'a', 'Item a', null], [2, 'b', 'Item b', null]]);
     const token = items[1].link!.replace('https://recs.example/v1/r/', '');
     assert.deepEqual(decodeClickToken(token, SECRET, 0), {
-      ok: true, click: { requestId: 'em-1', user: 'u1', item: 'b', position: 2, variant: 'cf', target: 'https://shop.example/b' },
+      ok: true, click: { tenant: 'default', requestId: 'em-1', user: 'u1', item: 'b', position: 2, variant: 'cf', target: 'https://shop.example/b' },
     });
-    const none = blockItems([picked(fields('a'))], { requestId: 'em-1', user: null, variant: null }, { ...LINKS, productUrlTemplate: '' });
+    const none = blockItems([picked(fields('a'))], { tenant: 'default', requestId: 'em-1', user: null, variant: null }, { ...LINKS, productUrlTemplate: '' });
     assert.equal(none[0].link, null);
   });
 
@@ -43,7 +43,7 @@ describe('email block items', () => {
   });
 
   test('template context: items and the same items in rows of `columns`', () => {
-    const block: Block = { request_id: 'em-1', strategy: 'popular', model_version: 3, items: blockItems(['a', 'b', 'c', 'd', 'e'].map((id) => picked(fields(id))), { requestId: 'em-1', user: null, variant: null }, LINKS) };
+    const block: Block = { request_id: 'em-1', strategy: 'popular', model_version: 3, items: blockItems(['a', 'b', 'c', 'd', 'e'].map((id) => picked(fields(id))), { tenant: 'default', requestId: 'em-1', user: null, variant: null }, LINKS) };
     const context = templateContext(block, 2);
     const rows = context.rows as { cells: { id: string }[] }[];
     assert.deepEqual(rows.map((r) => r.cells.map((c) => c.id)), [['a', 'b'], ['c', 'd'], ['e']]);

@@ -6,7 +6,7 @@ import { signEmailUrl, verifyEmailUrl } from '../../src/email/signed-url.ts';
 const SECRET = 'test-secret-0123456789abcdef-0123456789';
 const EXP = 1767225600; // 2026-01-01T00:00:00Z
 const BEFORE = (EXP - 60) * 1000;
-const CLICK: Click = { requestId: 'em-abc', user: 'u.1', item: 'sku "9"', position: 3, variant: 'cf', target: 'https://shop.example/p/sku%209' };
+const CLICK: Click = { tenant: 'shop', requestId: 'em-abc', user: 'u.1', item: 'sku "9"', position: 3, variant: 'cf', target: 'https://shop.example/p/sku%209' };
 
 describe('click tokens', () => {
   test('round trip: what was sealed comes back', () => {

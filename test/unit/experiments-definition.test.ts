@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkDefinition, transition, type VariantInput } from '../../src/experiments/definition.ts';
-import { HttpError } from '../../src/errors.ts';
+import { HttpError } from '../../src/http/errors.ts';
 
 const v = (key: string, weight: number | undefined, control = false): VariantInput => ({ key, weight, strategy: 'popular', params: {}, control });
 

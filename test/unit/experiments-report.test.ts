@@ -5,7 +5,7 @@ import { bracketed, humanDate, liftInterval, signedMoney, signedPercent } from '
 import { buildReport, currenciesOf, type RevenueJson } from '../../src/experiments/report.ts';
 import { escapeHtml, renderReportHtml } from '../../src/experiments/report-html.ts';
 import { wilsonInterval } from '../../src/experiments/stats.ts';
-import type { VariantTotals } from '../../src/store/experiments.ts';
+import type { VariantTotals } from '../../src/experiments/totals.ts';
 import { assertLift, EXPECTED, near, nearInterval } from '../fixtures/experiments/email-expected.ts';
 
 const experiment: Experiment = {

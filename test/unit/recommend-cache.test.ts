@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BlockCache } from '../../src/routes/block-cache.ts';
-import { LruCache } from '../../src/store/lru-cache.ts';
+import { BlockCache } from '../../src/http/block-cache.ts';
+import { LruCache } from '../../src/lib/lru-cache.ts';
 
 test('over the entry bound, the least recently used entry goes (a hit earns a second chance)', () => {
   const cache = new LruCache(2, 1000);
@@ -68,7 +68,7 @@ test('stays within its bounds under churn', () => {
 });
 
 test('block cache: blocks of the live version only; a block computed on a version no longer live is dropped', () => {
-  const blocks = new BlockCache(10, 100_000);
+  const blocks = new BlockCache(new LruCache(10, 100_000));
   const block = { tail: '"sources":[],"items":[]}', sources: [], items: 0 };
   assert.equal(blocks.get(1, 'q'), undefined);
   blocks.set(1, 'q', block);

@@ -7,8 +7,8 @@ import { fitItemKnn } from '../../src/cf/item-knn.ts';
 import { collaborative } from '../../src/recommend/collaborative.ts';
 import type { ModelView } from '../../src/recommend/types.ts';
 import { personalize, slottedList, type SlottedList } from '../../src/cf/personalize.ts';
-import { ItemSlots } from '../../src/store/item-slots.ts';
-import { packNeighbours, unpackNeighbours } from '../../src/store/model-format.ts';
+import { ItemSlots } from '../../src/store/redis/item-slots.ts';
+import { packNeighbours, unpackNeighbours } from '../../src/store/redis/model-format.ts';
 
 /** A seeded random basket set: small integers make many tied similarities. */
 function baskets(seed: number) {

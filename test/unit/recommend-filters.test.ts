@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { passes, Selection } from '../../src/recommend/filters.ts';
-import type { CatalogFields } from '../../src/store/model-format.ts';
+import type { CatalogFields } from '../../src/recommend/types.ts';
 
 const item = (id: string, brand: string | null, price: number | null, extra: Partial<CatalogFields> = {}): CatalogFields => ({
   id, title: id, brand, category: 'c', price, currency: null, url: null, image_url: null, in_stock: true, ...extra,

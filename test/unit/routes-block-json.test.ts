@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ALL_FIELDS, blockTail, fieldSet } from '../../src/routes/block-json.ts';
+import { ALL_FIELDS, blockTail, fieldSet } from '../../src/http/block-json.ts';
 import type { Picked } from '../../src/recommend/filters.ts';
 
 const tricky = {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { keyPart, redisKeys } from '../../src/store/keys.ts';
+import { keyPart, redisKeys } from '../../src/store/redis/keys.ts';
 
 const keys = redisKeys('recs:');
 /** What Redis Cluster hashes: the part between the first `{` and the next `}`, when not empty. */

@@ -1,26 +1,8 @@
 // How model data is encoded in Redis values: written by the build, read by the API.
-import type { NeighbourLists } from '../cf/neighbours.ts';
-import { slottedList, type SlottedList } from '../cf/personalize.ts';
+import type { NeighbourLists } from '../../cf/neighbours.ts';
+import { slottedList, type SlottedList } from '../../cf/personalize.ts';
+import type { PackedNeighbours } from '../../recommend/types.ts';
 import type { ItemSlots } from './item-slots.ts';
-
-/** The catalog fields a recommendation block needs, stored per item and version. */
-export interface CatalogFields {
-  id: string;
-  title: string | null;
-  brand: string | null;
-  category: string | null;
-  price: number | null;
-  currency: string | null;
-  url: string | null;
-  image_url: string | null;
-  in_stock: boolean;
-}
-
-/** Neighbour list as stored: ids and scores best first, the shape personalize() reads. */
-export interface PackedNeighbours {
-  ids: string[];
-  scores: number[];
-}
 
 /**
  * JSON of item i's neighbour list; 6 significant digits halve the bytes. Rounding can make

@@ -2,21 +2,14 @@
 // PEXPIREAT in one script (one round trip, one reply). A fixed window lets a client burst up to
 // twice the limit across a window boundary; that is the price of one command per request.
 import type { Redis } from 'ioredis';
-import { luaCommand } from '../store/redis.ts';
-import type { Rate } from './rate.ts';
+import type { Rate, RateDecision } from '../../auth/rate.ts';
+import { luaCommand } from './client.ts';
 
 // The same absolute expiry on every hit: the counter dies a second after its window, whatever the traffic.
 const countHit = luaCommand<[counter: string, expiresAtMs: number], number>('recsCountHit', 1, `
 local count = redis.call('INCR', KEYS[1])
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return count`);
-
-export interface RateDecision {
-  allowed: boolean;
-  remaining: number;
-  /** Seconds until the window resets: the Retry-After of a refused request. */
-  resetSeconds: number;
-}
 
 /** Counts one request against `rate` under `key` (a key per API key); `now` in Unix ms. */
 export async function consume(redis: Redis, key: string, rate: Rate, now = Date.now()): Promise<RateDecision> {

@@ -4,11 +4,9 @@
 // reused by every block that shows it. The schema serializer wrote them anew for each block,
 // numbers and escaped strings included: a tenth of a personal block's CPU.
 import type { Picked } from '../recommend/filters.ts';
-import type { Source } from '../recommend/types.ts';
-import type { CatalogFields } from '../store/model-format.ts';
+import { FIELDS, type Field, type Source } from '../recommend/types.ts';
+import type { CatalogFields } from '../recommend/types.ts';
 
-export const FIELDS = ['title', 'brand', 'category', 'price', 'currency', 'url', 'image_url', 'in_stock'] as const;
-export type Field = (typeof FIELDS)[number];
 export type FieldSet = Readonly<Record<Field, boolean>>;
 
 export const ALL_FIELDS: FieldSet = Object.fromEntries(FIELDS.map((f) => [f, true])) as Record<Field, boolean>;

@@ -2,7 +2,9 @@
 // per-variant totals the report is computed from. SQL only; the rules live in src/experiments.
 import type pg from 'pg';
 import { erasedAmong, writeAsUsers } from './user-locks.ts';
-import { DEFAULT_HASH_VERSION, type Experiment, type ExperimentDefinition, type HashVersion, type Status, type Variant } from '../experiments/definition.ts';
+import { DEFAULT_HASH_VERSION, type Experiment, type ExperimentDefinition, type HashVersion, type Status, type Variant } from '../../experiments/definition.ts';
+import type { Exposure } from '../../experiments/exposure-writer.ts';
+import type { VariantTotals } from '../../experiments/totals.ts';
 
 /** What the adapter needs of a pool (a pool, a client, or a wrapper that counts queries). */
 export type Db = Pick<pg.Pool, 'query'>;
@@ -30,23 +32,23 @@ function toExperiment(r: ExperimentRow): Experiment {
 }
 
 /** Stores a new draft; null when the id is taken. */
-export async function insertExperiment(db: Db, def: ExperimentDefinition): Promise<Experiment | null> {
+export async function insertExperiment(db: Db, tenant: string, def: ExperimentDefinition): Promise<Experiment | null> {
   const { rows } = await db.query<ExperimentRow>(
-    `INSERT INTO experiments (id, name, salt, hash_version, coverage, variants) VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
-    [def.id, def.name, def.salt, def.hashVersion ?? DEFAULT_HASH_VERSION, def.coverage, JSON.stringify(def.variants)],
+    `INSERT INTO experiments (tenant_id, id, name, salt, hash_version, coverage, variants) VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (tenant_id, id) DO NOTHING RETURNING ${COLUMNS}`,
+    [tenant, def.id, def.name, def.salt, def.hashVersion ?? DEFAULT_HASH_VERSION, def.coverage, JSON.stringify(def.variants)],
   );
   return rows[0] ? toExperiment(rows[0]) : null;
 }
 
-export async function findExperiment(db: Db, id: string): Promise<Experiment | null> {
-  const { rows } = await db.query<ExperimentRow>(`SELECT ${COLUMNS} FROM experiments WHERE id = $1`, [id]);
+export async function findExperiment(db: Db, tenant: string, id: string): Promise<Experiment | null> {
+  const { rows } = await db.query<ExperimentRow>(`SELECT ${COLUMNS} FROM experiments WHERE tenant_id = $1 AND id = $2`, [tenant, id]);
   return rows[0] ? toExperiment(rows[0]) : null;
 }
 
 /** Newest first. */
-export async function listExperiments(db: Db): Promise<Experiment[]> {
-  const { rows } = await db.query<ExperimentRow>(`SELECT ${COLUMNS} FROM experiments ORDER BY created_at DESC, id`);
+export async function listExperiments(db: Db, tenant: string): Promise<Experiment[]> {
+  const { rows } = await db.query<ExperimentRow>(`SELECT ${COLUMNS} FROM experiments WHERE tenant_id = $1 ORDER BY created_at DESC, id`, [tenant]);
   return rows.map(toExperiment);
 }
 
@@ -54,77 +56,54 @@ export async function listExperiments(db: Db): Promise<Experiment[]> {
  * Moves an experiment from one status to the next and stamps the time; null when it was not in
  * `from` any more (a concurrent start or stop won), so two callers can never both succeed.
  */
-export async function updateStatus(db: Db, id: string, from: Status, to: Status): Promise<Experiment | null> {
+export async function updateStatus(db: Db, tenant: string, id: string, from: Status, to: Status): Promise<Experiment | null> {
   const { rows } = await db.query<ExperimentRow>(
     `UPDATE experiments SET status = $3,
        started_at = CASE WHEN $3 = 'running' THEN now() ELSE started_at END,
        stopped_at = CASE WHEN $3 = 'stopped' THEN now() ELSE stopped_at END
-     WHERE id = $1 AND status = $2 RETURNING ${COLUMNS}`,
-    [id, from, to],
+     WHERE tenant_id = $4 AND id = $1 AND status = $2 RETURNING ${COLUMNS}`,
+    [id, from, to, tenant],
   );
   return rows[0] ? toExperiment(rows[0]) : null;
 }
 
-export interface Exposure {
-  experimentId: string;
-  variant: string;
-  userId: string;
-  requestId: string;
-  strategy: string;
-  /** Item ids shown, in order. */
-  items: string[];
-  exposedAt: Date;
-}
 
 /**
- * One multi-row INSERT for the whole batch (the rows travel as one JSON parameter, which also
+ * One multi-row INSERT per tenant of the batch (the rows travel as one JSON parameter, which also
  * carries the per-row item arrays), holding the users' locks: an erased user gets no exposure,
- * even one racing their erasure (src/store/user-locks.ts). A request already recorded is skipped;
- * returns rows inserted.
+ * even one racing their erasure (src/store/pg/user-locks.ts). A request already recorded is
+ * skipped; returns rows inserted.
  */
-export function insertExposures(pool: pg.Pool, exposures: readonly Exposure[]): Promise<number> {
+export async function insertExposures(pool: pg.Pool, exposures: readonly Exposure[]): Promise<number> {
+  const byTenant = new Map<string, Exposure[]>();
+  for (const e of exposures) {
+    const batch = byTenant.get(e.tenant);
+    if (batch === undefined) byTenant.set(e.tenant, [e]); else batch.push(e);
+  }
+  let inserted = 0;
+  for (const [tenant, batch] of byTenant) inserted += await insertTenantExposures(pool, tenant, batch);
+  return inserted;
+}
+
+function insertTenantExposures(pool: pg.Pool, tenant: string, exposures: readonly Exposure[]): Promise<number> {
   const users = exposures.map((e) => e.userId);
-  return writeAsUsers(pool, users, async (tx) => {
-    const erased = await erasedAmong(tx, users);
+  return writeAsUsers(pool, tenant, users, async (tx) => {
+    const erased = await erasedAmong(tx, tenant, users);
     const rows = exposures.filter((e) => !erased.has(e.userId)).map((e) => ({
       experiment_id: e.experimentId, variant: e.variant, user_id: e.userId, request_id: e.requestId,
       strategy: e.strategy, items: e.items, exposed_at: e.exposedAt.toISOString(),
     }));
     if (rows.length === 0) return 0;
     const result = await tx.query(
-      `INSERT INTO exposures (experiment_id, variant, user_id, request_id, strategy, items, exposed_at)
-       SELECT experiment_id, variant, user_id, request_id, strategy, items, exposed_at
+      `INSERT INTO exposures (tenant_id, experiment_id, variant, user_id, request_id, strategy, items, exposed_at)
+       SELECT $2, experiment_id, variant, user_id, request_id, strategy, items, exposed_at
        FROM jsonb_to_recordset($1::jsonb) AS r(experiment_id text, variant text, user_id text, request_id text,
                                               strategy text, items text[], exposed_at timestamptz)
-       ON CONFLICT (experiment_id, request_id) DO NOTHING`,
-      [JSON.stringify(rows)],
+       ON CONFLICT (tenant_id, experiment_id, request_id) DO NOTHING`,
+      [JSON.stringify(rows), tenant],
     );
     return result.rowCount ?? 0;
   });
-}
-
-/** Revenue of one currency in one variant. */
-export interface CurrencyRevenue {
-  /** The purchased items' `products.currency`; null for items (or currencies) the catalog does not know. */
-  currency: string | null;
-  /** Per visitor who spent in this currency, their credited revenue, ascending; every other visitor spent 0. */
-  values: number[];
-}
-
-/** Per variant: what the report is computed from (see src/experiments/report.ts). */
-export interface VariantTotals {
-  variant: string;
-  /** Distinct exposed users. */
-  visitors: number;
-  exposures: number;
-  /** Items shown: the exposures' items, summed. */
-  impressions: number;
-  /** One per (request_id, item) however often its link was followed; one per event without a request_id. */
-  clicks: number;
-  /** Visitors with at least one credited purchase. */
-  converters: number;
-  /** Per currency (ordered by currency, null last); only currencies the variant earned in. */
-  revenue: CurrencyRevenue[];
 }
 
 /**
@@ -135,20 +114,20 @@ export interface VariantTotals {
  * Revenue is quantity × price (price is the unit price; a purchase without one adds no revenue),
  * in the currency of the purchased item's catalog entry: amounts of different currencies never add up.
  */
-export async function variantTotals(db: Db, experimentId: string, windowSeconds: number): Promise<VariantTotals[]> {
+export async function variantTotals(db: Db, tenant: string, experimentId: string, windowSeconds: number): Promise<VariantTotals[]> {
   const { rows } = await db.query<VariantTotals>(
     `WITH exposed AS (
-       SELECT variant, user_id, request_id, exposed_at, cardinality(items) AS shown FROM exposures WHERE experiment_id = $1
+       SELECT variant, user_id, request_id, exposed_at, cardinality(items) AS shown FROM exposures WHERE tenant_id = $3 AND experiment_id = $1
      ), first_exposure AS (
        SELECT DISTINCT ON (user_id) user_id, variant, exposed_at FROM exposed ORDER BY user_id, exposed_at
      ), credited AS (
        SELECT x.variant, x.user_id, ev.id, ev.type, ev.request_id, ev.item_id, ev.quantity * coalesce(ev.price, 0) AS revenue
        FROM events ev JOIN exposed x ON x.request_id = ev.request_id
-       WHERE ev.type IN ('click', 'purchase')
+       WHERE ev.tenant_id = $3 AND ev.type IN ('click', 'purchase')
        UNION ALL
        SELECT f.variant, f.user_id, ev.id, ev.type, ev.request_id, ev.item_id, ev.quantity * coalesce(ev.price, 0)
        FROM events ev JOIN first_exposure f ON f.user_id = ev.user_id
-       WHERE ev.type IN ('click', 'purchase')
+       WHERE ev.tenant_id = $3 AND ev.type IN ('click', 'purchase')
          AND ev.occurred_at >= f.exposed_at AND ev.occurred_at < f.exposed_at + make_interval(secs => $2)
          AND (ev.request_id IS NULL OR NOT EXISTS (SELECT 1 FROM exposed x WHERE x.request_id = ev.request_id))
      ), clicks AS (
@@ -158,7 +137,7 @@ export async function variantTotals(db: Db, experimentId: string, windowSeconds:
        SELECT variant, count(DISTINCT user_id)::int AS converters FROM credited WHERE type = 'purchase' GROUP BY variant
      ), spent AS (
        SELECT c.variant, c.user_id, p.currency, sum(c.revenue)::float8 AS revenue
-       FROM credited c LEFT JOIN products p ON p.id = c.item_id
+       FROM credited c LEFT JOIN products p ON p.tenant_id = $3 AND p.id = c.item_id
        WHERE c.type = 'purchase' GROUP BY c.variant, c.user_id, p.currency
      ), revenue AS (
        SELECT variant, json_agg(json_build_object('currency', currency, 'values', spenders) ORDER BY currency NULLS LAST) AS revenue
@@ -172,7 +151,7 @@ export async function variantTotals(db: Db, experimentId: string, windowSeconds:
             coalesce(k.converters, 0) AS converters, coalesce(r.revenue, '[]') AS revenue
      FROM visitors v LEFT JOIN clicks c USING (variant) LEFT JOIN converters k USING (variant) LEFT JOIN revenue r USING (variant)
      ORDER BY v.variant`,
-    [experimentId, windowSeconds],
+    [experimentId, windowSeconds, tenant],
   );
   return rows;
 }

@@ -1,25 +1,21 @@
 // The last resort of an email block: the catalog's best sellers by distinct buyers, read from
 // PostgreSQL (not Redis), so a block can still be filled when no model is live or Redis is down
 // or slow. Read at most once per interval and kept; a failed read keeps the last list.
-import type { Db } from '../store/experiments.ts';
-import type { CatalogFields } from '../store/model-format.ts';
+import type { Db } from './experiments.ts';
+import type { FallbackCatalog, PopularItem } from '../../email/blocks.ts';
+import type { CatalogFields } from '../../recommend/types.ts';
 
-export interface PopularItem {
-  fields: CatalogFields;
-  /** Distinct buyers. */
-  buyers: number;
-}
 
 const LIST_LENGTH = 500;
 // After a failed read: soon enough to recover quickly, rare enough not to hammer a sick database.
 const RETRY_MS = 5000;
 
-export class PopularFallback {
+export class PopularFallback implements FallbackCatalog {
   private list: PopularItem[] = [];
   private readAt = -Infinity;
   private reading: Promise<PopularItem[]> | null = null;
 
-  constructor(private readonly db: Db, private readonly ttlMs: number, private readonly onError: (err: Error) => void = () => undefined) {}
+  constructor(private readonly db: Db, private readonly tenant: string, private readonly ttlMs: number, private readonly onError: (err: Error) => void = () => undefined) {}
 
   /** Best first; empty only when the database has never answered. */
   items(): Promise<PopularItem[]> {
@@ -32,11 +28,11 @@ export class PopularFallback {
     try {
       const { rows } = await this.db.query<CatalogFields & { buyers: number }>(
         `SELECT p.id, p.title, p.brand, p.category, p.price::float8 AS price, p.currency, p.url, p.image_url, p.in_stock, t.buyers
-         FROM (SELECT item_id, count(DISTINCT user_id)::int AS buyers FROM events WHERE type = 'purchase'
+         FROM (SELECT item_id, count(DISTINCT user_id)::int AS buyers FROM events WHERE tenant_id = $2 AND type = 'purchase'
                GROUP BY item_id ORDER BY buyers DESC, item_id LIMIT $1) t
-         JOIN products p ON p.id = t.item_id
+         JOIN products p ON p.tenant_id = $2 AND p.id = t.item_id
          ORDER BY t.buyers DESC, p.id`,
-        [LIST_LENGTH],
+        [LIST_LENGTH, this.tenant],
       );
       this.list = rows.map(({ buyers, ...fields }) => ({ fields, buyers }));
       this.readAt = performance.now();

@@ -2,14 +2,14 @@
 import type pg from 'pg';
 
 /**
- * A new version number, greater than `atLeast` too: an install upgraded from numbers kept in
+ * A new version number (one sequence for every tenant: a number names one build anywhere), greater than `atLeast` too: an install upgraded from numbers kept in
  * Redis carries on above the last one it used there.
  */
-export async function allocateModelVersion(pool: Pick<pg.Pool, 'query'>, atLeast: number): Promise<number> {
+export async function allocateModelVersion(pool: Pick<pg.Pool, 'query'>, tenant: string, atLeast: number): Promise<number> {
   const { rows } = await pool.query<{ version: number }>(
     `WITH next AS (SELECT setval('model_version_seq', GREATEST(nextval('model_version_seq'), $1::bigint)) AS version)
-     INSERT INTO model_versions (version) SELECT version FROM next RETURNING version`,
-    [atLeast],
+     INSERT INTO model_versions (tenant_id, version) SELECT $2, version FROM next RETURNING version`,
+    [atLeast, tenant],
   );
   return rows[0].version;
 }

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { Outages } from './outage.ts';
+import type { Outages } from '../outage.ts';
 
 /** A client error with the field at fault, rendered as `{ error, message, field }`. */
 export class HttpError extends Error {

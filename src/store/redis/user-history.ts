@@ -3,9 +3,9 @@
 // three replies, not one per id: for a big buyer (hundreds of purchases) that decoding, through
 // a pipeline, had cost more than all the rest of a per-user block.
 import type { Redis } from 'ioredis';
-import type { UserHistory, ViewedItem } from '../recommend/types.ts';
+import type { UserHistory, ViewedItem } from '../../recommend/types.ts';
 import type { Keys } from './keys.ts';
-import { luaCommand } from './redis.ts';
+import { luaCommand } from './client.ts';
 import { ID_SEPARATOR as SEPARATOR } from './user-writes.ts';
 
 // 2: the flags are missing (Redis lost its data, src/store/user-flags.ts): whether the user opted

@@ -4,14 +4,15 @@
 // Per-user keys change with every event and are always read from Redis. While Redis is away,
 // the last version read still answers from the cache alone (cachedOnly, src/recommend/degraded.ts).
 import type { Redis } from 'ioredis';
-import type { ServingConfig } from '../config.ts';
-import type { DegradableStore } from '../recommend/degraded.ts';
-import { slottedList, type SlottedList } from '../cf/personalize.ts';
-import type { ListRef, ModelView, RankedList, RecStore, UserHistory } from '../recommend/types.ts';
+import type { ServingConfig } from '../../config.ts';
+import type { DegradableStore } from '../../recommend/degraded.ts';
+import { slottedList, type SlottedList } from '../../cf/personalize.ts';
+import type { ListRef, ModelView, RankedList, RecStore, UserHistory } from '../../recommend/types.ts';
 import { ItemSlots } from './item-slots.ts';
 import type { Keys } from './keys.ts';
-import { LruCache, type CacheSpace, type CacheStats } from './lru-cache.ts';
-import { unpackNeighbours, type CatalogFields } from './model-format.ts';
+import { LruCache, type CacheSpace, type CacheStats } from '../../lib/lru-cache.ts';
+import { unpackNeighbours } from './model-format.ts';
+import type { CatalogFields } from '../../recommend/types.ts';
 import { readHistory } from './user-history.ts';
 
 const EMPTY_LIST: RankedList = { ids: [], scores: [] };
@@ -21,7 +22,7 @@ const NO_HISTORY: UserHistory = { viewed: [], bought: [] };
 const ENTRY_OVERHEAD_BYTES = 96;
 const ELEMENT_OVERHEAD_BYTES = 24;
 
-type StoreOptions = Pick<ServingConfig, 'modelRefreshMs' | 'cacheMaxEntries' | 'cacheMaxBytes'> & {
+type StoreOptions = Pick<ServingConfig, 'modelRefreshMs'> & {
   /** A history read found the user flags missing (Redis lost its data): copy them back (src/store/user-flags.ts). */
   onFlagsMissing?: () => void;
 };
@@ -39,14 +40,12 @@ export class NoModelError extends Error {
 }
 
 export class RedisRecStore implements DegradableStore {
-  private readonly cache: LruCache;
   private live: RedisModelView | null = null;
   private checkedAt = -Infinity;
   private refreshing: Promise<ModelView> | null = null;
 
-  constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly options: StoreOptions) {
-    this.cache = new LruCache(options.cacheMaxEntries, options.cacheMaxBytes);
-  }
+  /** `cache` may be shared (one budget for every tenant's model values). */
+  constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly cache: LruCache, private readonly options: StoreOptions) {}
 
   /**
    * The live version, asked of Redis at most once per refresh interval: concurrent requests

@@ -7,30 +7,9 @@
 // user's earlier blocks are never served again. Erasure wins over writes: nothing is remembered
 // for an erased user, nor while the flags are missing (Redis lost its data).
 import type { Redis } from 'ioredis';
-import type { Source, Strategy } from '../recommend/types.ts';
-import type { Keys } from '../store/keys.ts';
-import { luaCommand } from '../store/redis.ts';
-
-export interface RememberedItem {
-  id: string;
-  score: number;
-  source: Source;
-  because?: string;
-}
-
-export interface RememberedBlock {
-  requestId: string;
-  strategy: Strategy;
-  variant: string | null;
-  modelVersion: number | null;
-  degraded: boolean;
-  items: RememberedItem[];
-}
-
-/** What the mail holds for this user: their earlier blocks, unless they may not be used. */
-export type Recall =
-  | { state: 'ok'; blocks: Map<string, RememberedBlock> }
-  | { state: 'opted-out' | 'withheld' };
+import type { MailMemoryStore, Recall, RememberedBlock } from '../../email/memory.ts';
+import type { Keys } from './keys.ts';
+import { luaCommand } from './client.ts';
 
 // KEYS: flags synced marker, opt-out flag, mail. Reply: {0, field, json, ...} | {1} opted out | {2} flags missing.
 const recallScript = luaCommand<[synced: string, optOut: string, mail: string], (number | string)[]>('recsMailRecall', 3, `
@@ -48,7 +27,7 @@ redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[3], ARGV[3])
 return redis.call('HGET', KEYS[3], ARGV[1])`);
 
-export class MailMemory {
+export class MailMemory implements MailMemoryStore {
   constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly ttlSeconds: number) {}
 
   /** Every block this mail has shown so far, by block key; or why they may not be used. */

@@ -1,6 +1,7 @@
 // The Redis key layout of DESIGN.md in one place. Per-user keys carry the user id as a hash tag
 // so one user's keys share a Redis Cluster slot; model keys carry the build version so a new
 // build never overwrites what is being served.
+import { checkTenantId, DEFAULT_TENANT } from '../../tenant.ts';
 
 /**
  * The layout of the keys below, written into each build's meta: bumped when a key changes name
@@ -59,7 +60,7 @@ export interface Keys {
   flagsSynced: string;
   /** Held by the process copying the flags; the marker is set only if this survived the copy. */
   flagsSyncing: string;
-  /** Fixed-window request counters of an API key, by its public prefix (src/auth/rate-limit.ts). */
+  /** Fixed-window request counters of an API key, by its public prefix (src/store/redis/rate-limit.ts); keys are not a tenant's. */
   rateLimit(keyPrefix: string): string;
   /** Lock held by the build job that is publishing. */
   buildLock: string;
@@ -82,9 +83,16 @@ function globLiteral(text: string): string {
 
 const MODEL_KINDS = ['meta', 'cf', 'brand', 'pop', 'item'];
 
-export function redisKeys(prefix: string): Keys {
+/**
+ * The keys of one tenant. The default tenant's keys sit right under the prefix (the layout of a
+ * single-shop install, unchanged); another tenant's under `t:{tenant}:`, and its users' hash tags
+ * carry the tenant too, so a user's keys stay in one Cluster slot per tenant. No key of one tenant
+ * can be another's: tenant ids hold no `:` and an id inside a key never does (keyPart).
+ */
+export function redisKeys(root: string, tenant = DEFAULT_TENANT): Keys {
+  const prefix = tenant === DEFAULT_TENANT ? root : `${root}t:${checkTenantId(tenant)}:`;
   // One hash tag per user: all their keys in one Redis Cluster slot, so one script can write them.
-  const tag = (user: string) => `{${keyPart(user)}}`;
+  const tag = tenant === DEFAULT_TENANT ? (user: string) => `{${keyPart(user)}}` : (user: string) => `{${tenant}:${keyPart(user)}}`;
   const recentlyViewed = (user: string) => `${prefix}rv:${tag(user)}`;
   // Was an unordered SET under `bought:` (retiredUserKeys): a new name, so no key of the old type is read as a ZSET.
   const bought = (user: string) => `${prefix}purchased:${tag(user)}`;
@@ -112,7 +120,7 @@ export function redisKeys(prefix: string): Keys {
     retiredUserKeys,
     flagsSynced: `${prefix}flags:synced`,
     flagsSyncing: `${prefix}flags:syncing`,
-    rateLimit: (keyPrefix) => `${prefix}ratelimit:${keyPrefix}`,
+    rateLimit: (keyPrefix) => `${root}ratelimit:${keyPrefix}`,
     buildLock: `${prefix}build:lock`,
   };
 }

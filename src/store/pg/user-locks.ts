@@ -33,26 +33,26 @@ async function inTransaction<T>(pool: pg.Pool, lock: (tx: Tx) => Promise<unknown
  * Runs `work` in a transaction holding the shared lock of each of `users` (in one order, so two
  * writers never deadlock): inside it, a tombstone check sees every erasure that committed.
  */
-export function writeAsUsers<T>(pool: pg.Pool, users: readonly string[], work: (tx: Tx) => Promise<T>): Promise<T> {
+export function writeAsUsers<T>(pool: pg.Pool, tenant: string, users: readonly string[], work: (tx: Tx) => Promise<T>): Promise<T> {
   return inTransaction(pool, (tx) => tx.query(
-    `SELECT count(pg_advisory_xact_lock_shared(${USER_LOCK_SPACE}, hashtext(u))) FROM (SELECT DISTINCT u FROM unnest($1::text[]) u ORDER BY u) ordered`,
-    [users],
+    `SELECT count(pg_advisory_xact_lock_shared(${USER_LOCK_SPACE}, hashtext($2 || ':' || u))) FROM (SELECT DISTINCT u FROM unnest($1::text[]) u ORDER BY u) ordered`,
+    [users, tenant],
   ), work);
 }
 
 /** Runs `work` holding the user's lock exclusively: no writer of theirs is between its check and its commit. */
-export function eraseAsOwner<T>(pool: pg.Pool, user: string, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return inTransaction(pool, (tx) => tx.query(`SELECT pg_advisory_xact_lock(${USER_LOCK_SPACE}, hashtext($1))`, [user]), work);
+export function eraseAsOwner<T>(pool: pg.Pool, tenant: string, user: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return inTransaction(pool, (tx) => tx.query(`SELECT pg_advisory_xact_lock(${USER_LOCK_SPACE}, hashtext($2 || ':' || $1))`, [user, tenant]), work);
 }
 
 /** Those of `users` who were erased (a tombstone in `users`). */
-export async function erasedAmong(tx: Tx, users: readonly string[]): Promise<Set<string>> {
-  const { rows } = await tx.query<{ id: string }>('SELECT id FROM users WHERE id = ANY($1::text[]) AND deleted_at IS NOT NULL', [[...new Set(users)]]);
+export async function erasedAmong(tx: Tx, tenant: string, users: readonly string[]): Promise<Set<string>> {
+  const { rows } = await tx.query<{ id: string }>('SELECT id FROM users WHERE tenant_id = $2 AND id = ANY($1::text[]) AND deleted_at IS NOT NULL', [[...new Set(users)], tenant]);
   return new Set(rows.map((r) => r.id));
 }
 
 /** Users erased at or after `since` (PostgreSQL's clock). */
-export async function erasedSince(db: Pick<pg.Pool, 'query'>, since: Date): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE deleted_at >= $1', [since]);
+export async function erasedSince(db: Pick<pg.Pool, 'query'>, tenant: string, since: Date): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE tenant_id = $2 AND deleted_at >= $1', [since, tenant]);
   return rows.map((r) => r.id);
 }

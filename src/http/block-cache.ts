@@ -2,7 +2,7 @@
 // the same version always gets the same items, so a product page's block is computed and
 // serialized once per build, not on every view. Bounded like the model cache (CLOCK LRU).
 import type { Source } from '../recommend/types.ts';
-import { LruCache, type CacheSpace, type CacheStats } from '../store/lru-cache.ts';
+import { LruCache, type CacheSpace, type CacheStats } from '../lib/lru-cache.ts';
 
 export interface SerializedBlock {
   /** The body from `"sources"` to its end, after the per-request `request_id` and header fields. */
@@ -14,13 +14,12 @@ export interface SerializedBlock {
 const ENTRY_OVERHEAD_BYTES = 160;
 
 export class BlockCache {
-  private readonly cache: LruCache;
   private version: number | null = null;
   private blocks: CacheSpace<SerializedBlock>;
 
-  constructor(maxEntries: number, maxBytes: number) {
-    this.cache = new LruCache(maxEntries, maxBytes);
-    this.blocks = this.cache.space();
+  /** `cache` may be shared (one budget for every tenant's blocks). */
+  constructor(private readonly cache: LruCache) {
+    this.blocks = cache.space();
   }
 
   /**

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { Keys } from './keys.ts';
-import { execOrThrow } from './user-writes.ts';
+import type { Keys } from '../store/redis/keys.ts';
+import { execOrThrow } from '../store/redis/user-writes.ts';
 
 const BATCH = 1000;
 // The marker is set only by the copy that still holds the `syncing` token: a Redis that lost its
@@ -20,11 +20,11 @@ export interface FlagCounts {
 }
 
 /** Copies every opt-out flag and erasure tombstone from PostgreSQL into Redis, then sets the marker. */
-export async function syncUserFlags(pool: Pick<pg.Pool, 'query'>, redis: Redis, keys: Keys): Promise<FlagCounts> {
+export async function syncUserFlags(pool: Pick<pg.Pool, 'query'>, redis: Redis, tenant: string, keys: Keys): Promise<FlagCounts> {
   const token = randomUUID();
   await redis.set(keys.flagsSyncing, token, 'EX', 600);
   const { rows } = await pool.query<{ id: string; erased: boolean }>(
-    'SELECT id, deleted_at IS NOT NULL AS erased FROM users WHERE personalization_opt_out OR deleted_at IS NOT NULL');
+    'SELECT id, deleted_at IS NOT NULL AS erased FROM users WHERE tenant_id = $1 AND (personalization_opt_out OR deleted_at IS NOT NULL)', [tenant]);
   for (let i = 0; i < rows.length; i += BATCH) {
     const pipeline = redis.pipeline();
     for (const { id, erased } of rows.slice(i, i + BATCH)) {

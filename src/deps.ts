@@ -1,0 +1,32 @@
+// What the routes are built from: the clients and services the app is composed of
+// (src/app.ts). Its own module, so that routes never import the app that registers them.
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Config } from './config.ts';
+import type { BlockService } from './email/blocks.ts';
+import type { Template } from './email/template.ts';
+import type { ExperimentCache } from './experiments/cache.ts';
+import type { ExposureWriter } from './experiments/exposure-writer.ts';
+import type { Metrics } from './metrics.ts';
+import type { Outages } from './outage.ts';
+import type { Tenants } from './tenants.ts';
+
+export interface AppDeps {
+  config: Config;
+  pool: pg.Pool;
+  redis: Redis;
+  outages: Outages;
+  /** Each tenant's own services, by the tenant the request acts for (request.tenant). */
+  tenants: Tenants;
+  metrics: Metrics;
+  /** Experiment definitions, read every few seconds, never per request. */
+  experiments: ExperimentCache;
+  /** Exposures, buffered and written off the request path. */
+  exposures: ExposureWriter;
+  email: {
+    blocks: BlockService;
+    template: Template;
+    /** HMAC and encryption secret of signed email URLs and click tokens. */
+    secret: string;
+  };
+}

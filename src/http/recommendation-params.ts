@@ -1,0 +1,128 @@
+// The query parameters and response shape of recommendation blocks, as JSON schemas: the
+// recommendation routes and the email routes take the same parameters.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { idSchema } from '../ids.ts';
+import { EXCLUDES_PURCHASED, MAX_LIMIT } from '../recommend/request.ts';
+import { FIELDS, SOURCES, STRATEGIES, type Strategy } from '../recommend/types.ts';
+
+export const id = idSchema;
+const nullable = (type: string, description: string) => ({ type: [type, 'null'], description });
+
+export const filterParams = {
+  limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 10, description: `Number of items, 1..${MAX_LIMIT}` },
+  exclude: { type: 'array', items: id, maxItems: 500, description: 'Item ids to leave out: repeat the parameter or separate ids with commas' },
+  category: { ...id, description: 'Only items of this category' },
+  in_stock: { type: 'boolean', description: 'true: only items in stock' },
+  min_price: { type: 'number', minimum: 0, description: 'Only items priced at least this (items without a price are left out)' },
+  max_price: { type: 'number', minimum: 0, description: 'Only items priced at most this (items without a price are left out)' },
+  brand_cap: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, description: 'At most this many items per brand (diversity)' },
+  fields: {
+    type: 'array', items: { type: 'string', enum: FIELDS },
+    description: `Catalog fields to return with each item (default all): ${FIELDS.join(', ')}; repeat or separate with commas`,
+  },
+  fallback: {
+    type: 'boolean', default: true,
+    description: 'Fill the block up to limit with the next strategies (collaborative → same-brand → category-popular → popular); false: only this strategy\'s items',
+  },
+} as const;
+
+export const userParam = { ...id, description: 'User id: the block is built from their recent views and purchases' };
+export const itemParam = { type: 'array', items: id, minItems: 1, maxItems: 50, description: 'Seed item id(s); repeat the parameter for several' };
+export const experimentParam = { ...id, description: "Experiment id: the strategy and parameters of the user's variant are used, and an exposure is recorded" };
+/** Whether a strategy leaves out what the user bought unless told otherwise. */
+const excludePurchased = (strategy: Strategy) => ({
+  type: 'boolean', default: EXCLUDES_PURCHASED[strategy], description: `Leave out items the user bought (default ${EXCLUDES_PURCHASED[strategy]})`,
+});
+
+const itemSchema = {
+  type: 'object',
+  required: ['id', 'score', 'source'],
+  properties: {
+    id: { type: 'string' },
+    score: { type: 'number', description: 'Rank score within its source (recently-viewed: view time in Unix ms)' },
+    source: { type: 'string', enum: SOURCES, description: 'The strategy that produced this item' },
+    because: { type: 'string', description: 'The seed item that led to this one (collaborative: the one that contributed most)' },
+    title: nullable('string', 'Catalog title'),
+    brand: nullable('string', 'Brand'),
+    category: nullable('string', 'Category'),
+    price: nullable('number', 'Price'),
+    currency: nullable('string', 'Currency of the price'),
+    url: nullable('string', 'Product page'),
+    image_url: nullable('string', 'Image'),
+    in_stock: { type: 'boolean' },
+  },
+} as const;
+
+export const responseSchema = {
+  200: {
+    type: 'object',
+    description: 'A block of items, best first, all from one model version',
+    required: ['request_id', 'strategy', 'model_version', 'sources', 'items'],
+    properties: {
+      request_id: { type: 'string', description: 'Echo it as request_id of later click/purchase events (attribution)' },
+      strategy: { type: 'string', enum: STRATEGIES, description: 'The strategy requested' },
+      model_version: { type: ['integer', 'null'], description: 'Model version every item came from (null before the first build)' },
+      opted_out: { type: 'boolean', description: 'Present (true) when the user opted out of personalisation: the block ignores their history' },
+      degraded: { type: 'boolean', description: "Present (true) when Redis was down or slow: a non-personal block from the service's in-process cache of the model (not cacheable)" },
+      experiment: { type: 'string', description: 'With experiment=: the experiment' },
+      variant: { type: 'string', description: "With experiment=: the user's variant (the control when the experiment is not running)" },
+      in_experiment: { type: 'boolean', description: 'With experiment=: false when the user gets the control outside the experiment (not running, or outside its coverage): no exposure is recorded' },
+      sources: { type: 'array', items: { type: 'string', enum: SOURCES }, description: 'Sources that produced items, in order' },
+      items: { type: 'array', items: itemSchema },
+    },
+  },
+  400: {
+    type: 'object',
+    description: 'A bad parameter',
+    properties: { error: { type: 'string' }, message: { type: 'string' }, field: { type: 'string', description: 'The parameter at fault' } },
+  },
+} as const;
+
+export interface RouteSpec {
+  strategy: Strategy;
+  summary: string;
+  description: string;
+  params: Record<string, unknown>;
+  required?: string[];
+}
+
+export const ROUTES: readonly RouteSpec[] = [
+  {
+    strategy: 'recently-viewed', summary: "The user's recently viewed items, newest first",
+    description: 'Falls back to items related to those views, then popular ones, to fill the block.',
+    params: { user: userParam, exclude_purchased: excludePurchased('recently-viewed') }, required: ['user'],
+  },
+  {
+    strategy: 'same-brand', summary: 'Items of the same brand(s), by popularity',
+    description: 'Brands of the given items, or of the user\'s recently viewed items when only user is given; the seed items are left out.',
+    params: { item: itemParam, user: userParam, exclude_purchased: excludePurchased('same-brand') },
+  },
+  {
+    strategy: 'collaborative', summary: 'Bought this, also bought (items) or personalised (user)',
+    description: 'Sum of neighbour scores over the given items, or over the user\'s purchases and recent views (their purchases left out). Each item says `because`: the seed that contributed most.',
+    params: { item: itemParam, user: userParam, exclude_purchased: excludePurchased('collaborative') },
+  },
+  {
+    strategy: 'popular', summary: 'The most popular items, overall or in a category',
+    description: 'Popularity = weighted count of distinct buyers, from the latest build.',
+    params: {},
+  },
+];
+
+// Comma lists are split before validation, so each element is checked (and named) on its own.
+// A callback hook, not an async one: it runs on every request.
+const COMMA_LISTS = ['exclude', 'fields'] as const;
+export function splitCommaLists(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
+  const query = request.query as Record<string, string | string[] | undefined>;
+  for (const name of COMMA_LISTS) {
+    const value = query[name];
+    if (value !== undefined) query[name] = ([] as string[]).concat(value).flatMap((v) => v.split(',')).filter(Boolean);
+  }
+  done();
+}
+
+export const experimentQuery = {
+  type: 'object', additionalProperties: false, required: ['experiment', 'user'],
+  properties: { experiment: experimentParam, user: userParam, item: itemParam, exclude_purchased: { type: 'boolean', description: "Leave out items the user bought (default: the variant strategy's)" }, ...filterParams },
+} as const;
+
