@@ -29,6 +29,19 @@ test('logistic regression: separable data stays finite (the ridge)', () => {
   assert.ok(linear(x, 3, w) > 0 && linear(x, 0, w) < 0);
 });
 
+test('logistic regression: a column that barely varies gets no weight, however it splits the labels', () => {
+  const n = 200;
+  const x = new Float64Array(n * 3);
+  const y = new Uint8Array(n);
+  for (let r = 0; r < n; r++) {
+    y[r] = r % 2;
+    x.set([1, (r % 4) / 4, 5 + y[r] * 1e-9], r * 3);
+  }
+  const w = fitLogistic(x, y, 3);
+  assert.equal(w[2], 0);
+  assert.ok(w.every(Number.isFinite));
+});
+
 test('grouped nDCG equals the evaluation metric, hidden relevant items included', () => {
   const rng = new Mt19937(5);
   const scores: number[] = [];

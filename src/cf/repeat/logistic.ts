@@ -22,6 +22,7 @@ export function fitLogistic(x: Float64Array, y: ArrayLike<number>, d: number, op
   if (x.length !== n * d) throw new RangeError(`x holds ${x.length} numbers, expected ${n} rows of ${d}`);
   const mean = new Float64Array(d);
   const scale = new Float64Array(d).fill(1);
+  const constant = new Array<boolean>(d).fill(false);
   for (let j = 1; j < d; j++) {
     let s = 0;
     let sq = 0;
@@ -31,9 +32,12 @@ export function fitLogistic(x: Float64Array, y: ArrayLike<number>, d: number, op
     }
     mean[j] = s / n;
     const sd = Math.sqrt(Math.max(sq / n - mean[j] ** 2, 0));
-    scale[j] = sd > 1e-12 ? sd : 1;
+    // A column that barely varies (rounding, or a feature constant on this data) is left out:
+    // standardising it would blow its last digits up into a huge weight.
+    constant[j] = !(sd > 1e-6 * (1 + Math.abs(mean[j])));
+    scale[j] = constant[j] ? 1 : sd;
   }
-  const z = (r: number, j: number) => (j === 0 ? 1 : (x[r * d + j] - mean[j]) / scale[j]);
+  const z = (r: number, j: number) => (j === 0 ? 1 : constant[j] ? 0 : (x[r * d + j] - mean[j]) / scale[j]);
 
   let w = new Float64Array(d);
   const row = new Float64Array(d);
