@@ -3,39 +3,24 @@
 // version serving (see ModelPublisher).
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { Config, ModelKind, Similarity } from '../../src/config.ts';
-import { fitEase } from '../../src/cf/ease.ts';
-import { latestTime, type Interactions } from '../../src/cf/interactions.ts';
-import { prepareItemKnn } from '../../src/cf/item-knn.ts';
-import type { NeighbourLists } from '../../src/cf/neighbours.ts';
-import { itemPopularity, rankByGroup, rankItems, type RankedItems } from '../../src/cf/popularity.ts';
-import { ensureTenant } from '../../src/store/pg/tenants.ts';
-import { KEY_LAYOUT, redisKeys } from '../../src/store/redis/keys.ts';
-import { DEFAULT_TENANT } from '../../src/tenant.ts';
-import { ModelPublisher } from '../../src/store/redis/model-publisher.ts';
-import { packNeighbours } from '../../src/store/redis/model-format.ts';
-import type { CatalogFields } from '../../src/recommend/types.ts';
-import { allocateModelVersion, markPublished } from '../../src/store/pg/model-versions.ts';
+import type { Config } from '../../src/config.ts';
+import { modelCatalog, fitNeighbours, modelName, popularityLists, type ModelSpec } from '../../src/model/model.ts';
 import { syncUserFlags } from '../../src/privacy/flags.ts';
+import { allocateModelVersion, markPublished } from '../../src/store/pg/model-versions.ts';
+import { ensureTenant } from '../../src/store/pg/tenants.ts';
 import { erasedSince } from '../../src/store/pg/user-locks.ts';
+import { KEY_LAYOUT, redisKeys } from '../../src/store/redis/keys.ts';
+import { ModelPublisher } from '../../src/store/redis/model-publisher.ts';
 import { execOrThrow, queueUserWrite } from '../../src/store/redis/user-writes.ts';
+import { DEFAULT_TENANT } from '../../src/tenant.ts';
 import { loadCatalog, loadInteractions, loadUserLists } from './load-events.ts';
 import { fitItemKnnParallel } from './parallel-knn.ts';
 import { Progress } from './progress.ts';
 
-export interface BuildOptions {
+export interface BuildOptions extends ModelSpec {
   /** The shop whose events are built into its own model version. */
   tenant: string;
-  model: ModelKind;
-  similarity: Similarity;
-  neighbours: number;
-  minSupport: number;
-  halfLifeDays: number;
-  easeLambda: number;
-  easeMaxItems: number;
   workers: number;
-  /** Items kept in each popularity list (overall, per category, per brand). */
-  listLength: number;
   publishPauseMs: number;
   /** Rewrite every user's recently-viewed and bought keys from PostgreSQL. */
   syncUsers: boolean;
@@ -60,40 +45,13 @@ export interface BuildSummary {
 }
 
 export function buildOptionsFromConfig(config: Config): BuildOptions {
+  const b = config.build;
   return {
-    tenant: DEFAULT_TENANT, model: config.build.model, similarity: config.build.similarity, neighbours: config.build.neighbours,
-    minSupport: config.build.minSupport, halfLifeDays: config.build.halfLifeDays, easeLambda: config.build.easeLambda,
-    easeMaxItems: config.build.easeMaxItems, workers: config.build.workers, listLength: config.build.listLength,
-    publishPauseMs: config.build.publishPauseMs, syncUsers: true, lockWaitMs: 0, quiet: false,
+    tenant: DEFAULT_TENANT, model: b.model, similarity: b.similarity, neighbours: b.neighbours, untruncated: false,
+    minSupport: b.minSupport, halfLifeDays: b.halfLifeDays, weighted: b.halfLifeDays > 0, easeLambda: b.easeLambda,
+    easeMaxItems: b.easeMaxItems, listLength: b.listLength, workers: b.workers, publishPauseMs: b.publishPauseMs,
+    syncUsers: true, lockWaitMs: 0, quiet: false,
   };
-}
-
-function fitModel(x: Interactions, o: BuildOptions, progress: Progress): Promise<NeighbourLists> | NeighbourLists {
-  if (o.model === 'ease') return fitEase(x, { lambda: o.easeLambda, maxItems: o.easeMaxItems, k: o.neighbours });
-  // Decay needs the weighted matrix; LLR is defined on counts only, so it stays unweighted.
-  const weighted = o.halfLifeDays > 0 && o.similarity !== 'llr';
-  const knn = { similarity: o.similarity, k: o.neighbours, minSupport: o.minSupport, weighted, halfLifeDays: o.halfLifeDays, now: latestTime(x) };
-  progress.setTotal(x.itemIds.length);
-  return fitItemKnnParallel(x.itemIds, prepareItemKnn(x, knn), knn, o.workers, (done) => { if (!o.quiet) progress.update(done); });
-}
-
-/**
- * ZADD arguments of a ranked list, scored by *negative* popularity: read in ascending order
- * (ZRANGE), equal scores then come smaller id first, the tie-break of the whole model.
- */
-function zaddArgs(list: RankedItems): (string | number)[] {
-  return list.ids.flatMap((id, i) => [-list.scores[i], id]);
-}
-
-function groupMap(catalog: Map<string, CatalogFields>, field: 'brand' | 'category'): Map<string, string> {
-  const groups = new Map<string, string>();
-  for (const item of catalog.values()) if (item[field] !== null) groups.set(item.id, item[field]!);
-  return groups;
-}
-
-/** An item with events but no catalog row still gets a record: the block can show its id. */
-function catalogFields(id: string, item: CatalogFields | undefined): CatalogFields {
-  return item ?? { id, title: null, brand: null, category: null, price: null, currency: null, url: null, image_url: null, in_stock: true };
 }
 
 export async function buildModel(pool: pg.Pool, redis: Redis, config: Config, o: BuildOptions): Promise<BuildSummary> {
@@ -115,17 +73,11 @@ export async function buildModel(pool: pg.Pool, redis: Redis, config: Config, o:
     loadCatalog(pool, o.tenant),
   ]), ([interactions]) => interactions.users.length);
 
-  const model = await stage('model', 'items', (p) => fitModel(x, o, p), (m) => m.itemIds.length);
-
-  // Popularity lists hold items with events only: a product nobody touched is no recommendation.
-  const lists = await stage('popularity', 'items', () => {
-    const popularity = itemPopularity(x, { halfLifeDays: o.halfLifeDays, now: latestTime(x) });
-    return {
-      overall: rankItems(popularity, x.itemIds, o.listLength),
-      byCategory: rankByGroup(popularity, x.itemIds, groupMap(catalog, 'category'), o.listLength),
-      byBrand: rankByGroup(popularity, x.itemIds, groupMap(catalog, 'brand'), o.listLength),
-    };
-  }, (l) => l.overall.ids.length);
+  const neighbours = await stage('model', 'items', (p) => {
+    p.setTotal(x.itemIds.length);
+    return fitNeighbours(x, o, (itemIds, input, knn) => fitItemKnnParallel(itemIds, input, knn, o.workers, (done) => { if (!o.quiet) p.update(done); }));
+  }, (m) => m.itemIds.length);
+  const lists = await stage('popularity', 'items', () => popularityLists(x, catalog, o), (l) => l.popular.ids.length);
 
   const publisher = await ModelPublisher.begin(redis, keys, {
     oldVersionTtlSeconds: config.build.oldVersionTtlSeconds, pauseMs: o.publishPauseMs,
@@ -135,24 +87,12 @@ export async function buildModel(pool: pg.Pool, redis: Redis, config: Config, o:
   let previousVersion: number | null = null;
   try {
     await stage('publish', 'keys', async (p) => {
-      const allIds = new Set([...catalog.keys(), ...x.itemIds]);
-      p.setTotal(allIds.size * 2);
-      for (const id of allIds) {
-        await publisher.add((r) => r.set(keys.item(v, id), JSON.stringify(catalogFields(id, catalog.get(id)))));
-        if (!o.quiet) p.update(publisher.keysWritten);
-      }
-      for (let i = 0; i < model.itemIds.length; i++) {
-        if (model.offsets[i + 1] === model.offsets[i]) continue;
-        await publisher.add((r) => r.set(keys.neighbours(v, model.itemIds[i]), packNeighbours(model, i)));
-        if (!o.quiet) p.update(publisher.keysWritten);
-      }
-      if (lists.overall.ids.length) await publisher.add((r) => r.zadd(keys.popular(v), ...zaddArgs(lists.overall)));
-      for (const [category, list] of lists.byCategory) await publisher.add((r) => r.zadd(keys.popular(v, category), ...zaddArgs(list)));
-      for (const [brand, list] of lists.byBrand) await publisher.add((r) => r.zadd(keys.brand(v, brand), ...zaddArgs(list)));
-      await publisher.add((r) => r.set(keys.meta(v), JSON.stringify({
-        version: v, layout: KEY_LAYOUT, built_at: new Date().toISOString(), model: o.model === 'ease' ? 'ease' : `itemknn:${o.similarity}`,
+      const data = { name: modelName(o), neighbours, ...lists, catalog: modelCatalog(x, catalog) };
+      p.setTotal(data.catalog.size * 2);
+      await publisher.publishModel(data, {
+        layout: KEY_LAYOUT, built_at: new Date().toISOString(), model: data.name,
         neighbours: o.neighbours, half_life_days: o.halfLifeDays, events: x.users.length, users: x.userIds.length, items: x.itemIds.length,
-      })));
+      }, (written) => { if (!o.quiet) p.update(written); });
       previousVersion = await publisher.swap();
       await markPublished(pool, v);
       return publisher.keysWritten;
@@ -189,9 +129,9 @@ export async function buildModel(pool: pg.Pool, redis: Redis, config: Config, o:
 
   seconds.total = (performance.now() - started) / 1000;
   return {
-    version: v, previousVersion, model: o.model === 'ease' ? 'ease' : `itemknn:${o.similarity}`,
+    version: v, previousVersion, model: modelName(o),
     events: x.users.length, users: x.userIds.length, items: x.itemIds.length, catalogItems: catalog.size,
-    neighbourPairs: model.neighbours.length, keysWritten: publisher.keysWritten, userKeysWritten, seconds,
+    neighbourPairs: neighbours.neighbours.length, keysWritten: publisher.keysWritten, userKeysWritten, seconds,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }

@@ -8,7 +8,10 @@
 // expires the orphaned keys of N.
 import { randomUUID } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
+import type { RankedItems } from '../../cf/popularity.ts';
+import type { ModelData } from '../../model/model.ts';
 import type { Keys } from './keys.ts';
+import { packNeighbours } from './model-format.ts';
 
 export interface PublishOptions {
   /** Commands per pipeline round trip. */
@@ -79,8 +82,30 @@ export class ModelPublisher {
     }
   }
 
+  /**
+   * Every key of the model under this version: each item's catalog fields and neighbour list,
+   * the ranked lists, then the meta. `onProgress` hears the keys written so far.
+   */
+  async publishModel(data: ModelData, meta: Record<string, unknown>, onProgress: (keys: number) => void = () => undefined): Promise<void> {
+    const v = this.version;
+    for (const [id, fields] of data.catalog) {
+      await this.add((r) => r.set(this.keys.item(v, id), JSON.stringify(fields)));
+      onProgress(this.keysWritten);
+    }
+    const { neighbours } = data;
+    for (let i = 0; i < neighbours.itemIds.length; i++) {
+      if (neighbours.offsets[i + 1] === neighbours.offsets[i]) continue;
+      await this.add((r) => r.set(this.keys.neighbours(v, neighbours.itemIds[i]), packNeighbours(neighbours, i)));
+      onProgress(this.keysWritten);
+    }
+    if (data.popular.ids.length) await this.add((r) => r.zadd(this.keys.popular(v), ...zaddArgs(data.popular)));
+    for (const [category, list] of data.byCategory) await this.add((r) => r.zadd(this.keys.popular(v, category), ...zaddArgs(list)));
+    for (const [brand, list] of data.byBrand) await this.add((r) => r.zadd(this.keys.brand(v, brand), ...zaddArgs(list)));
+    await this.add((r) => r.set(this.keys.meta(v), JSON.stringify({ version: v, ...meta })));
+  }
+
   /** Queues one command; flushes a full batch (awaiting it, so memory stays bounded). */
-  async add(write: (p: ChainableCommander) => void, keyCount = 1): Promise<void> {
+  private async add(write: (p: ChainableCommander) => void, keyCount = 1): Promise<void> {
     write(this.pipeline);
     this.queued++;
     this.keysWritten += keyCount;
@@ -144,4 +169,12 @@ async function expireVersion(redis: Redis, keys: Keys, version: number, ttlSecon
       await pipeline.exec();
     }
   } while (cursor !== '0');
+}
+
+/**
+ * ZADD arguments of a ranked list, scored by *negative* popularity: read in ascending order
+ * (ZRANGE), equal scores then come smaller id first, the tie-break of the whole model.
+ */
+function zaddArgs(list: RankedItems): (string | number)[] {
+  return list.ids.flatMap((id, i) => [-list.scores[i], id]);
 }
