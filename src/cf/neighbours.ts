@@ -44,6 +44,20 @@ export function joinShards(itemIds: string[], shards: NeighbourShard[]): Neighbo
   return { itemIds, offsets, neighbours, scores };
 }
 
+/**
+ * Item i's neighbour list as it is served: 6 significant digits (halving what Redis stores), and
+ * re-ordered as personalize() ranks (score, then smaller id), since rounding can make
+ * neighbours tie: a single seed's list is then served exactly as stored.
+ */
+export function rankedNeighbours(model: NeighbourLists, item: number): { ids: string[]; scores: number[] } {
+  const entries: { id: string; score: number }[] = [];
+  for (let k = model.offsets[item]; k < model.offsets[item + 1]; k++) {
+    entries.push({ id: model.itemIds[model.neighbours[k]], score: Number(model.scores[k].toPrecision(6)) });
+  }
+  entries.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { ids: entries.map((e) => e.id), scores: entries.map((e) => e.score) };
+}
+
 /** Item i's neighbours as personalize() reads them: ids and scores, slotted by item index. */
 export function neighboursOf(model: NeighbourLists, item: number): SlottedList {
   const slots = model.neighbours.subarray(model.offsets[item], model.offsets[item + 1]);
