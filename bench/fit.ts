@@ -15,9 +15,10 @@ import { cpus, totalmem } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
-import { collectInteractions, latestTime, type Interactions } from '../src/cf/interactions.ts';
+import { collectInteractions, type Interactions } from '../src/cf/interactions.ts';
 import { fitItemKnn } from '../src/cf/item-knn.ts';
-import { fitModel, parseModel, type ModelParams, type ModelSpec } from '../src/eval/models.ts';
+import { parseStrategy, type EvalStrategy } from '../src/eval/strategies.ts';
+import { fitNeighbours, modelSpec, popularityLists, type ModelSpec } from '../src/model/model.ts';
 import { Mt19937 } from '../src/eval/random.ts';
 import { syntheticInteractions } from '../src/eval/synthetic.ts';
 import { runCli } from '../jobs/lib/cli.ts';
@@ -99,12 +100,13 @@ async function writeDatasetFile(dataset: Dataset): Promise<string> {
 }
 
 /** Ours vs the baseline on the same similarity: pairs with a score > 0 and their sum (as SAR: all neighbours kept). */
-function parityLine(x: Interactions, spec: ModelSpec, params: ModelParams, pairs: number, sum: number): string {
-  const model = fitItemKnn(x, { similarity: spec.similarity, k: x.itemIds.length, minSupport: params.minSupport });
+function parityLine(x: Interactions, s: EvalStrategy, pairs: number, sum: number): string {
+  const { spec } = s;
+  const model = fitItemKnn(x, { similarity: spec.similarity, k: x.itemIds.length, minSupport: spec.minSupport });
   let ours = 0;
   for (const s of model.scores) ours += s;
   const same = model.neighbours.length === pairs && Math.abs(ours - sum) <= 1e-5 * Math.max(1, sum);
-  return `parity ${spec.name} vs SAR numpy (${spec.similarity}): ${model.neighbours.length} vs ${pairs} item pairs, `
+  return `parity ${s.name} vs SAR numpy (${spec.similarity}): ${model.neighbours.length} vs ${pairs} item pairs, `
     + `Σ similarity ${ours.toFixed(3)} vs ${sum.toFixed(3)}: ${same ? 'same' : 'DIFFERENT'}`;
 }
 
@@ -133,16 +135,16 @@ async function main(): Promise<void> {
   if (a.dataset !== undefined && !(DATASETS as readonly string[]).includes(a.dataset)) throw new Error(`--dataset must be one of ${DATASETS.join(', ')}`);
   if (!['jaccard', 'cosine', 'lift'].includes(a['sar-similarity']!)) throw new Error('--sar-similarity must be jaccard, cosine or lift');
   const config = loadConfig();
-  const params: ModelParams = {
+  const baseSpec: ModelSpec = {
+    ...modelSpec(config),
     neighbours: a.neighbours ? positive(a.neighbours, 'neighbours') : config.build.neighbours,
-    minSupport: config.build.minSupport,
-    halfLifeDays: 30,
     easeLambda: a['ease-lambda'] ? positive(a['ease-lambda'], 'ease-lambda') : config.build.easeLambda,
-    easeItems: a['ease-items'] ? positive(a['ease-items'], 'ease-items') : config.build.easeMaxItems,
+    easeMaxItems: a['ease-items'] ? positive(a['ease-items'], 'ease-items') : config.build.easeMaxItems,
   };
+  const halfLifeDays = 30;
   const repeat = positive(a.repeat!, 'repeat');
   const names = a.models!.split(',').map((m) => m.trim());
-  const specs = (names.includes(BASELINE) ? names : [BASELINE, ...names]).map(parseModel);
+  const specs = (names.includes(BASELINE) ? names : [BASELINE, ...names]).map((n) => parseStrategy(n, baseSpec, halfLifeDays));
 
   // Every source but --synthetic becomes a file, which both we and the numpy baseline read.
   const file = a['synthetic-ratings'] !== undefined
@@ -155,14 +157,15 @@ async function main(): Promise<void> {
   const name = file ? basename(file).replace(/(\.gz)?$/, '').replace(/\.[^.]*$/, '') : `synthetic-${a.synthetic}`;
   console.log(`${name}: ${x.users.length} events, ${x.userIds.length} users, ${x.itemIds.length} items (read in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
-  const now = latestTime(x);
-  fitModel(specs[0], x, now, params); // warm-up: JIT-compile the shared code paths before timing
+  // What the build fits for the strategy: popularity only, or the neighbour lists of its model.
+  const fit = (s: EvalStrategy) => (s.strategy === 'popular' ? popularityLists(x, new Map(), s.spec) : fitNeighbours(x, s.spec));
+  await fit(specs[0]); // warm-up: JIT-compile the shared code paths before timing
   const rows: { model: string; seconds: number; runs: number[]; ratio: number; vsSar: number | null; rssMiB: number }[] = [];
   for (const spec of specs) {
     const runs: number[] = [];
     for (let r = 0; r < repeat; r++) {
       t0 = performance.now();
-      fitModel(spec, x, now, params);
+      await fit(spec);
       runs.push((performance.now() - t0) / 1000);
     }
     rows.push({ model: spec.name, seconds: median(runs), runs, ratio: 0, vsSar: null, rssMiB: Math.round(process.resourceUsage().maxRSS / 1024) });
@@ -177,7 +180,7 @@ async function main(): Promise<void> {
     : denseBytes > 0.7 * totalmem()
       ? { ok: false, reason: `its dense ${x.itemIds.length}² similarity would need ~${(denseBytes / 2 ** 30).toFixed(0)} GiB` }
       : await runSarBaseline(a.python!, file, {
-        repeat, halfLifeDays: params.halfLifeDays, threshold: params.minSupport, similarity: a['sar-similarity']!, eventWeights: config.eventWeights,
+        repeat, halfLifeDays, threshold: baseSpec.minSupport, similarity: a['sar-similarity']!, eventWeights: config.eventWeights,
       });
   if (sar.ok && (sar.result.rows !== x.users.length || sar.result.users !== x.userIds.length || sar.result.items !== x.itemIds.length)) {
     const { rows: n, users, items } = sar.result;
@@ -205,12 +208,12 @@ async function main(): Promise<void> {
     const s = sar.result;
     const stages = Object.entries(s.stage_seconds_median).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ');
     const env = Object.entries(s.env).map(([k, v]) => `${k}=${v}`).join(' ');
-    console.log(`${SAR_ROW}: SAR's fit (${s.similarity}, half-life ${params.halfLifeDays} d, threshold ${params.minSupport}) in python ${s.python}, `
+    console.log(`${SAR_ROW}: SAR's fit (${s.similarity}, half-life ${halfLifeDays} d, threshold ${baseSpec.minSupport}) in python ${s.python}, `
       + `numpy ${s.numpy}, scipy ${s.scipy}${env ? `, ${env}` : ''}; dense similarity ${s.similarity_matrix_mib} MiB.`);
     console.log(`  median stages (s): ${stages}. Its time above leaves out "index" (ours gets indexed ids from the read, too); `
       + `with it, as SAR's fit(df): ${s.fit_seconds_median.toFixed(3)} s. "vs SAR numpy" = our time / its time (< 1: ours is faster).`);
-    const sarSpec = specs.find((spec) => spec.kind === 'sar' && !spec.weighted && spec.similarity === s.similarity);
-    if (sarSpec && s.similarity !== 'lift') console.log(parityLine(x, sarSpec, params, s.similarity_pairs, s.similarity_sum));
+    const sarSpec = specs.find((spec) => spec.spec.untruncated && !spec.name.includes('+weighted') && spec.spec.similarity === s.similarity);
+    if (sarSpec && s.similarity !== 'lift') console.log(parityLine(x, sarSpec, s.similarity_pairs, s.similarity_sum));
   } else {
     console.log(`note: no "${SAR_ROW}" row: ${sar.reason}.`);
   }
@@ -221,7 +224,7 @@ async function main(): Promise<void> {
     data: file ?? { synthetic: Number(a.synthetic), items: Number(a['synthetic-items']) },
     events: x.users.length, users: x.userIds.length, items: x.itemIds.length,
     node: process.version, cpus: cpus().length,
-    params, baseline: BASELINE, repeat, results: rows,
+    params: { ...baseSpec, halfLifeDays }, baseline: BASELINE, repeat, results: rows,
     sarNumpy: sar.ok ? sar.result : { skipped: sar.reason },
   }, null, 2)}\n`);
   console.log(`wrote ${out} (peak RSS is cumulative over the run)`);

@@ -1,6 +1,7 @@
-// Offline evaluation: split interactions into train and test, fit each model on
-// train with the build's own functions, recommend with the API's own scoring, and
-// report Microsoft Recommenders' ranking metrics per model.
+// Offline evaluation: split interactions into train and test, fit each strategy's model on
+// train with the build's own entry (src/model/model.ts), answer each user with the API's own
+// recommend() over that model held in memory (src/eval/strategies.ts), and report Microsoft
+// Recommenders' ranking metrics per strategy, with the standard error of nDCG.
 //
 //   npm run evaluate -- --interactions ratings.tsv --split stratified --models popular,sar,ease
 //   npm run evaluate -- --train a.csv --test b.csv --k 10 --products products.csv
@@ -10,8 +11,12 @@ import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { addRecords, InteractionsBuilder, selectRows, type InteractionRecord, type Interactions } from '../src/cf/interactions.ts';
-import { fitModel, parseModel, type ModelParams } from '../src/eval/models.ts';
 import { evalSet, evaluate, type ModelResult } from '../src/eval/protocol.ts';
+import { parseStrategy, servedRecommender } from '../src/eval/strategies.ts';
+import { fitModel, modelSpec, type ModelData, type ModelSpec } from '../src/model/model.ts';
+import { recOptions } from '../src/recommend/request.ts';
+import type { CatalogFields } from '../src/recommend/types.ts';
+import { fitItemKnnParallel } from './lib/parallel-knn.ts';
 import { chronoSplit, cutoffSplit, stratifiedSplit, type Split } from '../src/eval/split.ts';
 import { EASE_LAMBDA_GRID, tuneEaseLambda } from '../src/eval/tune.ts';
 import { runCli } from './lib/cli.ts';
@@ -28,8 +33,10 @@ const USAGE = `usage: npm run evaluate -- (--interactions FILE | --dataset ${DAT
   --split cutoff       rows before --cutoff (date or unix seconds) to train, the rest to test
   --min-rating N       drop users with fewer than N rows before splitting (default 1)
   --k N                cut-off of the metrics (default 10)
-  --models LIST        comma-separated; kinds: popular, recently-viewed, same-brand, itemknn:<similarity>,
-                       sar[:<similarity>], ease; flags: +decay, +weighted (default: a comparison of all)
+  --models LIST        comma-separated strategies, each answered as the API answers it (seeds, exclusions,
+                       fallback chain): popular, recently-viewed, same-brand (over the build's model), or
+                       collaborative over itemknn:<similarity>, sar[:<similarity>], ease; flags: +decay,
+                       +weighted (default: a comparison of all)
   --neighbours N       neighbours kept per item (default: BUILD_NEIGHBOURS, 50)
   --min-support N      minimum co-occurring users of a pair (default: BUILD_MIN_SUPPORT, 1)
   --half-life-days D   time decay of +decay models and sar (default 30, SAR's)
@@ -164,10 +171,10 @@ function defaultModels(a: Args): string[] {
 }
 
 function table(rows: (ModelResult & { model: string; fitSeconds: number })[], k: number): string {
-  const header = ['model', `precision@${k}`, `recall@${k}`, `ndcg@${k}`, 'map', `map@${k}`, `hit@${k}`, 'coverage', 'fit s'];
+  const header = ['model', `precision@${k}`, `recall@${k}`, `ndcg@${k}`, '± se', 'map', `map@${k}`, `hit@${k}`, 'coverage', 'fit s'];
   const body = rows.map((r) => [
     r.model,
-    ...[r.precision, r.recall, r.ndcg, r.map, r.mapAtK, r.hitRate, r.coverage].map((v) => v.toFixed(4)),
+    ...[r.precision, r.recall, r.ndcg, r.ndcgSe, r.map, r.mapAtK, r.hitRate, r.coverage].map((v) => v.toFixed(4)),
     r.fitSeconds.toFixed(2),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((row) => row[c].length)));
@@ -186,16 +193,17 @@ async function main(): Promise<void> {
   if (a.dataset !== undefined && !(DATASETS as readonly string[]).includes(a.dataset)) throw new Error(`--dataset must be one of ${DATASETS.join(', ')}`);
   const files = paired ? [a.train!, a.test!] : a.dataset ? [a.dataset] : [a.interactions!];
   const k = number(a.k, 'k', true);
-  const params: ModelParams = {
+  const base: ModelSpec = {
+    ...modelSpec(config),
     neighbours: a.neighbours ? number(a.neighbours, 'neighbours', true) : config.build.neighbours,
     minSupport: a['min-support'] ? number(a['min-support'], 'min-support', true) : config.build.minSupport,
-    halfLifeDays: number(a['half-life-days'], 'half-life-days'),
     easeLambda: a['ease-lambda'] === 'auto' ? NaN : number(a['ease-lambda'], 'ease-lambda'),
-    easeItems: a['ease-items'] ? number(a['ease-items'], 'ease-items', true) : config.build.easeMaxItems,
+    easeMaxItems: a['ease-items'] ? number(a['ease-items'], 'ease-items', true) : config.build.easeMaxItems,
   };
+  const halfLifeDays = number(a['half-life-days'], 'half-life-days');
   const excludedBrands = new Set(a['exclude-brands']?.split(',') ?? []);
-  const specs = (a.models ? a.models.split(',') : defaultModels(a)).map(parseModel);
-  if (a.products) params.brands = await readBrands(a.products, a['brand-column'], excludedBrands);
+  const specs = (a.models ? a.models.split(',') : defaultModels(a)).map((m) => parseStrategy(m, base, halfLifeDays));
+  let brands = a.products ? await readBrands(a.products, a['brand-column'], excludedBrands) : undefined;
 
   let t0 = performance.now();
   const datasetBrands = new Map<string, string>();
@@ -204,10 +212,14 @@ async function main(): Promise<void> {
   const minItemRows = number(a['min-item-rows'], 'min-item-rows', true);
   const all = minItemRows > 1 && !paired ? selectRows(loaded.all, frequentItemRows(loaded.all, minItemRows)) : loaded.all;
   const firstCount = loaded.firstCount;
-  if (datasetBrands.size && !params.brands) {
-    params.brands = new Map([...datasetBrands].filter(([, brand]) => !excludedBrands.has(brand)));
-    if (!a.models) specs.splice(1, 0, parseModel('same-brand'));
+  if (datasetBrands.size && !brands) {
+    brands = new Map([...datasetBrands].filter(([, brand]) => !excludedBrands.has(brand)));
+    if (!a.models) specs.splice(1, 0, parseStrategy('same-brand', base, halfLifeDays));
   }
+  // The catalog the served blocks read: what the data says of each item (its brand).
+  const catalog = new Map<string, CatalogFields>([...(brands ?? [])].map(([id, brand]) => [id, {
+    id, title: null, brand, category: null, price: null, currency: null, url: null, image_url: null, in_stock: true,
+  }]));
   const rows = paired
     ? { train: Uint32Array.from({ length: firstCount }, (_, r) => r), test: Uint32Array.from({ length: all.users.length - firstCount }, (_, r) => firstCount + r) }
     : split(a, all);
@@ -220,25 +232,30 @@ async function main(): Promise<void> {
       `${set.users.length} users evaluated (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
   );
 
+  const options = recOptions(config);
+  // The build's fitting entry, its item-kNN on worker_threads; a model is fit once per spec.
+  const fitted = new Map<string, Promise<ModelData>>();
+  const fit = (x: Interactions, spec: ModelSpec) => fitModel(x, catalog, spec, (ids, input, knn) => fitItemKnnParallel(ids, input, knn, config.build.workers));
   const results: (ModelResult & { model: string; fitSeconds: number; recommendSeconds: number; lambda?: number })[] = [];
-  for (const spec of specs) {
-    let modelParams = params;
-    if (spec.kind === 'ease' && Number.isNaN(params.easeLambda)) {
+  for (const s of specs) {
+    if (s.spec.model === 'ease' && Number.isNaN(s.spec.easeLambda)) {
       t0 = performance.now();
       const splitTrain = paired ? (x: Interactions) => stratifiedSplit(x) : (x: Interactions) => split(a, x, true);
-      const tuned = tuneEaseLambda(spec, train, splitTrain, params, k, { repeats: a.repeats });
-      modelParams = { ...params, easeLambda: tuned.best };
+      const tuned = await tuneEaseLambda(s, train, splitTrain, fit, options, k, { repeats: a.repeats });
+      s.spec = { ...s.spec, easeLambda: tuned.best };
       const tried = tuned.tried.map((t) => `${t.value}: ${t.ndcg.toFixed(4)}`).join(', ');
-      console.error(`  ${spec.name}: λ = ${tuned.best} by validation nDCG@${k} (${tried}; ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      console.error(`  ${s.name}: λ = ${tuned.best} by validation nDCG@${k} (${tried}; ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     }
     t0 = performance.now();
-    const recommend = fitModel(spec, train, set.now, modelParams);
+    const key = JSON.stringify(s.spec);
+    if (!fitted.has(key)) fitted.set(key, fit(train, s.spec));
+    const data = await fitted.get(key)!;
     const fitSeconds = (performance.now() - t0) / 1000;
     t0 = performance.now();
-    const metrics = evaluate(set, recommend, k);
-    const lambda = spec.kind === 'ease' ? modelParams.easeLambda : undefined;
-    results.push({ model: spec.name + (lambda === undefined ? '' : ` λ=${lambda}`), ...metrics, fitSeconds, recommendSeconds: (performance.now() - t0) / 1000, lambda });
-    console.error(`  ${spec.name}: fit ${fitSeconds.toFixed(2)} s, recommend ${results.at(-1)!.recommendSeconds.toFixed(2)} s`);
+    const metrics = await evaluate(set, servedRecommender(data, s.strategy, options), k);
+    const lambda = s.spec.model === 'ease' ? s.spec.easeLambda : undefined;
+    results.push({ model: s.name + (lambda === undefined ? '' : ` λ=${lambda}`), ...metrics, fitSeconds, recommendSeconds: (performance.now() - t0) / 1000, lambda });
+    console.error(`  ${s.name}: fit ${fitSeconds.toFixed(2)} s, recommend ${results.at(-1)!.recommendSeconds.toFixed(2)} s`);
   }
   console.log(`\n${table(results, k)}\n`);
 
@@ -255,7 +272,7 @@ async function main(): Promise<void> {
     evaluatedUsers: set.users.length,
     repeats: a.repeats,
     k,
-    params: { ...params, easeLambda: a['ease-lambda'], brands: params.brands ? params.brands.size : undefined },
+    model: { ...base, easeLambda: a['ease-lambda'], halfLifeDays }, brands: brands?.size,
     results,
   }, null, 2)}\n`);
   console.log(`wrote ${out}`);

@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Config } from '../../src/config.ts';
-import { modelCatalog, fitNeighbours, modelName, popularityLists, type ModelSpec } from '../../src/model/model.ts';
+import { fitNeighbours, modelCatalog, modelName, modelSpec, popularityLists, type ModelSpec } from '../../src/model/model.ts';
 import { syncUserFlags } from '../../src/privacy/flags.ts';
 import { allocateModelVersion, markPublished } from '../../src/store/pg/model-versions.ts';
 import { ensureTenant } from '../../src/store/pg/tenants.ts';
@@ -13,7 +13,7 @@ import { KEY_LAYOUT, redisKeys } from '../../src/store/redis/keys.ts';
 import { ModelPublisher } from '../../src/store/redis/model-publisher.ts';
 import { execOrThrow, queueUserWrite } from '../../src/store/redis/user-writes.ts';
 import { DEFAULT_TENANT } from '../../src/tenant.ts';
-import { loadCatalog, loadInteractions, loadUserLists } from './load-events.ts';
+import { loadCatalog, loadInteractions, loadUserLists, readWindowDays } from './load-events.ts';
 import { fitItemKnnParallel } from './parallel-knn.ts';
 import { Progress } from './progress.ts';
 
@@ -26,6 +26,10 @@ export interface BuildOptions extends ModelSpec {
   syncUsers: boolean;
   /** How long to wait for another build's lock (0: fail at once, saying when it lapses). */
   lockWaitMs: number;
+  /** BUILD_WINDOW_DAYS: days of events read before the newest (0: all; a decaying fit reads less, see readWindowDays). */
+  windowDays: number;
+  /** Where events, catalog and user lists are read (BUILD_DATABASE_URL, a replica); writes use the pool buildModel gets. */
+  readPool?: pg.Pool;
   quiet: boolean;
 }
 
@@ -45,12 +49,9 @@ export interface BuildSummary {
 }
 
 export function buildOptionsFromConfig(config: Config): BuildOptions {
-  const b = config.build;
   return {
-    tenant: DEFAULT_TENANT, model: b.model, similarity: b.similarity, neighbours: b.neighbours, untruncated: false,
-    minSupport: b.minSupport, halfLifeDays: b.halfLifeDays, weighted: b.halfLifeDays > 0, easeLambda: b.easeLambda,
-    easeMaxItems: b.easeMaxItems, listLength: b.listLength, workers: b.workers, publishPauseMs: b.publishPauseMs,
-    syncUsers: true, lockWaitMs: 0, quiet: false,
+    ...modelSpec(config), tenant: DEFAULT_TENANT, workers: config.build.workers, publishPauseMs: config.build.publishPauseMs,
+    syncUsers: true, lockWaitMs: 0, quiet: false, windowDays: config.eventStore.buildWindowDays,
   };
 }
 
@@ -68,9 +69,10 @@ export async function buildModel(pool: pg.Pool, redis: Redis, config: Config, o:
     return result;
   };
 
+  const reads = o.readPool ?? pool;
   const [x, catalog] = await stage('load', 'events', (p) => Promise.all([
-    loadInteractions(pool, o.tenant, config.eventWeights, (rows) => { if (!o.quiet) p.update(rows); }),
-    loadCatalog(pool, o.tenant),
+    loadInteractions(reads, o.tenant, config.eventWeights, readWindowDays(o, o.windowDays), (rows) => { if (!o.quiet) p.update(rows); }),
+    loadCatalog(reads, o.tenant),
   ]), ([interactions]) => interactions.users.length);
 
   const neighbours = await stage('model', 'items', (p) => {
@@ -111,7 +113,7 @@ export async function buildModel(pool: pg.Pool, redis: Redis, config: Config, o:
       const limits = { recentlyViewedCap: config.recentlyViewedCap, ttlSeconds: config.userKeyTtlSeconds };
       let written = 0;
       let pipeline = redis.pipeline();
-      for await (const lists of loadUserLists(pool, o.tenant, config.recentlyViewedCap)) {
+      for await (const lists of loadUserLists(reads, o.tenant, config.recentlyViewedCap)) {
         // The script writes nothing for a user erased meanwhile (src/store/user-writes.ts).
         queueUserWrite(pipeline, keys, limits, lists, true);
         written += Number(lists.viewed.length > 0) + Number(lists.bought.length > 0);

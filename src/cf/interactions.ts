@@ -12,6 +12,8 @@ export interface Interactions {
   weights: Float32Array;
   /** Unix seconds. */
   times: Float64Array;
+  /** 1 where the row is a view (what a shopper looked at, not bought or rated): the evaluation's recently-viewed history. */
+  views?: Uint8Array;
 }
 
 /** One event as a reader yields it: either an explicit weight (rating) or an event type. */
@@ -31,18 +33,20 @@ export class InteractionsBuilder {
   private items = new Uint32Array(1024);
   private weights = new Float32Array(1024);
   private times = new Float64Array(1024);
+  private views = new Uint8Array(1024);
   private n = 0;
 
   get length(): number {
     return this.n;
   }
 
-  add(user: string, item: string, weight: number, unixSeconds: number): void {
+  add(user: string, item: string, weight: number, unixSeconds: number, view = false): void {
     if (this.n === this.users.length) this.grow();
     this.users[this.n] = indexOf(this.userIndex, user);
     this.items[this.n] = indexOf(this.itemIndex, item);
     this.weights[this.n] = weight;
     this.times[this.n] = unixSeconds;
+    this.views[this.n] = view ? 1 : 0;
     this.n++;
   }
 
@@ -60,7 +64,7 @@ export class InteractionsBuilder {
       users[r] = userMap[this.users[r]];
       items[r] = itemMap[this.items[r]];
     }
-    return { userIds, itemIds, users, items, weights: this.weights.slice(0, this.n), times: this.times.slice(0, this.n) };
+    return { userIds, itemIds, users, items, weights: this.weights.slice(0, this.n), times: this.times.slice(0, this.n), views: this.views.slice(0, this.n) };
   }
 
   private grow(): void {
@@ -69,6 +73,7 @@ export class InteractionsBuilder {
     this.items = resized(this.items, new Uint32Array(size));
     this.weights = resized(this.weights, new Float32Array(size));
     this.times = resized(this.times, new Float64Array(size));
+    this.views = resized(this.views, new Uint8Array(size));
   }
 }
 
@@ -85,7 +90,7 @@ export async function addRecords(
   const before = builder.length;
   for await (const r of records) {
     const weight = r.weight ?? (r.type === undefined ? 1 : eventWeights[r.type]);
-    if (weight > 0) builder.add(r.user, r.item, weight, r.ts);
+    if (weight > 0) builder.add(r.user, r.item, weight, r.ts, r.type === 'view');
   }
   return builder.length - before;
 }
@@ -109,6 +114,7 @@ export function selectRows(x: Interactions, rows: Uint32Array): Interactions {
     items: new Uint32Array(n),
     weights: new Float32Array(n),
     times: new Float64Array(n),
+    views: x.views && new Uint8Array(n),
   };
   for (let k = 0; k < n; k++) {
     const r = rows[k];
@@ -116,6 +122,7 @@ export function selectRows(x: Interactions, rows: Uint32Array): Interactions {
     out.items[k] = x.items[r];
     out.weights[k] = x.weights[r];
     out.times[k] = x.times[r];
+    if (x.views) out.views![k] = x.views[r];
   }
   return out;
 }
@@ -145,7 +152,7 @@ function sortedIds(index: Map<string, number>): [string[], Uint32Array] {
   return [ids, remap];
 }
 
-function resized<T extends Uint32Array | Float32Array | Float64Array>(from: T, to: T): T {
+function resized<T extends Uint8Array | Uint32Array | Float32Array | Float64Array>(from: T, to: T): T {
   to.set(from);
   return to;
 }

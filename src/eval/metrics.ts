@@ -19,6 +19,8 @@ export interface RankingMetrics {
   /** MSR `map_at_k`: normalised by min(relevant, k) instead. */
   mapAtK: number;
   hitRate: number;
+  /** Standard error of the mean nDCG over users: two models within about twice it are within noise. */
+  ndcgSe: number;
 }
 
 /** Hits in the top k, divided by k (not by the list length: a short list is penalised, as MSR and Spark do). */
@@ -71,13 +73,16 @@ export function averagePrecisionAtK(recommended: readonly string[], relevant: Re
 
 /** Every metric averaged over the given users (the users in both train and test). */
 export function meanRankingMetrics(users: Iterable<UserRanking>, k: number): RankingMetrics {
-  const sum: RankingMetrics = { users: 0, precision: 0, recall: 0, ndcg: 0, map: 0, mapAtK: 0, hitRate: 0 };
+  const sum: RankingMetrics = { users: 0, precision: 0, recall: 0, ndcg: 0, map: 0, mapAtK: 0, hitRate: 0, ndcgSe: 0 };
+  let ndcgSquares = 0;
   for (const { recommended, relevant } of users) {
     if (relevant.size === 0) throw new Error('a user without relevant items cannot be evaluated');
     sum.users++;
     sum.precision += precisionAtK(recommended, relevant, k);
     sum.recall += recallAtK(recommended, relevant, k);
-    sum.ndcg += ndcgAtK(recommended, relevant, k);
+    const ndcg = ndcgAtK(recommended, relevant, k);
+    sum.ndcg += ndcg;
+    ndcgSquares += ndcg * ndcg;
     sum.map += averagePrecision(recommended, relevant, k);
     sum.mapAtK += averagePrecisionAtK(recommended, relevant, k);
     sum.hitRate += hitAtK(recommended, relevant, k);
@@ -91,6 +96,7 @@ export function meanRankingMetrics(users: Iterable<UserRanking>, k: number): Ran
     map: sum.map / n,
     mapAtK: sum.mapAtK / n,
     hitRate: sum.hitRate / n,
+    ndcgSe: sum.users > 1 ? Math.sqrt(Math.max(0, ndcgSquares - (sum.ndcg * sum.ndcg) / n) / (n - 1) / n) : 0,
   };
 }
 

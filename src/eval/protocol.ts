@@ -6,10 +6,15 @@ import type { UserEvent } from '../cf/affinity.ts';
 import type { Interactions } from '../cf/interactions.ts';
 import { catalogCoverage, meanRankingMetrics, type RankingMetrics } from './metrics.ts';
 
+/** A train event as the API would have read it: a view, or a purchase (any other interaction). */
+export interface HistoryEvent extends UserEvent {
+  view: boolean;
+}
+
 export interface EvalUser {
   id: string;
   /** The user's train events, oldest first: what the API would read from their history. */
-  history: UserEvent[];
+  history: HistoryEvent[];
   /** Items the model may not return. */
   exclude: ReadonlySet<string>;
   relevant: ReadonlySet<string>;
@@ -34,7 +39,7 @@ export interface EvalOptions {
 }
 
 /** A model under evaluation: the top `k` items for one user. */
-export type Recommender = (user: EvalUser, k: number) => readonly string[];
+export type Recommender = (user: EvalUser, k: number) => Promise<readonly string[]> | readonly string[];
 
 export interface ModelResult extends RankingMetrics {
   coverage: number;
@@ -42,14 +47,14 @@ export interface ModelResult extends RankingMetrics {
 
 /** Evaluation users from a split; train and test must share id dictionaries (see selectRows). */
 export function evalSet(train: Interactions, test: Interactions, options: EvalOptions = {}): EvalSet {
-  const history = new Map<number, UserEvent[]>();
+  const history = new Map<number, HistoryEvent[]>();
   const trainItems = new Set<number>();
   let now = 0;
   for (let r = 0; r < train.users.length; r++) {
     const u = train.users[r];
     let events = history.get(u);
     if (!events) history.set(u, (events = []));
-    events.push({ item: train.itemIds[train.items[r]], weight: train.weights[r], ts: train.times[r] });
+    events.push({ item: train.itemIds[train.items[r]], weight: train.weights[r], ts: train.times[r], view: train.views?.[r] === 1 });
     trainItems.add(train.items[r]);
     now = Math.max(now, train.times[r]);
   }
@@ -73,8 +78,9 @@ export function evalSet(train: Interactions, test: Interactions, options: EvalOp
   return { users, trainItems: trainItems.size, now };
 }
 
-export function evaluate(set: EvalSet, recommend: Recommender, k: number): ModelResult {
-  const lists = set.users.map((user) => recommend(user, k));
+export async function evaluate(set: EvalSet, recommend: Recommender, k: number): Promise<ModelResult> {
+  const lists: (readonly string[])[] = [];
+  for (const user of set.users) lists.push(await recommend(user, k));
   const metrics = meanRankingMetrics(
     set.users.map((user, i) => ({ recommended: lists[i], relevant: user.relevant })),
     k,

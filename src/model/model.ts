@@ -3,7 +3,7 @@
 // publishes it to Redis (src/store/redis/model-publisher.ts); the offline evaluation serves it
 // from memory (src/recommend/memory-store.ts) through the same recommend(). One fitting entry,
 // so what is measured is what is served.
-import type { ModelKind, Similarity } from '../config.ts';
+import type { Config, ModelKind, Similarity } from '../config.ts';
 import { fitEase } from '../cf/ease.ts';
 import { latestTime, type Interactions } from '../cf/interactions.ts';
 import { fitItemKnnRange, prepareItemKnn, type ItemKnnInput, type ItemKnnOptions } from '../cf/item-knn.ts';
@@ -44,6 +44,15 @@ export interface ModelData {
 export type NeighbourFit = (itemIds: string[], input: ItemKnnInput, options: ItemKnnOptions) => Promise<NeighbourLists> | NeighbourLists;
 
 export const fitInProcess: NeighbourFit = (itemIds, input, options) => ({ itemIds, ...fitItemKnnRange(input, 0, itemIds.length, options) });
+
+/** The build's model, as configured (BUILD_* variables). */
+export function modelSpec(config: Config): ModelSpec {
+  const b = config.build;
+  return {
+    model: b.model, similarity: b.similarity, neighbours: b.neighbours, untruncated: false, minSupport: b.minSupport,
+    halfLifeDays: b.halfLifeDays, weighted: b.halfLifeDays > 0, easeLambda: b.easeLambda, easeMaxItems: b.easeMaxItems, listLength: b.listLength,
+  };
+}
 
 export function modelName(spec: Pick<ModelSpec, 'model' | 'similarity'>): string {
   return spec.model === 'ease' ? 'ease' : `itemknn:${spec.similarity}`;
