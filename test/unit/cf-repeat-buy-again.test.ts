@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { InteractionsBuilder, selectRows } from '../../src/cf/interactions.ts';
 import { BUY_AGAIN_FEATURES, buyAgain, buyAgainModel, type BuyAgainParams } from '../../src/cf/repeat/buy-again.ts';
 import { fitBuyAgain } from '../../src/cf/repeat/buy-again-fit.ts';
-import { repeatStats } from '../../src/cf/repeat/stats.ts';
+import { repeatLookup, repeatStats } from '../../src/cf/repeat/stats.ts';
 import { ndcgAtK } from '../../src/eval/metrics.ts';
 import { evalSet } from '../../src/eval/protocol.ts';
 import { Mt19937 } from '../../src/eval/random.ts';
@@ -30,7 +30,7 @@ function catalog() {
 test('buy again: a due item above one bought yesterday; an item nobody re-buys left out; because fields', () => {
   const stats = repeatStats(catalog());
   const params: BuyAgainParams = { occasionDecay: 1, horizonDays: 0, horizonVisits: 1, weights: weights(1, 1), minProbability: 0.05 };
-  const model = buyAgainModel(stats, params);
+  const model = buyAgainModel(repeatLookup(stats), params);
   const now = 100 * DAY;
   const history = [
     ...[60, 70, 80, 90].map((d) => ({ item: 'yoghurt', ts: d * DAY })), // due now (every 10 days)
@@ -46,7 +46,7 @@ test('buy again: a due item above one bought yesterday; an item nobody re-buys l
   assert.ok(Math.abs(because.due_in_days - 0) < 0.5);
   assert.ok(ranked[1].because.due_in_days > 8);
   // Without the minimum the tv comes back, last.
-  const all = buyAgain(history, buyAgainModel(stats, { ...params, minProbability: 0 }), { now });
+  const all = buyAgain(history, buyAgainModel(repeatLookup(stats), { ...params, minProbability: 0 }), { now });
   assert.deepEqual(all.map((r) => r.item), ['yoghurt', 'milk', 'tv']);
   assert.deepEqual(buyAgain(history, model, { now, limit: 1 }).map((r) => r.item), ['yoghurt']);
 });
@@ -93,7 +93,7 @@ test('fit on validation: due-ness learned from the data, ranking above plain pur
   const rows = lastVisit(y);
   const train = selectRows(y, rows.train);
   const set = evalSet(train, selectRows(y, rows.test), { repeats: true });
-  const model = buyAgainModel(repeatStats(train), fit.params);
+  const model = buyAgainModel(repeatLookup(repeatStats(train)), fit.params);
   let fitted = 0;
   let counted = 0;
   for (const u of set.users) {

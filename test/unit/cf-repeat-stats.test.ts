@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InteractionsBuilder } from '../../src/cf/interactions.ts';
 import { logGaps, occasionsOf } from '../../src/cf/repeat/occasions.ts';
-import { fitBetaPrior, repeatStats, userItemGap, userRepeatShare, userVisitGap } from '../../src/cf/repeat/stats.ts';
+import { fitBetaPrior, itemRepeatOf, repeatStats, userItemGap, userRepeatShare, userVisitGap } from '../../src/cf/repeat/stats.ts';
 import { Mt19937 } from '../../src/eval/random.ts';
 
 const DAY = 86_400;
@@ -91,13 +91,13 @@ test("a user's own gap is shrunk toward the item's, more so with fewer own gaps"
   const long = history([0, 7, 14, 21, 28, 35, 42, 49, 56, 63, 70, 77]);
   const short = history([0, 7]);
   const itemMedian = Math.exp(s.gapMu[i]);
-  const longGap = Math.exp(userItemGap(s, i, long, long.items.get('yoghurt')!).mu);
-  const shortGap = Math.exp(userItemGap(s, i, short, short.items.get('yoghurt')!).mu);
+  const longGap = Math.exp(userItemGap(s, itemRepeatOf(s, i), long, long.items.get('yoghurt')!).mu);
+  const shortGap = Math.exp(userItemGap(s, itemRepeatOf(s, i), short, short.items.get('yoghurt')!).mu);
   assert.ok(itemMedian > 8 && longGap < shortGap && shortGap < itemMedian, `${longGap} ${shortGap} ${itemMedian}`);
   assert.ok(Math.abs(longGap - 7) < 1);
   // Bought once: the item's distribution.
   const once = history([0]);
-  assert.deepEqual(userItemGap(s, i, once, once.items.get('yoghurt')!), { mu: s.gapMu[i], sigma: s.gapSigma[i] });
+  assert.deepEqual(userItemGap(s, itemRepeatOf(s, i), once, once.items.get('yoghurt')!), { mu: s.gapMu[i], sigma: s.gapSigma[i] });
 });
 
 test('user repeat share and visit gap', () => {

@@ -11,7 +11,7 @@ import type { Split } from '../../eval/split.ts';
 import { BUY_AGAIN_FEATURES, ownItemFeatures, ownItems, type BuyAgainParams, type BuyAgainShape, type OwnItems } from './buy-again.ts';
 import { fitLogistic, linear, sigmoid } from './logistic.ts';
 import { DEFAULT_OCCASION_SECONDS, occasionsOf } from './occasions.ts';
-import { repeatStats } from './stats.ts';
+import { repeatLookup, repeatStats } from './stats.ts';
 
 export const OCCASION_DECAYS: readonly number[] = [1, 0.95, 0.9, 0.8, 0.65, 0.5];
 type Horizon = Omit<BuyAgainShape, 'occasionDecay'>;
@@ -44,12 +44,11 @@ export function fitBuyAgain(train: Interactions, options: BuyAgainFitOptions): B
   const inner = selectRows(train, rows.train);
   const validation = evalSet(inner, selectRows(train, rows.test), { repeats: true });
   if (validation.users.length === 0) throw new Error('buy-again: the validation split has no user in both parts');
-  const stats = repeatStats(inner, { occasionSeconds });
-  const index = new Map(stats.itemIds.map((id, i) => [id, i]));
+  const lookup = repeatLookup(repeatStats(inner, { occasionSeconds }));
   const popular = rankItems(itemPopularity(inner), inner.itemIds, 2 * k).ids;
   const own = validation.users.map((u) => {
     const o = occasionsOf(u.history, occasionSeconds);
-    return ownItems(o, stats, index, o.last);
+    return ownItems(o, lookup, o.last);
   });
   const relevant = validation.users.map((u) => u.relevant);
   const labels = own.flatMap((o, g) => o.items.map((item) => (relevant[g].has(item) ? 1 : 0)));

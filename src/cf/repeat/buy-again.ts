@@ -7,7 +7,7 @@
 import { dueProbability } from './due.ts';
 import { linear, sigmoid } from './logistic.ts';
 import { occasionsOf, type Occasions, type Purchase } from './occasions.ts';
-import { userItemGap, userRepeatShare, userVisitGap, type RepeatStats } from './stats.ts';
+import { userItemGap, userRepeatShare, userVisitGap, type RepeatLookup } from './stats.ts';
 
 const SECONDS_PER_DAY = 86_400;
 // ln of the smallest due probability a feature takes: a finite floor for "not due at all".
@@ -48,8 +48,7 @@ export interface BuyAgainParams extends BuyAgainShape {
 }
 
 export interface BuyAgainModel {
-  stats: RepeatStats;
-  index: ReadonlyMap<string, number>;
+  stats: RepeatLookup;
   params: BuyAgainParams;
 }
 
@@ -86,16 +85,17 @@ export interface OwnItems {
   visitGapDays: number;
 }
 
-export function buyAgainModel(stats: RepeatStats, params: BuyAgainParams): BuyAgainModel {
+export function buyAgainModel(stats: RepeatLookup, params: BuyAgainParams): BuyAgainModel {
   if (params.weights.length !== BUY_AGAIN_FEATURES.length) throw new RangeError(`buy-again needs ${BUY_AGAIN_FEATURES.length} weights`);
-  return { stats, index: new Map(stats.itemIds.map((id, i) => [id, i])), params };
+  return { stats, params };
 }
 
 /**
  * A user's own items at time `now` (unix seconds; before the user's last purchase counts as
  * that purchase). Items the statistics do not know get the catalog's values.
  */
-export function ownItems<K extends string>(o: Occasions<K>, stats: RepeatStats, index: ReadonlyMap<string, number>, now: number): OwnItems {
+export function ownItems<K extends string>(o: Occasions<K>, lookup: RepeatLookup, now: number): OwnItems {
+  const stats = lookup.globals;
   const at = Math.max(now, o.last);
   const n = o.items.size;
   const prior = stats.repeatPrior;
@@ -107,16 +107,16 @@ export function ownItems<K extends string>(o: Occasions<K>, stats: RepeatStats, 
   };
   let row = 0;
   for (const [item, entry] of o.items) {
-    const i = index.get(item) ?? -1;
+    const known = lookup.item(item);
     const elapsed = (at - entry.last) / SECONDS_PER_DAY;
-    const gap = userItemGap(stats, i, o, entry);
+    const gap = userItemGap(stats, known, o, entry);
     own.items.push(item);
     own.occasions.push(entry.occasions);
     own.elapsed[row] = elapsed;
     own.gapMu[row] = gap.mu;
     own.gapSigma[row] = gap.sigma;
-    own.repeatLogit[row] = i >= 0 ? logit(stats.repeatRate[i]) : priorLogit;
-    own.logBuyers[row] = Math.log1p(i >= 0 ? stats.buyers[i] : 0);
+    own.repeatLogit[row] = known !== undefined ? logit(known.repeatRate) : priorLogit;
+    own.logBuyers[row] = Math.log1p(known?.buyers ?? 0);
     const typical = Math.exp(gap.mu);
     own.because.push({ times_bought: entry.occasions.length, last_bought: entry.last * 1000, typical_gap_days: typical, due_in_days: typical - elapsed });
     row++;
@@ -158,8 +158,8 @@ export function buyAgain(
   model: BuyAgainModel,
   options: { now?: number; limit?: number } = {},
 ): BuyAgainItem[] {
-  const o = occasionsOf(purchases, model.stats.occasionSeconds);
-  const own = ownItems(o, model.stats, model.index, options.now ?? o.last);
+  const o = occasionsOf(purchases, model.stats.globals.occasionSeconds);
+  const own = ownItems(o, model.stats, options.now ?? o.last);
   return rankOwnItems(own, ownItemFeatures(own, model.params), model.params).slice(0, options.limit ?? Infinity);
 }
 

@@ -44,6 +44,38 @@ export interface RepeatStats {
   visitGapDays: number;
 }
 
+/** What scoring a user's items needs of the catalog as a whole (a subset of RepeatStats). */
+export type RepeatGlobals = Pick<RepeatStats, 'occasionSeconds' | 'repeatPrior' | 'gapMean' | 'gapWithinVar' | 'userGapVar' | 'userShrink' | 'userRepeatPrior' | 'visitGapDays'>;
+
+/** One item's statistics, as a request reads them (Redis holds them per model version). */
+export interface ItemRepeat {
+  buyers: number;
+  repeatRate: number;
+  gapMu: number;
+  gapSigma: number;
+}
+
+/** The statistics a user's items are scored with: the globals, and each item's own (undefined: unknown item). */
+export interface RepeatLookup {
+  globals: RepeatGlobals;
+  item(id: string): ItemRepeat | undefined;
+}
+
+export function itemRepeatOf(stats: RepeatStats, i: number): ItemRepeat {
+  return { buyers: stats.buyers[i], repeatRate: stats.repeatRate[i], gapMu: stats.gapMu[i], gapSigma: stats.gapSigma[i] };
+}
+
+export function globalsOf(stats: RepeatStats): RepeatGlobals {
+  const { occasionSeconds, repeatPrior, gapMean, gapWithinVar, userGapVar, userShrink, userRepeatPrior, visitGapDays } = stats;
+  return { occasionSeconds, repeatPrior, gapMean, gapWithinVar, userGapVar, userShrink, userRepeatPrior, visitGapDays };
+}
+
+/** A lookup over fitted statistics in memory. */
+export function repeatLookup(stats: RepeatStats): RepeatLookup {
+  const index = new Map(stats.itemIds.map((id, i) => [id, i]));
+  return { globals: globalsOf(stats), item: (id) => { const i = index.get(id); return i === undefined ? undefined : itemRepeatOf(stats, i); } };
+}
+
 export interface UserItemGap {
   /** ln(gap days) mean and spread of this user's next gap for the item. */
   mu: number;
@@ -141,13 +173,13 @@ export function repeatStats(x: Interactions, options: { occasionSeconds?: number
 }
 
 /**
- * The gap distribution of a user's next purchase of an item (index `item`, or −1 when the
- * statistics do not know it): the item's when the user bought it once, else the posterior
- * predictive around the user's own mean ln(gap), shrunk toward the item's μ.
+ * The gap distribution of a user's next purchase of an item (undefined when the statistics do
+ * not know it): the item's when the user bought it once, else the posterior predictive around
+ * the user's own mean ln(gap), shrunk toward the item's μ.
  */
-export function userItemGap(stats: RepeatStats, item: number, o: Occasions<unknown>, entry: ItemOccasions): UserItemGap {
-  const itemMu = item >= 0 ? stats.gapMu[item] : stats.gapMean;
-  const itemSigma = item >= 0 ? stats.gapSigma[item] : Math.sqrt(stats.gapWithinVar);
+export function userItemGap(stats: RepeatGlobals, item: ItemRepeat | undefined, o: Occasions<unknown>, entry: ItemOccasions): UserItemGap {
+  const itemMu = item !== undefined ? item.gapMu : stats.gapMean;
+  const itemSigma = item !== undefined ? item.gapSigma : Math.sqrt(stats.gapWithinVar);
   const gaps = logGaps(o, entry);
   if (gaps.length === 0) return { mu: itemMu, sigma: itemSigma };
   const k = stats.userShrink;
@@ -157,14 +189,14 @@ export function userItemGap(stats: RepeatStats, item: number, o: Occasions<unkno
 }
 
 /** The user's share of purchases (after their first occasion) that re-buy an item, shrunk by the fitted prior. */
-export function userRepeatShare(stats: RepeatStats, o: Occasions<unknown>): number {
+export function userRepeatShare(stats: Pick<RepeatGlobals, 'userRepeatPrior'>, o: Occasions<unknown>): number {
   const [s, t] = repeatCounts(o);
   const { alpha, beta } = stats.userRepeatPrior;
   return (s + alpha) / (t + alpha + beta);
 }
 
 /** The user's median days between consecutive occasions; the catalog's when they have one occasion. */
-export function userVisitGap(stats: RepeatStats, o: Occasions<unknown>): number {
+export function userVisitGap(stats: Pick<RepeatGlobals, 'visitGapDays'>, o: Occasions<unknown>): number {
   return o.buckets.length > 1 ? medianVisitGap(o) : stats.visitGapDays;
 }
 
