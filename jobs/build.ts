@@ -1,15 +1,18 @@
 // CLI: build the recommendation model from PostgreSQL and publish it into Redis.
 //   npm run build-model -- [--model itemknn|ease] [--similarity cosine|jaccard|lift|llr|cooccurrence]
 //                          [--neighbours 50] [--min-support 1] [--half-life-days 0] [--workers N] [--skip-users] [--wait] [--json]
-//                          [--tenant ID]
+//                          [--tenant ID] [--window-days N]
 // --wait: when another build holds the lock, wait for it (up to an hour) instead of failing.
-// Defaults come from the BUILD_* environment variables (src/config.ts).
+// Defaults come from the BUILD_* environment variables (src/config.ts). Events are read from
+// BUILD_DATABASE_URL (a replica) when set; first, the events' month partitions are maintained on
+// DATABASE_URL (EVENTS_RETENTION_MONTHS, EVENTS_PARTITIONS_AHEAD_MONTHS: src/store/pg/partitions.ts).
 import { checkTenantId, DEFAULT_TENANT } from '../src/tenant.ts';
 import { parseArgs } from 'node:util';
 import { loadConfig, SIMILARITIES, type ModelKind, type Similarity } from '../src/config.ts';
 import { migrate } from '../src/store/pg/migrate.ts';
+import { maintainEventPartitions, type PartitionReport } from '../src/store/pg/partitions.ts';
 import { createPool } from '../src/store/pg/pool.ts';
-import { createRedis } from '../src/store/redis/client.ts';
+import { createJobsRedis } from '../src/store/redis/client.ts';
 import { buildModel, buildOptionsFromConfig, type BuildSummary } from './lib/build-model.ts';
 import { runCli } from './lib/cli.ts';
 import { fmt } from './lib/progress.ts';
@@ -35,12 +38,22 @@ function printSummary(s: BuildSummary): void {
   for (const [k, v] of rows) console.log(`  ${k.padEnd(28)} ${v}`);
 }
 
+function printPartitions(r: PartitionReport): void {
+  const done = [
+    r.created.length && `created ${r.created.join(', ')}`, r.dropped.length && `dropped ${r.dropped.join(', ')}`,
+    r.moved && `${fmt(r.moved)} rows moved out of the default partition`, r.expired && `${fmt(r.expired)} expired rows of the default partition deleted`,
+    r.deferred.length && `left for the next run (lock busy): ${r.deferred.join(', ')}`,
+  ].filter(Boolean);
+  if (done.length) console.log(`event partitions: ${done.join('; ')}`);
+}
+
 await runCli(async () => {
   const { values } = parseArgs({
     options: {
       model: { type: 'string' }, similarity: { type: 'string' }, neighbours: { type: 'string' },
       'min-support': { type: 'string' }, 'half-life-days': { type: 'string' }, workers: { type: 'string' },
       'skip-users': { type: 'boolean' }, wait: { type: 'boolean' }, json: { type: 'boolean' }, tenant: { type: 'string', default: DEFAULT_TENANT },
+      'window-days': { type: 'string' },
     },
   });
   const config = loadConfig();
@@ -57,18 +70,22 @@ await runCli(async () => {
   options.minSupport = Math.max(1, positive('min-support', values['min-support'], options.minSupport));
   options.halfLifeDays = positive('half-life-days', values['half-life-days'], options.halfLifeDays, false);
   options.workers = Math.max(1, positive('workers', values.workers, options.workers));
+  options.windowDays = positive('window-days', values['window-days'], options.windowDays, false);
   options.tenant = checkTenantId(values.tenant);
   options.syncUsers = !values['skip-users'];
   options.lockWaitMs = values.wait ? WAIT_MS : 0;
   options.quiet = Boolean(values.json);
 
   const pool = createPool(config.databaseUrl, 4);
-  const redis = createRedis(config.redisUrl);
+  const readPool = config.eventStore.buildDatabaseUrl === config.databaseUrl ? pool : createPool(config.eventStore.buildDatabaseUrl, 4);
+  const redis = createJobsRedis(config);
   try {
     await migrate(pool);
-    const summary = await buildModel(pool, redis, config, options);
-    if (values.json) console.log(JSON.stringify(summary, null, 2)); else printSummary(summary);
+    const partitions = await maintainEventPartitions(pool, { retentionMonths: config.eventStore.eventsRetentionMonths, aheadMonths: config.eventStore.partitionsAheadMonths });
+    const summary = await buildModel(pool, redis, config, { ...options, readPool });
+    if (values.json) console.log(JSON.stringify({ ...summary, partitions }, null, 2));
+    else { printSummary(summary); printPartitions(partitions); }
   } finally {
-    await Promise.allSettled([pool.end(), redis.quit()]);
+    await Promise.allSettled([pool.end(), readPool === pool ? undefined : readPool.end(), redis.quit()]);
   }
 });

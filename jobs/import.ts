@@ -54,12 +54,14 @@ await runCli(async () => {
   const encoding = values.encoding;
   if (encoding !== 'utf8' && encoding !== 'latin1') throw new Error(`--encoding must be utf8 or latin1, got "${encoding}"`);
 
-  const pool = createPool(loadConfig().databaseUrl, 2);
+  const config = loadConfig();
+  const partitions = { retentionMonths: config.eventStore.eventsRetentionMonths, aheadMonths: config.eventStore.partitionsAheadMonths };
+  const pool = createPool(config.databaseUrl, 2);
   try {
     await migrate(pool);
     const summaries: ImportSummary[] = [];
     for (const step of plan) {
-      summaries.push(await importSource(pool, await openSource(step.format, step.path, step.name, encoding), { tenant: checkTenantId(values.tenant), idPrefix: values.prefix, quiet: values.json }));
+      summaries.push(await importSource(pool, await openSource(step.format, step.path, step.name, encoding), { tenant: checkTenantId(values.tenant), idPrefix: values.prefix, quiet: values.json, partitions }));
     }
     if (values.json) { console.log(JSON.stringify(summaries, null, 2)); return; }
     console.log('import summary:');

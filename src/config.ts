@@ -49,6 +49,19 @@ export interface Config {
   email: EmailConfig;
   /** API keys, rate limits and user tokens (src/auth). */
   auth: AuthSettings;
+  eventStore: EventStoreConfig;
+}
+
+/** PostgreSQL that grows: event partitions, their retention, and what the build reads (docs/scaling.md). */
+export interface EventStoreConfig {
+  /** Whole months of events kept before the current one (older month partitions are dropped); 0 keeps all. */
+  eventsRetentionMonths: number;
+  /** Months after the current one whose partitions are created ahead. */
+  partitionsAheadMonths: number;
+  /** Where the build reads events (a replica); its writes (model versions) go to DATABASE_URL. */
+  buildDatabaseUrl: string;
+  /** The build reads only events this many days before the newest one; 0: no limit (but see BUILD_HALF_LIFE_DAYS). */
+  buildWindowDays: number;
 }
 
 /** Settings of the recommendations API (src/routes/recommendations.ts, src/store/rec-store.ts). */
@@ -166,8 +179,9 @@ export const DEFAULT_EMAIL_TEMPLATE = fileURLToPath(new URL('../templates/email-
 export const DEFAULT_EVENT_WEIGHTS: Record<EventType, number> = { purchase: 1, cart: 0.5, view: 0.25, click: 0 };
 
 export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = env.DATABASE_URL || 'postgres://recs:recs@127.0.0.1:5432/recs';
   return {
-    databaseUrl: env.DATABASE_URL || 'postgres://recs:recs@127.0.0.1:5432/recs',
+    databaseUrl,
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     redisPrefix: env.REDIS_PREFIX ?? 'recs:',
     host: env.HOST || '127.0.0.1',
@@ -231,6 +245,12 @@ export function loadConfig(env: Env = process.env): Config {
       defaultRate: env.AUTH_RATE_LIMIT ? parseRate(env.AUTH_RATE_LIMIT) : AUTH.defaultRate,
       userTokenSecret: env.USER_TOKEN_SECRET ?? AUTH.userTokenSecret,
       metricsRequireKey: env.METRICS_REQUIRE_KEY === 'true',
+    },
+    eventStore: {
+      eventsRetentionMonths: int(env, 'EVENTS_RETENTION_MONTHS', 0),
+      partitionsAheadMonths: int(env, 'EVENTS_PARTITIONS_AHEAD_MONTHS', 3),
+      buildDatabaseUrl: env.BUILD_DATABASE_URL || databaseUrl,
+      buildWindowDays: num(env, 'BUILD_WINDOW_DAYS', 0),
     },
   };
 }

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import { parse as parseLine } from 'csv-parse/sync';
-import { SeenRows } from './duplicate-rows.ts';
+import { hash53 } from './duplicate-rows.ts';
 
 export interface CsvRow {
   /** 1-based line number in the file (the header is line 1); a record over several lines has its last. */
@@ -11,14 +11,14 @@ export interface CsvRow {
   fields: string[];
   /** Why the line is no row at all (broken quoting, invalid UTF-8, binary data); `fields` is then empty. */
   unreadable?: string;
+  /** The record's text (without its line end), when the parser read one. */
+  text?: string;
 }
 
 export type TextEncoding = 'utf8' | 'latin1';
 
 /** What reading the file found out, complete once its rows have been read. */
 export interface CsvStats {
-  /** Data rows whose text repeats an earlier row's exactly (they are read like any other). */
-  duplicateRows: number;
   /** Lines that are not valid UTF-8 (when read as UTF-8): how many, and the first line numbers. */
   invalidUtf8: { lines: number; sample: number[] };
 }
@@ -30,6 +30,11 @@ export interface CsvFile {
   bytesRead(): number;
   sizeBytes: number;
   stats: CsvStats;
+  /**
+   * Set it to be told of each data row that has a text, with a 53-bit hash of that text, just
+   * before the row comes out of `rows`: how the import counts repeated rows (jobs/lib/loader.ts).
+   */
+  onRow?: (line: number, textHash: number) => void;
 }
 
 const SAMPLE_SIZE = 20;
@@ -68,8 +73,7 @@ export async function openCsv(path: string, options: { delimiter?: string; encod
   const encoding = options.encoding ?? 'utf8';
   const headerLine = await firstLine(path, encoding);
   const sep = options.delimiter ?? detectDelimiter(headerLine);
-  const stats: CsvStats = { duplicateRows: 0, invalidUtf8: { lines: 0, sample: [] } };
-  const seen = new SeenRows();
+  const stats: CsvStats = { invalidUtf8: { lines: 0, sample: [] } };
   // Lines the parser gave up on. It reports them as it parses, ahead of the records it has
   // queued: they are yielded in line order among the records.
   const skipped: CsvRow[] = [];
@@ -97,14 +101,13 @@ export async function openCsv(path: string, options: { delimiter?: string; encod
   }));
 
   function checked(line: number, text: string, fields: string[]): CsvRow {
-    if (seen.repeats(text)) stats.duplicateRows++;
     // Invalid UTF-8 was decoded as U+FFFD: the original bytes are gone, and so is the row.
     if (encoding === 'utf8' && text.includes('\uFFFD')) {
       if (stats.invalidUtf8.lines++ < SAMPLE_SIZE) stats.invalidUtf8.sample.push(line);
-      return { line, fields: [], unreadable: 'not valid UTF-8 (a Latin-1 file? import it with --encoding latin1)' };
+      return { line, fields: [], unreadable: 'not valid UTF-8 (a Latin-1 file? import it with --encoding latin1)', text };
     }
-    if (text.includes('\0')) return { line, fields: [], unreadable: 'binary data (a NUL byte)' };
-    return { line, fields };
+    if (text.includes('\0')) return { line, fields: [], unreadable: 'binary data (a NUL byte)', text };
+    return { line, fields, text };
   }
 
   function readLine(text: string, line: number): CsvRow {
@@ -143,18 +146,25 @@ export async function openCsv(path: string, options: { delimiter?: string; encod
   // Pull the header now so callers can map column names before iterating.
   const first = await iterator.next();
   const pending = first.done ? [] : [first.value];
-  return {
+  // Told here, as each row leaves, not when it was parsed: the caller sets onRow after the
+  // header (and maybe the first row) was read.
+  const told = (row: CsvRow): CsvRow => {
+    if (file.onRow && row.text !== undefined) file.onRow(row.line, hash53(row.text));
+    return row;
+  };
+  const file: CsvFile = {
     header,
     sizeBytes: size,
     bytesRead: () => bytes,
     stats,
     rows: {
       async *[Symbol.asyncIterator]() {
-        yield* pending;
-        for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+        for (const row of pending) yield told(row);
+        for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield told(next.value);
       },
     },
   };
+  return file;
 }
 
 function withoutNewline(raw: string): string {

@@ -1,22 +1,11 @@
-// Tells records identical to an earlier one of a file. Each distinct record is kept as a 53-bit
-// hash of its text, not the text: a number per record (about 20 MB per million), and at these
+// Repeated rows of an import are counted by PostgreSQL, not in memory: each row's text is
+// reduced to a 53-bit hash that travels to the staging table with the row (jobs/lib/loader.ts),
+// and the count is one GROUP BY there, so memory stays flat however long the file. At these
 // sizes a collision (two different records counted as one) is a one-in-millions event, harmless
 // for a count that is only reported.
 
-export class SeenRows {
-  private readonly seen = new Set<number>();
-
-  /** Records the row; true when the same text came before. */
-  repeats(text: string): boolean {
-    const hash = hash53(text);
-    if (this.seen.has(hash)) return true;
-    this.seen.add(hash);
-    return false;
-  }
-}
-
 /** cyrb53 (public domain): two multiplicative 32-bit hashes mixed into 53 bits. */
-function hash53(text: string): number {
+export function hash53(text: string): number {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < text.length; i++) {

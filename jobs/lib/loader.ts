@@ -4,6 +4,7 @@ import { ensureTenant } from '../../src/store/pg/tenants.ts';
 import { DEFAULT_TENANT } from '../../src/tenant.ts';
 import type pg from 'pg';
 import { copyRows } from '../../src/store/pg/copy.ts';
+import { emptyReport, ensureMonths, monthStart, retentionCutoff, type PartitionPolicy } from '../../src/store/pg/partitions.ts';
 import { Progress } from './progress.ts';
 import type { ProductRecord, SourceFile, SourceRow } from './sources.ts';
 
@@ -20,7 +21,8 @@ export interface ImportSummary {
   rejectedSample: { line: number; reason: string }[];
   /**
    * Rows repeating an earlier row of the file exactly. Loaded all the same: a file has no ids to
-   * tell a repeat from a real second event (UCI's 5,268 are repeated order lines), only counted.
+   * tell a repeat from a real second event (UCI's 5,268 are repeated order lines), only counted
+   * (in PostgreSQL, from each row's text hash: jobs/lib/duplicate-rows.ts).
    */
   duplicateRows: number;
   /** Lines that are not valid UTF-8 (rejected; counted in `rejected` too): how many, and the first. */
@@ -35,7 +37,14 @@ export interface ImportOptions {
   idPrefix?: string;
   rejectedSampleSize?: number;
   quiet?: boolean;
+  /** Events older than the retention are skipped; the months of the rest get their partitions first. */
+  partitions?: PartitionPolicy;
 }
+
+export const OLDER_THAN_RETENTION = 'older than EVENTS_RETENTION_MONTHS';
+
+// Per import transaction: bounded whatever the file's size (PostgreSQL spills past it).
+const MERGE_WORK_MEM = '256MB';
 
 const STAGE_EVENT_COLUMNS = ['user_id', 'item_id', 'type', 'quantity', 'price', 'weight', 'occurred_at', 'idempotency_key', 'source'];
 
@@ -44,6 +53,11 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
   const tenant = options.tenant ?? DEFAULT_TENANT;
   await ensureTenant(pool, tenant);
   const sampleSize = options.rejectedSampleSize ?? 20;
+  const policy = options.partitions ?? { retentionMonths: 0, aheadMonths: 3 };
+  const startedAt = new Date();
+  const cutoff = retentionCutoff(policy, startedAt)?.getTime() ?? -Infinity;
+  // Later months stay in the default partition until the partition job reaches them.
+  const lastMonth = monthStart(startedAt, policy.aheadMonths + 1).getTime();
   const progress = new Progress(`import ${source.name}`, source.csv.sizeBytes, 'rows');
   const summary: ImportSummary = {
     source: source.name, path: source.path, rowsRead: 0, eventsRead: 0, eventsNew: 0, productsUpserted: 0,
@@ -53,38 +67,59 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
     summary.rejected++;
     if (summary.rejectedSample.length < sampleSize) summary.rejectedSample.push({ line, reason });
   };
+  const skip = (reason: string) => { summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1; };
   // Catalog rows repeat (one per event in REES46/UCI): keep the latest version of each product.
   const products = new Map<string, ProductRecord>();
+  const months = new Set<number>();
   let lastLine = 0;
+  // The text hash of the line being read (csv.onRow tells it just before the line's rows come):
+  // it goes to PostgreSQL with the line's first event, or alone when the line has none.
+  let told = { line: 0, hash: 0 };
+  source.csv.onRow = (line, hash) => { told = { line, hash }; };
+  let lineHash: number | null = null;
 
   async function* eventRows(): AsyncIterable<unknown[]> {
     for await (const row of source.rows as AsyncIterable<SourceRow>) {
-      if (row.line !== lastLine) { summary.rowsRead++; lastLine = row.line; }
+      if (row.line !== lastLine) {
+        if (lineHash !== null) yield [null, null, null, null, null, null, null, null, null, lineHash];
+        summary.rowsRead++;
+        lastLine = row.line;
+        lineHash = told.line === row.line ? told.hash : null;
+      }
       if (!options.quiet) progress.update(source.csv.bytesRead(), summary.rowsRead);
       switch (row.kind) {
         case 'product': products.set(row.product.id, row.product); break;
-        case 'skip': summary.skipped[row.reason] = (summary.skipped[row.reason] ?? 0) + 1; break;
+        case 'skip': skip(row.reason); break;
         case 'reject': reject(row.line, row.reason); break;
         case 'event': {
           const e = row.event;
+          const t = e.occurredAt.getTime();
+          if (t < cutoff) { skip(OLDER_THAN_RETENTION); break; }
           summary.eventsRead++;
+          if (t < lastMonth) months.add(monthStart(e.occurredAt).getTime());
           yield [prefix + e.user, prefix + e.item, e.type, e.quantity, e.price, e.weight, e.occurredAt.toISOString(),
-            `${source.name}:${row.line}`, source.name];
+            `${source.name}:${row.line}`, source.name, lineHash];
+          lineHash = null;
         }
       }
     }
+    if (lineHash !== null) yield [null, null, null, null, null, null, null, null, null, lineHash];
   }
 
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    // Room for the merge's hash of this file's keys and the repeat count's aggregate.
+    await client.query(`SET LOCAL work_mem = '${MERGE_WORK_MEM}'`);
     const importStartedAt = (await client.query<{ now: Date }>('SELECT now()')).rows[0].now;
+    // Rows without an idempotency key carry only the hash of a line that has no event.
     await client.query(`CREATE TEMP TABLE stage_events (
       user_id text, item_id text, type text, quantity integer, price numeric, weight real,
-      occurred_at timestamptz, idempotency_key text, source text) ON COMMIT DROP`);
-    await copyRows(client, 'stage_events', STAGE_EVENT_COLUMNS, eventRows());
-    summary.duplicateRows = source.csv.stats.duplicateRows;
+      occurred_at timestamptz, idempotency_key text, source text, row_hash bigint) ON COMMIT DROP`);
+    await copyRows(client, 'stage_events', [...STAGE_EVENT_COLUMNS, 'row_hash'], eventRows());
     summary.invalidUtf8 = source.csv.stats.invalidUtf8;
+    summary.duplicateRows = (await client.query<{ n: number }>(
+      'SELECT (count(row_hash) - count(DISTINCT row_hash))::int AS n FROM stage_events')).rows[0].n;
     if (products.size) {
       await client.query(`CREATE TEMP TABLE stage_products ON COMMIT DROP AS SELECT id, title, brand, category, price, currency, url, image_url, in_stock FROM products WITH NO DATA`);
       await copyRows(client, 'stage_products', ['id', 'title', 'brand', 'category', 'price', 'currency', 'url', 'image_url', 'in_stock'],
@@ -99,10 +134,22 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
           image_url = COALESCE(EXCLUDED.image_url, p.image_url), in_stock = EXCLUDED.in_stock, updated_at = now()`, [tenant]);
       summary.productsUpserted = upserted.rowCount ?? 0;
     }
-    const inserted = await client.query(`INSERT INTO events (tenant_id, ${STAGE_EVENT_COLUMNS.join(', ')})
-      SELECT $1, ${STAGE_EVENT_COLUMNS.join(', ')} FROM stage_events s
-      WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = $1 AND u.id = s.user_id AND u.deleted_at IS NOT NULL) -- erased users stay erased
-      ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`, [tenant]);
+    // On another connection, each in a short transaction of its own: this one has not touched
+    // events yet, and must not hold the lock a new partition takes for the whole merge.
+    const partitions = emptyReport();
+    await ensureMonths(pool, [...months].map((t) => new Date(t)), partitions);
+    // Each key is claimed first (010_events_partitioned.sql): a key already there (a re-import)
+    // leaves its row out. Keys are `source:line`, unique within the file.
+    const inserted = await client.query(`WITH claimed AS (
+        INSERT INTO event_idempotency (tenant_id, idempotency_key)
+        SELECT $1, s.idempotency_key FROM stage_events s
+        WHERE s.idempotency_key IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = $1 AND u.id = s.user_id AND u.deleted_at IS NOT NULL) -- erased users stay erased
+        ON CONFLICT DO NOTHING
+        RETURNING idempotency_key
+      )
+      INSERT INTO events (tenant_id, ${STAGE_EVENT_COLUMNS.join(', ')})
+      SELECT $1, ${STAGE_EVENT_COLUMNS.map((c) => `s.${c}`).join(', ')} FROM stage_events s JOIN claimed c ON c.idempotency_key = s.idempotency_key`, [tenant]);
     summary.eventsNew = inserted.rowCount ?? 0;
     summary.seconds = progress.elapsedSeconds();
     await client.query(`INSERT INTO import_runs (tenant_id, source, path, finished_at, rows_read, events_new, products_upserted, rows_rejected, rejected_sample)
@@ -111,9 +158,12 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
     await client.query('COMMIT');
     // Erasure wins: a user erased while this transaction ran had their rows deleted before these
     // were visible. Their tombstone is newer than the transaction (a minute's margin: an
-    // erasure's time is its own transaction's start), so their rows go now.
-    await client.query(`DELETE FROM events e USING users u
-      WHERE u.tenant_id = $3 AND e.tenant_id = $3 AND u.id = e.user_id AND u.deleted_at >= $1::timestamptz - interval '1 minute' AND e.source = $2`,
+    // erasure's time is its own transaction's start), so their rows go now, with their keys.
+    await client.query(`WITH gone AS (
+        DELETE FROM events e USING users u
+        WHERE u.tenant_id = $3 AND e.tenant_id = $3 AND u.id = e.user_id AND u.deleted_at >= $1::timestamptz - interval '1 minute' AND e.source = $2
+        RETURNING e.idempotency_key)
+      DELETE FROM event_idempotency k USING gone g WHERE k.tenant_id = $3 AND k.idempotency_key = g.idempotency_key`,
     [importStartedAt, source.name, tenant]);
     // Fresh statistics: the build's queries plan badly on a table that just grew tenfold.
     await client.query('ANALYZE events');

@@ -11,6 +11,7 @@ import type { AppDeps } from '../deps.ts';
 import { HttpError } from '../http/errors.ts';
 import { idSchema as id } from '../ids.ts';
 import { MAX_LIMIT } from '../recommend/request.ts';
+import { insertEventsSql } from '../store/pg/events.ts';
 import { erasedAmong, writeAsUsers } from '../store/pg/user-locks.ts';
 
 const WIDGET_EVENT_TYPES = ['impression', 'click'] as const;
@@ -32,9 +33,8 @@ export const anonymousUser = (requestId: string): string => `anonymous:${request
 const onceKey = (type: string, requestId: string, item: string) =>
   `widget:${createHash('sha256').update(JSON.stringify([type, requestId, item])).digest('base64url')}`;
 
-const INSERT = `INSERT INTO events (tenant_id, user_id, item_id, type, quantity, occurred_at, request_id, position, idempotency_key, source)
-  SELECT $1, $2, t.item, $3, 1, $4, $5, t.position, t.key, 'widget' FROM unnest($6::text[], $7::int[], $8::text[]) AS t (item, position, key)
-  ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`;
+const INSERT = insertEventsSql(['tenant_id', 'user_id', 'item_id', 'type', 'quantity', 'occurred_at', 'request_id', 'position', 'idempotency_key', 'source'],
+  `SELECT $1::text, $2::text, t.item, $3::text, 1, $4::timestamptz, $5::text, t.position, t.key, 'widget' FROM unnest($6::text[], $7::int[], $8::text[]) AS t (item, position, key)`);
 
 export async function widgetEventRoutes(app: FastifyInstance, deps: Pick<AppDeps, 'pool'>): Promise<void> {
   app.post<{ Body: WidgetEvents }>('/v1/widget/events', {

@@ -26,7 +26,9 @@ export async function eraseRows(tx: Tx, tenant: string, user: string): Promise<E
        INSERT INTO users (tenant_id, id, deleted_at) VALUES ($2, $1, now())
        ON CONFLICT (tenant_id, id) DO UPDATE SET deleted_at = COALESCE(users.deleted_at, now())
        RETURNING deleted_at
-     ), gone_events AS (DELETE FROM events WHERE tenant_id = $2 AND user_id = $1 RETURNING 1),
+     ), gone_events AS (DELETE FROM events WHERE tenant_id = $2 AND user_id = $1 RETURNING idempotency_key),
+     -- A key names the event (it may carry an order number): it goes with it (010_events_partitioned.sql).
+     gone_keys AS (DELETE FROM event_idempotency k WHERE k.tenant_id = $2 AND k.idempotency_key IN (SELECT idempotency_key FROM gone_events) RETURNING 1),
      gone_exposures AS (DELETE FROM exposures WHERE tenant_id = $2 AND user_id = $1 RETURNING 1)
      SELECT (SELECT deleted_at FROM tombstone), (SELECT count(*) FROM gone_events)::int AS events,
        (SELECT count(*) FROM gone_exposures)::int AS exposures`,
