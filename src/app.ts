@@ -3,7 +3,6 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { authPlugin } from './auth/plugin.ts';
 import type { Config } from './config.ts';
@@ -34,6 +33,7 @@ import { activeApiKeys } from './store/pg/api-keys.ts';
 import { findExperiment, insertExposures } from './store/pg/experiments.ts';
 import { PopularFallback } from './store/pg/popular-fallback.ts';
 import { listTenants } from './store/pg/tenants.ts';
+import type { RedisClient } from './store/redis/client.ts';
 import { redisKeys } from './store/redis/keys.ts';
 import { MailMemory } from './store/redis/mail-memory.ts';
 import { consume } from './store/redis/rate-limit.ts';
@@ -47,7 +47,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 
 /** Builds the HTTP app from injected services (no globals), so tests run it against real ones. */
-export async function buildApp(config: Config, services: { pool: pg.Pool; redis: Redis }, options: { logger?: boolean; logStream?: { write(line: string): void } } = {}): Promise<FastifyInstance> {
+export async function buildApp(config: Config, services: { pool: pg.Pool; redis: RedisClient }, options: { logger?: boolean; logStream?: { write(line: string): void } } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger === false ? false : { ...loggerOptions(config.logLevel), stream: options.logStream },
     bodyLimit: 2 * 1024 * 1024,

@@ -50,6 +50,15 @@ export interface Config {
   /** API keys, rate limits and user tokens (src/auth). */
   auth: AuthSettings;
   eventStore: EventStoreConfig;
+  scale: ScaleConfig;
+}
+
+/** Past one machine (docs/scaling.md): a Redis Cluster instead of one Redis, several API processes. */
+export interface ScaleConfig {
+  /** Seeds of a Redis Cluster (REDIS_CLUSTER_NODES, host:port,...); when set, REDIS_URL is not used. */
+  redisClusterNodes: { host: string; port: number }[];
+  /** HTTP processes sharing the port (node:cluster); 1: the process serves alone. */
+  apiWorkers: number;
 }
 
 /** PostgreSQL that grows: event partitions, their retention, and what the build reads (docs/scaling.md). */
@@ -148,6 +157,17 @@ function num(env: Env, name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number >= 0, got "${raw}"`);
   return value;
+}
+
+/** "host:port,host:port" → seeds; an IPv6 host in brackets ([::1]:7000). */
+export function parseClusterNodes(raw: string | undefined): ScaleConfig['redisClusterNodes'] {
+  if (!raw) return [];
+  return raw.split(',').map((s) => s.trim()).filter(Boolean).map((seed) => {
+    const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(seed);
+    const port = Number(m?.[2]);
+    if (!m || !(port > 0 && port < 65536)) throw new Error(`REDIS_CLUSTER_NODES: bad seed "${seed}" (expected host:port)`);
+    return { host: m[1].replace(/^\[|\]$/g, ''), port };
+  });
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
@@ -251,6 +271,10 @@ export function loadConfig(env: Env = process.env): Config {
       partitionsAheadMonths: int(env, 'EVENTS_PARTITIONS_AHEAD_MONTHS', 3),
       buildDatabaseUrl: env.BUILD_DATABASE_URL || databaseUrl,
       buildWindowDays: num(env, 'BUILD_WINDOW_DAYS', 0),
+    },
+    scale: {
+      redisClusterNodes: parseClusterNodes(env.REDIS_CLUSTER_NODES),
+      apiWorkers: int(env, 'API_WORKERS', 1, 1),
     },
   };
 }

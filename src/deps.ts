@@ -1,6 +1,5 @@
 // What the routes are built from: the clients and services the app is composed of
 // (src/app.ts). Its own module, so that routes never import the app that registers them.
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Config } from './config.ts';
 import type { BlockService } from './email/blocks.ts';
@@ -9,12 +8,13 @@ import type { ExperimentCache } from './experiments/cache.ts';
 import type { ExposureWriter } from './experiments/exposure-writer.ts';
 import type { Metrics } from './metrics.ts';
 import type { Outages } from './outage.ts';
+import type { RedisClient } from './store/redis/client.ts';
 import type { Tenants } from './tenants.ts';
 
 export interface AppDeps {
   config: Config;
   pool: pg.Pool;
-  redis: Redis;
+  redis: RedisClient;
   outages: Outages;
   /** Each tenant's own services, by the tenant the request acts for (request.tenant). */
   tenants: Tenants;

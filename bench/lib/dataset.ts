@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/store/redis/client.ts';
 import { KEY_LAYOUT, redisKeys } from '../../src/store/redis/keys.ts';
 import { migrate } from '../../src/store/pg/migrate.ts';
 
@@ -36,9 +36,12 @@ export async function runJob(script: string, args: string[], env: Record<string,
   await promisify(execFile)(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
 }
 
-/** Migrates, imports UCI (once) and builds the model (when none is live, or when asked), with the real CLIs. */
-export async function prepareModel(databaseUrl: string, redis: Redis, pool: pg.Pool, rebuild: boolean, prefix = BENCH_PREFIX): Promise<void> {
-  const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn' };
+/**
+ * Migrates, imports UCI (once) and builds the model (when none is live, or when asked), with the
+ * real CLIs; `env` says more about where (REDIS_CLUSTER_NODES: into a Redis Cluster).
+ */
+export async function prepareModel(databaseUrl: string, redis: RedisClient, pool: pg.Pool, rebuild: boolean, prefix = BENCH_PREFIX, env: Record<string, string> = {}): Promise<void> {
+  env = { ...env, DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn' };
   // A bench database made by an older checkout lacks the newer tables the server reads.
   await migrate(pool);
   const hasEvents = (await pool.query('SELECT 1 FROM events LIMIT 1')).rowCount! > 0;
@@ -52,7 +55,7 @@ export async function prepareModel(databaseUrl: string, redis: Redis, pool: pg.P
  * did not finish, would make the per-user endpoints look cheaper (no purchases) or dearer
  * (purchases joined on every read) than they are.
  */
-async function servable(redis: Redis, pool: pg.Pool, prefix: string): Promise<boolean> {
+async function servable(redis: RedisClient, pool: pg.Pool, prefix: string): Promise<boolean> {
   const keys = redisKeys(prefix);
   const version = await redis.get(keys.current);
   const meta = version === null ? null : await redis.get(keys.meta(Number(version)));

@@ -1,7 +1,6 @@
 // The build: PostgreSQL events → item-item model + popularity → a new Redis version, swapped
 // in atomically. Stages are timed and reported; a failure at any point leaves the live
 // version serving (see ModelPublisher).
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Config } from '../../src/config.ts';
 import { fitNeighbours, modelCatalog, modelName, modelSpec, popularityLists, type ModelSpec } from '../../src/model/model.ts';
@@ -11,7 +10,8 @@ import { ensureTenant } from '../../src/store/pg/tenants.ts';
 import { erasedSince } from '../../src/store/pg/user-locks.ts';
 import { KEY_LAYOUT, redisKeys } from '../../src/store/redis/keys.ts';
 import { ModelPublisher } from '../../src/store/redis/model-publisher.ts';
-import { execOrThrow, queueUserWrite } from '../../src/store/redis/user-writes.ts';
+import { Batch, execOrThrow, type RedisClient } from '../../src/store/redis/client.ts';
+import { queueUserWrite } from '../../src/store/redis/user-writes.ts';
 import { DEFAULT_TENANT } from '../../src/tenant.ts';
 import { loadCatalog, loadInteractions, loadUserLists, readWindowDays } from './load-events.ts';
 import { fitItemKnnParallel } from './parallel-knn.ts';
@@ -55,7 +55,7 @@ export function buildOptionsFromConfig(config: Config): BuildOptions {
   };
 }
 
-export async function buildModel(pool: pg.Pool, redis: Redis, config: Config, o: BuildOptions): Promise<BuildSummary> {
+export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Config, o: BuildOptions): Promise<BuildSummary> {
   const keys = redisKeys(config.redisPrefix, o.tenant);
   await ensureTenant(pool, o.tenant);
   const started = performance.now();
@@ -112,14 +112,14 @@ export async function buildModel(pool: pg.Pool, redis: Redis, config: Config, o:
       const startedAt = await syncUserFlags(pool, redis, o.tenant, keys).then(() => pool.query<{ now: Date }>('SELECT now()')).then((r) => r.rows[0].now);
       const limits = { recentlyViewedCap: config.recentlyViewedCap, ttlSeconds: config.userKeyTtlSeconds };
       let written = 0;
-      let pipeline = redis.pipeline();
+      let batch = new Batch(redis);
       for await (const lists of loadUserLists(reads, o.tenant, config.recentlyViewedCap)) {
         // The script writes nothing for a user erased meanwhile (src/store/user-writes.ts).
-        queueUserWrite(pipeline, keys, limits, lists, true);
+        queueUserWrite(batch, keys, limits, lists, true);
         written += Number(lists.viewed.length > 0) + Number(lists.bought.length > 0);
-        if (pipeline.length >= 1000) { await execOrThrow(pipeline); pipeline = redis.pipeline(); if (!o.quiet) p.update(written); }
+        if (batch.length >= 1000) { await execOrThrow(batch); batch = new Batch(redis); if (!o.quiet) p.update(written); }
       }
-      await execOrThrow(pipeline);
+      await execOrThrow(batch);
       // An erasure whose Redis step ran before this stage wrote its lists is caught by the
       // scripts; one whose PostgreSQL step committed after the lists were read and whose Redis
       // step is still to come deletes them itself. Belt and braces for the window between:

@@ -4,12 +4,12 @@
 // bought next, its tracked link is followed (a click, through GET /v1/r) and the purchase is
 // posted through POST /v1/events with the block's request_id and the real price and quantity.
 // The experiment report then says which strategy would have earned more per visitor.
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { buildApp } from '../../src/app.ts';
 import type { Config } from '../../src/config.ts';
 import type { Report } from '../../src/experiments/report.ts';
 import { migrate } from '../../src/store/pg/migrate.ts';
+import type { RedisClient } from '../../src/store/redis/client.ts';
 import { buildModel, buildOptionsFromConfig } from './build-model.ts';
 import { importSource } from './loader.ts';
 import { trainPart, userSample, type ReplayData } from './simulate-data.ts';
@@ -97,7 +97,7 @@ async function eachLimited<T>(items: readonly T[], concurrency: number, work: (i
 }
 
 /** Runs the whole loop against `pool` and `redis`: an empty database and key prefix of its own, which it fills. */
-export async function runSimulation(services: { pool: pg.Pool; redis: Redis }, baseConfig: Config, o: SimulationOptions): Promise<SimulationResult> {
+export async function runSimulation(services: { pool: pg.Pool; redis: RedisClient }, baseConfig: Config, o: SimulationOptions): Promise<SimulationResult> {
   const started = performance.now();
   const since = (t: number) => (performance.now() - t) / 1000;
   const { pool, redis } = services;

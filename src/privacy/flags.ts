@@ -1,18 +1,12 @@
 // Opt-outs and erasures live in PostgreSQL, their truth, and as flags in Redis, where the API
 // reads them with the user's history (no PostgreSQL on the hot path). A Redis that lost its data
 // lost the flags too: until they are copied back, the history reads report the flags missing
-// (keys.flagsSynced) and no personal answer is served. The copy is started by the first read
-// that finds them missing (FlagSync) and by every build.
-import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+// (the marker, src/store/redis/user-flags.ts) and no personal answer is served. The copy is
+// started by the first read that finds them missing (FlagSync) and by every build.
 import type pg from 'pg';
+import type { RedisClient } from '../store/redis/client.ts';
 import type { Keys } from '../store/redis/keys.ts';
-import { execOrThrow } from '../store/redis/user-writes.ts';
-
-const BATCH = 1000;
-// The marker is set only by the copy that still holds the `syncing` token: a Redis that lost its
-// data again during the copy lost the token too, and the copy must not claim completeness.
-const FINISH = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[2], '1'); redis.call('DEL', KEYS[1]); return 1 end return 0`;
+import { copyUserFlags } from '../store/redis/user-flags.ts';
 
 export interface FlagCounts {
   optedOut: number;
@@ -20,22 +14,9 @@ export interface FlagCounts {
 }
 
 /** Copies every opt-out flag and erasure tombstone from PostgreSQL into Redis, then sets the marker. */
-export async function syncUserFlags(pool: Pick<pg.Pool, 'query'>, redis: Redis, tenant: string, keys: Keys): Promise<FlagCounts> {
-  const token = randomUUID();
-  await redis.set(keys.flagsSyncing, token, 'EX', 600);
-  const { rows } = await pool.query<{ id: string; erased: boolean }>(
-    'SELECT id, deleted_at IS NOT NULL AS erased FROM users WHERE tenant_id = $1 AND (personalization_opt_out OR deleted_at IS NOT NULL)', [tenant]);
-  for (let i = 0; i < rows.length; i += BATCH) {
-    const pipeline = redis.pipeline();
-    for (const { id, erased } of rows.slice(i, i + BATCH)) {
-      if (erased) pipeline.set(keys.erased(id), '1');
-      else pipeline.set(keys.optOut(id), '1');
-    }
-    await execOrThrow(pipeline);
-  }
-  if ((await redis.eval(FINISH, 2, keys.flagsSyncing, keys.flagsSynced, token)) !== 1) {
-    throw new Error('Redis lost its data during the copy of user flags: not marked complete');
-  }
+export async function syncUserFlags(pool: Pick<pg.Pool, 'query'>, redis: RedisClient, tenant: string, keys: Keys): Promise<FlagCounts> {
+  const rows = await copyUserFlags(redis, keys, async () => (await pool.query<{ id: string; erased: boolean }>(
+    'SELECT id, deleted_at IS NOT NULL AS erased FROM users WHERE tenant_id = $1 AND (personalization_opt_out OR deleted_at IS NOT NULL)', [tenant])).rows);
   const erased = rows.filter((r) => r.erased).length;
   return { optedOut: rows.length - erased, erased };
 }

@@ -1,11 +1,10 @@
 // A user's privacy controls across both stores: the personalisation opt-out and erasure.
 // PostgreSQL is the truth; Redis holds the flags the API reads with the user's history
 // (src/privacy/flags.ts). `t` is the user's tenant: its id and its Redis keys.
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { eraseAsOwner } from '../store/pg/user-locks.ts';
 import { eraseRows, upsertOptOut, type ErasedRows } from '../store/pg/users.ts';
-import { deleteMatching } from '../store/redis/client.ts';
+import { deleteMatching, type RedisClient } from '../store/redis/client.ts';
 import type { Keys } from '../store/redis/keys.ts';
 
 export interface TenantScope {
@@ -17,7 +16,7 @@ export interface TenantScope {
  * Records the choice in PostgreSQL, the truth, then in Redis; both writes are idempotent, so a
  * caller that saw Redis fail simply retries. false: the user was erased (nothing changed).
  */
-export async function setOptOut(pool: pg.Pool, redis: Redis, t: TenantScope, user: string, optOut: boolean): Promise<boolean> {
+export async function setOptOut(pool: pg.Pool, redis: RedisClient, t: TenantScope, user: string, optOut: boolean): Promise<boolean> {
   if (!(await upsertOptOut(pool, t.id, user, optOut))) return false;
   if (optOut) await redis.set(t.keys.optOut(user), '1');
   else await redis.del(t.keys.optOut(user));
@@ -35,7 +34,7 @@ export interface Erasure extends ErasedRows {
  * tombstone before the keys go, so a writer that comes later writes nothing
  * (src/store/redis/user-writes.ts). Idempotent.
  */
-export async function eraseUser(pool: pg.Pool, redis: Redis, t: TenantScope, user: string): Promise<Erasure> {
+export async function eraseUser(pool: pg.Pool, redis: RedisClient, t: TenantScope, user: string): Promise<Erasure> {
   const erased = await eraseAsOwner(pool, t.id, user, (tx) => eraseRows(tx, t.id, user));
   // One transaction: a user's keys share their hash tag, hence one Redis Cluster slot. Their
   // mails' keys are found by SCAN (erasure is rare; the mail ids are not known).

@@ -1,14 +1,16 @@
-// Private Redis and PostgreSQL servers for the fault tests: real processes that a test file
-// starts, stops and restarts at will, on free loopback ports, in a temporary directory, so the
-// shared services of the other test files are never touched. PostgreSQL refuses to run as root:
+// Private Redis, Redis Cluster and PostgreSQL servers for the fault tests: real processes that a
+// test file starts, stops and restarts at will, on free loopback ports, in a temporary directory,
+// so the shared services of the other test files are never touched. PostgreSQL refuses to run as root:
 // as root its commands run as the `postgres` user (as scripts/services.sh does).
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../bench/lib/processes.ts';
+import { servicesExport } from './cluster.ts';
 
 const run = promisify(execFile);
 const asRoot = process.getuid?.() === 0;
@@ -63,6 +65,48 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface OwnCluster {
+  /** Seeds, as REDIS_CLUSTER_NODES takes them. */
+  nodes: string;
+  close(): Promise<void>;
+}
+
+const listens = (port: number) => new Promise<boolean>((resolve) => {
+  const probe = createServer().once('error', () => resolve(false));
+  probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+});
+
+/**
+ * A Redis Cluster of its own (3 masters, 3 replicas), made by scripts/services.sh in a temporary
+ * directory on six free ports (and their cluster bus ports, 10000 above).
+ */
+export async function startOwnCluster(): Promise<OwnCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'recs-cluster-'));
+  let base = 0;
+  for (let tries = 0; base === 0; tries++) {
+    if (tries === 50) throw new Error('no six free ports (and bus ports) for a private Redis Cluster');
+    const candidate = 20000 + Math.floor(Math.random() * 9990);
+    const ports = Array.from({ length: 6 }, (_, i) => candidate + i).flatMap((p) => [p, p + 10000]);
+    if ((await Promise.all(ports.map(listens))).every(Boolean)) base = candidate;
+  }
+  const pids = async () => {
+    const files = (await readdir(join(dir, 'cluster')).catch(() => [])).filter((f) => f.endsWith('.pid'));
+    return Promise.all(files.map(async (f) => Number(await readFile(join(dir, 'cluster', f), 'utf8'))));
+  };
+  const kill = async () => {
+    for (const pid of await pids()) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ }
+    }
+  };
+  try {
+    const nodes = await servicesExport('REDIS_CLUSTER_NODES', { RECS_REDIS_CLUSTER: '1', RECS_SERVICES_DIR: dir, RECS_CLUSTER_PORT: String(base), REDIS_CLUSTER_NODES: '' });
+    return { nodes, async close() { await kill(); await rm(dir, { recursive: true, force: true }); } };
+  } catch (err) {
+    await kill();
+    throw err;
+  }
 }
 
 export interface OwnPostgres {

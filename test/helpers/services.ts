@@ -1,17 +1,19 @@
 // Real PostgreSQL and Redis for tests: each test file gets its own fresh database and its
-// own Redis key prefix, so files can run in parallel and never see each other's data.
+// own Redis key prefix, so files can run in parallel and never see each other's data. Redis is
+// the single one of REDIS_URL, or the Redis Cluster of REDIS_CLUSTER_NODES when that is set (as
+// `npm run test:cluster` does) or asked for ({ cluster: true }).
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import pg from 'pg';
-import { loadConfig, type Config } from '../../src/config.ts';
+import { loadConfig, parseClusterNodes, type Config } from '../../src/config.ts';
 import { migrate } from '../../src/store/pg/migrate.ts';
 import { createPool } from '../../src/store/pg/pool.ts';
-import { createRedis, deleteMatching } from '../../src/store/redis/client.ts';
+import { createJobsRedis, deleteMatching, scanEach, type RedisClient } from '../../src/store/redis/client.ts';
+import { sharedClusterNodes } from './cluster.ts';
 
 export interface TestServices {
   config: Config;
   pool: pg.Pool;
-  redis: Redis;
+  redis: RedisClient;
   databaseUrl: string;
   close(): Promise<void>;
 }
@@ -22,9 +24,10 @@ function requireEnv(name: string): string {
   return value;
 }
 
-export async function startTestServices(overrides: Partial<Config> = {}): Promise<TestServices> {
+/** `cluster`: on the shared Redis Cluster of scripts/services.sh, started if need be. */
+export async function startTestServices(overrides: Partial<Config> = {}, options: { cluster?: boolean } = {}): Promise<TestServices> {
   const baseUrl = requireEnv('DATABASE_URL');
-  const redisUrl = requireEnv('REDIS_URL');
+  requireEnv('REDIS_URL');
   const name = `recs_test_${process.pid}_${randomBytes(3).toString('hex')}`;
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
@@ -33,10 +36,12 @@ export async function startTestServices(overrides: Partial<Config> = {}): Promis
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
   const databaseUrl = url.toString();
-  const config: Config = { ...loadConfig({ ...process.env, DATABASE_URL: databaseUrl }), redisPrefix: `test:${name}:`, ...overrides };
+  const loaded = loadConfig({ ...process.env, DATABASE_URL: databaseUrl });
+  if (options.cluster) loaded.scale.redisClusterNodes = parseClusterNodes(await sharedClusterNodes());
+  const config: Config = { ...loaded, redisPrefix: `test:${name}:`, ...overrides };
   const pool = createPool(databaseUrl, 5);
   await migrate(pool);
-  const redis = createRedis(redisUrl);
+  const redis = createJobsRedis(config);
   return {
     config, pool, redis, databaseUrl,
     async close() {
@@ -51,14 +56,9 @@ export async function startTestServices(overrides: Partial<Config> = {}): Promis
   };
 }
 
-/** Every key matching `pattern` (a full SCAN: other test files share this Redis). */
-export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+/** Every key matching `pattern`, on every master (a full SCAN: other test files share this Redis). */
+export async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
   const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    found.push(...keys);
-  } while (cursor !== '0');
+  for await (const { keys } of scanEach(redis, pattern)) found.push(...keys);
   return found;
 }

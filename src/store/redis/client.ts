@@ -1,4 +1,15 @@
-import { Redis } from 'ioredis';
+import { once } from 'node:events';
+import { Cluster, Command, Redis, type ChainableCommander } from 'ioredis';
+import type { Config } from '../../config.ts';
+
+/** One Redis or a Redis Cluster (REDIS_CLUSTER_NODES): every store takes either. */
+export type RedisClient = Redis | Cluster;
+
+type RedisTarget = Pick<Config, 'redisUrl' | 'scale'>;
+
+export function isCluster(redis: RedisClient): redis is Cluster {
+  return redis instanceof Cluster;
+}
 
 /**
  * Jobs, tests and tools: a command waits in the offline queue through a brief reconnect and has
@@ -10,6 +21,13 @@ export function createRedis(url: string): Redis {
     enableOfflineQueue: true,
     lazyConnect: false,
   });
+}
+
+/** The jobs' client of the configured Redis: a Cluster's when REDIS_CLUSTER_NODES is set, with the same patience. */
+export function createJobsRedis(config: RedisTarget): RedisClient {
+  const nodes = config.scale.redisClusterNodes;
+  if (nodes.length === 0) return createRedis(config.redisUrl);
+  return new Cluster(nodes, { enableOfflineQueue: true, redisOptions: { maxRetriesPerRequest: 1 } });
 }
 
 /**
@@ -30,6 +48,27 @@ export function createServingRedis(url: string, commandTimeoutMs: number): Redis
   }));
 }
 
+/**
+ * The API's client of the configured Redis. On a Cluster, the same bounds per node connection;
+ * a command that meets a failover (connection closed, CLUSTERDOWN, TRYAGAIN) is retried 100 ms
+ * later, a few times at most, and MOVED is followed at once, so a request degrades during a
+ * failover and is whole again once the replica has taken over, without a restart.
+ */
+export function createServingClient(config: RedisTarget & { serving: Pick<Config['serving'], 'redisCommandTimeoutMs'> }, { coalesce = true } = {}): RedisClient {
+  const nodes = config.scale.redisClusterNodes;
+  const timeoutMs = config.serving.redisCommandTimeoutMs;
+  if (nodes.length === 0) return createServingRedis(config.redisUrl, timeoutMs);
+  const cluster = new Cluster(nodes, {
+    enableOfflineQueue: false,
+    clusterRetryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+    maxRedirections: 6,
+    redisOptions: { commandTimeout: timeoutMs, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false, connectTimeout: 1000 },
+  });
+  // `coalesce: false` only for bench/redis.ts, which measures what it saves.
+  if (coalesce) cluster.on('+node', (node: Redis) => coalesceWrites(node));
+  return cluster;
+}
+
 type Corkable = { cork(): void; uncork(): void };
 
 /**
@@ -37,7 +76,8 @@ type Corkable = { cork(): void; uncork(): void };
  * the first and uncorked in the check phase (setImmediate), after every HTTP request read in
  * that poll phase has sent its command. Under load that is several commands per syscall, and
  * Redis reads and answers them as one batch. ioredis' autopipelining batches the same way but
- * builds a pipeline per batch, which cost more client CPU than the writes it saved.
+ * builds a pipeline per batch, which cost more client CPU than the writes it saved. On a
+ * Cluster each node's connection is corked the same way.
  */
 function coalesceWrites(redis: Redis): Redis {
   let corked: Corkable | null = null;
@@ -63,20 +103,114 @@ function coalesceWrites(redis: Redis): Redis {
 /**
  * A Lua script as a command: one round trip and one reply, where a pipeline of the same
  * commands costs the client several times the CPU. Defined on a client at its first call, sent
- * by SHA, and reloaded by ioredis after a Redis restart (NOSCRIPT).
+ * by SHA, and reloaded by ioredis after a Redis restart (NOSCRIPT). On a Cluster every key of a
+ * call must share one slot (a hash tag).
  */
-export function luaCommand<Args extends (string | number)[], Reply>(name: string, numberOfKeys: number, lua: string): (redis: Redis, ...args: Args) => Promise<Reply> {
+export function luaCommand<Args extends (string | number)[], Reply>(name: string, numberOfKeys: number, lua: string): (redis: RedisClient, ...args: Args) => Promise<Reply> {
   return (redis, ...args) => {
     if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua });
     return (redis as unknown as Record<string, (...a: Args) => Promise<Reply>>)[name](...args);
   };
 }
 
-/** Deletes every key matching `pattern`, SCANning in batches so Redis is never blocked; returns how many went. */
-export async function deleteMatching(redis: Redis, pattern: string): Promise<number> {
+/**
+ * Commands on many keys, one round trip per node. A pipeline goes to one node (ioredis checks
+ * that its keys are all served there), so on a Cluster there is one pipeline per master, chosen
+ * by each key's slot; on a single Redis, one.
+ */
+export class Batch {
+  private readonly pipelines = new Map<string, ChainableCommander>();
+
+  constructor(private readonly redis: RedisClient) {}
+
+  /** The pipeline for commands on `key` (and on keys of its slot). */
+  for(key: string): ChainableCommander {
+    const node = isCluster(this.redis) ? nodeOf(this.redis, routedSlot(key)) : '';
+    let pipeline = this.pipelines.get(node);
+    if (pipeline === undefined) this.pipelines.set(node, pipeline = this.redis.pipeline());
+    return pipeline;
+  }
+
+  /** Commands queued. */
+  get length(): number {
+    let n = 0;
+    for (const p of this.pipelines.values()) n += p.length;
+    return n;
+  }
+
+  /** Sends every pipeline at once; the replies of all of them, [error, reply] each. A Batch is used once. */
+  async exec(): Promise<[Error | null, unknown][]> {
+    const replies = await Promise.all([...this.pipelines.values()].map((p) => p.exec()));
+    return replies.flatMap((r) => r ?? []);
+  }
+}
+
+/**
+ * The slot ioredis routes a key to and checks a pipeline's keys by. It differs from Redis's
+ * (keys.ts keySlot) only for a key whose first `{` is followed at once by `}` and a later `}`;
+ * grouping by Redis's would then have ioredis refuse the pipeline.
+ */
+function routedSlot(key: string): number {
+  return new Command('exists', [key]).getSlot();
+}
+
+/** The nodes (master and replicas) serving a slot, as ioredis groups pipelines; the slot itself before the slot map is known. */
+function nodeOf(cluster: Cluster, slot: number): string {
+  return cluster.slots[slot]?.join(';') ?? `slot ${slot}`;
+}
+
+/** Sends a batch or a pipeline; its replies, or the first error among them thrown. */
+export async function execOrThrow(pipeline: { exec(): Promise<[Error | null, unknown][] | null> }): Promise<unknown[]> {
+  const results = (await pipeline.exec()) ?? [];
+  const failed = results.find(([err]) => err);
+  if (failed) throw failed[0];
+  return results.map(([, reply]) => reply);
+}
+
+/**
+ * Values of string keys, in order. One MGET on a single Redis; on a Cluster an MGET of keys in
+ * several slots fails (CROSSSLOT), so each key is a GET of its own, sent as the client routes it:
+ * the GETs of one event-loop turn leave in one write per node (coalesceWrites on the API's
+ * client), which measured cheaper than an MGET per slot or a pipeline per node (docs/scaling.md).
+ */
+export function getMany(redis: RedisClient, keys: readonly string[]): Promise<(string | null)[]> {
+  if (!isCluster(redis)) return redis.mget(keys as string[]);
+  return Promise.all(keys.map((key) => redis.get(key)));
+}
+
+/** The masters to SCAN: every key lives on one of them (a single Redis is its own). A Cluster's are known once it is ready. */
+export async function masters(redis: RedisClient): Promise<Redis[]> {
+  if (!isCluster(redis)) return [redis];
+  if (redis.status !== 'ready') await once(redis, 'ready', { signal: AbortSignal.timeout(10_000) });
+  return redis.nodes('master');
+}
+
+/**
+ * Every key matching `pattern`, in batches as SCAN finds them, with the node that holds them, on
+ * every master (a key of a Cluster lives on one). Redis is never blocked for long.
+ */
+export async function* scanEach(redis: RedisClient, pattern: string, count = 1000): AsyncGenerator<{ node: Redis; keys: string[] }> {
+  for (const node of await masters(redis)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);
+      cursor = next;
+      if (keys.length > 0) yield { node, keys };
+    } while (cursor !== '0');
+  }
+}
+
+/** Deletes every key matching `pattern` on every master; returns how many went. */
+export async function deleteMatching(redis: RedisClient, pattern: string): Promise<number> {
   let deleted = 0;
-  for await (const keys of redis.scanStream({ match: pattern, count: 1000 }) as AsyncIterable<string[]>) {
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
+  for await (const { node, keys } of scanEach(redis, pattern)) {
+    // One key per UNLINK: on a Cluster, keys of several slots in one command fail (CROSSSLOT).
+    const pipeline = node.pipeline();
+    for (const key of keys) pipeline.unlink(key);
+    for (const [err, n] of (await pipeline.exec()) ?? []) {
+      if (err) throw err;
+      deleted += n as number;
+    }
   }
   return deleted;
 }

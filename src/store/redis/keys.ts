@@ -60,6 +60,16 @@ export interface Keys {
   flagsSynced: string;
   /** Held by the process copying the flags; the marker is set only if this survived the copy. */
   flagsSyncing: string;
+  /**
+   * On a Redis Cluster, one marker per slot, in that slot (src/store/redis/user-flags.ts): a
+   * read's script checks the marker of its user's slot, and a node that lost its data lost the
+   * markers of exactly the slots whose flags it lost. `flagsSynced` is then only the hint that a
+   * whole copy once finished, read at start.
+   */
+  flagsSyncedIn(slot: number): string;
+  flagsSyncingIn(slot: number): string;
+  /** The Cluster slot of a user's keys. */
+  userSlot(user: string): number;
   /** Fixed-window request counters of an API key, by its public prefix (src/store/redis/rate-limit.ts); keys are not a tenant's. */
   rateLimit(keyPrefix: string): string;
   /** Lock held by the build job that is publishing. */
@@ -82,6 +92,49 @@ function globLiteral(text: string): string {
 }
 
 const MODEL_KINDS = ['meta', 'cf', 'brand', 'pop', 'item'];
+
+/** Slots of a Redis Cluster. */
+export const SLOTS = 16384;
+
+const CRC16 = Uint16Array.from({ length: 256 }, (_, i) => {
+  let c = i << 8;
+  for (let bit = 0; bit < 8; bit++) c = c & 0x8000 ? (c << 1) ^ 0x1021 : c << 1;
+  return c;
+});
+
+/**
+ * The Redis Cluster slot of a key, as the cluster specification defines it: CRC16 (XMODEM) of
+ * the hash tag (what lies between the first `{` and the next `}`, when not empty), else of the
+ * whole key, modulo 16384. Checked against CLUSTER KEYSLOT in test/integration/cluster.test.ts.
+ */
+export function keySlot(key: string): number {
+  const open = key.indexOf('{');
+  if (open !== -1) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) key = key.slice(open + 1, close);
+  }
+  let crc = 0;
+  // `{` and `}` are single bytes in UTF-8 and never part of another character's: the tag found
+  // in the string is the one Redis finds in the bytes.
+  for (const byte of Buffer.from(key, 'utf8')) crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >> 8) ^ byte) & 0xff];
+  return crc % SLOTS;
+}
+
+let slotTags: string[] | undefined;
+
+/** A short hash tag that falls in `slot` (the first base-36 number that does): built once, on first use. */
+function slotTag(slot: number): string {
+  if (slotTags === undefined) {
+    const tags = new Array<string>(SLOTS);
+    for (let n = 0, found = 0; found < SLOTS; n++) {
+      const tag = n.toString(36);
+      const s = keySlot(tag);
+      if (tags[s] === undefined) { tags[s] = tag; found++; }
+    }
+    slotTags = tags;
+  }
+  return slotTags[slot];
+}
 
 /**
  * The keys of one tenant. The default tenant's keys sit right under the prefix (the layout of a
@@ -120,6 +173,9 @@ export function redisKeys(root: string, tenant = DEFAULT_TENANT): Keys {
     retiredUserKeys,
     flagsSynced: `${prefix}flags:synced`,
     flagsSyncing: `${prefix}flags:syncing`,
+    flagsSyncedIn: (slot) => `${prefix}flags:synced:{${slotTag(slot)}}`,
+    flagsSyncingIn: (slot) => `${prefix}flags:syncing:{${slotTag(slot)}}`,
+    userSlot: (user) => keySlot(tag(user)),
     rateLimit: (keyPrefix) => `${root}ratelimit:${keyPrefix}`,
     buildLock: `${prefix}build:lock`,
   };

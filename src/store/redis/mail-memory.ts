@@ -6,12 +6,12 @@
 // scripts below read the user's flags with the memory. Opt-out wins over memory: an opted-out
 // user's earlier blocks are never served again. Erasure wins over writes: nothing is remembered
 // for an erased user, nor while the flags are missing (Redis lost its data).
-import type { Redis } from 'ioredis';
 import type { MailMemoryStore, Recall, RememberedBlock } from '../../email/memory.ts';
 import type { Keys } from './keys.ts';
-import { luaCommand } from './client.ts';
+import { luaCommand, type RedisClient } from './client.ts';
+import { flagsMarker } from './user-flags.ts';
 
-// KEYS: flags synced marker, opt-out flag, mail. Reply: {0, field, json, ...} | {1} opted out | {2} flags missing.
+// KEYS: flags marker (src/store/redis/user-flags.ts), opt-out flag, mail. Reply: {0, field, json, ...} | {1} opted out | {2} flags missing.
 const recallScript = luaCommand<[synced: string, optOut: string, mail: string], (number | string)[]>('recsMailRecall', 3, `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {2} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {1} end
@@ -19,7 +19,7 @@ local reply = redis.call('HGETALL', KEYS[3])
 table.insert(reply, 1, 0)
 return reply`);
 
-// KEYS: flags synced marker, tombstone, mail. ARGV: block key, JSON, ttl. Reply: the JSON stored
+// KEYS: flags marker, tombstone, mail. ARGV: block key, JSON, ttl. Reply: the JSON stored
 // (the one given, or one a concurrent fetch stored first), or false when nothing may be stored.
 const rememberScript = luaCommand<[synced: string, erased: string, mail: string, field: string, json: string, ttl: number], string | null>('recsMailRemember', 3, `
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('EXISTS', KEYS[2]) == 1 then return false end
@@ -28,11 +28,11 @@ redis.call('EXPIRE', KEYS[3], ARGV[3])
 return redis.call('HGET', KEYS[3], ARGV[1])`);
 
 export class MailMemory implements MailMemoryStore {
-  constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly ttlSeconds: number) {}
+  constructor(private readonly redis: RedisClient, private readonly keys: Keys, private readonly ttlSeconds: number) {}
 
   /** Every block this mail has shown so far, by block key; or why they may not be used. */
   async recall(user: string, mailId: string): Promise<Recall> {
-    const reply = await recallScript(this.redis, this.keys.flagsSynced, this.keys.optOut(user), this.keys.mail(user, mailId));
+    const reply = await recallScript(this.redis, flagsMarker(this.redis, this.keys, user), this.keys.optOut(user), this.keys.mail(user, mailId));
     if (reply[0] === 1) return { state: 'opted-out' };
     if (reply[0] === 2) return { state: 'withheld' };
     const blocks = new Map<string, RememberedBlock>();
@@ -46,7 +46,7 @@ export class MailMemory implements MailMemoryStore {
    * user (the block given comes back).
    */
   async remember(user: string, mailId: string, blockKey: string, block: RememberedBlock): Promise<RememberedBlock> {
-    const stored = await rememberScript(this.redis, this.keys.flagsSynced, this.keys.erased(user), this.keys.mail(user, mailId), blockKey, JSON.stringify(block), this.ttlSeconds);
+    const stored = await rememberScript(this.redis, flagsMarker(this.redis, this.keys, user), this.keys.erased(user), this.keys.mail(user, mailId), blockKey, JSON.stringify(block), this.ttlSeconds);
     return stored === null ? block : JSON.parse(stored) as RememberedBlock;
   }
 }

@@ -1,20 +1,22 @@
 // Writes one model version into Redis and makes it live atomically. The protocol:
 //   1. take the build lock (one publisher at a time), allocate version N (from PostgreSQL, which
 //      keeps the count when Redis loses its data: never reused, src/store/model-versions.ts);
-//   2. write every key of N with pipelined batches (nothing reads N yet);
+//   2. write every key of N with pipelined batches, one pipeline per node on a Cluster (nothing
+//      reads N yet);
 //   3. SET current N: one command, so readers see the old version or the new one, never a mix;
 //   4. let older versions expire after a grace period (in-flight requests finish on them).
 // A publisher that dies before step 3 leaves the live version untouched; the next build
 // expires the orphaned keys of N.
 import { randomUUID } from 'node:crypto';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { RankedItems } from '../../cf/popularity.ts';
 import type { ModelData } from '../../model/model.ts';
+import { Batch, execOrThrow, scanEach, type RedisClient } from './client.ts';
 import type { Keys } from './keys.ts';
 import { packNeighbours } from './model-format.ts';
 
 export interface PublishOptions {
-  /** Commands per pipeline round trip. */
+  /** Commands per round trip (on a Cluster, spread over one pipeline per node, sent together). */
   batchSize?: number;
   /** Pause between batches, to spare a Redis that is also serving traffic. */
   pauseMs?: number;
@@ -36,13 +38,13 @@ export class BuildLockedError extends Error {
 export class ModelPublisher {
   readonly version: number;
   keysWritten = 0;
-  private pipeline: ChainableCommander;
+  private batch: Batch;
   private queued = 0;
   private readonly batchSize: number;
   private readonly lockTimer: NodeJS.Timeout;
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly options: PublishOptions,
     private readonly lockToken: string,
@@ -50,7 +52,7 @@ export class ModelPublisher {
   ) {
     this.version = version;
     this.batchSize = options.batchSize ?? 2000;
-    this.pipeline = redis.pipeline();
+    this.batch = new Batch(redis);
     const ttl = options.lockTtlMs;
     // Keep the lock while we work; if this process dies the lock lapses on its own.
     this.lockTimer = setInterval(() => { void redis.eval(REFRESH_LOCK, 1, keys.buildLock, lockToken, ttl).catch(() => undefined); }, ttl / 3);
@@ -62,7 +64,7 @@ export class ModelPublisher {
    * may return). Throws BuildLockedError if another build holds the lock, or, with `waitMs`,
    * still holds it after that long.
    */
-  static async begin(redis: Redis, keys: Keys, options: PublishOptions, allocate: (atLeast: number) => Promise<number>, waitMs = 0): Promise<ModelPublisher> {
+  static async begin(redis: RedisClient, keys: Keys, options: PublishOptions, allocate: (atLeast: number) => Promise<number>, waitMs = 0): Promise<ModelPublisher> {
     const token = randomUUID();
     const giveUpAt = Date.now() + waitMs;
     while ((await redis.set(keys.buildLock, token, 'PX', options.lockTtlMs, 'NX')) !== 'OK') {
@@ -71,8 +73,9 @@ export class ModelPublisher {
       await new Promise((resolve) => setTimeout(resolve, Math.min(500, Math.max(50, lapsesInMs), Math.max(1, giveUpAt - Date.now()))));
     }
     try {
-      // Numbers an older install kept in Redis: carried on above, never reused.
-      const [current, seq] = await redis.mget(keys.current, `${keys.current}:seq`);
+      // Numbers an older install kept in Redis: carried on above, never reused. (Two GETs: the
+      // keys may be in two Cluster slots.)
+      const [current, seq] = await Promise.all([redis.get(keys.current), redis.get(`${keys.current}:seq`)]);
       const version = await allocate(Math.max(Number(current ?? 0), Number(seq ?? 0)) + 1);
       await redis.zadd(`${keys.current}:versions`, Date.now(), String(version));
       return new ModelPublisher(redis, keys, options, token, version);
@@ -89,36 +92,36 @@ export class ModelPublisher {
   async publishModel(data: ModelData, meta: Record<string, unknown>, onProgress: (keys: number) => void = () => undefined): Promise<void> {
     const v = this.version;
     for (const [id, fields] of data.catalog) {
-      await this.add((r) => r.set(this.keys.item(v, id), JSON.stringify(fields)));
+      await this.add(this.keys.item(v, id), (r, key) => r.set(key, JSON.stringify(fields)));
       onProgress(this.keysWritten);
     }
     const { neighbours } = data;
     for (let i = 0; i < neighbours.itemIds.length; i++) {
       if (neighbours.offsets[i + 1] === neighbours.offsets[i]) continue;
-      await this.add((r) => r.set(this.keys.neighbours(v, neighbours.itemIds[i]), packNeighbours(neighbours, i)));
+      await this.add(this.keys.neighbours(v, neighbours.itemIds[i]), (r, key) => r.set(key, packNeighbours(neighbours, i)));
       onProgress(this.keysWritten);
     }
-    if (data.popular.ids.length) await this.add((r) => r.zadd(this.keys.popular(v), ...zaddArgs(data.popular)));
-    for (const [category, list] of data.byCategory) await this.add((r) => r.zadd(this.keys.popular(v, category), ...zaddArgs(list)));
-    for (const [brand, list] of data.byBrand) await this.add((r) => r.zadd(this.keys.brand(v, brand), ...zaddArgs(list)));
-    await this.add((r) => r.set(this.keys.meta(v), JSON.stringify({ version: v, ...meta })));
+    const ranked = (list: RankedItems) => (r: ChainableCommander, key: string) => r.zadd(key, ...zaddArgs(list));
+    if (data.popular.ids.length) await this.add(this.keys.popular(v), ranked(data.popular));
+    for (const [category, list] of data.byCategory) await this.add(this.keys.popular(v, category), ranked(list));
+    for (const [brand, list] of data.byBrand) await this.add(this.keys.brand(v, brand), ranked(list));
+    await this.add(this.keys.meta(v), (r, key) => r.set(key, JSON.stringify({ version: v, ...meta })));
   }
 
-  /** Queues one command; flushes a full batch (awaiting it, so memory stays bounded). */
-  private async add(write: (p: ChainableCommander) => void, keyCount = 1): Promise<void> {
-    write(this.pipeline);
+  /** Queues one command on `key` (on its node's pipeline); flushes a full batch (awaiting it, so memory stays bounded). */
+  private async add(key: string, write: (p: ChainableCommander, key: string) => void): Promise<void> {
+    write(this.batch.for(key), key);
     this.queued++;
-    this.keysWritten += keyCount;
+    this.keysWritten++;
     if (this.queued >= this.batchSize) await this.flush();
   }
 
   async flush(): Promise<void> {
     if (this.queued === 0) return;
-    const results = await this.pipeline.exec();
-    this.pipeline = this.redis.pipeline();
+    const batch = this.batch;
+    this.batch = new Batch(this.redis);
     this.queued = 0;
-    const failed = results?.find(([err]) => err);
-    if (failed) throw failed[0];
+    await execOrThrow(batch);
     if (this.options.pauseMs) await new Promise((resolve) => setTimeout(resolve, this.options.pauseMs));
   }
 
@@ -133,7 +136,7 @@ export class ModelPublisher {
 
   /** Gives up: the live version stays as it was; this version's keys are expired. */
   async abort(): Promise<void> {
-    this.pipeline = this.redis.pipeline();
+    this.batch = new Batch(this.redis);
     this.queued = 0;
     await expireVersion(this.redis, this.keys, this.version, 1).catch(() => undefined);
     await this.redis.zrem(`${this.keys.current}:versions`, String(this.version)).catch(() => undefined);
@@ -155,20 +158,18 @@ export class ModelPublisher {
   }
 }
 
-/** Sets a TTL on every key of a version (found with SCAN, so Redis is never blocked). */
-async function expireVersion(redis: Redis, keys: Keys, version: number, ttlSeconds: number): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', keys.versionPattern(version), 'COUNT', 2000);
-    cursor = next;
+/** Sets a TTL on every key of a version, on every master (found with SCAN, so Redis is never blocked). */
+async function expireVersion(redis: RedisClient, keys: Keys, version: number, ttlSeconds: number): Promise<void> {
+  for await (const { node, keys: found } of scanEach(redis, keys.versionPattern(version), 2000)) {
     // A user id may hold ":v{N}:": the pattern matches that user's keys too, which must not expire.
     const versionKeys = found.filter((key) => keys.isVersionKey(key, version));
     if (versionKeys.length) {
-      const pipeline = redis.pipeline();
+      // On the node that holds them: they are all its own.
+      const pipeline = node.pipeline();
       for (const key of versionKeys) pipeline.expire(key, ttlSeconds);
       await pipeline.exec();
     }
-  } while (cursor !== '0');
+  }
 }
 
 /**

@@ -1,9 +1,9 @@
 // The RecStore of src/recommend over Redis (key layout: keys.ts, values: model-format.ts).
 // Model values never change once their version is live, so they are cached in-process, in
-// cache spaces of their version; misses are read in one MGET or pipeline per batch.
+// cache spaces of their version; misses are read in one MGET or pipeline per batch (on a Redis
+// Cluster, where one command cannot span slots, one command per key: client.ts getMany).
 // Per-user keys change with every event and are always read from Redis. While Redis is away,
 // the last version read still answers from the cache alone (cachedOnly, src/recommend/degraded.ts).
-import type { Redis } from 'ioredis';
 import type { ServingConfig } from '../../config.ts';
 import type { DegradableStore } from '../../recommend/degraded.ts';
 import { slottedList, type SlottedList } from '../../cf/personalize.ts';
@@ -14,6 +14,7 @@ import { LruCache, type CacheSpace, type CacheStats } from '../../lib/lru-cache.
 import { unpackNeighbours } from './model-format.ts';
 import type { CatalogFields } from '../../recommend/types.ts';
 import { readHistory } from './user-history.ts';
+import { getMany, isCluster, type RedisClient } from './client.ts';
 
 const EMPTY_LIST: RankedList = { ids: [], scores: [] };
 const NO_NEIGHBOURS: SlottedList = slottedList([], [], []);
@@ -45,7 +46,7 @@ export class RedisRecStore implements DegradableStore {
   private refreshing: Promise<ModelView> | null = null;
 
   /** `cache` may be shared (one budget for every tenant's model values). */
-  constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly cache: LruCache, private readonly options: StoreOptions) {}
+  constructor(private readonly redis: RedisClient, private readonly keys: Keys, private readonly cache: LruCache, private readonly options: StoreOptions) {}
 
   /**
    * The live version, asked of Redis at most once per refresh interval: concurrent requests
@@ -99,7 +100,7 @@ class RedisModelView implements ModelView {
   private readonly itemCache: CacheSpace<CatalogFields | null>;
   private readonly listCache: CacheSpace<RankedList>;
 
-  constructor(private readonly redis: Redis, private readonly keys: Keys, cache: LruCache, readonly version: number, readonly builtAt: string | null) {
+  constructor(private readonly redis: RedisClient, private readonly keys: Keys, cache: LruCache, readonly version: number, readonly builtAt: string | null) {
     this.neighbourCache = cache.space();
     this.itemCache = cache.space();
     this.listCache = cache.space();
@@ -107,7 +108,7 @@ class RedisModelView implements ModelView {
 
   async neighbours(items: readonly string[]): Promise<SlottedList[]> {
     const v = this.version;
-    const fetch = (missing: string[]) => this.redis.mget(missing.map((item) => this.keys.neighbours(v, item)));
+    const fetch = (missing: string[]) => getMany(this.redis, missing.map((item) => this.keys.neighbours(v, item)));
     // The parsed list also holds a 4-byte slot per neighbour (a neighbour's JSON is ~15 characters,
     // 30 bytes): counted as half the JSON again, a generous bound.
     return through(this.neighbourCache, items, fetch, (raw) => unpackNeighbours(raw, this.slots), (raw) => 3 * stringBytes(raw) / 2);
@@ -115,16 +116,18 @@ class RedisModelView implements ModelView {
 
   async items(ids: readonly string[]): Promise<(CatalogFields | null)[]> {
     const v = this.version;
-    const fetch = (missing: string[]) => this.redis.mget(missing.map((id) => this.keys.item(v, id)));
+    const fetch = (missing: string[]) => getMany(this.redis, missing.map((id) => this.keys.item(v, id)));
     return through(this.itemCache, ids, fetch, (raw) => (raw === null ? null : JSON.parse(raw) as CatalogFields), stringBytes);
   }
 
-  /** Whole ranked lists (sorted sets), best first; the misses in one pipeline. */
+  /** Whole ranked lists (sorted sets), best first; the misses in one pipeline (on a Cluster, one command each, as getMany). */
   async lists(refs: readonly ListRef[]): Promise<RankedList[]> {
     const v = this.version;
     const redisKeys = this.listKeys(v, refs);
+    const redis = this.redis;
     const fetch = async (missing: string[]): Promise<string[][]> => {
-      const pipeline = this.redis.pipeline();
+      if (isCluster(redis)) return Promise.all(missing.map((key) => redis.zrange(key, '0', '-1', 'WITHSCORES')));
+      const pipeline = redis.pipeline();
       for (const key of missing) pipeline.zrange(key, '0', '-1', 'WITHSCORES');
       const results = (await pipeline.exec()) as [Error | null, string[]][];
       return results.map(([err, flat]) => { if (err) throw err; return flat; });

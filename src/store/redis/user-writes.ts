@@ -8,7 +8,8 @@
 // string (what a request reads, src/store/user-history.ts). Joining a ZSET of hundreds of ids
 // inside the read script had cost Redis ~25 µs per personalised request on the bench VM, a
 // 1,785-purchase buyer's read ~430 → ~50 µs; a GET of the ready string costs ~2 µs.
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import { Batch, execOrThrow, type RedisClient } from './client.ts';
 import type { Keys } from './keys.ts';
 
 /** Ids never contain control characters (src/ids.ts), so "\n" separates them safely. */
@@ -51,17 +52,21 @@ export interface UserKeyLimits {
   ttlSeconds: number;
 }
 
-/** Queues one user's write on a pipeline; `dropRetired` also deletes keys of older layouts (the build). */
-export function queueUserWrite(pipeline: ChainableCommander, keys: Keys, limits: UserKeyLimits, a: UserActivity, dropRetired = false): void {
+/**
+ * Queues one user's write on a batch (the pipeline of the user's node) or a pipeline;
+ * `dropRetired` also deletes keys of older layouts (the build).
+ */
+export function queueUserWrite(target: Batch | ChainableCommander, keys: Keys, limits: UserKeyLimits, a: UserActivity, dropRetired = false): void {
   const userKeys = [keys.erased(a.user), keys.recentlyViewed(a.user), keys.bought(a.user), keys.boughtIds(a.user), ...(dropRetired ? keys.retiredUserKeys(a.user) : [])];
   const args: (string | number)[] = [limits.ttlSeconds, limits.recentlyViewedCap, ID_SEPARATOR, a.viewed.length, a.bought.length];
   for (const [item, ms] of a.viewed) args.push(ms, item);
   for (const [item, ms] of a.bought) args.push(-ms, item);
+  const pipeline = target instanceof Batch ? target.for(userKeys[0]) : target;
   pipeline.eval(WRITE_USER, userKeys.length, ...userKeys, ...args);
 }
 
-/** Groups events by user and writes each user's in one script; one round trip for the batch. */
-export async function writeUsers(redis: Redis, keys: Keys, limits: UserKeyLimits, events: readonly { user: string; item: string; type: string; occurredAt: Date }[]): Promise<void> {
+/** Groups events by user and writes each user's in one script; one round trip (per node) for the batch. */
+export async function writeUsers(redis: RedisClient, keys: Keys, limits: UserKeyLimits, events: readonly { user: string; item: string; type: string; occurredAt: Date }[]): Promise<void> {
   const byUser = new Map<string, { user: string; viewed: [string, number][]; bought: [string, number][] }>();
   for (const e of events) {
     if (e.type !== 'view' && e.type !== 'purchase') continue;
@@ -70,13 +75,7 @@ export async function writeUsers(redis: Redis, keys: Keys, limits: UserKeyLimits
     (e.type === 'view' ? a.viewed : a.bought).push([e.item, e.occurredAt.getTime()]);
   }
   if (byUser.size === 0) return;
-  const pipeline = redis.pipeline();
-  for (const a of byUser.values()) queueUserWrite(pipeline, keys, limits, a);
-  await execOrThrow(pipeline);
-}
-
-export async function execOrThrow(pipeline: ChainableCommander): Promise<void> {
-  const results = await pipeline.exec();
-  const failed = results?.find(([err]) => err);
-  if (failed) throw failed[0];
+  const batch = new Batch(redis);
+  for (const a of byUser.values()) queueUserWrite(batch, keys, limits, a);
+  await execOrThrow(batch);
 }
