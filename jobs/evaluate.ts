@@ -12,12 +12,14 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { addRecords, InteractionsBuilder, selectRows, type InteractionRecord, type Interactions } from '../src/cf/interactions.ts';
 import { evalSet, evaluate, type ModelResult } from '../src/eval/protocol.ts';
-import { parseStrategy, servedRecommender } from '../src/eval/strategies.ts';
+import { BASELINES, baselineRecommender, type Baseline } from '../src/eval/baselines.ts';
+import { parseStrategy, servedRecommender, type EvalStrategy } from '../src/eval/strategies.ts';
+import { fitForYou, fitRepeat } from '../src/model/repeat.ts';
 import { fitModel, modelSpec, type ModelData, type ModelSpec } from '../src/model/model.ts';
 import { recOptions } from '../src/recommend/request.ts';
 import type { CatalogFields } from '../src/recommend/types.ts';
 import { fitItemKnnParallel } from './lib/parallel-knn.ts';
-import { chronoSplit, cutoffSplit, stratifiedSplit, type Split } from '../src/eval/split.ts';
+import { chronoSplit, cutoffSplit, lastBasketSplit, stratifiedSplit, type Split } from '../src/eval/split.ts';
 import { EASE_LAMBDA_GRID, tuneEaseLambda } from '../src/eval/tune.ts';
 import { runCli } from './lib/cli.ts';
 import { columnIndex, openCsv } from './lib/csv.ts';
@@ -31,10 +33,13 @@ const USAGE = `usage: npm run evaluate -- (--interactions FILE | --dataset ${DAT
   --split stratified   per user, a random --ratio (0.75) of rows to train (MSR python_stratified_split, --seed 42)
   --split time         per user, the latest 1 - --ratio (0.8) of rows to test (MSR python_chrono_split); the default
   --split cutoff       rows before --cutoff (date or unix seconds) to train, the rest to test
+  --split last-basket  each user's last basket (their latest timestamp) to test, as next-basket benchmarks
   --min-rating N       drop users with fewer than N rows before splitting (default 1)
   --k N                cut-off of the metrics (default 10)
   --models LIST        comma-separated strategies, each answered as the API answers it (seeds, exclusions,
-                       fallback chain): popular, recently-viewed, same-brand (over the build's model), or
+                       fallback chain): popular, recently-viewed, same-brand, buy-again, for-you (over the
+                       build's model; buy-again's parameters and the for-you blend fit on a validation split
+                       of train), the baselines p-topfreq and gp-topfreq (Li et al. 2023), or
                        collaborative over itemknn:<similarity>, sar[:<similarity>], ease; flags: +decay,
                        +weighted (default: a comparison of all)
   --neighbours N       neighbours kept per item (default: BUILD_NEIGHBOURS, 50)
@@ -130,6 +135,8 @@ function split(a: Args, all: Interactions, inner = false): Split {
       return stratifiedSplit(all, { ratio: a.ratio ? number(a.ratio, 'ratio') : 0.75, seed: number(a.seed, 'seed', true), minRating });
     case 'time':
       return chronoSplit(all, { ratio: a.ratio ? number(a.ratio, 'ratio') : 0.8, minRating });
+    case 'last-basket':
+      return lastBasketSplit(all);
     case 'cutoff': {
       // A bare date means its midnight UTC.
       const cutoff = a.cutoff === undefined ? null : parseTimestamp(a.cutoff.replace(/^(\d{4}-\d{2}-\d{2})$/, '$1 00:00:00'));
@@ -137,7 +144,7 @@ function split(a: Args, all: Interactions, inner = false): Split {
       return cutoffSplit(all, cutoff.getTime() / 1000);
     }
     default:
-      throw new Error(`--split must be stratified, time or cutoff, got "${a.split}"`);
+      throw new Error(`--split must be stratified, time, cutoff or last-basket, got "${a.split}"`);
   }
 }
 
@@ -158,7 +165,8 @@ async function readBrands(path: string, column: string, excluded: Set<string>): 
 function defaultModels(a: Args): string[] {
   return [
     'popular',
-    ...(a.repeats ? ['recently-viewed'] : []),
+    ...(a.repeats ? ['recently-viewed', 'p-topfreq', 'gp-topfreq', 'buy-again'] : []),
+    'for-you',
     ...(a.products ? ['same-brand'] : []),
     'itemknn:cosine',
     'itemknn:jaccard',
@@ -202,7 +210,8 @@ async function main(): Promise<void> {
   };
   const halfLifeDays = number(a['half-life-days'], 'half-life-days');
   const excludedBrands = new Set(a['exclude-brands']?.split(',') ?? []);
-  const specs = (a.models ? a.models.split(',') : defaultModels(a)).map((m) => parseStrategy(m, base, halfLifeDays));
+  const specs = (a.models ? a.models.split(',') : defaultModels(a)).map((m) => ((BASELINES as readonly string[]).includes(m.trim())
+    ? { name: m.trim(), strategy: 'popular' as const, spec: base } : parseStrategy(m, base, halfLifeDays)));
   let brands = a.products ? await readBrands(a.products, a['brand-column'], excludedBrands) : undefined;
 
   let t0 = performance.now();
@@ -237,22 +246,30 @@ async function main(): Promise<void> {
   const fitted = new Map<string, Promise<ModelData>>();
   const fit = (x: Interactions, spec: ModelSpec) => fitModel(x, catalog, spec, (ids, input, knn) => fitItemKnnParallel(ids, input, knn, config.build.workers));
   const results: (ModelResult & { model: string; fitSeconds: number; recommendSeconds: number; lambda?: number })[] = [];
+  // Validation inside train, split as the test was (a given pair with repeats: its last basket).
+  const splitTrain = paired ? (x: Interactions) => (a.repeats ? lastBasketSplit(x) : stratifiedSplit(x)) : (x: Interactions) => split(a, x, true);
+  const fitFor = async (s: EvalStrategy): Promise<ModelData> => {
+    const data = await fit(train, s.spec);
+    if (s.strategy === 'buy-again' || s.strategy === 'for-you') data.repeat = fitRepeat(train, splitTrain, k);
+    if (s.strategy === 'for-you') data.blend = await fitForYou(train, catalog, s.spec, data.repeat?.model, splitTrain, options, undefined, k);
+    return data;
+  };
   for (const s of specs) {
     if (s.spec.model === 'ease' && Number.isNaN(s.spec.easeLambda)) {
       t0 = performance.now();
-      const splitTrain = paired ? (x: Interactions) => stratifiedSplit(x) : (x: Interactions) => split(a, x, true);
       const tuned = await tuneEaseLambda(s, train, splitTrain, fit, options, k, { repeats: a.repeats });
       s.spec = { ...s.spec, easeLambda: tuned.best };
       const tried = tuned.tried.map((t) => `${t.value}: ${t.ndcg.toFixed(4)}`).join(', ');
       console.error(`  ${s.name}: λ = ${tuned.best} by validation nDCG@${k} (${tried}; ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     }
     t0 = performance.now();
-    const key = JSON.stringify(s.spec);
-    if (!fitted.has(key)) fitted.set(key, fit(train, s.spec));
+    const key = JSON.stringify([s.spec, s.strategy === 'buy-again' || s.strategy === 'for-you' ? s.strategy : null]);
+    if (!fitted.has(key)) fitted.set(key, fitFor(s));
     const data = await fitted.get(key)!;
     const fitSeconds = (performance.now() - t0) / 1000;
     t0 = performance.now();
-    const metrics = await evaluate(set, servedRecommender(data, s.strategy, options), k);
+    const baseline = (BASELINES as readonly string[]).includes(s.name) ? baselineRecommender(s.name as Baseline, data.popular) : null;
+    const metrics = await evaluate(set, baseline ?? servedRecommender(data, s.strategy, options), k);
     const lambda = s.spec.model === 'ease' ? s.spec.easeLambda : undefined;
     results.push({ model: s.name + (lambda === undefined ? '' : ` λ=${lambda}`), ...metrics, fitSeconds, recommendSeconds: (performance.now() - t0) / 1000, lambda });
     console.error(`  ${s.name}: fit ${fitSeconds.toFixed(2)} s, recommend ${results.at(-1)!.recommendSeconds.toFixed(2)} s`);

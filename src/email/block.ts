@@ -1,7 +1,7 @@
 // A recommendation block as an email shows it: the items with their tracked links (JSON), and the
 // same block as template values (HTML). Pure: the signing secret and the clock come in as values.
 import type { Picked } from '../recommend/filters.ts';
-import type { Source, Strategy } from '../recommend/types.ts';
+import type { RepeatReason, Source, Strategy } from '../recommend/types.ts';
 import type { CatalogFields } from '../recommend/types.ts';
 import { encodeClickToken, isWebUrl } from './click-token.ts';
 import type { TemplateContext } from './template.ts';
@@ -19,6 +19,8 @@ export interface BlockItem {
   link: string | null;
   source: Source;
   because?: string;
+  /** buy-again: the user's own history of the item. */
+  repeat?: RepeatReason;
 }
 
 export interface Block {
@@ -65,7 +67,7 @@ export function blockItems(picked: readonly Picked[], head: { tenant: string; re
     return {
       position, id: p.id, title: f.title ?? p.id, price: f.price, currency: f.currency,
       image_url: f.image_url !== null && isWebUrl(f.image_url) ? f.image_url : null,
-      link: token === null ? null : `${links.baseUrl}/v1/r/${token}`, source: p.source, because: p.because,
+      link: token === null ? null : `${links.baseUrl}/v1/r/${token}`, source: p.source, because: p.because, repeat: p.repeat,
     };
   });
 }

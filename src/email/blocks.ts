@@ -95,7 +95,7 @@ export class BlockService {
       shown = {
         requestId: emailRequestId(user, mailId, key, variant?.key ?? null, made.version), strategy: served,
         variant: variant?.key ?? null, modelVersion: made.version, degraded: made.degraded,
-        items: picked.map((p) => ({ id: p.id, score: p.score, source: p.source, because: p.because })),
+        items: picked.map((p) => ({ id: p.id, score: p.score, source: p.source, because: p.because, repeat: p.repeat })),
       };
       // Only a block made with everything known about the user is remembered for the mail.
       if (earlier !== null && !optedOut && !made.degraded) {

@@ -1,13 +1,14 @@
 // What one email's blocks showed, as the block service needs it remembered (the Redis store is
 // src/store/redis/mail-memory.ts): a later block of the mail leaves those items out, and a block
 // fetched again gets the items it got the first time.
-import type { Source, Strategy } from '../recommend/types.ts';
+import type { RepeatReason, Source, Strategy } from '../recommend/types.ts';
 
 export interface RememberedItem {
   id: string;
   score: number;
   source: Source;
   because?: string;
+  repeat?: RepeatReason;
 }
 
 export interface RememberedBlock {

@@ -4,6 +4,7 @@
 
 import type { UserEvent } from '../cf/affinity.ts';
 import type { Interactions } from '../cf/interactions.ts';
+import type { UserHistory } from '../recommend/types.ts';
 import { catalogCoverage, meanRankingMetrics, type RankingMetrics } from './metrics.ts';
 
 /** A train event as the API would have read it: a view, or a purchase (any other interaction). */
@@ -76,6 +77,20 @@ export function evalSet(train: Interactions, test: Interactions, options: EvalOp
     }
   }
   return { users, trainItems: trainItems.size, now };
+}
+
+/** What serving would read of an evaluated user: views, purchases, and each purchase occasion. */
+export function servedHistory(user: EvalUser, viewedCap: number): UserHistory {
+  const latest = (view: boolean) => {
+    const at = new Map<string, number>();
+    for (const e of user.history) if (e.view === view && e.ts >= (at.get(e.item) ?? -Infinity)) at.set(e.item, e.ts);
+    return [...at].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  };
+  return {
+    viewed: latest(true).slice(0, viewedCap).map(([id, ts]) => ({ id, at: ts * 1000 })),
+    bought: latest(false).map(([id]) => id),
+    purchases: user.history.filter((e) => !e.view).map((e) => ({ id: e.item, at: e.ts * 1000 })),
+  };
 }
 
 export async function evaluate(set: EvalSet, recommend: Recommender, k: number): Promise<ModelResult> {

@@ -1,6 +1,7 @@
 // Train/test splits over interaction rows, after Microsoft Recommenders'
 // python_splitters: per-user (stratified) random and chronological splits, plus a
-// global time cut-off. All return row indices, ascending, and are deterministic.
+// global time cut-off, and the last-basket split of next-basket benchmarks. All return row
+// indices, ascending, and are deterministic.
 
 import type { Interactions } from '../cf/interactions.ts';
 import { Mt19937 } from './random.ts';
@@ -46,6 +47,23 @@ export function cutoffSplit(x: Interactions, cutoff: number): Split {
   const train: number[] = [];
   const test: number[] = [];
   x.times.forEach((t, r) => (t < cutoff ? train : test).push(r));
+  return { train: Uint32Array.from(train), test: Uint32Array.from(test) };
+}
+
+/**
+ * Each user's last basket (the rows at their latest timestamp) to test, as next-basket
+ * benchmarks split; a user with a single basket stays in train.
+ */
+export function lastBasketSplit(x: Interactions): Split {
+  const first = new Float64Array(x.userIds.length).fill(Infinity);
+  const last = new Float64Array(x.userIds.length).fill(-Infinity);
+  for (let r = 0; r < x.users.length; r++) {
+    first[x.users[r]] = Math.min(first[x.users[r]], x.times[r]);
+    last[x.users[r]] = Math.max(last[x.users[r]], x.times[r]);
+  }
+  const train: number[] = [];
+  const test: number[] = [];
+  for (let r = 0; r < x.users.length; r++) (x.times[r] === last[x.users[r]] && first[x.users[r]] < last[x.users[r]] ? test : train).push(r);
   return { train: Uint32Array.from(train), test: Uint32Array.from(test) };
 }
 

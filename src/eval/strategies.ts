@@ -4,14 +4,15 @@
 // (src/recommend/memory-store.ts). What is measured is what is served.
 import { SIMILARITIES, type Similarity } from '../config.ts';
 import type { ModelData, ModelSpec } from '../model/model.ts';
-import { MemoryRecStore } from '../recommend/memory-store.ts';
+import { MemoryRecStore } from '../model/memory-store.ts';
 import { recommend, type RecOptions } from '../recommend/recommend.ts';
 import { EXCLUDES_PURCHASED } from '../recommend/request.ts';
 import type { Strategy, UserHistory } from '../recommend/types.ts';
-import type { EvalUser, Recommender } from './protocol.ts';
+import { servedHistory, type Recommender } from './protocol.ts';
 
 /**
- * `popular`, `recently-viewed`, `same-brand` (over the default model), or the collaborative
+ * `popular`, `recently-viewed`, `same-brand`, `buy-again`, `for-you` (over the default model;
+ * the last two with buy-again's model and the blend fit on a validation split of train), or the collaborative
  * strategy over a model: `itemknn:<similarity>`, `ease`, `sar[:<similarity>]` (Microsoft
  * Recommenders' SAR: untruncated neighbour lists, jaccard by default); flags: `+decay` decays
  * popularity and the weighted matrix; `+weighted` fits on summed event weights / ratings.
@@ -23,7 +24,7 @@ export interface EvalStrategy {
   spec: ModelSpec;
 }
 
-const SERVED: readonly Strategy[] = ['popular', 'recently-viewed', 'same-brand'];
+const SERVED: readonly Strategy[] = ['popular', 'recently-viewed', 'same-brand', 'buy-again', 'for-you'];
 const MODELS = ['itemknn', 'sar', 'ease'] as const;
 const FLAGS = ['decay', 'weighted'] as const;
 
@@ -60,25 +61,12 @@ export function parseStrategy(text: string, base: ModelSpec, halfLifeDays: numbe
   };
 }
 
-/** What the API would read of the user: views and purchases (any other interaction), each item once at its latest time, newest first. */
-export function historyOf(user: EvalUser, viewedCap: number): UserHistory {
-  const latest = (view: boolean) => {
-    const at = new Map<string, number>();
-    for (const e of user.history) if (e.view === view && e.ts >= (at.get(e.item) ?? -Infinity)) at.set(e.item, e.ts);
-    return [...at].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  };
-  return {
-    viewed: latest(true).slice(0, viewedCap).map(([id, ts]) => ({ id, at: ts * 1000 })),
-    bought: latest(false).map(([id]) => id),
-  };
-}
-
 /** The served block of `strategy` for each evaluated user: its top k ids. */
 export function servedRecommender(data: ModelData, strategy: Strategy, options: RecOptions): Recommender {
   let current: { id: string; history: UserHistory } | null = null;
   const store = new MemoryRecStore(data, (id) => (current?.id === id ? current.history : undefined));
   return async (user, k) => {
-    current = { id: user.id, history: historyOf(user, options.recentlyViewedCap) };
+    current = { id: user.id, history: servedHistory(user, options.recentlyViewedCap) };
     const result = await recommend(store, {
       strategy, user: user.id, items: [], limit: k, exclude: [...user.exclude],
       excludePurchased: EXCLUDES_PURCHASED[strategy], filter: {}, fallback: true,

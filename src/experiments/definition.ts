@@ -3,7 +3,7 @@
 import { HttpError } from '../http/errors.ts';
 import type { Strategy } from '../recommend/types.ts';
 
-export const STRATEGIES: readonly Strategy[] = ['recently-viewed', 'same-brand', 'collaborative', 'popular'];
+export { STRATEGIES } from '../recommend/types.ts';
 
 /** How a variant's strategy is called: the recommendation endpoints' query parameters of the same name. */
 export interface VariantParams {

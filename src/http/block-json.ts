@@ -4,7 +4,7 @@
 // reused by every block that shows it. The schema serializer wrote them anew for each block,
 // numbers and escaped strings included: a tenth of a personal block's CPU.
 import type { Picked } from '../recommend/filters.ts';
-import { FIELDS, type Field, type Source } from '../recommend/types.ts';
+import { FIELDS, type Field, type RepeatReason, type Source } from '../recommend/types.ts';
 import type { CatalogFields } from '../recommend/types.ts';
 
 export type FieldSet = Readonly<Record<Field, boolean>>;
@@ -32,8 +32,15 @@ function catalogJson(fields: CatalogFields, want: FieldSet): string {
   return json;
 }
 
+function repeatJson(r: RepeatReason): string {
+  return `,"repeat":{"times_bought":${r.times_bought},"last_bought":"${new Date(r.last_bought).toISOString()}","typical_gap_days":${round(r.typical_gap_days)},"due_in_days":${round(r.due_in_days)}}`;
+}
+
+/** Days to one decimal: more says nothing a shopper could use. */
+const round = (days: number) => Math.round(days * 10) / 10;
+
 function itemJson(item: Picked, want: FieldSet): string {
-  const because = item.because === undefined ? '' : `,"because":${JSON.stringify(item.because)}`;
+  const because = (item.because === undefined ? '' : `,"because":${JSON.stringify(item.because)}`) + (item.repeat === undefined ? '' : repeatJson(item.repeat));
   return `{"id":${JSON.stringify(item.id)},"score":${JSON.stringify(item.score)},"source":"${item.source}"${because}${catalogJson(item.fields, want)}}`;
 }
 

@@ -42,6 +42,15 @@ const itemSchema = {
     score: { type: 'number', description: 'Rank score within its source (recently-viewed: view time in Unix ms)' },
     source: { type: 'string', enum: SOURCES, description: 'The strategy that produced this item' },
     because: { type: 'string', description: 'The seed item that led to this one (collaborative: the one that contributed most)' },
+    repeat: {
+      type: 'object', description: 'buy-again: why this item is due again, from the user\'s own history',
+      properties: {
+        times_bought: { type: 'integer', description: 'Days (shopping occasions) on which the user bought it' },
+        last_bought: { type: 'string', format: 'date-time' },
+        typical_gap_days: { type: 'number', description: 'The user\'s typical days between purchases of it (the item\'s, when bought once)' },
+        due_in_days: { type: 'number', description: 'typical_gap_days minus the days since last bought: negative when overdue' },
+      },
+    },
     title: nullable('string', 'Catalog title'),
     brand: nullable('string', 'Brand'),
     category: nullable('string', 'Category'),
@@ -106,6 +115,16 @@ export const ROUTES: readonly RouteSpec[] = [
     strategy: 'popular', summary: 'The most popular items, overall or in a category',
     description: 'Popularity = weighted count of distinct buyers, from the latest build.',
     params: {},
+  },
+  {
+    strategy: 'buy-again', summary: "The user's own purchases most likely to be bought again soon",
+    description: 'Ranked by a model the build fits on the shop\'s data: how often and how recently the user bought each item, how often anyone re-buys it, and its typical gap (an item that is due ranks above one bought yesterday; items nobody re-buys are left out). Each item says `repeat`: times bought, last bought, typical gap, due in. Falls back to popular items.',
+    params: { user: userParam, exclude_purchased: excludePurchased('buy-again') }, required: ['user'],
+  },
+  {
+    strategy: 'for-you', summary: 'A blend of every strategy, with weights learned for this shop',
+    description: 'The candidates of buy-again, the user\'s collaborative block, recent views, their brands and popular items, combined with weights the build fits on a validation split of the shop\'s own history (GET /v1/models/current shows them). Each item names the generator that weighed most in its `source`.',
+    params: { user: userParam, exclude_purchased: excludePurchased('for-you') }, required: ['user'],
   },
 ];
 

@@ -9,7 +9,9 @@ import { latestTime, type Interactions } from '../cf/interactions.ts';
 import { fitItemKnnRange, prepareItemKnn, type ItemKnnInput, type ItemKnnOptions } from '../cf/item-knn.ts';
 import type { NeighbourLists } from '../cf/neighbours.ts';
 import { itemPopularity, rankByGroup, rankItems, type RankedItems } from '../cf/popularity.ts';
-import type { CatalogFields } from '../recommend/types.ts';
+import type { BlendModel } from '../cf/repeat/blend.ts';
+import type { ItemRepeat } from '../cf/repeat/stats.ts';
+import type { CatalogFields, RepeatModel } from '../recommend/types.ts';
 
 export interface ModelSpec {
   model: ModelKind;
@@ -38,6 +40,10 @@ export interface ModelData {
   byBrand: ReadonlyMap<string, RankedItems>;
   /** Every item with events or in the catalog; an item with events but no catalog row has empty fields. */
   catalog: ReadonlyMap<string, CatalogFields>;
+  /** Buy-again's fitted model and each item's repeat statistics; absent when none was fit. */
+  repeat?: { model: RepeatModel; items: ReadonlyMap<string, ItemRepeat> };
+  /** The for-you blend; absent when none was fit. */
+  blend?: BlendModel;
 }
 
 /** Item-kNN over the items of `input`: one thread here, worker_threads in the build. */

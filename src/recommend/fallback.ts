@@ -4,28 +4,29 @@ import type { Selection } from './filters.ts';
 import type { Candidate, ModelView, Source, Strategy } from './types.ts';
 
 /** Each strategy's chain, most specific first. */
-export const CHAINS: Record<Strategy, readonly Source[]> = {
+export const CHAINS: Record<Strategy, readonly (Source | 'for-you')[]> = {
   'recently-viewed': ['recently-viewed', 'collaborative', 'same-brand', 'category-popular', 'popular'],
   collaborative: ['collaborative', 'same-brand', 'category-popular', 'popular'],
   'same-brand': ['same-brand', 'category-popular', 'popular'],
   popular: ['popular'],
+  // What a shopper re-buys, then what the shop sells most: measured better than co-purchase here.
+  'buy-again': ['buy-again', 'popular'],
+  'for-you': ['for-you', 'popular'],
 };
 
 /** Runs the sources in order while the block has room; returns those that produced items. */
 export async function fill(
   selection: Selection,
   model: ModelView,
-  sources: readonly Source[],
-  generate: (source: Source) => Promise<Iterable<Candidate>> | Iterable<Candidate>,
+  sources: readonly (Source | 'for-you')[],
+  generate: (source: Source | 'for-you') => Promise<Iterable<Candidate>> | Iterable<Candidate>,
 ): Promise<Source[]> {
-  const used: Source[] = [];
   for (const source of sources) {
     if (selection.remaining <= 0) break;
-    const before = selection.picked.length;
-    await take(selection, model, await generate(source), source);
-    if (selection.picked.length > before) used.push(source);
+    await take(selection, model, await generate(source), source === 'for-you' ? 'popular' : source);
   }
-  return used;
+  // The sources that produced items, in order of first appearance (for-you's are its generators).
+  return [...new Set(selection.picked.map((p) => p.source))];
 }
 
 /** Offers candidates in rank order, reading catalog fields a chunk at a time (one batched read each). */
@@ -44,6 +45,6 @@ async function take(selection: Selection, model: ModelView, candidates: Iterable
     }
     if (chunk.length === 0) return;
     const fields = await model.items(chunk.map((c) => c.id));
-    for (let i = 0; i < chunk.length && selection.remaining > 0; i++) selection.offer(chunk[i], fields[i], source);
+    for (let i = 0; i < chunk.length && selection.remaining > 0; i++) selection.offer(chunk[i], fields[i], chunk[i].source ?? source);
   }
 }

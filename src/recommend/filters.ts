@@ -66,7 +66,7 @@ export class Selection {
       this.perBrand.set(fields.brand, count + 1);
     }
     this.blocked.add(candidate.id);
-    this.picked.push({ id: candidate.id, score: candidate.score, because: candidate.because, source, fields });
+    this.picked.push({ id: candidate.id, score: candidate.score, because: candidate.because, repeat: candidate.repeat, source, fields });
     return true;
   }
 }

@@ -1,8 +1,10 @@
 // One recommendation request end to end: read the live model version and the user's
 // history (once each), pick the seeds and exclusions, fill the block along the chain.
 import type { EventType } from '../config.ts';
+import { buyAgainCandidates } from './buy-again.ts';
 import { collaborative } from './collaborative.ts';
 import { CHAINS, fill } from './fallback.ts';
+import { forYou as forYouRanking, GENERATOR_DEPTH, generatorList } from './for-you.ts';
 import { Selection, type ItemFilter, type Picked } from './filters.ts';
 import { categoryPopular, popular } from './popular.ts';
 import { recentlyViewed } from './recently-viewed.ts';
@@ -31,6 +33,8 @@ export interface RecOptions {
   recentlyViewedCap: number;
   /** Affinity of a user to a viewed or bought item (the weights the build uses). */
   eventWeights: Record<EventType, number>;
+  /** When "now" is for buy-again's due-ness (Unix ms): the request's time; undefined: each user's last purchase (offline). */
+  now?: () => number;
 }
 
 export interface RecResult {
@@ -45,31 +49,65 @@ export interface RecResult {
 
 const NO_HISTORY: UserHistory = { viewed: [], bought: [] };
 
-export async function recommend(store: RecStore, request: RecRequest, options: RecOptions): Promise<RecResult> {
-  const { strategy, user, items, filter } = request;
-  const viewedLimit = strategy === 'recently-viewed' ? options.recentlyViewedCap : options.maxSeeds;
+// Strategies whose blocks need the user's purchases with their times (buy-again scores them).
+const NEEDS_PURCHASES: ReadonlySet<Strategy> = new Set(['buy-again', 'for-you']);
+
+/** One request's reads and derived state: what every generator works from. */
+export interface Prepared {
+  model: ModelView;
+  history: UserHistory;
+  seeds: Map<string, number>;
+  seedIds: string[];
+  selection: Selection;
+  /** buy-again's "now" (Unix ms); undefined: the user's last purchase. */
+  now: number | undefined;
+}
+
+/** Reads the live model version and the user's history (once each), picks seeds and exclusions. */
+export async function prepare(store: RecStore, request: RecRequest, options: RecOptions): Promise<Prepared> {
+  const { strategy, user, items } = request;
+  const forYou = strategy === 'for-you';
+  const viewedLimit = strategy === 'recently-viewed' || forYou ? options.recentlyViewedCap : options.maxSeeds;
   // Purchases are seeds of a user's collaborative block (not when items are given), and exclusions when asked.
-  const boughtSeeds = items.length === 0 && strategy === 'collaborative';
+  const boughtSeeds = items.length === 0 && (strategy === 'collaborative' || forYou);
   // Both reads start together: one Redis round trip for the user, none for a cached model version.
   const [model, history] = await Promise.all([
     store.model(),
-    user === undefined ? NO_HISTORY : store.history(user, viewedLimit, boughtSeeds || request.excludePurchased),
+    user === undefined ? NO_HISTORY : store.history(user, { viewed: viewedLimit, bought: boughtSeeds || request.excludePurchased, purchases: NEEDS_PURCHASES.has(strategy) }),
   ]);
   const seeds = items.length > 0 ? new Map(items.map((item) => [item, 1])) : userSeeds(history, boughtSeeds, options);
-  const seedIds = [...seeds.keys()];
   // Built once, then owned by the selection: a big buyer's purchases are thousands of ids.
   const excluded = new Set(request.excludePurchased ? history.bought : []);
   for (const id of request.exclude) excluded.add(id);
   for (const id of items) excluded.add(id);
-  const selection = new Selection(request.limit, filter, excluded);
+  return { model, history, seeds, seedIds: [...seeds.keys()], selection: new Selection(request.limit, request.filter, excluded), now: options.now?.() };
+}
 
-  const generate = (source: Source): Promise<Iterable<Candidate>> | Iterable<Candidate> => {
+/** For you's generators' first candidates, in FOR_YOU_GENERATORS order (buy-again with every own item scored). */
+export async function forYouLists(p: Prepared, category: string | undefined) {
+  const lists = await Promise.all([
+    buyAgainCandidates(p.model, p.history, p.now, 0),
+    collaborative(p.model, p.seeds, p.selection.blocked, GENERATOR_DEPTH),
+    recentlyViewed(p.history),
+    sameBrand(p.model, p.seedIds),
+    popular(p.model, category),
+  ]);
+  return lists.map((candidates) => generatorList(candidates, p.selection.blocked));
+}
+
+export async function recommend(store: RecStore, request: RecRequest, options: RecOptions): Promise<RecResult> {
+  const p = await prepare(store, request, options);
+  const { model, history, seeds, seedIds, selection, now } = p;
+  const { strategy, filter } = request;
+  const generate = async (source: Source | 'for-you'): Promise<Iterable<Candidate>> => {
     switch (source) {
       case 'recently-viewed': return recentlyViewed(history);
       case 'collaborative': return collaborative(model, seeds, selection.blocked, selection.budget);
       case 'same-brand': return sameBrand(model, seedIds);
       case 'category-popular': return categoryPopular(model, seedIds, filter.category);
       case 'popular': return popular(model, filter.category);
+      case 'buy-again': return buyAgainCandidates(model, history, now);
+      case 'for-you': return forYouRanking(model.blend, await forYouLists(p, filter.category));
     }
   };
   const sources = await fill(selection, model, request.fallback ? CHAINS[strategy] : [strategy], generate);

@@ -25,7 +25,9 @@ export interface Query {
 }
 
 /** Whether a strategy leaves out what the user bought unless told otherwise. */
-export const EXCLUDES_PURCHASED: Readonly<Record<Strategy, boolean>> = { 'recently-viewed': false, 'same-brand': true, collaborative: true, popular: false };
+export const EXCLUDES_PURCHASED: Readonly<Record<Strategy, boolean>> = {
+  'recently-viewed': false, 'same-brand': true, collaborative: true, popular: false, 'buy-again': false, 'for-you': false,
+};
 
 export function filterOf(q: Query): ItemFilter {
   if (q.min_price !== undefined && q.max_price !== undefined && q.min_price > q.max_price) {

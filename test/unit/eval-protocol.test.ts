@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InteractionsBuilder, selectRows } from '../../src/cf/interactions.ts';
-import { evalSet, evaluate } from '../../src/eval/protocol.ts';
-import { historyOf, parseStrategy, servedRecommender } from '../../src/eval/strategies.ts';
+import { evalSet, evaluate, servedHistory } from '../../src/eval/protocol.ts';
+import { parseStrategy, servedRecommender } from '../../src/eval/strategies.ts';
 import { fitModel, type ModelSpec } from '../../src/model/model.ts';
 import type { CatalogFields } from '../../src/recommend/types.ts';
 import { stratifiedSplit } from '../../src/eval/split.ts';
@@ -101,13 +101,15 @@ test("same-brand as served: brands of the user's purchases, merged by popularity
   assert.deepEqual(await recommend(u1, 2), ['y1', 'x2']);
 });
 
-test('the served history: views and purchases apart, each item once at its latest time, newest first', () => {
+test('the served history: views and purchases apart, each item once at its latest time, newest first; every purchase occasion', () => {
   const user = { id: 'u', exclude: new Set<string>(), relevant: new Set(['z']), history: [
     { item: 'a', weight: 1, ts: 1, view: false }, { item: 'b', weight: 0.25, ts: 2, view: true }, { item: 'a', weight: 1, ts: 3, view: false },
     { item: 'c', weight: 1, ts: 4, view: false }, { item: 'b', weight: 0.25, ts: 5, view: true }, { item: 'd', weight: 0.25, ts: 6, view: true },
   ] };
-  assert.deepEqual(historyOf(user, 50), { viewed: [{ id: 'd', at: 6000 }, { id: 'b', at: 5000 }], bought: ['c', 'a'] });
-  assert.deepEqual(historyOf(user, 1).viewed, [{ id: 'd', at: 6000 }]);
+  assert.deepEqual(servedHistory(user, 50), {
+    viewed: [{ id: 'd', at: 6000 }, { id: 'b', at: 5000 }], bought: ['c', 'a'], purchases: [{ id: 'a', at: 1000 }, { id: 'a', at: 3000 }, { id: 'c', at: 4000 }],
+  });
+  assert.deepEqual(servedHistory(user, 1).viewed, [{ id: 'd', at: 6000 }]);
 });
 
 test('λ tuning picks the best validation nDCG', async () => {

@@ -21,7 +21,7 @@ function baskets(seed: number) {
 
 function storedModel(lists: Map<string, SlottedList>): ModelView {
   const unused = () => Promise.reject(new Error('not used'));
-  return { version: 1, builtAt: null, neighbours: async (items) => items.map((i) => lists.get(i) ?? slottedList([], [], [])), items: unused, lists: unused };
+  return { version: 1, builtAt: null, neighbours: async (items) => items.map((i) => lists.get(i) ?? slottedList([], [], [])), items: unused, lists: unused, repeat: null, blend: null, itemRepeats: unused };
 }
 
 test('a single seed is served in the order personalize() ranks its stored list', async () => {

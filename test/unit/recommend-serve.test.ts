@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import type { NeighbourLists } from '../../src/cf/neighbours.ts';
 import type { ModelData } from '../../src/model/model.ts';
 import { recommendWithin } from '../../src/recommend/degraded.ts';
-import { MemoryRecStore } from '../../src/recommend/memory-store.ts';
+import { MemoryRecStore } from '../../src/model/memory-store.ts';
 import { recommend, type RecRequest } from '../../src/recommend/recommend.ts';
 import type { CatalogFields, UserHistory } from '../../src/recommend/types.ts';
 

@@ -7,7 +7,7 @@
 import type { ServingConfig } from '../../config.ts';
 import type { DegradableStore } from '../../recommend/degraded.ts';
 import { slottedList, type SlottedList } from '../../cf/personalize.ts';
-import type { ListRef, ModelView, RankedList, RecStore, UserHistory } from '../../recommend/types.ts';
+import type { HistoryWanted, ListRef, ModelView, RankedList, RecStore, UserHistory } from '../../recommend/types.ts';
 import { ItemSlots } from './item-slots.ts';
 import type { Keys } from './keys.ts';
 import { LruCache, type CacheSpace, type CacheStats } from '../../lib/lru-cache.ts';
@@ -58,8 +58,8 @@ export class RedisRecStore implements DegradableStore {
     return this.refreshing;
   }
 
-  async history(user: string, viewedLimit: number, withBought: boolean): Promise<UserHistory> {
-    const history = await readHistory(this.redis, this.keys, user, viewedLimit, withBought);
+  async history(user: string, wanted: HistoryWanted): Promise<UserHistory> {
+    const history = await readHistory(this.redis, this.keys, user, wanted.viewed, wanted.bought);
     if (history.withheld) this.options.onFlagsMissing?.();
     return history;
   }
@@ -95,6 +95,9 @@ export class RedisRecStore implements DegradableStore {
  * returns: values are shared through the cache.
  */
 class RedisModelView implements ModelView {
+  // Buy-again and for-you are served from the in-memory store only until their Redis keys exist.
+  readonly repeat = null;
+  readonly blend = null;
   private readonly neighbourCache: CacheSpace<SlottedList>;
   private readonly slots = new ItemSlots();
   private readonly itemCache: CacheSpace<CatalogFields | null>;
@@ -141,6 +144,10 @@ class RedisModelView implements ModelView {
     await this.items(popular.ids);
   }
 
+  async itemRepeats(ids: readonly string[]): Promise<null[]> {
+    return ids.map(() => null);
+  }
+
   /** This version from the cache alone: a miss reads as absent (no list, an unknown item); nothing is fetched or stored. */
   cachedOnly(): ModelView {
     const v = this.version;
@@ -150,6 +157,7 @@ class RedisModelView implements ModelView {
       neighbours: (items) => cached(this.neighbourCache, items, NO_NEIGHBOURS),
       items: (ids) => cached(this.itemCache, ids, null),
       lists: (refs) => cached(this.listCache, this.listKeys(v, refs), EMPTY_LIST),
+      repeat: this.repeat, blend: this.blend, itemRepeats: (ids) => this.itemRepeats(ids),
     };
   }
 

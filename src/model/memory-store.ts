@@ -4,19 +4,29 @@
 // them (rounded, re-ranked: rankedNeighbours), so a measured block is a served block.
 import { rankedNeighbours } from '../cf/neighbours.ts';
 import { slottedList, type SlottedList } from '../cf/personalize.ts';
-import type { ModelData } from '../model/model.ts';
-import type { CatalogFields, ListRef, ModelView, RankedList, RecStore, UserHistory } from './types.ts';
+import type { ModelData } from './model.ts';
+import type { BlendModel } from '../cf/repeat/blend.ts';
+import type { ItemRepeat } from '../cf/repeat/stats.ts';
+import type { CatalogFields, HistoryWanted, ListRef, ModelView, RankedList, RecStore, RepeatModel, UserHistory } from '../recommend/types.ts';
 
 const EMPTY_LIST: RankedList = { ids: [], scores: [] };
 const NO_HISTORY: UserHistory = { viewed: [], bought: [] };
 
 class MemoryModelView implements ModelView {
   readonly builtAt = null;
+  readonly repeat: RepeatModel | null;
+  readonly blend: BlendModel | null;
   private readonly index: Map<string, number>;
   private readonly slotted = new Map<string, SlottedList>();
 
   constructor(private readonly data: ModelData, readonly version: number) {
     this.index = new Map(data.neighbours.itemIds.map((id, i) => [id, i]));
+    this.repeat = data.repeat?.model ?? null;
+    this.blend = data.blend ?? null;
+  }
+
+  async itemRepeats(ids: readonly string[]): Promise<(ItemRepeat | null)[]> {
+    return ids.map((id) => this.data.repeat?.items.get(id) ?? null);
   }
 
   async neighbours(items: readonly string[]): Promise<SlottedList[]> {
@@ -58,8 +68,8 @@ export class MemoryRecStore implements RecStore {
     return this.view;
   }
 
-  async history(user: string, viewedLimit: number, withBought: boolean): Promise<UserHistory> {
+  async history(user: string, wanted: HistoryWanted): Promise<UserHistory> {
     const h = this.historyOf(user) ?? NO_HISTORY;
-    return { ...h, viewed: h.viewed.slice(0, viewedLimit), bought: withBought ? h.bought : [] };
+    return { ...h, viewed: h.viewed.slice(0, wanted.viewed), bought: wanted.bought ? h.bought : [], purchases: wanted.purchases ? h.purchases : undefined };
   }
 }

@@ -1,0 +1,79 @@
+// Fitting buy-again and the for-you blend for a model version, from the same interactions the
+// rest of the model is fit on (src/model/model.ts): item repeat statistics on every purchase;
+// buy-again's parameters and the blend's weights on a validation split carved out of them
+// (never the test of an evaluation). The blend is fit on what serving would produce: the
+// generators' lists of recommend() over the model of the inner train, held in memory.
+import { selectRows, type Interactions } from '../cf/interactions.ts';
+import { blendExamples, fitBlend } from '../cf/repeat/blend-fit.ts';
+import { candidateFeatures, type BlendModel } from '../cf/repeat/blend.ts';
+import { fitBuyAgain } from '../cf/repeat/buy-again-fit.ts';
+import { globalsOf, itemRepeatOf, repeatStats, type ItemRepeat } from '../cf/repeat/stats.ts';
+import { evalSet, servedHistory } from '../eval/protocol.ts';
+import type { Split } from '../eval/split.ts';
+import { FOR_YOU_GENERATORS } from '../recommend/for-you.ts';
+import { forYouLists, prepare, type RecOptions } from '../recommend/recommend.ts';
+import type { CatalogFields, RepeatModel, UserHistory } from '../recommend/types.ts';
+import { MemoryRecStore } from './memory-store.ts';
+import { fitModel, type ModelData, type ModelSpec, type NeighbourFit } from './model.ts';
+
+/** The rows that are purchases (not views); every row of a log that holds nothing else (browsing only). */
+export function purchaseRows(x: Interactions): Interactions {
+  if (!x.views?.some((v) => v === 0)) return x;
+  const rows: number[] = [];
+  x.views.forEach((v, r) => { if (v === 0) rows.push(r); });
+  return selectRows(x, Uint32Array.from(rows));
+}
+
+/** Each item's statistics, by id. */
+function itemRepeats(x: Interactions, stats: ReturnType<typeof repeatStats>): Map<string, ItemRepeat> {
+  return new Map(x.itemIds.map((id, i) => [id, itemRepeatOf(stats, i)] as const).filter(([, s]) => s.buyers > 0));
+}
+
+/**
+ * Buy-again's model: statistics of every purchase of `x`, parameters fit on `split` of them.
+ * Undefined when the split leaves no user to validate on (too little history).
+ */
+export function fitRepeat(x: Interactions, split: (x: Interactions) => Split, k = 10): ModelData['repeat'] {
+  const purchases = purchaseRows(x);
+  let params;
+  try {
+    params = fitBuyAgain(purchases, { split, k }).params;
+  } catch {
+    return undefined;
+  }
+  const stats = repeatStats(purchases);
+  return { model: { globals: globalsOf(stats), params }, items: itemRepeats(purchases, stats) };
+}
+
+/**
+ * For-you's weights: the generators' lists for the validation users of `split(x)` (from the
+ * model of the inner train, with `repeat`'s parameters), labelled by what each user bought
+ * next, fit for nDCG@k. Undefined when the split leaves no user to validate on.
+ */
+export async function fitForYou(
+  x: Interactions, catalog: ReadonlyMap<string, CatalogFields>, spec: ModelSpec, repeat: RepeatModel | undefined,
+  split: (x: Interactions) => Split, options: RecOptions, fit?: NeighbourFit, k = 10,
+): Promise<BlendModel | undefined> {
+  const rows = split(x);
+  const inner = selectRows(x, rows.train);
+  const validation = evalSet(inner, selectRows(x, rows.test), { repeats: true });
+  if (validation.users.length === 0) return undefined;
+  const data = await fitModel(inner, catalog, spec, fit);
+  if (repeat !== undefined) {
+    const purchases = purchaseRows(inner);
+    const stats = repeatStats(purchases);
+    data.repeat = { model: { globals: globalsOf(stats), params: repeat.params }, items: itemRepeats(purchases, stats) };
+  }
+  let current: { id: string; history: UserHistory } | null = null;
+  const store = new MemoryRecStore(data, (id) => (current?.id === id ? current.history : undefined));
+  const users: { features: Float64Array; labels: number[]; relevant: number }[] = [];
+  for (const user of validation.users) {
+    current = { id: user.id, history: servedHistory(user, options.recentlyViewedCap) };
+    const p = await prepare(store, { strategy: 'for-you', user: user.id, items: [], limit: k, exclude: [], excludePurchased: false, filter: {}, fallback: true }, options);
+    const lists = await forYouLists(p, undefined);
+    const { items, features } = candidateFeatures(FOR_YOU_GENERATORS, lists.map((l) => l.list));
+    users.push({ features, labels: items.map((item) => (user.relevant.has(item) ? 1 : 0)), relevant: user.relevant.size });
+  }
+  const d = 2 * FOR_YOU_GENERATORS.length;
+  return { generators: FOR_YOU_GENERATORS.map((g) => ({ ...g })), weights: fitBlend(blendExamples(users, d), { k }).weights };
+}
