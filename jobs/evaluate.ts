@@ -15,7 +15,7 @@ import { evalSet, evaluate, type ModelResult } from '../src/eval/protocol.ts';
 import { BASELINES, baselineRecommender, type Baseline } from '../src/eval/baselines.ts';
 import { parseStrategy, servedRecommender, type EvalStrategy } from '../src/eval/strategies.ts';
 import { fitForYou, fitRepeat } from '../src/model/repeat.ts';
-import { fitModel, modelSpec, type ModelData, type ModelSpec } from '../src/model/model.ts';
+import { catalogFields, fitModel, modelSpec, type ModelData, type ModelSpec } from '../src/model/model.ts';
 import { recOptions } from '../src/recommend/request.ts';
 import type { CatalogFields } from '../src/recommend/types.ts';
 import { fitItemKnnParallel } from './lib/parallel-knn.ts';
@@ -106,11 +106,11 @@ async function load(
   return { all: builder.build(), firstCount };
 }
 
-/** A bundled data set's events as records; its products' brands go into `brands`. */
-async function* datasetRecords(dataset: Dataset, brands: Map<string, string>): AsyncIterable<InteractionRecord> {
+/** A bundled data set's events as records; its products go into `catalog` (as an import stores them). */
+async function* datasetRecords(dataset: Dataset, catalog: Map<string, CatalogFields>): AsyncIterable<InteractionRecord> {
   for (const { format, path, name } of datasetSources(dataset)) {
     for await (const row of (await openSource(format, path, name)).rows) {
-      if (row.kind === 'product' && row.product.brand) brands.set(row.product.id, row.product.brand);
+      if (row.kind === 'product') catalog.set(row.product.id, row.product);
       if (row.kind !== 'event') continue;
       const e = row.event;
       yield { user: e.user, item: e.item, type: e.type, weight: e.weight ?? undefined, ts: e.occurredAt.getTime() / 1000 };
@@ -212,23 +212,19 @@ async function main(): Promise<void> {
   const excludedBrands = new Set(a['exclude-brands']?.split(',') ?? []);
   const specs = (a.models ? a.models.split(',') : defaultModels(a)).map((m) => ((BASELINES as readonly string[]).includes(m.trim())
     ? { name: m.trim(), strategy: 'popular' as const, spec: base } : parseStrategy(m, base, halfLifeDays)));
-  let brands = a.products ? await readBrands(a.products, a['brand-column'], excludedBrands) : undefined;
+  const brands = a.products ? await readBrands(a.products, a['brand-column'], excludedBrands) : undefined;
 
   let t0 = performance.now();
-  const datasetBrands = new Map<string, string>();
-  const sources = a.dataset ? [datasetRecords(a.dataset as Dataset, datasetBrands)] : files.map(readInteractionsFile);
+  // The catalog the served blocks read: a data set's products, or what --products says (brands).
+  const datasetCatalog = new Map<string, CatalogFields>();
+  const sources = a.dataset ? [datasetRecords(a.dataset as Dataset, datasetCatalog)] : files.map(readInteractionsFile);
   const loaded = await load(sources, config.eventWeights);
   const minItemRows = number(a['min-item-rows'], 'min-item-rows', true);
   const all = minItemRows > 1 && !paired ? selectRows(loaded.all, frequentItemRows(loaded.all, minItemRows)) : loaded.all;
   const firstCount = loaded.firstCount;
-  if (datasetBrands.size && !brands) {
-    brands = new Map([...datasetBrands].filter(([, brand]) => !excludedBrands.has(brand)));
-    if (!a.models) specs.splice(1, 0, parseStrategy('same-brand', base, halfLifeDays));
-  }
-  // The catalog the served blocks read: what the data says of each item (its brand).
-  const catalog = new Map<string, CatalogFields>([...(brands ?? [])].map(([id, brand]) => [id, {
-    id, title: null, brand, category: null, price: null, currency: null, url: null, image_url: null, in_stock: true,
-  }]));
+  const catalog = new Map<string, CatalogFields>([...datasetCatalog].map(([id, p]) => [id, { ...p, brand: p.brand !== null && excludedBrands.has(p.brand) ? null : p.brand }]));
+  for (const [id, brand] of brands ?? []) catalog.set(id, { ...(catalog.get(id) ?? catalogFields(id, undefined)), brand });
+  if (!a.models && !a.products && [...catalog.values()].some((p) => p.brand !== null)) specs.splice(1, 0, parseStrategy('same-brand', base, halfLifeDays));
   const rows = paired
     ? { train: Uint32Array.from({ length: firstCount }, (_, r) => r), test: Uint32Array.from({ length: all.users.length - firstCount }, (_, r) => firstCount + r) }
     : split(a, all);
@@ -289,7 +285,7 @@ async function main(): Promise<void> {
     evaluatedUsers: set.users.length,
     repeats: a.repeats,
     k,
-    model: { ...base, easeLambda: a['ease-lambda'], halfLifeDays }, brands: brands?.size,
+    model: { ...base, easeLambda: a['ease-lambda'], halfLifeDays }, catalogItems: catalog.size,
     results,
   }, null, 2)}\n`);
   console.log(`wrote ${out}`);

@@ -6,7 +6,7 @@
 import { selectRows, type Interactions } from '../cf/interactions.ts';
 import { blendExamples, fitBlend } from '../cf/repeat/blend-fit.ts';
 import { candidateFeatures, type BlendModel } from '../cf/repeat/blend.ts';
-import { fitBuyAgain } from '../cf/repeat/buy-again-fit.ts';
+import { evenSample, fitBuyAgain } from '../cf/repeat/buy-again-fit.ts';
 import { globalsOf, itemRepeatOf, repeatStats, type ItemRepeat } from '../cf/repeat/stats.ts';
 import { evalSet, servedHistory } from '../eval/protocol.ts';
 import type { Split } from '../eval/split.ts';
@@ -52,13 +52,15 @@ export function fitRepeat(x: Interactions, split: (x: Interactions) => Split, k 
  */
 export async function fitForYou(
   x: Interactions, catalog: ReadonlyMap<string, CatalogFields>, spec: ModelSpec, repeat: RepeatModel | undefined,
-  split: (x: Interactions) => Split, options: RecOptions, fit?: NeighbourFit, k = 10,
+  split: (x: Interactions) => Split, options: RecOptions, fit?: NeighbourFit, k = 10, maxUsers = 1500,
 ): Promise<BlendModel | undefined> {
   const rows = split(x);
   const inner = selectRows(x, rows.train);
   const validation = evalSet(inner, selectRows(x, rows.test), { repeats: true });
   if (validation.users.length === 0) return undefined;
   const data = await fitModel(inner, catalog, spec, fit);
+  // Its cost grows with the validation users: an even sample of them is as good a fit.
+  validation.users = evenSample(validation.users, maxUsers);
   if (repeat !== undefined) {
     const purchases = purchaseRows(inner);
     const stats = repeatStats(purchases);

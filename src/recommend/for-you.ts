@@ -1,5 +1,5 @@
 // For you: the candidates of every generator (buy-again, the user's collaborative block, their
-// recent views, their brands, popular) combined by the blend the build fit for this shop
+// recent views, their brands, their categories' best sellers, popular) combined by the blend the build fit for this shop
 // (src/cf/repeat/blend.ts): it learns from the shop's own data how much re-buying, browsing and
 // co-purchase each count, and when not to repeat. Each item keeps the source of the generator
 // that weighed most in its score, and that generator's reason (because, repeat).
@@ -11,7 +11,8 @@ export const GENERATOR_DEPTH = 30;
 
 /** The blend's generators, in the order of the build's fit (names are sources). */
 export const FOR_YOU_GENERATORS: readonly { name: Source; calibrated?: boolean }[] = [
-  { name: 'buy-again', calibrated: true }, { name: 'collaborative' }, { name: 'recently-viewed' }, { name: 'same-brand' }, { name: 'popular' },
+  { name: 'buy-again', calibrated: true }, { name: 'collaborative' }, { name: 'recently-viewed' }, { name: 'same-brand' },
+  { name: 'category-popular' }, { name: 'popular' },
 ];
 
 /** The first `GENERATOR_DEPTH` candidates of an iterable, as the blend's list and as candidates by id. */

@@ -90,6 +90,7 @@ export async function forYouLists(p: Prepared, category: string | undefined) {
     collaborative(p.model, p.seeds, p.selection.blocked, GENERATOR_DEPTH),
     recentlyViewed(p.history),
     sameBrand(p.model, p.seedIds),
+    categoryPopular(p.model, p.seedIds, category),
     popular(p.model, category),
   ]);
   return lists.map((candidates) => generatorList(candidates, p.selection.blocked));

@@ -86,7 +86,7 @@ test('fit on validation: due-ness learned from the data, ranking above plain pur
   const fit = fitBuyAgain(x, { split: lastVisit, decays: [1, 0.8], horizons: [{ horizonDays: 3, horizonVisits: 0 }, { horizonDays: 0, horizonVisits: 1 }, { horizonDays: 0, horizonVisits: 2 }] });
   const due = fit.params.weights[BUY_AGAIN_FEATURES.indexOf('log_due')];
   assert.ok(due > 0.5, `log_due weight ${due}`);
-  assert.equal(fit.tried.length, 6);
+  assert.ok(fit.tried.length >= 4 && fit.tried.length <= 6, `${fit.tried.length} grid points: searched one parameter at a time`);
 
   // On fresh data from the same process: the fitted model against ranking by count.
   const y = cycles(2);
