@@ -170,7 +170,7 @@ export class BlockService {
         fields = fromCatalog.get(item.id) ?? null;
       }
       // An item gone from both (a new model without it) is left out rather than shown without a name.
-      if (fields !== null) picked.push({ ...item, fields });
+      if (fields !== null) picked.push({ ...item, via: item.source, fields });
     }
     return picked;
   }

@@ -6,14 +6,15 @@
 import type { Picked } from '../recommend/filters.ts';
 import { FIELDS, type Field, type RepeatReason, type Source } from '../recommend/types.ts';
 import type { CatalogFields } from '../recommend/types.ts';
+import { blockScores, signalJson } from './scores.ts';
 
 export type FieldSet = Readonly<Record<Field, boolean>>;
 
 export const ALL_FIELDS: FieldSet = Object.fromEntries(FIELDS.map((f) => [f, true])) as Record<Field, boolean>;
 
-export function fieldSet(fields: readonly Field[] | undefined): FieldSet {
+export function fieldSet(fields: readonly string[] | undefined): FieldSet {
   if (fields === undefined) return ALL_FIELDS;
-  const wanted = new Set(fields);
+  const wanted = new Set<string>(fields);
   return Object.fromEntries(FIELDS.map((f) => [f, wanted.has(f)])) as Record<Field, boolean>;
 }
 
@@ -39,9 +40,9 @@ function repeatJson(r: RepeatReason): string {
 /** Days to one decimal: more says nothing a shopper could use. */
 const round = (days: number) => Math.round(days * 10) / 10;
 
-function itemJson(item: Picked, want: FieldSet): string {
+function itemJson(item: Picked, score: number, want: FieldSet): string {
   const because = (item.because === undefined ? '' : `,"because":${JSON.stringify(item.because)}`) + (item.repeat === undefined ? '' : repeatJson(item.repeat));
-  return `{"id":${JSON.stringify(item.id)},"score":${JSON.stringify(item.score)},"source":"${item.source}"${because}${catalogJson(item.fields, want)}}`;
+  return `{"id":${JSON.stringify(item.id)},"score":${score},"source":"${item.source}"${signalJson(item)}${because}${catalogJson(item.fields, want)}}`;
 }
 
 /**
@@ -52,7 +53,8 @@ function itemJson(item: Picked, want: FieldSet): string {
  */
 export function blockTail(sources: readonly Source[], items: readonly Picked[], want: FieldSet): string {
   const parts = [`"sources":${JSON.stringify(sources)},"items":[`];
-  for (let i = 0; i < items.length; i++) parts.push(i === 0 ? '' : ',', itemJson(items[i], want));
+  const scores = blockScores(items);
+  for (let i = 0; i < items.length; i++) parts.push(i === 0 ? '' : ',', itemJson(items[i], scores[i], want));
   parts.push(']}');
   return parts.join('');
 }

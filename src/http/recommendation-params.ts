@@ -5,6 +5,9 @@ import { idSchema } from '../ids.ts';
 import { EXCLUDES_PURCHASED, MAX_LIMIT } from '../recommend/request.ts';
 import { FIELDS, SOURCES, STRATEGIES, type Strategy } from '../recommend/types.ts';
 
+/** Fields of every item, whatever `fields` says: naming them is allowed (a front-end lists what it reads). */
+const ALWAYS_THERE = ['id', 'score', 'source'] as const;
+
 export const id = idSchema;
 const nullable = (type: string, description: string) => ({ type: [type, 'null'], description });
 
@@ -17,8 +20,8 @@ export const filterParams = {
   max_price: { type: 'number', minimum: 0, description: 'Only items priced at most this (items without a price are left out)' },
   brand_cap: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, description: 'At most this many items per brand (diversity)' },
   fields: {
-    type: 'array', items: { type: 'string', enum: FIELDS },
-    description: `Catalog fields to return with each item (default all): ${FIELDS.join(', ')}; repeat or separate with commas`,
+    type: 'array', items: { type: 'string', enum: [...ALWAYS_THERE, ...FIELDS] },
+    description: `Catalog fields to return with each item (default all): ${FIELDS.join(', ')}; repeat or separate with commas. ${ALWAYS_THERE.join(', ')} may be named too: every item has them`,
   },
   fallback: {
     type: 'boolean', default: true,
@@ -39,8 +42,13 @@ const itemSchema = {
   required: ['id', 'score', 'source'],
   properties: {
     id: { type: 'string' },
-    score: { type: 'number', description: 'Rank score within its source (recently-viewed: view time in Unix ms)' },
+    score: { type: 'number', minimum: 0, maximum: 1, description: 'How strongly the block picks the item, in [0, 1], never rising down the block (docs/api.md); the raw signal is in its own field' },
     source: { type: 'string', enum: SOURCES, description: 'The strategy that produced this item' },
+    viewed_at: { type: 'string', format: 'date-time', description: 'recently-viewed: when the user viewed it' },
+    similarity: { type: 'number', description: 'collaborative: Σ over the seeds of weight × similarity' },
+    popularity: { type: 'number', description: 'popular, category-popular, same-brand: weighted distinct buyers' },
+    probability: { type: 'number', description: 'buy-again: the probability of a re-buy soon' },
+    blend_score: { type: 'number', description: 'for-you: the blend\'s score' },
     because: { type: 'string', description: 'The seed item that led to this one (collaborative: the one that contributed most)' },
     repeat: {
       type: 'object', description: 'buy-again: why this item is due again, from the user\'s own history',

@@ -23,14 +23,14 @@ export async function fill(
 ): Promise<Source[]> {
   for (const source of sources) {
     if (selection.remaining <= 0) break;
-    await take(selection, model, await generate(source), source === 'for-you' ? 'popular' : source);
+    await take(selection, model, await generate(source), source);
   }
   // The sources that produced items, in order of first appearance (for-you's are its generators).
   return [...new Set(selection.picked.map((p) => p.source))];
 }
 
 /** Offers candidates in rank order, reading catalog fields a chunk at a time (one batched read each). */
-async function take(selection: Selection, model: ModelView, candidates: Iterable<Candidate>, source: Source): Promise<void> {
+async function take(selection: Selection, model: ModelView, candidates: Iterable<Candidate>, via: Source | 'for-you'): Promise<void> {
   const it = candidates[Symbol.iterator]();
   let exhausted = false;
   while (!exhausted && selection.remaining > 0) {
@@ -45,6 +45,6 @@ async function take(selection: Selection, model: ModelView, candidates: Iterable
     }
     if (chunk.length === 0) return;
     const fields = await model.items(chunk.map((c) => c.id));
-    for (let i = 0; i < chunk.length && selection.remaining > 0; i++) selection.offer(chunk[i], fields[i], chunk[i].source ?? source);
+    for (let i = 0; i < chunk.length && selection.remaining > 0; i++) selection.offer(chunk[i], fields[i], chunk[i].source ?? (via === 'for-you' ? 'popular' : via), via);
   }
 }

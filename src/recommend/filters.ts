@@ -16,6 +16,8 @@ export interface ItemFilter {
 /** An item of the block, with the strategy that produced it and the fields to render it. */
 export interface Picked extends Candidate {
   source: Source;
+  /** The step of the chain that produced it: its source, or for-you (whose items name their generator as source). */
+  via: Source | 'for-you';
   fields: CatalogFields;
 }
 
@@ -58,7 +60,7 @@ export class Selection {
   }
 
   /** Keeps the candidate if there is room and it fits; `fields` null = not in the model's catalog. */
-  offer(candidate: Candidate, fields: CatalogFields | null, source: Source): boolean {
+  offer(candidate: Candidate, fields: CatalogFields | null, source: Source, via: Source | 'for-you' = source): boolean {
     if (this.remaining <= 0 || fields === null || this.blocked.has(candidate.id) || !passes(this.filter, fields)) return false;
     if (this.filter.brandCap !== undefined && fields.brand !== null) {
       const count = this.perBrand.get(fields.brand) ?? 0;
@@ -66,7 +68,7 @@ export class Selection {
       this.perBrand.set(fields.brand, count + 1);
     }
     this.blocked.add(candidate.id);
-    this.picked.push({ id: candidate.id, score: candidate.score, because: candidate.because, repeat: candidate.repeat, source, fields });
+    this.picked.push({ id: candidate.id, score: candidate.score, because: candidate.because, repeat: candidate.repeat, source, via, fields });
     return true;
   }
 }

@@ -20,7 +20,8 @@ export interface Query {
   min_price?: number;
   max_price?: number;
   brand_cap?: number;
-  fields?: Field[];
+  /** Catalog fields wanted; other names (id, score, source: always there) are ignored. */
+  fields?: (Field | 'id' | 'score' | 'source')[];
   fallback: boolean;
 }
 

@@ -43,14 +43,14 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
       assert.equal(res.strategy, 'collaborative');
       assert.equal(res.model_version, version);
       assert.deepEqual(res.sources, ['collaborative']);
-      assert.deepEqual(res.items.map((i) => [i.id, i.score, i.because, i.source]), [
-        ['a1', 2, 'a2', 'collaborative'], ['b1', 2, 'a2', 'collaborative'], ['a3', 1, 'a2', 'collaborative'],
+      assert.deepEqual(res.items.map((i) => [i.id, i.similarity, i.score, i.because, i.source]), [
+        ['a1', 2, 1, 'a2', 'collaborative'], ['b1', 2, 1, 'a2', 'collaborative'], ['a3', 1, 0.5, 'a2', 'collaborative'],
       ]);
     });
 
     test('several items: scores add up; `because` is the biggest contributor (ties: smaller seed id)', async () => {
       const res = await body('/v1/recommendations/collaborative?item=a3&item=b2&limit=3');
-      assert.deepEqual(res.items.map((i) => [i.id, i.score, i.because]), [['a1', 2, 'a3'], ['a2', 2, 'a3'], ['b1', 2, 'b2']]);
+      assert.deepEqual(res.items.map((i) => [i.id, i.similarity, i.because]), [['a1', 2, 'a3'], ['a2', 2, 'a3'], ['b1', 2, 'b2']]);
     });
 
     test('fills to the limit along the chain and says which sources it used', async () => {
@@ -66,8 +66,8 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
     test('by user: purchases and recent views are the seeds, purchases are left out', async () => {
       // u4 bought a2, b1, b2 (weight 1 each) and viewed c1 (weight 0.25).
       const res = await get('/v1/recommendations/collaborative?user=u4&limit=4');
-      assert.deepEqual(res.json().items.map((i: { id: string; score: number; because: string }) => [i.id, i.score, i.because]), [
-        ['a1', 3.25, 'a2'], ['a3', 1, 'a2'], ['c2', 0.25, 'c1'], ['n1', 0.25, 'c1'],
+      assert.deepEqual(res.json().items.map((i: { id: string; similarity: number; score: number; because: string }) => [i.id, i.similarity, i.score, i.because]), [
+        ['a1', 3.25, 1, 'a2'], ['a3', 1, 0.3077, 'a2'], ['c2', 0.25, 0.0769, 'c1'], ['n1', 0.25, 0.0769, 'c1'],
       ]);
       assert.equal(res.headers['cache-control'], 'private, max-age=10');
     });
@@ -125,7 +125,7 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
       assert.deepEqual(await ids('/v1/recommendations/recently-viewed?user=u9&limit=2'), ['c2', 'b3']);
       const res = await body('/v1/recommendations/recently-viewed?user=u9&limit=4');
       assert.deepEqual(res.items.map((i) => [i.id, i.source]), [['c2', 'recently-viewed'], ['b3', 'recently-viewed'], ['a1', 'collaborative'], ['c1', 'collaborative']]);
-      assert.equal(res.items[0].score, Date.parse('2024-05-01T10:05:00Z'));
+      assert.deepEqual([res.items[0].score, res.items[0].viewed_at], [1, '2024-05-01T10:05:00.000Z']);
     });
 
     test('exclude_purchased leaves out what the user bought', async () => {
@@ -150,14 +150,16 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
       const res = await get('/v1/recommendations/popular?limit=1');
       assert.equal(res.json().request_id, res.headers['x-request-id']);
       assert.deepEqual(res.json().items, [{
-        id: 'a1', score: 5, source: 'popular', title: 'Acme Kettle', brand: 'Acme', category: 'kitchen', price: 20,
+        id: 'a1', score: 1, source: 'popular', popularity: 5, title: 'Acme Kettle', brand: 'Acme', category: 'kitchen', price: 20,
         currency: 'EUR', url: 'https://shop.example/p/a1', image_url: 'https://img.example/a1.jpg', in_stock: true,
       }]);
     });
 
     test('fields picks what comes back', async () => {
       const { items } = await body('/v1/recommendations/popular?limit=1&fields=title,price');
-      assert.deepEqual(items, [{ id: 'a1', score: 5, source: 'popular', title: 'Acme Kettle', price: 20 }]);
+      assert.deepEqual(items, [{ id: 'a1', score: 1, source: 'popular', popularity: 5, title: 'Acme Kettle', price: 20 }]);
+      // Naming the fields every item has anyway is allowed (a front-end lists what it reads).
+      assert.deepEqual((await body('/v1/recommendations/popular?limit=1&fields=id,score,source,title')).items, [{ id: 'a1', score: 1, source: 'popular', popularity: 5, title: 'Acme Kettle' }]);
     });
   });
 
@@ -263,7 +265,7 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
       assert.deepEqual({ ...second.json<object>(), request_id: 'x' }, { ...first.json<object>(), request_id: 'x' });
       // The fields and order of the response schema: only the asked-for catalog field.
       assert.deepEqual(Object.keys(first.json()), ['request_id', 'strategy', 'model_version', 'sources', 'items']);
-      assert.deepEqual(Object.keys(first.json().items[0]), ['id', 'score', 'source', 'because', 'title']);
+      assert.deepEqual(Object.keys(first.json().items[0]), ['id', 'score', 'source', 'similarity', 'because', 'title']);
       // A user's block is never taken from it.
       assert.equal((await get('/v1/recommendations/collaborative?item=b1&limit=4&fields=title&user=u4')).headers['cache-control'], 'private, max-age=10');
       assert.equal(await hits(), before + 1);

@@ -11,7 +11,7 @@ const SECRET = 'test-secret-0123456789abcdef-0123456789';
 const fields = (id: string, extra: Partial<CatalogFields> = {}): CatalogFields => ({
   id, title: `Item ${id}`, brand: null, category: null, price: 12.5, currency: 'GBP', url: null, image_url: null, in_stock: true, ...extra,
 });
-const picked = (f: CatalogFields): Picked => ({ id: f.id, score: 1, source: 'collaborative', because: 'x', fields: f });
+const picked = (f: CatalogFields): Picked => ({ id: f.id, score: 1, source: 'collaborative', via: 'collaborative', because: 'x', fields: f });
 const LINKS = { secret: SECRET, expiresAt: 4102444800, baseUrl: 'https://recs.example', productUrlTemplate: 'https://shop.example/p/{id}' };
 
 describe('email block items', () => {

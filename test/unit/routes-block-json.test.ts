@@ -9,8 +9,8 @@ const tricky = {
 };
 const plain = { id: 'p2', title: 'Plate', brand: 'Acme', category: 'kitchen', price: null, currency: null, url: null, image_url: null, in_stock: true };
 const items: Picked[] = [
-  { id: 'q"1', score: 0.1 + 0.2, source: 'collaborative', because: 'seed\n1', fields: tricky },
-  { id: 'p2', score: 1_700_000_000_123, source: 'popular', fields: plain },
+  { id: 'q"1', score: 0.1 + 0.2, source: 'collaborative', via: 'collaborative', because: 'seed\n1', fields: tricky },
+  { id: 'p2', score: 1_700_000_000_123, source: 'popular', via: 'popular', fields: plain },
 ];
 
 test('blockTail is the JSON of sources and items, catalog fields included, nulls kept', () => {
@@ -20,8 +20,8 @@ test('blockTail is the JSON of sources and items, catalog fields included, nulls
   assert.deepEqual(JSON.parse(`{${tail}`), {
     sources: ['collaborative', 'popular'],
     items: [
-      { id: 'q"1', score: 0.1 + 0.2, source: 'collaborative', because: 'seed\n1', ...trickyFields },
-      { id: 'p2', score: 1_700_000_000_123, source: 'popular', ...plainFields },
+      { id: 'q"1', score: 1, source: 'collaborative', similarity: 0.3, because: 'seed\n1', ...trickyFields },
+      { id: 'p2', score: 1, source: 'popular', popularity: 1_700_000_000_000, ...plainFields },
     ],
   });
   // The catalog part is reused from the first write: the same bytes again.
@@ -31,6 +31,6 @@ test('blockTail is the JSON of sources and items, catalog fields included, nulls
 test('only the fields asked for, after the cached whole-catalog JSON was written', () => {
   blockTail([], items, ALL_FIELDS);
   const parsed = JSON.parse(`{${blockTail(['popular'], items.slice(1), fieldSet(['price', 'title']))}`);
-  assert.deepEqual(parsed.items, [{ id: 'p2', score: 1_700_000_000_123, source: 'popular', title: 'Plate', price: null }]);
+  assert.deepEqual(parsed.items, [{ id: 'p2', score: 1, source: 'popular', popularity: 1_700_000_000_000, title: 'Plate', price: null }]);
   assert.deepEqual(JSON.parse(`{${blockTail([], [], fieldSet([]))}`), { sources: [], items: [] });
 });
