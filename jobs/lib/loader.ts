@@ -4,7 +4,10 @@ import { ensureTenant } from '../../src/store/pg/tenants.ts';
 import { DEFAULT_TENANT } from '../../src/tenant.ts';
 import type pg from 'pg';
 import { copyRows } from '../../src/store/pg/copy.ts';
-import { emptyReport, ensureMonths, monthStart, retentionCutoff, type PartitionPolicy } from '../../src/store/pg/partitions.ts';
+import { insertEventsSql } from '../../src/store/pg/events.ts';
+import {
+  attachBulkMonths, createBulkMonths, emptyReport, ensureMonths, eventPartitions, indexBulkMonths, monthStart, retentionCutoff, type PartitionPolicy,
+} from '../../src/store/pg/partitions.ts';
 import { Progress } from './progress.ts';
 import type { ProductRecord, SourceFile, SourceRow } from './sources.ts';
 
@@ -45,6 +48,7 @@ export const OLDER_THAN_RETENTION = 'older than EVENTS_RETENTION_MONTHS';
 
 // Per import transaction: bounded whatever the file's size (PostgreSQL spills past it).
 const MERGE_WORK_MEM = '256MB';
+const INDEX_WORK_MEM = '512MB';
 
 const STAGE_EVENT_COLUMNS = ['user_id', 'item_id', 'type', 'quantity', 'price', 'weight', 'occurred_at', 'idempotency_key', 'source'];
 
@@ -111,6 +115,7 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
     await client.query('BEGIN');
     // Room for the merge's hash of this file's keys and the repeat count's aggregate.
     await client.query(`SET LOCAL work_mem = '${MERGE_WORK_MEM}'`);
+    await client.query(`SET LOCAL maintenance_work_mem = '${INDEX_WORK_MEM}'`);
     const importStartedAt = (await client.query<{ now: Date }>('SELECT now()')).rows[0].now;
     // Rows without an idempotency key carry only the hash of a line that has no event.
     await client.query(`CREATE TEMP TABLE stage_events (
@@ -134,23 +139,7 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
           image_url = COALESCE(EXCLUDED.image_url, p.image_url), in_stock = EXCLUDED.in_stock, updated_at = now()`, [tenant]);
       summary.productsUpserted = upserted.rowCount ?? 0;
     }
-    // On another connection, each in a short transaction of its own: this one has not touched
-    // events yet, and must not hold the lock a new partition takes for the whole merge.
-    const partitions = emptyReport();
-    await ensureMonths(pool, [...months].map((t) => new Date(t)), partitions);
-    // Each key is claimed first (010_events_partitioned.sql): a key already there (a re-import)
-    // leaves its row out. Keys are `source:line`, unique within the file.
-    const inserted = await client.query(`WITH claimed AS (
-        INSERT INTO event_idempotency (tenant_id, idempotency_key)
-        SELECT $1, s.idempotency_key FROM stage_events s
-        WHERE s.idempotency_key IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = $1 AND u.id = s.user_id AND u.deleted_at IS NOT NULL) -- erased users stay erased
-        ON CONFLICT DO NOTHING
-        RETURNING idempotency_key
-      )
-      INSERT INTO events (tenant_id, ${STAGE_EVENT_COLUMNS.join(', ')})
-      SELECT $1, ${STAGE_EVENT_COLUMNS.map((c) => `s.${c}`).join(', ')} FROM stage_events s JOIN claimed c ON c.idempotency_key = s.idempotency_key`, [tenant]);
-    summary.eventsNew = inserted.rowCount ?? 0;
+    summary.eventsNew = await mergeEvents(pool, client, tenant, [...months].map((t) => new Date(t)));
     summary.seconds = progress.elapsedSeconds();
     await client.query(`INSERT INTO import_runs (tenant_id, source, path, finished_at, rows_read, events_new, products_upserted, rows_rejected, rejected_sample)
       VALUES ($8, $1, $2, now(), $3, $4, $5, $6, $7)`,
@@ -176,4 +165,47 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
   }
   if (!options.quiet) progress.finish(summary.rowsRead, `${summary.eventsNew.toLocaleString('en-US')} new events`);
   return summary;
+}
+
+const INSERT_COLUMNS = `tenant_id, ${STAGE_EVENT_COLUMNS.join(', ')}`;
+const SELECT_STAGED = `$1::text, ${STAGE_EVENT_COLUMNS.map((c) => `s.${c}`).join(', ')}`;
+
+/**
+ * Moves the staged events into events, each only if its idempotency key is new; returns how many.
+ * The usual case, a file not imported before, claims every key in one sorted INSERT and then
+ * loads the rows; the months that have no partition yet are loaded in bulk (partitions.ts). When
+ * some key was already there (a re-import, or a key claimed by another writer meanwhile), the
+ * claim is rolled back and the rows go through the claiming statement of every writer instead.
+ */
+async function mergeEvents(pool: pg.Pool, client: pg.PoolClient, tenant: string, months: Date[]): Promise<number> {
+  // Erased users stay erased; lines without an event carried only their hash.
+  await client.query(`DELETE FROM stage_events s WHERE s.idempotency_key IS NULL
+    OR EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = $1 AND u.id = s.user_id AND u.deleted_at IS NOT NULL)`, [tenant]);
+  await client.query('ANALYZE stage_events');
+  const staged = (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM stage_events')).rows[0].n;
+  await client.query('SAVEPOINT claim');
+  // Sorted: the key index is then filled leaf after leaf.
+  const claimed = await client.query(`INSERT INTO event_idempotency (tenant_id, idempotency_key)
+    SELECT $1, idempotency_key FROM stage_events ORDER BY idempotency_key ON CONFLICT DO NOTHING`, [tenant]);
+  if (claimed.rowCount !== staged) {
+    await client.query('ROLLBACK TO SAVEPOINT claim');
+    // Each month gets its partition first (committed on another connection: this transaction
+    // must not hold a new partition's lock through the merge).
+    await ensureMonths(pool, months, emptyReport());
+    const inserted = await client.query(insertEventsSql(INSERT_COLUMNS.split(', '), `SELECT ${SELECT_STAGED} FROM stage_events s`), [tenant]);
+    return inserted.rowCount ?? 0;
+  }
+  const existing = new Set((await eventPartitions(client)).map((p) => p.from.getTime()));
+  const fresh = months.filter((m) => !existing.has(m.getTime()));
+  const bulk = fresh.length ? await createBulkMonths(client, fresh) : null;
+  const inBulk = `date_trunc('month', s.occurred_at, 'UTC') = ANY($2::timestamptz[])`;
+  const freshBounds = fresh.map((m) => m.toISOString());
+  let inserted = 0;
+  if (bulk) inserted += (await client.query(`INSERT INTO ${bulk.parent} (${INSERT_COLUMNS}) SELECT ${SELECT_STAGED} FROM stage_events s WHERE ${inBulk}`, [tenant, freshBounds])).rowCount ?? 0;
+  inserted += (await client.query(`INSERT INTO events (${INSERT_COLUMNS}) SELECT ${SELECT_STAGED} FROM stage_events s WHERE NOT (${inBulk})`, [tenant, freshBounds])).rowCount ?? 0;
+  if (bulk) {
+    await indexBulkMonths(client, bulk);
+    await attachBulkMonths(client, bulk);
+  }
+  return inserted;
 }

@@ -183,3 +183,63 @@ export async function maintainEventPartitions(pool: pg.Pool, policy: PartitionPo
   report.expired = expired.rows[0].n;
   return report;
 }
+
+/**
+ * Months loaded in bulk by an import: each month that has no partition yet is filled as a plain
+ * table of its own, indexed by sorting (several times faster than growing the indexes row by
+ * row), and attached at the end of the import's transaction. Built inside that transaction.
+ */
+export interface BulkMonths {
+  /** A partitioned table of the same shape: one INSERT routes the rows to the month tables. */
+  parent: string;
+  /** Month start (ms) → its table. */
+  tables: Map<number, string>;
+}
+
+export async function createBulkMonths(client: Pick<pg.PoolClient, 'query'>, months: readonly Date[]): Promise<BulkMonths> {
+  const parent = `events_bulk_${process.pid}_${Date.now().toString(36)}`;
+  await client.query(`CREATE TABLE ${parent} (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS) PARTITION BY RANGE (occurred_at)`);
+  const tables = new Map<number, string>();
+  for (const month of months) {
+    const table = `${parent}_${partitionName(month).slice('events_p'.length)}`;
+    await client.query(`CREATE TABLE ${table} PARTITION OF ${parent} FOR VALUES FROM ('${month.toISOString()}') TO ('${monthStart(month, 1).toISOString()}')`);
+    tables.set(month.getTime(), table);
+  }
+  return { parent, tables };
+}
+
+/** Frees the month tables from their loading parent and gives each the indexes of events. */
+export async function indexBulkMonths(client: Pick<pg.PoolClient, 'query'>, bulk: BulkMonths): Promise<void> {
+  const { rows } = await client.query<{ def: string }>(
+    `SELECT pg_get_indexdef(indexrelid) AS def FROM pg_index WHERE indrelid = 'events'::regclass AND NOT indisprimary`,
+  );
+  for (const table of bulk.tables.values()) {
+    await client.query(`ALTER TABLE ${bulk.parent} DETACH PARTITION ${table}`);
+    // The key of events (010_events_partitioned.sql): an attached partition needs it as a constraint.
+    await client.query(`ALTER TABLE ${table} ADD PRIMARY KEY (id, occurred_at)`);
+    for (const { def } of rows) await client.query(def.replace(/^CREATE (UNIQUE )?INDEX \S+ ON ONLY \S+/, `CREATE $1INDEX ON ${table}`));
+  }
+  await client.query(`DROP TABLE ${bulk.parent}`);
+}
+
+/**
+ * Attaches each month table as its month's partition (after moving in that month's rows of the
+ * default partition), or, when the month got a partition meanwhile, copies its rows there. Holds
+ * the maintenance lock from here to the commit: keep what follows short.
+ */
+export async function attachBulkMonths(client: Pick<pg.PoolClient, 'query'>, bulk: BulkMonths): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK_ID]);
+  const existing = new Set((await eventPartitions(client)).map((p) => p.from.getTime()));
+  for (const [t, table] of bulk.tables) {
+    const month = new Date(t);
+    const [from, to] = [month.toISOString(), monthStart(month, 1).toISOString()];
+    if (existing.has(t)) {
+      await client.query(`INSERT INTO events SELECT * FROM ${table}`);
+      await client.query(`DROP TABLE ${table}`);
+      continue;
+    }
+    await client.query(`WITH moved AS (DELETE FROM events_default WHERE occurred_at >= $1 AND occurred_at < $2 RETURNING *) INSERT INTO ${table} SELECT * FROM moved`, [from, to]);
+    await client.query(`ALTER TABLE ${table} RENAME TO ${partitionName(month)}`);
+    await client.query(`ALTER TABLE events ATTACH PARTITION ${partitionName(month)} FOR VALUES FROM ('${from}') TO ('${to}')`);
+  }
+}
