@@ -19,6 +19,7 @@ function printSummary(s: ImportSummary): void {
   console.log(`  ${s.source}: ${fmt(s.rowsRead)} rows read, ${fmt(s.eventsNew)} new events (of ${fmt(s.eventsRead)}), ` +
     `${fmt(s.productsUpserted)} products upserted, ${fmt(s.rejected)} rejected, ${s.seconds.toFixed(1)} s`);
   if (skipped) console.log(`    skipped by the data set's rules: ${skipped}`);
+  console.log(`    time: ${Object.entries(s.phases).map(([phase, sec]) => `${phase} ${sec.toFixed(1)} s`).join(', ')}`);
   if (s.duplicateRows) console.log(`    ${fmt(s.duplicateRows)} rows repeat an earlier row exactly (loaded: each line is an event of its own)`);
   if (s.invalidUtf8.lines) {
     console.log(`    ${fmt(s.invalidUtf8.lines)} lines are not valid UTF-8 and were rejected (lines ${s.invalidUtf8.sample.join(', ')}${s.invalidUtf8.lines > s.invalidUtf8.sample.length ? ', ...' : ''}): ` +

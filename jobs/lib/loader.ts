@@ -31,6 +31,8 @@ export interface ImportSummary {
   /** Lines that are not valid UTF-8 (rejected; counted in `rejected` too): how many, and the first. */
   invalidUtf8: { lines: number; sample: number[] };
   seconds: number;
+  /** Where the seconds went: reading and staging the file, counting repeats, claiming keys, loading, indexing new months... */
+  phases: Record<string, number>;
 }
 
 export interface ImportOptions {
@@ -65,7 +67,15 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
   const progress = new Progress(`import ${source.name}`, source.csv.sizeBytes, 'rows');
   const summary: ImportSummary = {
     source: source.name, path: source.path, rowsRead: 0, eventsRead: 0, eventsNew: 0, productsUpserted: 0,
-    skipped: {}, rejected: 0, rejectedSample: [], duplicateRows: 0, invalidUtf8: { lines: 0, sample: [] }, seconds: 0,
+    skipped: {}, rejected: 0, rejectedSample: [], duplicateRows: 0, invalidUtf8: { lines: 0, sample: [] }, seconds: 0, phases: {},
+  };
+  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await work();
+    } finally {
+      summary.phases[phase] = (summary.phases[phase] ?? 0) + (performance.now() - t0) / 1000;
+    }
   };
   const reject = (line: number, reason: string) => {
     summary.rejected++;
@@ -121,10 +131,10 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
     await client.query(`CREATE TEMP TABLE stage_events (
       user_id text, item_id text, type text, quantity integer, price numeric, weight real,
       occurred_at timestamptz, idempotency_key text, source text, row_hash bigint) ON COMMIT DROP`);
-    await copyRows(client, 'stage_events', [...STAGE_EVENT_COLUMNS, 'row_hash'], eventRows());
+    await timed('read and stage', () => copyRows(client, 'stage_events', [...STAGE_EVENT_COLUMNS, 'row_hash'], eventRows()));
     summary.invalidUtf8 = source.csv.stats.invalidUtf8;
-    summary.duplicateRows = (await client.query<{ n: number }>(
-      'SELECT (count(row_hash) - count(DISTINCT row_hash))::int AS n FROM stage_events')).rows[0].n;
+    summary.duplicateRows = await timed('count repeats', async () => (await client.query<{ n: number }>(
+      'SELECT (count(row_hash) - count(DISTINCT row_hash))::int AS n FROM stage_events')).rows[0].n);
     if (products.size) {
       await client.query(`CREATE TEMP TABLE stage_products ON COMMIT DROP AS SELECT id, title, brand, category, price, currency, url, image_url, in_stock FROM products WITH NO DATA`);
       await copyRows(client, 'stage_products', ['id', 'title', 'brand', 'category', 'price', 'currency', 'url', 'image_url', 'in_stock'],
@@ -139,7 +149,7 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
           image_url = COALESCE(EXCLUDED.image_url, p.image_url), in_stock = EXCLUDED.in_stock, updated_at = now()`, [tenant]);
       summary.productsUpserted = upserted.rowCount ?? 0;
     }
-    summary.eventsNew = await mergeEvents(pool, client, tenant, [...months].map((t) => new Date(t)));
+    summary.eventsNew = await mergeEvents(pool, client, tenant, [...months].map((t) => new Date(t)), timed);
     summary.seconds = progress.elapsedSeconds();
     await client.query(`INSERT INTO import_runs (tenant_id, source, path, finished_at, rows_read, events_new, products_upserted, rows_rejected, rejected_sample)
       VALUES ($8, $1, $2, now(), $3, $4, $5, $6, $7)`,
@@ -155,7 +165,7 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
       DELETE FROM event_idempotency k USING gone g WHERE k.tenant_id = $3 AND k.idempotency_key = g.idempotency_key`,
     [importStartedAt, source.name, tenant]);
     // Fresh statistics: the build's queries plan badly on a table that just grew tenfold.
-    await client.query('ANALYZE events');
+    await timed('analyze', () => client.query('ANALYZE events'));
     if (products.size) await client.query('ANALYZE products');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -177,7 +187,9 @@ const SELECT_STAGED = `$1::text, ${STAGE_EVENT_COLUMNS.map((c) => `s.${c}`).join
  * some key was already there (a re-import, or a key claimed by another writer meanwhile), the
  * claim is rolled back and the rows go through the claiming statement of every writer instead.
  */
-async function mergeEvents(pool: pg.Pool, client: pg.PoolClient, tenant: string, months: Date[]): Promise<number> {
+type Timed = <T>(phase: string, work: () => Promise<T>) => Promise<T>;
+
+async function mergeEvents(pool: pg.Pool, client: pg.PoolClient, tenant: string, months: Date[], timed: Timed): Promise<number> {
   // Erased users stay erased; lines without an event carried only their hash.
   await client.query(`DELETE FROM stage_events s WHERE s.idempotency_key IS NULL
     OR EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = $1 AND u.id = s.user_id AND u.deleted_at IS NOT NULL)`, [tenant]);
@@ -185,14 +197,14 @@ async function mergeEvents(pool: pg.Pool, client: pg.PoolClient, tenant: string,
   const staged = (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM stage_events')).rows[0].n;
   await client.query('SAVEPOINT claim');
   // Sorted: the key index is then filled leaf after leaf.
-  const claimed = await client.query(`INSERT INTO event_idempotency (tenant_id, idempotency_key)
-    SELECT $1, idempotency_key FROM stage_events ORDER BY idempotency_key ON CONFLICT DO NOTHING`, [tenant]);
+  const claimed = await timed('claim keys', () => client.query(`INSERT INTO event_idempotency (tenant_id, idempotency_key)
+    SELECT $1, idempotency_key FROM stage_events ORDER BY idempotency_key ON CONFLICT DO NOTHING`, [tenant]));
   if (claimed.rowCount !== staged) {
     await client.query('ROLLBACK TO SAVEPOINT claim');
     // Each month gets its partition first (committed on another connection: this transaction
     // must not hold a new partition's lock through the merge).
     await ensureMonths(pool, months, emptyReport());
-    const inserted = await client.query(insertEventsSql(INSERT_COLUMNS.split(', '), `SELECT ${SELECT_STAGED} FROM stage_events s`), [tenant]);
+    const inserted = await timed('insert rows', () => client.query(insertEventsSql(INSERT_COLUMNS.split(', '), `SELECT ${SELECT_STAGED} FROM stage_events s`), [tenant]));
     return inserted.rowCount ?? 0;
   }
   const existing = new Set((await eventPartitions(client)).map((p) => p.from.getTime()));
@@ -201,11 +213,11 @@ async function mergeEvents(pool: pg.Pool, client: pg.PoolClient, tenant: string,
   const inBulk = `date_trunc('month', s.occurred_at, 'UTC') = ANY($2::timestamptz[])`;
   const freshBounds = fresh.map((m) => m.toISOString());
   let inserted = 0;
-  if (bulk) inserted += (await client.query(`INSERT INTO ${bulk.parent} (${INSERT_COLUMNS}) SELECT ${SELECT_STAGED} FROM stage_events s WHERE ${inBulk}`, [tenant, freshBounds])).rowCount ?? 0;
-  inserted += (await client.query(`INSERT INTO events (${INSERT_COLUMNS}) SELECT ${SELECT_STAGED} FROM stage_events s WHERE NOT (${inBulk})`, [tenant, freshBounds])).rowCount ?? 0;
+  if (bulk) inserted += (await timed('load new months', () => client.query(`INSERT INTO ${bulk.parent} (${INSERT_COLUMNS}) SELECT ${SELECT_STAGED} FROM stage_events s WHERE ${inBulk}`, [tenant, freshBounds]))).rowCount ?? 0;
+  inserted += (await timed('insert rows', () => client.query(`INSERT INTO events (${INSERT_COLUMNS}) SELECT ${SELECT_STAGED} FROM stage_events s WHERE NOT (${inBulk})`, [tenant, freshBounds]))).rowCount ?? 0;
   if (bulk) {
-    await indexBulkMonths(client, bulk);
-    await attachBulkMonths(client, bulk);
+    await timed('index new months', () => indexBulkMonths(client, bulk));
+    await timed('attach new months', () => attachBulkMonths(client, bulk));
   }
   return inserted;
 }
