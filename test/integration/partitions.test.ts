@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import { buildModel, buildOptionsFromConfig } from '../../jobs/lib/build-model.ts';
+import { loadInteractions, readWindowDays } from '../../jobs/lib/load-events.ts';
 import { insertEvents, type NewEvent } from '../../src/store/pg/events.ts';
 import { migrate } from '../../src/store/pg/migrate.ts';
 import { eventPartitions, maintainEventPartitions } from '../../src/store/pg/partitions.ts';
@@ -161,4 +163,58 @@ describe('migration 010 of an existing events table (real PostgreSQL)', () => {
       }
     });
   }
+});
+
+describe('what the build reads (real PostgreSQL)', () => {
+  let s: TestServices;
+  before(async () => { s = await startTestServices(); });
+  after(async () => { await s.close(); });
+
+  test('the window: BUILD_WINDOW_DAYS, and ten half-lives when the fit decays (not for LLR, which counts every event)', async () => {
+    const spec = { model: 'itemknn', similarity: 'cosine', weighted: true, halfLifeDays: 7 } as const;
+    assert.equal(readWindowDays(spec, 0), 70);
+    assert.equal(readWindowDays(spec, 30), 30);
+    assert.equal(readWindowDays({ ...spec, similarity: 'llr' }, 0), 0);
+    assert.equal(readWindowDays({ ...spec, similarity: 'llr' }, 30), 30);
+    assert.equal(readWindowDays({ ...spec, weighted: false, halfLifeDays: 0 }, 0), 0);
+
+    await maintainEventPartitions(s.pool, { retentionMonths: 0, aheadMonths: 0 }, new Date('2024-01-15T00:00:00Z'));
+    await maintainEventPartitions(s.pool, { retentionMonths: 0, aheadMonths: 0 }, new Date('2024-03-15T00:00:00Z'));
+    await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES
+      ('default', 'u1', 'old', 'purchase', '2024-01-10T00:00:00Z'), ('default', 'u1', 'edge', 'purchase', '2024-02-09T00:00:00Z'),
+      ('default', 'u1', 'new', 'purchase', '2024-03-10T00:00:00Z'), ('default', 'u2', 'new', 'view', '2024-03-10T00:00:00Z'),
+      -- Stamped in the future (a wrong clock): read, but not where the window is measured from.
+      ('default', 'u3', 'late', 'purchase', now() + interval '5 years')`);
+    const weights = { purchase: 1, cart: 0, view: 0, click: 0 };
+    const items = async (windowDays: number) => (await loadInteractions(s.pool, DEFAULT_TENANT, weights, windowDays)).itemIds;
+    assert.deepEqual(await items(0), ['edge', 'late', 'new', 'old']);
+    assert.deepEqual(await items(30), ['edge', 'late', 'new'], '30 days before the newest purchase not in the future');
+    // The planner leaves out the months before the window.
+    const { rows } = await s.pool.query(`EXPLAIN SELECT 1 FROM events WHERE tenant_id = 'default' AND occurred_at >= '2024-02-09T00:00:00Z'`);
+    const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+    assert.doesNotMatch(plan, /events_p2024_01/);
+    assert.match(plan, /events_p2024_03/);
+  });
+
+  test('BUILD_DATABASE_URL: events are read from the replica, the model version is written to the primary', async () => {
+    const replica = `${s.databaseUrl.split('/').pop()}_replica`;
+    await s.pool.query(`CREATE DATABASE ${replica}`);
+    const url = new URL(s.databaseUrl);
+    url.pathname = `/${replica}`;
+    const readPool = createPool(url.toString(), 3);
+    try {
+      await migrate(readPool);
+      // The primary's events are those of the test above; the replica has other ones.
+      await readPool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES
+        ('default', 'r1', 'ra', 'purchase', '2024-03-01T00:00:00Z'), ('default', 'r1', 'rb', 'purchase', '2024-03-01T00:00:00Z'),
+        ('default', 'r2', 'ra', 'purchase', '2024-03-02T00:00:00Z')`);
+      const summary = await buildModel(s.pool, s.redis, s.config, { ...buildOptionsFromConfig(s.config), readPool, workers: 1, quiet: true });
+      assert.deepEqual([summary.events, summary.users, summary.items], [3, 2, 2]);
+      assert.equal((await s.pool.query('SELECT count(*)::int AS n FROM model_versions WHERE version = $1', [summary.version])).rows[0].n, 1);
+      assert.equal((await readPool.query('SELECT count(*)::int AS n FROM model_versions')).rows[0].n, 0);
+    } finally {
+      await readPool.end();
+      await s.pool.query(`DROP DATABASE ${replica} WITH (FORCE)`);
+    }
+  });
 });
