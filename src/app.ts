@@ -32,7 +32,7 @@ import { widgetRoutes } from './routes/widget.ts';
 import { activeApiKeys } from './store/pg/api-keys.ts';
 import { findExperiment, insertExposures } from './store/pg/experiments.ts';
 import { PopularFallback } from './store/pg/popular-fallback.ts';
-import { listTenants } from './store/pg/tenants.ts';
+import { listTenants, tenantLinkTemplates } from './store/pg/tenants.ts';
 import type { RedisClient } from './store/redis/client.ts';
 import { redisKeys } from './store/redis/keys.ts';
 import { MailMemory } from './store/redis/mail-memory.ts';
@@ -94,6 +94,7 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   // One memory budget for every tenant's model values, and one for their serialized blocks.
   const modelCache = new LruCache(config.serving.cacheMaxEntries, config.serving.cacheMaxBytes);
   const blockCache = new LruCache(config.serving.blockCacheMaxEntries, config.serving.blockCacheMaxBytes);
+  const linkDefaults = { product: config.links.productUrlTemplate, image: config.links.imageUrlTemplate };
   const tenants = new Tenants((id) => {
     const keys = redisKeys(config.redisPrefix, id);
     // Opt-outs and erasures lost with Redis data are copied back from PostgreSQL before any
@@ -108,6 +109,7 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
       blocks: new BlockCache(blockCache),
       memory: new MailMemory(redis, keys, config.email.mailTtlSeconds),
       fallback: new PopularFallback(pool, id, FALLBACK_REFRESH_MS, (err) => app.log.warn({ tenant: id, err }, 'popular fallback not read from PostgreSQL')),
+      links: tenantLinkTemplates(pool, id, linkDefaults, config.links.refreshMs, (err) => app.log.warn({ tenant: id, err }, 'link templates not read from PostgreSQL: using the last ones read')),
     };
   });
   app.addHook('onReady', async () => {

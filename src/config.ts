@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseRate } from './auth/rate.ts';
 import { AUTH_MODES, DEFAULT_AUTH_SETTINGS as AUTH, type AuthSettings } from './auth/settings.ts';
+import { checkTemplate } from './recommend/links.ts';
 
 // Every setting of the service, read once from the environment with defaults
 // for local use. Nothing else in the code reads process.env.
@@ -47,6 +48,7 @@ export interface Config {
   serving: ServingConfig;
   experiments: ExperimentsConfig;
   email: EmailConfig;
+  links: LinksConfig;
   /** API keys, rate limits and user tokens (src/auth). */
   auth: AuthSettings;
   eventStore: EventStoreConfig;
@@ -97,14 +99,24 @@ export interface EmailConfig {
   publicBaseUrl: string;
   /** The HTML block template, loaded at start-up. */
   templatePath: string;
-  /** Product page of an item the catalog has no url for; `{id}` = the URL-encoded id. Empty: no link. */
-  productUrlTemplate: string;
   /** How long a mail_id remembers what its blocks showed (and the items of each block). */
   mailTtlSeconds: number;
   /** Cache-Control max-age of email blocks. */
   maxAgeSeconds: number;
   /** Past this, a block is served from the popular fallback instead (ESPs give up after about 2 s). */
   timeBudgetMs: number;
+}
+
+/**
+ * Product page and image of an item the catalog has no (web) URL for, in every answer: `{id}` =
+ * the URL-encoded id; '' = none. The defaults of every tenant; a tenant's own (npm run tenants)
+ * wins (src/recommend/links.ts).
+ */
+export interface LinksConfig {
+  productUrlTemplate: string;
+  imageUrlTemplate: string;
+  /** A tenant's templates are read from PostgreSQL at most this often per process. */
+  refreshMs: number;
 }
 
 export interface ServingConfig {
@@ -254,10 +266,14 @@ export function loadConfig(env: Env = process.env): Config {
       linkTtlSeconds: int(env, 'EMAIL_LINK_TTL_SECONDS', 90 * 86400, 1),
       publicBaseUrl: (env.PUBLIC_BASE_URL || `http://${env.HOST || '127.0.0.1'}:${int(env, 'PORT', 8080)}`).replace(/\/+$/, ''),
       templatePath: env.EMAIL_TEMPLATE || DEFAULT_EMAIL_TEMPLATE,
-      productUrlTemplate: env.PRODUCT_URL_TEMPLATE ?? '',
       mailTtlSeconds: int(env, 'EMAIL_MAIL_TTL_SECONDS', 2 * 86400, 1),
       maxAgeSeconds: int(env, 'EMAIL_MAX_AGE_SECONDS', 3600),
       timeBudgetMs: int(env, 'EMAIL_TIME_BUDGET_MS', 1000, 1),
+    },
+    links: {
+      productUrlTemplate: checkTemplate(env.PRODUCT_URL_TEMPLATE ?? '', 'PRODUCT_URL_TEMPLATE'),
+      imageUrlTemplate: checkTemplate(env.IMAGE_URL_TEMPLATE ?? '', 'IMAGE_URL_TEMPLATE'),
+      refreshMs: int(env, 'LINK_TEMPLATES_REFRESH_MS', 30_000),
     },
     auth: {
       mode: oneOf(env, 'AUTH_MODE', AUTH_MODES, AUTH.mode),

@@ -1,7 +1,9 @@
 // Each tenant's own services: its Redis keys, model store, block cache, email memory, fallback
 // list and flag copy, made on first use and kept (tenants are few and named by API keys, not by
 // callers). Caches share one memory budget across tenants (the LruCaches are the app's).
+import type { Refreshing } from './lib/refreshing.ts';
 import type { FlagSync } from './privacy/flags.ts';
+import type { LinkTemplates } from './recommend/links.ts';
 import type { BlockCache } from './http/block-cache.ts';
 import type { PopularFallback } from './store/pg/popular-fallback.ts';
 import type { Keys } from './store/redis/keys.ts';
@@ -19,6 +21,8 @@ export interface TenantServices {
   readonly fallback: PopularFallback;
   /** Copies this tenant's opt-outs and erasures back into Redis when they are missing. */
   readonly flags: FlagSync;
+  /** Product page and image templates of items without catalog URLs (src/recommend/links.ts). */
+  readonly links: Refreshing<LinkTemplates>;
 }
 
 export class Tenants {

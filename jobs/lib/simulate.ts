@@ -112,7 +112,7 @@ export async function runSimulation(services: { pool: pg.Pool; redis: RedisClien
   o.log(`imported ${replay.trainEvents.toLocaleString('en-US')} events before ${o.cutoff.toISOString().slice(0, 10)}; held out ${replay.purchases.length.toLocaleString('en-US')} purchase lines (${importSeconds.toFixed(1)} s)`);
 
   const buildStarted = performance.now();
-  const config: Config = { ...baseConfig, email: { ...baseConfig.email, productUrlTemplate: PRODUCT_PAGE } };
+  const config: Config = { ...baseConfig, links: { ...baseConfig.links, productUrlTemplate: PRODUCT_PAGE } };
   const built = await buildModel(pool, redis, config, { ...buildOptionsFromConfig(config), quiet: true });
   const buildSeconds = since(buildStarted);
   o.log(`built model v${built.version}: ${built.items.toLocaleString('en-US')} items, ${built.neighbourPairs.toLocaleString('en-US')} neighbour pairs (${buildSeconds.toFixed(1)} s)`);

@@ -2,8 +2,8 @@
 // same block as template values (HTML). Pure: the signing secret and the clock come in as values.
 import type { Picked } from '../recommend/filters.ts';
 import type { RepeatReason, Source, Strategy } from '../recommend/types.ts';
-import type { CatalogFields } from '../recommend/types.ts';
-import { encodeClickToken, isWebUrl } from './click-token.ts';
+import { imageUrl, productUrl, type LinkTemplates } from '../recommend/links.ts';
+import { encodeClickToken } from './click-token.ts';
 import type { TemplateContext } from './template.ts';
 
 export interface BlockItem {
@@ -45,28 +45,20 @@ export interface LinkContext {
   expiresAt: number;
   /** e.g. https://recs.example.com (no trailing slash). */
   baseUrl: string;
-  /** Product page of an item without a catalog url: `{id}` = the URL-encoded id; '' = none. */
-  productUrlTemplate: string;
-}
-
-/** The product page: the catalog's url when it is a web URL, else the configured template. */
-export function productUrl(fields: Pick<CatalogFields, 'id' | 'url'>, template: string): string | null {
-  if (fields.url !== null && isWebUrl(fields.url)) return fields.url;
-  if (template === '') return null;
-  const url = template.replaceAll('{id}', encodeURIComponent(fields.id));
-  return isWebUrl(url) ? url : null;
+  /** The shop's product page and image templates. */
+  templates: LinkTemplates;
 }
 
 /** The block's items, each with its signed click link. */
 export function blockItems(picked: readonly Picked[], head: { tenant: string; requestId: string; user: string | null; variant: string | null }, links: LinkContext): BlockItem[] {
   return picked.map((p, i) => {
     const f = p.fields;
-    const target = productUrl(f, links.productUrlTemplate);
+    const target = productUrl(f, links.templates);
     const position = i + 1;
     const token = target === null ? null : encodeClickToken({ tenant: head.tenant, requestId: head.requestId, user: head.user, item: p.id, position, variant: head.variant, target }, links.secret, links.expiresAt);
     return {
       position, id: p.id, title: f.title ?? p.id, price: f.price, currency: f.currency,
-      image_url: f.image_url !== null && isWebUrl(f.image_url) ? f.image_url : null,
+      image_url: imageUrl(f, links.templates),
       link: token === null ? null : `${links.baseUrl}/v1/r/${token}`, source: p.source, because: p.because, repeat: p.repeat,
     };
   });

@@ -13,6 +13,7 @@ import { recommend, type RecOptions, type RecRequest } from '../recommend/recomm
 import type { RecStore, Strategy } from '../recommend/types.ts';
 import { recRequest, withVariant, type Query } from '../recommend/request.ts';
 import type { CatalogFields } from '../recommend/types.ts';
+import type { LinkTemplates } from '../recommend/links.ts';
 import { blockItems, type Block, type LinkContext } from './block.ts';
 import { linkExpiry } from './click-token.ts';
 import { blockKey, emailRequestId } from './identity.ts';
@@ -42,6 +43,8 @@ export interface BlockTenant {
   store: RecStore;
   memory: MailMemoryStore;
   fallback: FallbackCatalog;
+  /** The shop's product page and image templates. */
+  links: { get(): Promise<LinkTemplates> };
 }
 
 export interface BlockServiceDeps {
@@ -49,7 +52,7 @@ export interface BlockServiceDeps {
   metrics: Metrics;
   experiments: ExperimentCache;
   exposures: ExposureWriter;
-  links: Omit<LinkContext, 'expiresAt'> & { ttlSeconds: number };
+  links: Omit<LinkContext, 'expiresAt' | 'templates'> & { ttlSeconds: number };
   timeBudgetMs: number;
 }
 
@@ -114,7 +117,7 @@ export class BlockService {
         strategy: shown.strategy, items: shown.items.map((i) => i.id),
       });
     }
-    const links = { ...this.deps.links, expiresAt: linkExpiry(now, this.deps.links.ttlSeconds) };
+    const links = { ...this.deps.links, expiresAt: linkExpiry(now, this.deps.links.ttlSeconds), templates: await t.links.get() };
     return {
       request_id: shown.requestId, strategy: shown.strategy, experiment: q.experiment, variant: shown.variant ?? undefined,
       model_version: shown.modelVersion, degraded: shown.degraded || undefined, opted_out: optedOut || undefined, mail_id: q.mail_id,

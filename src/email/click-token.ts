@@ -6,6 +6,7 @@
 // synthetic-IV construction): the same link comes out byte-identical each time a block is made,
 // which the block's ETag needs, and two different links never share a nonce.
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
+import { isWebUrl } from '../recommend/links.ts';
 
 export interface Click {
   /** The shop whose block held the link: the click is its event. */
@@ -39,10 +40,6 @@ function keysOf(secret: string): { key: Buffer; nonceKey: Buffer } {
     derived.set(secret, keys);
   }
   return keys;
-}
-
-export function isWebUrl(url: string): boolean {
-  return /^https?:\/\/[^\s/?#]+/i.test(url) && URL.canParse(url);
 }
 
 /**

@@ -46,7 +46,7 @@ export async function setUpEmail(
   const secret = emailSecret(email.signingSecret, warn);
   const blocks = new BlockService({
     options: recOptions(config), metrics: s.metrics, experiments: s.experiments, exposures: s.exposures,
-    links: { secret, baseUrl: email.publicBaseUrl, productUrlTemplate: email.productUrlTemplate, ttlSeconds: email.linkTtlSeconds },
+    links: { secret, baseUrl: email.publicBaseUrl, ttlSeconds: email.linkTtlSeconds },
     timeBudgetMs: email.timeBudgetMs,
   });
   return { blocks, template: await loadTemplate(email.templatePath), secret };

@@ -4,6 +4,7 @@
 // reused by every block that shows it. The schema serializer wrote them anew for each block,
 // numbers and escaped strings included: a tenth of a personal block's CPU.
 import type { Picked } from '../recommend/filters.ts';
+import { imageUrl, productUrl, type LinkTemplates } from '../recommend/links.ts';
 import { FIELDS, type Field, type RepeatReason, type Source } from '../recommend/types.ts';
 import type { CatalogFields } from '../recommend/types.ts';
 import { blockScores, signalJson } from './scores.ts';
@@ -18,18 +19,29 @@ export function fieldSet(fields: readonly string[] | undefined): FieldSet {
   return Object.fromEntries(FIELDS.map((f) => [f, wanted.has(f)])) as Record<Field, boolean>;
 }
 
-/** Catalog objects are shared through the model cache: their JSON lives as long as they do. */
-const allFieldsJson = new WeakMap<CatalogFields, string>();
+/**
+ * Catalog objects are shared through the model cache: their JSON lives as long as they do, and
+ * is kept with the link templates it was written with (those of one tenant, the same object
+ * until the shop changes them).
+ */
+const allFieldsJson = new WeakMap<CatalogFields, { links: LinkTemplates; json: string }>();
+
+/** The item's value of `f`, its URLs filled from the templates (src/recommend/links.ts). */
+function fieldValue(fields: CatalogFields, f: Field, links: LinkTemplates): unknown {
+  if (f === 'url') return productUrl(fields, links);
+  if (f === 'image_url') return imageUrl(fields, links);
+  return fields[f];
+}
 
 /** `,"title":…,"in_stock":…` for the wanted fields (JSON.stringify: null stays null). */
-function catalogJson(fields: CatalogFields, want: FieldSet): string {
+function catalogJson(fields: CatalogFields, want: FieldSet, links: LinkTemplates): string {
   const whole = want === ALL_FIELDS;
-  let json = whole ? allFieldsJson.get(fields) : undefined;
-  if (json !== undefined) return json;
+  const cached = whole ? allFieldsJson.get(fields) : undefined;
+  if (cached?.links === links) return cached.json;
   const parts: string[] = [];
-  for (const f of FIELDS) if (want[f]) parts.push(`,"${f}":${JSON.stringify(fields[f])}`);
-  json = parts.join('');
-  if (whole) allFieldsJson.set(fields, json);
+  for (const f of FIELDS) if (want[f]) parts.push(`,"${f}":${JSON.stringify(fieldValue(fields, f, links))}`);
+  const json = parts.join('');
+  if (whole) allFieldsJson.set(fields, { links, json });
   return json;
 }
 
@@ -40,9 +52,9 @@ function repeatJson(r: RepeatReason): string {
 /** Days to one decimal: more says nothing a shopper could use. */
 const round = (days: number) => Math.round(days * 10) / 10;
 
-function itemJson(item: Picked, score: number, want: FieldSet): string {
+function itemJson(item: Picked, score: number, want: FieldSet, links: LinkTemplates): string {
   const because = (item.because === undefined ? '' : `,"because":${JSON.stringify(item.because)}`) + (item.repeat === undefined ? '' : repeatJson(item.repeat));
-  return `{"id":${JSON.stringify(item.id)},"score":${score},"source":"${item.source}"${signalJson(item)}${because}${catalogJson(item.fields, want)}}`;
+  return `{"id":${JSON.stringify(item.id)},"score":${score},"source":"${item.source}"${signalJson(item)}${because}${catalogJson(item.fields, want, links)}}`;
 }
 
 /**
@@ -51,10 +63,10 @@ function itemJson(item: Picked, score: number, want: FieldSet): string {
  * again whenever a longer string containing it is written out (a cached tail on every request),
  * where a joined string is one flat copy.
  */
-export function blockTail(sources: readonly Source[], items: readonly Picked[], want: FieldSet): string {
+export function blockTail(sources: readonly Source[], items: readonly Picked[], want: FieldSet, links: LinkTemplates): string {
   const parts = [`"sources":${JSON.stringify(sources)},"items":[`];
   const scores = blockScores(items);
-  for (let i = 0; i < items.length; i++) parts.push(i === 0 ? '' : ',', itemJson(items[i], scores[i], want));
+  for (let i = 0; i < items.length; i++) parts.push(i === 0 ? '' : ',', itemJson(items[i], scores[i], want, links));
   parts.push(']}');
   return parts.join('');
 }

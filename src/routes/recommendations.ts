@@ -7,6 +7,7 @@ import type { AppDeps } from '../deps.ts';
 import { blockTail, fieldSet } from '../http/block-json.ts';
 import { experimentQuery, filterParams, responseSchema, ROUTES, splitCommaLists } from '../http/recommendation-params.ts';
 import { recommendWithin, type ServedResult } from '../recommend/degraded.ts';
+import type { LinkTemplates } from '../recommend/links.ts';
 import { recOptions, recRequest, withVariant, type Query } from '../recommend/request.ts';
 import type { Strategy } from '../recommend/types.ts';
 import type { TenantServices } from '../tenants.ts';
@@ -41,8 +42,8 @@ export async function recommendationRoutes(app: FastifyInstance, deps: AppDeps):
     return `{"request_id":${JSON.stringify(requestId)},"strategy":"${strategy}","model_version":${version},${extra}${tail}`;
   };
   const flags = (result: ServedResult) => (result.optedOut ? '"opted_out":true,' : '') + (result.degraded ? '"degraded":true,' : '');
-  const body = (reply: FastifyReply, requestId: string, strategy: Strategy, result: ServedResult, fields: Query['fields'], extra = '') =>
-    json(reply, requestId, strategy, result.model.version, flags(result) + extra, blockTail(result.sources, result.items, fieldSet(fields)));
+  const body = (reply: FastifyReply, requestId: string, strategy: Strategy, result: ServedResult, fields: Query['fields'], links: LinkTemplates, extra = '') =>
+    json(reply, requestId, strategy, result.model.version, flags(result) + extra, blockTail(result.sources, result.items, fieldSet(fields), links));
 
   const publicCacheControl = `public, max-age=${serving.publicMaxAgeSeconds}`;
 
@@ -53,18 +54,18 @@ export async function recommendationRoutes(app: FastifyInstance, deps: AppDeps):
   async function nonPersonal(t: TenantServices, strategy: Strategy, q: Query, request: FastifyRequest, reply: FastifyReply) {
     const key = `${strategy} ${JSON.stringify(q)}`;
     const started = performance.now();
-    const live = await t.store.model().then((m) => m.version, () => null);
-    let block = live === null ? undefined : t.blocks.get(live, key);
+    const [live, links] = await Promise.all([t.store.model().then((m) => m.version, () => null), t.links.get()]);
+    let block = live === null ? undefined : t.blocks.get(live, links, key);
     let version = live;
     if (block === undefined) {
       const result = await answer(t, strategy, q, request.log);
       if (result.degraded) {
         void reply.header('cache-control', 'no-store');
-        return body(reply, request.id, strategy, result, q.fields);
+        return body(reply, request.id, strategy, result, q.fields, links);
       }
-      block = { tail: blockTail(result.sources, result.items, fieldSet(q.fields)), sources: result.sources, items: result.items.length };
+      block = { tail: blockTail(result.sources, result.items, fieldSet(q.fields), links), sources: result.sources, items: result.items.length };
       version = result.model.version;
-      if (version !== null) t.blocks.set(version, key, block);
+      if (version !== null) t.blocks.set(version, links, key, block);
     } else {
       deps.metrics.recommendation(t.id, strategy, block.sources, block.items, (performance.now() - started) / 1000);
     }
@@ -87,10 +88,10 @@ export async function recommendationRoutes(app: FastifyInstance, deps: AppDeps):
       const q = request.query;
       const t = deps.tenants.get(request.tenant);
       if (q.user === undefined) return nonPersonal(t, spec.strategy, q, request, reply);
-      const result = await answer(t, spec.strategy, q, request.log);
+      const [result, links] = await Promise.all([answer(t, spec.strategy, q, request.log), t.links.get()]);
       // A user's block is theirs alone and changes with their next view: private and short.
       void reply.header('cache-control', cacheControl(result, `private, max-age=${serving.privateMaxAgeSeconds}`));
-      return body(reply, request.id, spec.strategy, result, q.fields);
+      return body(reply, request.id, spec.strategy, result, q.fields, links);
     });
   }
 
@@ -110,7 +111,7 @@ export async function recommendationRoutes(app: FastifyInstance, deps: AppDeps):
     const t = deps.tenants.get(request.tenant);
     const { experiment, assignment } = await deps.experiments.assign(t.id, q.experiment, q.user);
     const { variant } = assignment;
-    const result = await answer(t, variant.strategy, withVariant(q, variant.params), request.log);
+    const [result, links] = await Promise.all([answer(t, variant.strategy, withVariant(q, variant.params), request.log), t.links.get()]);
     if (assignment.inExperiment) {
       deps.exposures.record({
         tenant: t.id, experimentId: experiment.id, variant: variant.key, userId: q.user, requestId: request.id,
@@ -119,6 +120,6 @@ export async function recommendationRoutes(app: FastifyInstance, deps: AppDeps):
     }
     void reply.header('cache-control', cacheControl(result, `private, max-age=${serving.privateMaxAgeSeconds}`));
     const about = `"experiment":${JSON.stringify(experiment.id)},"variant":${JSON.stringify(variant.key)},"in_experiment":${assignment.inExperiment},`;
-    return body(reply, request.id, variant.strategy, result, q.fields, about);
+    return body(reply, request.id, variant.strategy, result, q.fields, links, about);
   });
 }

@@ -44,7 +44,8 @@ describe('email blocks, click links and the A/B harness (real build, PostgreSQL 
     config = {
       ...s.config,
       experiments: { ...s.config.experiments, exposures: { ...s.config.experiments.exposures, flushIntervalMs: 20 } },
-      email: { ...s.config.email, signingSecret: SECRET, publicBaseUrl: 'https://recs.example', productUrlTemplate: 'https://shop.example/item/{id}' },
+      email: { ...s.config.email, signingSecret: SECRET, publicBaseUrl: 'https://recs.example' },
+      links: { ...s.config.links, productUrlTemplate: 'https://shop.example/item/{id}' },
     };
     app = await buildApp(config, s, { logger: false });
   });

@@ -72,7 +72,8 @@ describe('personal data needs the user\'s token on every route (real build, Post
     app = await buildApp({
       ...s.config,
       auth: { ...DEFAULT_AUTH_SETTINGS, mode: 'required', keyCacheMs: 0, userTokenSecret: TOKEN_SECRET },
-      email: { ...s.config.email, signingSecret: EMAIL_SECRET, productUrlTemplate: `${SHOP}/p/{id}` },
+      email: { ...s.config.email, signingSecret: EMAIL_SECRET },
+      links: { ...s.config.links, productUrlTemplate: `${SHOP}/p/{id}` },
     }, s, { logger: false });
     widget = (await createApiKey(s.pool, { name: 'widget', scope: 'read', origins: [SHOP], rate: null })).key;
     server = (await createApiKey(s.pool, { name: 'backend', scope: 'write', origins: [], rate: null })).key;

@@ -8,7 +8,7 @@ import { buildModel, buildOptionsFromConfig } from '../../jobs/lib/build-model.t
 import { buildApp } from '../../src/app.ts';
 import { DEFAULT_AUTH_SETTINGS } from '../../src/auth/settings.ts';
 import { createApiKey } from '../../src/store/pg/api-keys.ts';
-import { ensureTenant } from '../../src/store/pg/tenants.ts';
+import { ensureTenant, setTenantLinks } from '../../src/store/pg/tenants.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
 // Both shops use the same item and user ids; every title and brand says whose it is, and each
@@ -58,7 +58,7 @@ describe('tenants: the same ids in two shops, nothing of one in the other\'s ans
       ])]);
     }
     admin = (await createApiKey(s.pool, { name: 'agency', tenants: ['a', 'b'], scope: 'write', origins: [], rate: null })).key;
-    app = await buildApp({ ...s.config, auth: { ...DEFAULT_AUTH_SETTINGS, mode: 'required', keyCacheMs: 0 } }, s, { logger: false });
+    app = await buildApp({ ...s.config, auth: { ...DEFAULT_AUTH_SETTINGS, mode: 'required', keyCacheMs: 0 }, links: { ...s.config.links, refreshMs: 0 } }, s, { logger: false });
   });
   after(async () => { await app.close(); await s.close(); });
 
@@ -84,6 +84,21 @@ describe('tenants: the same ids in two shops, nothing of one in the other\'s ans
       assert.equal(batch.statusCode, 200);
       assert.deepEqual(leaksInto(t, batch.body), [], `${t} batch`);
     }
+  });
+
+  test('each shop\'s link templates fill its own answers (API and email), a change at once', async () => {
+    const images = async (t: 'a' | 'b', url: string) => (await call(t, url)).json().items.map((i: { id: string; image_url: string | null }) => [i.id, i.image_url]);
+    await setTenantLinks(s.pool, 'a', { image: 'https://img-a.example/{id}.png' });
+    for (const url of ['/v1/recommendations/popular?limit=3', '/v1/recommendations/collaborative?user=u2&limit=3', '/v1/email/popular.json?limit=3']) {
+      const a = await images('a', url);
+      assert.ok(a.length > 0);
+      for (const [id, image] of a) assert.equal(image, `https://img-a.example/${encodeURIComponent(id)}.png`, `a ${url}`);
+      for (const [, image] of await images('b', url)) assert.equal(image, null, `b ${url}: no template of its own`);
+    }
+    await setTenantLinks(s.pool, 'a', { image: 'https://cdn-a.example/{id}' });
+    assert.match((await images('a', '/v1/recommendations/popular?limit=3'))[0][1], /^https:\/\/cdn-a\.example\//, 'the cached block is written anew');
+    await setTenantLinks(s.pool, 'a', { image: null });
+    assert.equal((await images('a', '/v1/recommendations/popular?limit=3'))[0][1], null);
   });
 
   test('the same user in two shops: their own history in each', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { blockItems, formatPrice, productUrl, templateContext, type Block } from '../../src/email/block.ts';
+import { blockItems, formatPrice, templateContext, type Block } from '../../src/email/block.ts';
+import { imageUrl, productUrl } from '../../src/recommend/links.ts';
 import { decodeClickToken } from '../../src/email/click-token.ts';
 import { blockKey, emailRequestId } from '../../src/email/identity.ts';
 import type { Picked } from '../../src/recommend/filters.ts';
@@ -12,14 +13,18 @@ const fields = (id: string, extra: Partial<CatalogFields> = {}): CatalogFields =
   id, title: `Item ${id}`, brand: null, category: null, price: 12.5, currency: 'GBP', url: null, image_url: null, in_stock: true, ...extra,
 });
 const picked = (f: CatalogFields): Picked => ({ id: f.id, score: 1, source: 'collaborative', via: 'collaborative', because: 'x', fields: f });
-const LINKS = { secret: SECRET, expiresAt: 4102444800, baseUrl: 'https://recs.example', productUrlTemplate: 'https://shop.example/p/{id}' };
+const TEMPLATES = { product: 'https://shop.example/p/{id}', image: '' };
+const LINKS = { secret: SECRET, expiresAt: 4102444800, baseUrl: 'https://recs.example', templates: TEMPLATES };
+const only = (product: string, image = '') => ({ product, image });
 
 describe('email block items', () => {
   test('product page: the catalog url when it is a web URL, else the template, else none', () => {
-    assert.equal(productUrl({ id: 'a', url: 'https://shop.example/a' }, ''), 'https://shop.example/a');
-    assert.equal(productUrl({ id: 'a b/c', url: null }, 'https://shop.example/p/{id}'), 'https://shop.example/p/a%20b%2Fc');
-    assert.equal(productUrl({ id: 'a', url: 'javascript:alert(1)' }, 'https://shop.example/p/{id}'), 'https://shop.example/p/a');
-    assert.equal(productUrl({ id: 'a', url: null }, ''), null);
+    assert.equal(productUrl({ id: 'a', url: 'https://shop.example/a' }, only('')), 'https://shop.example/a');
+    assert.equal(productUrl({ id: 'a b/c', url: null }, only('https://shop.example/p/{id}')), 'https://shop.example/p/a%20b%2Fc');
+    assert.equal(productUrl({ id: 'a', url: 'javascript:alert(1)' }, only('https://shop.example/p/{id}')), 'https://shop.example/p/a');
+    assert.equal(productUrl({ id: 'a', url: null }, only('')), null);
+    assert.equal(imageUrl({ id: 'a', image_url: null }, only('', 'https://img.example/{id}.png')), 'https://img.example/a.png');
+    assert.equal(imageUrl({ id: 'a', image_url: 'https://cdn.example/a.jpg' }, only('', 'https://img.example/{id}.png')), 'https://cdn.example/a.jpg');
   });
 
   test('each item links to a signed click token with its position, user, variant and target', () => {
@@ -30,7 +35,7 @@ describe('email block items', () => {
     assert.deepEqual(decodeClickToken(token, SECRET, 0), {
       ok: true, click: { tenant: 'default', requestId: 'em-1', user: 'u1', item: 'b', position: 2, variant: 'cf', target: 'https://shop.example/b' },
     });
-    const none = blockItems([picked(fields('a'))], { tenant: 'default', requestId: 'em-1', user: null, variant: null }, { ...LINKS, productUrlTemplate: '' });
+    const none = blockItems([picked(fields('a'))], { tenant: 'default', requestId: 'em-1', user: null, variant: null }, { ...LINKS, templates: only('') });
     assert.equal(none[0].link, null);
   });
 

@@ -67,17 +67,20 @@ test('stays within its bounds under churn', () => {
   assert.equal(cache.stats().entries, 50);
 });
 
+const LINKS = { product: 'https://shop.example/p/{id}', image: '' };
+
 test('block cache: blocks of the live version only; a block computed on a version no longer live is dropped', () => {
   const blocks = new BlockCache(new LruCache(10, 100_000));
   const block = { tail: '"sources":[],"items":[]}', sources: [], items: 0 };
-  assert.equal(blocks.get(1, 'q'), undefined);
-  blocks.set(1, 'q', block);
-  assert.equal(blocks.get(1, 'q'), block);
-  assert.equal(blocks.get(2, 'q'), undefined, 'v2 went live: v1 blocks are not served');
-  blocks.set(1, 'r', block); // a request that read v1 before the swap finishes late
-  assert.equal(blocks.get(2, 'r'), undefined, 'and its block is not kept under v2');
-  blocks.set(2, 'q', block);
-  assert.equal(blocks.get(2, 'q'), block);
-  assert.equal(blocks.get(1, 'q'), undefined, 'a rollback to v1 starts afresh');
+  assert.equal(blocks.get(1, LINKS, 'q'), undefined);
+  blocks.set(1, LINKS, 'q', block);
+  assert.equal(blocks.get(1, LINKS, 'q'), block);
+  assert.equal(blocks.get(2, LINKS, 'q'), undefined, 'v2 went live: v1 blocks are not served');
+  blocks.set(1, LINKS, 'r', block); // a request that read v1 before the swap finishes late
+  assert.equal(blocks.get(2, LINKS, 'r'), undefined, 'and its block is not kept under v2');
+  blocks.set(2, LINKS, 'q', block);
+  assert.equal(blocks.get(2, LINKS, 'q'), block);
+  assert.equal(blocks.get(1, LINKS, 'q'), undefined, 'a rollback to v1 starts afresh');
   assert.deepEqual([blocks.stats().hits, blocks.stats().misses], [2, 4]);
+  assert.equal(blocks.get(2, { ...LINKS }, 'q'), undefined, 'the shop changed its link templates: blocks are written anew');
 });

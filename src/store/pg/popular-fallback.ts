@@ -3,44 +3,32 @@
 // or slow. Read at most once per interval and kept; a failed read keeps the last list.
 import type { Db } from './experiments.ts';
 import type { FallbackCatalog, PopularItem } from '../../email/blocks.ts';
+import { Refreshing } from '../../lib/refreshing.ts';
 import type { CatalogFields } from '../../recommend/types.ts';
 
-
 const LIST_LENGTH = 500;
-// After a failed read: soon enough to recover quickly, rare enough not to hammer a sick database.
-const RETRY_MS = 5000;
 
 export class PopularFallback implements FallbackCatalog {
-  private list: PopularItem[] = [];
-  private readAt = -Infinity;
-  private reading: Promise<PopularItem[]> | null = null;
+  private readonly list: Refreshing<PopularItem[]>;
 
-  constructor(private readonly db: Db, private readonly tenant: string, private readonly ttlMs: number, private readonly onError: (err: Error) => void = () => undefined) {}
+  constructor(db: Db, tenant: string, ttlMs: number, onError: (err: Error) => void = () => undefined) {
+    this.list = new Refreshing<PopularItem[]>([], () => readBestSellers(db, tenant), ttlMs, onError);
+  }
 
   /** Best first; empty only when the database has never answered. */
   items(): Promise<PopularItem[]> {
-    if (performance.now() - this.readAt < this.ttlMs) return Promise.resolve(this.list);
-    this.reading ??= this.read().finally(() => { this.reading = null; });
-    return this.reading;
+    return this.list.get();
   }
+}
 
-  private async read(): Promise<PopularItem[]> {
-    try {
-      const { rows } = await this.db.query<CatalogFields & { buyers: number }>(
-        `SELECT p.id, p.title, p.brand, p.category, p.price::float8 AS price, p.currency, p.url, p.image_url, p.in_stock, t.buyers
-         FROM (SELECT item_id, count(DISTINCT user_id)::int AS buyers FROM events WHERE tenant_id = $2 AND type = 'purchase'
-               GROUP BY item_id ORDER BY buyers DESC, item_id LIMIT $1) t
-         JOIN products p ON p.tenant_id = $2 AND p.id = t.item_id
-         ORDER BY t.buyers DESC, p.id`,
-        [LIST_LENGTH, this.tenant],
-      );
-      this.list = rows.map(({ buyers, ...fields }) => ({ fields, buyers }));
-      this.readAt = performance.now();
-    } catch (err) {
-      // Keep the last list, and try again shortly rather than at every request.
-      this.onError(err as Error);
-      this.readAt = performance.now() - this.ttlMs + Math.min(this.ttlMs, RETRY_MS);
-    }
-    return this.list;
-  }
+async function readBestSellers(db: Db, tenant: string): Promise<PopularItem[]> {
+  const { rows } = await db.query<CatalogFields & { buyers: number }>(
+    `SELECT p.id, p.title, p.brand, p.category, p.price::float8 AS price, p.currency, p.url, p.image_url, p.in_stock, t.buyers
+     FROM (SELECT item_id, count(DISTINCT user_id)::int AS buyers FROM events WHERE tenant_id = $2 AND type = 'purchase'
+           GROUP BY item_id ORDER BY buyers DESC, item_id LIMIT $1) t
+     JOIN products p ON p.tenant_id = $2 AND p.id = t.item_id
+     ORDER BY t.buyers DESC, p.id`,
+    [LIST_LENGTH, tenant],
+  );
+  return rows.map(({ buyers, ...fields }) => ({ fields, buyers }));
 }
