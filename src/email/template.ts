@@ -7,6 +7,7 @@
 //   {{^name}} … {{/name}}    shown when the value is missing, false or an empty list
 //   {{! comment }}           left out
 // Names are checked when the template is compiled (at start-up): a typo fails fast.
+import { escapeHtml } from '../lib/html.ts';
 
 type Node =
   | { kind: 'text'; text: string }
@@ -24,12 +25,6 @@ export interface Template {
 
 const TAG = /\{\{\s*([#^/!]?)\s*([^}]*?)\s*\}\}/g;
 const NAME = /^[a-z][a-z0-9_]*$/;
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '`': '&#96;', '=': '&#61;' };
-
-/** HTML-escapes text for element content and for quoted or unquoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`=]/g, (c) => ESCAPES[c]);
-}
 
 function lineOf(source: string, index: number): number {
   return source.slice(0, index).split('\n').length;

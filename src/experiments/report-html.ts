@@ -2,30 +2,10 @@
 // horizontal bars (conversion, revenue per visitor per currency) with 95% whiskers, and tables of every number.
 // Every interpolated value goes through the `html` tag, which escapes it unless it is markup
 // that tag itself produced, so no experiment or variant name can inject HTML.
+import { html, Markup } from '../lib/html.ts';
 import { bracketed, currencyLabel, DASH, humanDate, liftInterval, money, percent, pValue, signedMoney, signedPercent } from './format.ts';
 import type { IntervalJson, LiftJson, Report, VariantReport } from './report.ts';
 
-class Markup {
-  constructor(readonly text: string) {}
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
-}
-
-type Value = Markup | string | number | null | readonly Markup[];
-
-function render(value: Value): string {
-  if (value instanceof Markup) return value.text;
-  if (Array.isArray(value)) return value.map((v: Markup) => v.text).join('');
-  return escapeHtml(String(value ?? ''));
-}
-
-function html(strings: TemplateStringsArray, ...values: Value[]): Markup {
-  return new Markup(strings.reduce((out, s, i) => out + s + (i < values.length ? render(values[i]) : ''), ''));
-}
 
 // The page stays within 1200 px: a fixed table layout shares the width out among the columns,
 // and long keys or notes wrap (anywhere, if need be) instead of widening the page.

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
 import { TEMPLATE_NAMES } from '../../src/email/block.ts';
-import { compileTemplate, escapeHtml } from '../../src/email/template.ts';
+import { compileTemplate } from '../../src/email/template.ts';
+import { escapeHtml } from '../../src/lib/html.ts';
 
 const NAMES = new Set(['title', 'items', 'rows', 'cells', 'link', 'price', 'empty', 'flag']);
 const render = (source: string, context: Record<string, unknown>) => compileTemplate(source, NAMES).render(context as never);
