@@ -117,7 +117,7 @@ describe('report document', () => {
     const page = renderReportHtml(report);
 
     test('escapes every string', () => {
-      assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+      assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href&#61;&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
       assert.ok(!page.includes('<script>'), 'no injected markup');
       assert.ok(!page.includes('cf<b>'));
       assert.ok(page.includes('Email &quot;recs&quot; &lt;script&gt;alert(1)&lt;/script&gt;'));
