@@ -10,7 +10,7 @@ import { checkTenantId, DEFAULT_TENANT } from '../src/tenant.ts';
 import { parseArgs } from 'node:util';
 import { loadConfig, SIMILARITIES, type ModelKind, type Similarity } from '../src/config.ts';
 import { migrate } from '../src/store/pg/migrate.ts';
-import { maintainEventPartitions, type PartitionReport } from '../src/store/pg/partitions.ts';
+import { describePartitionReport, maintainEventPartitions } from '../src/store/pg/partitions.ts';
 import { createPool } from '../src/store/pg/pool.ts';
 import { createJobsRedis } from '../src/store/redis/client.ts';
 import { buildModel, buildOptionsFromConfig, type BuildSummary } from './lib/build-model.ts';
@@ -36,15 +36,6 @@ function printSummary(s: BuildSummary): void {
   ];
   console.log('build summary:');
   for (const [k, v] of rows) console.log(`  ${k.padEnd(28)} ${v}`);
-}
-
-function printPartitions(r: PartitionReport): void {
-  const done = [
-    r.created.length && `created ${r.created.join(', ')}`, r.dropped.length && `dropped ${r.dropped.join(', ')}`,
-    r.moved && `${fmt(r.moved)} rows moved out of the default partition`, r.expired && `${fmt(r.expired)} expired rows of the default partition deleted`,
-    r.deferred.length && `left for the next run (lock busy): ${r.deferred.join(', ')}`,
-  ].filter(Boolean);
-  if (done.length) console.log(`event partitions: ${done.join('; ')}`);
 }
 
 await runCli(async () => {
@@ -84,7 +75,7 @@ await runCli(async () => {
     const partitions = await maintainEventPartitions(pool, { retentionMonths: config.eventStore.eventsRetentionMonths, aheadMonths: config.eventStore.partitionsAheadMonths });
     const summary = await buildModel(pool, redis, config, { ...options, readPool });
     if (values.json) console.log(JSON.stringify({ ...summary, partitions }, null, 2));
-    else { printSummary(summary); printPartitions(partitions); }
+    else { printSummary(summary); const done = describePartitionReport(partitions); if (done) console.log(done); }
   } finally {
     await Promise.allSettled([pool.end(), readPool === pool ? undefined : readPool.end(), redis.quit()]);
   }

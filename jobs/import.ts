@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { migrate } from '../src/store/pg/migrate.ts';
+import { describePartitionReport, maintainEventPartitions } from '../src/store/pg/partitions.ts';
 import { createPool } from '../src/store/pg/pool.ts';
 import { runCli } from './lib/cli.ts';
 import { importSource, type ImportSummary } from './lib/loader.ts';
@@ -60,6 +61,9 @@ await runCli(async () => {
   const pool = createPool(config.databaseUrl, 2);
   try {
     await migrate(pool);
+    // The same upkeep as the build's: months ahead, the default partition emptied, old months dropped.
+    const upkeep = describePartitionReport(await maintainEventPartitions(pool, partitions));
+    if (upkeep && !values.json) console.log(upkeep);
     const summaries: ImportSummary[] = [];
     for (const step of plan) {
       summaries.push(await importSource(pool, await openSource(step.format, step.path, step.name, encoding), { tenant: checkTenantId(values.tenant), idPrefix: values.prefix, quiet: values.json, partitions }));

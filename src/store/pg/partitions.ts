@@ -127,6 +127,17 @@ export async function ensureMonths(pool: pg.Pool, months: Iterable<Date>, report
   }
 }
 
+/** One line for an operator, or null when the run changed nothing. */
+export function describePartitionReport(r: PartitionReport): string | null {
+  const done = [
+    r.created.length && `created ${r.created.join(', ')}`, r.dropped.length && `dropped ${r.dropped.join(', ')}`,
+    r.moved && `${r.moved.toLocaleString('en-US')} rows moved out of the default partition`,
+    r.expired && `${r.expired.toLocaleString('en-US')} expired rows of the default partition deleted`,
+    r.deferred.length && `left for the next run (lock busy): ${r.deferred.join(', ')}`,
+  ].filter(Boolean);
+  return done.length ? `event partitions: ${done.join('; ')}` : null;
+}
+
 export function emptyReport(): PartitionReport {
   return { created: [], dropped: [], moved: 0, expired: 0, deferred: [] };
 }
