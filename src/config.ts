@@ -294,3 +294,29 @@ export function loadConfig(env: Env = process.env): Config {
     },
   };
 }
+
+/** The demo storefront (src/demo, npm run demo): a shop per tenant on an origin of its own. */
+export interface StorefrontConfig {
+  host: string;
+  port: number;
+  /** The API as the storefront and its visitors' browsers reach it. */
+  apiUrl: string;
+  /** STOREFRONT_SHOPS: [{ tenant, name, serverKey, browserKey }], made by scripts/demo.sh. */
+  shops: { tenant: string; name: string; serverKey: string; browserKey: string }[];
+  userTokenSecret: string;
+}
+
+export function loadStorefrontConfig(env: Env = process.env): StorefrontConfig {
+  const api = loadConfig(env);
+  const shops = JSON.parse(env.STOREFRONT_SHOPS || '[]') as unknown;
+  const valid = Array.isArray(shops) && shops.every((s: Record<string, unknown>) => ['tenant', 'name', 'serverKey', 'browserKey'].every((k) => typeof s?.[k] === 'string'));
+  if (!valid) throw new Error('STOREFRONT_SHOPS must be a JSON list of { tenant, name, serverKey, browserKey }');
+  if (api.auth.userTokenSecret === '') throw new Error('the storefront signs its visitors\' user tokens: set USER_TOKEN_SECRET (the API\'s)');
+  return {
+    host: env.STOREFRONT_HOST || '127.0.0.1',
+    port: int(env, 'STOREFRONT_PORT', 8081),
+    apiUrl: (env.STOREFRONT_API_URL || api.email.publicBaseUrl).replace(/\/+$/, ''),
+    shops: shops as StorefrontConfig['shops'],
+    userTokenSecret: api.auth.userTokenSecret,
+  };
+}

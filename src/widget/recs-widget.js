@@ -6,7 +6,7 @@
   // Without custom elements the element's light DOM (its fallback content) simply shows.
   if (!window.customElements || customElements.get(TAG)) return;
 
-  const STRATEGIES = ['recently-viewed', 'same-brand', 'collaborative', 'popular'];
+  const STRATEGIES = ['recently-viewed', 'same-brand', 'collaborative', 'popular', 'buy-again', 'for-you'];
   const BY_ITEM = ['same-brand', 'collaborative'];
   const TRACKED = ['view', 'cart', 'purchase', 'click'];
   const FIELDS = 'title,price,currency,url,image_url';
@@ -317,8 +317,9 @@ svg{padding:30%;color:var(--recs-placeholder-color,#8a8a8a)}
 
     async #fetch(a, signal) {
       for (const { url, personal } of plan(a)) {
-        // A refusal without CORS headers reaches a page as a bare network error.
-        const res = await fetch(url, { headers: this.#headers(a, personal), signal, credentials: 'omit' })
+        // A refusal without CORS headers reaches a page as a bare network error. A personal block
+        // changes with the visitor's last view: never from the browser's cache.
+        const res = await fetch(url, { headers: this.#headers(a, personal), signal, credentials: 'omit', cache: personal ? 'no-store' : 'default' })
           .catch((err) => { throw signal.aborted ? err : new Error(`${a.api} cannot be reached or refused this page (${err.message})`); });
         const body = await res.json().catch(() => ({}));
         if (res.ok) {

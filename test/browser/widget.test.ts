@@ -3,10 +3,8 @@
 // Redis, a real build of the shop fixture) and shop pages served from two other loopback ports:
 // the origin the widget key is bound to, and another one. Screenshots go to test-output/widget/.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
@@ -17,16 +15,11 @@ import { anonymousUser } from '../../src/routes/widget-events.ts';
 import { createApiKey } from '../../src/store/pg/api-keys.ts';
 import { DEFAULT_TENANT } from '../../src/tenant.ts';
 import { buildShop, loadShop } from '../fixtures/recs/shop.ts';
+import { chromiumPath, CHROMIUM_FLAGS, freePort, listen, PATIENCE_MS, until } from '../helpers/browser.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters';
 const SCREENSHOTS = new URL('../../test-output/widget/', import.meta.url).pathname;
-// What this machine's Chromium needs (no sandbox as root, no network beyond loopback).
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-// Generous: a slow 2-core VM runs other test files meanwhile.
-const PATIENCE_MS = 30_000;
-
 // The catalog as the tests change it (below): a3 has no image, b1 no currency, b3 is priced in
 // pounds, c1 in a currency Intl does not know.
 const NO_IMAGE = new Set(['a3']);
@@ -45,35 +38,6 @@ interface Item { id: string; title: string; price: number; currency: string | nu
 interface Block { request_id: string; items: Item[] }
 interface Seen { method: string; url: string; origin?: string; status: number; body?: { type?: string; request_id?: string } }
 interface Opened { page: Page; messages: ConsoleMessage[]; pageErrors: Error[] }
-
-/** Waits for a condition, checking every 50 ms: never a fixed sleep. */
-async function until<T>(probe: () => Promise<T> | T, what: string, timeoutMs = PATIENCE_MS): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-async function listen(server: Server, port = 0): Promise<string> {
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  const url = await listen(probe);
-  await new Promise((resolve) => probe.close(resolve));
-  return Number(new URL(url).port);
-}
-
-/** Debian's Chromium, installed by scripts/browser.sh when missing (as root, like PostgreSQL and Redis). */
-function chromiumPath(): string {
-  const script = new URL('../../scripts/browser.sh', import.meta.url).pathname;
-  return execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-}
 
 const priceText = (item: Item, locale: string) => {
   const known = item.currency !== null && Intl.supportedValuesOf('currency').includes(item.currency);
