@@ -44,6 +44,10 @@ export interface Config {
     publishBatch: number;
     /** The build lock lapses this long after its holder stops refreshing it (a crashed build). */
     lockTtlMs: number;
+    /** Fit buy-again (item repeat statistics, its parameters) and the for-you blend's weights. */
+    repeat: boolean;
+    /** Validation users the for-you blend is fit on at most (an even sample): its cost grows with them. */
+    blendUsers: number;
   };
   serving: ServingConfig;
   experiments: ExperimentsConfig;
@@ -236,6 +240,8 @@ export function loadConfig(env: Env = process.env): Config {
       publishPauseMs: int(env, 'BUILD_PUBLISH_PAUSE_MS', 0),
       publishBatch: int(env, 'BUILD_PUBLISH_BATCH', 2000, 1),
       lockTtlMs: int(env, 'BUILD_LOCK_TTL_MS', 15_000, 100),
+      repeat: env.BUILD_REPEAT !== 'false',
+      blendUsers: int(env, 'BUILD_BLEND_USERS', 1500, 1),
     },
     experiments: {
       attributionWindowDays: num(env, 'EXPERIMENT_ATTRIBUTION_WINDOW_DAYS', 7),

@@ -2,8 +2,14 @@
 // in atomically. Stages are timed and reported; a failure at any point leaves the live
 // version serving (see ModelPublisher).
 import type pg from 'pg';
+import type { Interactions } from '../../src/cf/interactions.ts';
+import type { BlendModel } from '../../src/cf/repeat/blend.ts';
 import type { Config } from '../../src/config.ts';
-import { fitNeighbours, modelCatalog, modelName, modelSpec, popularityLists, type ModelSpec } from '../../src/model/model.ts';
+import { chronoSplit } from '../../src/eval/split.ts';
+import { fitNeighbours, modelCatalog, modelName, modelSpec, popularityLists, type ModelData, type ModelSpec, type NeighbourFit } from '../../src/model/model.ts';
+import { fitForYou, fitRepeat } from '../../src/model/repeat.ts';
+import { recOptions } from '../../src/recommend/request.ts';
+import type { RepeatModel } from '../../src/recommend/types.ts';
 import { syncUserFlags } from '../../src/privacy/flags.ts';
 import { allocateModelVersion, markPublished } from '../../src/store/pg/model-versions.ts';
 import { ensureTenant } from '../../src/store/pg/tenants.ts';
@@ -28,6 +34,10 @@ export interface BuildOptions extends ModelSpec {
   lockWaitMs: number;
   /** BUILD_WINDOW_DAYS: days of events read before the newest (0: all; a decaying fit reads less, see readWindowDays). */
   windowDays: number;
+  /** Fit buy-again and the for-you blend (BUILD_REPEAT). */
+  repeat: boolean;
+  /** Validation users of the blend's fit at most (BUILD_BLEND_USERS). */
+  blendUsers: number;
   /** Where events, catalog and user lists are read (BUILD_DATABASE_URL, a replica); writes use the pool buildModel gets. */
   readPool?: pg.Pool;
   quiet: boolean;
@@ -44,7 +54,10 @@ export interface BuildSummary {
   neighbourPairs: number;
   keysWritten: number;
   userKeysWritten: number;
-  seconds: Record<'load' | 'model' | 'popularity' | 'publish' | 'users' | 'total', number>;
+  /** Buy-again's parameters and the blend's weights, as published (null: not fit). */
+  repeat: RepeatModel | null;
+  blend: BlendModel | null;
+  seconds: Record<'load' | 'model' | 'popularity' | 'repeat' | 'blend' | 'publish' | 'users' | 'total', number>;
   peakRssMiB: number;
 }
 
@@ -52,6 +65,7 @@ export function buildOptionsFromConfig(config: Config): BuildOptions {
   return {
     ...modelSpec(config), tenant: DEFAULT_TENANT, workers: config.build.workers, publishPauseMs: config.build.publishPauseMs,
     syncUsers: true, lockWaitMs: 0, quiet: false, windowDays: config.eventStore.buildWindowDays,
+    repeat: config.build.repeat, blendUsers: config.build.blendUsers,
   };
 }
 
@@ -59,7 +73,7 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
   const keys = redisKeys(config.redisPrefix, o.tenant);
   await ensureTenant(pool, o.tenant);
   const started = performance.now();
-  const seconds = { load: 0, model: 0, popularity: 0, publish: 0, users: 0, total: 0 };
+  const seconds = { load: 0, model: 0, popularity: 0, repeat: 0, blend: 0, publish: 0, users: 0, total: 0 };
   const stage = async <T>(name: keyof typeof seconds, unit: string, run: (p: Progress) => Promise<T> | T, count?: (r: T) => number): Promise<T> => {
     const progress = new Progress(`build ${name}`, 0, unit);
     const t0 = performance.now();
@@ -75,11 +89,19 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
     loadCatalog(reads, o.tenant),
   ]), ([interactions]) => interactions.users.length);
 
+  const parallel = (p?: Progress): NeighbourFit => (itemIds, input, knn) => fitItemKnnParallel(itemIds, input, knn, o.workers, (done) => { if (!o.quiet) p?.update(done); });
   const neighbours = await stage('model', 'items', (p) => {
     p.setTotal(x.itemIds.length);
-    return fitNeighbours(x, o, (itemIds, input, knn) => fitItemKnnParallel(itemIds, input, knn, o.workers, (done) => { if (!o.quiet) p.update(done); }));
+    return fitNeighbours(x, o, parallel(p));
   }, (m) => m.itemIds.length);
   const lists = await stage('popularity', 'items', () => popularityLists(x, catalog, o), (l) => l.popular.ids.length);
+  // Buy-again and the blend are fit on a validation split of the same events: each user's
+  // latest fifth, as the evaluation's time split (src/model/repeat.ts).
+  const validation = (v: Interactions) => chronoSplit(v, { ratio: 0.8 });
+  const repeat = o.repeat ? await stage('repeat', 'items', () => fitRepeat(x, validation), (r) => r?.items.size ?? 0) : undefined;
+  const blend = o.repeat
+    ? await stage('blend', 'users', () => fitForYou(x, catalog, o, repeat?.model, validation, recOptions(config), parallel(), 10, o.blendUsers), (b) => (b ? o.blendUsers : 0))
+    : undefined;
 
   const publisher = await ModelPublisher.begin(redis, keys, {
     oldVersionTtlSeconds: config.build.oldVersionTtlSeconds, pauseMs: o.publishPauseMs,
@@ -89,7 +111,7 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
   let previousVersion: number | null = null;
   try {
     await stage('publish', 'keys', async (p) => {
-      const data = { name: modelName(o), neighbours, ...lists, catalog: modelCatalog(x, catalog) };
+      const data: ModelData = { name: modelName(o), neighbours, ...lists, catalog: modelCatalog(x, catalog), repeat, blend };
       p.setTotal(data.catalog.size * 2);
       await publisher.publishModel(data, {
         layout: KEY_LAYOUT, built_at: new Date().toISOString(), model: data.name,
@@ -134,6 +156,7 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
     version: v, previousVersion, model: modelName(o),
     events: x.users.length, users: x.userIds.length, items: x.itemIds.length, catalogItems: catalog.size,
     neighbourPairs: neighbours.neighbours.length, keysWritten: publisher.keysWritten, userKeysWritten, seconds,
+    repeat: repeat?.model ?? null, blend: blend ?? null,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }

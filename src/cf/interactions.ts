@@ -12,7 +12,7 @@ export interface Interactions {
   weights: Float32Array;
   /** Unix seconds. */
   times: Float64Array;
-  /** 1 where the row is a view (what a shopper looked at, not bought or rated): the evaluation's recently-viewed history. */
+  /** 1 where the row is browsing (a view or a cart, not a purchase or rating): the evaluation's recently-viewed history; buy-again leaves it out. */
   views?: Uint8Array;
 }
 
@@ -90,7 +90,8 @@ export async function addRecords(
   const before = builder.length;
   for await (const r of records) {
     const weight = r.weight ?? (r.type === undefined ? 1 : eventWeights[r.type]);
-    if (weight > 0) builder.add(r.user, r.item, weight, r.ts, r.type === 'view');
+    // Anything but a purchase (a view, a cart) is browsing: buy-again counts purchases only.
+    if (weight > 0) builder.add(r.user, r.item, weight, r.ts, r.type !== undefined && r.type !== 'purchase');
   }
   return builder.length - before;
 }
