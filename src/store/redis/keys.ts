@@ -1,4 +1,4 @@
-// The Redis key layout of DESIGN.md in one place. Per-user keys carry the user id as a hash tag
+// The Redis key layout of docs/architecture.md in one place. Per-user keys carry the user id as a hash tag
 // so one user's keys share a Redis Cluster slot; model keys carry the build version so a new
 // build never overwrites what is being served.
 import { checkTenantId, DEFAULT_TENANT } from '../../tenant.ts';
