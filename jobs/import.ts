@@ -1,4 +1,4 @@
-// CLI: load a bundled data set or your own export into PostgreSQL. See README "Importing data".
+// CLI: load a bundled data set or your own export into PostgreSQL. See docs/data-and-import.md.
 //   npm run import -- --dataset uci [--tenant uci] [--prefix uci:]
 //   npm run import -- --events my-events.csv [--products my-products.csv] [--name shop] [--encoding latin1]
 import { checkTenantId, DEFAULT_TENANT } from '../src/tenant.ts';

@@ -1,5 +1,5 @@
 // Readers that turn each supported export (the bundled public data sets and the generic
-// format) into one stream of normalised rows. Mapping rules per data set are in README.md.
+// format) into one stream of normalised rows. Mapping rules per data set are in docs/data-and-import.md.
 import type { CatalogFields } from '../../src/recommend/types.ts';
 import { EVENT_TYPES, type EventType } from '../../src/config.ts';
 import { FORBIDDEN_IN_ID, MAX_ID_LENGTH } from '../../src/ids.ts';
