@@ -44,6 +44,8 @@ export interface Keys {
   optOut(user: string): string;
   /** Set when a user is erased (no TTL): every writer of a user key checks it in the same script (src/store/user-writes.ts). */
   erased(user: string): string;
+  /** A customer's lifecycle facts (HASH with the user TTL, src/store/redis/profiles.ts): what audience-limited experiments decide entry on. */
+  profile(user: string): string;
   /** What the blocks of one email showed (HASH with a TTL, src/email/mail-memory.ts). */
   mail(user: string, mailId: string): string;
   /** SCAN pattern of all of a user's mail keys (the mail ids are not known). */
@@ -151,6 +153,7 @@ export function redisKeys(root: string, tenant = DEFAULT_TENANT): Keys {
   const bought = (user: string) => `${prefix}purchased:${tag(user)}`;
   const boughtIds = (user: string) => `${prefix}purchased-ids:${tag(user)}`;
   const optOut = (user: string) => `${prefix}optout:${tag(user)}`;
+  const profile = (user: string) => `${prefix}profile:${tag(user)}`;
   const retiredUserKeys = (user: string) => [`${prefix}bought:${tag(user)}`];
   return {
     current: `${prefix}current`,
@@ -167,9 +170,10 @@ export function redisKeys(root: string, tenant = DEFAULT_TENANT): Keys {
     boughtIds,
     optOut,
     erased: (user) => `${prefix}erased:${tag(user)}`,
+    profile,
     mail: (user, mailId) => `${prefix}mail:${tag(user)}:${keyPart(mailId)}`,
     userMailPattern: (user) => `${globLiteral(`${prefix}mail:${tag(user)}:`)}*`,
-    userKeys: (user) => [recentlyViewed(user), bought(user), boughtIds(user), optOut(user), ...retiredUserKeys(user)],
+    userKeys: (user) => [recentlyViewed(user), bought(user), boughtIds(user), optOut(user), profile(user), ...retiredUserKeys(user)],
     retiredUserKeys,
     flagsSynced: `${prefix}flags:synced`,
     flagsSyncing: `${prefix}flags:syncing`,
