@@ -8,14 +8,19 @@
 //     GETs per node; each with the serving client's write coalescing and without; one MGET on
 //     the single Redis for reference. Then the user-history script (one command per request),
 //     coalesced or not. Closed loop, --concurrency requests in flight, rounds alternate variants.
+//  3. the copy of the user flags on the Cluster (src/store/redis/user-flags.ts) by the API's
+//     client: with every slot's marker there (what each build does), and after the markers of
+//     one master's slots were lost; its time and how long it held up the event loop.
 //   npm run bench:redis -- [--seconds 5] [--rounds 3] [--concurrency 10] [--keys 20] [--users 20000]
 // Prints tables, writes results/bench-redis.json.
 import { once } from 'node:events';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createPool } from '../src/store/pg/pool.ts';
-import { Batch, createJobsRedis, createServingClient, deleteMatching, execOrThrow, masters, scanEach, type RedisClient } from '../src/store/redis/client.ts';
-import { keySlot, redisKeys } from '../src/store/redis/keys.ts';
+import type { Cluster } from 'ioredis';
+import { Batch, createJobsRedis, createServingClient, deleteMatching, eachKey, execOrThrow, masters, scanEach, type RedisClient } from '../src/store/redis/client.ts';
+import { keySlot, redisKeys, SLOTS } from '../src/store/redis/keys.ts';
 import { readHistory } from '../src/store/redis/user-history.ts';
 import { copyUserFlags } from '../src/store/redis/user-flags.ts';
 import { writeUsers } from '../src/store/redis/user-writes.ts';
@@ -124,7 +129,7 @@ const READS: Record<string, Read> = {
   },
   'a pipeline of GETs per node': (redis, keys) => {
     const batch = new Batch(redis);
-    for (const key of keys) batch.for(key).get(key);
+    for (const key of keys) batch.add(key, (p) => p.get(key));
     return execOrThrow(batch);
   },
 };
@@ -234,7 +239,24 @@ try {
   console.log(`\nReads, median of ${ROUNDS} rounds of ${SECONDS} s, ${CONCURRENCY} requests in flight, ${KEYS_PER_REQUEST} neighbour lists per model read:`);
   printTable(['variant', 'req/s', 'p50 ms', 'p99 ms', 'client µs/req', 'Redis µs/req', 'errors'],
     results.map((r) => [r.variant, r.requestsPerSecond, r.p50, r.p99, r.clientUs, r.redisUs, r.errors]));
-  await writeResults('bench-redis', { seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, keysPerRequest: KEYS_PER_REQUEST, memory, reads: results, runs: Object.fromEntries(runs) });
+
+  const copies = [];
+  const slotMap = (jobs.cluster as Cluster).slots;
+  const firstMaster = slotMap[0][0];
+  for (const [when, lose] of [['every marker there', false], ["one master's markers lost", true]] as const) {
+    for (let round = 0; round < ROUNDS; round++) {
+      if (lose) await eachKey(jobs.cluster, Array.from({ length: SLOTS }, (_, slot) => slot).filter((slot) => slotMap[slot][0] === firstMaster).map((slot) => clusterKeys.flagsSyncedIn(slot)), 'UNLINK');
+      const delay = monitorEventLoopDelay({ resolution: 1 });
+      delay.enable();
+      const started = performance.now();
+      await copyUserFlags(clients.coalesced, clusterKeys, async () => []);
+      delay.disable();
+      copies.push({ when, ms: Math.round(performance.now() - started), loopDelayMaxMs: Math.round(delay.max / 1e6), loopDelayP99Ms: Math.round(delay.percentile(99) / 1e6) });
+    }
+  }
+  console.log(`\nCopy of the user flags on the Cluster by the API's client (${ROUNDS} rounds each):`);
+  printTable(['markers', 'ms', 'event-loop delay p99 ms', 'max ms'], copies.map((c) => [c.when, c.ms, c.loopDelayP99Ms, c.loopDelayMaxMs]));
+  await writeResults('bench-redis', { seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, keysPerRequest: KEYS_PER_REQUEST, memory, reads: results, runs: Object.fromEntries(runs), flagCopies: copies });
   await Promise.all(Object.values(clients).map((c) => c.quit()));
 } finally {
   await Promise.allSettled([pool.end(), jobs.single.quit(), jobs.cluster.quit()]);

@@ -10,9 +10,11 @@ export class HttpError extends Error {
 
 // Errors that mean a backing service is down or too slow: the client should retry, so 503, not
 // 500. 57014: a statement timeout; ENOMODEL: no model in Redis (src/store/rec-store.ts); the messages
-// are ioredis's fail-fast errors (src/store/redis.ts).
+// are ioredis's fail-fast errors (src/store/redis/client.ts), a Redis Cluster's included (not
+// ready, a failover under way: redirections exhausted, a node's slots moving or down).
 const UNAVAILABLE_CODES = new Set(['ENOMODEL', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '57014', '08006', '08001']);
-const UNAVAILABLE_MESSAGES = /Connection terminated|connect ECONNREFUSED|Connection is closed|timeout exceeded when trying to connect|Query read timeout|max retries per request|Command timed out|Stream isn't writeable/i;
+const REDIS_MESSAGES = /Connection is closed|max retries per request|Command timed out|Stream isn't writeable|Cluster isn't ready|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN|LOADING|READONLY|MASTERDOWN) /i;
+const UNAVAILABLE_MESSAGES = new RegExp(`Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Query read timeout|${REDIS_MESSAGES.source}`, 'i');
 
 export function isUnavailable(err: Error & { code?: string }): boolean {
   return (err.code !== undefined && UNAVAILABLE_CODES.has(err.code)) || UNAVAILABLE_MESSAGES.test(err.message);
@@ -29,8 +31,6 @@ function fieldOf(err: FastifyError): string | undefined {
   const leaf = missing ?? extra;
   return leaf ? (path ? `${path}.${leaf}` : leaf) : path || err.validationContext;
 }
-
-const REDIS_MESSAGES = /Connection is closed|max retries per request|Command timed out|Stream isn't writeable/i;
 
 /** Which service an unavailability error is about, for the outage log. */
 export function serviceOf(err: Error & { code?: string }): keyof Outages {

@@ -1,14 +1,13 @@
 // Real PostgreSQL and Redis for tests: each test file gets its own fresh database and its
 // own Redis key prefix, so files can run in parallel and never see each other's data. Redis is
 // the single one of REDIS_URL, or the Redis Cluster of REDIS_CLUSTER_NODES when that is set (as
-// `npm run test:cluster` does) or asked for ({ cluster: true }).
+// `npm run test:cluster` does) or one given ({ cluster: seeds }, test/helpers/cluster.ts).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, parseClusterNodes, type Config } from '../../src/config.ts';
 import { migrate } from '../../src/store/pg/migrate.ts';
 import { createPool } from '../../src/store/pg/pool.ts';
 import { createJobsRedis, deleteMatching, scanEach, type RedisClient } from '../../src/store/redis/client.ts';
-import { sharedClusterNodes } from './cluster.ts';
 
 export interface TestServices {
   config: Config;
@@ -24,8 +23,8 @@ function requireEnv(name: string): string {
   return value;
 }
 
-/** `cluster`: on the shared Redis Cluster of scripts/services.sh, started if need be. */
-export async function startTestServices(overrides: Partial<Config> = {}, options: { cluster?: boolean } = {}): Promise<TestServices> {
+/** `cluster`: the seeds of a Redis Cluster to use. */
+export async function startTestServices(overrides: Partial<Config> = {}, options: { cluster?: string } = {}): Promise<TestServices> {
   const baseUrl = requireEnv('DATABASE_URL');
   requireEnv('REDIS_URL');
   const name = `recs_test_${process.pid}_${randomBytes(3).toString('hex')}`;
@@ -37,7 +36,7 @@ export async function startTestServices(overrides: Partial<Config> = {}, options
   url.pathname = `/${name}`;
   const databaseUrl = url.toString();
   const loaded = loadConfig({ ...process.env, DATABASE_URL: databaseUrl });
-  if (options.cluster) loaded.scale.redisClusterNodes = parseClusterNodes(await sharedClusterNodes());
+  if (options.cluster !== undefined) loaded.scale.redisClusterNodes = parseClusterNodes(options.cluster);
   const config: Config = { ...loaded, redisPrefix: `test:${name}:`, ...overrides };
   const pool = createPool(databaseUrl, 5);
   await migrate(pool);

@@ -23,11 +23,30 @@ export function createRedis(url: string): Redis {
   });
 }
 
+// The jobs' patience on a Cluster: an offline queue, no time limit per command.
+const PATIENT_CLUSTER = { enableOfflineQueue: true, redisOptions: { maxRetriesPerRequest: 1, commandTimeout: undefined } };
+
 /** The jobs' client of the configured Redis: a Cluster's when REDIS_CLUSTER_NODES is set, with the same patience. */
 export function createJobsRedis(config: RedisTarget): RedisClient {
   const nodes = config.scale.redisClusterNodes;
   if (nodes.length === 0) return createRedis(config.redisUrl);
-  return new Cluster(nodes, { enableOfflineQueue: true, redisOptions: { maxRetriesPerRequest: 1 } });
+  return new Cluster(nodes, PATIENT_CLUSTER);
+}
+
+/**
+ * Runs a long background job (tens of thousands of commands) with the jobs' patience: on the
+ * API's Cluster client, whose every command must answer within REDIS_COMMAND_TIMEOUT_MS, one
+ * pause of the event loop that long would fail the whole job, so it gets a connection of its
+ * own, closed after. Any other client runs it as it is.
+ */
+export async function withPatience<T>(redis: RedisClient, job: (redis: RedisClient) => Promise<T>): Promise<T> {
+  if (!isCluster(redis) || redis.options.redisOptions?.commandTimeout === undefined) return job(redis);
+  const patient = redis.duplicate([], PATIENT_CLUSTER);
+  try {
+    return await job(patient);
+  } finally {
+    patient.disconnect();
+  }
 }
 
 /**
@@ -113,6 +132,13 @@ export function luaCommand<Args extends (string | number)[], Reply>(name: string
   };
 }
 
+// Replies of commands a node did not run: the slot is served elsewhere now (a failover) or is
+// about to be. Sent again, they run where the slot map, refreshed, says.
+const NOT_RUN = /^(MOVED|TRYAGAIN|CLUSTERDOWN) /;
+const RESENDS = 3;
+
+interface Queued { key: string; queue: (pipeline: ChainableCommander) => unknown; pipeline: ChainableCommander; index: number }
+
 /**
  * Commands on many keys, one round trip per node. A pipeline goes to one node (ioredis checks
  * that its keys are all served there), so on a Cluster there is one pipeline per master, chosen
@@ -120,28 +146,48 @@ export function luaCommand<Args extends (string | number)[], Reply>(name: string
  */
 export class Batch {
   private readonly pipelines = new Map<string, ChainableCommander>();
+  private readonly queued: Queued[] = [];
 
   constructor(private readonly redis: RedisClient) {}
 
-  /** The pipeline for commands on `key` (and on keys of its slot). */
-  for(key: string): ChainableCommander {
+  /** Queues one command on `key` (and maybe keys of its slot) on the pipeline of its node. */
+  add(key: string, queue: (pipeline: ChainableCommander) => unknown): void {
     const node = isCluster(this.redis) ? nodeOf(this.redis, routedSlot(key)) : '';
     let pipeline = this.pipelines.get(node);
     if (pipeline === undefined) this.pipelines.set(node, pipeline = this.redis.pipeline());
-    return pipeline;
+    this.queued.push({ key, queue, pipeline, index: pipeline.length });
+    queue(pipeline);
   }
 
   /** Commands queued. */
   get length(): number {
-    let n = 0;
-    for (const p of this.pipelines.values()) n += p.length;
-    return n;
+    return this.queued.length;
   }
 
-  /** Sends every pipeline at once; the replies of all of them, [error, reply] each. A Batch is used once. */
-  async exec(): Promise<[Error | null, unknown][]> {
-    const replies = await Promise.all([...this.pipelines.values()].map((p) => p.exec()));
-    return replies.flatMap((r) => r ?? []);
+  /**
+   * Sends every pipeline at once; the replies, [error, reply] each, in the order of add(). A
+   * Batch is used once. On a Cluster, what a node did not run because its slots moved (a
+   * failover the client had not heard of: ioredis resends a pipeline only when every command
+   * failed alike, and MOVED names each command's slot) goes again, regrouped on the refreshed
+   * slot map, a few times at most; so does a pipeline ioredis refused whole (its keys' slots
+   * parted meanwhile), which was not sent.
+   */
+  async exec(resends = RESENDS): Promise<[Error | null, unknown][]> {
+    const pipelines = [...this.pipelines.values()];
+    const results = await Promise.all(pipelines.map((p) => p.exec().then(
+      (r) => r ?? [],
+      (err: Error) => Array.from({ length: p.length }, (): [Error, null] => [Object.assign(err, { unsent: true }), null]),
+    )));
+    const byPipeline = new Map(pipelines.map((p, i) => [p, results[i]]));
+    const replies = this.queued.map(({ pipeline, index }) => byPipeline.get(pipeline)![index]);
+    const again = replies.flatMap(([err], i) => (err && ((err as { unsent?: boolean }).unsent || NOT_RUN.test(err.message)) ? [i] : []));
+    if (!isCluster(this.redis) || again.length === 0 || resends === 0) return replies;
+    const cluster = this.redis;
+    await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
+    const retry = new Batch(cluster);
+    for (const i of again) retry.add(this.queued[i].key, this.queued[i].queue);
+    (await retry.exec(resends - 1)).forEach((reply, k) => { replies[again[k]] = reply; });
+    return replies;
   }
 }
 
@@ -187,7 +233,8 @@ export async function masters(redis: RedisClient): Promise<Redis[]> {
 
 /**
  * Every key matching `pattern`, in batches as SCAN finds them, with the node that holds them, on
- * every master (a key of a Cluster lives on one). Redis is never blocked for long.
+ * every master (a key of a Cluster lives on one; a master's replica, when the client has not yet
+ * heard of a failover, holds the same). Redis is never blocked for long.
  */
 export async function* scanEach(redis: RedisClient, pattern: string, count = 1000): AsyncGenerator<{ node: Redis; keys: string[] }> {
   for (const node of await masters(redis)) {
@@ -200,17 +247,19 @@ export async function* scanEach(redis: RedisClient, pattern: string, count = 100
   }
 }
 
+/** One single-key command for each of `keys` (keys SCAN found), in one round trip per node; the replies in order. */
+export function eachKey(redis: RedisClient, keys: readonly string[], command: string, ...args: (string | number)[]): Promise<unknown[]> {
+  const batch = new Batch(redis);
+  for (const key of keys) batch.add(key, (p) => p.call(command, key, ...args));
+  return execOrThrow(batch);
+}
+
 /** Deletes every key matching `pattern` on every master; returns how many went. */
 export async function deleteMatching(redis: RedisClient, pattern: string): Promise<number> {
   let deleted = 0;
-  for await (const { node, keys } of scanEach(redis, pattern)) {
+  for await (const { keys } of scanEach(redis, pattern)) {
     // One key per UNLINK: on a Cluster, keys of several slots in one command fail (CROSSSLOT).
-    const pipeline = node.pipeline();
-    for (const key of keys) pipeline.unlink(key);
-    for (const [err, n] of (await pipeline.exec()) ?? []) {
-      if (err) throw err;
-      deleted += n as number;
-    }
+    for (const n of await eachKey(redis, keys, 'UNLINK')) deleted += n as number;
   }
   return deleted;
 }

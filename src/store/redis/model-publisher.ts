@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
 import type { RankedItems } from '../../cf/popularity.ts';
 import type { ModelData } from '../../model/model.ts';
-import { Batch, execOrThrow, scanEach, type RedisClient } from './client.ts';
+import { Batch, eachKey, execOrThrow, scanEach, type RedisClient } from './client.ts';
 import type { Keys } from './keys.ts';
 import { packNeighbours } from './model-format.ts';
 
@@ -110,7 +110,7 @@ export class ModelPublisher {
 
   /** Queues one command on `key` (on its node's pipeline); flushes a full batch (awaiting it, so memory stays bounded). */
   private async add(key: string, write: (p: ChainableCommander, key: string) => void): Promise<void> {
-    write(this.batch.for(key), key);
+    this.batch.add(key, (pipeline) => write(pipeline, key));
     this.queued++;
     this.keysWritten++;
     if (this.queued >= this.batchSize) await this.flush();
@@ -160,15 +160,10 @@ export class ModelPublisher {
 
 /** Sets a TTL on every key of a version, on every master (found with SCAN, so Redis is never blocked). */
 async function expireVersion(redis: RedisClient, keys: Keys, version: number, ttlSeconds: number): Promise<void> {
-  for await (const { node, keys: found } of scanEach(redis, keys.versionPattern(version), 2000)) {
+  for await (const { keys: found } of scanEach(redis, keys.versionPattern(version), 2000)) {
     // A user id may hold ":v{N}:": the pattern matches that user's keys too, which must not expire.
     const versionKeys = found.filter((key) => keys.isVersionKey(key, version));
-    if (versionKeys.length) {
-      // On the node that holds them: they are all its own.
-      const pipeline = node.pipeline();
-      for (const key of versionKeys) pipeline.expire(key, ttlSeconds);
-      await pipeline.exec();
-    }
+    if (versionKeys.length) await eachKey(redis, versionKeys, 'EXPIRE', ttlSeconds);
   }
 }
 

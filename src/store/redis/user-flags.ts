@@ -8,11 +8,14 @@
 // (keys.flagsSyncedIn): a read checks its user's slot's marker, and the markers that go with a
 // node's data are exactly those of the flags that went with it.
 import { randomUUID } from 'node:crypto';
+import type { ChainableCommander } from 'ioredis';
 import type { Keys } from './keys.ts';
 import { SLOTS } from './keys.ts';
-import { Batch, execOrThrow, isCluster, type RedisClient } from './client.ts';
+import { Batch, execOrThrow, isCluster, withPatience, type RedisClient } from './client.ts';
 
-const BATCH = 1000;
+// Commands per round trip: a batch is built and its replies read in one go, which holds up the
+// API's event loop (on the bench VM ~15-20 ms for 250 commands, 50-80 ms for 1000).
+const BATCH = 250;
 // The marker is set only by the copy that still holds the `syncing` token: a Redis that lost its
 // data again during the copy lost the token too, and the copy must not claim completeness.
 const FINISH = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[2], '1'); redis.call('DEL', KEYS[1]); return 1 end return 0`;
@@ -22,41 +25,47 @@ export function flagsMarker(redis: RedisClient, keys: Keys, user: string): strin
   return isCluster(redis) ? keys.flagsSyncedIn(keys.userSlot(user)) : keys.flagsSynced;
 }
 
-/** (syncing, synced) marker pairs: one on a single Redis, one per slot on a Cluster (both keys of a pair in one slot). */
-function markerPairs(redis: RedisClient, keys: Keys): [syncing: string, synced: string][] {
-  if (!isCluster(redis)) return [[keys.flagsSyncing, keys.flagsSynced]];
-  return Array.from({ length: SLOTS }, (_, slot) => [keys.flagsSyncingIn(slot), keys.flagsSyncedIn(slot)]);
-}
-
-/** Queues one command per pair, in batches; every reply, in order. */
-async function eachPair(redis: RedisClient, pairs: [string, string][], queue: (batch: Batch, pair: [string, string]) => void): Promise<unknown[]> {
+/** One command per key, BATCH at a time; the replies in order. */
+async function inBatches(redis: RedisClient, keys: readonly string[], queue: (pipeline: ChainableCommander, key: string, i: number) => unknown): Promise<unknown[]> {
   const replies: unknown[] = [];
-  for (let i = 0; i < pairs.length; i += BATCH) {
+  for (let start = 0; start < keys.length; start += BATCH) {
     const batch = new Batch(redis);
-    for (const pair of pairs.slice(i, i + BATCH)) queue(batch, pair);
+    keys.slice(start, start + BATCH).forEach((key, k) => batch.add(key, (p) => queue(p, key, start + k)));
     replies.push(...await execOrThrow(batch));
   }
   return replies;
 }
 
 /**
- * Takes the syncing token, reads the flags with `load` (after the token: a loss meanwhile is
- * seen), writes them, then sets the marker(s) if the token survived. Returns what `load` read.
+ * The (syncing, synced) marker pairs to set: the one of a single Redis; on a Cluster those of
+ * the slots whose marker is missing (both keys of a pair in one slot). A slot whose marker is
+ * there lost nothing since the last copy; one that loses its data during this copy keeps no
+ * marker and is repaired by the next.
  */
-export async function copyUserFlags<Row extends { id: string; erased: boolean }>(redis: RedisClient, keys: Keys, load: () => Promise<Row[]>): Promise<Row[]> {
+async function missingMarkers(redis: RedisClient, keys: Keys): Promise<[syncing: string, synced: string][]> {
+  if (!isCluster(redis)) return [[keys.flagsSyncing, keys.flagsSynced]];
+  const synced = Array.from({ length: SLOTS }, (_, slot) => keys.flagsSyncedIn(slot));
+  const present = await inBatches(redis, synced, (p, key) => p.exists(key));
+  return synced.flatMap((key, slot) => (present[slot] === 1 ? [] : [[keys.flagsSyncingIn(slot), key] as [string, string]]));
+}
+
+/**
+ * Takes the syncing token, reads the flags with `load` (after the token: a loss meanwhile is
+ * seen), writes them all, then sets the marker(s) if the token survived. Returns what `load`
+ * read. On a Cluster that is up to three commands per slot besides the flags: run with the
+ * jobs' patience.
+ */
+export function copyUserFlags<Row extends { id: string; erased: boolean }>(redis: RedisClient, keys: Keys, load: () => Promise<Row[]>): Promise<Row[]> {
+  return withPatience(redis, (patient) => copy(patient, keys, load));
+}
+
+async function copy<Row extends { id: string; erased: boolean }>(redis: RedisClient, keys: Keys, load: () => Promise<Row[]>): Promise<Row[]> {
   const token = randomUUID();
-  const pairs = markerPairs(redis, keys);
-  await eachPair(redis, pairs, (batch, [syncing]) => batch.for(syncing).set(syncing, token, 'EX', 600));
+  const pairs = await missingMarkers(redis, keys);
+  await inBatches(redis, pairs.map(([syncing]) => syncing), (p, syncing) => p.set(syncing, token, 'EX', 600));
   const rows = await load();
-  for (let i = 0; i < rows.length; i += BATCH) {
-    const batch = new Batch(redis);
-    for (const { id, erased } of rows.slice(i, i + BATCH)) {
-      const key = erased ? keys.erased(id) : keys.optOut(id);
-      batch.for(key).set(key, '1');
-    }
-    await execOrThrow(batch);
-  }
-  const finished = await eachPair(redis, pairs, (batch, [syncing, synced]) => batch.for(syncing).eval(FINISH, 2, syncing, synced, token));
+  await inBatches(redis, rows.map(({ id, erased }) => (erased ? keys.erased(id) : keys.optOut(id))), (p, key) => p.set(key, '1'));
+  const finished = await inBatches(redis, pairs.map(([syncing]) => syncing), (p, syncing, i) => p.eval(FINISH, 2, syncing, pairs[i][1], token));
   if (finished.some((done) => done !== 1)) throw new Error('Redis lost its data during the copy of user flags: not marked complete');
   // On a Cluster: the hint read at start (src/app.ts) that a whole copy once finished.
   if (isCluster(redis)) await redis.set(keys.flagsSynced, '1');

@@ -61,8 +61,9 @@ export function queueUserWrite(target: Batch | ChainableCommander, keys: Keys, l
   const args: (string | number)[] = [limits.ttlSeconds, limits.recentlyViewedCap, ID_SEPARATOR, a.viewed.length, a.bought.length];
   for (const [item, ms] of a.viewed) args.push(ms, item);
   for (const [item, ms] of a.bought) args.push(-ms, item);
-  const pipeline = target instanceof Batch ? target.for(userKeys[0]) : target;
-  pipeline.eval(WRITE_USER, userKeys.length, ...userKeys, ...args);
+  const write = (pipeline: ChainableCommander) => pipeline.eval(WRITE_USER, userKeys.length, ...userKeys, ...args);
+  if (target instanceof Batch) target.add(userKeys[0], write);
+  else write(target);
 }
 
 /** Groups events by user and writes each user's in one script; one round trip (per node) for the batch. */
