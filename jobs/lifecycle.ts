@@ -8,12 +8,12 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fitBgNbd, type BgNbdFit, type RftData } from '../src/lifecycle/bgnbd.ts';
+import { fitBgNbd, type BgNbdFit } from '../src/lifecycle/bgnbd.ts';
 import { holdoutReportHtml } from '../src/lifecycle/chart.ts';
-import { fitGammaGamma, frequencySpendCorrelation, type GammaGammaFit } from '../src/lifecycle/gamma-gamma.ts';
+import { fitRepeatSpend, type GammaGammaFit, type SpendFit } from '../src/lifecycle/gamma-gamma.ts';
 import { holdoutCheck, holdoutTable, type HoldoutCheck } from '../src/lifecycle/holdout.ts';
 import {
-  dayOf, purchaseDays, repeatSpend, rftData, splitAtDay, UNIT_DAYS, type Purchase, type TimeUnit,
+  dayOf, isoDay, purchaseDays, repeatSpend, rftData, splitAtDay, UNIT_DAYS, type Purchase, type TimeUnit,
 } from '../src/lifecycle/purchase-days.ts';
 import { rfmScores, segmentCounts } from '../src/lifecycle/rfm.ts';
 import { summarizeCustomers, type CustomerSummaries } from '../src/lifecycle/summary.ts';
@@ -31,9 +31,6 @@ const USAGE = `usage: npm run lifecycle -- --transactions FILE --calibration-end
   --out FILE             JSON results
   --html FILE            holdout chart and table as a standalone page (needs purchases after the calibration end)
   --horizon N            periods of the customer value figure (default 365 days or 52 weeks)`;
-
-// Fewer repeat buyers than this leave three spend parameters poorly determined.
-const MIN_REPEAT_BUYERS = 20;
 
 interface Options {
   transactions: string;
@@ -113,8 +110,6 @@ async function readPurchases(path: string): Promise<{ purchases: Purchase[]; cou
   return { purchases, counts };
 }
 
-const isoDay = (day: number) => new Date(day * 86_400_000).toISOString().slice(0, 10);
-
 function median(values: number[]): number | null {
   if (values.length === 0) return null;
   const s = [...values].sort((a, b) => a - b);
@@ -131,23 +126,6 @@ function summaryFigures(s: CustomerSummaries) {
     average_order_value: revenue / orders,
     median_days_between_orders: median([...s.medianGapDays].filter((g) => !Number.isNaN(g))),
   };
-}
-
-interface SpendFit {
-  fit: GammaGammaFit | null;
-  /** Why there is no fit. */
-  reason: string | null;
-  buyers: number;
-  correlation: number | null;
-}
-
-/** Gamma–Gamma on the repeat buyers whose repeat purchases have a price. */
-function spendFit(rft: RftData, meanSpend: Float64Array): SpendFit {
-  const repeaters = [...rft.x.keys()].filter((i) => rft.x[i] > 0 && meanSpend[i] > 0);
-  const buyers = repeaters.length;
-  if (buyers < MIN_REPEAT_BUYERS) return { fit: null, reason: `${buyers} repeat buyers with spend (< ${MIN_REPEAT_BUYERS})`, buyers, correlation: null };
-  const data = { x: Float64Array.from(repeaters, (i) => rft.x[i]), meanSpend: Float64Array.from(repeaters, (i) => meanSpend[i]) };
-  return { fit: fitGammaGamma(data), reason: null, buyers, correlation: frequencySpendCorrelation(data) };
 }
 
 // Below this mean dropout probability a/(a+b) the fit has run into the model's no-dropout limit.
@@ -205,7 +183,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const bg = fitBgNbd(rft);
   const meanSpend = repeatSpend(split.calibration);
-  const spend = spendFit(rft, meanSpend);
+  const spend = fitRepeatSpend(rft, meanSpend);
   const fitSeconds = (performance.now() - started) / 1000;
   printFit(bg, spend.fit, o.unit);
   if (spend.reason) console.log(`Gamma-Gamma skipped: ${spend.reason}`);

@@ -4,6 +4,7 @@
 // Gamma(p, ν); ν ~ Gamma(q, γ) across customers (γ is `v` here, as in lifetimes).
 // Fitted on repeat buyers' average repeat-transaction value; assumes spend does not
 // depend on how often a customer buys (check frequencySpendCorrelation).
+import type { RftData } from './bgnbd.ts';
 import { fitPositive } from './mle.ts';
 import { lgamma } from './special.ts';
 
@@ -58,6 +59,26 @@ export function fitGammaGamma(data: SpendData): GammaGammaFit {
     converged: fit.converged,
     iterations: fit.iterations,
   };
+}
+
+// Fewer repeat buyers than this leave three spend parameters poorly determined.
+export const MIN_REPEAT_BUYERS = 20;
+
+export interface SpendFit {
+  fit: GammaGammaFit | null;
+  /** Why there is no fit. */
+  reason: string | null;
+  buyers: number;
+  correlation: number | null;
+}
+
+/** Gamma–Gamma on the repeat buyers whose repeat purchases have a price (x > 0, meanSpend > 0). */
+export function fitRepeatSpend(rft: Pick<RftData, 'x'>, meanSpend: Float64Array): SpendFit {
+  const repeaters = [...rft.x.keys()].filter((i) => rft.x[i] > 0 && meanSpend[i] > 0);
+  const buyers = repeaters.length;
+  if (buyers < MIN_REPEAT_BUYERS) return { fit: null, reason: `${buyers} repeat buyers with spend (< ${MIN_REPEAT_BUYERS})`, buyers, correlation: null };
+  const data = { x: Float64Array.from(repeaters, (i) => rft.x[i]), meanSpend: Float64Array.from(repeaters, (i) => meanSpend[i]) };
+  return { fit: fitGammaGamma(data), reason: null, buyers, correlation: frequencySpendCorrelation(data) };
 }
 
 /**

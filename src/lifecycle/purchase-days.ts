@@ -31,6 +31,11 @@ export function dayOf(unixSeconds: number): number {
   return Math.floor(unixSeconds / DAY_SECONDS);
 }
 
+/** A day number as YYYY-MM-DD (UTC). */
+export function isoDay(day: number): string {
+  return new Date(day * DAY_SECONDS * 1000).toISOString().slice(0, 10);
+}
+
 export function purchaseDays(purchases: Iterable<Purchase>): PurchaseDays {
   const index = new Map<string, number>();
   const users: number[] = [];
