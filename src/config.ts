@@ -50,6 +50,8 @@ export interface Config {
     blendUsers: number;
   };
   serving: ServingConfig;
+    /** Compute customer lifecycle profiles, segments and predictions (docs/lifecycle.md). */
+    lifecycle: boolean;
   experiments: ExperimentsConfig;
   email: EmailConfig;
   links: LinksConfig;
@@ -245,6 +247,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     experiments: {
       attributionWindowDays: num(env, 'EXPERIMENT_ATTRIBUTION_WINDOW_DAYS', 7),
+      lifecycle: env.BUILD_LIFECYCLE !== 'false',
       definitionCacheMs: int(env, 'EXPERIMENT_CACHE_MS', 5000),
       exposures: {
         flushIntervalMs: int(env, 'EXPOSURE_FLUSH_MS', 1000, 1),

@@ -20,6 +20,7 @@ import { Batch, execOrThrow, type RedisClient } from '../../src/store/redis/clie
 import { queueUserWrite } from '../../src/store/redis/user-writes.ts';
 import { DEFAULT_TENANT } from '../../src/tenant.ts';
 import { loadCatalog, loadInteractions, loadUserLists, readWindowDays } from './load-events.ts';
+import { runLifecycleStage, type LifecycleSummary } from './lifecycle-stage.ts';
 import { fitItemKnnParallel } from './parallel-knn.ts';
 import { Progress } from './progress.ts';
 
@@ -38,6 +39,8 @@ export interface BuildOptions extends ModelSpec {
   repeat: boolean;
   /** Validation users of the blend's fit at most (BUILD_BLEND_USERS). */
   blendUsers: number;
+  /** Customer profiles, segments and predictions (BUILD_LIFECYCLE, jobs/lib/lifecycle-stage.ts). */
+  lifecycle: boolean;
   /** Where events, catalog and user lists are read (BUILD_DATABASE_URL, a replica); writes use the pool buildModel gets. */
   readPool?: pg.Pool;
   quiet: boolean;
@@ -57,7 +60,9 @@ export interface BuildSummary {
   /** Buy-again's parameters and the blend's weights, as published (null: not fit). */
   repeat: RepeatModel | null;
   blend: BlendModel | null;
-  seconds: Record<'load' | 'model' | 'popularity' | 'repeat' | 'blend' | 'publish' | 'users' | 'total', number>;
+  /** Customers profiled, segment counts and moves, the BG/NBD fit (null: not run). */
+  lifecycle: LifecycleSummary | null;
+  seconds: Record<'load' | 'model' | 'popularity' | 'repeat' | 'blend' | 'publish' | 'lifecycle' | 'users' | 'total', number>;
   peakRssMiB: number;
 }
 
@@ -65,7 +70,7 @@ export function buildOptionsFromConfig(config: Config): BuildOptions {
   return {
     ...modelSpec(config), tenant: DEFAULT_TENANT, workers: config.build.workers, publishPauseMs: config.build.publishPauseMs,
     syncUsers: true, lockWaitMs: 0, quiet: false, windowDays: config.eventStore.buildWindowDays,
-    repeat: config.build.repeat, blendUsers: config.build.blendUsers,
+    repeat: config.build.repeat, blendUsers: config.build.blendUsers, lifecycle: config.build.lifecycle,
   };
 }
 
@@ -73,7 +78,7 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
   const keys = redisKeys(config.redisPrefix, o.tenant);
   await ensureTenant(pool, o.tenant);
   const started = performance.now();
-  const seconds = { load: 0, model: 0, popularity: 0, repeat: 0, blend: 0, publish: 0, users: 0, total: 0 };
+  const seconds = { load: 0, model: 0, popularity: 0, repeat: 0, blend: 0, publish: 0, lifecycle: 0, users: 0, total: 0 };
   const stage = async <T>(name: keyof typeof seconds, unit: string, run: (p: Progress) => Promise<T> | T, count?: (r: T) => number): Promise<T> => {
     const progress = new Progress(`build ${name}`, 0, unit);
     const t0 = performance.now();
@@ -126,6 +131,10 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
     throw err;
   }
 
+  const lifecycle = o.lifecycle ? await stage('lifecycle', 'customers', () => runLifecycleStage({
+    pool, reads, redis, keys, tenant: o.tenant, version: v, interactions: x, repeat, ttlSeconds: config.userKeyTtlSeconds,
+  }), (l) => l.customers) : undefined;
+
   let userKeysWritten = 0;
   if (o.syncUsers) {
     userKeysWritten = await stage('users', 'keys', async (p) => {
@@ -156,7 +165,7 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
     version: v, previousVersion, model: modelName(o),
     events: x.users.length, users: x.userIds.length, items: x.itemIds.length, catalogItems: catalog.size,
     neighbourPairs: neighbours.neighbours.length, keysWritten: publisher.keysWritten, userKeysWritten, seconds,
-    repeat: repeat?.model ?? null, blend: blend ?? null,
+    repeat: repeat?.model ?? null, blend: blend ?? null, lifecycle: lifecycle ?? null,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }

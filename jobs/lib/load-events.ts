@@ -8,7 +8,7 @@ import type { ModelSpec } from '../../src/model/model.ts';
 import type { CatalogFields } from '../../src/recommend/types.ts';
 
 /** Users whose events must not shape anyone's recommendations (opted out or erased); $1 = the tenant. */
-const EXCLUDED_USERS = `SELECT id FROM users WHERE tenant_id = $1 AND (personalization_opt_out OR deleted_at IS NOT NULL)`;
+export const EXCLUDED_USERS = `SELECT id FROM users WHERE tenant_id = $1 AND (personalization_opt_out OR deleted_at IS NOT NULL)`;
 
 /** What the build's decay needs of the past: events older than this many half-lives weigh under 0.1%. */
 export const HALF_LIVES_READ = 10;

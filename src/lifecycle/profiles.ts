@@ -79,6 +79,10 @@ export interface LifecycleFit {
 }
 
 const orNull = (v: number) => (Number.isNaN(v) ? null : v);
+// Stored and compared as rounded here, once: the PostgreSQL row and the Redis copy agree to the digit.
+const round = (digits: number) => (v: number | null) => (v === null ? null : Number(v.toFixed(digits)));
+const money = round(2);
+const probability = round(6);
 
 /**
  * Profiles of the customers of `days` as of `asOfDay` (the last observed day: no purchase may
@@ -98,15 +102,15 @@ export function customerProfiles(days: PurchaseDays, asOfDay: number): { fit: Li
   const profiles = s.userIds.map((user, i): CustomerProfile => {
     const [x, tx, T] = [rft.x[i], rft.tx[i], rft.T[i]];
     const p = bgnbd?.params;
-    const expected = (t: number) => (p ? expectedPurchases(p, x, tx, T, t) : null);
+    const expected = (t: number) => (p ? probability(expectedPurchases(p, x, tx, T, t)) : null);
     return {
-      user, orders: s.orders[i], revenue: s.revenue[i], averageOrderValue: s.averageOrderValue[i],
+      user, orders: s.orders[i], revenue: money(s.revenue[i])!, averageOrderValue: money(s.averageOrderValue[i])!,
       firstDay: s.firstDay[i], lastDay: s.lastDay[i],
-      meanGapDays: orNull(s.meanGapDays[i]), medianGapDays: orNull(s.medianGapDays[i]), expectedNextDay: orNull(s.expectedNextDay[i]),
+      meanGapDays: money(orNull(s.meanGapDays[i])), medianGapDays: orNull(s.medianGapDays[i]), expectedNextDay: orNull(s.expectedNextDay[i]),
       recencyDays: rfm.recencyDays[i], recency: rfm.recency[i], frequency: rfm.frequency[i], monetary: rfm.monetary[i], segment: rfm.segment[i],
-      pAlive: p ? probabilityAlive(p, x, tx, T) : null,
+      pAlive: p ? probability(probabilityAlive(p, x, tx, T)) : null,
       expectedPurchases30: expected(PURCHASE_HORIZONS[0]), expectedPurchases90: expected(PURCHASE_HORIZONS[1]),
-      expectedSpend: gg ? expectedAverageSpend(gg, x, meanSpend[i]) : null, customerValue: values ? values[i] : null,
+      expectedSpend: gg ? money(expectedAverageSpend(gg, x, meanSpend[i])) : null, customerValue: values ? money(values[i]) : null,
     };
   });
   return { fit: { asOfDay, customers: profiles.length, repeatBuyers, bgnbd, spend }, profiles };

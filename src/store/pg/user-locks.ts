@@ -56,3 +56,16 @@ export async function erasedSince(db: Pick<pg.Pool, 'query'>, tenant: string, si
   const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE tenant_id = $2 AND deleted_at >= $1', [since, tenant]);
   return rows.map((r) => r.id);
 }
+
+// The namespace of the lock on a tenant's lifecycle profiles.
+const PROFILES_LOCK_SPACE = 727_004;
+
+/**
+ * Erasure wins over the lifecycle stage too: the stage replaces a tenant's profiles holding this
+ * lock exclusively and leaves out every user erased by then; an erasure takes it shared before
+ * deleting the user's profile rows, so it waits for a replacement under way and then deletes
+ * what it wrote. Shared: erasures never wait for each other.
+ */
+export async function lockProfiles(tx: Tx, tenant: string, mode: 'shared' | 'exclusive'): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock${mode === 'shared' ? '_shared' : ''}(${PROFILES_LOCK_SPACE}, hashtext($1))`, [tenant]);
+}
