@@ -25,6 +25,7 @@ import { emailRoutes } from './routes/email.ts';
 import { eventRoutes } from './routes/events.ts';
 import { experimentRoutes } from './routes/experiments.ts';
 import { healthRoutes } from './routes/health.ts';
+import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { userRoutes } from './routes/users.ts';
 import { widgetEventRoutes } from './routes/widget-events.ts';
@@ -152,4 +153,5 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   await app.register(widgetRoutes, deps);
   await app.register(widgetEventRoutes, deps);
   return app;
+  await app.register(lifecycleRoutes, deps);
 }

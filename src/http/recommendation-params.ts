@@ -134,6 +134,11 @@ export const ROUTES: readonly RouteSpec[] = [
     description: 'The candidates of buy-again, the user\'s collaborative block, recent views, their brands and popular items, combined with weights the build fits on a validation split of the shop\'s own history (GET /v1/models/current shows them). Each item names the generator that weighed most in its `source`.',
     params: { user: userParam, exclude_purchased: excludePurchased('for-you') }, required: ['user'],
   },
+  {
+    strategy: 'reactivation', summary: 'Win-back: what the user recently viewed, and products like those',
+    description: 'The user\'s recently viewed items, then the collaborative neighbours of those views (each says `because`: the viewed item it goes with); filled with what they are due to buy again, then popular items. fallback=false keeps the first two. For reactivation mails (docs/lifecycle.md).',
+    params: { user: userParam, exclude_purchased: excludePurchased('reactivation') }, required: ['user'],
+  },
 ];
 
 // Comma lists are split before validation, so each element is checked (and named) on its own.

@@ -12,7 +12,14 @@ export const CHAINS: Record<Strategy, readonly (Source | 'for-you')[]> = {
   // What a shopper re-buys, then what the shop sells most: measured better than co-purchase here.
   'buy-again': ['buy-again', 'popular'],
   'for-you': ['for-you', 'popular'],
+  // Win-back mail: what they looked at and what goes with it, else what they re-buy, else best sellers.
+  reactivation: ['recently-viewed', 'collaborative', 'buy-again', 'popular'],
 };
+
+/** A strategy's own sources, its block with fallback=false: reactivation's are its first two steps. */
+export function ownSources(strategy: Strategy): readonly (Source | 'for-you')[] {
+  return strategy === 'reactivation' ? CHAINS.reactivation.slice(0, 2) : [strategy];
+}
 
 /** Runs the sources in order while the block has room; returns those that produced items. */
 export async function fill(

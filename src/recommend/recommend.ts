@@ -3,7 +3,7 @@
 import type { EventType } from '../config.ts';
 import { buyAgainCandidates } from './buy-again.ts';
 import { collaborative } from './collaborative.ts';
-import { CHAINS, fill } from './fallback.ts';
+import { CHAINS, fill, ownSources } from './fallback.ts';
 import { forYou as forYouRanking, GENERATOR_DEPTH, generatorList } from './for-you.ts';
 import { Selection, type ItemFilter, type Picked } from './filters.ts';
 import { categoryPopular, popular } from './popular.ts';
@@ -50,7 +50,7 @@ export interface RecResult {
 const NO_HISTORY: UserHistory = { viewed: [], bought: [] };
 
 // Strategies whose blocks need the user's purchases with their times (buy-again scores them).
-const NEEDS_PURCHASES: ReadonlySet<Strategy> = new Set(['buy-again', 'for-you']);
+const NEEDS_PURCHASES: ReadonlySet<Strategy> = new Set(['buy-again', 'for-you', 'reactivation']);
 
 /** One request's reads and derived state: what every generator works from. */
 export interface Prepared {
@@ -67,7 +67,7 @@ export interface Prepared {
 export async function prepare(store: RecStore, request: RecRequest, options: RecOptions): Promise<Prepared> {
   const { strategy, user, items } = request;
   const forYou = strategy === 'for-you';
-  const viewedLimit = strategy === 'recently-viewed' || forYou ? options.recentlyViewedCap : options.maxSeeds;
+  const viewedLimit = strategy === 'recently-viewed' || strategy === 'reactivation' || forYou ? options.recentlyViewedCap : options.maxSeeds;
   // Purchases are seeds of a user's collaborative block (not when items are given), and exclusions when asked.
   const boughtSeeds = items.length === 0 && (strategy === 'collaborative' || forYou);
   // Both reads start together: one Redis round trip for the user, none for a cached model version.
@@ -111,6 +111,6 @@ export async function recommend(store: RecStore, request: RecRequest, options: R
       case 'for-you': return forYouRanking(model.blend, await forYouLists(p, filter.category));
     }
   };
-  const sources = await fill(selection, model, request.fallback ? CHAINS[strategy] : [strategy], generate);
+  const sources = await fill(selection, model, request.fallback ? CHAINS[strategy] : ownSources(strategy), generate);
   return { model, sources, items: selection.picked, optedOut: history.optedOut === true, withheld: history.withheld === true };
 }

@@ -27,7 +27,7 @@ export interface Query {
 
 /** Whether a strategy leaves out what the user bought unless told otherwise. */
 export const EXCLUDES_PURCHASED: Readonly<Record<Strategy, boolean>> = {
-  'recently-viewed': false, 'same-brand': true, collaborative: true, popular: false, 'buy-again': false, 'for-you': false,
+  'recently-viewed': false, 'same-brand': true, collaborative: true, popular: false, 'buy-again': false, 'for-you': false, reactivation: false,
 };
 
 export function filterOf(q: Query): ItemFilter {

@@ -5,7 +5,7 @@ import type { BlendModel } from '../cf/repeat/blend.ts';
 import type { BuyAgainParams } from '../cf/repeat/buy-again.ts';
 import type { ItemRepeat, RepeatGlobals } from '../cf/repeat/stats.ts';
 
-export const STRATEGIES = ['recently-viewed', 'same-brand', 'collaborative', 'popular', 'buy-again', 'for-you'] as const;
+export const STRATEGIES = ['recently-viewed', 'same-brand', 'collaborative', 'popular', 'buy-again', 'for-you', 'reactivation'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 /** Which generator produced an item: a strategy (for-you's items name the generator that won), or the same-category popular fallback. */
 export const SOURCES = ['recently-viewed', 'same-brand', 'collaborative', 'popular', 'buy-again', 'category-popular'] as const;
