@@ -37,6 +37,7 @@ import { listTenants, tenantLinkTemplates } from './store/pg/tenants.ts';
 import type { RedisClient } from './store/redis/client.ts';
 import { redisKeys } from './store/redis/keys.ts';
 import { MailMemory } from './store/redis/mail-memory.ts';
+import { readProfileFacts } from './store/redis/profiles.ts';
 import { consume } from './store/redis/rate-limit.ts';
 import { RedisRecStore } from './store/redis/rec-store.ts';
 import { DEFAULT_TENANT } from './tenant.ts';
@@ -132,7 +133,9 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   metrics.watchBlockCache(() => blockCache.stats());
   metrics.install(app, config.auth.metricsRequireKey);
   // Read per experiment every few seconds, never per request (the A/B harness and email blocks).
-  const experiments = new ExperimentCache((tenant, id) => findExperiment(pool, tenant, id), config.experiments.definitionCacheMs);
+  // Audience-limited experiments decide entry on the user's lifecycle facts, read from Redis.
+  const experiments = new ExperimentCache((tenant, id) => findExperiment(pool, tenant, id), config.experiments.definitionCacheMs,
+    (tenant, user) => readProfileFacts(redis, tenants.get(tenant).keys, user));
   const email = await setUpEmail(config, { metrics, exposures, experiments }, (message) => app.log.warn(message));
   const deps: AppDeps = { config, pool, redis, outages, tenants, metrics, experiments, exposures, email };
 
@@ -150,8 +153,8 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   await app.register(clickRoutes, deps);
   await app.register(experimentRoutes, deps);
   await app.register(userRoutes, deps);
+  await app.register(lifecycleRoutes, deps);
   await app.register(widgetRoutes, deps);
   await app.register(widgetEventRoutes, deps);
   return app;
-  await app.register(lifecycleRoutes, deps);
 }

@@ -5,18 +5,19 @@ import { bucketOf, bucketRanges, chooseVariation } from './hash.ts';
 import { controlOf, type Experiment, type Variant } from './definition.ts';
 
 export interface Assignment {
-  /** false: not running, or the user falls outside the coverage: serve `variant` (the control), record no exposure. */
+  /** false: not running, or the user falls outside the coverage or the audience: serve `variant` (the control), record no exposure. */
   inExperiment: boolean;
   /** The user's bucket in [0, 1) (GrowthBook's hash, of the experiment's version, of salt and user id). */
   bucket: number;
   variant: Variant;
 }
 
-export function assign(experiment: Pick<Experiment, 'salt' | 'hashVersion' | 'coverage' | 'variants' | 'status'>, userId: string): Assignment {
+/** `inAudience`: whether the user belongs to the experiment's audience (true when it has none). */
+export function assign(experiment: Pick<Experiment, 'salt' | 'hashVersion' | 'coverage' | 'variants' | 'status'>, userId: string, inAudience = true): Assignment {
   const bucket = bucketOf(experiment.salt, userId, experiment.hashVersion);
   // The weights as stored: checkDefinition made them sum to 1, so GrowthBook uses them as given too.
   const ranges = bucketRanges(experiment.variants.length, experiment.coverage, experiment.variants.map((v) => v.weight));
-  const index = experiment.status === 'running' ? chooseVariation(bucket, ranges) : -1;
+  const index = experiment.status === 'running' && inAudience ? chooseVariation(bucket, ranges) : -1;
   return index < 0
     ? { inExperiment: false, bucket, variant: controlOf(experiment) }
     : { inExperiment: true, bucket, variant: experiment.variants[index] };

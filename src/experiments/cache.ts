@@ -3,6 +3,7 @@
 // requests. A failed re-read keeps serving the last definition read (a start or stop then
 // takes effect a little later); an experiment never read fails the request.
 import { HttpError } from '../http/errors.ts';
+import { inAudience, type Audience, type AudienceFacts } from '../lifecycle/audiences.ts';
 import { assign, type Assignment } from './assignment.ts';
 import type { Experiment } from './definition.ts';
 
@@ -18,7 +19,12 @@ const MAX_ENTRIES = 1000;
 export class ExperimentCache {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly load: (tenant: string, id: string) => Promise<Experiment | null>, private readonly ttlMs: number) {}
+  /** `facts`: a user's lifecycle facts (null: none, or opted out), what an audience-limited experiment decides entry on. */
+  constructor(
+    private readonly load: (tenant: string, id: string) => Promise<Experiment | null>,
+    private readonly ttlMs: number,
+    private readonly facts: (tenant: string, user: string) => Promise<AudienceFacts | null> = async () => null,
+  ) {}
 
   /** The definition, at most `ttlMs` old; null when there is no such experiment. */
   get(tenant: string, id: string): Promise<Experiment | null> {
@@ -33,7 +39,17 @@ export class ExperimentCache {
   async assign(tenant: string, id: string, user: string): Promise<{ experiment: Experiment; assignment: Assignment }> {
     const experiment = await this.get(tenant, id);
     if (!experiment) throw new HttpError(404, 'not_found', `no experiment "${id}"`, 'experiment');
-    return { experiment, assignment: assign(experiment, user) };
+    const member = !experiment.audience || experiment.status !== 'running' || await this.member(tenant, experiment.audience, user);
+    return { experiment, assignment: assign(experiment, user, member) };
+  }
+
+  /**
+   * Whether the user is in the audience now. Facts that cannot be read (Redis away) count as
+   * not a member: the user gets the control and is not counted, like one outside the coverage.
+   */
+  async member(tenant: string, audience: Audience, user: string): Promise<boolean> {
+    const facts = await this.facts(tenant, user).catch(() => null);
+    return facts !== null && inAudience(facts, audience);
   }
 
   private read(tenant: string, id: string, key: string, stale: Entry | undefined): Promise<Experiment | null> {

@@ -1,6 +1,7 @@
 // What an experiment is, the checks a definition must pass beyond its JSON schema, and the
 // status machine (draft → running → stopped). Pure: the routes and the store build on it.
 import { HttpError } from '../http/errors.ts';
+import type { Audience } from '../lifecycle/audiences.ts';
 import type { Strategy } from '../recommend/types.ts';
 
 export { STRATEGIES } from '../recommend/types.ts';
@@ -44,6 +45,8 @@ export interface ExperimentDefinition {
   /** Share of users in the experiment, (0, 1]; the others get the control and are not counted. */
   coverage: number;
   variants: Variant[];
+  /** Only the members of this audience enter (src/lifecycle/audiences.ts); the others get the control and are not counted. Null: everyone. */
+  audience?: Audience | null;
 }
 
 export interface Experiment extends ExperimentDefinition {

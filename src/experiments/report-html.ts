@@ -127,6 +127,17 @@ ${chart(report.variants.map((v) => ({ key: v.key, control: v.control, value: v.r
 ${revenueTable(report, i)}`)}`;
 }
 
+/** Conversion per variant within each segment (the users' segment at their first exposure). */
+function segmentsSection(report: Report): Markup {
+  if (!report.segments || report.segments.length === 0) return html``;
+  const rows = report.segments.flatMap((s) => s.variants.map((v, i) => html`<tr><td>${i === 0 ? (s.segment ?? 'no profile') : ''}</td>
+    <td>${v.key}${v.control ? ' (control)' : ''}</td><td>${v.visitors}</td><td>${v.converters}</td>
+    <td>${withCi(percent(v.conversion_rate, 2), v.conversion_rate_ci, (x) => percent(x, 2))}</td><td>${liftCell(v.lift?.conversion_rate)}</td></tr>`));
+  return html`<h2>By customer segment</h2>
+<p class="note">Each visitor counts in the RFM segment the lifecycle build gave them last before their first exposure ("no profile": no purchase by then, or opted out).</p>
+<table><thead><tr><th>Segment</th><th>Variant</th><th>Visitors</th><th>Converters</th><th>Conversion (95% CI)</th><th>Conversion lift (95% CI)</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
 export function renderReportHtml(report: Report): string {
   const e = report.experiment;
   const title = e.name ?? e.id;
@@ -141,6 +152,7 @@ ${srmBox(report.srm)}
 <h2>Conversion rate</h2>${chart(report.variants.map((v) => ({ key: v.key, control: v.control, value: v.conversion_rate, ci: v.conversion_rate_ci })), (x) => percent(x, 2))}
 ${trafficTable(report)}
 ${revenueSections(report)}
+${segmentsSection(report)}
 <p class="note">Bars show each variant's value with its 95% confidence interval. Revenue is reported per currency
 (the catalog currency of each purchased item): amounts in different currencies are never added up. Method: ${report.method}.</p>
 </body></html>

@@ -3,6 +3,7 @@
 // amounts of different currencies are never added. Pure: the maths is in stats.ts and bootstrap.ts.
 import { bcaMeanInterval, RESAMPLES } from './bootstrap.ts';
 import { controlOf, type Experiment, type Variant } from './definition.ts';
+import { SEGMENTS } from '../lifecycle/rfm.ts';
 import type { CurrencyRevenue, VariantTotals } from './totals.ts';
 import {
   compare, MIN_NON_ZERO, proportionSample, sampleRatioMismatch, sparseSample, SRM_P_VALUE, wilsonInterval,
@@ -76,6 +77,8 @@ export interface Report {
   /** Every currency any variant earned in (null: unknown), sorted, null last. */
   currencies: (string | null)[];
   variants: VariantReport[];
+  /** The variants within each RFM segment (the users' segment at their first exposure; null: no profile then), when asked for. */
+  segments?: { segment: string | null; variants: VariantReport[] }[];
   /** chi_square null: visitors in a variant of weight 0 (an impossible fit, p = 0). */
   srm: { chi_square: number | null; df: number; p_value: number; threshold: number; mismatch: boolean };
 }
@@ -154,20 +157,22 @@ export function currenciesOf(totals: readonly VariantTotals[]): (string | null)[
 const valuesIn = (t: VariantTotals, currency: string | null): readonly number[] =>
   t.revenue.find((r: CurrencyRevenue) => r.currency === currency)?.values ?? [];
 
-export function buildReport(experiment: Experiment, totals: readonly VariantTotals[], attributionWindowDays: number, now = new Date()): Report {
+/**
+ * Per variant: its metrics and, for a treatment, the lifts vs the control of the same totals.
+ * `seed` names the rows (the segment, when they are one) in the bootstrap's seeds.
+ */
+function variantReports(experiment: Experiment, totals: readonly VariantTotals[], currencies: readonly (string | null)[], seed: readonly unknown[]): VariantReport[] {
   const byKey = new Map(totals.map((t) => [t.variant, t]));
   const rows = experiment.variants.map((v) => ({ v, t: byKey.get(v.key) ?? empty(v.key) }));
   const control = controlOf(experiment);
   const base = rows.find((r) => r.v.key === control.key)!.t;
-  const currencies = currenciesOf(totals);
   const weightSum = experiment.variants.reduce((s, v) => s + v.weight, 0);
-  const srm = sampleRatioMismatch(rows.map((r) => r.t.visitors), experiment.variants.map((v) => v.weight));
   const conversion = (t: VariantTotals) => proportionSample(t.converters, t.visitors);
 
   const revenue = (v: Variant, t: VariantTotals): RevenueJson[] => currencies.map((currency) => {
     const values = valuesIn(t, currency);
     const total = sum(values);
-    const { ci, note } = revenueInterval(values, t.visitors, currency, JSON.stringify([experiment.id, v.key, currency]));
+    const { ci, note } = revenueInterval(values, t.visitors, currency, JSON.stringify([experiment.id, ...seed, v.key, currency]));
     const sample = sparseSample(values, t.visitors);
     const controlSample = sparseSample(valuesIn(base, currency), base.visitors);
     return {
@@ -176,6 +181,37 @@ export function buildReport(experiment: Experiment, totals: readonly VariantTota
       lift: v.control ? null : compareWith(sample, controlSample, revenueTerms(currency)),
     };
   });
+
+  return rows.map(({ v, t }) => ({
+    key: v.key, strategy: v.strategy, params: v.params, control: v.control,
+    expected_share: v.weight / weightSum,
+    visitors: t.visitors, exposures: t.exposures, impressions: t.impressions, clicks: t.clicks,
+    ctr: ratio(t.clicks, t.impressions), ctr_ci: wilsonInterval(t.clicks, t.impressions, CONFIDENCE_LEVEL),
+    converters: t.converters, conversion_rate: ratio(t.converters, t.visitors),
+    conversion_rate_ci: wilsonInterval(t.converters, t.visitors, CONFIDENCE_LEVEL),
+    revenue: revenue(v, t),
+    lift: v.control ? null : { conversion_rate: compareWith(conversion(t), conversion(base), CONVERSION) },
+  }));
+}
+
+/** Segments in the RFM map's order, "no profile" (null) last. */
+function segmentOrder(a: string | null, b: string | null): number {
+  const rank = (s: string | null) => (s === null ? SEGMENTS.length : (SEGMENTS as readonly string[]).indexOf(s));
+  return rank(a) - rank(b);
+}
+
+/**
+ * `bySegment`: the totals per variant and segment (variantTotals' bySegment); the report then
+ * has every variant's metrics and lifts within each segment too.
+ */
+export function buildReport(experiment: Experiment, totals: readonly VariantTotals[], attributionWindowDays: number, now = new Date(), bySegment?: readonly VariantTotals[]): Report {
+  const control = controlOf(experiment);
+  const currencies = currenciesOf(totals);
+  const visitors = new Map(totals.map((t) => [t.variant, t.visitors]));
+  const srm = sampleRatioMismatch(experiment.variants.map((v) => visitors.get(v.key) ?? 0), experiment.variants.map((v) => v.weight));
+  const segments = bySegment && [...new Set(bySegment.map((t) => t.segment ?? null))].sort(segmentOrder).map((segment) => ({
+    segment, variants: variantReports(experiment, bySegment.filter((t) => (t.segment ?? null) === segment), currencies, [segment]),
+  }));
 
   return {
     experiment: {
@@ -187,16 +223,8 @@ export function buildReport(experiment: Experiment, totals: readonly VariantTota
     confidence_level: CONFIDENCE_LEVEL,
     method: METHOD,
     currencies,
-    variants: rows.map(({ v, t }) => ({
-      key: v.key, strategy: v.strategy, params: v.params, control: v.control,
-      expected_share: v.weight / weightSum,
-      visitors: t.visitors, exposures: t.exposures, impressions: t.impressions, clicks: t.clicks,
-      ctr: ratio(t.clicks, t.impressions), ctr_ci: wilsonInterval(t.clicks, t.impressions, CONFIDENCE_LEVEL),
-      converters: t.converters, conversion_rate: ratio(t.converters, t.visitors),
-      conversion_rate_ci: wilsonInterval(t.converters, t.visitors, CONFIDENCE_LEVEL),
-      revenue: revenue(v, t),
-      lift: v.control ? null : { conversion_rate: compareWith(conversion(t), conversion(base), CONVERSION) },
-    })),
+    variants: variantReports(experiment, totals, currencies, []),
+    ...(segments ? { segments } : {}),
     srm: { chi_square: Number.isFinite(srm.statistic) ? srm.statistic : null, df: srm.df, p_value: srm.pValue, threshold: SRM_P_VALUE, mismatch: srm.mismatch },
   };
 }

@@ -11,6 +11,8 @@ export interface CurrencyRevenue {
 /** Per variant: what the report is computed from (see src/experiments/report.ts). */
 export interface VariantTotals {
   variant: string;
+  /** Totals by segment (variantTotals' bySegment): the users' RFM segment at their first exposure; null: no profile then. */
+  segment?: string | null;
   /** Distinct exposed users. */
   visitors: number;
   exposures: number;

@@ -4,7 +4,10 @@ import { userInQuery } from '../auth/access.ts';
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.ts';
 import { HttpError } from '../http/errors.ts';
+import { audienceFrom, audienceJson, audienceSchema, type AudienceInput } from '../http/audience-params.ts';
 import { assign } from '../experiments/assignment.ts';
+import type { ExperimentCache } from '../experiments/cache.ts';
+import type { AudienceName } from '../lifecycle/audiences.ts';
 import { checkDefinition, DEFAULT_HASH_VERSION, STRATEGIES, transition, type Action, type Experiment, type HashVersion, type VariantInput } from '../experiments/definition.ts';
 import { buildReport, type Report } from '../experiments/report.ts';
 import { renderReportHtml } from '../experiments/report-html.ts';
@@ -14,6 +17,8 @@ import { findExperiment, insertExperiment, listExperiments, updateStatus, varian
 export interface ExperimentRouteOptions extends Pick<AppDeps, 'pool'> {
   /** Clicks and purchases without a request_id count this long after a user's first exposure. */
   attributionWindowDays?: number;
+  /** Whether a user is in an experiment's audience (the API's, from Redis); without it, nobody is. */
+  experiments?: Pick<ExperimentCache, 'member'>;
 }
 
 export const DEFAULT_ATTRIBUTION_WINDOW_DAYS = 7;
@@ -54,7 +59,7 @@ const variantSchema = {
 
 const experimentSchema = {
   type: 'object',
-  required: ['id', 'name', 'salt', 'hash_version', 'coverage', 'status', 'variants', 'created_at', 'started_at', 'stopped_at'],
+  required: ['id', 'name', 'salt', 'hash_version', 'coverage', 'status', 'variants', 'audience', 'created_at', 'started_at', 'stopped_at'],
   properties: {
     id: { type: 'string' },
     name: nullableString,
@@ -63,6 +68,7 @@ const experimentSchema = {
     coverage: { type: 'number' },
     status: { type: 'string', enum: ['draft', 'running', 'stopped'] },
     variants: { type: 'array', items: { ...variantSchema, required: ['key', 'weight', 'strategy', 'params', 'control'] } },
+    audience: audienceSchema,
     created_at: { type: 'string', format: 'date-time' },
     started_at: { ...nullableString, format: 'date-time' },
     stopped_at: { ...nullableString, format: 'date-time' },
@@ -105,6 +111,31 @@ const revenueSchema = {
   },
 } as const;
 
+const variantReportSchema = {
+  type: 'object',
+  properties: {
+    key: { type: 'string' },
+    strategy: { type: 'string' },
+    params: paramsSchema,
+    control: { type: 'boolean' },
+    expected_share: { type: 'number', description: 'Share of visitors the weights call for' },
+    visitors: { type: 'integer', description: 'Distinct exposed users' },
+    exposures: { type: 'integer', description: 'Recommendation blocks shown (one per request_id)' },
+    impressions: { type: 'integer', description: 'Items shown in those blocks' },
+    clicks: { type: 'integer', description: 'Credited clicks: one per request_id and item, however often a link is followed' },
+    ctr: { ...nullableNumber, description: 'clicks / impressions' },
+    ctr_ci: nullableInterval('95% Wilson interval'),
+    converters: { type: 'integer', description: 'Visitors with a credited purchase' },
+    conversion_rate: { ...nullableNumber, description: 'converters / visitors' },
+    conversion_rate_ci: nullableInterval('95% Wilson interval'),
+    revenue: { type: 'array', items: revenueSchema, description: 'Per currency: amounts in different currencies are never added up' },
+    lift: {
+      type: ['object', 'null'], description: 'null on the control',
+      properties: { conversion_rate: liftSchema },
+    },
+  },
+} as const;
+
 const reportSchema = {
   type: 'object',
   properties: {
@@ -117,32 +148,11 @@ const reportSchema = {
     confidence_level: { type: 'number' },
     method: { type: 'string' },
     currencies: { type: 'array', items: nullableString, description: 'Every currency earned in (null: unknown), sorted; each variant has a revenue entry per currency, in this order' },
-    variants: {
+    variants: { type: 'array', items: variantReportSchema },
+    segments: {
       type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          key: { type: 'string' },
-          strategy: { type: 'string' },
-          params: paramsSchema,
-          control: { type: 'boolean' },
-          expected_share: { type: 'number', description: 'Share of visitors the weights call for' },
-          visitors: { type: 'integer', description: 'Distinct exposed users' },
-          exposures: { type: 'integer', description: 'Recommendation blocks shown (one per request_id)' },
-          impressions: { type: 'integer', description: 'Items shown in those blocks' },
-          clicks: { type: 'integer', description: 'Credited clicks: one per request_id and item, however often a link is followed' },
-          ctr: { ...nullableNumber, description: 'clicks / impressions' },
-          ctr_ci: nullableInterval('95% Wilson interval'),
-          converters: { type: 'integer', description: 'Visitors with a credited purchase' },
-          conversion_rate: { ...nullableNumber, description: 'converters / visitors' },
-          conversion_rate_ci: nullableInterval('95% Wilson interval'),
-          revenue: { type: 'array', items: revenueSchema, description: 'Per currency: amounts in different currencies are never added up' },
-          lift: {
-            type: ['object', 'null'], description: 'null on the control',
-            properties: { conversion_rate: liftSchema },
-          },
-        },
-      },
+      description: "The variants within each RFM segment: a user's segment is the one the lifecycle build gave them last before their first exposure (null: no profile then: no purchase yet, or opted out)",
+      items: { type: 'object', properties: { segment: nullableString, variants: { type: 'array', items: variantReportSchema } } },
     },
     srm: {
       type: 'object',
@@ -162,6 +172,7 @@ interface CreateBody {
   hash_version: HashVersion;
   coverage: number;
   variants: VariantInput[];
+  audience?: (AudienceInput & { name: AudienceName }) | null;
 }
 
 type IdParams = { Params: { id: string } };
@@ -171,6 +182,7 @@ const idParams = { type: 'object', required: ['id'], properties: { id } } as con
 function toJson(e: Experiment) {
   return {
     id: e.id, name: e.name, salt: e.salt, hash_version: e.hashVersion, coverage: e.coverage, status: e.status, variants: e.variants,
+    audience: e.audience ? audienceJson(e.audience) : null,
     created_at: e.createdAt.toISOString(), started_at: e.startedAt?.toISOString() ?? null, stopped_at: e.stoppedAt?.toISOString() ?? null,
   };
 }
@@ -190,7 +202,8 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
 
   async function report(tenant: string, experimentId: string): Promise<Report> {
     const experiment = await load(tenant, experimentId);
-    return buildReport(experiment, await variantTotals(pool, tenant, experiment.id, windowDays * 86_400), windowDays);
+    const [totals, bySegment] = await Promise.all([false, true].map((segments) => variantTotals(pool, tenant, experiment.id, windowDays * 86_400, segments)));
+    return buildReport(experiment, totals, windowDays, new Date(), bySegment);
   }
 
   app.post<{ Body: CreateBody }>('/v1/experiments', {
@@ -209,6 +222,7 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
           hash_version: { type: 'integer', enum: [1, 2], default: DEFAULT_HASH_VERSION, description: "GrowthBook's hash version for bucketing: 2 (default) or 1, the SDKs' original" },
           coverage: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1, description: 'Share of users in the experiment' },
           variants: { type: 'array', minItems: 2, maxItems: 20, items: variantSchema },
+          audience: audienceSchema,
         },
       },
       response: { 201: experimentSchema, ...errors(400, 409) },
@@ -216,7 +230,9 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
   }, async (request, reply) => {
     const b = request.body;
     const variants = checkDefinition(b.variants);
-    const created = await insertExperiment(pool, request.tenant, { id: b.id, name: b.name ?? null, salt: b.salt ?? b.id, hashVersion: b.hash_version, coverage: b.coverage, variants });
+    const { name: audienceName, ...params } = b.audience ?? {};
+    const audience = audienceName ? audienceFrom(audienceName, params, 'audience.') : null;
+    const created = await insertExperiment(pool, request.tenant, { id: b.id, name: b.name ?? null, salt: b.salt ?? b.id, hashVersion: b.hash_version, coverage: b.coverage, variants, audience });
     if (!created) throw new HttpError(409, 'conflict', `experiment "${b.id}" already exists`, 'id');
     return reply.code(201).send(toJson(created));
   });
@@ -258,7 +274,7 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
     config: { access: 'write', personal: userInQuery },
     schema: {
       summary: "A user's variant (deterministic: GrowthBook's hash, of the experiment's version, of salt + user id)",
-      description: 'The recommendation endpoints use the same assignment. Outside the coverage, or when the experiment is not running, the user gets the control and in_experiment is false (no exposure is recorded for them).',
+      description: 'The recommendation endpoints use the same assignment. Outside the coverage or the audience, or when the experiment is not running, the user gets the control and in_experiment is false (no exposure is recorded for them).',
       tags: ['experiments'],
       params: idParams,
       querystring: { type: 'object', additionalProperties: false, required: ['user'], properties: { user: { type: 'string', minLength: 1, maxLength: 256 } } },
@@ -277,7 +293,9 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
     },
   }, async (request) => {
     const experiment = await load(request.tenant, request.params.id);
-    const a = assign(experiment, request.query.user);
+    const { user } = request.query;
+    const member = !experiment.audience || experiment.status !== 'running' || (await deps.experiments?.member(request.tenant, experiment.audience, user) ?? false);
+    const a = assign(experiment, user, member);
     return { experiment: experiment.id, user: request.query.user, in_experiment: a.inExperiment, bucket: a.bucket, variant: a.variant };
   });
 

@@ -5,6 +5,7 @@ import { erasedAmong, writeAsUsers } from './user-locks.ts';
 import { DEFAULT_HASH_VERSION, type Experiment, type ExperimentDefinition, type HashVersion, type Status, type Variant } from '../../experiments/definition.ts';
 import type { Exposure } from '../../experiments/exposure-writer.ts';
 import type { VariantTotals } from '../../experiments/totals.ts';
+import type { Audience } from '../../lifecycle/audiences.ts';
 
 /** What the adapter needs of a pool (a pool, a client, or a wrapper that counts queries). */
 export type Db = Pick<pg.Pool, 'query'>;
@@ -16,17 +17,18 @@ interface ExperimentRow {
   hash_version: HashVersion;
   coverage: number;
   variants: Variant[];
+  audience: Audience | null;
   status: Status;
   created_at: Date;
   started_at: Date | null;
   stopped_at: Date | null;
 }
 
-const COLUMNS = 'id, name, salt, hash_version, coverage, variants, status, created_at, started_at, stopped_at';
+const COLUMNS = 'id, name, salt, hash_version, coverage, variants, audience, status, created_at, started_at, stopped_at';
 
 function toExperiment(r: ExperimentRow): Experiment {
   return {
-    id: r.id, name: r.name, salt: r.salt, hashVersion: r.hash_version, coverage: r.coverage, variants: r.variants, status: r.status,
+    id: r.id, name: r.name, salt: r.salt, hashVersion: r.hash_version, coverage: r.coverage, variants: r.variants, audience: r.audience, status: r.status,
     createdAt: r.created_at, startedAt: r.started_at, stoppedAt: r.stopped_at,
   };
 }
@@ -34,9 +36,9 @@ function toExperiment(r: ExperimentRow): Experiment {
 /** Stores a new draft; null when the id is taken. */
 export async function insertExperiment(db: Db, tenant: string, def: ExperimentDefinition): Promise<Experiment | null> {
   const { rows } = await db.query<ExperimentRow>(
-    `INSERT INTO experiments (tenant_id, id, name, salt, hash_version, coverage, variants) VALUES ($1, $2, $3, $4, $5, $6, $7)
+    `INSERT INTO experiments (tenant_id, id, name, salt, hash_version, coverage, variants, audience) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (tenant_id, id) DO NOTHING RETURNING ${COLUMNS}`,
-    [tenant, def.id, def.name, def.salt, def.hashVersion ?? DEFAULT_HASH_VERSION, def.coverage, JSON.stringify(def.variants)],
+    [tenant, def.id, def.name, def.salt, def.hashVersion ?? DEFAULT_HASH_VERSION, def.coverage, JSON.stringify(def.variants), def.audience ? JSON.stringify(def.audience) : null],
   );
   return rows[0] ? toExperiment(rows[0]) : null;
 }
@@ -113,45 +115,57 @@ function insertTenantExposures(pool: pg.Pool, tenant: string, exposures: readonl
  * a click link followed again (each time stored as a click) counts once per request and item.
  * Revenue is quantity × price (price is the unit price; a purchase without one adds no revenue),
  * in the currency of the purchased item's catalog entry: amounts of different currencies never add up.
+ * `bySegment`: totals per variant and RFM segment, a user's segment being the one the lifecycle
+ * builds gave them last before their first exposure (lifecycle_segment_changes), so a variant
+ * that moves its users to another segment does not move them out of the row they started in;
+ * null: no profile then.
  */
-export async function variantTotals(db: Db, tenant: string, experimentId: string, windowSeconds: number): Promise<VariantTotals[]> {
-  const { rows } = await db.query<VariantTotals>(
-    `WITH exposed AS (
-       SELECT variant, user_id, request_id, exposed_at, cardinality(items) AS shown FROM exposures WHERE tenant_id = $3 AND experiment_id = $1
+export async function variantTotals(db: Db, tenant: string, experimentId: string, windowSeconds: number, bySegment = false): Promise<VariantTotals[]> {
+  const { rows } = await db.query<VariantTotals & { segment: string }>(
+    `WITH first_seen AS (
+       SELECT DISTINCT ON (user_id) user_id, exposed_at FROM exposures WHERE tenant_id = $3 AND experiment_id = $1 ORDER BY user_id, exposed_at
+     ), segment_of AS (
+       SELECT f.user_id, coalesce(CASE WHEN $4 THEN (
+         SELECT c.to_segment FROM lifecycle_segment_changes c WHERE c.tenant_id = $3 AND c.user_id = f.user_id AND c.changed_at <= f.exposed_at
+         ORDER BY c.changed_at DESC LIMIT 1) END, '') AS segment
+       FROM first_seen f
+     ), exposed AS (
+       SELECT e.variant, s.segment, e.user_id, e.request_id, e.exposed_at, cardinality(e.items) AS shown
+       FROM exposures e JOIN segment_of s USING (user_id) WHERE e.tenant_id = $3 AND e.experiment_id = $1
      ), first_exposure AS (
-       SELECT DISTINCT ON (user_id) user_id, variant, exposed_at FROM exposed ORDER BY user_id, exposed_at
+       SELECT DISTINCT ON (user_id) user_id, variant, segment, exposed_at FROM exposed ORDER BY user_id, exposed_at
      ), credited AS (
-       SELECT x.variant, x.user_id, ev.id, ev.type, ev.request_id, ev.item_id, ev.quantity * coalesce(ev.price, 0) AS revenue
+       SELECT x.variant, x.segment, x.user_id, ev.id, ev.type, ev.request_id, ev.item_id, ev.quantity * coalesce(ev.price, 0) AS revenue
        FROM events ev JOIN exposed x ON x.request_id = ev.request_id
        WHERE ev.tenant_id = $3 AND ev.type IN ('click', 'purchase')
        UNION ALL
-       SELECT f.variant, f.user_id, ev.id, ev.type, ev.request_id, ev.item_id, ev.quantity * coalesce(ev.price, 0)
+       SELECT f.variant, f.segment, f.user_id, ev.id, ev.type, ev.request_id, ev.item_id, ev.quantity * coalesce(ev.price, 0)
        FROM events ev JOIN first_exposure f ON f.user_id = ev.user_id
        WHERE ev.tenant_id = $3 AND ev.type IN ('click', 'purchase')
          AND ev.occurred_at >= f.exposed_at AND ev.occurred_at < f.exposed_at + make_interval(secs => $2)
          AND (ev.request_id IS NULL OR NOT EXISTS (SELECT 1 FROM exposed x WHERE x.request_id = ev.request_id))
      ), clicks AS (
-       SELECT variant, count(DISTINCT (request_id, item_id, CASE WHEN request_id IS NULL THEN id END))::int AS clicks
-       FROM credited WHERE type = 'click' GROUP BY variant
+       SELECT variant, segment, count(DISTINCT (request_id, item_id, CASE WHEN request_id IS NULL THEN id END))::int AS clicks
+       FROM credited WHERE type = 'click' GROUP BY variant, segment
      ), converters AS (
-       SELECT variant, count(DISTINCT user_id)::int AS converters FROM credited WHERE type = 'purchase' GROUP BY variant
+       SELECT variant, segment, count(DISTINCT user_id)::int AS converters FROM credited WHERE type = 'purchase' GROUP BY variant, segment
      ), spent AS (
-       SELECT c.variant, c.user_id, p.currency, sum(c.revenue)::float8 AS revenue
+       SELECT c.variant, c.segment, c.user_id, p.currency, sum(c.revenue)::float8 AS revenue
        FROM credited c LEFT JOIN products p ON p.tenant_id = $3 AND p.id = c.item_id
-       WHERE c.type = 'purchase' GROUP BY c.variant, c.user_id, p.currency
+       WHERE c.type = 'purchase' GROUP BY c.variant, c.segment, c.user_id, p.currency
      ), revenue AS (
-       SELECT variant, json_agg(json_build_object('currency', currency, 'values', spenders) ORDER BY currency NULLS LAST) AS revenue
-       FROM (SELECT variant, currency, array_agg(revenue ORDER BY revenue) AS spenders FROM spent WHERE revenue <> 0 GROUP BY variant, currency) s
-       GROUP BY variant
+       SELECT variant, segment, json_agg(json_build_object('currency', currency, 'values', spenders) ORDER BY currency NULLS LAST) AS revenue
+       FROM (SELECT variant, segment, currency, array_agg(revenue ORDER BY revenue) AS spenders FROM spent WHERE revenue <> 0 GROUP BY variant, segment, currency) s
+       GROUP BY variant, segment
      ), visitors AS (
-       SELECT variant, count(DISTINCT user_id)::int AS visitors, count(*)::int AS exposures, sum(shown)::int AS impressions
-       FROM exposed GROUP BY variant
+       SELECT variant, segment, count(DISTINCT user_id)::int AS visitors, count(*)::int AS exposures, sum(shown)::int AS impressions
+       FROM exposed GROUP BY variant, segment
      )
-     SELECT v.variant, v.visitors, v.exposures, v.impressions, coalesce(c.clicks, 0) AS clicks,
+     SELECT v.variant, v.segment, v.visitors, v.exposures, v.impressions, coalesce(c.clicks, 0) AS clicks,
             coalesce(k.converters, 0) AS converters, coalesce(r.revenue, '[]') AS revenue
-     FROM visitors v LEFT JOIN clicks c USING (variant) LEFT JOIN converters k USING (variant) LEFT JOIN revenue r USING (variant)
-     ORDER BY v.variant`,
-    [experimentId, windowSeconds, tenant],
+     FROM visitors v LEFT JOIN clicks c USING (variant, segment) LEFT JOIN converters k USING (variant, segment) LEFT JOIN revenue r USING (variant, segment)
+     ORDER BY v.variant, v.segment`,
+    [experimentId, windowSeconds, tenant, bySegment],
   );
-  return rows;
+  return bySegment ? rows.map((r) => ({ ...r, segment: r.segment === '' ? null : r.segment })) : rows.map(({ segment: _segment, ...r }) => r);
 }
