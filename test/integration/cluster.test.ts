@@ -117,9 +117,10 @@ describe('Redis Cluster: build, API, events, erasure, opt-out and a tenant, on 3
     await Promise.all(users.map((user) => api.exists(keys().recentlyViewed(user))));
     const before = await reads();
     await Promise.all(users.map((user) => api.exists(keys().recentlyViewed(user))));
-    // 60 commands; per master one read, our INFO and maybe a replica's once-a-second ACK.
+    // 60 commands; per master one read, our INFO, and now and then a replica's ACK or a slot
+    // map refresh (uncoalesced, the 60 took 68 reads).
     const extra = await reads() - before;
-    assert.ok(extra <= 3 * 4, `60 commands of one turn took ${extra} reads on 3 masters`);
+    assert.ok(extra <= 3 * 6, `60 commands of one turn took ${extra} reads on 3 masters`);
   });
 
   test('recommendations: by item, by user (history script with its slot\'s marker), popular', async () => {
