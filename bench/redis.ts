@@ -109,7 +109,7 @@ async function syntheticUsers(redis: RedisClient, prefix: string): Promise<{ use
       for (let i = 0; i < SYNTHETIC_VIEWS; i++) events.push({ user: `synthetic-${v}`, item: item(v + i), type: 'view', occurredAt: new Date(at + i * 60_000) });
       for (let i = 0; i < SYNTHETIC_PURCHASES; i++) events.push({ user: `synthetic-${v}`, item: item(v * 3 + i), type: 'purchase', occurredAt: new Date(at + i * 86_400_000) });
     }
-    await writeUsers(redis, keys, { recentlyViewedCap: SYNTHETIC_VIEWS, ttlSeconds: 3600 }, events);
+    await writeUsers(redis, keys, { recentlyViewedCap: SYNTHETIC_VIEWS, purchaseOccasionsCap: SYNTHETIC_PURCHASES, ttlSeconds: 3600 }, events);
   }
   const after = await usedMemory(redis);
   await deleteMatching(redis, `${prefix}*`);
@@ -219,7 +219,7 @@ try {
     variants.push([`Cluster: ${name}, coalesced`, clients.coalesced, () => read(clients.coalesced, seeds(CLUSTER_PREFIX, version))]);
     variants.push([`Cluster: ${name}, not coalesced`, clients.plain, () => read(clients.plain, seeds(CLUSTER_PREFIX, version))]);
   }
-  const history = (redis: RedisClient, prefix: string) => () => readHistory(redis, redisKeys(prefix), pick(users), 50, true);
+  const history = (redis: RedisClient, prefix: string) => () => readHistory(redis, redisKeys(prefix), pick(users), { viewed: 50, bought: true, purchases: false });
   variants.push(
     ['single Redis: history script (reference)', clients.single, history(clients.single, SINGLE_PREFIX)],
     ['Cluster: history script, coalesced', clients.coalesced, history(clients.coalesced, CLUSTER_PREFIX)],

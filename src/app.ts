@@ -26,6 +26,7 @@ import { eventRoutes } from './routes/events.ts';
 import { experimentRoutes } from './routes/experiments.ts';
 import { healthRoutes } from './routes/health.ts';
 import { lifecycleRoutes } from './routes/lifecycle.ts';
+import { modelRoutes } from './routes/models.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { userRoutes } from './routes/users.ts';
 import { widgetEventRoutes } from './routes/widget-events.ts';
@@ -156,5 +157,6 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   await app.register(lifecycleRoutes, deps);
   await app.register(widgetRoutes, deps);
   await app.register(widgetEventRoutes, deps);
+  await app.register(modelRoutes, deps);
   return app;
 }

@@ -22,6 +22,8 @@ export interface Config {
   recentlyViewedCap: number;
   /** How long per-user keys (recently viewed, purchased) live without activity. */
   userKeyTtlSeconds: number;
+  /** A user's purchase days (item, day) kept in Redis, newest first: what buy-again scores. */
+  purchaseOccasionsCap: number;
   /** Weight of each event type in the co-occurrence matrix. 0 leaves the type out. */
   eventWeights: Record<EventType, number>;
   build: {
@@ -46,12 +48,12 @@ export interface Config {
     lockTtlMs: number;
     /** Fit buy-again (item repeat statistics, its parameters) and the for-you blend's weights. */
     repeat: boolean;
-    /** Validation users the for-you blend is fit on at most (an even sample): its cost grows with them. */
-    blendUsers: number;
-  };
-  serving: ServingConfig;
+    /** Validation users buy-again's parameters and the for-you blend are fit on at most (an even sample): their cost grows with them. */
+    fitUsers: number;
     /** Compute customer lifecycle profiles, segments and predictions (docs/lifecycle.md). */
     lifecycle: boolean;
+  };
+  serving: ServingConfig;
   experiments: ExperimentsConfig;
   email: EmailConfig;
   links: LinksConfig;
@@ -227,6 +229,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     recentlyViewedCap: int(env, 'RECENTLY_VIEWED_CAP', 50, 1),
     userKeyTtlSeconds: int(env, 'USER_KEY_TTL_SECONDS', 180 * 86400, 1),
+    purchaseOccasionsCap: int(env, 'PURCHASE_OCCASIONS_CAP', 1000, 1),
     eventWeights: parseEventWeights(env.EVENT_WEIGHTS, DEFAULT_EVENT_WEIGHTS),
     build: {
       similarity: oneOf(env, 'BUILD_SIMILARITY', SIMILARITIES, 'llr'),
@@ -243,11 +246,11 @@ export function loadConfig(env: Env = process.env): Config {
       publishBatch: int(env, 'BUILD_PUBLISH_BATCH', 2000, 1),
       lockTtlMs: int(env, 'BUILD_LOCK_TTL_MS', 15_000, 100),
       repeat: env.BUILD_REPEAT !== 'false',
-      blendUsers: int(env, 'BUILD_BLEND_USERS', 1500, 1),
+      fitUsers: int(env, 'BUILD_FIT_USERS', 600, 1),
+      lifecycle: env.BUILD_LIFECYCLE !== 'false',
     },
     experiments: {
       attributionWindowDays: num(env, 'EXPERIMENT_ATTRIBUTION_WINDOW_DAYS', 7),
-      lifecycle: env.BUILD_LIFECYCLE !== 'false',
       definitionCacheMs: int(env, 'EXPERIMENT_CACHE_MS', 5000),
       exposures: {
         flushIntervalMs: int(env, 'EXPOSURE_FLUSH_MS', 1000, 1),

@@ -17,7 +17,7 @@ import { erasedSince } from '../../src/store/pg/user-locks.ts';
 import { KEY_LAYOUT, redisKeys } from '../../src/store/redis/keys.ts';
 import { ModelPublisher } from '../../src/store/redis/model-publisher.ts';
 import { Batch, execOrThrow, type RedisClient } from '../../src/store/redis/client.ts';
-import { queueUserWrite } from '../../src/store/redis/user-writes.ts';
+import { queueUserWrite, userKeyLimits } from '../../src/store/redis/user-writes.ts';
 import { DEFAULT_TENANT } from '../../src/tenant.ts';
 import { loadCatalog, loadInteractions, loadUserLists, readWindowDays } from './load-events.ts';
 import { runLifecycleStage, type LifecycleSummary } from './lifecycle-stage.ts';
@@ -37,8 +37,8 @@ export interface BuildOptions extends ModelSpec {
   windowDays: number;
   /** Fit buy-again and the for-you blend (BUILD_REPEAT). */
   repeat: boolean;
-  /** Validation users of the blend's fit at most (BUILD_BLEND_USERS). */
-  blendUsers: number;
+  /** Validation users of the buy-again and blend fits at most (BUILD_FIT_USERS). */
+  fitUsers: number;
   /** Customer profiles, segments and predictions (BUILD_LIFECYCLE, jobs/lib/lifecycle-stage.ts). */
   lifecycle: boolean;
   /** Where events, catalog and user lists are read (BUILD_DATABASE_URL, a replica); writes use the pool buildModel gets. */
@@ -70,7 +70,7 @@ export function buildOptionsFromConfig(config: Config): BuildOptions {
   return {
     ...modelSpec(config), tenant: DEFAULT_TENANT, workers: config.build.workers, publishPauseMs: config.build.publishPauseMs,
     syncUsers: true, lockWaitMs: 0, quiet: false, windowDays: config.eventStore.buildWindowDays,
-    repeat: config.build.repeat, blendUsers: config.build.blendUsers, lifecycle: config.build.lifecycle,
+    repeat: config.build.repeat, fitUsers: config.build.fitUsers, lifecycle: config.build.lifecycle,
   };
 }
 
@@ -103,9 +103,9 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
   // Buy-again and the blend are fit on a validation split of the same events: each user's
   // latest fifth, as the evaluation's time split (src/model/repeat.ts).
   const validation = (v: Interactions) => chronoSplit(v, { ratio: 0.8 });
-  const repeat = o.repeat ? await stage('repeat', 'items', () => fitRepeat(x, validation), (r) => r?.items.size ?? 0) : undefined;
+  const repeat = o.repeat ? await stage('repeat', 'items', () => fitRepeat(x, validation, 10, o.fitUsers), (r) => r?.items.size ?? 0) : undefined;
   const blend = o.repeat
-    ? await stage('blend', 'users', () => fitForYou(x, catalog, o, repeat?.model, validation, recOptions(config), parallel(), 10, o.blendUsers), (b) => (b ? o.blendUsers : 0))
+    ? await stage('blend', 'users', () => fitForYou(x, catalog, o, repeat?.model, validation, recOptions(config), parallel(), 10, o.fitUsers), (b) => (b ? o.fitUsers : 0))
     : undefined;
 
   const publisher = await ModelPublisher.begin(redis, keys, {
@@ -141,7 +141,7 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
       // Opt-outs and tombstones first: a Redis that lost its data gets the lists back below, and
       // the flags that veto them must be there before them.
       const startedAt = await syncUserFlags(pool, redis, o.tenant, keys).then(() => pool.query<{ now: Date }>('SELECT now()')).then((r) => r.rows[0].now);
-      const limits = { recentlyViewedCap: config.recentlyViewedCap, ttlSeconds: config.userKeyTtlSeconds };
+      const limits = userKeyLimits(config);
       let written = 0;
       let batch = new Batch(redis);
       for await (const lists of loadUserLists(reads, o.tenant, config.recentlyViewedCap)) {

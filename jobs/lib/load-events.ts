@@ -88,14 +88,14 @@ export interface UserLists {
   user: string;
   /** [item, view time in ms], newest first. */
   viewed: [string, number][];
-  /** [item, latest purchase time in ms]. */
+  /** [item, latest purchase time in ms] per item and UTC day it was bought (a purchase occasion). */
   bought: [string, number][];
 }
 
 /**
- * Each user's most recent distinct viewed items (capped) and bought items (each with its
- * latest time), one set-based
- * query sorted by user, so users stream out one at a time with flat memory.
+ * Each user's most recent distinct viewed items (capped) and purchase occasions (each item per
+ * UTC day, with its latest time), one set-based query sorted by user, so users stream out one
+ * at a time with flat memory.
  */
 export async function* loadUserLists(pool: pg.Pool, tenant: string, recentCap: number): AsyncIterable<UserLists> {
   const client = await pool.connect();
@@ -107,7 +107,8 @@ export async function* loadUserLists(pool: pg.Pool, tenant: string, recentCap: n
       ), lists AS (
         SELECT user_id, 'v' AS kind, item_id, (extract(epoch FROM t) * 1000)::bigint AS ms, rank FROM recent WHERE rank <= ${Math.trunc(recentCap)}
         UNION ALL
-        SELECT user_id, 'b', item_id, (extract(epoch FROM max(occurred_at)) * 1000)::bigint, 0::bigint FROM events WHERE tenant_id = $1 AND type = 'purchase' GROUP BY 1, 3
+        SELECT user_id, 'b', item_id, (extract(epoch FROM max(occurred_at)) * 1000)::bigint, 0::bigint FROM events WHERE tenant_id = $1 AND type = 'purchase'
+        GROUP BY 1, 3, (occurred_at AT TIME ZONE 'UTC')::date
       )
       SELECT user_id, kind, item_id, ms FROM lists
       WHERE user_id NOT IN (SELECT id FROM users WHERE tenant_id = $1 AND deleted_at IS NOT NULL)

@@ -33,11 +33,11 @@ function itemRepeats(x: Interactions, stats: ReturnType<typeof repeatStats>): Ma
  * Buy-again's model: statistics of every purchase of `x`, parameters fit on `split` of them.
  * Undefined when the split leaves no user to validate on (too little history).
  */
-export function fitRepeat(x: Interactions, split: (x: Interactions) => Split, k = 10): ModelData['repeat'] {
+export function fitRepeat(x: Interactions, split: (x: Interactions) => Split, k = 10, maxUsers?: number): ModelData['repeat'] {
   const purchases = purchaseRows(x);
   let params;
   try {
-    params = fitBuyAgain(purchases, { split, k }).params;
+    params = fitBuyAgain(purchases, { split, k, maxUsers }).params;
   } catch {
     return undefined;
   }

@@ -5,7 +5,7 @@ import { isUnavailable } from '../http/errors.ts';
 import { idSchema as id } from '../ids.ts';
 import { insertEvents, type NewEvent } from '../store/pg/events.ts';
 import { erasedAmong, writeAsUsers } from '../store/pg/user-locks.ts';
-import { writeUsers } from '../store/redis/user-writes.ts';
+import { userKeyLimits, writeUsers } from '../store/redis/user-writes.ts';
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 
@@ -78,7 +78,7 @@ export async function eventRoutes(app: FastifyInstance, deps: AppDeps): Promise<
     // PostgreSQL first: it is the truth. Redis mirrors only what was newly stored (its script
     // refuses users erased meanwhile); with Redis away the events are stored all the same (a
     // retry would only find duplicates), and the next build rewrites the users' lists.
-    await writeUsers(deps.redis, t.keys, { recentlyViewedCap: deps.config.recentlyViewedCap, ttlSeconds: deps.config.userKeyTtlSeconds }, stored)
+    await writeUsers(deps.redis, t.keys, userKeyLimits(deps.config), stored)
       .catch((err: Error) => {
         if (!isUnavailable(err)) throw err;
         deps.outages.redis.down(err, request.log);

@@ -17,7 +17,7 @@ describe('privacy races (real PostgreSQL, Redis and build)', () => {
   let s: TestServices;
   let app: FastifyInstance;
   const keys = () => redisKeys(s.config.redisPrefix);
-  const limits = () => ({ recentlyViewedCap: 10, ttlSeconds: 600 });
+  const limits = () => ({ recentlyViewedCap: 10, purchaseOccasionsCap: 100, ttlSeconds: 600 });
   const rows = async (user: string) => (await s.pool.query('SELECT count(*)::int AS n FROM events WHERE user_id = $1', [user])).rows[0].n as number;
   const userKeysOf = (user: string) => scanKeys(s.redis, `${s.config.redisPrefix}*{${user}}*`);
   const view = (user: string, item: string) => ({ user_id: user, item_id: item, type: 'view' });

@@ -67,15 +67,17 @@ export function fitBuyAgain(train: Interactions, options: BuyAgainFitOptions): B
     let fit = seen.get(key);
     if (fit === undefined) {
       const features = own.map((o) => ownItemFeatures(o, shape));
-      const weights = fitLogistic(concat(features), labels, BUY_AGAIN_FEATURES.length);
+      // Neighbouring shapes have close weights: each fit starts from the best so far.
+      const weights = fitLogistic(concat(features), labels, BUY_AGAIN_FEATURES.length, { start: bestSoFar?.params.weights });
       const { minProbability, ndcg } = bestThreshold(own, features, weights, relevant, popular, k);
       tried.push({ ...shape, minProbability, ndcg });
       seen.set(key, fit = { params: { ...shape, weights: [...weights], minProbability }, ndcg, tried });
     }
     return fit;
   };
-  const better = (a: BuyAgainFit, b: BuyAgainFit) => (b.ndcg > a.ndcg ? b : a);
-  let best = evaluate(decays[0], horizons[Math.floor(horizons.length / 2)]);
+  let bestSoFar: BuyAgainFit | undefined;
+  const better = (a: BuyAgainFit, b: BuyAgainFit) => (bestSoFar = b.ndcg > a.ndcg ? b : a);
+  let best = bestSoFar = evaluate(decays[0], horizons[Math.floor(horizons.length / 2)]);
   for (let moved = true; moved;) {
     const before = best;
     for (const decay of decays) best = better(best, evaluate(decay, horizonOf(best.params)));

@@ -8,6 +8,8 @@ export interface LogisticOptions {
   /** Ridge on the standardised non-intercept weights: only keeps the solve well posed. Default 1. */
   l2?: number;
   maxIterations?: number;
+  /** Weights to start from (on the original scale, as returned): a close start saves Newton steps. */
+  start?: ArrayLike<number>;
 }
 
 /**
@@ -17,7 +19,7 @@ export interface LogisticOptions {
  * `x` is row-major, n rows of `d` numbers.
  */
 export function fitLogistic(x: Float64Array, y: ArrayLike<number>, d: number, options: LogisticOptions = {}): Float64Array {
-  const { l2 = 1, maxIterations = 50 } = options;
+  const { l2 = 1, maxIterations = 50, start } = options;
   const n = y.length;
   if (x.length !== n * d) throw new RangeError(`x holds ${x.length} numbers, expected ${n} rows of ${d}`);
   const mean = new Float64Array(d);
@@ -37,10 +39,22 @@ export function fitLogistic(x: Float64Array, y: ArrayLike<number>, d: number, op
     constant[j] = !(sd > 1e-6 * (1 + Math.abs(mean[j])));
     scale[j] = constant[j] ? 1 : sd;
   }
-  const z = (r: number, j: number) => (j === 0 ? 1 : constant[j] ? 0 : (x[r * d + j] - mean[j]) / scale[j]);
+  // The standardised matrix, once: the Newton steps below read it many times.
+  const z = new Float64Array(n * d);
+  for (let r = 0; r < n; r++) {
+    z[r * d] = 1;
+    for (let j = 1; j < d; j++) z[r * d + j] = constant[j] ? 0 : (x[r * d + j] - mean[j]) / scale[j];
+  }
 
+  // The start on the standardised scale: w_j · s_j, the intercept taking the means back.
   let w = new Float64Array(d);
-  const row = new Float64Array(d);
+  if (start !== undefined) {
+    w[0] = start[0];
+    for (let j = 1; j < d; j++) {
+      w[j] = constant[j] ? 0 : start[j] * scale[j];
+      w[0] += start[j] * mean[j];
+    }
+  }
   for (let iteration = 0; iteration < maxIterations; iteration++) {
     const hessian = new Float64Array(d * d);
     const gradient = new Float64Array(d);
@@ -48,20 +62,24 @@ export function fitLogistic(x: Float64Array, y: ArrayLike<number>, d: number, op
       hessian[j * d + j] += l2;
       gradient[j] -= l2 * w[j];
     }
-    for (let r = 0; r < n; r++) {
+    for (let r = 0, o = 0; r < n; r++, o += d) {
       let eta = 0;
-      for (let j = 0; j < d; j++) eta += (row[j] = z(r, j)) * w[j];
+      for (let j = 0; j < d; j++) eta += z[o + j] * w[j];
       const p = 1 / (1 + Math.exp(-eta));
       const v = Math.max(p * (1 - p), 1e-12);
+      const residual = y[r] - p;
       for (let j = 0; j < d; j++) {
-        gradient[j] += (y[r] - p) * row[j];
-        for (let k = 0; k <= j; k++) hessian[j * d + k] += v * row[j] * row[k];
+        const zj = z[o + j];
+        gradient[j] += residual * zj;
+        const vz = v * zj;
+        for (let k = 0; k <= j; k++) hessian[j * d + k] += vz * z[o + k];
       }
     }
     for (let j = 0; j < d; j++) for (let k = 0; k < j; k++) hessian[k * d + j] = hessian[j * d + k];
     const step = solve(new Matrix(rows(hessian, d)), Matrix.columnVector(Array.from(gradient))).to1DArray();
     w = w.map((v, j) => v + step[j]);
-    if (Math.max(...step.map(Math.abs)) < 1e-9) break;
+    // Newton converges quadratically: a step this small changes no ranking.
+    if (Math.max(...step.map(Math.abs)) < 1e-7 * (1 + Math.max(...w.map(Math.abs)))) break;
   }
   // Back to the original scale: w_j / s_j, and the intercept absorbs the means.
   const out = new Float64Array(d);

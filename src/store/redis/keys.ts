@@ -26,6 +26,8 @@ export interface Keys {
   popular(version: number, category?: string): string;
   /** Catalog fields of an item a block needs (JSON). */
   item(version: number, item: string): string;
+  /** An item's repeat-purchase statistics (JSON [buyers, repeat rate, gap μ, gap σ], src/cf/repeat/stats.ts): what buy-again scores a user's items with. */
+  itemRepeat(version: number, item: string): string;
   /** SCAN pattern of the keys of a version; it also matches a per-user key whose user id holds `:v{N}:`, see isVersionKey. */
   versionPattern(version: number): string;
   /** Whether a key the pattern matched is a model key of that version (a user's never is). */
@@ -40,6 +42,11 @@ export interface Keys {
   bought(user: string): string;
   /** The members of `bought`, in its order, joined by "\n" into one STRING: what requests read (src/store/purchases.ts). */
   boughtIds(user: string): string;
+  /**
+   * A user's purchase occasions: one member `{item}\n{UTC day number}` per item and day, scored by
+   * the latest purchase time (ms) that day, capped to the newest (ZSET): what buy-again scores.
+   */
+  occasions(user: string): string;
   /** Set while a user has opted out of personalisation (no TTL: kept until they opt back in). */
   optOut(user: string): string;
   /** Set when a user is erased (no TTL): every writer of a user key checks it in the same script (src/store/user-writes.ts). */
@@ -93,7 +100,7 @@ function globLiteral(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
-const MODEL_KINDS = ['meta', 'cf', 'brand', 'pop', 'item'];
+const MODEL_KINDS = ['meta', 'cf', 'brand', 'pop', 'item', 'rep'];
 
 /** Slots of a Redis Cluster. */
 export const SLOTS = 16384;
@@ -152,6 +159,7 @@ export function redisKeys(root: string, tenant = DEFAULT_TENANT): Keys {
   // Was an unordered SET under `bought:` (retiredUserKeys): a new name, so no key of the old type is read as a ZSET.
   const bought = (user: string) => `${prefix}purchased:${tag(user)}`;
   const boughtIds = (user: string) => `${prefix}purchased-ids:${tag(user)}`;
+  const occasions = (user: string) => `${prefix}occasions:${tag(user)}`;
   const optOut = (user: string) => `${prefix}optout:${tag(user)}`;
   const profile = (user: string) => `${prefix}profile:${tag(user)}`;
   const retiredUserKeys = (user: string) => [`${prefix}bought:${tag(user)}`];
@@ -162,18 +170,20 @@ export function redisKeys(root: string, tenant = DEFAULT_TENANT): Keys {
     brand: (v, brand) => `${prefix}brand:v${v}:${brand}`,
     popular: (v, category) => (category === undefined ? `${prefix}pop:v${v}:all` : `${prefix}pop:v${v}:cat:${category}`),
     item: (v, item) => `${prefix}item:v${v}:${item}`,
+    itemRepeat: (v, item) => `${prefix}rep:v${v}:${item}`,
     // Every versioned key has ":v{N}:" in it, so v1's pattern never matches v10's keys.
     versionPattern: (v) => `${globLiteral(prefix)}*:v${v}:*`,
     isVersionKey: (key, v) => key.startsWith(prefix) && MODEL_KINDS.some((kind) => key.startsWith(`${kind}:v${v}:`, prefix.length)),
     recentlyViewed,
     bought,
     boughtIds,
+    occasions,
     optOut,
     erased: (user) => `${prefix}erased:${tag(user)}`,
     profile,
     mail: (user, mailId) => `${prefix}mail:${tag(user)}:${keyPart(mailId)}`,
     userMailPattern: (user) => `${globLiteral(`${prefix}mail:${tag(user)}:`)}*`,
-    userKeys: (user) => [recentlyViewed(user), bought(user), boughtIds(user), optOut(user), profile(user), ...retiredUserKeys(user)],
+    userKeys: (user) => [recentlyViewed(user), bought(user), boughtIds(user), occasions(user), optOut(user), profile(user), ...retiredUserKeys(user)],
     retiredUserKeys,
     flagsSynced: `${prefix}flags:synced`,
     flagsSyncing: `${prefix}flags:syncing`,

@@ -13,7 +13,7 @@ import type { RankedItems } from '../../cf/popularity.ts';
 import type { ModelData } from '../../model/model.ts';
 import { Batch, eachKey, execOrThrow, scanEach, type RedisClient } from './client.ts';
 import type { Keys } from './keys.ts';
-import { packNeighbours } from './model-format.ts';
+import { packItemRepeat, packNeighbours } from './model-format.ts';
 
 export interface PublishOptions {
   /** Commands per round trip (on a Cluster, spread over one pipeline per node, sent together). */
@@ -86,8 +86,9 @@ export class ModelPublisher {
   }
 
   /**
-   * Every key of the model under this version: each item's catalog fields and neighbour list,
-   * the ranked lists, then the meta. `onProgress` hears the keys written so far.
+   * Every key of the model under this version: each item's catalog fields, neighbour list and
+   * repeat statistics, the ranked lists, then the meta (with buy-again's model and the for-you
+   * blend: small, read once per version). `onProgress` hears the keys written so far.
    */
   async publishModel(data: ModelData, meta: Record<string, unknown>, onProgress: (keys: number) => void = () => undefined): Promise<void> {
     const v = this.version;
@@ -101,11 +102,16 @@ export class ModelPublisher {
       await this.add(this.keys.neighbours(v, neighbours.itemIds[i]), (r, key) => r.set(key, packNeighbours(neighbours, i)));
       onProgress(this.keysWritten);
     }
+    for (const [id, stats] of data.repeat?.items ?? []) {
+      await this.add(this.keys.itemRepeat(v, id), (r, key) => r.set(key, packItemRepeat(stats)));
+      onProgress(this.keysWritten);
+    }
     const ranked = (list: RankedItems) => (r: ChainableCommander, key: string) => r.zadd(key, ...zaddArgs(list));
     if (data.popular.ids.length) await this.add(this.keys.popular(v), ranked(data.popular));
     for (const [category, list] of data.byCategory) await this.add(this.keys.popular(v, category), ranked(list));
     for (const [brand, list] of data.byBrand) await this.add(this.keys.brand(v, brand), ranked(list));
-    await this.add(this.keys.meta(v), (r, key) => r.set(key, JSON.stringify({ version: v, ...meta })));
+    const model = { version: v, ...meta, repeat: data.repeat?.model ?? null, blend: data.blend ?? null };
+    await this.add(this.keys.meta(v), (r, key) => r.set(key, JSON.stringify(model)));
   }
 
   /** Queues one command on `key` (on its node's pipeline); flushes a full batch (awaiting it, so memory stays bounded). */

@@ -7,14 +7,25 @@
 import type { ServingConfig } from '../../config.ts';
 import type { DegradableStore } from '../../recommend/degraded.ts';
 import { slottedList, type SlottedList } from '../../cf/personalize.ts';
-import type { HistoryWanted, ListRef, ModelView, RankedList, RecStore, UserHistory } from '../../recommend/types.ts';
+import type { BlendModel } from '../../cf/repeat/blend.ts';
+import type { ItemRepeat } from '../../cf/repeat/stats.ts';
+import type { HistoryWanted, ListRef, ModelView, RankedList, RecStore, RepeatModel, UserHistory } from '../../recommend/types.ts';
 import { ItemSlots } from './item-slots.ts';
 import type { Keys } from './keys.ts';
 import { LruCache, type CacheSpace, type CacheStats } from '../../lib/lru-cache.ts';
-import { unpackNeighbours } from './model-format.ts';
+import { unpackItemRepeat, unpackNeighbours } from './model-format.ts';
 import type { CatalogFields } from '../../recommend/types.ts';
 import { readHistory } from './user-history.ts';
 import { getMany, isCluster, type RedisClient } from './client.ts';
+
+/** A version's meta key, as the build writes it (ModelPublisher.publishModel); older builds lack the later fields. */
+export interface ModelMeta {
+  built_at?: string;
+  model?: string;
+  repeat?: RepeatModel | null;
+  blend?: BlendModel | null;
+  [field: string]: unknown;
+}
 
 const EMPTY_LIST: RankedList = { ids: [], scores: [] };
 const NO_NEIGHBOURS: SlottedList = slottedList([], [], []);
@@ -58,8 +69,14 @@ export class RedisRecStore implements DegradableStore {
     return this.refreshing;
   }
 
+  /** The live version's meta, as the build wrote it (ModelPublisher.publishModel). */
+  async meta(): Promise<{ version: number; meta: Readonly<ModelMeta> }> {
+    const view = (await this.model()) as RedisModelView;
+    return { version: view.version, meta: view.meta };
+  }
+
   async history(user: string, wanted: HistoryWanted): Promise<UserHistory> {
-    const history = await readHistory(this.redis, this.keys, user, wanted.viewed, wanted.bought);
+    const history = await readHistory(this.redis, this.keys, user, wanted);
     if (history.withheld) this.options.onFlagsMissing?.();
     return history;
   }
@@ -79,9 +96,9 @@ export class RedisRecStore implements DegradableStore {
     if (raw === null) throw new NoModelError();
     const version = Number(raw);
     if (this.live === null || this.live.version !== version) {
-      const meta = await this.redis.get(this.keys.meta(version));
-      const builtAt = meta === null ? null : (JSON.parse(meta) as { built_at?: string }).built_at ?? null;
-      this.live = new RedisModelView(this.redis, this.keys, this.cache, version, builtAt);
+      const raw = await this.redis.get(this.keys.meta(version));
+      const meta = raw === null ? {} : (JSON.parse(raw) as ModelMeta);
+      this.live = new RedisModelView(this.redis, this.keys, this.cache, version, meta);
       // Read ahead, off the request path: the popular list and its items are what a degraded answer is made of.
       void this.live.warm().catch(() => undefined);
     }
@@ -95,17 +112,22 @@ export class RedisRecStore implements DegradableStore {
  * returns: values are shared through the cache.
  */
 class RedisModelView implements ModelView {
-  // Buy-again and for-you are served from the in-memory store only until their Redis keys exist.
-  readonly repeat = null;
-  readonly blend = null;
+  readonly builtAt: string | null;
+  readonly repeat: RepeatModel | null;
+  readonly blend: BlendModel | null;
   private readonly neighbourCache: CacheSpace<SlottedList>;
   private readonly slots = new ItemSlots();
   private readonly itemCache: CacheSpace<CatalogFields | null>;
+  private readonly repeatCache: CacheSpace<ItemRepeat | null>;
   private readonly listCache: CacheSpace<RankedList>;
 
-  constructor(private readonly redis: RedisClient, private readonly keys: Keys, cache: LruCache, readonly version: number, readonly builtAt: string | null) {
+  constructor(private readonly redis: RedisClient, private readonly keys: Keys, cache: LruCache, readonly version: number, readonly meta: Readonly<ModelMeta>) {
+    this.builtAt = meta.built_at ?? null;
+    this.repeat = meta.repeat ?? null;
+    this.blend = meta.blend ?? null;
     this.neighbourCache = cache.space();
     this.itemCache = cache.space();
+    this.repeatCache = cache.space();
     this.listCache = cache.space();
   }
 
@@ -144,8 +166,10 @@ class RedisModelView implements ModelView {
     await this.items(popular.ids);
   }
 
-  async itemRepeats(ids: readonly string[]): Promise<null[]> {
-    return ids.map(() => null);
+  async itemRepeats(ids: readonly string[]): Promise<(ItemRepeat | null)[]> {
+    const v = this.version;
+    const fetch = (missing: string[]) => getMany(this.redis, missing.map((id) => this.keys.itemRepeat(v, id)));
+    return through(this.repeatCache, ids, fetch, unpackItemRepeat, stringBytes);
   }
 
   /** This version from the cache alone: a miss reads as absent (no list, an unknown item); nothing is fetched or stored. */
@@ -157,7 +181,7 @@ class RedisModelView implements ModelView {
       neighbours: (items) => cached(this.neighbourCache, items, NO_NEIGHBOURS),
       items: (ids) => cached(this.itemCache, ids, null),
       lists: (refs) => cached(this.listCache, this.listKeys(v, refs), EMPTY_LIST),
-      repeat: this.repeat, blend: this.blend, itemRepeats: (ids) => this.itemRepeats(ids),
+      repeat: this.repeat, blend: this.blend, itemRepeats: (ids) => cached(this.repeatCache, ids, null),
     };
   }
 

@@ -2,7 +2,7 @@
 // and (when asked) the purchases, and returns each list as one string. The client then decodes
 // three replies, not one per id: for a big buyer (hundreds of purchases) that decoding, through
 // a pipeline, had cost more than all the rest of a per-user block.
-import type { UserHistory, ViewedItem } from '../../recommend/types.ts';
+import type { HistoryWanted, Purchase, UserHistory, ViewedItem } from '../../recommend/types.ts';
 import type { Keys } from './keys.ts';
 import { luaCommand, type RedisClient } from './client.ts';
 import { flagsMarker } from './user-flags.ts';
@@ -12,34 +12,48 @@ import { ID_SEPARATOR as SEPARATOR } from './user-writes.ts';
 // marker, of the user's slot on a Cluster): whether the user opted out is unknown, so nothing of
 // theirs is read. The purchases come joined already (user-writes.ts); those an older version
 // wrote have no joined copy yet: they are joined here.
+// The purchase occasions (buy-again) come as one string too: item, day and time per occasion.
 const HISTORY_SCRIPT = `
-if redis.call('EXISTS', KEYS[5]) == 0 then return {2, '', ''} end
-if redis.call('EXISTS', KEYS[1]) == 1 then return {1, '', ''} end
+if redis.call('EXISTS', KEYS[5]) == 0 then return {2, '', '', ''} end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {1, '', '', ''} end
 local viewed = redis.call('ZREVRANGE', KEYS[2], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
 local bought = ''
 if ARGV[2] == '1' then
   bought = redis.call('GET', KEYS[4]) or table.concat(redis.call('ZRANGE', KEYS[3], 0, -1), ARGV[3])
 end
-return {0, table.concat(viewed, ARGV[3]), bought}`;
+local occasions = ''
+if ARGV[4] == '1' then occasions = table.concat(redis.call('ZRANGE', KEYS[6], 0, -1, 'WITHSCORES'), ARGV[3]) end
+return {0, table.concat(viewed, ARGV[3]), bought, occasions}`;
 
-type HistoryReply = [state: 0 | 1 | 2, viewed: string, bought: string];
-const historyScript = luaCommand<[optOutKey: string, viewedKey: string, boughtKey: string, boughtIdsKey: string, flagsMarker: string, viewedLimit: number, withBought: 0 | 1, separator: string], HistoryReply>(
-  'recsHistory', 5, HISTORY_SCRIPT);
+type HistoryReply = [state: 0 | 1 | 2, viewed: string, bought: string, occasions: string];
+const historyScript = luaCommand<[
+  optOutKey: string, viewedKey: string, boughtKey: string, boughtIdsKey: string, flagsMarker: string, occasionsKey: string,
+  viewedLimit: number, withBought: 0 | 1, separator: string, withOccasions: 0 | 1,
+], HistoryReply>('recsHistory', 6, HISTORY_SCRIPT);
 
 const OPTED_OUT: UserHistory = { viewed: [], bought: [], optedOut: true };
 const WITHHELD: UserHistory = { viewed: [], bought: [], withheld: true };
 
 /**
- * The user's latest `viewedLimit` views and, when `withBought`, every purchase, both newest first
- * (purchases at the same time: smaller id first).
+ * The user's latest `wanted.viewed` views and, when asked, every purchase, both newest first
+ * (purchases at the same time: smaller id first), and their purchase occasions (oldest first).
  */
-export async function readHistory(redis: RedisClient, keys: Keys, user: string, viewedLimit: number, withBought: boolean): Promise<UserHistory> {
-  const [state, viewedFlat, bought] = await historyScript(redis,
-    keys.optOut(user), keys.recentlyViewed(user), keys.bought(user), keys.boughtIds(user), flagsMarker(redis, keys, user), viewedLimit, withBought ? 1 : 0, SEPARATOR);
+export async function readHistory(redis: RedisClient, keys: Keys, user: string, wanted: HistoryWanted): Promise<UserHistory> {
+  const [state, viewedFlat, bought, occasionsFlat] = await historyScript(redis,
+    keys.optOut(user), keys.recentlyViewed(user), keys.bought(user), keys.boughtIds(user), flagsMarker(redis, keys, user), keys.occasions(user),
+    wanted.viewed, wanted.bought ? 1 : 0, SEPARATOR, wanted.purchases ? 1 : 0);
   if (state === 1) return OPTED_OUT;
   if (state === 2) return WITHHELD;
   const flat = viewedFlat === '' ? [] : viewedFlat.split(SEPARATOR);
   const viewed: ViewedItem[] = [];
   for (let i = 0; i < flat.length; i += 2) viewed.push({ id: flat[i], at: Number(flat[i + 1]) });
-  return { viewed, bought: bought === '' ? [] : bought.split(SEPARATOR) };
+  const history: UserHistory = { viewed, bought: bought === '' ? [] : bought.split(SEPARATOR) };
+  if (wanted.purchases) {
+    // Each occasion is three fields: its member's item and day, then its time.
+    const parts = occasionsFlat === '' ? [] : occasionsFlat.split(SEPARATOR);
+    const purchases: Purchase[] = [];
+    for (let i = 0; i + 2 < parts.length; i += 3) purchases.push({ id: parts[i], at: Number(parts[i + 2]) });
+    history.purchases = purchases;
+  }
+  return history;
 }

@@ -9,23 +9,25 @@
 // inside the read script had cost Redis ~25 µs per personalised request on the bench VM, a
 // 1,785-purchase buyer's read ~430 → ~50 µs; a GET of the ready string costs ~2 µs.
 import type { ChainableCommander } from 'ioredis';
+import type { Config } from '../../config.ts';
 import { Batch, execOrThrow, type RedisClient } from './client.ts';
 import type { Keys } from './keys.ts';
 
 /** Ids never contain control characters (src/ids.ts), so "\n" separates them safely. */
 export const ID_SEPARATOR = '\n';
 
-// KEYS: tombstone, recently viewed, purchases ZSET, purchases joined, then retired keys to delete.
-// ARGV: ttl, recently-viewed cap, separator, number of views, number of purchases, then
-// (time ms, item) per view and (−time ms, item) per purchase. ZADD in slices: Lua's unpack()
-// refuses a few thousand values at once (the build may pass a big buyer's whole history).
-// Sent as EVAL inside the writers' pipelines: writes are rare next to reads.
+// KEYS: tombstone, recently viewed, purchases ZSET, purchases joined, purchase occasions, then
+// retired keys to delete. ARGV: ttl, recently-viewed cap, separator, number of views, number of
+// purchases, occasions cap, then (time ms, item) per view, (−time ms, item) per purchase and
+// (time ms, "item\nday") per purchase. ZADD in slices: Lua's unpack() refuses a few thousand
+// values at once (the build may pass a big buyer's whole history). Sent as EVAL inside the
+// writers' pipelines: writes are rare next to reads.
 const WRITE_USER = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local ttl, cap, nv, np = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local last = 5 + 2 * nv
+local last = 6 + 2 * nv
 if nv > 0 then
-  for i = 6, last, 2000 do redis.call('ZADD', KEYS[2], 'GT', unpack(ARGV, i, math.min(i + 1999, last))) end
+  for i = 7, last, 2000 do redis.call('ZADD', KEYS[2], 'GT', unpack(ARGV, i, math.min(i + 1999, last))) end
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(cap + 1))
   redis.call('EXPIRE', KEYS[2], ttl)
 end
@@ -35,21 +37,38 @@ if np > 0 then
   for i = first, last, 2000 do redis.call('ZADD', KEYS[3], 'LT', unpack(ARGV, i, math.min(i + 1999, last))) end
   redis.call('EXPIRE', KEYS[3], ttl)
   redis.call('SET', KEYS[4], table.concat(redis.call('ZRANGE', KEYS[3], 0, -1), ARGV[3]), 'EX', ttl)
+  first = last + 1
+  last = last + 2 * np
+  for i = first, last, 2000 do redis.call('ZADD', KEYS[5], 'GT', unpack(ARGV, i, math.min(i + 1999, last))) end
+  redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -(tonumber(ARGV[6]) + 1))
+  redis.call('EXPIRE', KEYS[5], ttl)
 end
-for k = 5, #KEYS do redis.call('UNLINK', KEYS[k]) end
+for k = 6, #KEYS do redis.call('UNLINK', KEYS[k]) end
 return 1`;
+
+const DAY_MS = 86_400_000;
+
+/** A purchase occasion's member: the item and its UTC day (buy-again counts one purchase per item and day). */
+export function occasionMember(item: string, ms: number): string {
+  return `${item}${ID_SEPARATOR}${Math.floor(ms / DAY_MS)}`;
+}
 
 export interface UserActivity {
   user: string;
   /** [item, view time ms]: GT keeps the newest time of an item, so a late older view never pushes a newer one down. */
   viewed: readonly (readonly [item: string, ms: number])[];
-  /** [item, purchase time ms]: LT keeps the newest time too (scores are −time). */
+  /** [item, purchase time ms], one or more per item: LT keeps the newest time in the purchases (scores are −time); each day is an occasion. */
   bought: readonly (readonly [item: string, ms: number])[];
 }
 
 export interface UserKeyLimits {
   recentlyViewedCap: number;
+  purchaseOccasionsCap: number;
   ttlSeconds: number;
+}
+
+export function userKeyLimits(config: Pick<Config, 'recentlyViewedCap' | 'purchaseOccasionsCap' | 'userKeyTtlSeconds'>): UserKeyLimits {
+  return { recentlyViewedCap: config.recentlyViewedCap, purchaseOccasionsCap: config.purchaseOccasionsCap, ttlSeconds: config.userKeyTtlSeconds };
 }
 
 /**
@@ -57,10 +76,11 @@ export interface UserKeyLimits {
  * `dropRetired` also deletes keys of older layouts (the build).
  */
 export function queueUserWrite(target: Batch | ChainableCommander, keys: Keys, limits: UserKeyLimits, a: UserActivity, dropRetired = false): void {
-  const userKeys = [keys.erased(a.user), keys.recentlyViewed(a.user), keys.bought(a.user), keys.boughtIds(a.user), ...(dropRetired ? keys.retiredUserKeys(a.user) : [])];
-  const args: (string | number)[] = [limits.ttlSeconds, limits.recentlyViewedCap, ID_SEPARATOR, a.viewed.length, a.bought.length];
+  const userKeys = [keys.erased(a.user), keys.recentlyViewed(a.user), keys.bought(a.user), keys.boughtIds(a.user), keys.occasions(a.user), ...(dropRetired ? keys.retiredUserKeys(a.user) : [])];
+  const args: (string | number)[] = [limits.ttlSeconds, limits.recentlyViewedCap, ID_SEPARATOR, a.viewed.length, a.bought.length, limits.purchaseOccasionsCap];
   for (const [item, ms] of a.viewed) args.push(ms, item);
   for (const [item, ms] of a.bought) args.push(-ms, item);
+  for (const [item, ms] of a.bought) args.push(ms, occasionMember(item, ms));
   const write = (pipeline: ChainableCommander) => pipeline.eval(WRITE_USER, userKeys.length, ...userKeys, ...args);
   if (target instanceof Batch) target.add(userKeys[0], write);
   else write(target);
