@@ -85,6 +85,8 @@ try {
     ['same-brand by item', ids.items.map((i) => `/v1/recommendations/same-brand?item=${q(i)}`)],
     ['same-brand by user', ids.users.map((u) => `/v1/recommendations/same-brand?user=${q(u)}`)],
     ['recently-viewed', ids.users.map((u) => `/v1/recommendations/recently-viewed?user=${q(u)}`)],
+    ['buy-again by user', ids.users.map((u) => `/v1/recommendations/buy-again?user=${q(u)}`)],
+    ['for-you by user', ids.users.map((u) => `/v1/recommendations/for-you?user=${q(u)}`)],
     ['popular (exclude rotating)', ids.items.map((i) => `/v1/recommendations/popular?exclude=${q(i)}`)],
   ];
 

@@ -14,6 +14,7 @@ import { describePartitionReport, maintainEventPartitions } from '../src/store/p
 import { createPool } from '../src/store/pg/pool.ts';
 import { createJobsRedis } from '../src/store/redis/client.ts';
 import { buildModel, buildOptionsFromConfig, type BuildSummary } from './lib/build-model.ts';
+import { describeBuyAgain, describeForYou } from '../src/model/describe.ts';
 import { runCli } from './lib/cli.ts';
 import { fmt } from './lib/progress.ts';
 
@@ -36,6 +37,13 @@ function printSummary(s: BuildSummary): void {
   ];
   console.log('build summary:');
   for (const [k, v] of rows) console.log(`  ${k.padEnd(28)} ${v}`);
+  // What buy-again and for-you learned (also GET /v1/models/current).
+  const weights = (w: Record<string, number>) => Object.entries(w).map(([name, value]) => `${name} ${value}`).join(', ');
+  if (s.repeat) {
+    const b = describeBuyAgain(s.repeat);
+    console.log(`  buy-again: occasion decay ${b.occasion_decay}, horizon ${b.horizon_days} days + ${b.horizon_visits} visits, min probability ${b.min_probability}\n    weights: ${weights(b.weights)}`);
+  }
+  if (s.blend) console.log(`  for-you weights: ${weights(describeForYou(s.blend).weights)}`);
 }
 
 await runCli(async () => {

@@ -2,13 +2,9 @@
 // in atomically. Stages are timed and reported; a failure at any point leaves the live
 // version serving (see ModelPublisher).
 import type pg from 'pg';
-import type { Interactions } from '../../src/cf/interactions.ts';
 import type { BlendModel } from '../../src/cf/repeat/blend.ts';
 import type { Config } from '../../src/config.ts';
-import { chronoSplit } from '../../src/eval/split.ts';
 import { fitNeighbours, modelCatalog, modelName, modelSpec, popularityLists, type ModelData, type ModelSpec, type NeighbourFit } from '../../src/model/model.ts';
-import { fitForYou, fitRepeat } from '../../src/model/repeat.ts';
-import { recOptions } from '../../src/recommend/request.ts';
 import type { RepeatModel } from '../../src/recommend/types.ts';
 import { syncUserFlags } from '../../src/privacy/flags.ts';
 import { allocateModelVersion, markPublished } from '../../src/store/pg/model-versions.ts';
@@ -23,6 +19,7 @@ import { loadCatalog, loadInteractions, loadUserLists, readWindowDays } from './
 import { runLifecycleStage, type LifecycleSummary } from './lifecycle-stage.ts';
 import { fitItemKnnParallel } from './parallel-knn.ts';
 import { Progress } from './progress.ts';
+import { fitRepeatInWorker } from './repeat-fit.ts';
 
 export interface BuildOptions extends ModelSpec {
   /** The shop whose events are built into its own model version. */
@@ -66,6 +63,12 @@ export interface BuildSummary {
   peakRssMiB: number;
 }
 
+/** The model's part of the options (what a worker thread gets: no pools). */
+function specOf(o: BuildOptions): ModelSpec {
+  const { model, similarity, neighbours, untruncated, minSupport, halfLifeDays, weighted, easeLambda, easeMaxItems, listLength } = o;
+  return { model, similarity, neighbours, untruncated, minSupport, halfLifeDays, weighted, easeLambda, easeMaxItems, listLength };
+}
+
 export function buildOptionsFromConfig(config: Config): BuildOptions {
   return {
     ...modelSpec(config), tenant: DEFAULT_TENANT, workers: config.build.workers, publishPauseMs: config.build.publishPauseMs,
@@ -100,13 +103,40 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
     return fitNeighbours(x, o, parallel(p));
   }, (m) => m.itemIds.length);
   const lists = await stage('popularity', 'items', () => popularityLists(x, catalog, o), (l) => l.popular.ids.length);
-  // Buy-again and the blend are fit on a validation split of the same events: each user's
-  // latest fifth, as the evaluation's time split (src/model/repeat.ts).
-  const validation = (v: Interactions) => chronoSplit(v, { ratio: 0.8 });
-  const repeat = o.repeat ? await stage('repeat', 'items', () => fitRepeat(x, validation, 10, o.fitUsers), (r) => r?.items.size ?? 0) : undefined;
-  const blend = o.repeat
-    ? await stage('blend', 'users', () => fitForYou(x, catalog, o, repeat?.model, validation, recOptions(config), parallel(), 10, o.fitUsers), (b) => (b ? o.fitUsers : 0))
-    : undefined;
+  // Buy-again and the blend are fit on a validation split of the same events (each user's latest
+  // fifth), in a worker thread: CPU for seconds, while this thread writes the users' lists.
+  const fits = o.repeat ? fitRepeatInWorker({ x, catalog, spec: specOf(o), config, fitUsers: o.fitUsers }) : Promise.resolve(undefined);
+  fits.catch(() => undefined); // awaited below, after the users' lists
+
+  let userKeysWritten = 0;
+  if (o.syncUsers) {
+    userKeysWritten = await stage('users', 'keys', async (p) => {
+      // Opt-outs and tombstones first: a Redis that lost its data gets the lists back below, and
+      // the flags that veto them must be there before them.
+      const startedAt = await syncUserFlags(pool, redis, o.tenant, keys).then(() => pool.query<{ now: Date }>('SELECT now()')).then((r) => r.rows[0].now);
+      const limits = userKeyLimits(config);
+      let written = 0;
+      let batch = new Batch(redis);
+      for await (const lists of loadUserLists(reads, o.tenant, config.recentlyViewedCap)) {
+        // The script writes nothing for a user erased meanwhile (src/store/user-writes.ts).
+        queueUserWrite(batch, keys, limits, lists, true);
+        written += Number(lists.viewed.length > 0) + Number(lists.bought.length > 0);
+        if (batch.length >= 1000) { await execOrThrow(batch); batch = new Batch(redis); if (!o.quiet) p.update(written); }
+      }
+      await execOrThrow(batch);
+      // An erasure whose Redis step ran before this stage wrote its lists is caught by the
+      // scripts; one whose PostgreSQL step committed after the lists were read and whose Redis
+      // step is still to come deletes them itself. Belt and braces for the window between:
+      // (a minute's margin: an erasure's time is its transaction's start).
+      for (const user of await erasedSince(pool, o.tenant, new Date(startedAt.getTime() - 60_000))) await redis.unlink(...keys.userKeys(user));
+      return written;
+    }, (n) => n);
+  }
+
+  const fitted = await fits;
+  const repeat = fitted?.repeat;
+  const blend = fitted?.blend;
+  if (fitted !== undefined) Object.assign(seconds, fitted.seconds);
 
   const publisher = await ModelPublisher.begin(redis, keys, {
     oldVersionTtlSeconds: config.build.oldVersionTtlSeconds, pauseMs: o.publishPauseMs,
@@ -134,31 +164,6 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
   const lifecycle = o.lifecycle ? await stage('lifecycle', 'customers', () => runLifecycleStage({
     pool, reads, redis, keys, tenant: o.tenant, version: v, interactions: x, repeat, ttlSeconds: config.userKeyTtlSeconds,
   }), (l) => l.customers) : undefined;
-
-  let userKeysWritten = 0;
-  if (o.syncUsers) {
-    userKeysWritten = await stage('users', 'keys', async (p) => {
-      // Opt-outs and tombstones first: a Redis that lost its data gets the lists back below, and
-      // the flags that veto them must be there before them.
-      const startedAt = await syncUserFlags(pool, redis, o.tenant, keys).then(() => pool.query<{ now: Date }>('SELECT now()')).then((r) => r.rows[0].now);
-      const limits = userKeyLimits(config);
-      let written = 0;
-      let batch = new Batch(redis);
-      for await (const lists of loadUserLists(reads, o.tenant, config.recentlyViewedCap)) {
-        // The script writes nothing for a user erased meanwhile (src/store/user-writes.ts).
-        queueUserWrite(batch, keys, limits, lists, true);
-        written += Number(lists.viewed.length > 0) + Number(lists.bought.length > 0);
-        if (batch.length >= 1000) { await execOrThrow(batch); batch = new Batch(redis); if (!o.quiet) p.update(written); }
-      }
-      await execOrThrow(batch);
-      // An erasure whose Redis step ran before this stage wrote its lists is caught by the
-      // scripts; one whose PostgreSQL step committed after the lists were read and whose Redis
-      // step is still to come deletes them itself. Belt and braces for the window between:
-      // (a minute's margin: an erasure's time is its transaction's start).
-      for (const user of await erasedSince(pool, o.tenant, new Date(startedAt.getTime() - 60_000))) await redis.unlink(...keys.userKeys(user));
-      return written;
-    }, (n) => n);
-  }
 
   seconds.total = (performance.now() - started) / 1000;
   return {

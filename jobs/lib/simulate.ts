@@ -72,6 +72,8 @@ export function experimentDefinition(id: string, limit: number) {
       { key: 'recently-viewed', strategy: 'recently-viewed', control: true, params: { limit } },
       { key: 'same-brand', strategy: 'same-brand', params: { limit } },
       { key: 'collaborative', strategy: 'collaborative', params: { limit } },
+      { key: 'buy-again', strategy: 'buy-again', params: { limit } },
+      { key: 'for-you', strategy: 'for-you', params: { limit } },
     ],
   };
 }

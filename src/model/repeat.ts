@@ -9,12 +9,15 @@ import { candidateFeatures, type BlendModel } from '../cf/repeat/blend.ts';
 import { evenSample, fitBuyAgain } from '../cf/repeat/buy-again-fit.ts';
 import { globalsOf, itemRepeatOf, repeatStats, type ItemRepeat } from '../cf/repeat/stats.ts';
 import { evalSet, servedHistory } from '../eval/protocol.ts';
-import type { Split } from '../eval/split.ts';
+import { chronoSplit, type Split } from '../eval/split.ts';
 import { FOR_YOU_GENERATORS } from '../recommend/for-you.ts';
 import { forYouLists, prepare, type RecOptions } from '../recommend/recommend.ts';
 import type { CatalogFields, RepeatModel, UserHistory } from '../recommend/types.ts';
 import { MemoryRecStore } from './memory-store.ts';
 import { fitModel, type ModelData, type ModelSpec, type NeighbourFit } from './model.ts';
+
+/** The build's validation split: each user's latest fifth (the evaluation's time split). */
+export const latestFifth = (x: Interactions): Split => chronoSplit(x, { ratio: 0.8 });
 
 /** The rows that are purchases (not views); every row of a log that holds nothing else (browsing only). */
 export function purchaseRows(x: Interactions): Interactions {

@@ -66,7 +66,7 @@ describe('replay simulation (UCI slice, real import, build, API, PostgreSQL and 
 
   test('the report agrees with what the replay credited', () => {
     const { report, tally } = result;
-    assert.equal(report.variants.length, 3);
+    assert.equal(report.variants.length, 5);
     assert.equal(report.variants.reduce((n, v) => n + v.visitors, 0), result.visitors);
     for (const v of report.variants) {
       const t = tally[v.key] ?? { visitors: 0, clicks: 0, converters: 0, revenue: 0 };
