@@ -68,8 +68,9 @@ export async function prepare(store: RecStore, request: RecRequest, options: Rec
   const { strategy, user, items } = request;
   const forYou = strategy === 'for-you';
   const viewedLimit = strategy === 'recently-viewed' || strategy === 'reactivation' || forYou ? options.recentlyViewedCap : options.maxSeeds;
-  // Purchases are seeds of a user's collaborative block (not when items are given), and exclusions when asked.
-  const boughtSeeds = items.length === 0 && (strategy === 'collaborative' || forYou);
+  // Purchases are seeds of a user's collaborative and same-brand blocks (after the views; not when
+  // items are given), and exclusions when asked: a buyer who never browsed still has brands.
+  const boughtSeeds = items.length === 0 && (strategy === 'collaborative' || strategy === 'same-brand' || forYou);
   // Both reads start together: one Redis round trip for the user, none for a cached model version.
   const [model, history] = await Promise.all([
     store.model(),

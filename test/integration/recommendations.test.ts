@@ -118,6 +118,13 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
       const res = await body('/v1/recommendations/same-brand?user=u9&limit=3');
       assert.deepEqual(res.items.map((i) => [i.id, i.because]), [['b1', 'b3'], ['b2', 'b3'], ['c1', 'c2']]);
     });
+
+    test('by user without views: the brands of their purchases, those they bought left out', async () => {
+      // u5 bought b1 and b2 (Bolt) and never browsed: Bolt's other items first.
+      const res = await body('/v1/recommendations/same-brand?user=u5&limit=3');
+      assert.deepEqual(res.items[0], { ...res.items[0], id: 'b3', source: 'same-brand' });
+      assert.ok(!res.items.some((i) => i.id === 'b1' || i.id === 'b2'), JSON.stringify(res.items));
+    });
   });
 
   describe('recently-viewed', () => {
