@@ -16,7 +16,7 @@ import { SEGMENTS } from '../lifecycle/rfm.ts';
 import { SEGMENT_DEFINITIONS, SEGMENT_SLUGS } from '../lifecycle/segments.ts';
 import { catalogItems, findProfile, lifecycleSummary, scanProfiles, VersionChangedError, type ProfileScan } from '../store/pg/lifecycle.ts';
 
-export const MAX_PAGE = 10_000;
+const MAX_PAGE = 10_000;
 const FORMATS = ['ndjson', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
 const CONTENT_TYPES: Record<Format, string> = { ndjson: 'application/x-ndjson; charset=utf-8', csv: 'text/csv; charset=utf-8' };
@@ -173,7 +173,8 @@ export async function lifecycleRoutes(app: FastifyInstance, deps: AppDeps): Prom
     async function* lines(chunks: AsyncIterable<Member[]> | Iterable<Member[]>): AsyncGenerator<string> {
       if (format === 'csv') yield csvLine(columns);
       for await (const chunk of chunks) {
-        const catalog = await catalogItems(pool, t.id, chunk.flatMap((m) => m.due ?? []).map((d) => d.item));
+        const due = chunk.flatMap((m) => m.due ?? []).map((d) => d.item);
+        const catalog = due.length > 0 ? await catalogItems(pool, t.id, due) : new Map();
         yield chunk.map((m) => line(m, { asOf: version.as_of, catalog, links })).join('');
       }
     }
