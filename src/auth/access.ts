@@ -16,10 +16,7 @@ export type Access = 'public' | Scope;
  * - user(): the one user the answer is about (undefined: not personal this time). A browser
  *   (origin-bound) key needs that user's token, unless `signature` vouches for them (a signed URL).
  */
-export type Personal =
-  | 'none'
-  | 'many-users'
-  | { user(request: FastifyRequest): string | undefined; signature?(request: FastifyRequest): SignatureCheck };
+export type Personal = 'none' | 'many-users' | { user(request: FastifyRequest): string | undefined; signature?(request: FastifyRequest): SignatureCheck };
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -139,7 +139,8 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     const personal = request.routeOptions.config.personal ?? 'none';
     if (personal === 'none') return done();
     if (personal === 'many-users') {
-      if (isBrowserKey(request.apiKey)) return done(denied(reply, 403, 'server_key_required', `${request.method} ${request.routeOptions.url} answers for several users: only a server-side API key may call it`));
+      if (isBrowserKey(request.apiKey))
+        return done(denied(reply, 403, 'server_key_required', `${request.method} ${request.routeOptions.url} answers for several users: only a server-side API key may call it`));
       return done();
     }
     const user = personal.user(request);
@@ -147,9 +148,11 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     if (personal.signature !== undefined) {
       const check = personal.signature(request);
       if (check.ok) return done();
-      return done(check.reason === 'expired'
-        ? new HttpError(410, 'url_expired', 'this signed URL has expired', 'exp')
-        : new HttpError(403, 'invalid_signature', 'sig does not match this URL\'s user and parameters', 'sig'));
+      return done(
+        check.reason === 'expired'
+          ? new HttpError(410, 'url_expired', 'this signed URL has expired', 'exp')
+          : new HttpError(403, 'invalid_signature', "sig does not match this URL's user and parameters", 'sig'),
+      );
     }
     if (!isBrowserKey(request.apiKey)) return done();
     try {
@@ -182,7 +185,7 @@ function tenantOf(request: FastifyRequest, reply: FastifyReply, key: ActiveKey):
 /** A browser key reads a user's data only with a token the shop's backend signed for that user. */
 function checkUserToken(reply: FastifyReply, token: string | undefined, user: string, secret: string): void {
   if (token === undefined) {
-    throw denied(reply, 401, 'user_token_required', 'a browser (origin-restricted) key needs user_token, signed by the shop backend, to read a user\'s data', 'user_token');
+    throw denied(reply, 401, 'user_token_required', "a browser (origin-restricted) key needs user_token, signed by the shop backend, to read a user's data", 'user_token');
   }
   if (secret === '') throw denied(reply, 403, 'invalid_user_token', 'user tokens are not enabled on this server (USER_TOKEN_SECRET is not set)', 'user_token');
   const check = verifyUserToken(token, user, secret);

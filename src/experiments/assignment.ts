@@ -16,9 +16,11 @@ export interface Assignment {
 export function assign(experiment: Pick<Experiment, 'salt' | 'hashVersion' | 'coverage' | 'variants' | 'status'>, userId: string, inAudience = true): Assignment {
   const bucket = bucketOf(experiment.salt, userId, experiment.hashVersion);
   // The weights as stored: checkDefinition made them sum to 1, so GrowthBook uses them as given too.
-  const ranges = bucketRanges(experiment.variants.length, experiment.coverage, experiment.variants.map((v) => v.weight));
+  const ranges = bucketRanges(
+    experiment.variants.length,
+    experiment.coverage,
+    experiment.variants.map((v) => v.weight),
+  );
   const index = experiment.status === 'running' && inAudience ? chooseVariation(bucket, ranges) : -1;
-  return index < 0
-    ? { inExperiment: false, bucket, variant: controlOf(experiment) }
-    : { inExperiment: true, bucket, variant: experiment.variants[index] };
+  return index < 0 ? { inExperiment: false, bucket, variant: controlOf(experiment) } : { inExperiment: true, bucket, variant: experiment.variants[index] };
 }

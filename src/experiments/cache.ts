@@ -39,7 +39,7 @@ export class ExperimentCache {
   async assign(tenant: string, id: string, user: string): Promise<{ experiment: Experiment; assignment: Assignment }> {
     const experiment = await this.get(tenant, id);
     if (!experiment) throw new HttpError(404, 'not_found', `no experiment "${id}"`, 'experiment');
-    const member = !experiment.audience || experiment.status !== 'running' || await this.member(tenant, experiment.audience, user);
+    const member = !experiment.audience || experiment.status !== 'running' || (await this.member(tenant, experiment.audience, user));
     return { experiment, assignment: assign(experiment, user, member) };
   }
 

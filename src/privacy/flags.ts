@@ -15,8 +15,16 @@ export interface FlagCounts {
 
 /** Copies every opt-out flag and erasure tombstone from PostgreSQL into Redis, then sets the marker. */
 export async function syncUserFlags(pool: Pick<pg.Pool, 'query'>, redis: RedisClient, tenant: string, keys: Keys): Promise<FlagCounts> {
-  const rows = await copyUserFlags(redis, keys, async () => (await pool.query<{ id: string; erased: boolean }>(
-    'SELECT id, deleted_at IS NOT NULL AS erased FROM users WHERE tenant_id = $1 AND (personalization_opt_out OR deleted_at IS NOT NULL)', [tenant])).rows);
+  const rows = await copyUserFlags(
+    redis,
+    keys,
+    async () =>
+      (
+        await pool.query<{ id: string; erased: boolean }>('SELECT id, deleted_at IS NOT NULL AS erased FROM users WHERE tenant_id = $1 AND (personalization_opt_out OR deleted_at IS NOT NULL)', [
+          tenant,
+        ])
+      ).rows,
+  );
   const erased = rows.filter((r) => r.erased).length;
   return { optedOut: rows.length - erased, erased };
 }
@@ -40,10 +48,17 @@ export class FlagSync {
     if (this.running !== null) return this.running;
     if (performance.now() - this.lastTry < this.minIntervalMs) return Promise.resolve();
     this.lastTry = performance.now();
-    this.running = this.sync().then((counts) => {
-      this.lastTry = -Infinity;
-      this.log.done(counts);
-    }, (err: Error) => this.log.failed(err)).finally(() => { this.running = null; });
+    this.running = this.sync()
+      .then(
+        (counts) => {
+          this.lastTry = -Infinity;
+          this.log.done(counts);
+        },
+        (err: Error) => this.log.failed(err),
+      )
+      .finally(() => {
+        this.running = null;
+      });
     return this.running;
   }
 }

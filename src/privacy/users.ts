@@ -38,9 +38,13 @@ export async function eraseUser(pool: pg.Pool, redis: RedisClient, t: TenantScop
   const erased = await eraseAsOwner(pool, t.id, user, (tx) => eraseRows(tx, t.id, user));
   // One transaction: a user's keys share their hash tag, hence one Redis Cluster slot. Their
   // mails' keys are found by SCAN (erasure is rare; the mail ids are not known).
-  const replies = await redis.multi().set(t.keys.erased(user), '1').unlink(...t.keys.userKeys(user)).exec();
+  const replies = await redis
+    .multi()
+    .set(t.keys.erased(user), '1')
+    .unlink(...t.keys.userKeys(user))
+    .exec();
   const unlinked = replies?.[1]?.[1];
   if (typeof unlinked !== 'number') throw replies?.find(([err]) => err)?.[0] ?? new Error('erasure: Redis transaction failed');
-  const redisKeys = unlinked + await deleteMatching(redis, t.keys.userMailPattern(user));
+  const redisKeys = unlinked + (await deleteMatching(redis, t.keys.userMailPattern(user)));
   return { ...erased, redisKeys };
 }

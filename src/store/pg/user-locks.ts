@@ -34,10 +34,11 @@ async function inTransaction<T>(pool: pg.Pool, lock: (tx: Tx) => Promise<unknown
  * writers never deadlock): inside it, a tombstone check sees every erasure that committed.
  */
 export function writeAsUsers<T>(pool: pg.Pool, tenant: string, users: readonly string[], work: (tx: Tx) => Promise<T>): Promise<T> {
-  return inTransaction(pool, (tx) => tx.query(
-    `SELECT count(pg_advisory_xact_lock_shared(${USER_LOCK_SPACE}, hashtext($2 || ':' || u))) FROM (SELECT DISTINCT u FROM unnest($1::text[]) u ORDER BY u) ordered`,
-    [users, tenant],
-  ), work);
+  return inTransaction(
+    pool,
+    (tx) => tx.query(`SELECT count(pg_advisory_xact_lock_shared(${USER_LOCK_SPACE}, hashtext($2 || ':' || u))) FROM (SELECT DISTINCT u FROM unnest($1::text[]) u ORDER BY u) ordered`, [users, tenant]),
+    work,
+  );
 }
 
 /** Runs `work` holding the user's lock exclusively: no writer of theirs is between its check and its commit. */

@@ -12,23 +12,35 @@ import { luaCommand, type RedisClient } from './client.ts';
 import { flagsMarker } from './user-flags.ts';
 
 // KEYS: flags marker (src/store/redis/user-flags.ts), opt-out flag, mail. Reply: {0, field, json, ...} | {1} opted out | {2} flags missing.
-const recallScript = luaCommand<[synced: string, optOut: string, mail: string], (number | string)[]>('recsMailRecall', 3, `
+const recallScript = luaCommand<[synced: string, optOut: string, mail: string], (number | string)[]>(
+  'recsMailRecall',
+  3,
+  `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {2} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {1} end
 local reply = redis.call('HGETALL', KEYS[3])
 table.insert(reply, 1, 0)
-return reply`);
+return reply`,
+);
 
 // KEYS: flags marker, tombstone, mail. ARGV: block key, JSON, ttl. Reply: the JSON stored
 // (the one given, or one a concurrent fetch stored first), or false when nothing may be stored.
-const rememberScript = luaCommand<[synced: string, erased: string, mail: string, field: string, json: string, ttl: number], string | null>('recsMailRemember', 3, `
+const rememberScript = luaCommand<[synced: string, erased: string, mail: string, field: string, json: string, ttl: number], string | null>(
+  'recsMailRemember',
+  3,
+  `
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('EXISTS', KEYS[2]) == 1 then return false end
 redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[3], ARGV[3])
-return redis.call('HGET', KEYS[3], ARGV[1])`);
+return redis.call('HGET', KEYS[3], ARGV[1])`,
+);
 
 export class MailMemory implements MailMemoryStore {
-  constructor(private readonly redis: RedisClient, private readonly keys: Keys, private readonly ttlSeconds: number) {}
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: Keys,
+    private readonly ttlSeconds: number,
+  ) {}
 
   /** Every block this mail has shown so far, by block key; or why they may not be used. */
   async recall(user: string, mailId: string): Promise<Recall> {
@@ -47,6 +59,6 @@ export class MailMemory implements MailMemoryStore {
    */
   async remember(user: string, mailId: string, blockKey: string, block: RememberedBlock): Promise<RememberedBlock> {
     const stored = await rememberScript(this.redis, flagsMarker(this.redis, this.keys, user), this.keys.erased(user), this.keys.mail(user, mailId), blockKey, JSON.stringify(block), this.ttlSeconds);
-    return stored === null ? block : JSON.parse(stored) as RememberedBlock;
+    return stored === null ? block : (JSON.parse(stored) as RememberedBlock);
   }
 }

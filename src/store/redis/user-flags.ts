@@ -31,7 +31,7 @@ async function inBatches(redis: RedisClient, keys: readonly string[], queue: (pi
   for (let start = 0; start < keys.length; start += BATCH) {
     const batch = new Batch(redis);
     keys.slice(start, start + BATCH).forEach((key, k) => batch.add(key, (p) => queue(p, key, start + k)));
-    replies.push(...await execOrThrow(batch));
+    replies.push(...(await execOrThrow(batch)));
   }
   return replies;
 }
@@ -62,10 +62,22 @@ export function copyUserFlags<Row extends { id: string; erased: boolean }>(redis
 async function copy<Row extends { id: string; erased: boolean }>(redis: RedisClient, keys: Keys, load: () => Promise<Row[]>): Promise<Row[]> {
   const token = randomUUID();
   const pairs = await missingMarkers(redis, keys);
-  await inBatches(redis, pairs.map(([syncing]) => syncing), (p, syncing) => p.set(syncing, token, 'EX', 600));
+  await inBatches(
+    redis,
+    pairs.map(([syncing]) => syncing),
+    (p, syncing) => p.set(syncing, token, 'EX', 600),
+  );
   const rows = await load();
-  await inBatches(redis, rows.map(({ id, erased }) => (erased ? keys.erased(id) : keys.optOut(id))), (p, key) => p.set(key, '1'));
-  const finished = await inBatches(redis, pairs.map(([syncing]) => syncing), (p, syncing, i) => p.eval(FINISH, 2, syncing, pairs[i][1], token));
+  await inBatches(
+    redis,
+    rows.map(({ id, erased }) => (erased ? keys.erased(id) : keys.optOut(id))),
+    (p, key) => p.set(key, '1'),
+  );
+  const finished = await inBatches(
+    redis,
+    pairs.map(([syncing]) => syncing),
+    (p, syncing, i) => p.eval(FINISH, 2, syncing, pairs[i][1], token),
+  );
   if (finished.some((done) => done !== 1)) throw new Error('Redis lost its data during the copy of user flags: not marked complete');
   // On a Cluster: the hint read at start (src/app.ts) that a whole copy once finished.
   if (isCluster(redis)) await redis.set(keys.flagsSynced, '1');

@@ -92,7 +92,7 @@ export async function writeUsers(redis: RedisClient, keys: Keys, limits: UserKey
   for (const e of events) {
     if (e.type !== 'view' && e.type !== 'purchase') continue;
     let a = byUser.get(e.user);
-    if (a === undefined) byUser.set(e.user, a = { user: e.user, viewed: [], bought: [] });
+    if (a === undefined) byUser.set(e.user, (a = { user: e.user, viewed: [], bought: [] }));
     (e.type === 'view' ? a.viewed : a.bought).push([e.item, e.occurredAt.getTime()]);
   }
   if (byUser.size === 0) return;
