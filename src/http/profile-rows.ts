@@ -111,10 +111,20 @@ export function csvColumns(withDue: boolean): string[] {
   return withDue ? [...flat, 'due_items', 'due_item_titles', 'next_due_date'] : flat;
 }
 
-/** RFC 4180: a field holding a comma, quote or line break is quoted, its quotes doubled. */
+// A text cell that a spreadsheet would run as a formula (ids and titles come from the shop's data:
+// "=HYPERLINK(…)", "+cmd|…", "-2+3"), unless it is a plain number.
+const FORMULA_START = /^[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[-+]?\d+(\.\d+)?$/;
+
+/**
+ * RFC 4180: a field holding a comma, quote or line break is quoted, its quotes doubled. Text
+ * that would start a formula gets a leading apostrophe (OWASP's CSV-injection advice), so
+ * opening an export in a spreadsheet never runs it.
+ */
 function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text = String(value);
+  let text = String(value);
+  if (typeof value === 'string' && FORMULA_START.test(text) && !PLAIN_NUMBER.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

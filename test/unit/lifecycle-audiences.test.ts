@@ -128,6 +128,8 @@ test('segment slugs are URL-safe, distinct and lead back to their segment; every
 
 test('CSV: RFC 4180 quoting; due items as ids, titles and the soonest date', () => {
   assert.equal(csvLine(['a', 'b,c', 'say "hi"', null, 3, 'x\ny']), 'a,"b,c","say ""hi""",,3,"x\ny"\r\n');
+  // Text a spreadsheet would run as a formula is defused; numbers, negative ones too, are not.
+  assert.equal(csvLine(['=HYPERLINK("http://x")', '+cmd|x', '-2+3', '@SUM(A1)', '-12', -3.5, '+4']), `"'=HYPERLINK(""http://x"")",'+cmd|x,'-2+3,'@SUM(A1),-12,-3.5,+4\r\n`);
   const json = {
     user_id: 'u1',
     segment: "Can't lose",
