@@ -1,4 +1,4 @@
-// The cursor of a paged audience: opaque to clients, it names the lifecycle version the pages
+// The cursor of a paged audience (or of segment moves): opaque to clients, it names the lifecycle version the pages
 // are of, the last user given, and the audience with its parameters, so it cannot be replayed
 // against another audience or another build's profiles.
 import { HttpError } from './errors.ts';

@@ -13,8 +13,9 @@ import { audienceKey, inAudience, recordFacts, type Audience, type AudienceName 
 import type { ProfileRecord } from '../lifecycle/profiles.ts';
 import { dueWithin, type DueItem } from '../lifecycle/replenishment.ts';
 import { SEGMENTS } from '../lifecycle/rfm.ts';
-import { SEGMENT_DEFINITIONS, SEGMENT_SLUGS } from '../lifecycle/segments.ts';
+import { SEGMENT_DEFINITIONS, SEGMENT_SLUGS, segmentOfSlug, segmentSlug } from '../lifecycle/segments.ts';
 import { catalogItems, findProfile, lifecycleSummary, scanProfiles, VersionChangedError, type ProfileScan } from '../store/pg/lifecycle.ts';
+import { segmentMoves } from '../store/pg/segment-moves.ts';
 
 const MAX_PAGE = 10_000;
 const FORMATS = ['ndjson', 'csv'] as const;
@@ -89,6 +90,7 @@ const audienceQuery = {
   },
 } as const;
 type AudienceQuery = AudienceInput & { format?: Format; limit?: number; cursor?: string };
+type MovesQueryString = { since?: string; from?: string; to?: string; limit: number; cursor?: string };
 
 const audienceResponse = {
   200: { type: 'string', description: 'One customer per line: NDJSON objects, or CSV with a header line. X-Model-Version and X-As-Of name the build' },
@@ -192,6 +194,77 @@ export async function lifecycleRoutes(app: FastifyInstance, deps: AppDeps): Prom
         bgnbd: summary?.bgnbd ?? null,
         gamma_gamma: summary?.gamma_gamma ?? null,
         segments,
+      };
+    },
+  );
+
+  app.get<{ Querystring: MovesQueryString }>(
+    '/v1/segments/moves',
+    {
+      config: { access: 'read', personal: 'many-users' },
+      schema: {
+        summary: 'Segment moves, for journeys that trigger on one (JSON, paged by cursor)',
+        description:
+          'Each build records the customers whose RFM segment changed (from_segment null: their first profile), in (version, user id) order. Poll with since= (or keep paging with the cursor) to act on new moves. Customers who opted out or were erased are left out. Server-side keys only.',
+        tags: ['lifecycle'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            since: { type: 'string', format: 'date-time', description: 'Moves recorded at or after this time (ISO 8601)' },
+            from: { type: 'string', enum: SEGMENT_SLUGS, description: 'Only moves out of this segment (slug)' },
+            to: { type: 'string', enum: SEGMENT_SLUGS, description: 'Only moves into this segment (slug)' },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 1000 },
+            cursor: { type: 'string', minLength: 1, maxLength: 4096, description: 'next_cursor of the previous page, with the same other parameters' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              moves: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    user_id: { type: 'string' },
+                    version: { type: 'integer', description: 'The lifecycle build that recorded the move' },
+                    from_segment: { type: ['string', 'null'] },
+                    from_slug: { type: ['string', 'null'] },
+                    to_segment: { type: 'string' },
+                    to_slug: { type: 'string' },
+                    changed_at: { type: 'string' },
+                  },
+                },
+              },
+              next_cursor: { type: ['string', 'null'], description: 'null: no more moves for now' },
+            },
+          },
+          ...errors(400),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { since, from, to, limit, cursor } = request.query;
+      const key = `moves:${from ?? ''}:${to ?? ''}:${since ?? ''}`;
+      const after = cursor === undefined ? undefined : decodeCursor(cursor, key);
+      const moves = await segmentMoves(pool, request.tenant, {
+        since: since === undefined ? undefined : new Date(since),
+        from: from === undefined ? undefined : segmentOfSlug(from),
+        to: to === undefined ? undefined : segmentOfSlug(to),
+        after: after && { version: after.version, user: after.after },
+        limit,
+      });
+      const last = moves.at(-1);
+      void reply.header('cache-control', 'private, no-store');
+      return {
+        moves: moves.map((m) => ({
+          ...m,
+          from_slug: m.from_segment === null ? null : segmentSlug(m.from_segment),
+          to_slug: segmentSlug(m.to_segment),
+          changed_at: m.changed_at.toISOString(),
+        })),
+        next_cursor: moves.length < limit || last === undefined ? null : encodeCursor({ version: last.version, after: last.user_id, audience: key }),
       };
     },
   );

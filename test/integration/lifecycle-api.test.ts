@@ -302,6 +302,57 @@ describe('lifecycle API (real build, PostgreSQL and Redis)', () => {
     assert.equal((await get('/v1/recommendations/reactivation')).json().field, 'user');
   });
 
+  test('segment moves: every move of the build, paged by cursor in (version, user) order, filtered by segment and time; opted-out users left out', async () => {
+    type Move = { user_id: string; version: number; from_segment: string | null; to_segment: string; to_slug: string; changed_at: string };
+    const stored = (
+      await s.pool.query<{ user_id: string; version: number; to_segment: string }>(`SELECT user_id, version::int AS version, to_segment FROM lifecycle_segment_changes ORDER BY version, user_id`)
+    ).rows;
+    assert.ok(stored.length > 10, 'the build recorded moves');
+    const walked: Move[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { moves: Move[]; next_cursor: string | null } = ok(await get(`/v1/segments/moves?limit=7${cursor === null ? '' : `&cursor=${cursor}`}`)).json();
+      assert.ok(page.moves.length <= 7);
+      walked.push(...page.moves);
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+    assert.deepEqual(
+      walked.map((m) => [m.user_id, m.version, m.to_segment]),
+      stored.map((m) => [m.user_id, m.version, m.to_segment]),
+    );
+    const lost = ok(await get('/v1/segments/moves?to=lost')).json().moves as Move[];
+    assert.deepEqual(
+      lost.map((m) => m.user_id),
+      stored.filter((m) => m.to_segment === 'Lost').map((m) => m.user_id),
+    );
+    assert.ok(lost.every((m) => m.to_slug === 'lost'));
+    assert.deepEqual(ok(await get('/v1/segments/moves?since=2999-01-01T00:00:00Z')).json(), { moves: [], next_cursor: null });
+
+    const first = walked[0].user_id;
+    await s.pool.query(`INSERT INTO users (tenant_id, id, personalization_opt_out) VALUES ('default', $1, true) ON CONFLICT (tenant_id, id) DO UPDATE SET personalization_opt_out = true`, [first]);
+    try {
+      const all = ok(await get('/v1/segments/moves?limit=10000')).json().moves as Move[];
+      assert.equal(all.length, stored.length - stored.filter((m) => m.user_id === first).length);
+      assert.ok(!all.some((m) => m.user_id === first));
+    } finally {
+      await s.pool.query(`UPDATE users SET personalization_opt_out = false WHERE tenant_id = 'default' AND id = $1`, [first]);
+    }
+
+    for (const [query, field] of [
+      ['since=yesterday', 'since'],
+      ['to=nobody', 'to'],
+      ['limit=0', 'limit'],
+      ['cursor=abc', 'cursor'],
+    ]) {
+      const res = await get(`/v1/segments/moves?${query}`);
+      assert.equal(res.statusCode, 400, query);
+      assert.equal(res.json().field, field, query);
+    }
+    const page = ok(await get('/v1/segments/moves?limit=3')).json();
+    const other = await get(`/v1/segments/moves?limit=3&to=lost&cursor=${page.next_cursor}`);
+    assert.deepEqual([other.statusCode, other.json().field], [400, 'cursor'], 'a cursor is bound to its parameters');
+  });
+
   test('a page cursor of a build that was replaced is a 409 naming it; without one, the new build answers', async () => {
     const page = ok(await get('/v1/audiences/churn-risk?min=0&limit=5'));
     const cursor = page.headers['x-next-cursor'] as string;

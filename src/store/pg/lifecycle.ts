@@ -1,7 +1,7 @@
 // PostgreSQL adapter of the customer lifecycle (040_lifecycle.sql): the build's replacement of
 // a tenant's profiles with the segment moves it makes, and the reads of the API (one profile,
 // segment counts, audiences streamed in one snapshot). Opted-out users are left out of every
-// read, whatever the last build wrote: PostgreSQL is the truth of an opt-out.
+// read, whatever the last build wrote: PostgreSQL is the truth of an opt-out (NOT_OPTED_OUT, on `p`).
 import type pg from 'pg';
 import type { CustomerProfile, LifecycleFit, ProfileRecord } from '../../lifecycle/profiles.ts';
 import { isoDay } from '../../lifecycle/purchase-days.ts';
@@ -49,7 +49,7 @@ const SELECT = `p.user_id, p.version, p.orders, p.revenue, p.average_order_value
   p.customer_value, p.due_items, p.next_due_days`;
 
 /** Users whose profile no read may show: opted out since the build (erasure deletes the rows). */
-const NOT_OPTED_OUT = `NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = p.tenant_id AND u.id = p.user_id AND (u.personalization_opt_out OR u.deleted_at IS NOT NULL))`;
+export const NOT_OPTED_OUT = `NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = p.tenant_id AND u.id = p.user_id AND (u.personalization_opt_out OR u.deleted_at IS NOT NULL))`;
 
 function copyRow(tenant: string, version: number, p: StoredProfile): unknown[] {
   return [
