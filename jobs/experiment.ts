@@ -42,6 +42,8 @@ interface ExperimentJson {
   salt: string;
   hash_version: number;
   variants: Variant[];
+  /** The audience the experiment is limited to (as the API gives it); null: everyone. */
+  audience: Record<string, unknown> | null;
   started_at: string | null;
   stopped_at: string | null;
 }
@@ -61,6 +63,7 @@ function describe(e: ExperimentJson): string {
   );
   return [
     `${e.id}${e.name ? ` (${e.name})` : ''}: ${e.status}, coverage ${percent(e.coverage, 0)}, salt "${e.salt}", hash version ${e.hash_version}`,
+    `  audience: ${e.audience === null ? 'everyone' : JSON.stringify(e.audience)}`,
     `  started ${humanDate(e.started_at)}, stopped ${humanDate(e.stopped_at)}; variants (* = control):`,
     ...variants,
   ].join('\n');
@@ -117,12 +120,33 @@ function reportText(r: Report): string {
       }),
     ),
   ]);
+  // Each visitor in the RFM segment of their first exposure, as the report's JSON and page give it.
+  const bySegment = r.segments?.length
+    ? [
+        '',
+        'by customer segment at first exposure',
+        ...table(
+          ['segment', 'variant', 'visitors', 'converters', 'conversion [95% CI]', 'conversion lift [95% CI]'],
+          r.segments.flatMap((s) =>
+            s.variants.map((v, i) => [
+              i === 0 ? (s.segment ?? 'no profile') : '',
+              `${v.key}${v.control ? '*' : ''}`,
+              String(v.visitors),
+              String(v.converters),
+              withCi(percent(v.conversion_rate, 2), v.conversion_rate_ci, pct),
+              lift(v.lift?.conversion_rate, `${s.segment ?? 'no profile'}, ${v.key}, conversion lift`),
+            ]),
+          ),
+        ),
+      ]
+    : [];
   const e = r.experiment;
   return [
     `${e.id}${e.name ? ` (${e.name})` : ''}: ${e.status}; control ${e.control} (*); attribution window ${r.attribution_window_days} days`,
     `started ${humanDate(e.started_at)}, stopped ${humanDate(e.stopped_at)}; generated ${humanDate(r.generated_at)}`,
     ...traffic,
     ...(revenue.length > 0 ? revenue : ['', 'revenue: none credited yet']),
+    ...bySegment,
     ...(notes.length > 0 ? ['', ...notes.map((n, i) => `(${i + 1}) ${n}`)] : []),
     '',
     r.srm.mismatch ? `SAMPLE RATIO MISMATCH: visitors do not match the weights (${pValue(r.srm.p_value)}); do not trust the lifts` : `sample ratio check: ok (${pValue(r.srm.p_value)})`,

@@ -46,6 +46,7 @@ describe('jobs/experiment.ts CLI (real PostgreSQL)', () => {
     assert.match(created.stdout, /email-cli \(Email block\): draft, coverage 100%, salt "email-cli", hash version 1/);
     assert.match((await run('start', 'email-cli')).stdout, /email-cli \(Email block\): running/);
     assert.match((await run('list')).stdout, /\* rv\s+recently-viewed\s+weight 0\.5\s+\{"limit":6\}/);
+    assert.match((await run('show', 'email-cli')).stdout, /^ {2}audience: everyone$/m);
     assert.match((await run('show', 'email-cli')).stdout, /started \d{1,2} [A-Z][a-z]{2} 20\d\d, \d\d:\d\d UTC, stopped –/);
     await s.pool.query(`INSERT INTO products (tenant_id, id, currency) VALUES ('default', 'a', 'GBP')`);
     await s.pool.query(`INSERT INTO exposures (tenant_id, experiment_id, variant, user_id, request_id, strategy, items)
@@ -64,6 +65,11 @@ describe('jobs/experiment.ts CLI (real PostgreSQL)', () => {
     assert.match(text.stdout, /^\(4\) cf, RPV lift in GBP: not estimable: too few buyers in GBP \(treatment 0, control 1; 5 needed on each side\)$/m);
     assert.ok(!text.stdout.includes('∞'));
     assert.match(text.stdout, /sample ratio check: ok \(p = 1\.0000\)/);
+    // Without lifecycle profiles every visitor is in "no profile", as the JSON and the page say.
+    assert.match(
+      text.stdout,
+      /^by customer segment at first exposure\nsegment\s+variant\s+visitors\s+converters\s+conversion \[95% CI\]\s+conversion lift \[95% CI\]\nno profile\s+rv\*\s+2\s+1\s+50\.00% /m,
+    );
     const json = JSON.parse((await run('report', 'email-cli', '--format', 'json')).stdout);
     assert.deepEqual(
       json.variants.map((v: { visitors: number }) => v.visitors),
