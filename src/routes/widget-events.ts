@@ -3,8 +3,9 @@
 // attributed to the block's request_id. A browser key (read scope) may send them: they only say
 // what the shop's own page showed. One that names the user its block was personal for needs that
 // user's token, as reading the block did; without a user, the events belong to the block alone.
-// Stored as events (type impression or click, source 'widget', position), once per request_id
-// and item, holding the user's lock against a concurrent erasure like every writer of events.
+// Stored as events (type impression or click, source 'widget', position), once per request_id,
+// page view (view_id: a non-personal block cached by a browser or a CDN is one request_id seen
+// in many views) and item, holding the user's lock against a concurrent erasure like every writer of events.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../deps.ts';
@@ -19,6 +20,8 @@ const WIDGET_EVENT_TYPES = ['impression', 'click'] as const;
 interface WidgetEvents {
   type: (typeof WIDGET_EVENT_TYPES)[number];
   request_id: string;
+  /** The widget's page view of the block (one block served from a cache can be seen in many). */
+  view_id?: string;
   user_id?: string;
   items: { item_id: string; position: number }[];
 }
@@ -30,9 +33,9 @@ interface WidgetEvents {
 export const anonymousUser = (requestId: string): string => `anonymous:${requestId}`;
 
 // A hash: request and item ids may hold any character, so a joined key could be ambiguous.
-const onceKey = (type: string, requestId: string, item: string) =>
+const onceKey = (type: string, requestId: string, view: string | undefined, item: string) =>
   `widget:${createHash('sha256')
-    .update(JSON.stringify([type, requestId, item]))
+    .update(JSON.stringify(view === undefined ? [type, requestId, item] : [type, requestId, view, item]))
     .digest('base64url')}`;
 
 const INSERT = insertEventsSql(
@@ -47,7 +50,7 @@ export async function widgetEventRoutes(app: FastifyInstance, deps: Pick<AppDeps
       config: { access: 'read', personal: { user: (request: FastifyRequest) => (request.body as WidgetEvents | undefined)?.user_id } },
       schema: {
         summary: 'Record what the website widget showed (impression) or what was followed (click)',
-        description: 'Once per request_id and item: a repeated event is counted in duplicates. A browser key needs the user_token of user_id; without user_id the events are anonymous.',
+        description: 'Once per request_id, view_id and item: a repeated event is counted in duplicates. A browser key needs the user_token of user_id; without user_id the events are anonymous.',
         tags: ['widget'],
         body: {
           type: 'object',
@@ -56,6 +59,7 @@ export async function widgetEventRoutes(app: FastifyInstance, deps: Pick<AppDeps
           properties: {
             type: { type: 'string', enum: WIDGET_EVENT_TYPES },
             request_id: { ...id, description: 'request_id of the block the widget showed' },
+            view_id: { ...id, description: 'The page view that showed it (the widget makes one per render): a block served from a cache to several views counts in each' },
             user_id: { ...id, description: 'The user the block was personal for; absent for an anonymous visitor' },
             items: {
               type: 'array',
@@ -76,7 +80,7 @@ export async function widgetEventRoutes(app: FastifyInstance, deps: Pick<AppDeps
             type: 'object',
             properties: {
               accepted: { type: 'integer' },
-              duplicates: { type: 'integer', description: 'Already recorded for this request_id and item' },
+              duplicates: { type: 'integer', description: 'Already recorded for this request_id, view_id and item' },
               dropped: { type: 'integer', description: 'Events of an erased user: not stored' },
             },
           },
@@ -84,7 +88,7 @@ export async function widgetEventRoutes(app: FastifyInstance, deps: Pick<AppDeps
       },
     },
     async (request) => {
-      const { type, request_id: requestId, items } = request.body;
+      const { type, request_id: requestId, view_id: view, items } = request.body;
       if (type === 'click' && items.length > 1) throw new HttpError(400, 'invalid_request', 'a click is on one item', 'items');
       const user = request.body.user_id ?? anonymousUser(requestId);
       const { tenant } = request;
@@ -98,7 +102,7 @@ export async function widgetEventRoutes(app: FastifyInstance, deps: Pick<AppDeps
           requestId,
           items.map((i) => i.item_id),
           items.map((i) => i.position),
-          items.map((i) => onceKey(type, requestId, i.item_id)),
+          items.map((i) => onceKey(type, requestId, view, i.item_id)),
         ]);
         return rowCount ?? 0;
       });

@@ -105,6 +105,11 @@ svg{padding:30%;color:var(--recs-placeholder-color,#8a8a8a)}
     return format.format(value);
   }
 
+  /** A random id of one page view of a block (getRandomValues works on plain http pages too, randomUUID does not). */
+  function viewId() {
+    return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
   // The last request_id per item this tab clicked through (sessionStorage), for recs.track().
   // A list, newest last: object keys would reorder numeric item ids.
   function remembered() {
@@ -360,7 +365,9 @@ svg{padding:30%;color:var(--recs-placeholder-color,#8a8a8a)}
     }
 
     #show(a, block) {
-      this.#block = { ...block, a };
+      // A page view of the block: a non-personal block may come from a cache (the browser's, a
+      // CDN's) with the request_id of another view, which must still count as seen here.
+      this.#block = { ...block, a, view: viewId() };
       const detail = { request_id: block.requestId, personal: block.personal, items: block.items.map((i, n) => ({ id: i.id, position: n + 1 })) };
       if (block.items.length === 0) {
         this.#fallback();
@@ -435,8 +442,8 @@ svg{padding:30%;color:var(--recs-placeholder-color,#8a8a8a)}
     }
 
     #send(type, items) {
-      const { a, requestId, personal } = this.#block;
-      const body = { type, request_id: requestId, items };
+      const { a, requestId, personal, view } = this.#block;
+      const body = { type, request_id: requestId, view_id: view, items };
       // Only a block the API served as personal speaks for its user (with the same token).
       if (personal) body.user_id = a.user;
       fetch(`${a.api}/v1/widget/events`, {

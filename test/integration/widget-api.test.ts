@@ -96,6 +96,16 @@ describe('widget routes (AUTH_MODE=required)', () => {
       ]);
     });
 
+    test('a block served from a cache to several page views: its impression counts once in each view', async () => {
+      const seen = (view: string) => ({ type: 'impression', request_id: 'r-cached', view_id: view, items: [{ item_id: 'c1', position: 1 }] });
+      assert.deepEqual((await post(seen('view-1'))).json(), { accepted: 1, duplicates: 0, dropped: 0 });
+      assert.deepEqual((await post(seen('view-2'))).json(), { accepted: 1, duplicates: 0, dropped: 0 }, 'another page view of the same block');
+      assert.deepEqual((await post(seen('view-2'))).json(), { accepted: 0, duplicates: 1, dropped: 0 }, 'the same view again');
+      assert.equal((await stored('r-cached')).length, 2);
+      const bad = await post({ ...seen(''), view_id: '' });
+      assert.deepEqual([bad.statusCode, bad.json().field], [400, 'view_id']);
+    });
+
     test("a user's events need their token from a browser key, not from a server-side key", async () => {
       const click = { type: 'click', request_id: 'r-u42', user_id: 'u42', items: [{ item_id: 'a1', position: 1 }] };
       const refused = await post(click);
