@@ -46,7 +46,9 @@ const warmup = Number(values.warmup);
 const connections = Number(values.connections);
 const openSeconds = Number(values['open-seconds']);
 const openWarmup = Number(values['open-warmup']);
-const openLoads = values['open-loads']!.split(',').filter(Boolean).map((percent) => Number(percent) / 100);
+const openLoads = values['open-loads']!.split(',')
+  .filter(Boolean)
+  .map((percent) => Number(percent) / 100);
 
 const config = loadConfig();
 const databaseUrl = await benchDatabase(config.databaseUrl);
@@ -120,7 +122,9 @@ try {
     for (const fraction of openLoads) {
       const options = { rate: fraction * saturated.requestsPerSecond, seconds: openSeconds, warmup: openWarmup, connections, timeoutMs: OPEN_TIMEOUT_MS };
       const result = await withOtherLoad(() => openLoop(url, paths, options));
-      console.error(`bench: ${name} at ${Math.round(100 * fraction)}%: ${Math.round(result.achievedRate)} of ${Math.round(options.rate)} req/s, p99 ${result.p99.toFixed(2)} ms, generator lag p99 ${result.lagP99.toFixed(2)} ms, other load ${result.otherCores.toFixed(2)} cores`);
+      console.error(
+        `bench: ${name} at ${Math.round(100 * fraction)}%: ${Math.round(result.achievedRate)} of ${Math.round(options.rate)} req/s, p99 ${result.p99.toFixed(2)} ms, generator lag p99 ${result.lagP99.toFixed(2)} ms, other load ${result.otherCores.toFixed(2)} cores`,
+      );
       open.push({ load: fraction, ...result });
     }
     return open;
@@ -135,7 +139,11 @@ try {
   const metrics = await (await fetch(`${api.url}/metrics`)).text();
   const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
   const cacheStats = (prefix: string) => ({
-    entries: gauge(`${prefix}_entries`), bytes: gauge(`${prefix}_bytes`), hits: gauge(`${prefix}_hits`), misses: gauge(`${prefix}_misses`), evictions: gauge(`${prefix}_evictions`),
+    entries: gauge(`${prefix}_entries`),
+    bytes: gauge(`${prefix}_bytes`),
+    hits: gauge(`${prefix}_hits`),
+    misses: gauge(`${prefix}_misses`),
+    evictions: gauge(`${prefix}_evictions`),
   });
   const cache = cacheStats('recs_model_cache');
   const blockCache = cacheStats('recs_block_cache');
@@ -144,32 +152,52 @@ try {
   const ratio = (r: { run: Run; ceiling: Run }) => r.run.requestsPerSecond / r.ceiling.requestsPerSecond;
   const latencies = (r: LoadResult | OpenLoopResult) => [ms(r.p50), ms(r.p90), ms(r.p975), ms(r.p99), ms(r.p999), ms(r.max)];
   const row = (name: string, r: Run, ceilingRps: number, others: string) => [
-    name, 'saturation', Math.round(r.requestsPerSecond), ...latencies(r), r.errors + r.timeouts, r.non2xx, '',
-    Math.round(ceilingRps), `${Math.round((100 * r.requestsPerSecond) / ceilingRps)}%`, others,
+    name,
+    'saturation',
+    Math.round(r.requestsPerSecond),
+    ...latencies(r),
+    r.errors + r.timeouts,
+    r.non2xx,
+    '',
+    Math.round(ceilingRps),
+    `${Math.round((100 * r.requestsPerSecond) / ceilingRps)}%`,
+    others,
   ];
   const openRow = (name: string, o: OpenRun) => [
-    name, `${Math.round(100 * o.load)}% = ${Math.round(o.targetRate).toLocaleString('en-US')}/s`, Math.round(o.achievedRate), ...latencies(o), o.errors, o.non2xx,
-    ms(o.lagP99), '', '', o.otherCores.toFixed(2),
+    name,
+    `${Math.round(100 * o.load)}% = ${Math.round(o.targetRate).toLocaleString('en-US')}/s`,
+    Math.round(o.achievedRate),
+    ...latencies(o),
+    o.errors,
+    o.non2xx,
+    ms(o.lagP99),
+    '',
+    '',
+    o.otherCores.toFixed(2),
   ];
   const ceilings = runs.map((r) => r.ceiling).sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
   const medianCeiling = ceilings[Math.floor(ceilings.length / 2)];
-  console.log(`\nAPI benchmark: saturation ${seconds} s per run after ${warmup} s warm-up, ${connections} connections (closed loop); open loop ${openSeconds} s after ${openWarmup} s warm-up at fixed fractions`);
-  console.log(`of the saturation req/s over up to ${connections} connections, latency from each request's due time; ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), response ~${typical.length} bytes`);
+  console.log(
+    `\nAPI benchmark: saturation ${seconds} s per run after ${warmup} s warm-up, ${connections} connections (closed loop); open loop ${openSeconds} s after ${openWarmup} s warm-up at fixed fractions`,
+  );
+  console.log(
+    `of the saturation req/s over up to ${connections} connections, latency from each request's due time; ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), response ~${typical.length} bytes`,
+  );
   printTable(
     ['endpoint', 'load', 'req/s', 'p50 ms', 'p90 ms', 'p97.5 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'non-2xx', 'generator lag p99 ms', 'ceiling req/s', 'vs ceiling', 'other load (cores)'],
     [
       row(`bare Fastify (ceiling, median of ${ceilings.length})`, medianCeiling, medianCeiling.requestsPerSecond, medianCeiling.otherCores.toFixed(2)),
-      ...runs.flatMap((r) => [
-        row(r.name, r.run, r.ceiling.requestsPerSecond, `${r.run.otherCores.toFixed(2)} / ${r.ceiling.otherCores.toFixed(2)}`),
-        ...r.open.map((o) => openRow(r.name, o)),
-      ]),
+      ...runs.flatMap((r) => [row(r.name, r.run, r.ceiling.requestsPerSecond, `${r.run.otherCores.toFixed(2)} / ${r.ceiling.otherCores.toFixed(2)}`), ...r.open.map((o) => openRow(r.name, o))]),
     ],
   );
   console.log('ceiling req/s: the bare route measured just before each endpoint; other load: cores used on this host by processes');
   console.log('outside the benchmark (server, load generator, Redis) during the endpoint / ceiling run: above ~0.1 the numbers are skewed');
   console.log('open-loop rows: offered rate = that share of the saturation req/s above; req/s = achieved; generator lag = how late the');
   console.log('generator itself got to requests (busy or starved), included in their latency; waits for a free connection are not in it');
-  for (const [name, c] of [['model cache', cache], ['block cache', blockCache]] as const) {
+  for (const [name, c] of [
+    ['model cache', cache],
+    ['block cache', blockCache],
+  ] as const) {
     console.log(`${name}: ${c.entries} entries, ${(c.bytes / 1048576).toFixed(1)} MiB, hit rate ${((100 * c.hits) / (c.hits + c.misses)).toFixed(2)}%, ${c.evictions} evictions`);
   }
 
@@ -186,8 +214,21 @@ try {
   console.log(misses.length ? `targets missed:\n  ${misses.join('\n  ')}` : 'targets met: p99 < 5 ms everywhere, collaborative by item ≥ 50% of the ceiling, no errors');
 
   await writeResults('bench-api', {
-    seconds, warmup, connections, open_seconds: openSeconds, open_warmup: openWarmup, open_loads: openLoads, cpus: availableParallelism(), node: process.version, model: meta,
-    sample: { users: ids.users.length, items: ids.items.length, views: ids.views.length }, response_bytes: typical.length, cache, block_cache: blockCache, runs, targets_missed: misses,
+    seconds,
+    warmup,
+    connections,
+    open_seconds: openSeconds,
+    open_warmup: openWarmup,
+    open_loads: openLoads,
+    cpus: availableParallelism(),
+    node: process.version,
+    model: meta,
+    sample: { users: ids.users.length, items: ids.items.length, views: ids.views.length },
+    response_bytes: typical.length,
+    cache,
+    block_cache: blockCache,
+    runs,
+    targets_missed: misses,
   });
 } finally {
   for (const server of servers) await server.stop();

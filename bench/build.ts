@@ -83,7 +83,9 @@ async function measure(label: string, events: AsyncIterable<EventRecord> | Itera
   await pool.end();
   await rm(file);
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'jobs/build.ts', '--json', '--workers', String(workers)], {
-    cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix }, maxBuffer: 1 << 24,
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix },
+    maxBuffer: 1 << 24,
   });
   const build = JSON.parse(stdout) as BuildSummary;
   const redis = createRedis(config.redisUrl);
@@ -124,16 +126,17 @@ async function measureBig(events: number, shape: EventShape, workers: number): P
   await pool.end();
   // The yardstick: the same file, parsed and stored by PostgreSQL alone, no index, no checks.
   await psql(databaseUrl, 'CREATE TABLE bare_copy (user_id text, item_id text, type text, ts bigint, quantity integer, price numeric)');
-  const copySeconds = await seconds(() => psql(databaseUrl, `\copy bare_copy FROM '${file}' WITH (FORMAT csv, HEADER true)`));
+  const copySeconds = await seconds(() => psql(databaseUrl, `copy bare_copy FROM '${file}' WITH (FORMAT csv, HEADER true)`));
   await psql(databaseUrl, 'DROP TABLE bare_copy');
-  console.error(`  ${label}: psql \copy ${copySeconds.toFixed(1)} s; importing`);
+  console.error(`  ${label}: psql copy ${copySeconds.toFixed(1)} s; importing`);
   const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: 'bench:build:' };
   const imported = await runMeasured(ROOT, 'jobs/import.ts', ['--events', file, '--name', 'big', '--json'], env);
   const [summary] = JSON.parse(imported.stdout) as ImportSummary[];
   await rm(file);
   console.error(`  ${label}: import ${imported.seconds.toFixed(1)} s, peak ${imported.peakRssMiB} MiB; building`);
-  const copyOutSeconds = await seconds(() => psql(databaseUrl,
-    `\copy (SELECT user_id, item_id, type, weight, extract(epoch FROM occurred_at)::float8 FROM events WHERE tenant_id = 'default') TO '/dev/null'`));
+  const copyOutSeconds = await seconds(() =>
+    psql(databaseUrl, `copy (SELECT user_id, item_id, type, weight, extract(epoch FROM occurred_at)::float8 FROM events WHERE tenant_id = 'default') TO '/dev/null'`),
+  );
   const built = await runMeasured(ROOT, 'jobs/build.ts', ['--json', '--workers', String(workers)], env);
   const build = JSON.parse(built.stdout) as BuildSummary;
   const redis = createRedis(config.redisUrl);
@@ -168,9 +171,19 @@ if (runs.length) {
   printTable(
     ['data', 'events', 'users', 'items', 'import s', 'load s', 'model s', 'publish s', 'users s', 'build s', 'peak RSS MiB', 's per 1M events', 'time vs first'],
     runs.map((r) => [
-      r.label, r.events, r.users, r.items, r.importSeconds.toFixed(1), r.build.seconds.load.toFixed(2), r.build.seconds.model.toFixed(2),
-      r.build.seconds.publish.toFixed(2), r.build.seconds.users.toFixed(2), r.build.seconds.total.toFixed(2), r.build.peakRssMiB,
-      perMillion(r).toFixed(1), `${(r.build.seconds.total / baseline.build.seconds.total).toFixed(1)}x`,
+      r.label,
+      r.events,
+      r.users,
+      r.items,
+      r.importSeconds.toFixed(1),
+      r.build.seconds.load.toFixed(2),
+      r.build.seconds.model.toFixed(2),
+      r.build.seconds.publish.toFixed(2),
+      r.build.seconds.users.toFixed(2),
+      r.build.seconds.total.toFixed(2),
+      r.build.peakRssMiB,
+      perMillion(r).toFixed(1),
+      `${(r.build.seconds.total / baseline.build.seconds.total).toFixed(1)}x`,
     ]),
   );
 }
@@ -181,11 +194,41 @@ if (bigSizes.length) {
   console.error(`  shape of the bundled sets: ${JSON.stringify(shape)}`);
   for (const events of bigSizes) big.push(await measureBig(events, shape, workers));
   printTable(
-    ['data', 'lines', 'psql \\copy s', 'import s', 'vs \\copy', 'import peak MiB', 'users', 'items', 'load s', 'PG COPY out alone s', 'model s', 'popularity s', 'publish s', 'users s', 'build s', 'build peak MiB'],
+    [
+      'data',
+      'lines',
+      'psql \\copy s',
+      'import s',
+      'vs \\copy',
+      'import peak MiB',
+      'users',
+      'items',
+      'load s',
+      'PG COPY out alone s',
+      'model s',
+      'popularity s',
+      'publish s',
+      'users s',
+      'build s',
+      'build peak MiB',
+    ],
     big.map((r) => [
-      r.label, r.lines, r.copySeconds.toFixed(1), r.importSeconds.toFixed(1), `${((100 * r.copySeconds) / r.importSeconds).toFixed(0)}%`, r.importPeakRssMiB,
-      r.build.users, r.build.items, r.build.seconds.load.toFixed(1), r.copyOutSeconds.toFixed(1), r.build.seconds.model.toFixed(1),
-      r.build.seconds.popularity.toFixed(1), r.build.seconds.publish.toFixed(1), r.build.seconds.users.toFixed(1), r.build.seconds.total.toFixed(1), r.build.peakRssMiB,
+      r.label,
+      r.lines,
+      r.copySeconds.toFixed(1),
+      r.importSeconds.toFixed(1),
+      `${((100 * r.copySeconds) / r.importSeconds).toFixed(0)}%`,
+      r.importPeakRssMiB,
+      r.build.users,
+      r.build.items,
+      r.build.seconds.load.toFixed(1),
+      r.copyOutSeconds.toFixed(1),
+      r.build.seconds.model.toFixed(1),
+      r.build.seconds.popularity.toFixed(1),
+      r.build.seconds.publish.toFixed(1),
+      r.build.seconds.users.toFixed(1),
+      r.build.seconds.total.toFixed(1),
+      r.build.peakRssMiB,
     ]),
   );
 }

@@ -49,20 +49,26 @@ async function batchLoad(url: string, bodies: readonly string[], durationSeconds
   let errors = 0;
   const started = performance.now();
   const end = started + durationSeconds * 1000;
-  await Promise.all(Array.from({ length: batchConnections }, async () => {
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[next++ % bodies.length] });
-      const body = await res.json() as { blocks?: unknown[] };
-      if (!res.ok || body.blocks?.length !== BATCH_USERS) errors++;
-      latencies.push(performance.now() - t0);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: batchConnections }, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[next++ % bodies.length] });
+        const body = (await res.json()) as { blocks?: unknown[] };
+        if (!res.ok || body.blocks?.length !== BATCH_USERS) errors++;
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return {
-    mode: `POST /v1/email/batch (${BATCH_USERS} users)`, requestsPerSecond: latencies.length / elapsed, usersPerSecond: (latencies.length * BATCH_USERS) / elapsed,
-    p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), errors,
+    mode: `POST /v1/email/batch (${BATCH_USERS} users)`,
+    requestsPerSecond: latencies.length / elapsed,
+    usersPerSecond: (latencies.length * BATCH_USERS) / elapsed,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    errors,
   };
 }
 
@@ -75,10 +81,19 @@ try {
   await prepareModel(databaseUrl, redis, pool, values.rebuild!);
   const { users } = await sample(pool, Number(values.sample));
   if (users.length < BATCH_USERS) throw new Error(`need at least ${BATCH_USERS} users, the sample has ${users.length}`);
-  server = await startServer('src/server.ts', [], await freePort(), {
-    DATABASE_URL: databaseUrl, REDIS_PREFIX: BENCH_PREFIX, LOG_LEVEL: 'warn', EMAIL_SIGNING_SECRET: 'bench-email-secret-0123456789abcdef-xyz',
-    PRODUCT_URL_TEMPLATE: 'https://shop.example/p/{id}',
-  }, '/ready');
+  server = await startServer(
+    'src/server.ts',
+    [],
+    await freePort(),
+    {
+      DATABASE_URL: databaseUrl,
+      REDIS_PREFIX: BENCH_PREFIX,
+      LOG_LEVEL: 'warn',
+      EMAIL_SIGNING_SECRET: 'bench-email-secret-0123456789abcdef-xyz',
+      PRODUCT_URL_TEMPLATE: 'https://shop.example/p/{id}',
+    },
+    '/ready',
+  );
   const base = server.url;
   const q = encodeURIComponent;
 
@@ -87,7 +102,14 @@ try {
     const paths = users.map((u) => `/v1/email/collaborative.${format}?user=${q(u)}&limit=${LIMIT}`);
     if (warmup > 0) await load(base, paths, { seconds: warmup, connections });
     const r = await load(base, paths, { seconds, connections });
-    runs.push({ mode: `GET /v1/email/collaborative.${format} (1 user)`, requestsPerSecond: r.requestsPerSecond, usersPerSecond: r.requestsPerSecond, p50: r.p50, p99: r.p99, errors: r.errors + r.timeouts + r.non2xx });
+    runs.push({
+      mode: `GET /v1/email/collaborative.${format} (1 user)`,
+      requestsPerSecond: r.requestsPerSecond,
+      usersPerSecond: r.requestsPerSecond,
+      p50: r.p50,
+      p99: r.p99,
+      errors: r.errors + r.timeouts + r.non2xx,
+    });
     console.error(`bench: ${runs.at(-1)!.mode}: ${Math.round(r.requestsPerSecond)} users/s`);
   }
   // Rotating slices of the sample: each batch asks for another 1000 users.
@@ -100,12 +122,26 @@ try {
   console.error(`bench: ${runs.at(-1)!.mode}: ${Math.round(runs.at(-1)!.usersPerSecond)} users/s`);
 
   const single = runs[0].usersPerSecond;
-  console.log(`\nEmail block benchmark: ${seconds} s per run after ${warmup} s warm-up; GET: ${connections} connections (autocannon); batch: ${batchConnections} connections; ` +
-    `${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}); collaborative blocks of ${LIMIT} items for ${users.length} sampled UCI customers`);
-  printTable(['mode', 'requests/s', 'users/s', 'vs single GET', 'p50 ms', 'p99 ms', 'errors'], runs.map((r) => [
-    r.mode, Math.round(r.requestsPerSecond), Math.round(r.usersPerSecond), `${(r.usersPerSecond / single).toFixed(2)}x`, r.p50.toFixed(2), r.p99.toFixed(2), r.errors,
-  ]));
-  await writeResults('bench-email', { seconds, warmup, connections, batch_connections: batchConnections, batch_users: BATCH_USERS, limit: LIMIT, cpus: availableParallelism(), node: process.version, users: users.length, runs });
+  console.log(
+    `\nEmail block benchmark: ${seconds} s per run after ${warmup} s warm-up; GET: ${connections} connections (autocannon); batch: ${batchConnections} connections; ` +
+      `${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}); collaborative blocks of ${LIMIT} items for ${users.length} sampled UCI customers`,
+  );
+  printTable(
+    ['mode', 'requests/s', 'users/s', 'vs single GET', 'p50 ms', 'p99 ms', 'errors'],
+    runs.map((r) => [r.mode, Math.round(r.requestsPerSecond), Math.round(r.usersPerSecond), `${(r.usersPerSecond / single).toFixed(2)}x`, r.p50.toFixed(2), r.p99.toFixed(2), r.errors]),
+  );
+  await writeResults('bench-email', {
+    seconds,
+    warmup,
+    connections,
+    batch_connections: batchConnections,
+    batch_users: BATCH_USERS,
+    limit: LIMIT,
+    cpus: availableParallelism(),
+    node: process.version,
+    users: users.length,
+    runs,
+  });
 } finally {
   await server?.stop();
   await Promise.allSettled([pool.end(), redis.quit()]);

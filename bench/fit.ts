@@ -106,8 +106,9 @@ function parityLine(x: Interactions, s: EvalStrategy, pairs: number, sum: number
   let ours = 0;
   for (const s of model.scores) ours += s;
   const same = model.neighbours.length === pairs && Math.abs(ours - sum) <= 1e-5 * Math.max(1, sum);
-  return `parity ${s.name} vs SAR numpy (${spec.similarity}): ${model.neighbours.length} vs ${pairs} item pairs, `
-    + `Σ similarity ${ours.toFixed(3)} vs ${sum.toFixed(3)}: ${same ? 'same' : 'DIFFERENT'}`;
+  return (
+    `parity ${s.name} vs SAR numpy (${spec.similarity}): ${model.neighbours.length} vs ${pairs} item pairs, ` + `Σ similarity ${ours.toFixed(3)} vs ${sum.toFixed(3)}: ${same ? 'same' : 'DIFFERENT'}`
+  );
 }
 
 async function main(): Promise<void> {
@@ -147,14 +148,21 @@ async function main(): Promise<void> {
   const specs = (names.includes(BASELINE) ? names : [BASELINE, ...names]).map((n) => parseStrategy(n, baseSpec, halfLifeDays));
 
   // Every source but --synthetic becomes a file, which both we and the numpy baseline read.
-  const file = a['synthetic-ratings'] !== undefined
-    ? await writeSyntheticRatings(positive(a['synthetic-ratings'], 'synthetic-ratings'), positive(a.items!, 'items'), positive(a.users!, 'users'))
-    : a.dataset !== undefined ? await writeDatasetFile(a.dataset as Dataset) : a.interactions;
+  const file =
+    a['synthetic-ratings'] !== undefined
+      ? await writeSyntheticRatings(positive(a['synthetic-ratings'], 'synthetic-ratings'), positive(a.items!, 'items'), positive(a.users!, 'users'))
+      : a.dataset !== undefined
+        ? await writeDatasetFile(a.dataset as Dataset)
+        : a.interactions;
   let t0 = performance.now();
   const x: Interactions = file
     ? await collectInteractions(readInteractionsFile(file), config.eventWeights)
     : syntheticInteractions({ events: positive(a.synthetic!, 'synthetic'), items: positive(a['synthetic-items']!, 'synthetic-items') });
-  const name = file ? basename(file).replace(/(\.gz)?$/, '').replace(/\.[^.]*$/, '') : `synthetic-${a.synthetic}`;
+  const name = file
+    ? basename(file)
+        .replace(/(\.gz)?$/, '')
+        .replace(/\.[^.]*$/, '')
+    : `synthetic-${a.synthetic}`;
   console.log(`${name}: ${x.users.length} events, ${x.userIds.length} users, ${x.itemIds.length} items (read in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
   // What the build fits for the strategy: popularity only, or the neighbour lists of its model.
@@ -180,8 +188,12 @@ async function main(): Promise<void> {
     : denseBytes > 0.7 * totalmem()
       ? { ok: false, reason: `its dense ${x.itemIds.length}² similarity would need ~${(denseBytes / 2 ** 30).toFixed(0)} GiB` }
       : await runSarBaseline(a.python!, file, {
-        repeat, halfLifeDays, threshold: baseSpec.minSupport, similarity: a['sar-similarity']!, eventWeights: config.eventWeights,
-      });
+          repeat,
+          halfLifeDays,
+          threshold: baseSpec.minSupport,
+          similarity: a['sar-similarity']!,
+          eventWeights: config.eventWeights,
+        });
   if (sar.ok && (sar.result.rows !== x.users.length || sar.result.users !== x.userIds.length || sar.result.items !== x.itemIds.length)) {
     const { rows: n, users, items } = sar.result;
     sar = { ok: false, reason: `it read ${n} events, ${users} users, ${items} items where we read ${x.users.length}, ${x.userIds.length}, ${x.itemIds.length}` };
@@ -206,12 +218,20 @@ async function main(): Promise<void> {
   console.log(['', line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), ''].join('\n'));
   if (sar.ok) {
     const s = sar.result;
-    const stages = Object.entries(s.stage_seconds_median).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ');
-    const env = Object.entries(s.env).map(([k, v]) => `${k}=${v}`).join(' ');
-    console.log(`${SAR_ROW}: SAR's fit (${s.similarity}, half-life ${halfLifeDays} d, threshold ${baseSpec.minSupport}) in python ${s.python}, `
-      + `numpy ${s.numpy}, scipy ${s.scipy}${env ? `, ${env}` : ''}; dense similarity ${s.similarity_matrix_mib} MiB.`);
-    console.log(`  median stages (s): ${stages}. Its time above leaves out "index" (ours gets indexed ids from the read, too); `
-      + `with it, as SAR's fit(df): ${s.fit_seconds_median.toFixed(3)} s. "vs SAR numpy" = our time / its time (< 1: ours is faster).`);
+    const stages = Object.entries(s.stage_seconds_median)
+      .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+      .join(', ');
+    const env = Object.entries(s.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    console.log(
+      `${SAR_ROW}: SAR's fit (${s.similarity}, half-life ${halfLifeDays} d, threshold ${baseSpec.minSupport}) in python ${s.python}, ` +
+        `numpy ${s.numpy}, scipy ${s.scipy}${env ? `, ${env}` : ''}; dense similarity ${s.similarity_matrix_mib} MiB.`,
+    );
+    console.log(
+      `  median stages (s): ${stages}. Its time above leaves out "index" (ours gets indexed ids from the read, too); ` +
+        `with it, as SAR's fit(df): ${s.fit_seconds_median.toFixed(3)} s. "vs SAR numpy" = our time / its time (< 1: ours is faster).`,
+    );
     const sarSpec = specs.find((spec) => spec.spec.untruncated && !spec.name.includes('+weighted') && spec.spec.similarity === s.similarity);
     if (sarSpec && s.similarity !== 'lift') console.log(parityLine(x, sarSpec, s.similarity_pairs, s.similarity_sum));
   } else {
@@ -220,13 +240,26 @@ async function main(): Promise<void> {
 
   const out = a.out ?? `results/fit-${name}.json`;
   await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify({
-    data: file ?? { synthetic: Number(a.synthetic), items: Number(a['synthetic-items']) },
-    events: x.users.length, users: x.userIds.length, items: x.itemIds.length,
-    node: process.version, cpus: cpus().length,
-    params: { ...baseSpec, halfLifeDays }, baseline: BASELINE, repeat, results: rows,
-    sarNumpy: sar.ok ? sar.result : { skipped: sar.reason },
-  }, null, 2)}\n`);
+  await writeFile(
+    out,
+    `${JSON.stringify(
+      {
+        data: file ?? { synthetic: Number(a.synthetic), items: Number(a['synthetic-items']) },
+        events: x.users.length,
+        users: x.userIds.length,
+        items: x.itemIds.length,
+        node: process.version,
+        cpus: cpus().length,
+        params: { ...baseSpec, halfLifeDays },
+        baseline: BASELINE,
+        repeat,
+        results: rows,
+        sarNumpy: sar.ok ? sar.result : { skipped: sar.reason },
+      },
+      null,
+      2,
+    )}\n`,
+  );
   console.log(`wrote ${out} (peak RSS is cumulative over the run)`);
 }
 

@@ -77,8 +77,7 @@ async function main(): Promise<void> {
   const before = cpuSnapshot([process.pid]);
 
   // Simulated: ages 27..39 weeks (a cohort acquired over a quarter, as CDNOW's), 39-week holdout.
-  const sim = time(rows, `simulate customers (BG/NBD, seeded)`, customers, repeat, () =>
-    simulateBgNbd(TRUTH, { customers, minAge: 27, maxAge: 39, holdout: 39, seed: 1 }));
+  const sim = time(rows, `simulate customers (BG/NBD, seeded)`, customers, repeat, () => simulateBgNbd(TRUTH, { customers, minAge: 27, maxAge: 39, holdout: 39, seed: 1 }));
   const fit = time(rows, 'BG/NBD fit, simulated', customers, repeat, () => fitBgNbd(sim.rft));
   time(rows, 'P(alive) + E[Y(39)] per customer', customers, repeat, () => {
     let sum = 0;
@@ -88,10 +87,17 @@ async function main(): Promise<void> {
     }
     return sum;
   });
-  const recovery = Object.fromEntries((Object.keys(TRUTH) as (keyof BgNbdParams)[]).map((k) => [k, {
-    true: TRUTH[k], fitted: fit.params[k], se: fit.standardErrors?.[k] ?? null,
-    z: fit.standardErrors ? (fit.params[k] - TRUTH[k]) / fit.standardErrors[k] : null,
-  }]));
+  const recovery = Object.fromEntries(
+    (Object.keys(TRUTH) as (keyof BgNbdParams)[]).map((k) => [
+      k,
+      {
+        true: TRUTH[k],
+        fitted: fit.params[k],
+        se: fit.standardErrors?.[k] ?? null,
+        z: fit.standardErrors ? (fit.params[k] - TRUTH[k]) / fit.standardErrors[k] : null,
+      },
+    ]),
+  );
 
   const t0 = performance.now();
   const purchases = await readUci(a['data-dir']);
@@ -117,17 +123,32 @@ async function main(): Promise<void> {
   for (const r of rows) {
     console.log(`${r.stage.padEnd(width)}  ${r.items.toLocaleString('en-US').padStart(9)}  ${r.seconds.toFixed(3).padStart(8)}  ${r.runs.map((s) => s.toFixed(3)).join(', ')}`);
   }
-  console.log(`\nBG/NBD on ${customers.toLocaleString('en-US')} simulated customers: ${fit.iterations} iterations, converged ${fit.converged}; `
-    + Object.entries(recovery).map(([k, v]) => `${k} ${v.fitted.toPrecision(4)} (true ${v.true}, z ${v.z?.toFixed(2)})`).join(', '));
+  console.log(
+    `\nBG/NBD on ${customers.toLocaleString('en-US')} simulated customers: ${fit.iterations} iterations, converged ${fit.converged}; ` +
+      Object.entries(recovery)
+        .map(([k, v]) => `${k} ${v.fitted.toPrecision(4)} (true ${v.true}, z ${v.z?.toFixed(2)})`)
+        .join(', '),
+  );
   console.log(`other processes used ${others.toFixed(2)} of ${cpus().length} cores on average during the run`);
 
   await mkdir(dirname(a.out!), { recursive: true });
-  await writeFile(a.out!, `${JSON.stringify({
-    node: process.version, cpus: cpus().length, memory_gib: +(totalmem() / 2 ** 30).toFixed(1), repeat, other_load_cores: others,
-    simulated: { customers, truth: TRUTH, recovery, converged: fit.converged, iterations: fit.iterations },
-    uci: { purchases: purchases.length, customers: days.userIds.length, read_seconds: readSeconds, calibration_end: UCI_CALIBRATION_END },
-    results: rows,
-  }, null, 2)}\n`);
+  await writeFile(
+    a.out!,
+    `${JSON.stringify(
+      {
+        node: process.version,
+        cpus: cpus().length,
+        memory_gib: +(totalmem() / 2 ** 30).toFixed(1),
+        repeat,
+        other_load_cores: others,
+        simulated: { customers, truth: TRUTH, recovery, converged: fit.converged, iterations: fit.iterations },
+        uci: { purchases: purchases.length, customers: days.userIds.length, read_seconds: readSeconds, calibration_end: UCI_CALIBRATION_END },
+        results: rows,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   console.log(`wrote ${a.out}`);
 }
 

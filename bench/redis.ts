@@ -58,13 +58,25 @@ const serving = (config: Config) => ({ ...config, serving: { ...config.serving, 
 // ---- 1. memory -------------------------------------------------------------------------------
 
 const KINDS: [RegExp, string][] = [
-  [/^cf:v\d+:/, 'neighbour list'], [/^item:v\d+:/, 'catalog fields'], [/^pop:v\d+:all$/, 'popular list'],
-  [/^pop:v\d+:cat:/, 'category list'], [/^brand:v\d+:/, 'brand list'], [/^meta:v\d+:/, 'meta'],
-  [/^rv:/, 'recently viewed (ZSET)'], [/^purchased:/, 'purchases (ZSET)'], [/^purchased-ids:/, 'purchases joined (STRING)'],
-  [/^optout:/, 'opt-out flag'], [/^erased:/, 'tombstone'], [/^flags:synced:\{/, 'flags marker (one per slot)'],
+  [/^cf:v\d+:/, 'neighbour list'],
+  [/^item:v\d+:/, 'catalog fields'],
+  [/^pop:v\d+:all$/, 'popular list'],
+  [/^pop:v\d+:cat:/, 'category list'],
+  [/^brand:v\d+:/, 'brand list'],
+  [/^meta:v\d+:/, 'meta'],
+  [/^rv:/, 'recently viewed (ZSET)'],
+  [/^purchased:/, 'purchases (ZSET)'],
+  [/^purchased-ids:/, 'purchases joined (STRING)'],
+  [/^optout:/, 'opt-out flag'],
+  [/^erased:/, 'tombstone'],
+  [/^flags:synced:\{/, 'flags marker (one per slot)'],
 ];
 
-interface KindMemory { kind: string; keys: number; bytes: number }
+interface KindMemory {
+  kind: string;
+  keys: number;
+  bytes: number;
+}
 
 /** MEMORY USAGE (exact: SAMPLES 0) of every key under `prefix`, summed per kind; model keys of the live version only. */
 async function memoryByKind(redis: RedisClient, prefix: string): Promise<KindMemory[]> {
@@ -102,7 +114,7 @@ async function syntheticUsers(redis: RedisClient, prefix: string): Promise<{ use
   await copyUserFlags(redis, keys, async () => []);
   const before = await usedMemory(redis);
   const at = Date.UTC(2026, 0, 1);
-  const item = (n: number) => `uci:${(85000 + n * 7919 % 4000).toString()}A`;
+  const item = (n: number) => `uci:${(85000 + ((n * 7919) % 4000)).toString()}A`;
   for (let u = 0; u < SYNTHETIC_USERS; u += 200) {
     const events = [];
     for (let v = u; v < Math.min(u + 200, SYNTHETIC_USERS); v++) {
@@ -124,7 +136,7 @@ const READS: Record<string, Read> = {
   'a GET per key (getMany)': (redis, keys) => Promise.all(keys.map((key) => redis.get(key))),
   'an MGET per slot': (redis, keys) => {
     const bySlot = new Map<number, string[]>();
-    for (const key of keys) bySlot.set(keySlot(key), [...bySlot.get(keySlot(key)) ?? [], key]);
+    for (const key of keys) bySlot.set(keySlot(key), [...(bySlot.get(keySlot(key)) ?? []), key]);
     return Promise.all([...bySlot.values()].map((group) => redis.mget(group)));
   },
   'a pipeline of GETs per node': (redis, keys) => {
@@ -134,7 +146,15 @@ const READS: Record<string, Read> = {
   },
 };
 
-interface ReadRun { variant: string; requestsPerSecond: number; p50: number; p99: number; clientUs: number; redisUs: number; errors: number }
+interface ReadRun {
+  variant: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  clientUs: number;
+  redisUs: number;
+  errors: number;
+}
 
 async function redisCpuSeconds(redis: RedisClient): Promise<number> {
   let seconds = 0;
@@ -153,28 +173,45 @@ async function run(variant: string, redis: RedisClient, request: () => Promise<u
   const redis0 = await redisCpuSeconds(redis);
   const started = performance.now();
   const end = started + SECONDS * 1000;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      await request().catch(() => { errors++; });
-      latencies.push(performance.now() - t0);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        await request().catch(() => {
+          errors++;
+        });
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
   const elapsed = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const redisSeconds = await redisCpuSeconds(redis) - redis0;
+  const redisSeconds = (await redisCpuSeconds(redis)) - redis0;
   latencies.sort((a, b) => a - b);
   const at = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2));
   const n = latencies.length;
   return {
-    variant, requestsPerSecond: Math.round(n / elapsed), p50: at(0.5), p99: at(0.99),
-    clientUs: Math.round((cpu.user + cpu.system) / n), redisUs: Math.round(redisSeconds * 1e6 / n), errors,
+    variant,
+    requestsPerSecond: Math.round(n / elapsed),
+    p50: at(0.5),
+    p99: at(0.99),
+    clientUs: Math.round((cpu.user + cpu.system) / n),
+    redisUs: Math.round((redisSeconds * 1e6) / n),
+    errors,
   };
 }
 
 const median = (runs: ReadRun[]): ReadRun => {
   const mid = <K extends keyof ReadRun>(k: K) => runs.map((r) => r[k] as number).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
-  return { variant: runs[0].variant, requestsPerSecond: mid('requestsPerSecond'), p50: mid('p50'), p99: mid('p99'), clientUs: mid('clientUs'), redisUs: mid('redisUs'), errors: runs.reduce((s, r) => s + r.errors, 0) };
+  return {
+    variant: runs[0].variant,
+    requestsPerSecond: mid('requestsPerSecond'),
+    p50: mid('p50'),
+    p99: mid('p99'),
+    clientUs: mid('clientUs'),
+    redisUs: mid('redisUs'),
+    errors: runs.reduce((s, r) => s + r.errors, 0),
+  };
 };
 
 const pick = <T>(list: readonly T[]) => list[Math.floor(Math.random() * list.length)];
@@ -189,13 +226,21 @@ try {
   await prepareModel(databaseUrl, jobs.cluster, pool, values.rebuild, CLUSTER_PREFIX, { REDIS_CLUSTER_NODES: base.scale.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(',') });
 
   const memory: Record<string, unknown> = {};
-  for (const [where, redis, prefix] of [['single', jobs.single, SINGLE_PREFIX], ['cluster', jobs.cluster, CLUSTER_PREFIX]] as const) {
+  for (const [where, redis, prefix] of [
+    ['single', jobs.single, SINGLE_PREFIX],
+    ['cluster', jobs.cluster, CLUSTER_PREFIX],
+  ] as const) {
     const kinds = await memoryByKind(redis, prefix);
     const synthetic = await syntheticUsers(redis, `bench:redis-users:${where}:`);
     memory[where] = { kinds, synthetic };
     console.log(`\nRedis memory, UCI model and users as built (${where}):`);
-    printTable(['kind', 'keys', 'bytes per key', 'MiB'], kinds.map((k) => [k.kind, k.keys, Math.round(k.bytes / k.keys), (k.bytes / 2 ** 20).toFixed(2)]));
-    console.log(`synthetic users (${SYNTHETIC_VIEWS} views, ${SYNTHETIC_PURCHASES} purchases each, written by writeUsers): ${synthetic.bytesPerUser.toLocaleString('en-US')} bytes of used_memory per user (${synthetic.users.toLocaleString('en-US')} users)`);
+    printTable(
+      ['kind', 'keys', 'bytes per key', 'MiB'],
+      kinds.map((k) => [k.kind, k.keys, Math.round(k.bytes / k.keys), (k.bytes / 2 ** 20).toFixed(2)]),
+    );
+    console.log(
+      `synthetic users (${SYNTHETIC_VIEWS} views, ${SYNTHETIC_PURCHASES} purchases each, written by writeUsers): ${synthetic.bytesPerUser.toLocaleString('en-US')} bytes of used_memory per user (${synthetic.users.toLocaleString('en-US')} users)`,
+    );
   }
 
   const { items, users } = await sample(pool, 2000);
@@ -212,9 +257,7 @@ try {
   };
   // No offline queue on the API's clients: wait until they are connected.
   await Promise.all(Object.values(clients).map((c) => (c.status === 'ready' ? undefined : once(c, 'ready'))));
-  const variants: [string, RedisClient, () => Promise<unknown>][] = [
-    ['single Redis: one MGET (reference)', clients.single, () => clients.single.mget(seeds(SINGLE_PREFIX, singleVersion))],
-  ];
+  const variants: [string, RedisClient, () => Promise<unknown>][] = [['single Redis: one MGET (reference)', clients.single, () => clients.single.mget(seeds(SINGLE_PREFIX, singleVersion))]];
   for (const [name, read] of Object.entries(READS)) {
     variants.push([`Cluster: ${name}, coalesced`, clients.coalesced, () => read(clients.coalesced, seeds(CLUSTER_PREFIX, version))]);
     variants.push([`Cluster: ${name}, not coalesced`, clients.plain, () => read(clients.plain, seeds(CLUSTER_PREFIX, version))]);
@@ -231,21 +274,33 @@ try {
     const order = round % 2 === 0 ? variants : [...variants].reverse();
     for (const [name, redis, request] of order) {
       for (let i = 0; i < 200; i++) await request(); // warm-up: connections, scripts, JIT
-      runs.set(name, [...runs.get(name) ?? [], await run(name, redis, request)]);
+      runs.set(name, [...(runs.get(name) ?? []), await run(name, redis, request)]);
       console.error(`bench: round ${round + 1}/${ROUNDS} ${name}`);
     }
   }
   const results = variants.map(([name]) => median(runs.get(name)!));
   console.log(`\nReads, median of ${ROUNDS} rounds of ${SECONDS} s, ${CONCURRENCY} requests in flight, ${KEYS_PER_REQUEST} neighbour lists per model read:`);
-  printTable(['variant', 'req/s', 'p50 ms', 'p99 ms', 'client µs/req', 'Redis µs/req', 'errors'],
-    results.map((r) => [r.variant, r.requestsPerSecond, r.p50, r.p99, r.clientUs, r.redisUs, r.errors]));
+  printTable(
+    ['variant', 'req/s', 'p50 ms', 'p99 ms', 'client µs/req', 'Redis µs/req', 'errors'],
+    results.map((r) => [r.variant, r.requestsPerSecond, r.p50, r.p99, r.clientUs, r.redisUs, r.errors]),
+  );
 
   const copies = [];
   const slotMap = (jobs.cluster as Cluster).slots;
   const firstMaster = slotMap[0][0];
-  for (const [when, lose] of [['every marker there', false], ["one master's markers lost", true]] as const) {
+  for (const [when, lose] of [
+    ['every marker there', false],
+    ["one master's markers lost", true],
+  ] as const) {
     for (let round = 0; round < ROUNDS; round++) {
-      if (lose) await eachKey(jobs.cluster, Array.from({ length: SLOTS }, (_, slot) => slot).filter((slot) => slotMap[slot][0] === firstMaster).map((slot) => clusterKeys.flagsSyncedIn(slot)), 'UNLINK');
+      if (lose)
+        await eachKey(
+          jobs.cluster,
+          Array.from({ length: SLOTS }, (_, slot) => slot)
+            .filter((slot) => slotMap[slot][0] === firstMaster)
+            .map((slot) => clusterKeys.flagsSyncedIn(slot)),
+          'UNLINK',
+        );
       const delay = monitorEventLoopDelay({ resolution: 1 });
       delay.enable();
       const started = performance.now();
@@ -255,8 +310,20 @@ try {
     }
   }
   console.log(`\nCopy of the user flags on the Cluster by the API's client (${ROUNDS} rounds each):`);
-  printTable(['markers', 'ms', 'event-loop delay p99 ms', 'max ms'], copies.map((c) => [c.when, c.ms, c.loopDelayP99Ms, c.loopDelayMaxMs]));
-  await writeResults('bench-redis', { seconds: SECONDS, rounds: ROUNDS, concurrency: CONCURRENCY, keysPerRequest: KEYS_PER_REQUEST, memory, reads: results, runs: Object.fromEntries(runs), flagCopies: copies });
+  printTable(
+    ['markers', 'ms', 'event-loop delay p99 ms', 'max ms'],
+    copies.map((c) => [c.when, c.ms, c.loopDelayP99Ms, c.loopDelayMaxMs]),
+  );
+  await writeResults('bench-redis', {
+    seconds: SECONDS,
+    rounds: ROUNDS,
+    concurrency: CONCURRENCY,
+    keysPerRequest: KEYS_PER_REQUEST,
+    memory,
+    reads: results,
+    runs: Object.fromEntries(runs),
+    flagCopies: copies,
+  });
   await Promise.all(Object.values(clients).map((c) => c.quit()));
 } finally {
   await Promise.allSettled([pool.end(), jobs.single.quit(), jobs.cluster.quit()]);

@@ -14,7 +14,7 @@ export async function writeResults(name: string, data: unknown): Promise<string>
   const dir = new URL('../results/', import.meta.url).pathname;
   await mkdir(dir, { recursive: true });
   const path = `${dir}${name}.json`;
-  await writeFile(path, JSON.stringify({ measured_at: new Date().toISOString(), ...data as object }, null, 2));
+  await writeFile(path, JSON.stringify({ measured_at: new Date().toISOString(), ...(data as object) }, null, 2));
   console.log(`wrote ${path}`);
   return path;
 }

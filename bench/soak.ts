@@ -63,9 +63,14 @@ interface Row {
 function summarize(name: string, samples: readonly TrafficSample[], spanMs: number): Row {
   const sorted = Float64Array.from(samples, (s) => s.ms).sort();
   return {
-    name, seconds: spanMs / 1000, requests: samples.length,
-    errors: samples.filter((s) => s.status < 200 || s.status >= 300).length, degraded: samples.filter((s) => s.degraded).length,
-    p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.length ? sorted[sorted.length - 1] : NaN,
+    name,
+    seconds: spanMs / 1000,
+    requests: samples.length,
+    errors: samples.filter((s) => s.status < 200 || s.status >= 300).length,
+    degraded: samples.filter((s) => s.degraded).length,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    max: sorted.length ? sorted[sorted.length - 1] : NaN,
   };
 }
 
@@ -79,7 +84,13 @@ function phases(samples: readonly TrafficSample[], builds: readonly Build[], end
     from = b.endMs;
   });
   bounds.push([builds.length ? `after build ${builds.length}` : 'steady', from, endMs]);
-  return bounds.map(([name, start, end]) => summarize(name, samples.filter((s) => s.at >= start && s.at < end), end - start));
+  return bounds.map(([name, start, end]) =>
+    summarize(
+      name,
+      samples.filter((s) => s.at >= start && s.at < end),
+      end - start,
+    ),
+  );
 }
 
 /** The request mix: a weighted draw per request, from a seeded generator (the same run twice). */
@@ -97,16 +108,35 @@ function requestMix(ids: { users: string[]; items: string[] }, withEmail: boolea
     [5, () => get('same-brand by user', `/v1/recommendations/same-brand?user=${q(pick(ids.users))}`)],
     [12, () => get('recently-viewed', `/v1/recommendations/recently-viewed?user=${q(pick(ids.users))}`)],
     [12, () => get('popular', `/v1/recommendations/popular?exclude=${q(pick(ids.items))}`)],
-    [25, () => ({
-      kind: 'events (1-5 per batch)', method: 'POST', path: '/v1/events',
-      body: JSON.stringify({ events: Array.from({ length: 1 + Math.floor(rng.nextDouble() * 5) }, () => ({
-        user_id: pick(ids.users), item_id: pick(ids.items), type: rng.nextDouble() < 0.85 ? 'view' : 'purchase', idempotency_key: `soak:${run}:${event++}`,
-      })) }),
-    })],
-    ...(withEmail ? [[3, () => ({
-      kind: 'email batch (10 users)', method: 'POST', path: '/v1/email/batch',
-      body: JSON.stringify({ strategy: 'collaborative', users: Array.from({ length: 10 }, () => pick(ids.users)) }),
-    })] as [number, () => TrafficRequest]] : []),
+    [
+      25,
+      () => ({
+        kind: 'events (1-5 per batch)',
+        method: 'POST',
+        path: '/v1/events',
+        body: JSON.stringify({
+          events: Array.from({ length: 1 + Math.floor(rng.nextDouble() * 5) }, () => ({
+            user_id: pick(ids.users),
+            item_id: pick(ids.items),
+            type: rng.nextDouble() < 0.85 ? 'view' : 'purchase',
+            idempotency_key: `soak:${run}:${event++}`,
+          })),
+        }),
+      }),
+    ],
+    ...(withEmail
+      ? [
+          [
+            3,
+            () => ({
+              kind: 'email batch (10 users)',
+              method: 'POST',
+              path: '/v1/email/batch',
+              body: JSON.stringify({ strategy: 'collaborative', users: Array.from({ length: 10 }, () => pick(ids.users)) }),
+            }),
+          ] as [number, () => TrafficRequest],
+        ]
+      : []),
   ];
   const total = mix.reduce((sum, [weight]) => sum + weight, 0);
   return () => {
@@ -128,9 +158,11 @@ try {
   const ids = await sample(pool, Number(values.sample));
   server = await startServer('src/server.ts', [], await freePort(), env, '/ready');
   const api = server;
-  const openapi = await (await fetch(`${api.url}/docs/json`)).json() as { paths: Record<string, unknown> };
+  const openapi = (await (await fetch(`${api.url}/docs/json`)).json()) as { paths: Record<string, unknown> };
   const withEmail = '/v1/email/batch' in openapi.paths;
-  console.error(`soak: ${seconds} s at ${rate} req/s over ${values.connections} connections, ${buildCount} builds, ${ids.users.length} users and ${ids.items.length} items${withEmail ? '' : ' (no email batch route: skipped)'}`);
+  console.error(
+    `soak: ${seconds} s at ${rate} req/s over ${values.connections} connections, ${buildCount} builds, ${ids.users.length} users and ${ids.items.length} items${withEmail ? '' : ' (no email batch route: skipped)'}`,
+  );
 
   const metric = async (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${api.url}/metrics`)).text())?.[1]);
   const heapAtStart = await metric('nodejs_heap_size_used_bytes');
@@ -144,7 +176,9 @@ try {
       await sleep(Math.max(0, at - (performance.now() - origin)));
       const build: Build = { startMs: performance.now() - origin, endMs: 0, version: null };
       console.error(`soak: build ${i} starts at ${(build.startMs / 1000).toFixed(1)} s`);
-      await runJob('jobs/build.ts', ['--json'], env).catch((err: Error) => { build.error = err.message.split('\n')[0]; });
+      await runJob('jobs/build.ts', ['--json'], env).catch((err: Error) => {
+        build.error = err.message.split('\n')[0];
+      });
       build.endMs = performance.now() - origin;
       build.version = Number(await redis.get(keys.current));
       builds.push(build);
@@ -159,16 +193,26 @@ try {
   const measured = samples.filter((s) => s.at >= warmupMs);
   const endMs = seconds * 1000;
   const phaseRows = phases(samples, builds, endMs);
-  const kinds = [...new Set(measured.map((s) => s.kind))].map((kind) => summarize(kind, measured.filter((s) => s.kind === kind), endMs - warmupMs));
+  const kinds = [...new Set(measured.map((s) => s.kind))].map((kind) =>
+    summarize(
+      kind,
+      measured.filter((s) => s.kind === kind),
+      endMs - warmupMs,
+    ),
+  );
   const overall = summarize('all', measured, endMs - warmupMs);
 
   const steady = points.filter((p) => p.t * 1000 >= warmupMs);
   const afterBuilds = points.filter((p) => p.t * 1000 >= (builds.at(-1)?.endMs ?? warmupMs));
   const mib = (p: RssPoint | undefined) => (p === undefined ? NaN : Number(p.mib.toFixed(1)));
   const memory = {
-    rss_start_mib: mib(steady[0]), rss_end_mib: mib(steady.at(-1)), rss_max_mib: Math.max(...steady.map((p) => p.mib)),
-    rss_slope_mib_per_min: Number(slopePerMinute(steady).toFixed(2)), rss_slope_after_last_build_mib_per_min: Number(slopePerMinute(afterBuilds).toFixed(2)),
-    heap_used_start_mib: Number((heapAtStart / 1048576).toFixed(1)), heap_used_end_mib: Number((heapAtEnd / 1048576).toFixed(1)),
+    rss_start_mib: mib(steady[0]),
+    rss_end_mib: mib(steady.at(-1)),
+    rss_max_mib: Math.max(...steady.map((p) => p.mib)),
+    rss_slope_mib_per_min: Number(slopePerMinute(steady).toFixed(2)),
+    rss_slope_after_last_build_mib_per_min: Number(slopePerMinute(afterBuilds).toFixed(2)),
+    heap_used_start_mib: Number((heapAtStart / 1048576).toFixed(1)),
+    heap_used_end_mib: Number((heapAtEnd / 1048576).toFixed(1)),
     model_cache_end_mib: Number((cacheBytes / 1048576).toFixed(1)),
   };
 
@@ -180,11 +224,14 @@ try {
   console.log('');
   printTable(header, kinds.map(row));
   console.log('');
-  printTable(['build', 'started at s', 'seconds', 'version', 'result'], builds.map((b, i) => [
-    String(i + 1), (b.startMs / 1000).toFixed(1), ((b.endMs - b.startMs) / 1000).toFixed(1), String(b.version), b.error ?? 'ok',
-  ]));
-  console.log(`\nserver RSS: ${memory.rss_start_mib} MiB at the start, ${memory.rss_end_mib} at the end, ${memory.rss_max_mib.toFixed(1)} at most; ` +
-    `slope ${memory.rss_slope_mib_per_min} MiB/min over the run, ${memory.rss_slope_after_last_build_mib_per_min} MiB/min after the last build`);
+  printTable(
+    ['build', 'started at s', 'seconds', 'version', 'result'],
+    builds.map((b, i) => [String(i + 1), (b.startMs / 1000).toFixed(1), ((b.endMs - b.startMs) / 1000).toFixed(1), String(b.version), b.error ?? 'ok']),
+  );
+  console.log(
+    `\nserver RSS: ${memory.rss_start_mib} MiB at the start, ${memory.rss_end_mib} at the end, ${memory.rss_max_mib.toFixed(1)} at most; ` +
+      `slope ${memory.rss_slope_mib_per_min} MiB/min over the run, ${memory.rss_slope_after_last_build_mib_per_min} MiB/min after the last build`,
+  );
   console.log(`server heap used: ${memory.heap_used_start_mib} → ${memory.heap_used_end_mib} MiB; model cache at the end: ${memory.model_cache_end_mib} MiB`);
   const misses = [
     ...(overall.errors > 0 ? [`${overall.errors} errors`] : []),
@@ -194,8 +241,20 @@ try {
   console.log(misses.length ? `targets missed: ${misses.join('; ')}` : 'targets met: no errors, no degraded answers, every build published');
 
   await writeResults(values.quick ? 'bench-soak-quick' : 'bench-soak', {
-    seconds, warmup_seconds: warmupMs / 1000, rate, connections: Number(values.connections), cpus: availableParallelism(), node: process.version,
-    email_batches: withEmail, phases: phaseRows, kinds, overall, builds, memory, rss: points, targets_missed: misses,
+    seconds,
+    warmup_seconds: warmupMs / 1000,
+    rate,
+    connections: Number(values.connections),
+    cpus: availableParallelism(),
+    node: process.version,
+    email_batches: withEmail,
+    phases: phaseRows,
+    kinds,
+    overall,
+    builds,
+    memory,
+    rss: points,
+    targets_missed: misses,
   });
 } finally {
   await server?.stop();

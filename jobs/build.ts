@@ -29,19 +29,30 @@ function positive(name: string, raw: string | undefined, fallback: number, integ
 
 function printSummary(s: BuildSummary): void {
   const rows: [string, string][] = [
-    ['model', s.model], ['version', `${s.version} (was ${s.previousVersion ?? 'none'})`],
-    ['events', fmt(s.events)], ['users', fmt(s.users)], ['items with events', fmt(s.items)], ['catalog items', fmt(s.catalogItems)],
-    ['neighbour pairs (non-zeros)', fmt(s.neighbourPairs)], ['model keys written', fmt(s.keysWritten)], ['user keys written', fmt(s.userKeysWritten)],
+    ['model', s.model],
+    ['version', `${s.version} (was ${s.previousVersion ?? 'none'})`],
+    ['events', fmt(s.events)],
+    ['users', fmt(s.users)],
+    ['items with events', fmt(s.items)],
+    ['catalog items', fmt(s.catalogItems)],
+    ['neighbour pairs (non-zeros)', fmt(s.neighbourPairs)],
+    ['model keys written', fmt(s.keysWritten)],
+    ['user keys written', fmt(s.userKeysWritten)],
     ...Object.entries(s.seconds).map(([stage, sec]) => [`time ${stage}`, `${sec.toFixed(2)} s`] as [string, string]),
     ['peak RSS', `${fmt(s.peakRssMiB)} MiB`],
   ];
   console.log('build summary:');
   for (const [k, v] of rows) console.log(`  ${k.padEnd(28)} ${v}`);
   // What buy-again and for-you learned (also GET /v1/models/current).
-  const weights = (w: Record<string, number>) => Object.entries(w).map(([name, value]) => `${name} ${value}`).join(', ');
+  const weights = (w: Record<string, number>) =>
+    Object.entries(w)
+      .map(([name, value]) => `${name} ${value}`)
+      .join(', ');
   if (s.repeat) {
     const b = describeBuyAgain(s.repeat);
-    console.log(`  buy-again: occasion decay ${b.occasion_decay}, horizon ${b.horizon_days} days + ${b.horizon_visits} visits, min probability ${b.min_probability}\n    weights: ${weights(b.weights)}`);
+    console.log(
+      `  buy-again: occasion decay ${b.occasion_decay}, horizon ${b.horizon_days} days + ${b.horizon_visits} visits, min probability ${b.min_probability}\n    weights: ${weights(b.weights)}`,
+    );
   }
   if (s.blend) console.log(`  for-you weights: ${weights(describeForYou(s.blend).weights)}`);
 }
@@ -49,9 +60,16 @@ function printSummary(s: BuildSummary): void {
 await runCli(async () => {
   const { values } = parseArgs({
     options: {
-      model: { type: 'string' }, similarity: { type: 'string' }, neighbours: { type: 'string' },
-      'min-support': { type: 'string' }, 'half-life-days': { type: 'string' }, workers: { type: 'string' },
-      'skip-users': { type: 'boolean' }, wait: { type: 'boolean' }, json: { type: 'boolean' }, tenant: { type: 'string', default: DEFAULT_TENANT },
+      model: { type: 'string' },
+      similarity: { type: 'string' },
+      neighbours: { type: 'string' },
+      'min-support': { type: 'string' },
+      'half-life-days': { type: 'string' },
+      workers: { type: 'string' },
+      'skip-users': { type: 'boolean' },
+      wait: { type: 'boolean' },
+      json: { type: 'boolean' },
+      tenant: { type: 'string', default: DEFAULT_TENANT },
       'window-days': { type: 'string' },
     },
   });
@@ -83,7 +101,11 @@ await runCli(async () => {
     const partitions = await maintainEventPartitions(pool, { retentionMonths: config.eventStore.eventsRetentionMonths, aheadMonths: config.eventStore.partitionsAheadMonths });
     const summary = await buildModel(pool, redis, config, { ...options, readPool });
     if (values.json) console.log(JSON.stringify({ ...summary, partitions }, null, 2));
-    else { printSummary(summary); const done = describePartitionReport(partitions); if (done) console.log(done); }
+    else {
+      printSummary(summary);
+      const done = describePartitionReport(partitions);
+      if (done) console.log(done);
+    }
   } finally {
     await Promise.allSettled([pool.end(), readPool === pool ? undefined : readPool.end(), redis.quit()]);
   }

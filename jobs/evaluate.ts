@@ -93,10 +93,7 @@ function number(raw: string, name: string, integer = false): number {
  * The seam for other sources (e.g. the bundled data sets' import readers): any
  * stream of records becomes train+test here. With two streams, the first is train.
  */
-async function load(
-  sources: AsyncIterable<InteractionRecord>[],
-  eventWeights: ReturnType<typeof loadConfig>['eventWeights'],
-): Promise<{ all: Interactions; firstCount: number }> {
+async function load(sources: AsyncIterable<InteractionRecord>[], eventWeights: ReturnType<typeof loadConfig>['eventWeights']): Promise<{ all: Interactions; firstCount: number }> {
   const builder = new InteractionsBuilder();
   let firstCount = 0;
   for (const [i, records] of sources.entries()) {
@@ -123,7 +120,9 @@ function frequentItemRows(x: Interactions, min: number): Uint32Array {
   const counts = new Uint32Array(x.itemIds.length);
   for (const item of x.items) counts[item]++;
   const rows: number[] = [];
-  x.items.forEach((item, r) => { if (counts[item] >= min) rows.push(r); });
+  x.items.forEach((item, r) => {
+    if (counts[item] >= min) rows.push(r);
+  });
   return Uint32Array.from(rows);
 }
 
@@ -180,11 +179,7 @@ function defaultModels(a: Args): string[] {
 
 function table(rows: (ModelResult & { model: string; fitSeconds: number })[], k: number): string {
   const header = ['model', `precision@${k}`, `recall@${k}`, `ndcg@${k}`, '± se', 'map', `map@${k}`, `hit@${k}`, 'coverage', 'fit s'];
-  const body = rows.map((r) => [
-    r.model,
-    ...[r.precision, r.recall, r.ndcg, r.ndcgSe, r.map, r.mapAtK, r.hitRate, r.coverage].map((v) => v.toFixed(4)),
-    r.fitSeconds.toFixed(2),
-  ]);
+  const body = rows.map((r) => [r.model, ...[r.precision, r.recall, r.ndcg, r.ndcgSe, r.map, r.mapAtK, r.hitRate, r.coverage].map((v) => v.toFixed(4)), r.fitSeconds.toFixed(2)]);
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((row) => row[c].length)));
   const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
@@ -210,8 +205,9 @@ async function main(): Promise<void> {
   };
   const halfLifeDays = number(a['half-life-days'], 'half-life-days');
   const excludedBrands = new Set(a['exclude-brands']?.split(',') ?? []);
-  const specs = (a.models ? a.models.split(',') : defaultModels(a)).map((m) => ((BASELINES as readonly string[]).includes(m.trim())
-    ? { name: m.trim(), strategy: 'popular' as const, spec: base } : parseStrategy(m, base, halfLifeDays)));
+  const specs = (a.models ? a.models.split(',') : defaultModels(a)).map((m) =>
+    (BASELINES as readonly string[]).includes(m.trim()) ? { name: m.trim(), strategy: 'popular' as const, spec: base } : parseStrategy(m, base, halfLifeDays),
+  );
   const brands = a.products ? await readBrands(a.products, a['brand-column'], excludedBrands) : undefined;
 
   let t0 = performance.now();
@@ -225,12 +221,12 @@ async function main(): Promise<void> {
   const catalog = new Map<string, CatalogFields>([...datasetCatalog].map(([id, p]) => [id, { ...p, brand: p.brand !== null && excludedBrands.has(p.brand) ? null : p.brand }]));
   for (const [id, brand] of brands ?? []) catalog.set(id, { ...(catalog.get(id) ?? catalogFields(id, undefined)), brand });
   if (!a.models && !a.products && [...catalog.values()].some((p) => p.brand !== null)) specs.splice(1, 0, parseStrategy('same-brand', base, halfLifeDays));
-  const rows = paired
-    ? { train: Uint32Array.from({ length: firstCount }, (_, r) => r), test: Uint32Array.from({ length: all.users.length - firstCount }, (_, r) => firstCount + r) }
-    : split(a, all);
+  const rows = paired ? { train: Uint32Array.from({ length: firstCount }, (_, r) => r), test: Uint32Array.from({ length: all.users.length - firstCount }, (_, r) => firstCount + r) } : split(a, all);
   const train = selectRows(all, rows.train);
   const set = evalSet(train, selectRows(all, rows.test), { repeats: a.repeats });
-  const name = basename(files[0]).replace(/(\.gz)?$/, '').replace(/\.[^.]*$/, '');
+  const name = basename(files[0])
+    .replace(/(\.gz)?$/, '')
+    .replace(/\.[^.]*$/, '');
   console.log(
     `${name}: ${all.users.length} events, ${all.userIds.length} users, ${all.itemIds.length} items; ` +
       `split ${paired ? 'given' : a.split}: ${rows.train.length} train / ${rows.test.length} test rows, ` +
@@ -274,20 +270,28 @@ async function main(): Promise<void> {
 
   const out = a.out ?? `results/eval-${name}.json`;
   await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify({
-    data: files,
-    events: all.users.length,
-    users: all.userIds.length,
-    items: all.itemIds.length,
-    split: paired ? { kind: 'given' } : { kind: a.split, ratio: a.ratio, seed: a.split === 'stratified' ? Number(a.seed) : undefined, cutoff: a.cutoff, minRating: Number(a['min-rating']) },
-    trainRows: rows.train.length,
-    testRows: rows.test.length,
-    evaluatedUsers: set.users.length,
-    repeats: a.repeats,
-    k,
-    model: { ...base, easeLambda: a['ease-lambda'], halfLifeDays }, catalogItems: catalog.size,
-    results,
-  }, null, 2)}\n`);
+  await writeFile(
+    out,
+    `${JSON.stringify(
+      {
+        data: files,
+        events: all.users.length,
+        users: all.userIds.length,
+        items: all.itemIds.length,
+        split: paired ? { kind: 'given' } : { kind: a.split, ratio: a.ratio, seed: a.split === 'stratified' ? Number(a.seed) : undefined, cutoff: a.cutoff, minRating: Number(a['min-rating']) },
+        trainRows: rows.train.length,
+        testRows: rows.test.length,
+        evaluatedUsers: set.users.length,
+        repeats: a.repeats,
+        k,
+        model: { ...base, easeLambda: a['ease-lambda'], halfLifeDays },
+        catalogItems: catalog.size,
+        results,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   console.log(`wrote ${out}`);
 }
 

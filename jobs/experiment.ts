@@ -56,7 +56,9 @@ async function call(app: FastifyInstance, options: InjectOptions): Promise<strin
 }
 
 function describe(e: ExperimentJson): string {
-  const variants = e.variants.map((v) => `    ${v.control ? '*' : ' '} ${v.key.padEnd(20)} ${v.strategy.padEnd(16)} weight ${String(Number(v.weight.toFixed(4))).padEnd(6)} ${JSON.stringify(v.params)}`);
+  const variants = e.variants.map(
+    (v) => `    ${v.control ? '*' : ' '} ${v.key.padEnd(20)} ${v.strategy.padEnd(16)} weight ${String(Number(v.weight.toFixed(4))).padEnd(6)} ${JSON.stringify(v.params)}`,
+  );
   return [
     `${e.id}${e.name ? ` (${e.name})` : ''}: ${e.status}, coverage ${percent(e.coverage, 0)}, salt "${e.salt}", hash version ${e.hash_version}`,
     `  started ${humanDate(e.started_at)}, stopped ${humanDate(e.stopped_at)}; variants (* = control):`,
@@ -67,7 +69,11 @@ function describe(e: ExperimentJson): string {
 /** Columns padded to their widest cell. */
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)];
 }
 
@@ -86,19 +92,31 @@ function reportText(r: Report): string {
   const traffic = table(
     ['variant', 'strategy', 'visitors', 'exposures', 'clicks', 'shown', 'CTR [95% CI]', 'conversion [95% CI]', 'conversion lift [95% CI]'],
     r.variants.map((v) => [
-      `${v.key}${v.control ? '*' : ''}`, v.strategy, String(v.visitors), String(v.exposures), String(v.clicks), String(v.impressions),
-      withCi(percent(v.ctr, 2), v.ctr_ci, pct), withCi(percent(v.conversion_rate, 2), v.conversion_rate_ci, pct),
+      `${v.key}${v.control ? '*' : ''}`,
+      v.strategy,
+      String(v.visitors),
+      String(v.exposures),
+      String(v.clicks),
+      String(v.impressions),
+      withCi(percent(v.ctr, 2), v.ctr_ci, pct),
+      withCi(percent(v.conversion_rate, 2), v.conversion_rate_ci, pct),
       lift(v.lift?.conversion_rate, `${v.key}, conversion lift`),
     ]),
   );
-  const revenue = r.currencies.flatMap((currency, i) => ['', `revenue in ${currencyLabel(currency)}`, ...table(
-    ['variant', 'buyers', 'revenue', 'RPV [95% CI]', 'RPV lift [95% CI]'],
-    r.variants.map((v) => {
-      const c = v.revenue[i];
-      const rpv = c.revenue_per_visitor_note ? `${money(c.revenue_per_visitor)} ${noted(c.revenue_per_visitor_note, `${v.key}, RPV`)}` : withCi(money(c.revenue_per_visitor), c.revenue_per_visitor_ci, money);
-      return [`${v.key}${v.control ? '*' : ''}`, String(c.buyers), money(c.revenue), rpv, lift(c.lift, `${v.key}, RPV lift in ${currencyLabel(currency)}`)];
-    }),
-  )]);
+  const revenue = r.currencies.flatMap((currency, i) => [
+    '',
+    `revenue in ${currencyLabel(currency)}`,
+    ...table(
+      ['variant', 'buyers', 'revenue', 'RPV [95% CI]', 'RPV lift [95% CI]'],
+      r.variants.map((v) => {
+        const c = v.revenue[i];
+        const rpv = c.revenue_per_visitor_note
+          ? `${money(c.revenue_per_visitor)} ${noted(c.revenue_per_visitor_note, `${v.key}, RPV`)}`
+          : withCi(money(c.revenue_per_visitor), c.revenue_per_visitor_ci, money);
+        return [`${v.key}${v.control ? '*' : ''}`, String(c.buyers), money(c.revenue), rpv, lift(c.lift, `${v.key}, RPV lift in ${currencyLabel(currency)}`)];
+      }),
+    ),
+  ]);
   const e = r.experiment;
   return [
     `${e.id}${e.name ? ` (${e.name})` : ''}: ${e.status}; control ${e.control} (*); attribution window ${r.attribution_window_days} days`,
@@ -107,16 +125,20 @@ function reportText(r: Report): string {
     ...(revenue.length > 0 ? revenue : ['', 'revenue: none credited yet']),
     ...(notes.length > 0 ? ['', ...notes.map((n, i) => `(${i + 1}) ${n}`)] : []),
     '',
-    r.srm.mismatch
-      ? `SAMPLE RATIO MISMATCH: visitors do not match the weights (${pValue(r.srm.p_value)}); do not trust the lifts`
-      : `sample ratio check: ok (${pValue(r.srm.p_value)})`,
+    r.srm.mismatch ? `SAMPLE RATIO MISMATCH: visitors do not match the weights (${pValue(r.srm.p_value)}); do not trust the lifts` : `sample ratio check: ok (${pValue(r.srm.p_value)})`,
   ].join('\n');
 }
 
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { format: { type: 'string', default: 'text' }, out: { type: 'string' }, 'window-days': { type: 'string' }, tenant: { type: 'string', default: DEFAULT_TENANT }, help: { type: 'boolean' } },
+    options: {
+      format: { type: 'string', default: 'text' },
+      out: { type: 'string' },
+      'window-days': { type: 'string' },
+      tenant: { type: 'string', default: DEFAULT_TENANT },
+      help: { type: 'boolean' },
+    },
   });
   const [command, arg] = positionals;
   if (values.help || !command) {

@@ -16,15 +16,25 @@ import { DATASETS, datasetSources, openSource, type Dataset, type SourceFormat }
 const USAGE = `usage: npm run import -- [--tenant ID] (--dataset ${DATASETS.join('|')} ... | --events FILE [--products FILE] [--name NAME]) [--prefix P] [--data-dir DIR] [--encoding utf8|latin1] [--json]`;
 
 function printSummary(s: ImportSummary): void {
-  const skipped = Object.entries(s.skipped).map(([reason, n]) => `${fmt(n)} ${reason}`).join('; ');
-  console.log(`  ${s.source}: ${fmt(s.rowsRead)} rows read, ${fmt(s.eventsNew)} new events (of ${fmt(s.eventsRead)}), ` +
-    `${fmt(s.productsUpserted)} products upserted, ${fmt(s.rejected)} rejected, ${s.seconds.toFixed(1)} s`);
+  const skipped = Object.entries(s.skipped)
+    .map(([reason, n]) => `${fmt(n)} ${reason}`)
+    .join('; ');
+  console.log(
+    `  ${s.source}: ${fmt(s.rowsRead)} rows read, ${fmt(s.eventsNew)} new events (of ${fmt(s.eventsRead)}), ` +
+      `${fmt(s.productsUpserted)} products upserted, ${fmt(s.rejected)} rejected, ${s.seconds.toFixed(1)} s`,
+  );
   if (skipped) console.log(`    skipped by the data set's rules: ${skipped}`);
-  console.log(`    time: ${Object.entries(s.phases).map(([phase, sec]) => `${phase} ${sec.toFixed(1)} s`).join(', ')}`);
+  console.log(
+    `    time: ${Object.entries(s.phases)
+      .map(([phase, sec]) => `${phase} ${sec.toFixed(1)} s`)
+      .join(', ')}`,
+  );
   if (s.duplicateRows) console.log(`    ${fmt(s.duplicateRows)} rows repeat an earlier row exactly (loaded: each line is an event of its own)`);
   if (s.invalidUtf8.lines) {
-    console.log(`    ${fmt(s.invalidUtf8.lines)} lines are not valid UTF-8 and were rejected (lines ${s.invalidUtf8.sample.join(', ')}${s.invalidUtf8.lines > s.invalidUtf8.sample.length ? ', ...' : ''}): ` +
-      'if the file is Latin-1, import it again with --encoding latin1');
+    console.log(
+      `    ${fmt(s.invalidUtf8.lines)} lines are not valid UTF-8 and were rejected (lines ${s.invalidUtf8.sample.join(', ')}${s.invalidUtf8.lines > s.invalidUtf8.sample.length ? ', ...' : ''}): ` +
+        'if the file is Latin-1, import it again with --encoding latin1',
+    );
   }
   for (const r of s.rejectedSample) console.log(`    rejected line ${r.line}: ${r.reason}`);
   if (s.rejected > s.rejectedSample.length) console.log(`    ... and ${fmt(s.rejected - s.rejectedSample.length)} more rejected rows`);
@@ -66,9 +76,14 @@ await runCli(async () => {
     if (upkeep && !values.json) console.log(upkeep);
     const summaries: ImportSummary[] = [];
     for (const step of plan) {
-      summaries.push(await importSource(pool, await openSource(step.format, step.path, step.name, encoding), { tenant: checkTenantId(values.tenant), idPrefix: values.prefix, quiet: values.json, partitions }));
+      summaries.push(
+        await importSource(pool, await openSource(step.format, step.path, step.name, encoding), { tenant: checkTenantId(values.tenant), idPrefix: values.prefix, quiet: values.json, partitions }),
+      );
     }
-    if (values.json) { console.log(JSON.stringify(summaries, null, 2)); return; }
+    if (values.json) {
+      console.log(JSON.stringify(summaries, null, 2));
+      return;
+    }
     console.log('import summary:');
     summaries.forEach(printSummary);
   } finally {

@@ -26,9 +26,14 @@ const USAGE = `usage: tsx jobs/keys.ts <command>
 
 function describe(k: ApiKeyRow): string {
   return [
-    k.prefix, `tenant ${k.tenants.join(',')}`.padEnd(16), k.scope.padEnd(5), (k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active').padEnd(32),
-    `rate ${k.rate ? formatRate(k.rate) : 'default'}`.padEnd(16), `"${k.name}"`,
-    k.origins.length ? `origins ${k.origins.join(' ')}` : 'any origin (server-side)', `created ${k.createdAt.toISOString()}`,
+    k.prefix,
+    `tenant ${k.tenants.join(',')}`.padEnd(16),
+    k.scope.padEnd(5),
+    (k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active').padEnd(32),
+    `rate ${k.rate ? formatRate(k.rate) : 'default'}`.padEnd(16),
+    `"${k.name}"`,
+    k.origins.length ? `origins ${k.origins.join(' ')}` : 'any origin (server-side)',
+    `created ${k.createdAt.toISOString()}`,
   ].join('  ');
 }
 
@@ -36,8 +41,12 @@ async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: {
-      name: { type: 'string' }, scope: { type: 'string', default: 'read' }, origin: { type: 'string', multiple: true, default: [] },
-      tenant: { type: 'string', multiple: true, default: [DEFAULT_TENANT] }, rate: { type: 'string' }, help: { type: 'boolean' },
+      name: { type: 'string' },
+      scope: { type: 'string', default: 'read' },
+      origin: { type: 'string', multiple: true, default: [] },
+      tenant: { type: 'string', multiple: true, default: [DEFAULT_TENANT] },
+      rate: { type: 'string' },
+      help: { type: 'boolean' },
     },
   });
   const [command, arg] = positionals;
@@ -53,7 +62,11 @@ async function main(): Promise<void> {
         if (!values.name) throw new Error(`create needs --name\n${USAGE}`);
         if (!(SCOPES as readonly string[]).includes(values.scope)) throw new Error(`--scope must be one of ${SCOPES.join(', ')}, got "${values.scope}"`);
         const { key, row } = await createApiKey(pool, {
-          name: values.name, tenants: values.tenant, scope: values.scope as Scope, origins: values.origin, rate: values.rate === undefined ? null : parseRate(values.rate),
+          name: values.name,
+          tenants: values.tenant,
+          scope: values.scope as Scope,
+          origins: values.origin,
+          rate: values.rate === undefined ? null : parseRate(values.rate),
         });
         if ((await activeApiKeys(pool)).length === 1) console.log('note: the only active key: servers in AUTH_MODE=auto now require a key on every non-public route');
         console.log(`created ${describe(row)}\nthe key, shown this once (store it now):\n${key}`);

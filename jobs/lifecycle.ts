@@ -12,9 +12,7 @@ import { fitBgNbd, type BgNbdFit } from '../src/lifecycle/bgnbd.ts';
 import { holdoutReportHtml } from '../src/lifecycle/chart.ts';
 import { fitRepeatSpend, type GammaGammaFit, type SpendFit } from '../src/lifecycle/gamma-gamma.ts';
 import { holdoutCheck, holdoutTable, type HoldoutCheck } from '../src/lifecycle/holdout.ts';
-import {
-  dayOf, isoDay, purchaseDays, repeatSpend, rftData, splitAtDay, UNIT_DAYS, type Purchase, type TimeUnit,
-} from '../src/lifecycle/purchase-days.ts';
+import { dayOf, isoDay, purchaseDays, repeatSpend, rftData, splitAtDay, UNIT_DAYS, type Purchase, type TimeUnit } from '../src/lifecycle/purchase-days.ts';
 import { rfmScores, segmentCounts } from '../src/lifecycle/rfm.ts';
 import { summarizeCustomers, type CustomerSummaries } from '../src/lifecycle/summary.ts';
 import { customerValues } from '../src/lifecycle/value.ts';
@@ -65,8 +63,13 @@ function parseOptions(): Options {
   const horizon = values.horizon === undefined ? (unit === 'day' ? 365 : 52) : Number(values.horizon);
   if (!(horizon > 0)) throw new Error(`--horizon must be a number > 0, got "${values.horizon}"`);
   return {
-    transactions: values.transactions!, calibrationEnd, lastCalibrationDay: dayOf(ms / 1000), unit: unit as TimeUnit,
-    out: values.out!, html: values.html, horizon,
+    transactions: values.transactions!,
+    calibrationEnd,
+    lastCalibrationDay: dayOf(ms / 1000),
+    unit: unit as TimeUnit,
+    out: values.out!,
+    html: values.html,
+    horizon,
   };
 }
 
@@ -89,7 +92,9 @@ async function readPurchases(path: string): Promise<{ purchases: Purchase[]; cou
   const progress = new Progress(`reading ${path}`, source.csv.sizeBytes, 'rows');
   const purchases: Purchase[] = [];
   const counts: InputCounts = { rows: 0, purchases: 0, purchasesWithoutPrice: 0, skipped: {}, rejected: 0, firstRejected: [] };
-  const skip = (reason: string) => { counts.skipped[reason] = (counts.skipped[reason] ?? 0) + 1; };
+  const skip = (reason: string) => {
+    counts.skipped[reason] = (counts.skipped[reason] ?? 0) + 1;
+  };
   for await (const row of source.rows) {
     counts.rows++;
     if (counts.rows % 10_000 === 0) progress.update(source.csv.bytesRead(), counts.rows);
@@ -100,8 +105,14 @@ async function readPurchases(path: string): Promise<{ purchases: Purchase[]; cou
     }
     if (row.kind !== 'event') continue;
     const e = row.event;
-    if (e.type !== 'purchase' || e.weight !== null) { skip(e.weight !== null ? 'weight or rating, not a purchase' : `${e.type} event`); continue; }
-    if (e.quantity <= 0 || (e.price !== null && e.price < 0)) { skip('quantity ≤ 0 or negative price (a return?)'); continue; }
+    if (e.type !== 'purchase' || e.weight !== null) {
+      skip(e.weight !== null ? 'weight or rating, not a purchase' : `${e.type} event`);
+      continue;
+    }
+    if (e.quantity <= 0 || (e.price !== null && e.price < 0)) {
+      skip('quantity ≤ 0 or negative price (a return?)');
+      continue;
+    }
     if (e.price === null) counts.purchasesWithoutPrice++;
     purchases.push({ user: e.user, ts: e.occurredAt.getTime() / 1000, revenue: e.quantity * (e.price ?? 0) });
   }
@@ -138,7 +149,9 @@ function fitNotes(bg: BgNbdFit, spend: SpendFit): string[] {
   const notes: string[] = [];
   const dropout = bg.params.a / (bg.params.a + bg.params.b);
   if (!bg.converged && dropout < NO_DROPOUT) {
-    notes.push(`BG/NBD: no dropout detectable (mean dropout probability a/(a+b) = ${dropout.toExponential(1)}): the likelihood keeps rising towards the no-dropout limit (the NBD model), so the fit stops short of a maximum; r and alpha are meaningful, a and b and their standard errors are not, and P(alive) is about 1 for everyone`);
+    notes.push(
+      `BG/NBD: no dropout detectable (mean dropout probability a/(a+b) = ${dropout.toExponential(1)}): the likelihood keeps rising towards the no-dropout limit (the NBD model), so the fit stops short of a maximum; r and alpha are meaningful, a and b and their standard errors are not, and P(alive) is about 1 for everyone`,
+    );
   } else if (!bg.converged) {
     notes.push('BG/NBD: the optimiser did not converge; treat the parameters with caution');
   }
@@ -153,8 +166,13 @@ function printFit(bg: BgNbdFit, gg: GammaGammaFit | null, unit: TimeUnit): void 
   const se = bg.standardErrors;
   const p = bg.params;
   const pm = (k: keyof typeof p) => `${p[k].toPrecision(4)}${se ? ` ± ${se[k].toPrecision(2)}` : ''}`;
-  console.log(`BG/NBD (${unit}s): r = ${pm('r')}, alpha = ${pm('alpha')}, a = ${pm('a')}, b = ${pm('b')}; log-likelihood ${bg.logLikelihood.toFixed(1)}${bg.converged ? '' : ' (NOT converged)'}${se ? '' : ' (no standard errors: information not positive definite)'}`);
-  if (gg) console.log(`Gamma-Gamma: p = ${gg.params.p.toPrecision(4)}, q = ${gg.params.q.toPrecision(4)}, v = ${gg.params.v.toPrecision(4)}; mean spend per repeat purchase ${((gg.params.p * gg.params.v) / (gg.params.q - 1)).toFixed(2)}`);
+  console.log(
+    `BG/NBD (${unit}s): r = ${pm('r')}, alpha = ${pm('alpha')}, a = ${pm('a')}, b = ${pm('b')}; log-likelihood ${bg.logLikelihood.toFixed(1)}${bg.converged ? '' : ' (NOT converged)'}${se ? '' : ' (no standard errors: information not positive definite)'}`,
+  );
+  if (gg)
+    console.log(
+      `Gamma-Gamma: p = ${gg.params.p.toPrecision(4)}, q = ${gg.params.q.toPrecision(4)}, v = ${gg.params.v.toPrecision(4)}; mean spend per repeat purchase ${((gg.params.p * gg.params.v) / (gg.params.q - 1)).toFixed(2)}`,
+    );
 }
 
 async function writeText(path: string, text: string): Promise<void> {
@@ -190,7 +208,11 @@ async function main(): Promise<void> {
   const notes = fitNotes(bg, spend);
   for (const note of notes) console.log(`note: ${note}`);
   const segments = segmentCounts(rfm.segment);
-  console.log(`RFM segments: ${Object.entries(segments).map(([s, n]) => `${s} ${fmt(n)}`).join(', ')}`);
+  console.log(
+    `RFM segments: ${Object.entries(segments)
+      .map(([s, n]) => `${s} ${fmt(n)}`)
+      .join(', ')}`,
+  );
 
   const values = spend.fit && spend.fit.params.q > 1 ? customerValues(bg.params, spend.fit.params, rft, meanSpend, o.horizon) : null;
   let holdout: HoldoutCheck | null = null;
@@ -203,40 +225,66 @@ async function main(): Promise<void> {
 
   const result = {
     input: {
-      file: o.transactions, rows: counts.rows, purchases: counts.purchases, purchases_without_price: counts.purchasesWithoutPrice,
-      skipped: counts.skipped, rejected: counts.rejected, first_rejected: counts.firstRejected,
+      file: o.transactions,
+      rows: counts.rows,
+      purchases: counts.purchases,
+      purchases_without_price: counts.purchasesWithoutPrice,
+      skipped: counts.skipped,
+      rejected: counts.rejected,
+      first_rejected: counts.firstRejected,
     },
     unit: o.unit,
     calibration: { first_day: isoDay(split.calibration.day.reduce((a, b) => Math.min(a, b))), end: o.calibrationEnd },
     customers: {
-      in_file: all.userIds.length, calibration: customers, repeat_buyers: repeatBuyers, new_after_calibration: split.newInHoldout,
+      in_file: all.userIds.length,
+      calibration: customers,
+      repeat_buyers: repeatBuyers,
+      new_after_calibration: split.newInHoldout,
     },
     summary: summaryFigures(summaries),
     bgnbd: {
-      ...bg.params, log_likelihood: bg.logLikelihood, standard_errors: bg.standardErrors, converged: bg.converged, iterations: bg.iterations,
+      ...bg.params,
+      log_likelihood: bg.logLikelihood,
+      standard_errors: bg.standardErrors,
+      converged: bg.converged,
+      iterations: bg.iterations,
       mean_dropout_probability: bg.params.a / (bg.params.a + bg.params.b),
     },
     gamma_gamma: spend.fit && {
-      ...spend.fit.params, log_likelihood: spend.fit.logLikelihood, standard_errors: spend.fit.standardErrors,
-      converged: spend.fit.converged, repeat_buyers: spend.buyers, frequency_spend_correlation: spend.correlation,
+      ...spend.fit.params,
+      log_likelihood: spend.fit.logLikelihood,
+      standard_errors: spend.fit.standardErrors,
+      converged: spend.fit.converged,
+      repeat_buyers: spend.buyers,
+      frequency_spend_correlation: spend.correlation,
     },
     gamma_gamma_skipped: spend.reason,
     customer_value: values && {
-      horizon: o.horizon, total: values.reduce((a, b) => a + b, 0), mean: values.reduce((a, b) => a + b, 0) / values.length, median: median([...values]),
+      horizon: o.horizon,
+      total: values.reduce((a, b) => a + b, 0),
+      mean: values.reduce((a, b) => a + b, 0) / values.length,
+      median: median([...values]),
     },
     rfm_segments: segments,
     holdout: holdout && {
-      from: isoDay(o.lastCalibrationDay + 1), to: isoDay(lastDay), length: holdout.length, groups: holdout.groups, total: holdout.total,
+      from: isoDay(o.lastCalibrationDay + 1),
+      to: isoDay(lastDay),
+      length: holdout.length,
+      groups: holdout.groups,
+      total: holdout.total,
     },
     notes,
     fit_seconds: fitSeconds,
   };
   await writeText(o.out, `${JSON.stringify(result, null, 2)}\n`);
   if (o.html && holdout) {
-    await writeText(o.html, holdoutReportHtml(holdout, `Holdout check: ${basename(o.transactions)}`, [
-      `BG/NBD fitted on purchases up to ${o.calibrationEnd} (${o.unit}s): r = ${bg.params.r.toPrecision(4)}, α = ${bg.params.alpha.toPrecision(4)}, a = ${bg.params.a.toPrecision(4)}, b = ${bg.params.b.toPrecision(4)}.`,
-      `Holdout ${isoDay(o.lastCalibrationDay + 1)} .. ${isoDay(lastDay)}: repeat purchases (distinct days) per customer, grouped by repeat purchases in the calibration period.`,
-    ]));
+    await writeText(
+      o.html,
+      holdoutReportHtml(holdout, `Holdout check: ${basename(o.transactions)}`, [
+        `BG/NBD fitted on purchases up to ${o.calibrationEnd} (${o.unit}s): r = ${bg.params.r.toPrecision(4)}, α = ${bg.params.alpha.toPrecision(4)}, a = ${bg.params.a.toPrecision(4)}, b = ${bg.params.b.toPrecision(4)}.`,
+        `Holdout ${isoDay(o.lastCalibrationDay + 1)} .. ${isoDay(lastDay)}: repeat purchases (distinct days) per customer, grouped by repeat purchases in the calibration period.`,
+      ]),
+    );
   } else if (o.html) {
     console.error(`--html ${o.html} not written: no purchases after the calibration end to check against`);
   }

@@ -31,9 +31,14 @@ function positive(raw: string, name: string): number {
 await runCli(async () => {
   const { values } = parseArgs({
     options: {
-      dataset: { type: 'string', default: 'uci' }, cutoff: { type: 'string' }, sample: { type: 'string', default: '1' },
-      'max-visitors': { type: 'string' }, limit: { type: 'string', default: '6' }, views: { type: 'string', default: '5' },
-      concurrency: { type: 'string', default: '8' }, help: { type: 'boolean' },
+      dataset: { type: 'string', default: 'uci' },
+      cutoff: { type: 'string' },
+      sample: { type: 'string', default: '1' },
+      'max-visitors': { type: 'string' },
+      limit: { type: 'string', default: '6' },
+      views: { type: 'string', default: '5' },
+      concurrency: { type: 'string', default: '8' },
+      help: { type: 'boolean' },
     },
   });
   if (values.help) return console.log(USAGE);
@@ -52,17 +57,26 @@ await runCli(async () => {
     await deleteMatching(redis, `${REDIS_PREFIX}*`);
     console.log(`simulate: ${dataset}, train before ${cutoffText}, database ${DATABASE}, Redis prefix "${REDIS_PREFIX}"`);
     const result = await runSimulation({ pool, redis }, config, {
-      dataset, cutoff, sampleEvery: positive(values.sample, 'sample'),
+      dataset,
+      cutoff,
+      sampleEvery: positive(values.sample, 'sample'),
       maxVisitors: values['max-visitors'] ? positive(values['max-visitors'], 'max-visitors') : Infinity,
-      limit: positive(values.limit, 'limit'), viewsPerVisitor: positive(values.views, 'views'), experimentId: EXPERIMENT,
-      mailId: `simulated-${Date.now()}`, concurrency: positive(values.concurrency, 'concurrency'), log: (line) => console.log(`  ${line}`),
+      limit: positive(values.limit, 'limit'),
+      viewsPerVisitor: positive(values.views, 'views'),
+      experimentId: EXPERIMENT,
+      mailId: `simulated-${Date.now()}`,
+      concurrency: positive(values.concurrency, 'concurrency'),
+      log: (line) => console.log(`  ${line}`),
     });
     const s = result.seconds;
-    console.log(`  replayed ${result.visitors.toLocaleString('en-US')} visitors (${result.newVisitors.toLocaleString('en-US')} with no purchase before the cut-off), ` +
-      `${result.seededViews.toLocaleString('en-US')} views seeded; import ${s.import.toFixed(1)} s, build ${s.build.toFixed(1)} s, replay ${s.replay.toFixed(1)} s, total ${s.total.toFixed(1)} s\n`);
+    console.log(
+      `  replayed ${result.visitors.toLocaleString('en-US')} visitors (${result.newVisitors.toLocaleString('en-US')} with no purchase before the cut-off), ` +
+        `${result.seededViews.toLocaleString('en-US')} views seeded; import ${s.import.toFixed(1)} s, build ${s.build.toFixed(1)} s, replay ${s.replay.toFixed(1)} s, total ${s.total.toFixed(1)} s\n`,
+    );
     // The report exactly as the experiments CLI prints it.
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'jobs/experiment.ts', 'report', EXPERIMENT], {
-      cwd: new URL('../', import.meta.url).pathname, env: { ...process.env, DATABASE_URL: databaseUrl },
+      cwd: new URL('../', import.meta.url).pathname,
+      env: { ...process.env, DATABASE_URL: databaseUrl },
     });
     console.log(stdout.trimEnd());
     await writeResults(`simulate-${dataset}`, { dataset, cutoff: cutoffText, options: values, ...result });

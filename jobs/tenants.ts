@@ -18,8 +18,7 @@ const USAGE = `usage: tsx jobs/tenants.ts <command>
            PRODUCT_URL_TEMPLATE / IMAGE_URL_TEMPLATE. Servers see a change within
            LINK_TEMPLATES_REFRESH_MS.`;
 
-const describe = (id: string, l: TenantLinkSettings) =>
-  `${id.padEnd(20)} product ${l.product ?? '(server default)'}  image ${l.image ?? '(server default)'}`;
+const describe = (id: string, l: TenantLinkSettings) => `${id.padEnd(20)} product ${l.product ?? '(server default)'}  image ${l.image ?? '(server default)'}`;
 
 /** '' clears (the server default), a template is checked, absent leaves as is. */
 const templateOption = (value: string | undefined, name: string) => (value === undefined ? undefined : value === '' ? null : checkTemplate(value, name));

@@ -48,9 +48,12 @@ import { Tenants } from './tenants.ts';
 const FALLBACK_REFRESH_MS = 5 * 60_000;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-
 /** Builds the HTTP app from injected services (no globals), so tests run it against real ones. */
-export async function buildApp(config: Config, services: { pool: pg.Pool; redis: RedisClient }, options: { logger?: boolean; logStream?: { write(line: string): void } } = {}): Promise<FastifyInstance> {
+export async function buildApp(
+  config: Config,
+  services: { pool: pg.Pool; redis: RedisClient },
+  options: { logger?: boolean; logStream?: { write(line: string): void } } = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger === false ? false : { ...loggerOptions(config.logLevel), stream: options.logStream },
     bodyLimit: 2 * 1024 * 1024,
@@ -71,7 +74,10 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   app.addHook('preValidation', strictQueryNumbers);
   // Set before anything can refuse the request, so 401s and 429s carry it too. A callback
   // hook, not an async one: it runs on every request.
-  app.addHook('onRequest', (request, reply, done) => { void reply.header('x-request-id', request.id); done(); });
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
   // Widgets call from shop pages: only the configured origins may (none by default). Before auth,
   // so that a refusal (wrong origin, bad key, rate limit) reaches the page as itself, not as a CORS error.
   if (config.serving.corsOrigins.length > 0) {
@@ -87,11 +93,12 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
     settings: config.auth,
     loadKeys: () => activeApiKeys(pool),
     // The counters live in Redis: while it is away, requests go unlimited rather than all refused.
-    consume: (prefix, rate) => consume(redis, rateKeys.rateLimit(prefix), rate).catch((err: Error) => {
-      if (!isUnavailable(err)) throw err;
-      outages.redis.down(err);
-      return null;
-    }),
+    consume: (prefix, rate) =>
+      consume(redis, rateKeys.rateLimit(prefix), rate).catch((err: Error) => {
+        if (!isUnavailable(err)) throw err;
+        outages.redis.down(err);
+        return null;
+      }),
   });
 
   // One memory budget for every tenant's model values, and one for their serialized blocks.
@@ -107,7 +114,9 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
       failed: (err) => app.log.warn({ tenant: id, err }, 'could not copy user flags into Redis: personal answers stay withheld'),
     });
     return {
-      id, keys, flags,
+      id,
+      keys,
+      flags,
       store: new RedisRecStore(redis, keys, modelCache, { ...config.serving, onFlagsMissing: () => void flags.request() }),
       blocks: new BlockCache(blockCache),
       memory: new MailMemory(redis, keys, config.email.mailTtlSeconds),
@@ -135,8 +144,11 @@ export async function buildApp(config: Config, services: { pool: pg.Pool; redis:
   metrics.install(app, config.auth.metricsRequireKey);
   // Read per experiment every few seconds, never per request (the A/B harness and email blocks).
   // Audience-limited experiments decide entry on the user's lifecycle facts, read from Redis.
-  const experiments = new ExperimentCache((tenant, id) => findExperiment(pool, tenant, id), config.experiments.definitionCacheMs,
-    (tenant, user) => readProfileFacts(redis, tenants.get(tenant).keys, user));
+  const experiments = new ExperimentCache(
+    (tenant, id) => findExperiment(pool, tenant, id),
+    config.experiments.definitionCacheMs,
+    (tenant, user) => readProfileFacts(redis, tenants.get(tenant).keys, user),
+  );
   const email = await setUpEmail(config, { metrics, exposures, experiments }, (message) => app.log.warn(message));
   const deps: AppDeps = { config, pool, redis, outages, tenants, metrics, experiments, exposures, email };
 

@@ -182,12 +182,16 @@ function num(env: Env, name: string, fallback: number): number {
 /** "host:port,host:port" → seeds; an IPv6 host in brackets ([::1]:7000). */
 export function parseClusterNodes(raw: string | undefined): ScaleConfig['redisClusterNodes'] {
   if (!raw) return [];
-  return raw.split(',').map((s) => s.trim()).filter(Boolean).map((seed) => {
-    const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(seed);
-    const port = Number(m?.[2]);
-    if (!m || !(port > 0 && port < 65536)) throw new Error(`REDIS_CLUSTER_NODES: bad seed "${seed}" (expected host:port)`);
-    return { host: m[1].replace(/^\[|\]$/g, ''), port };
-  });
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((seed) => {
+      const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(seed);
+      const port = Number(m?.[2]);
+      if (!m || !(port > 0 && port < 65536)) throw new Error(`REDIS_CLUSTER_NODES: bad seed "${seed}" (expected host:port)`);
+      return { host: m[1].replace(/^\[|\]$/g, ''), port };
+    });
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
@@ -265,7 +269,10 @@ export function loadConfig(env: Env = process.env): Config {
       blockCacheMaxEntries: int(env, 'SERVING_BLOCK_CACHE_MAX_ENTRIES', 50_000),
       blockCacheMaxBytes: int(env, 'SERVING_BLOCK_CACHE_MAX_MB', 64) * 1024 * 1024,
       maxSeeds: int(env, 'SERVING_MAX_SEEDS', 20, 1),
-      corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+      corsOrigins: (env.CORS_ORIGINS ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
       privateMaxAgeSeconds: int(env, 'SERVING_PRIVATE_MAX_AGE_SECONDS', 10),
       publicMaxAgeSeconds: int(env, 'SERVING_PUBLIC_MAX_AGE_SECONDS', 300),
       deadlineMs: int(env, 'SERVING_DEADLINE_MS', 150, 1),
@@ -323,7 +330,7 @@ export function loadStorefrontConfig(env: Env = process.env): StorefrontConfig {
   const shops = JSON.parse(env.STOREFRONT_SHOPS || '[]') as unknown;
   const valid = Array.isArray(shops) && shops.every((s: Record<string, unknown>) => ['tenant', 'name', 'serverKey', 'browserKey'].every((k) => typeof s?.[k] === 'string'));
   if (!valid) throw new Error('STOREFRONT_SHOPS must be a JSON list of { tenant, name, serverKey, browserKey }');
-  if (api.auth.userTokenSecret === '') throw new Error('the storefront signs its visitors\' user tokens: set USER_TOKEN_SECRET (the API\'s)');
+  if (api.auth.userTokenSecret === '') throw new Error("the storefront signs its visitors' user tokens: set USER_TOKEN_SECRET (the API's)");
   return {
     host: env.STOREFRONT_HOST || '127.0.0.1',
     port: int(env, 'STOREFRONT_PORT', 8081),

@@ -29,26 +29,42 @@ export class Metrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.http = new Histogram({
-      name: 'recs_http_request_duration_seconds', help: 'HTTP requests by route and status: latency (the _count is the request count)',
-      labelNames: ['method', 'route', 'status_code'], buckets: LATENCY_BUCKETS, registers,
+      name: 'recs_http_request_duration_seconds',
+      help: 'HTTP requests by route and status: latency (the _count is the request count)',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: LATENCY_BUCKETS,
+      registers,
     });
     this.strategy = new Histogram({
-      name: 'recs_recommendation_duration_seconds', help: 'Time to compute a recommendation block, by requested strategy',
-      labelNames: ['tenant', 'strategy'], buckets: LATENCY_BUCKETS, registers,
+      name: 'recs_recommendation_duration_seconds',
+      help: 'Time to compute a recommendation block, by requested strategy',
+      labelNames: ['tenant', 'strategy'],
+      buckets: LATENCY_BUCKETS,
+      registers,
     });
     this.fallbacks = new Counter({
-      name: 'recs_recommendation_fallback_total', help: 'Blocks in which a fallback source (not the requested strategy) supplied items, by source',
-      labelNames: ['tenant', 'strategy', 'source'], registers,
+      name: 'recs_recommendation_fallback_total',
+      help: 'Blocks in which a fallback source (not the requested strategy) supplied items, by source',
+      labelNames: ['tenant', 'strategy', 'source'],
+      registers,
     });
     this.empty = new Counter({
-      name: 'recs_recommendation_empty_total', help: 'Blocks answered with no items at all', labelNames: ['tenant', 'strategy'], registers,
+      name: 'recs_recommendation_empty_total',
+      help: 'Blocks answered with no items at all',
+      labelNames: ['tenant', 'strategy'],
+      registers,
     });
     this.degradedBlocks = new Counter({
-      name: 'recs_recommendation_degraded_total', help: 'Blocks answered from the in-process cache, non-personal, because Redis was down or slow',
-      labelNames: ['tenant', 'strategy'], registers,
+      name: 'recs_recommendation_degraded_total',
+      help: 'Blocks answered from the in-process cache, non-personal, because Redis was down or slow',
+      labelNames: ['tenant', 'strategy'],
+      registers,
     });
     new Gauge({
-      name: 'recs_model_version', help: 'Model version being served, per tenant (absent before the first build)', labelNames: ['tenant'], registers,
+      name: 'recs_model_version',
+      help: 'Model version being served, per tenant (absent before the first build)',
+      labelNames: ['tenant'],
+      registers,
       // Redis away: the gauge is left out, the rest of the scrape (the degraded count) still answers.
       async collect() {
         this.reset();
@@ -56,7 +72,10 @@ export class Metrics {
       },
     });
     new Gauge({
-      name: 'recs_model_age_seconds', help: 'Seconds since the served model was built (meta built_at), per tenant', labelNames: ['tenant'], registers,
+      name: 'recs_model_age_seconds',
+      help: 'Seconds since the served model was built (meta built_at), per tenant',
+      labelNames: ['tenant'],
+      registers,
       async collect() {
         this.reset();
         for (const [tenant, model] of await sources.models()) if (model?.builtAt != null) this.set({ tenant }, (Date.now() - Date.parse(model.builtAt)) / 1000);
@@ -72,9 +91,15 @@ export class Metrics {
 
   // Gauges, not counters: the caches keep the running totals, these report them at scrape time.
   private cacheGauges(prefix: string, what: string, stats: () => CacheStats): void {
-    const gauge = (name: string, help: string, read: (s: CacheStats) => number) => new Gauge({
-      name: `${prefix}_${name}`, help, registers: [this.registry], collect() { this.set(read(stats())); },
-    });
+    const gauge = (name: string, help: string, read: (s: CacheStats) => number) =>
+      new Gauge({
+        name: `${prefix}_${name}`,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(read(stats()));
+        },
+      });
     gauge('entries', `${what} held in the in-process cache`, (s) => s.entries);
     gauge('bytes', `Estimated heap bytes of the in-process cache of ${what.toLowerCase()}`, (s) => s.bytes);
     gauge('hits', `${what}: cache hits since start`, (s) => s.hits);

@@ -10,7 +10,11 @@ export class OutageLog {
   private affected = 0;
   private remindedAt = 0;
 
-  constructor(private readonly service: string, private readonly log: () => FastifyBaseLogger, private readonly now = () => Date.now()) {}
+  constructor(
+    private readonly service: string,
+    private readonly log: () => FastifyBaseLogger,
+    private readonly now = () => Date.now(),
+  ) {}
 
   get isDown(): boolean {
     return this.since !== null;

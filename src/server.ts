@@ -26,7 +26,9 @@ async function serve(config: Config): Promise<void> {
   // listener goes on at once: an error while the app is being built (Redis down, or a slow start
   // timing out its first command) would otherwise be printed raw as an "Unhandled error event".
   const startupErrors: Error[] = [];
-  let logRedisError = (err: Error) => { startupErrors.push(err); };
+  let logRedisError = (err: Error) => {
+    startupErrors.push(err);
+  };
   redis.on('error', (err: Error) => logRedisError(err));
   // A Cluster reports a node's connection errors apart; they are the same outage.
   if (isCluster(redis)) redis.on('node error', (err: Error) => logRedisError(err));
@@ -38,7 +40,10 @@ async function serve(config: Config): Promise<void> {
   // Which process answered, when there are several (operations, and the test of their consistency).
   if (cluster.isWorker) {
     const id = String(cluster.worker!.id);
-    app.addHook('onSend', (_request, reply, payload, done) => { void reply.header('x-recs-worker', id); done(null, payload); });
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      void reply.header('x-recs-worker', id);
+      done(null, payload);
+    });
   }
 
   let closing = false;

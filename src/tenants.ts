@@ -32,7 +32,7 @@ export class Tenants {
 
   get(id: string): TenantServices {
     let services = this.byId.get(id);
-    if (services === undefined) this.byId.set(id, services = this.make(id));
+    if (services === undefined) this.byId.set(id, (services = this.make(id)));
     return services;
   }
 

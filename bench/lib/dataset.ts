@@ -66,14 +66,16 @@ async function servable(redis: RedisClient, pool: pg.Pool, prefix: string): Prom
 
 /** A deterministic spread of users and items (hashed order, not the hot head of the data). */
 export async function sample(pool: pg.Pool, size: number): Promise<Sample> {
-  const users = (await pool.query<{ user_id: string }>(
-    `SELECT user_id FROM events WHERE type = 'purchase' GROUP BY user_id ORDER BY md5(user_id) LIMIT $1`, [size])).rows.map((r) => r.user_id);
-  const items = (await pool.query<{ item_id: string }>(
-    `SELECT item_id FROM events WHERE type = 'purchase' GROUP BY item_id ORDER BY md5(item_id) LIMIT $1`, [size])).rows.map((r) => r.item_id);
-  const views = (await pool.query<{ user: string; item: string }>(
-    `SELECT user_id AS user, item_id AS item FROM (
+  const users = (await pool.query<{ user_id: string }>(`SELECT user_id FROM events WHERE type = 'purchase' GROUP BY user_id ORDER BY md5(user_id) LIMIT $1`, [size])).rows.map((r) => r.user_id);
+  const items = (await pool.query<{ item_id: string }>(`SELECT item_id FROM events WHERE type = 'purchase' GROUP BY item_id ORDER BY md5(item_id) LIMIT $1`, [size])).rows.map((r) => r.item_id);
+  const views = (
+    await pool.query<{ user: string; item: string }>(
+      `SELECT user_id AS user, item_id AS item FROM (
        SELECT user_id, item_id, row_number() OVER (PARTITION BY user_id ORDER BY max(occurred_at) DESC, item_id) AS n
        FROM events WHERE type = 'purchase' AND user_id = ANY($1) GROUP BY user_id, item_id) t
-     WHERE n <= 5`, [users])).rows;
+     WHERE n <= 5`,
+      [users],
+    )
+  ).rows;
   return { users, items, views };
 }

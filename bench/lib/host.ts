@@ -37,5 +37,5 @@ export function cpuSnapshot(pids: readonly number[]): CpuSnapshot {
 /** Cores' worth of CPU used by everything else on the host between two snapshots. */
 export function otherLoad(from: CpuSnapshot, to: CpuSnapshot): number {
   const seconds = (to.at - from.at) / 1000;
-  return Math.max(0, (to.host - from.host) - (to.ours - from.ours)) / seconds;
+  return Math.max(0, to.host - from.host - (to.ours - from.ours)) / seconds;
 }

@@ -32,20 +32,27 @@ export async function load(baseUrl: string, paths: readonly string[], options: L
   let next = 0;
   const latencies: number[] = [];
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({
-      url: baseUrl,
-      connections: options.connections,
-      duration: options.seconds,
-      requests: [{
-        method: 'GET',
-        setupRequest: (request) => {
-          request.path = paths[next++ % paths.length];
-          return request;
-        },
-      }],
-    }, (err, res) => (err ? reject(err) : resolve(res)));
+    const instance = autocannon(
+      {
+        url: baseUrl,
+        connections: options.connections,
+        duration: options.seconds,
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (request) => {
+              request.path = paths[next++ % paths.length];
+              return request;
+            },
+          },
+        ],
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
     // The typings leave out the first argument autocannon passes (the client).
-    (instance as NodeJS.EventEmitter).on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => { latencies.push(ms); });
+    (instance as NodeJS.EventEmitter).on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
+      latencies.push(ms);
+    });
   });
   const sorted = Float64Array.from(latencies).sort();
   return {

@@ -129,8 +129,13 @@ class Connection {
   constructor(port: number, host: string, onClose: (c: Connection) => void) {
     this.socket = new Socket().connect(port, host).setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.read(chunk));
-    this.socket.on('error', () => { /* the close that follows settles the request */ });
-    this.socket.on('close', () => { this.settle(0); onClose(this); });
+    this.socket.on('error', () => {
+      /* the close that follows settles the request */
+    });
+    this.socket.on('close', () => {
+      this.settle(0);
+      onClose(this);
+    });
   }
 
   get alive(): boolean {
@@ -155,7 +160,10 @@ class Connection {
         if (headEnd < 0) break;
         const head = data.toString('latin1', 0, headEnd);
         const length = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
-        if (!length) { this.socket.destroy(); return; }
+        if (!length) {
+          this.socket.destroy();
+          return;
+        }
         this.status = Number(head.slice(9, 12));
         this.end = headEnd + 4 + Number(length[1]);
       }

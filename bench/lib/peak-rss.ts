@@ -24,9 +24,13 @@ export function runMeasured(cwd: string, script: string, args: string[], env: Re
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   let peak = 0;
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
   // The high-water mark only grows: the last look before the exit is within 200 ms of the end.
-  const timer = setInterval(() => { peak = Math.max(peak, highWaterMiB(child.pid!)); }, 200);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, highWaterMiB(child.pid!));
+  }, 200);
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => {

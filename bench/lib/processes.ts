@@ -15,7 +15,9 @@ export interface Server {
 /** Starts `node --import tsx script args` and waits until `readyPath` answers 200. */
 export async function startServer(script: string, args: string[], port: number, env: Record<string, string>, readyPath: string): Promise<Server> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: ROOT, env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'inherit', 'inherit'],
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -23,8 +25,13 @@ export async function startServer(script: string, args: string[], port: number, 
     if (child.exitCode !== null) throw new Error(`${script} exited with code ${child.exitCode}`);
     try {
       if ((await fetch(url + readyPath)).ok) break;
-    } catch { /* not listening yet */ }
-    if (tries > 300) { child.kill(); throw new Error(`${script} did not become ready on ${url}`); }
+    } catch {
+      /* not listening yet */
+    }
+    if (tries > 300) {
+      child.kill();
+      throw new Error(`${script} did not become ready on ${url}`);
+    }
     await sleep(100);
   }
   return {

@@ -50,12 +50,18 @@ export async function runSarBaseline(python: string, file: string, options: SarB
     return { ok: false, reason: `${python} with numpy and scipy is not available (${failure(err)})` };
   }
   const args = [
-    SCRIPT, file,
-    '--repeat', String(options.repeat),
-    '--half-life-days', String(options.halfLifeDays),
-    '--threshold', String(options.threshold),
-    '--similarity', options.similarity,
-    '--event-weights', JSON.stringify(options.eventWeights),
+    SCRIPT,
+    file,
+    '--repeat',
+    String(options.repeat),
+    '--half-life-days',
+    String(options.halfLifeDays),
+    '--threshold',
+    String(options.threshold),
+    '--similarity',
+    options.similarity,
+    '--event-weights',
+    JSON.stringify(options.eventWeights),
   ];
   try {
     const { stdout } = await run(python, args, { maxBuffer: 1 << 24 });

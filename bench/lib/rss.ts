@@ -20,7 +20,12 @@ export function sampleRss(pid: number, everyMs: number): { stop(): RssPoint[] } 
   const take = () => points.push({ t: (performance.now() - started) / 1000, mib: rssMiB(pid) });
   take();
   const timer = setInterval(take, everyMs);
-  return { stop: () => { clearInterval(timer); return points; } };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return points;
+    },
+  };
 }
 
 /** Least-squares slope of the points, MiB per minute. */

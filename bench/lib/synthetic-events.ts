@@ -25,7 +25,10 @@ function slope(xs: number[], ys: number[]): number {
   const my = ys.reduce((a, b) => a + b, 0) / n;
   let num = 0;
   let den = 0;
-  for (let i = 0; i < n; i++) { num += (xs[i] - mx) * (ys[i] - my); den += (xs[i] - mx) ** 2; }
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
   return num / den;
 }
 
@@ -51,7 +54,10 @@ export async function measureShape(dataDir = SHARED_DATA_DIR): Promise<EventShap
   const activitySigma = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / logs.length);
   // Zipf: log count falls linearly with log rank; fitted over the head, where the law holds.
   const ranked = [...perItem.values()].sort((a, b) => b - a).slice(0, 1000);
-  const itemExponent = -slope(ranked.map((_, r) => Math.log(r + 1)), ranked.map(Math.log));
+  const itemExponent = -slope(
+    ranked.map((_, r) => Math.log(r + 1)),
+    ranked.map(Math.log),
+  );
   return { types: { view: counts.view / total, cart: counts.cart / total, purchase: counts.purchase / total }, activitySigma, itemExponent };
 }
 
@@ -79,7 +85,8 @@ function search(cdf: Float64Array, x: number): number {
   let hi = cdf.length - 1;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (cdf[mid] > x) hi = mid; else lo = mid + 1;
+    if (cdf[mid] > x) hi = mid;
+    else lo = mid + 1;
   }
   return lo;
 }
@@ -93,8 +100,8 @@ export async function writeSyntheticEvents(path: string, spec: SyntheticFile, sh
   const gaussian = () => Math.sqrt(-2 * Math.log(1 - rng.nextDouble())) * Math.cos(2 * Math.PI * rng.nextDouble());
   const activity = cumulative(spec.users, () => Math.exp(shape.activitySigma * gaussian()));
   const clusters = Math.max(1, Math.floor(spec.items / CLUSTER_SIZE));
-  const overall = cumulative(spec.items, (r) => Math.pow(r + 1, -shape.itemExponent));
-  const within = cumulative(Math.ceil(spec.items / clusters), (r) => Math.pow(r + 1, -shape.itemExponent));
+  const overall = cumulative(spec.items, (r) => (r + 1) ** -shape.itemExponent);
+  const within = cumulative(Math.ceil(spec.items / clusters), (r) => (r + 1) ** -shape.itemExponent);
   const home = new Uint32Array(spec.users);
   for (let u = 0; u < spec.users; u++) home[u] = Math.floor(rng.nextDouble() * clusters);
   const span = spec.months * 30.4375 * 86_400;
@@ -113,7 +120,7 @@ export async function writeSyntheticEvents(path: string, spec: SyntheticFile, sh
     const type = t < cartFrom ? 'view' : t < purchaseFrom ? 'cart' : 'purchase';
     const at = spec.end - Math.floor(rng.nextDouble() * span);
     // A fixed price per item, between 1 and 50.
-    const price = (1 + ((item * 2654435761) >>> 0) % 4900 / 100).toFixed(2);
+    const price = (1 + (((item * 2654435761) >>> 0) % 4900) / 100).toFixed(2);
     chunk += `u${user},i${item},${type},${at},1,${price}\n`;
     if (chunk.length >= 1 << 20) {
       if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));

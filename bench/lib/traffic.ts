@@ -40,7 +40,9 @@ function send(agent: http.Agent, base: URL, request: TrafficRequest, timeoutMs: 
     const req = http.request({ agent, host: base.hostname, port: base.port, method: request.method, path: request.path, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { body += chunk; });
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, degraded: body.includes('"degraded":true') }));
       res.on('error', () => resolve({ status: 0, degraded: false }));
     });
@@ -66,9 +68,11 @@ export async function runTraffic(baseUrl: string, options: TrafficOptions, next:
         const at = (sent * 1000) / options.rate;
         const request = next();
         const sentAt = performance.now();
-        pending.push(send(agent, base, request, options.timeoutMs).then(({ status, degraded }) => {
-          samples.push({ kind: request.kind, at, ms: performance.now() - sentAt, status, degraded });
-        }));
+        pending.push(
+          send(agent, base, request, options.timeoutMs).then(({ status, degraded }) => {
+            samples.push({ kind: request.kind, at, ms: performance.now() - sentAt, status, degraded });
+          }),
+        );
       }
       if (sent >= total) {
         clearInterval(timer);

@@ -72,9 +72,17 @@ function specOf(o: BuildOptions): ModelSpec {
 
 export function buildOptionsFromConfig(config: Config): BuildOptions {
   return {
-    ...modelSpec(config), tenant: DEFAULT_TENANT, workers: config.build.workers, publishPauseMs: config.build.publishPauseMs,
-    syncUsers: true, lockWaitMs: 0, quiet: false, windowDays: config.eventStore.buildWindowDays,
-    repeat: config.build.repeat, fitUsers: config.build.fitUsers, lifecycle: config.build.lifecycle,
+    ...modelSpec(config),
+    tenant: DEFAULT_TENANT,
+    workers: config.build.workers,
+    publishPauseMs: config.build.publishPauseMs,
+    syncUsers: true,
+    lockWaitMs: 0,
+    quiet: false,
+    windowDays: config.eventStore.buildWindowDays,
+    repeat: config.build.repeat,
+    fitUsers: config.build.fitUsers,
+    lifecycle: config.build.lifecycle,
   };
 }
 
@@ -93,17 +101,40 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
   };
 
   const reads = o.readPool ?? pool;
-  const [x, catalog] = await stage('load', 'events', (p) => Promise.all([
-    loadInteractions(reads, o.tenant, config.eventWeights, readWindowDays(o, o.windowDays), (rows) => { if (!o.quiet) p.update(rows); }),
-    loadCatalog(reads, o.tenant),
-  ]), ([interactions]) => interactions.users.length);
+  const [x, catalog] = await stage(
+    'load',
+    'events',
+    (p) =>
+      Promise.all([
+        loadInteractions(reads, o.tenant, config.eventWeights, readWindowDays(o, o.windowDays), (rows) => {
+          if (!o.quiet) p.update(rows);
+        }),
+        loadCatalog(reads, o.tenant),
+      ]),
+    ([interactions]) => interactions.users.length,
+  );
 
-  const parallel = (p?: Progress): NeighbourFit => (itemIds, input, knn) => fitItemKnnParallel(itemIds, input, knn, o.workers, (done) => { if (!o.quiet) p?.update(done); });
-  const neighbours = await stage('model', 'items', (p) => {
-    p.setTotal(x.itemIds.length);
-    return fitNeighbours(x, o, parallel(p));
-  }, (m) => m.itemIds.length);
-  const lists = await stage('popularity', 'items', () => popularityLists(x, catalog, o), (l) => l.popular.ids.length);
+  const parallel =
+    (p?: Progress): NeighbourFit =>
+    (itemIds, input, knn) =>
+      fitItemKnnParallel(itemIds, input, knn, o.workers, (done) => {
+        if (!o.quiet) p?.update(done);
+      });
+  const neighbours = await stage(
+    'model',
+    'items',
+    (p) => {
+      p.setTotal(x.itemIds.length);
+      return fitNeighbours(x, o, parallel(p));
+    },
+    (m) => m.itemIds.length,
+  );
+  const lists = await stage(
+    'popularity',
+    'items',
+    () => popularityLists(x, catalog, o),
+    (l) => l.popular.ids.length,
+  );
   // Buy-again and the blend are fit on a validation split of the same events (each user's latest
   // fifth), in a worker thread: CPU for seconds, while this thread writes the users' lists.
   const fits = o.repeat ? fitRepeatInWorker({ x, catalog, spec: specOf(o), config, fitUsers: o.fitUsers }) : Promise.resolve(undefined);
@@ -111,28 +142,39 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
 
   let userKeysWritten = 0;
   if (o.syncUsers) {
-    userKeysWritten = await stage('users', 'keys', async (p) => {
-      // Opt-outs and tombstones first: a Redis that lost its data gets the lists back below, and
-      // the flags that veto them must be there before them.
-      const startedAt = await syncUserFlags(pool, redis, o.tenant, keys).then(() => pool.query<{ now: Date }>('SELECT now()')).then((r) => r.rows[0].now);
-      const limits = userKeyLimits(config);
-      let written = 0;
-      let batch: UserActivity[] = [];
-      // Lists are per customer (a linked id's events are theirs); the script writes nothing for a
-      // user erased meanwhile, and a customer's for an id linked after the read (user-writes.ts).
-      for await (const lists of loadUserLists(reads, o.tenant, config.recentlyViewedCap)) {
-        batch.push(lists);
-        written += Number(lists.viewed.length > 0) + Number(lists.bought.length > 0);
-        if (batch.length >= 1000) { await writeActivities(redis, keys, limits, batch, true); batch = []; if (!o.quiet) p.update(written); }
-      }
-      await writeActivities(redis, keys, limits, batch, true);
-      // An erasure whose Redis step ran before this stage wrote its lists is caught by the
-      // scripts; one whose PostgreSQL step committed after the lists were read and whose Redis
-      // step is still to come deletes them itself. Belt and braces for the window between:
-      // (a minute's margin: an erasure's time is its transaction's start).
-      for (const user of await erasedSince(pool, o.tenant, new Date(startedAt.getTime() - 60_000))) await redis.unlink(...keys.userKeys(user));
-      return written;
-    }, (n) => n);
+    userKeysWritten = await stage(
+      'users',
+      'keys',
+      async (p) => {
+        // Opt-outs and tombstones first: a Redis that lost its data gets the lists back below, and
+        // the flags that veto them must be there before them.
+        const startedAt = await syncUserFlags(pool, redis, o.tenant, keys)
+          .then(() => pool.query<{ now: Date }>('SELECT now()'))
+          .then((r) => r.rows[0].now);
+        const limits = userKeyLimits(config);
+        let written = 0;
+        let batch: UserActivity[] = [];
+        // Lists are per customer (a linked id's events are theirs); the script writes nothing for a
+        // user erased meanwhile, and a customer's for an id linked after the read (user-writes.ts).
+        for await (const lists of loadUserLists(reads, o.tenant, config.recentlyViewedCap)) {
+          batch.push(lists);
+          written += Number(lists.viewed.length > 0) + Number(lists.bought.length > 0);
+          if (batch.length >= 1000) {
+            await writeActivities(redis, keys, limits, batch, true);
+            batch = [];
+            if (!o.quiet) p.update(written);
+          }
+        }
+        await writeActivities(redis, keys, limits, batch, true);
+        // An erasure whose Redis step ran before this stage wrote its lists is caught by the
+        // scripts; one whose PostgreSQL step committed after the lists were read and whose Redis
+        // step is still to come deletes them itself. Belt and braces for the window between:
+        // (a minute's margin: an erasure's time is its transaction's start).
+        for (const user of await erasedSince(pool, o.tenant, new Date(startedAt.getTime() - 60_000))) await redis.unlink(...keys.userKeys(user));
+        return written;
+      },
+      (n) => n,
+    );
   }
 
   const fitted = await fits;
@@ -140,39 +182,90 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
   const blend = fitted?.blend;
   if (fitted !== undefined) Object.assign(seconds, fitted.seconds);
 
-  const publisher = await ModelPublisher.begin(redis, keys, {
-    oldVersionTtlSeconds: config.build.oldVersionTtlSeconds, pauseMs: o.publishPauseMs,
-    batchSize: config.build.publishBatch, lockTtlMs: config.build.lockTtlMs,
-  }, (atLeast) => allocateModelVersion(pool, o.tenant, atLeast), o.lockWaitMs);
+  const publisher = await ModelPublisher.begin(
+    redis,
+    keys,
+    {
+      oldVersionTtlSeconds: config.build.oldVersionTtlSeconds,
+      pauseMs: o.publishPauseMs,
+      batchSize: config.build.publishBatch,
+      lockTtlMs: config.build.lockTtlMs,
+    },
+    (atLeast) => allocateModelVersion(pool, o.tenant, atLeast),
+    o.lockWaitMs,
+  );
   const v = publisher.version;
   let previousVersion: number | null = null;
   try {
-    await stage('publish', 'keys', async (p) => {
-      const data: ModelData = { name: modelName(o), neighbours, ...lists, catalog: modelCatalog(x, catalog), repeat, blend };
-      p.setTotal(data.catalog.size * 2);
-      await publisher.publishModel(data, {
-        layout: KEY_LAYOUT, built_at: new Date().toISOString(), model: data.name,
-        neighbours: o.neighbours, half_life_days: o.halfLifeDays, events: x.users.length, users: x.userIds.length, items: x.itemIds.length,
-      }, (written) => { if (!o.quiet) p.update(written); });
-      previousVersion = await publisher.swap();
-      await markPublished(pool, v);
-      return publisher.keysWritten;
-    }, (n) => n);
+    await stage(
+      'publish',
+      'keys',
+      async (p) => {
+        const data: ModelData = { name: modelName(o), neighbours, ...lists, catalog: modelCatalog(x, catalog), repeat, blend };
+        p.setTotal(data.catalog.size * 2);
+        await publisher.publishModel(
+          data,
+          {
+            layout: KEY_LAYOUT,
+            built_at: new Date().toISOString(),
+            model: data.name,
+            neighbours: o.neighbours,
+            half_life_days: o.halfLifeDays,
+            events: x.users.length,
+            users: x.userIds.length,
+            items: x.itemIds.length,
+          },
+          (written) => {
+            if (!o.quiet) p.update(written);
+          },
+        );
+        previousVersion = await publisher.swap();
+        await markPublished(pool, v);
+        return publisher.keysWritten;
+      },
+      (n) => n,
+    );
   } catch (err) {
     await publisher.abort();
     throw err;
   }
 
-  const lifecycle = o.lifecycle ? await stage('lifecycle', 'customers', () => runLifecycleStage({
-    pool, reads, redis, keys, tenant: o.tenant, version: v, interactions: x, repeat, ttlSeconds: config.userKeyTtlSeconds,
-  }), (l) => l.customers) : undefined;
+  const lifecycle = o.lifecycle
+    ? await stage(
+        'lifecycle',
+        'customers',
+        () =>
+          runLifecycleStage({
+            pool,
+            reads,
+            redis,
+            keys,
+            tenant: o.tenant,
+            version: v,
+            interactions: x,
+            repeat,
+            ttlSeconds: config.userKeyTtlSeconds,
+          }),
+        (l) => l.customers,
+      )
+    : undefined;
 
   seconds.total = (performance.now() - started) / 1000;
   return {
-    version: v, previousVersion, model: modelName(o),
-    events: x.users.length, users: x.userIds.length, items: x.itemIds.length, catalogItems: catalog.size,
-    neighbourPairs: neighbours.neighbours.length, keysWritten: publisher.keysWritten, userKeysWritten, seconds,
-    repeat: repeat?.model ?? null, blend: blend ?? null, lifecycle: lifecycle ?? null,
+    version: v,
+    previousVersion,
+    model: modelName(o),
+    events: x.users.length,
+    users: x.userIds.length,
+    items: x.itemIds.length,
+    catalogItems: catalog.size,
+    neighbourPairs: neighbours.neighbours.length,
+    keysWritten: publisher.keysWritten,
+    userKeysWritten,
+    seconds,
+    repeat: repeat?.model ?? null,
+    blend: blend ?? null,
+    lifecycle: lifecycle ?? null,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }

@@ -52,7 +52,10 @@ async function firstLine(path: string, encoding: TextEncoding): Promise<string> 
   for await (const chunk of stream) {
     text += chunk.toString(encoding);
     const end = text.indexOf('\n');
-    if (end >= 0) { text = text.slice(0, end); break; }
+    if (end >= 0) {
+      text = text.slice(0, end);
+      break;
+    }
     if (text.length > 1 << 20) break;
   }
   source.destroy();
@@ -82,7 +85,10 @@ async function* textBlocks(stream: AsyncIterable<Buffer>, encoding: TextEncoding
       else if (c === 10 && !odd) cut = i;
     }
     scanned = text.length;
-    if (cut < 0 && text.length >= MAX_BLOCK) { cut = text.lastIndexOf('\n'); odd = false; }
+    if (cut < 0 && text.length >= MAX_BLOCK) {
+      cut = text.lastIndexOf('\n');
+      odd = false;
+    }
     if (cut < 0) continue;
     yield text.slice(0, cut + 1);
     text = text.slice(cut + 1);
@@ -113,7 +119,9 @@ export async function openCsv(path: string, options: { delimiter?: string; encod
   const stats: CsvStats = { invalidUtf8: { lines: 0, sample: [] } };
   let bytes = 0;
   const source = createReadStream(path, { highWaterMark: 1 << 20 });
-  source.on('data', (chunk) => { bytes += chunk.length; });
+  source.on('data', (chunk) => {
+    bytes += chunk.length;
+  });
   const decoded: AsyncIterable<Buffer> = path.endsWith('.gz') ? source.pipe(createGunzip()) : source;
 
   function checked(line: number, text: string, fields: string[]): CsvRow {
@@ -164,7 +172,13 @@ export async function openCsv(path: string, options: { delimiter?: string; encod
   function* quotedBlock(block: string, before: number): Iterable<CsvRow> {
     const skipped: CsvRow[] = [];
     const records = parse(block, {
-      delimiter: sep, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, skip_records_with_error: true, info: true, raw: true,
+      delimiter: sep,
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      info: true,
+      raw: true,
       on_skip: (err) => {
         if (!err) return undefined;
         const { raw, lines = 0 } = err as { raw?: string; lines?: number };
@@ -177,7 +191,10 @@ export async function openCsv(path: string, options: { delimiter?: string; encod
     for (const { record, info, raw } of records) {
       const line = before + info.lines;
       while (s < skipped.length && skipped[s].line < line) yield skipped[s++];
-      if (header.length === 0) { header.push(...record.map((h) => h.trim())); continue; }
+      if (header.length === 0) {
+        header.push(...record.map((h) => h.trim()));
+        continue;
+      }
       if (record.length !== header.length && spansLines(raw)) yield* reread(raw, line);
       else yield checked(line, withoutNewline(raw), record);
     }

@@ -63,10 +63,14 @@ async function loadPurchases(pool: pg.Pool, tenant: string): Promise<Purchase[]>
   const client = await pool.connect();
   try {
     const purchases: Purchase[] = [];
-    const rows = copyOut(client, `SELECT ${personOf('e')}, floor(extract(epoch FROM e.occurred_at) / ${DAY_SECONDS})::int, sum(e.quantity * coalesce(e.price, 0))::float8
+    const rows = copyOut(
+      client,
+      `SELECT ${personOf('e')}, floor(extract(epoch FROM e.occurred_at) / ${DAY_SECONDS})::int, sum(e.quantity * coalesce(e.price, 0))::float8
       FROM events e ${linkJoin('e')} WHERE e.tenant_id = $1 AND e.type = 'purchase' AND e.quantity > 0 AND (e.price IS NULL OR e.price >= 0) AND e.occurred_at <= now()
         AND e.user_id NOT IN (${EXCLUDED_USERS})
-      GROUP BY 1, 2`, [tenant]);
+      GROUP BY 1, 2`,
+      [tenant],
+    );
     for await (const [user, day, revenue] of rows) purchases.push({ user: user!, ts: Number(day) * DAY_SECONDS, revenue: Number(revenue) });
     return purchases;
   } finally {
@@ -81,7 +85,7 @@ function purchasesByUser(x: Interactions): Map<string, ItemPurchase<string>[]> {
   for (let r = 0; r < p.users.length; r++) {
     const user = p.userIds[p.users[r]];
     let list = byUser.get(user);
-    if (list === undefined) byUser.set(user, list = []);
+    if (list === undefined) byUser.set(user, (list = []));
     list.push({ item: p.itemIds[p.items[r]], ts: p.times[r] });
   }
   return byUser;
@@ -109,9 +113,17 @@ export async function runLifecycleStage(s: LifecycleStageInput): Promise<Lifecyc
   let batch = new Batch(s.redis);
   for (const p of written) {
     queueProfileWrite(batch, s.keys, s.ttlSeconds, p.user, s.version, {
-      segment: p.segment, pAlive: p.pAlive, recencyDays: p.recencyDays, meanGapDays: p.meanGapDays, revenue: p.revenue, nextDueDays: nextDueDays(p.dueItems),
+      segment: p.segment,
+      pAlive: p.pAlive,
+      recencyDays: p.recencyDays,
+      meanGapDays: p.meanGapDays,
+      revenue: p.revenue,
+      nextDueDays: nextDueDays(p.dueItems),
     });
-    if (batch.length >= 1000) { await execOrThrow(batch); batch = new Batch(s.redis); }
+    if (batch.length >= 1000) {
+      await execOrThrow(batch);
+      batch = new Batch(s.redis);
+    }
   }
   await execOrThrow(batch);
   await deleteProfiles(s.redis, s.keys, replaced.removed);
@@ -122,7 +134,11 @@ export async function runLifecycleStage(s: LifecycleStageInput): Promise<Lifecyc
 
   const bg = fit.bgnbd;
   return {
-    customers: written.length, repeatBuyers: fit.repeatBuyers, asOf: days.day.length > 0 ? isoDay(asOfDay) : null,
-    moves: replaced.moves, segments: segmentCounts(written.map((p) => p.segment)), bgnbd: bg && { ...bg.params, converged: bg.converged },
+    customers: written.length,
+    repeatBuyers: fit.repeatBuyers,
+    asOf: days.day.length > 0 ? isoDay(asOfDay) : null,
+    moves: replaced.moves,
+    segments: segmentCounts(written.map((p) => p.segment)),
+    bgnbd: bg && { ...bg.params, converged: bg.converged },
   };
 }

@@ -48,13 +48,7 @@ export async function windowStart(pool: pg.Pool, tenant: string, types: readonly
   return newest ? new Date(newest.getTime() - windowDays * 86_400_000) : null;
 }
 
-export async function loadInteractions(
-  pool: pg.Pool,
-  tenant: string,
-  eventWeights: Record<EventType, number>,
-  windowDays: number,
-  onRow?: (rows: number) => void,
-): Promise<Interactions> {
+export async function loadInteractions(pool: pg.Pool, tenant: string, eventWeights: Record<EventType, number>, windowDays: number, onRow?: (rows: number) => void): Promise<Interactions> {
   const types = (Object.keys(eventWeights) as EventType[]).filter((t) => eventWeights[t] > 0);
   const from = await windowStart(pool, tenant, types, windowDays);
   const client = await pool.connect();

@@ -5,9 +5,7 @@ import { DEFAULT_TENANT } from '../../src/tenant.ts';
 import type pg from 'pg';
 import { copyRows } from '../../src/store/pg/copy.ts';
 import { insertEventsSql } from '../../src/store/pg/events.ts';
-import {
-  attachBulkMonths, createBulkMonths, emptyReport, ensureMonths, eventPartitions, indexBulkMonths, monthStart, retentionCutoff, type PartitionPolicy,
-} from '../../src/store/pg/partitions.ts';
+import { attachBulkMonths, createBulkMonths, emptyReport, ensureMonths, eventPartitions, indexBulkMonths, monthStart, retentionCutoff, type PartitionPolicy } from '../../src/store/pg/partitions.ts';
 import { Progress } from './progress.ts';
 import type { ProductRecord, SourceFile, SourceRow } from './sources.ts';
 
@@ -66,8 +64,19 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
   const lastMonth = monthStart(startedAt, policy.aheadMonths + 1).getTime();
   const progress = new Progress(`import ${source.name}`, source.csv.sizeBytes, 'rows');
   const summary: ImportSummary = {
-    source: source.name, path: source.path, rowsRead: 0, eventsRead: 0, eventsNew: 0, productsUpserted: 0,
-    skipped: {}, rejected: 0, rejectedSample: [], duplicateRows: 0, invalidUtf8: { lines: 0, sample: [] }, seconds: 0, phases: {},
+    source: source.name,
+    path: source.path,
+    rowsRead: 0,
+    eventsRead: 0,
+    eventsNew: 0,
+    productsUpserted: 0,
+    skipped: {},
+    rejected: 0,
+    rejectedSample: [],
+    duplicateRows: 0,
+    invalidUtf8: { lines: 0, sample: [] },
+    seconds: 0,
+    phases: {},
   };
   const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
@@ -81,7 +90,9 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
     summary.rejected++;
     if (summary.rejectedSample.length < sampleSize) summary.rejectedSample.push({ line, reason });
   };
-  const skip = (reason: string) => { summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1; };
+  const skip = (reason: string) => {
+    summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1;
+  };
   // Catalog rows repeat (one per event in REES46/UCI): keep the latest version of each product.
   const products = new Map<string, ProductRecord>();
   const months = new Set<number>();
@@ -89,7 +100,9 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
   // The text hash of the line being read (csv.onRow tells it just before the line's rows come):
   // it goes to PostgreSQL with the line's first event, or alone when the line has none.
   let told = { line: 0, hash: 0 };
-  source.csv.onRow = (line, hash) => { told = { line, hash }; };
+  source.csv.onRow = (line, hash) => {
+    told = { line, hash };
+  };
   let lineHash: number | null = null;
 
   async function* eventRows(): AsyncIterable<unknown[]> {
@@ -102,17 +115,25 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
       }
       if (!options.quiet) progress.update(source.csv.bytesRead(), summary.rowsRead);
       switch (row.kind) {
-        case 'product': products.set(row.product.id, row.product); break;
-        case 'skip': skip(row.reason); break;
-        case 'reject': reject(row.line, row.reason); break;
+        case 'product':
+          products.set(row.product.id, row.product);
+          break;
+        case 'skip':
+          skip(row.reason);
+          break;
+        case 'reject':
+          reject(row.line, row.reason);
+          break;
         case 'event': {
           const e = row.event;
           const t = e.occurredAt.getTime();
-          if (t < cutoff) { skip(OLDER_THAN_RETENTION); break; }
+          if (t < cutoff) {
+            skip(OLDER_THAN_RETENTION);
+            break;
+          }
           summary.eventsRead++;
           if (t < lastMonth) months.add(monthStart(e.occurredAt).getTime());
-          yield [prefix + e.user, prefix + e.item, e.type, e.quantity, e.price, e.weight, e.occurredAt.toISOString(),
-            `${source.name}:${row.line}`, source.name, lineHash];
+          yield [prefix + e.user, prefix + e.item, e.type, e.quantity, e.price, e.weight, e.occurredAt.toISOString(), `${source.name}:${row.line}`, source.name, lineHash];
           lineHash = null;
         }
       }
@@ -133,37 +154,53 @@ export async function importSource(pool: pg.Pool, source: SourceFile, options: I
       occurred_at timestamptz, idempotency_key text, source text, row_hash bigint) ON COMMIT DROP`);
     await timed('read and stage', () => copyRows(client, 'stage_events', [...STAGE_EVENT_COLUMNS, 'row_hash'], eventRows()));
     summary.invalidUtf8 = source.csv.stats.invalidUtf8;
-    summary.duplicateRows = await timed('count repeats', async () => (await client.query<{ n: number }>(
-      'SELECT (count(row_hash) - count(DISTINCT row_hash))::int AS n FROM stage_events')).rows[0].n);
+    summary.duplicateRows = await timed('count repeats', async () => (await client.query<{ n: number }>('SELECT (count(row_hash) - count(DISTINCT row_hash))::int AS n FROM stage_events')).rows[0].n);
     if (products.size) {
       await client.query(`CREATE TEMP TABLE stage_products ON COMMIT DROP AS SELECT id, title, brand, category, price, currency, url, image_url, in_stock FROM products WITH NO DATA`);
-      await copyRows(client, 'stage_products', ['id', 'title', 'brand', 'category', 'price', 'currency', 'url', 'image_url', 'in_stock'],
-        [...products.values()].map((p) => [prefix + p.id, p.title, p.brand, p.category, p.price, p.currency, p.url, p.image_url, p.in_stock]));
+      await copyRows(
+        client,
+        'stage_products',
+        ['id', 'title', 'brand', 'category', 'price', 'currency', 'url', 'image_url', 'in_stock'],
+        [...products.values()].map((p) => [prefix + p.id, p.title, p.brand, p.category, p.price, p.currency, p.url, p.image_url, p.in_stock]),
+      );
       // A field missing from this source (UCI has no brand) must not erase one another source gave.
-      const upserted = await client.query(`INSERT INTO products AS p (tenant_id, id, title, brand, category, price, currency, url, image_url, in_stock)
+      const upserted = await client.query(
+        `INSERT INTO products AS p (tenant_id, id, title, brand, category, price, currency, url, image_url, in_stock)
         SELECT $1, id, title, brand, category, price, currency, url, image_url, in_stock FROM stage_products
         ON CONFLICT (tenant_id, id) DO UPDATE SET
           title = COALESCE(EXCLUDED.title, p.title), brand = COALESCE(EXCLUDED.brand, p.brand),
           category = COALESCE(EXCLUDED.category, p.category), price = COALESCE(EXCLUDED.price, p.price),
           currency = COALESCE(EXCLUDED.currency, p.currency), url = COALESCE(EXCLUDED.url, p.url),
-          image_url = COALESCE(EXCLUDED.image_url, p.image_url), in_stock = EXCLUDED.in_stock, updated_at = now()`, [tenant]);
+          image_url = COALESCE(EXCLUDED.image_url, p.image_url), in_stock = EXCLUDED.in_stock, updated_at = now()`,
+        [tenant],
+      );
       summary.productsUpserted = upserted.rowCount ?? 0;
     }
-    summary.eventsNew = await mergeEvents(pool, client, tenant, [...months].map((t) => new Date(t)), timed);
+    summary.eventsNew = await mergeEvents(
+      pool,
+      client,
+      tenant,
+      [...months].map((t) => new Date(t)),
+      timed,
+    );
     summary.seconds = progress.elapsedSeconds();
-    await client.query(`INSERT INTO import_runs (tenant_id, source, path, finished_at, rows_read, events_new, products_upserted, rows_rejected, rejected_sample)
+    await client.query(
+      `INSERT INTO import_runs (tenant_id, source, path, finished_at, rows_read, events_new, products_upserted, rows_rejected, rejected_sample)
       VALUES ($8, $1, $2, now(), $3, $4, $5, $6, $7)`,
-    [source.name, source.path, summary.rowsRead, summary.eventsNew, summary.productsUpserted, summary.rejected, JSON.stringify(summary.rejectedSample), tenant]);
+      [source.name, source.path, summary.rowsRead, summary.eventsNew, summary.productsUpserted, summary.rejected, JSON.stringify(summary.rejectedSample), tenant],
+    );
     await client.query('COMMIT');
     // Erasure wins: a user erased while this transaction ran had their rows deleted before these
     // were visible. Their tombstone is newer than the transaction (a minute's margin: an
     // erasure's time is its own transaction's start), so their rows go now, with their keys.
-    await client.query(`WITH gone AS (
+    await client.query(
+      `WITH gone AS (
         DELETE FROM events e USING users u
         WHERE u.tenant_id = $3 AND e.tenant_id = $3 AND u.id = e.user_id AND u.deleted_at >= $1::timestamptz - interval '1 minute' AND e.source = $2
         RETURNING e.idempotency_key)
       DELETE FROM event_idempotency k USING gone g WHERE k.tenant_id = $3 AND k.idempotency_key = g.idempotency_key`,
-    [importStartedAt, source.name, tenant]);
+      [importStartedAt, source.name, tenant],
+    );
     // Fresh statistics: the build's queries plan badly on a table that just grew tenfold.
     await timed('analyze', () => client.query('ANALYZE events'));
     if (products.size) await client.query('ANALYZE products');
@@ -191,14 +228,22 @@ type Timed = <T>(phase: string, work: () => Promise<T>) => Promise<T>;
 
 async function mergeEvents(pool: pg.Pool, client: pg.PoolClient, tenant: string, months: Date[], timed: Timed): Promise<number> {
   // Erased users stay erased; lines without an event carried only their hash.
-  await client.query(`DELETE FROM stage_events s WHERE s.idempotency_key IS NULL
-    OR EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = $1 AND u.id = s.user_id AND u.deleted_at IS NOT NULL)`, [tenant]);
+  await client.query(
+    `DELETE FROM stage_events s WHERE s.idempotency_key IS NULL
+    OR EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = $1 AND u.id = s.user_id AND u.deleted_at IS NOT NULL)`,
+    [tenant],
+  );
   await client.query('ANALYZE stage_events');
   const staged = (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM stage_events')).rows[0].n;
   await client.query('SAVEPOINT claim');
   // Sorted: the key index is then filled leaf after leaf.
-  const claimed = await timed('claim keys', () => client.query(`INSERT INTO event_idempotency (tenant_id, idempotency_key)
-    SELECT $1, idempotency_key FROM stage_events ORDER BY idempotency_key ON CONFLICT DO NOTHING`, [tenant]));
+  const claimed = await timed('claim keys', () =>
+    client.query(
+      `INSERT INTO event_idempotency (tenant_id, idempotency_key)
+    SELECT $1, idempotency_key FROM stage_events ORDER BY idempotency_key ON CONFLICT DO NOTHING`,
+      [tenant],
+    ),
+  );
   if (claimed.rowCount !== staged) {
     await client.query('ROLLBACK TO SAVEPOINT claim');
     // Each month gets its partition first (committed on another connection: this transaction
@@ -213,8 +258,12 @@ async function mergeEvents(pool: pg.Pool, client: pg.PoolClient, tenant: string,
   const inBulk = `date_trunc('month', s.occurred_at, 'UTC') = ANY($2::timestamptz[])`;
   const freshBounds = fresh.map((m) => m.toISOString());
   let inserted = 0;
-  if (bulk) inserted += (await timed('load new months', () => client.query(`INSERT INTO ${bulk.parent} (${INSERT_COLUMNS}) SELECT ${SELECT_STAGED} FROM stage_events s WHERE ${inBulk}`, [tenant, freshBounds]))).rowCount ?? 0;
-  inserted += (await timed('insert rows', () => client.query(`INSERT INTO events (${INSERT_COLUMNS}) SELECT ${SELECT_STAGED} FROM stage_events s WHERE NOT (${inBulk})`, [tenant, freshBounds]))).rowCount ?? 0;
+  if (bulk)
+    inserted +=
+      (await timed('load new months', () => client.query(`INSERT INTO ${bulk.parent} (${INSERT_COLUMNS}) SELECT ${SELECT_STAGED} FROM stage_events s WHERE ${inBulk}`, [tenant, freshBounds])))
+        .rowCount ?? 0;
+  inserted +=
+    (await timed('insert rows', () => client.query(`INSERT INTO events (${INSERT_COLUMNS}) SELECT ${SELECT_STAGED} FROM stage_events s WHERE NOT (${inBulk})`, [tenant, freshBounds]))).rowCount ?? 0;
   if (bulk) {
     await timed('index new months', () => indexBulkMonths(client, bulk));
     await timed('attach new months', () => attachBulkMonths(client, bulk));

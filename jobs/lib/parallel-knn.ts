@@ -47,13 +47,7 @@ export function costBalancedRanges(input: ItemKnnInput, parts: number): [number,
   return ranges;
 }
 
-export async function fitItemKnnParallel(
-  itemIds: string[],
-  input: ItemKnnInput,
-  options: ItemKnnOptions,
-  workers: number,
-  onProgress?: (itemsDone: number) => void,
-): Promise<NeighbourLists> {
+export async function fitItemKnnParallel(itemIds: string[], input: ItemKnnInput, options: ItemKnnOptions, workers: number, onProgress?: (itemsDone: number) => void): Promise<NeighbourLists> {
   const n = itemIds.length;
   if (workers <= 1 || n < 2000) {
     // Thread start-up and hand-off cost more than they save on small catalogs.
@@ -67,22 +61,32 @@ export async function fitItemKnnParallel(
   let done = 0;
   const pool = Array.from({ length: workers }, () => new Worker(new URL('./knn-worker.mjs', import.meta.url), { workerData: { input: sharedInput, options } }));
   try {
-    await Promise.all(pool.map((worker) => new Promise<void>((resolve, reject) => {
-      const next = () => {
-        const range = queue.shift();
-        if (!range) { resolve(); return; }
-        worker.postMessage({ from: range[0], to: range[1] });
-      };
-      worker.on('message', (shard: NeighbourShard) => {
-        shards.push(shard);
-        done += shard.to - shard.from;
-        onProgress?.(done);
-        next();
-      });
-      worker.on('error', reject);
-      worker.on('exit', (code) => { if (code !== 0) reject(new Error(`build worker exited with code ${code}`)); });
-      next();
-    })));
+    await Promise.all(
+      pool.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            const next = () => {
+              const range = queue.shift();
+              if (!range) {
+                resolve();
+                return;
+              }
+              worker.postMessage({ from: range[0], to: range[1] });
+            };
+            worker.on('message', (shard: NeighbourShard) => {
+              shards.push(shard);
+              done += shard.to - shard.from;
+              onProgress?.(done);
+              next();
+            });
+            worker.on('error', reject);
+            worker.on('exit', (code) => {
+              if (code !== 0) reject(new Error(`build worker exited with code ${code}`));
+            });
+            next();
+          }),
+      ),
+    );
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
   }

@@ -7,9 +7,15 @@ export class Progress {
   private lastDraw = performance.now();
   private readonly tty = Boolean(process.stderr.isTTY);
 
-  constructor(private readonly label: string, private total = 0, private readonly unit = 'records') {}
+  constructor(
+    private readonly label: string,
+    private total = 0,
+    private readonly unit = 'records',
+  ) {}
 
-  setTotal(total: number): void { this.total = total; }
+  setTotal(total: number): void {
+    this.total = total;
+  }
 
   /** `done` is in the unit of `total` (bytes, items...); `records` is what the rate counts. */
   update(done: number, records = done): void {
@@ -25,7 +31,9 @@ export class Progress {
     this.write(`${this.label}: ${fmt(records)} ${this.unit} in ${seconds.toFixed(2)} s (${fmt(rate)}/s)${extra ? `, ${extra}` : ''}`, true);
   }
 
-  elapsedSeconds(): number { return (performance.now() - this.started) / 1000; }
+  elapsedSeconds(): number {
+    return (performance.now() - this.started) / 1000;
+  }
 
   private draw(done: number, records: number, now: number): void {
     const seconds = (now - this.started) / 1000;
@@ -34,7 +42,7 @@ export class Progress {
     const width = 24;
     const filled = Math.round(fraction * width);
     const bar = this.total > 0 ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ` : '';
-    const eta = fraction > 0 && fraction < 1 ? ` ETA ${((seconds / fraction) - seconds).toFixed(0)} s` : '';
+    const eta = fraction > 0 && fraction < 1 ? ` ETA ${(seconds / fraction - seconds).toFixed(0)} s` : '';
     this.write(`${this.label} ${bar}${fmt(records)} ${this.unit}, ${fmt(rate)}/s${eta}`, false);
   }
 

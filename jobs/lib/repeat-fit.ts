@@ -24,8 +24,13 @@ export interface RepeatFitResult {
 export function fitRepeatInWorker(request: RepeatFitRequest): Promise<RepeatFitResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./repeat-worker.mjs', import.meta.url), { workerData: request });
-    worker.once('message', (result: RepeatFitResult) => { resolve(result); void worker.terminate(); });
+    worker.once('message', (result: RepeatFitResult) => {
+      resolve(result);
+      void worker.terminate();
+    });
     worker.once('error', reject);
-    worker.once('exit', (code) => { if (code !== 0) reject(new Error(`the repeat-fit worker stopped with code ${code}`)); });
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`the repeat-fit worker stopped with code ${code}`));
+    });
   });
 }

@@ -53,6 +53,8 @@ export function hits(block: readonly { id: string; position: number; link: strin
 /** A user's `count` most recently bought items before the cut-off, newest first (ties by id). */
 export function recentItems(lastBought: ReadonlyMap<string, number> | undefined, count: number): { item: string; at: number }[] {
   if (!lastBought) return [];
-  return [...lastBought].map(([item, at]) => ({ item, at }))
-    .sort((a, b) => b.at - a.at || (a.item < b.item ? -1 : a.item > b.item ? 1 : 0)).slice(0, count);
+  return [...lastBought]
+    .map(([item, at]) => ({ item, at }))
+    .sort((a, b) => b.at - a.at || (a.item < b.item ? -1 : a.item > b.item ? 1 : 0))
+    .slice(0, count);
 }

@@ -68,7 +68,9 @@ const PRODUCT_PAGE = 'https://shop.example/p/{id}';
 /** The three strategies of issue 5; the control is what a shop without this service would send. */
 export function experimentDefinition(id: string, limit: number) {
   return {
-    id, name: 'Email block strategy (replay)', variants: [
+    id,
+    name: 'Email block strategy (replay)',
+    variants: [
       { key: 'recently-viewed', strategy: 'recently-viewed', control: true, params: { limit } },
       { key: 'same-brand', strategy: 'same-brand', params: { limit } },
       { key: 'collaborative', strategy: 'collaborative', params: { limit } },
@@ -93,9 +95,11 @@ async function postEvents(base: string, events: object[]): Promise<void> {
 /** Runs `work` over `items`, `concurrency` at a time. */
 async function eachLimited<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
 }
 
 /** Runs the whole loop against `pool` and `redis`: an empty database and key prefix of its own, which it fills. */
@@ -111,7 +115,9 @@ export async function runSimulation(services: { pool: pg.Pool; redis: RedisClien
     await importSource(pool, trainPart(await openSource(format, path, name), o.cutoff, keep, replay), { quiet: true });
   }
   const importSeconds = since(started);
-  o.log(`imported ${replay.trainEvents.toLocaleString('en-US')} events before ${o.cutoff.toISOString().slice(0, 10)}; held out ${replay.purchases.length.toLocaleString('en-US')} purchase lines (${importSeconds.toFixed(1)} s)`);
+  o.log(
+    `imported ${replay.trainEvents.toLocaleString('en-US')} events before ${o.cutoff.toISOString().slice(0, 10)}; held out ${replay.purchases.length.toLocaleString('en-US')} purchase lines (${importSeconds.toFixed(1)} s)`,
+  );
 
   const buildStarted = performance.now();
   const config: Config = { ...baseConfig, links: { ...baseConfig.links, productUrlTemplate: PRODUCT_PAGE } };
@@ -127,9 +133,15 @@ export async function runSimulation(services: { pool: pg.Pool; redis: RedisClien
     const chosen: Visitor[] = everyone.slice(0, o.maxVisitors);
 
     // What each returning visitor "viewed" before the cut-off: their last purchases, at their times.
-    const views = chosen.flatMap((v) => recentItems(replay.lastBought.get(v.user), o.viewsPerVisitor).map(({ item, at }) => ({
-      user_id: v.user, item_id: item, type: 'view', occurred_at: new Date(at).toISOString(), idempotency_key: `simulate:view:${v.user}:${item}`,
-    })));
+    const views = chosen.flatMap((v) =>
+      recentItems(replay.lastBought.get(v.user), o.viewsPerVisitor).map(({ item, at }) => ({
+        user_id: v.user,
+        item_id: item,
+        type: 'view',
+        occurred_at: new Date(at).toISOString(),
+        idempotency_key: `simulate:view:${v.user}:${item}`,
+      })),
+    );
     await postEvents(base, views);
 
     await call(`${base}/v1/experiments`, { method: 'POST', body: JSON.stringify(experimentDefinition(o.experimentId, o.limit)) });
@@ -151,8 +163,13 @@ export async function runSimulation(services: { pool: pg.Pool; redis: RedisClien
         t.clicks++;
         t.revenue += hit.quantity * (hit.price ?? 0);
         purchases.push({
-          user_id: visitor.user, item_id: hit.item, type: 'purchase', quantity: hit.quantity, price: hit.price ?? undefined,
-          request_id: block.request_id, idempotency_key: `simulate:purchase:${visitor.user}:${hit.item}`,
+          user_id: visitor.user,
+          item_id: hit.item,
+          type: 'purchase',
+          quantity: hit.quantity,
+          price: hit.price ?? undefined,
+          request_id: block.request_id,
+          idempotency_key: `simulate:purchase:${visitor.user}:${hit.item}`,
         });
       }
       if (found.length > 0) t.converters++;
@@ -168,8 +185,13 @@ export async function runSimulation(services: { pool: pg.Pool; redis: RedisClien
     }
     const report = await call<Report>(`${base}/v1/experiments/${o.experimentId}/report`);
     return {
-      trainEvents: replay.trainEvents, heldOutPurchases: replay.purchases.length, visitors: chosen.length,
-      newVisitors: chosen.filter((v) => !replay.lastBought.has(v.user)).length, seededViews: views.length, tally, report,
+      trainEvents: replay.trainEvents,
+      heldOutPurchases: replay.purchases.length,
+      visitors: chosen.length,
+      newVisitors: chosen.filter((v) => !replay.lastBought.has(v.user)).length,
+      seededViews: views.length,
+      tally,
+      report,
       seconds: { import: importSeconds, build: buildSeconds, replay: since(replayStarted), total: since(started) },
     };
   } finally {

@@ -46,12 +46,15 @@ export const SHARED_DATA_DIR = new URL('../../../shared/data/', import.meta.url)
 /** The files of a bundled data set, in load order (catalog before events). */
 export function datasetFiles(dataset: Dataset, dataDir = SHARED_DATA_DIR): { kind: 'events' | 'products' | 'both'; path: string }[] {
   switch (dataset) {
-    case 'rees46': return [{ kind: 'both', path: `${dataDir}rees46-ecommerce-2019-oct-head/events.csv` }];
-    case 'uci': return [{ kind: 'both', path: `${dataDir}uci-online-retail/online_retail.csv.gz` }];
-    case 'completejourney': return [
-      { kind: 'products', path: `${dataDir}completejourney-2017-sample/products.csv.gz` },
-      { kind: 'events', path: `${dataDir}completejourney-2017-sample/transactions_sample.csv.gz` },
-    ];
+    case 'rees46':
+      return [{ kind: 'both', path: `${dataDir}rees46-ecommerce-2019-oct-head/events.csv` }];
+    case 'uci':
+      return [{ kind: 'both', path: `${dataDir}uci-online-retail/online_retail.csv.gz` }];
+    case 'completejourney':
+      return [
+        { kind: 'products', path: `${dataDir}completejourney-2017-sample/products.csv.gz` },
+        { kind: 'events', path: `${dataDir}completejourney-2017-sample/transactions_sample.csv.gz` },
+      ];
   }
 }
 
@@ -93,7 +96,9 @@ function timestamp(fields: string[], index: number, name: string): Date {
 }
 
 function needColumns(csv: CsvFile, path: string, columns: Record<string, number>): void {
-  const missing = Object.entries(columns).filter(([, i]) => i < 0).map(([name]) => name);
+  const missing = Object.entries(columns)
+    .filter(([, i]) => i < 0)
+    .map(([name]) => name);
   if (missing.length) throw new Error(`${path}: missing column(s) ${missing.join(', ')} in header "${csv.header.join(',')}"`);
 }
 
@@ -111,7 +116,8 @@ async function* mapRows(csv: CsvFile, map: (row: CsvRow) => SourceRow | SourceRo
     }
     try {
       const out = map(row);
-      if (Array.isArray(out)) yield* out; else yield out;
+      if (Array.isArray(out)) yield* out;
+      else yield out;
     } catch (err) {
       if (!(err instanceof RowError)) throw err;
       yield { kind: 'reject', line: row.line, reason: err.message };
@@ -126,10 +132,14 @@ function titleCase(s: string): string {
 // --- REES46: one row per view/cart/purchase, with the product's brand, category and price.
 function rees46Rows(csv: CsvFile, path: string): AsyncIterable<SourceRow> {
   const c = {
-    event_time: columnIndex(csv.header, 'event_time'), event_type: columnIndex(csv.header, 'event_type'),
-    product_id: columnIndex(csv.header, 'product_id'), category_id: columnIndex(csv.header, 'category_id'),
-    category_code: columnIndex(csv.header, 'category_code'), brand: columnIndex(csv.header, 'brand'),
-    price: columnIndex(csv.header, 'price'), user_id: columnIndex(csv.header, 'user_id'),
+    event_time: columnIndex(csv.header, 'event_time'),
+    event_type: columnIndex(csv.header, 'event_type'),
+    product_id: columnIndex(csv.header, 'product_id'),
+    category_id: columnIndex(csv.header, 'category_id'),
+    category_code: columnIndex(csv.header, 'category_code'),
+    brand: columnIndex(csv.header, 'brand'),
+    price: columnIndex(csv.header, 'price'),
+    user_id: columnIndex(csv.header, 'user_id'),
   };
   needColumns(csv, path, c);
   return mapRows(csv, ({ line, fields }) => {
@@ -142,16 +152,30 @@ function rees46Rows(csv: CsvFile, path: string): AsyncIterable<SourceRow> {
     const categoryCode = optionalText(fields, c.category_code);
     const leaf = categoryCode ? categoryCode.split('.').pop()!.replace(/_/g, ' ') : null;
     const product: ProductRecord = {
-      id: item, brand, category: categoryCode ?? optionalText(fields, c.category_id),
+      id: item,
+      brand,
+      category: categoryCode ?? optionalText(fields, c.category_id),
       // The data set has no product names: brand + category leaf reads well in a block.
       title: [brand && titleCase(brand), leaf].filter(Boolean).join(' ') || `Product ${item}`,
-      price, currency: 'USD', url: null, image_url: null, in_stock: true,
+      price,
+      currency: 'USD',
+      url: null,
+      image_url: null,
+      in_stock: true,
     };
     const event: EventRecord = {
-      user: required(fields, c.user_id, 'user_id'), item, type: type as EventType, quantity: 1,
-      price, weight: null, occurredAt: timestamp(fields, c.event_time, 'event_time'),
+      user: required(fields, c.user_id, 'user_id'),
+      item,
+      type: type as EventType,
+      quantity: 1,
+      price,
+      weight: null,
+      occurredAt: timestamp(fields, c.event_time, 'event_time'),
     };
-    return [{ kind: 'product', line, product }, { kind: 'event', line, event }];
+    return [
+      { kind: 'product', line, product },
+      { kind: 'event', line, event },
+    ];
   });
 }
 
@@ -161,9 +185,12 @@ const UCI_NON_PRODUCT = /^(POST|DOT|M|C2|D|S|BANK CHARGES|AMAZONFEE|CRUK|PADS|B|
 // --- UCI Online Retail: order lines; purchases are identified, non-cancelled, positive lines.
 function uciRows(csv: CsvFile, path: string): AsyncIterable<SourceRow> {
   const c = {
-    InvoiceNo: columnIndex(csv.header, 'InvoiceNo'), StockCode: columnIndex(csv.header, 'StockCode'),
-    Description: columnIndex(csv.header, 'Description'), Quantity: columnIndex(csv.header, 'Quantity'),
-    InvoiceDate: columnIndex(csv.header, 'InvoiceDate'), UnitPrice: columnIndex(csv.header, 'UnitPrice'),
+    InvoiceNo: columnIndex(csv.header, 'InvoiceNo'),
+    StockCode: columnIndex(csv.header, 'StockCode'),
+    Description: columnIndex(csv.header, 'Description'),
+    Quantity: columnIndex(csv.header, 'Quantity'),
+    InvoiceDate: columnIndex(csv.header, 'InvoiceDate'),
+    UnitPrice: columnIndex(csv.header, 'UnitPrice'),
     CustomerID: columnIndex(csv.header, 'CustomerID'),
   };
   needColumns(csv, path, c);
@@ -179,10 +206,21 @@ function uciRows(csv: CsvFile, path: string): AsyncIterable<SourceRow> {
     const description = optionalText(fields, c.Description);
     const rows: SourceRow[] = [];
     if (description) {
-      rows.push({ kind: 'product', line, product: {
-        id: item, title: titleCase(description.toLowerCase()), brand: null, category: null,
-        price, currency: 'GBP', url: null, image_url: null, in_stock: true,
-      } });
+      rows.push({
+        kind: 'product',
+        line,
+        product: {
+          id: item,
+          title: titleCase(description.toLowerCase()),
+          brand: null,
+          category: null,
+          price,
+          currency: 'GBP',
+          url: null,
+          image_url: null,
+          in_stock: true,
+        },
+      });
     }
     const user = (fields[c.CustomerID] ?? '').trim();
     if (!user) rows.push({ kind: 'skip', line, reason: 'guest order (no CustomerID)' });
@@ -194,29 +232,42 @@ function uciRows(csv: CsvFile, path: string): AsyncIterable<SourceRow> {
 // --- The Complete Journey: product table (manufacturer as the brand) and purchase lines.
 function completeJourneyProducts(csv: CsvFile, path: string): AsyncIterable<SourceRow> {
   const c = {
-    product_id: columnIndex(csv.header, 'product_id'), manufacturer_id: columnIndex(csv.header, 'manufacturer_id'),
-    department: columnIndex(csv.header, 'department'), product_category: columnIndex(csv.header, 'product_category'),
-    product_type: columnIndex(csv.header, 'product_type'), package_size: columnIndex(csv.header, 'package_size'),
+    product_id: columnIndex(csv.header, 'product_id'),
+    manufacturer_id: columnIndex(csv.header, 'manufacturer_id'),
+    department: columnIndex(csv.header, 'department'),
+    product_category: columnIndex(csv.header, 'product_category'),
+    product_type: columnIndex(csv.header, 'product_type'),
+    package_size: columnIndex(csv.header, 'package_size'),
   };
   needColumns(csv, path, c);
   return mapRows(csv, ({ line, fields }) => {
     const manufacturer = optionalText(fields, c.manufacturer_id);
     const name = optionalText(fields, c.product_type) ?? optionalText(fields, c.product_category) ?? optionalText(fields, c.department);
     const size = optionalText(fields, c.package_size);
-    return { kind: 'product', line, product: {
-      id: required(fields, c.product_id, 'product_id'),
-      title: name ? titleCase(name.toLowerCase()) + (size ? ` ${size}` : '') : null,
-      brand: manufacturer ? `mfr-${manufacturer}` : null,
-      category: optionalText(fields, c.product_category) ?? optionalText(fields, c.department),
-      price: null, currency: 'USD', url: null, image_url: null, in_stock: true,
-    } };
+    return {
+      kind: 'product',
+      line,
+      product: {
+        id: required(fields, c.product_id, 'product_id'),
+        title: name ? titleCase(name.toLowerCase()) + (size ? ` ${size}` : '') : null,
+        brand: manufacturer ? `mfr-${manufacturer}` : null,
+        category: optionalText(fields, c.product_category) ?? optionalText(fields, c.department),
+        price: null,
+        currency: 'USD',
+        url: null,
+        image_url: null,
+        in_stock: true,
+      },
+    };
   });
 }
 
 function completeJourneyTransactions(csv: CsvFile, path: string): AsyncIterable<SourceRow> {
   const c = {
-    household_id: columnIndex(csv.header, 'household_id'), product_id: columnIndex(csv.header, 'product_id'),
-    quantity: columnIndex(csv.header, 'quantity'), sales_value: columnIndex(csv.header, 'sales_value'),
+    household_id: columnIndex(csv.header, 'household_id'),
+    product_id: columnIndex(csv.header, 'product_id'),
+    quantity: columnIndex(csv.header, 'quantity'),
+    sales_value: columnIndex(csv.header, 'sales_value'),
     transaction_timestamp: columnIndex(csv.header, 'transaction_timestamp'),
   };
   needColumns(csv, path, c);
@@ -224,8 +275,12 @@ function completeJourneyTransactions(csv: CsvFile, path: string): AsyncIterable<
     const quantity = number(fields, c.quantity, 'quantity');
     const sales = number(fields, c.sales_value, 'sales_value');
     const event: EventRecord = {
-      user: required(fields, c.household_id, 'household_id'), item: required(fields, c.product_id, 'product_id'),
-      type: 'purchase', quantity, price: null, weight: null,
+      user: required(fields, c.household_id, 'household_id'),
+      item: required(fields, c.product_id, 'product_id'),
+      type: 'purchase',
+      quantity,
+      price: null,
+      weight: null,
       occurredAt: timestamp(fields, c.transaction_timestamp, 'transaction_timestamp'),
     };
     if (quantity <= 0 || sales <= 0) return { kind: 'skip', line, reason: 'quantity or sales_value not positive' };
@@ -253,14 +308,20 @@ function genericEvents(csv: CsvFile, path: string): AsyncIterable<SourceRow> {
     if (weight !== null && !(Number.isFinite(weight) && weight >= 0)) {
       throw new RowError(`${h[c.type]} "${typeOrWeight}" is neither an event type (${EVENT_TYPES.join('|')}) nor a number >= 0`);
     }
-    return { kind: 'event', line, event: {
-      user: required(fields, c.user, h[c.user]), item: required(fields, c.item, h[c.item]),
-      // A bare weight (a rating, a count) is an interaction of unknown kind: counted like a purchase.
-      type: isType ? (typeOrWeight as EventType) : 'purchase', weight,
-      quantity: quantity >= 0 && fields[quantity]?.trim() ? Math.trunc(number(fields, quantity, 'quantity')) : 1,
-      price: optionalNumber(fields, price, 'price'),
-      occurredAt: timestamp(fields, c.time, h[c.time]),
-    } };
+    return {
+      kind: 'event',
+      line,
+      event: {
+        user: required(fields, c.user, h[c.user]),
+        item: required(fields, c.item, h[c.item]),
+        // A bare weight (a rating, a count) is an interaction of unknown kind: counted like a purchase.
+        type: isType ? (typeOrWeight as EventType) : 'purchase',
+        weight,
+        quantity: quantity >= 0 && fields[quantity]?.trim() ? Math.trunc(number(fields, quantity, 'quantity')) : 1,
+        price: optionalNumber(fields, price, 'price'),
+        occurredAt: timestamp(fields, c.time, h[c.time]),
+      },
+    };
   });
 }
 
@@ -269,27 +330,41 @@ function genericProducts(csv: CsvFile, path: string): AsyncIterable<SourceRow> {
   const c = { id: columnIndex(h, 'id', 'item_id', 'product_id', 'sku') };
   needColumns(csv, path, c);
   const col = {
-    title: columnIndex(h, 'title', 'name'), brand: columnIndex(h, 'brand', 'manufacturer'),
-    category: columnIndex(h, 'category'), price: columnIndex(h, 'price'), currency: columnIndex(h, 'currency'),
-    url: columnIndex(h, 'url', 'link'), image: columnIndex(h, 'image_url', 'image'), stock: columnIndex(h, 'in_stock', 'available'),
+    title: columnIndex(h, 'title', 'name'),
+    brand: columnIndex(h, 'brand', 'manufacturer'),
+    category: columnIndex(h, 'category'),
+    price: columnIndex(h, 'price'),
+    currency: columnIndex(h, 'currency'),
+    url: columnIndex(h, 'url', 'link'),
+    image: columnIndex(h, 'image_url', 'image'),
+    stock: columnIndex(h, 'in_stock', 'available'),
   };
   return mapRows(csv, ({ line, fields }) => {
     const stock = col.stock >= 0 ? (fields[col.stock] ?? '').trim().toLowerCase() : '';
     if (stock && !['true', 'false', '1', '0', 'yes', 'no'].includes(stock)) throw new RowError(`in_stock "${stock}" is not a boolean`);
-    return { kind: 'product', line, product: {
-      id: required(fields, c.id, h[c.id]), title: optionalText(fields, col.title), brand: optionalText(fields, col.brand),
-      category: optionalText(fields, col.category), price: optionalNumber(fields, col.price, 'price'),
-      currency: optionalText(fields, col.currency), url: optionalText(fields, col.url), image_url: optionalText(fields, col.image),
-      in_stock: !['false', '0', 'no'].includes(stock),
-    } };
+    return {
+      kind: 'product',
+      line,
+      product: {
+        id: required(fields, c.id, h[c.id]),
+        title: optionalText(fields, col.title),
+        brand: optionalText(fields, col.brand),
+        category: optionalText(fields, col.category),
+        price: optionalNumber(fields, col.price, 'price'),
+        currency: optionalText(fields, col.currency),
+        url: optionalText(fields, col.url),
+        image_url: optionalText(fields, col.image),
+        in_stock: !['false', '0', 'no'].includes(stock),
+      },
+    };
   });
 }
 
 export type SourceFormat = 'rees46' | 'uci' | 'completejourney-products' | 'completejourney-transactions' | 'generic-events' | 'generic-products';
 
 const READERS: Record<SourceFormat, (csv: CsvFile, path: string) => AsyncIterable<SourceRow>> = {
-  'rees46': rees46Rows,
-  'uci': uciRows,
+  rees46: rees46Rows,
+  uci: uciRows,
   'completejourney-products': completeJourneyProducts,
   'completejourney-transactions': completeJourneyTransactions,
   'generic-events': genericEvents,

@@ -36,8 +36,7 @@ export interface Owner {
 }
 
 /** Whether a browser key may call the route with each owner's token (src/auth/plugin.ts). */
-export const byOwners = (personal: Personal | undefined): personal is { owners(request: FastifyRequest): Owner[] } =>
-  typeof personal === 'object' && 'owners' in personal;
+export const byOwners = (personal: Personal | undefined): personal is { owners(request: FastifyRequest): Owner[] } => typeof personal === 'object' && 'owners' in personal;
 
 declare module 'fastify' {
   interface FastifyContextConfig {

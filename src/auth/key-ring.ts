@@ -52,15 +52,19 @@ export class KeyRing {
   }
 
   private reload(): Promise<ReadonlyMap<string, ActiveKey>> {
-    this.loading ??= this.load().then(
-      (rows) => this.settle(new Map(rows.map((k) => [k.prefix, k]))),
-      (err: Error) => {
-        // Never read yet: fail closed. Read before: keep the last keys until the next try.
-        if (this.keys === null) throw err;
-        this.onStale(err);
-        return this.settle(this.keys);
-      },
-    ).finally(() => { this.loading = null; });
+    this.loading ??= this.load()
+      .then(
+        (rows) => this.settle(new Map(rows.map((k) => [k.prefix, k]))),
+        (err: Error) => {
+          // Never read yet: fail closed. Read before: keep the last keys until the next try.
+          if (this.keys === null) throw err;
+          this.onStale(err);
+          return this.settle(this.keys);
+        },
+      )
+      .finally(() => {
+        this.loading = null;
+      });
     return this.loading;
   }
 

@@ -146,7 +146,8 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     const personal = request.routeOptions.config.personal ?? 'none';
     if (personal === 'none') return done();
     if (personal === 'many-users') {
-      if (isBrowserKey(request.apiKey)) return done(denied(reply, 403, 'server_key_required', `${request.method} ${request.routeOptions.url} answers for several users: only a server-side API key may call it`));
+      if (isBrowserKey(request.apiKey))
+        return done(denied(reply, 403, 'server_key_required', `${request.method} ${request.routeOptions.url} answers for several users: only a server-side API key may call it`));
       return done();
     }
     if (byOwners(personal)) {
@@ -163,9 +164,11 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     if (personal.signature !== undefined) {
       const check = personal.signature(request);
       if (check.ok) return done();
-      return done(check.reason === 'expired'
-        ? new HttpError(410, 'url_expired', 'this signed URL has expired', 'exp')
-        : new HttpError(403, 'invalid_signature', 'sig does not match this URL\'s user and parameters', 'sig'));
+      return done(
+        check.reason === 'expired'
+          ? new HttpError(410, 'url_expired', 'this signed URL has expired', 'exp')
+          : new HttpError(403, 'invalid_signature', "sig does not match this URL's user and parameters", 'sig'),
+      );
     }
     if (!isBrowserKey(request.apiKey)) return done();
     // A linked id's data is its customer's: only the customer's token reads it. While that cannot

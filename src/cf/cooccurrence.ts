@@ -21,14 +21,7 @@ export interface CooccurrenceRow {
  * Visits rows `from`..`to`-1 of AᵀA, with A = `userItems` (users × items) and
  * `itemUsers` = Aᵀ. Cost: Σ over the rows' users of their item counts.
  */
-export function forEachCooccurrenceRow(
-  userItems: Csr,
-  itemUsers: Csr,
-  from: number,
-  to: number,
-  weighted: boolean,
-  visit: (row: CooccurrenceRow) => void,
-): void {
+export function forEachCooccurrenceRow(userItems: Csr, itemUsers: Csr, from: number, to: number, weighted: boolean, visit: (row: CooccurrenceRow) => void): void {
   const counts = new Float64Array(userItems.nCols);
   const row: CooccurrenceRow = {
     item: 0,

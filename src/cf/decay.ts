@@ -8,5 +8,5 @@ export const SECONDS_PER_DAY = 86_400;
  */
 export function decayFactor(t: number, now: number, halfLifeSeconds: number): number {
   if (!(halfLifeSeconds > 0)) return 1;
-  return Math.pow(2, -Math.max(0, now - t) / halfLifeSeconds);
+  return 2 ** (-Math.max(0, now - t) / halfLifeSeconds);
 }

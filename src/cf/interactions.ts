@@ -82,11 +82,7 @@ export class InteractionsBuilder {
  * types are mapped through `eventWeights`; a weight of 0 (or less) leaves the
  * event out, as EVENT_WEIGHTS documents. Returns the number of events added.
  */
-export async function addRecords(
-  builder: InteractionsBuilder,
-  records: AsyncIterable<InteractionRecord> | Iterable<InteractionRecord>,
-  eventWeights: Record<EventType, number>,
-): Promise<number> {
+export async function addRecords(builder: InteractionsBuilder, records: AsyncIterable<InteractionRecord> | Iterable<InteractionRecord>, eventWeights: Record<EventType, number>): Promise<number> {
   const before = builder.length;
   for await (const r of records) {
     const weight = r.weight ?? (r.type === undefined ? 1 : eventWeights[r.type]);
@@ -96,10 +92,7 @@ export async function addRecords(
   return builder.length - before;
 }
 
-export async function collectInteractions(
-  records: AsyncIterable<InteractionRecord> | Iterable<InteractionRecord>,
-  eventWeights: Record<EventType, number>,
-): Promise<Interactions> {
+export async function collectInteractions(records: AsyncIterable<InteractionRecord> | Iterable<InteractionRecord>, eventWeights: Record<EventType, number>): Promise<Interactions> {
   const builder = new InteractionsBuilder();
   await addRecords(builder, records, eventWeights);
   return builder.build();

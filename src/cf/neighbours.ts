@@ -61,5 +61,9 @@ export function rankedNeighbours(model: NeighbourLists, item: number): { ids: st
 /** Item i's neighbours as personalize() reads them: ids and scores, slotted by item index. */
 export function neighboursOf(model: NeighbourLists, item: number): SlottedList {
   const slots = model.neighbours.subarray(model.offsets[item], model.offsets[item + 1]);
-  return slottedList(Array.from(slots, (j) => model.itemIds[j]), model.scores.subarray(model.offsets[item], model.offsets[item + 1]), slots);
+  return slottedList(
+    Array.from(slots, (j) => model.itemIds[j]),
+    model.scores.subarray(model.offsets[item], model.offsets[item + 1]),
+    slots,
+  );
 }

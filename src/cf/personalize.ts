@@ -104,7 +104,10 @@ export function personalize(seeds: readonly Seed[], options: PersonalizeOptions)
   const { records, touched, topScores, topIds, topRecords, epoch } = acc;
   let n = 0;
   for (let o = 0; o < ordered.length; o++) {
-    const { weight, neighbours: { scores: sims, slots } } = ordered[o];
+    const {
+      weight,
+      neighbours: { scores: sims, slots },
+    } = ordered[o];
     const seedOrigin = o * ORIGIN_SEED;
     for (let k = 0; k < slots.length; k++) {
       const r = 4 * slots[k];

@@ -34,12 +34,7 @@ export function rankItems(popularity: Float64Array, itemIds: readonly string[], 
 }
 
 /** For each group (e.g. brand), its items ranked as rankItems() does. Items without a group are left out. */
-export function rankByGroup(
-  popularity: Float64Array,
-  itemIds: readonly string[],
-  groupOf: ReadonlyMap<string, string>,
-  limit = Infinity,
-): Map<string, RankedItems> {
+export function rankByGroup(popularity: Float64Array, itemIds: readonly string[], groupOf: ReadonlyMap<string, string>, limit = Infinity): Map<string, RankedItems> {
   const members = new Map<string, number[]>();
   itemIds.forEach((id, i) => {
     const group = groupOf.get(id);

@@ -41,8 +41,7 @@ export function similarityFn(measure: Similarity, nUsers: number): SimilarityFn 
  * G² = 2·(H(rows) + H(columns) − H(table)) with the unnormalised entropies H = xlnx(N) − Σ xlnx(k).
  */
 export function logLikelihoodRatio(k11: number, k12: number, k21: number, k22: number, xlx: (x: number) => number = xLogX): number {
-  const g2 = 2 * (xlx(k11 + k12 + k21 + k22) + xlx(k11) + xlx(k12) + xlx(k21) + xlx(k22)
-    - xlx(k11 + k12) - xlx(k21 + k22) - xlx(k11 + k21) - xlx(k12 + k22));
+  const g2 = 2 * (xlx(k11 + k12 + k21 + k22) + xlx(k11) + xlx(k12) + xlx(k21) + xlx(k22) - xlx(k11 + k12) - xlx(k21 + k22) - xlx(k11 + k21) - xlx(k12 + k22));
   // Rounding can make it slightly negative for independent tables.
   return Math.max(0, g2);
 }

@@ -66,7 +66,8 @@ interface Block {
 function widget(shop: Shop, visitor: Visitor, b: Block): Markup {
   const personal = b.personal === true;
   return html`<recs-widget api="${shop.api}" key="${shop.browserKey}" strategy="${b.strategy}" title="${b.title}" limit="${b.limit ?? 6}"${
-    b.item === undefined ? '' : html` item="${b.item}"`}${personal ? html` user="${visitor.id}" user-token="${visitor.token}"` : ''}${b.own ? html` fallback="false"` : ''}></recs-widget>`;
+    b.item === undefined ? '' : html` item="${b.item}"`
+  }${personal ? html` user="${visitor.id}" user-token="${visitor.token}"` : ''}${b.own ? html` fallback="false"` : ''}></recs-widget>`;
 }
 
 export function formatPrice(price: number | null, currency: string | null): string {
@@ -79,14 +80,21 @@ export function formatPrice(price: number | null, currency: string | null): stri
 }
 
 export function indexPage(shops: readonly Pick<Shop, 'tenant' | 'name'>[]): string {
-  return layout('recs demo shops', '', html`<main><h1>Demo shops</h1>
+  return layout(
+    'recs demo shops',
+    '',
+    html`<main><h1>Demo shops</h1>
 <p class="muted">One recommendations service, one tenant per shop: each shop sees only its own catalog, customers and model.</p>
-<nav class="shops">${shops.map((s) => html`<a href="/demo/${s.tenant}/">${s.name}</a>`)}</nav></main>`);
+<nav class="shops">${shops.map((s) => html`<a href="/demo/${s.tenant}/">${s.name}</a>`)}</nav></main>`,
+  );
 }
 
 export function homePage(shop: Shop, visitor: Visitor, samples: readonly string[]): string {
   const w = (b: Block) => widget(shop, visitor, b);
-  return layout(shop.name, widgetScript(shop), html`${header(shop, visitor)}<main>
+  return layout(
+    shop.name,
+    widgetScript(shop),
+    html`${header(shop, visitor)}<main>
 ${w({ strategy: 'buy-again', title: 'Buy it again', personal: true, own: true })}
 ${w({ strategy: 'for-you', title: 'Picked for you', personal: true, limit: 12 })}
 ${w({ strategy: 'recently-viewed', title: 'Recently viewed', personal: true, own: true })}
@@ -94,14 +102,18 @@ ${w({ strategy: 'popular', title: 'Popular now', limit: 12 })}
 <section><h2>Shop as a sample customer</h2>
 <p class="muted">Customers of this shop's data set with the longest purchase history: their blocks show what the model knows of them.</p>
 <p>${samples.map((u) => html`<a href="/demo/${shop.tenant}/as/${encodeURIComponent(u)}">${u}</a> `)}</p></section>
-</main>`);
+</main>`,
+  );
 }
 
 export function productPage(shop: Shop, visitor: Visitor, p: Product): string {
   const w = (b: Block) => widget(shop, visitor, b);
   const name = p.title ?? p.id;
   const facts = [p.brand, p.category].filter((f): f is string => f !== null);
-  return layout(`${name} · ${shop.name}`, widgetScript(shop), html`${header(shop, visitor)}<main>
+  return layout(
+    `${name} · ${shop.name}`,
+    widgetScript(shop),
+    html`${header(shop, visitor)}<main>
 <div class="product"><img src="/demo/${shop.tenant}/img/${encodeURIComponent(p.id)}.svg" alt="${name}" width="360" height="360">
 <div><h1>${name}</h1><p class="muted">${facts.join(' · ')}</p><p class="price">${formatPrice(p.price, p.currency)}</p>
 <button type="button" id="add" data-item="${p.id}" data-user="${visitor.id}"${p.price === null ? '' : html` data-price="${p.price}"`}>Add to cart</button></div></div>
@@ -120,7 +132,8 @@ ${w({ strategy: 'recently-viewed', title: 'Recently viewed', personal: true, own
     button.textContent = res.ok ? 'Added to cart ✓' : 'Could not add: try again';
     button.disabled = res.ok;
   });
-</script>`);
+</script>`,
+  );
 }
 
 export function notFoundPage(what: string): string {

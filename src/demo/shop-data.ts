@@ -14,8 +14,7 @@ export interface Product {
 type Db = Pick<pg.Pool, 'query'>;
 
 export async function findProduct(db: Db, tenant: string, id: string): Promise<Product | null> {
-  const { rows } = await db.query<Product>(
-    'SELECT id, title, brand, category, price::float8 AS price, currency FROM products WHERE tenant_id = $1 AND id = $2', [tenant, id]);
+  const { rows } = await db.query<Product>('SELECT id, title, brand, category, price::float8 AS price, currency FROM products WHERE tenant_id = $1 AND id = $2', [tenant, id]);
   return rows[0] ?? null;
 }
 
@@ -23,6 +22,8 @@ export async function findProduct(db: Db, tenant: string, id: string): Promise<P
 export async function sampleCustomers(db: Db, tenant: string, count: number): Promise<string[]> {
   const { rows } = await db.query<{ user_id: string }>(
     `SELECT user_id FROM events WHERE tenant_id = $1 AND type = 'purchase'
-     GROUP BY user_id ORDER BY count(DISTINCT occurred_at) DESC, user_id LIMIT $2`, [tenant, count]);
+     GROUP BY user_id ORDER BY count(DISTINCT occurred_at) DESC, user_id LIMIT $2`,
+    [tenant, count],
+  );
   return rows.map((r) => r.user_id);
 }

@@ -46,13 +46,17 @@ export async function buildStorefront(o: StorefrontOptions): Promise<FastifyInst
   const samples = new Map<string, Promise<string[]>>();
   const samplesOf = (tenant: string) => {
     let list = samples.get(tenant);
-    if (list === undefined) samples.set(tenant, list = sampleCustomers(o.db, tenant, SAMPLE_CUSTOMERS).catch(() => []));
+    if (list === undefined) samples.set(tenant, (list = sampleCustomers(o.db, tenant, SAMPLE_CUSTOMERS).catch(() => [])));
     return list;
   };
 
   function shopOf(request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply): StorefrontShop | null {
     const shop = shops.get(request.params.tenant);
-    if (shop === undefined) void reply.code(404).type(HTML).send(notFoundPage(`No shop "${request.params.tenant}" here.`));
+    if (shop === undefined)
+      void reply
+        .code(404)
+        .type(HTML)
+        .send(notFoundPage(`No shop "${request.params.tenant}" here.`));
     return shop ?? null;
   }
 
@@ -75,10 +79,12 @@ export async function buildStorefront(o: StorefrontOptions): Promise<FastifyInst
   async function sendEvents(shop: StorefrontShop, events: object[]): Promise<boolean> {
     try {
       const res = await fetch(`${o.apiUrl}/v1/events`, {
-        method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': shop.serverKey }, body: JSON.stringify({ events }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': shop.serverKey },
+        body: JSON.stringify({ events }),
         signal: AbortSignal.timeout(2000),
       });
-      if (!res.ok) app.log.warn({ status: res.status, body: await res.text() }, 'the API refused the shop\'s events');
+      if (!res.ok) app.log.warn({ status: res.status, body: await res.text() }, "the API refused the shop's events");
       return res.ok;
     } catch (err) {
       app.log.warn({ err }, 'could not send events to the API');
@@ -99,7 +105,11 @@ export async function buildStorefront(o: StorefrontOptions): Promise<FastifyInst
     const shop = shopOf(request, reply);
     if (shop === null) return reply;
     const product = await findProduct(o.db, shop.tenant, request.params.id);
-    if (product === null) return reply.code(404).type(HTML).send(notFoundPage(`No product "${request.params.id}" in ${shop.name}.`));
+    if (product === null)
+      return reply
+        .code(404)
+        .type(HTML)
+        .send(notFoundPage(`No product "${request.params.id}" in ${shop.name}.`));
     const visitor = visitorOf(request, reply, shop.tenant);
     // The view is stored before the page goes out: its recently-viewed block already counts it.
     await sendEvents(shop, [{ user_id: visitor.id, item_id: product.id, type: 'view' }]);
@@ -111,7 +121,10 @@ export async function buildStorefront(o: StorefrontOptions): Promise<FastifyInst
     if (shop === null) return reply;
     const id = request.params.file.replace(/\.svg$/, '');
     const product = await findProduct(o.db, shop.tenant, id);
-    return reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(placeholderSvg(id, product?.title ?? null));
+    return reply
+      .type('image/svg+xml')
+      .header('cache-control', 'public, max-age=86400')
+      .send(placeholderSvg(id, product?.title ?? null));
   });
 
   // Shop as one of the sample customers, or (new) as a fresh visitor.
@@ -125,24 +138,32 @@ export async function buildStorefront(o: StorefrontOptions): Promise<FastifyInst
     return reply.redirect(`/demo/${shop.tenant}/`);
   });
 
-  app.post<{ Params: { tenant: string }; Body: CartEvent }>('/demo/:tenant/events', {
-    schema: {
-      body: {
-        type: 'object', required: ['type', 'item_id'],
-        properties: {
-          type: { const: 'cart' }, item_id: { type: 'string', minLength: 1, maxLength: 256 }, request_id: { type: 'string', maxLength: 256 },
-          price: { type: 'number', minimum: 0 }, quantity: { type: 'integer', minimum: 1, maximum: 1000 },
+  app.post<{ Params: { tenant: string }; Body: CartEvent }>(
+    '/demo/:tenant/events',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['type', 'item_id'],
+          properties: {
+            type: { const: 'cart' },
+            item_id: { type: 'string', minLength: 1, maxLength: 256 },
+            request_id: { type: 'string', maxLength: 256 },
+            price: { type: 'number', minimum: 0 },
+            quantity: { type: 'integer', minimum: 1, maximum: 1000 },
+          },
         },
       },
     },
-  }, async (request, reply) => {
-    const shop = shopOf(request, reply);
-    if (shop === null) return reply;
-    const { type, item_id, request_id, price, quantity } = request.body;
-    const visitor = visitorOf(request, reply, shop.tenant);
-    const ok = await sendEvents(shop, [{ user_id: visitor.id, item_id, type, request_id, price, quantity }]);
-    return reply.code(ok ? 200 : 502).send({ ok });
-  });
+    async (request, reply) => {
+      const shop = shopOf(request, reply);
+      if (shop === null) return reply;
+      const { type, item_id, request_id, price, quantity } = request.body;
+      const visitor = visitorOf(request, reply, shop.tenant);
+      const ok = await sendEvents(shop, [{ user_id: visitor.id, item_id, type, request_id, price, quantity }]);
+      return reply.code(ok ? 200 : 502).send({ ok });
+    },
+  );
 
   return app;
 }

@@ -55,11 +55,21 @@ export function blockItems(picked: readonly Picked[], head: { tenant: string; re
     const f = p.fields;
     const target = productUrl(f, links.templates);
     const position = i + 1;
-    const token = target === null ? null : encodeClickToken({ tenant: head.tenant, requestId: head.requestId, user: head.user, item: p.id, position, variant: head.variant, target }, links.secret, links.expiresAt);
+    const token =
+      target === null
+        ? null
+        : encodeClickToken({ tenant: head.tenant, requestId: head.requestId, user: head.user, item: p.id, position, variant: head.variant, target }, links.secret, links.expiresAt);
     return {
-      position, id: p.id, title: f.title ?? p.id, price: f.price, currency: f.currency,
+      position,
+      id: p.id,
+      title: f.title ?? p.id,
+      price: f.price,
+      currency: f.currency,
       image_url: imageUrl(f, links.templates),
-      link: token === null ? null : `${links.baseUrl}/v1/r/${token}`, source: p.source, because: p.because, repeat: p.repeat,
+      link: token === null ? null : `${links.baseUrl}/v1/r/${token}`,
+      source: p.source,
+      because: p.because,
+      repeat: p.repeat,
     };
   });
 }
@@ -70,27 +80,58 @@ export function formatPrice(price: number | null, currency: string | null): stri
   if (currency !== null && /^[A-Z]{3}$/.test(currency)) {
     try {
       return new Intl.NumberFormat('en', { style: 'currency', currency }).format(price);
-    } catch { /* an unknown code: plain number below */ }
+    } catch {
+      /* an unknown code: plain number below */
+    }
   }
   return price.toFixed(2);
 }
 
 /** Every name a template may use: see templates/README.md. */
 export const TEMPLATE_NAMES: ReadonlySet<string> = new Set([
-  'request_id', 'strategy', 'experiment', 'variant', 'model_version', 'degraded', 'items', 'rows', 'cells', 'cell_width',
-  'position', 'id', 'title', 'price', 'currency', 'image_url', 'link', 'source',
+  'request_id',
+  'strategy',
+  'experiment',
+  'variant',
+  'model_version',
+  'degraded',
+  'items',
+  'rows',
+  'cells',
+  'cell_width',
+  'position',
+  'id',
+  'title',
+  'price',
+  'currency',
+  'image_url',
+  'link',
+  'source',
 ]);
 
 /** The block as template values: items (a list) and the same items in rows of `columns` cells. */
 export function templateContext(block: Block, columns: number): TemplateContext {
   const items: TemplateContext[] = block.items.map((item) => ({
-    position: item.position, id: item.id, title: item.title, price: formatPrice(item.price, item.currency),
-    currency: item.currency, image_url: item.image_url, link: item.link, source: item.source,
+    position: item.position,
+    id: item.id,
+    title: item.title,
+    price: formatPrice(item.price, item.currency),
+    currency: item.currency,
+    image_url: item.image_url,
+    link: item.link,
+    source: item.source,
   }));
   const rows: TemplateContext[] = [];
   for (let i = 0; i < items.length; i += columns) rows.push({ cells: items.slice(i, i + columns) });
   return {
-    request_id: block.request_id, strategy: block.strategy, experiment: block.experiment, variant: block.variant,
-    model_version: block.model_version ?? undefined, degraded: block.degraded, items, rows, cell_width: Math.floor(100 / columns),
+    request_id: block.request_id,
+    strategy: block.strategy,
+    experiment: block.experiment,
+    variant: block.variant,
+    model_version: block.model_version ?? undefined,
+    degraded: block.degraded,
+    items,
+    rows,
+    cell_width: Math.floor(100 / columns),
   };
 }

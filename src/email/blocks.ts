@@ -71,7 +71,7 @@ export class BlockService {
       // fail the email: the path's strategy is served, and no exposure is recorded.
       const assigned = await this.deps.experiments.assign(t.id, q.experiment, user).catch((err: Error) => {
         if (err instanceof HttpError) throw err;
-        log.warn({ err }, 'experiment unavailable: email block of the path\'s strategy, no exposure');
+        log.warn({ err }, "experiment unavailable: email block of the path's strategy, no exposure");
         return null;
       });
       variant = assigned?.assignment.variant ?? null;
@@ -96,8 +96,11 @@ export class BlockService {
       picked = made.picked;
       optedOut ||= made.optedOut;
       shown = {
-        requestId: emailRequestId(user, mailId, key, variant?.key ?? null, made.version), strategy: served,
-        variant: variant?.key ?? null, modelVersion: made.version, degraded: made.degraded,
+        requestId: emailRequestId(user, mailId, key, variant?.key ?? null, made.version),
+        strategy: served,
+        variant: variant?.key ?? null,
+        modelVersion: made.version,
+        degraded: made.degraded,
         items: picked.map((p) => ({ id: p.id, score: p.score, source: p.source, because: p.because, repeat: p.repeat })),
       };
       // Only a block made with everything known about the user is remembered for the mail.
@@ -107,20 +110,31 @@ export class BlockService {
           return shown!;
         });
         // A concurrent fetch of the same block stored its answer first: answer the same.
-        if (stored.requestId !== shown.requestId) picked = await this.fieldsOf(t, shown = stored);
+        if (stored.requestId !== shown.requestId) picked = await this.fieldsOf(t, (shown = stored));
       }
     }
 
     if (exposed) {
       this.deps.exposures.record({
-        tenant: t.id, experimentId: q.experiment!, variant: variant!.key, userId: user!, requestId: shown.requestId,
-        strategy: shown.strategy, items: shown.items.map((i) => i.id),
+        tenant: t.id,
+        experimentId: q.experiment!,
+        variant: variant!.key,
+        userId: user!,
+        requestId: shown.requestId,
+        strategy: shown.strategy,
+        items: shown.items.map((i) => i.id),
       });
     }
     const links = { ...this.deps.links, expiresAt: linkExpiry(now, this.deps.links.ttlSeconds), templates: await t.links.get() };
     return {
-      request_id: shown.requestId, strategy: shown.strategy, experiment: q.experiment, variant: shown.variant ?? undefined,
-      model_version: shown.modelVersion, degraded: shown.degraded || undefined, opted_out: optedOut || undefined, mail_id: q.mail_id,
+      request_id: shown.requestId,
+      strategy: shown.strategy,
+      experiment: q.experiment,
+      variant: shown.variant ?? undefined,
+      model_version: shown.modelVersion,
+      degraded: shown.degraded || undefined,
+      opted_out: optedOut || undefined,
+      mail_id: q.mail_id,
       items: blockItems(picked, { tenant: t.id, requestId: shown.requestId, user, variant: shown.variant }, links),
     };
   }
@@ -163,7 +177,12 @@ export class BlockService {
   /** A remembered block's items with their catalog fields (from the live model, else the fallback list). */
   private async fieldsOf(t: BlockTenant, block: RememberedBlock): Promise<Picked[]> {
     const ids = block.items.map((i) => i.id);
-    const fromModel = block.degraded ? [] : await t.store.model().then((m) => m.items(ids)).catch(() => []);
+    const fromModel = block.degraded
+      ? []
+      : await t.store
+          .model()
+          .then((m) => m.items(ids))
+          .catch(() => []);
     let fromCatalog: Map<string, CatalogFields> | undefined;
     const picked: Picked[] = [];
     for (const [i, item] of block.items.entries()) {

@@ -64,8 +64,18 @@ function parse(plain: Buffer): { click: Click; expiresAt: number } | null {
   try {
     const [tenant, requestId, user, item, position, variant, target, expiresAt] = JSON.parse(plain.toString('utf8')) as unknown[];
     const optionalString = (v: unknown) => v === null || typeof v === 'string';
-    if (typeof tenant !== 'string' || typeof requestId !== 'string' || !optionalString(user) || typeof item !== 'string' || !Number.isInteger(position)
-      || !optionalString(variant) || typeof target !== 'string' || !isWebUrl(target) || !Number.isSafeInteger(expiresAt)) return null;
+    if (
+      typeof tenant !== 'string' ||
+      typeof requestId !== 'string' ||
+      !optionalString(user) ||
+      typeof item !== 'string' ||
+      !Number.isInteger(position) ||
+      !optionalString(variant) ||
+      typeof target !== 'string' ||
+      !isWebUrl(target) ||
+      !Number.isSafeInteger(expiresAt)
+    )
+      return null;
     return { click: { tenant, requestId, user: user as string | null, item, position: position as number, variant: variant as string | null, target }, expiresAt: expiresAt as number };
   } catch {
     return null;

@@ -21,9 +21,7 @@ export interface RememberedBlock {
 }
 
 /** What the mail holds for this user: their earlier blocks, unless they may not be used. */
-export type Recall =
-  | { state: 'ok'; blocks: Map<string, RememberedBlock> }
-  | { state: 'opted-out' | 'withheld' };
+export type Recall = { state: 'ok'; blocks: Map<string, RememberedBlock> } | { state: 'opted-out' | 'withheld' };
 
 export interface MailMemoryStore {
   /** Every block this mail has shown so far, by block key; or why they may not be used. */

@@ -37,15 +37,14 @@ export async function loadTemplate(path: string): Promise<Template> {
   }
 }
 
-export async function setUpEmail(
-  config: Config,
-  s: { metrics: Metrics; exposures: ExposureWriter; experiments: ExperimentCache },
-  warn: (message: string) => void,
-): Promise<EmailServices> {
+export async function setUpEmail(config: Config, s: { metrics: Metrics; exposures: ExposureWriter; experiments: ExperimentCache }, warn: (message: string) => void): Promise<EmailServices> {
   const { email } = config;
   const secret = emailSecret(email.signingSecret, warn);
   const blocks = new BlockService({
-    options: recOptions(config), metrics: s.metrics, experiments: s.experiments, exposures: s.exposures,
+    options: recOptions(config),
+    metrics: s.metrics,
+    experiments: s.experiments,
+    exposures: s.exposures,
     links: { secret, baseUrl: email.publicBaseUrl, ttlSeconds: email.linkTtlSeconds },
     timeBudgetMs: email.timeBudgetMs,
   });

@@ -9,10 +9,7 @@
 // Names are checked when the template is compiled (at start-up): a typo fails fast.
 import { escapeHtml } from '../lib/html.ts';
 
-type Node =
-  | { kind: 'text'; text: string }
-  | { kind: 'value'; name: string }
-  | { kind: 'section'; name: string; inverted: boolean; children: Node[] };
+type Node = { kind: 'text'; text: string } | { kind: 'value'; name: string } | { kind: 'section'; name: string; inverted: boolean; children: Node[] };
 
 export type TemplateValue = string | number | boolean | null | undefined | TemplateContext | TemplateContext[];
 export interface TemplateContext {

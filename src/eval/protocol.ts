@@ -87,7 +87,9 @@ export function servedHistory(user: EvalUser, viewedCap: number): UserHistory {
     return [...at].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   };
   return {
-    viewed: latest(true).slice(0, viewedCap).map(([id, ts]) => ({ id, at: ts * 1000 })),
+    viewed: latest(true)
+      .slice(0, viewedCap)
+      .map(([id, ts]) => ({ id, at: ts * 1000 })),
     bought: latest(false).map(([id]) => id),
     purchases: user.history.filter((e) => !e.view).map((e) => ({ id: e.item, at: e.ts * 1000 })),
   };

@@ -83,13 +83,7 @@ function keptRows(x: Interactions, options: PerUserSplitOptions): number[] {
 }
 
 /** Within each group, rows sorted by `order` (stable), rank / count ≤ ratio → train. */
-function perGroupSplit(
-  x: Interactions,
-  rows: number[],
-  order: Float64Array,
-  ratio: number,
-  filterBy: 'user' | 'item' | undefined,
-): Split {
+function perGroupSplit(x: Interactions, rows: number[], order: Float64Array, ratio: number, filterBy: 'user' | 'item' | undefined): Split {
   if (!(ratio > 0 && ratio < 1)) throw new Error('split ratio must be between 0 and 1');
   const keys = groupKeys(x, filterBy);
   const groups = new Map<number, number[]>();

@@ -67,10 +67,20 @@ export function servedRecommender(data: ModelData, strategy: Strategy, options: 
   const store = new MemoryRecStore(data, (id) => (current?.id === id ? current.history : undefined));
   return async (user, k) => {
     current = { id: user.id, history: servedHistory(user, options.recentlyViewedCap) };
-    const result = await recommend(store, {
-      strategy, user: user.id, items: [], limit: k, exclude: [...user.exclude],
-      excludePurchased: EXCLUDES_PURCHASED[strategy], filter: {}, fallback: true,
-    }, options);
+    const result = await recommend(
+      store,
+      {
+        strategy,
+        user: user.id,
+        items: [],
+        limit: k,
+        exclude: [...user.exclude],
+        excludePurchased: EXCLUDES_PURCHASED[strategy],
+        filter: {},
+        fallback: true,
+      },
+      options,
+    );
     return result.items.map((i) => i.id);
   };
 }

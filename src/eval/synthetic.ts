@@ -61,9 +61,7 @@ export function syntheticInteractions(options: SyntheticOptions): Interactions {
     const user = search(activity, rng.nextDouble() * total);
     let item: number;
     do {
-      item = rng.nextDouble() < clusterShare
-        ? home[user] + nClusters * search(withinCluster, rng.nextDouble())
-        : search(overall, rng.nextDouble());
+      item = rng.nextDouble() < clusterShare ? home[user] + nClusters * search(withinCluster, rng.nextDouble()) : search(overall, rng.nextDouble());
     } while (item >= items);
     builder.add(userIds[user], itemIds[item], 1, end - Math.floor(rng.nextDouble() * days * 86_400));
   }
@@ -74,7 +72,7 @@ export function syntheticInteractions(options: SyntheticOptions): Interactions {
 function zipfCdf(n: number, s: number): Float64Array {
   const cdf = new Float64Array(n);
   let sum = 0;
-  for (let r = 0; r < n; r++) cdf[r] = sum += Math.pow(r + 1, -s);
+  for (let r = 0; r < n; r++) cdf[r] = sum += (r + 1) ** -s;
   for (let r = 0; r < n; r++) cdf[r] /= sum;
   return cdf;
 }

@@ -26,9 +26,11 @@ export function assign(experiment: Pick<Experiment, 'salt' | 'hashVersion' | 'co
   const stuck = kept === null ? undefined : experiment.variants.find((v) => v.key === kept);
   if (stuck !== undefined) return { inExperiment: true, bucket, variant: stuck };
   // The weights as stored: checkDefinition made them sum to 1, so GrowthBook uses them as given too.
-  const ranges = bucketRanges(experiment.variants.length, experiment.coverage, experiment.variants.map((v) => v.weight));
+  const ranges = bucketRanges(
+    experiment.variants.length,
+    experiment.coverage,
+    experiment.variants.map((v) => v.weight),
+  );
   const index = chooseVariation(bucket, ranges);
-  return index < 0
-    ? { inExperiment: false, bucket, variant: controlOf(experiment) }
-    : { inExperiment: true, bucket, variant: experiment.variants[index] };
+  return index < 0 ? { inExperiment: false, bucket, variant: controlOf(experiment) } : { inExperiment: true, bucket, variant: experiment.variants[index] };
 }

@@ -61,7 +61,7 @@ export class ExperimentCache {
   async assignTo(tenant: string, experiment: Experiment, user: string): Promise<Assignment> {
     if (experiment.status !== 'running') return assign(experiment, user);
     const who = (await this.identity(tenant, experiment.id, user).catch(() => null)) ?? { user, variant: null };
-    const member = !experiment.audience || await this.member(tenant, experiment.audience, who.user);
+    const member = !experiment.audience || (await this.member(tenant, experiment.audience, who.user));
     return assign(experiment, who.user, member, who.variant);
   }
 

@@ -53,7 +53,10 @@ export class ExposureWriter {
   private readonly onError: (err: Error, rows: number) => void;
   private readonly counts = { written: 0, duplicates: 0, dropped: 0, inserts: 0 };
 
-  constructor(private readonly insert: InsertExposures, options: ExposureWriterOptions = {}) {
+  constructor(
+    private readonly insert: InsertExposures,
+    options: ExposureWriterOptions = {},
+  ) {
     this.batchRows = options.batchRows ?? 500;
     this.maxBufferedRows = options.maxBufferedRows ?? 50_000;
     this.onError = options.onError ?? (() => undefined);
@@ -80,7 +83,9 @@ export class ExposureWriter {
 
   /** Writes what is buffered, batch by batch; one writer at a time. Never rejects. */
   flush(): Promise<void> {
-    this.flushing ??= this.drain().finally(() => { this.flushing = null; });
+    this.flushing ??= this.drain().finally(() => {
+      this.flushing = null;
+    });
     return this.flushing;
   }
 

@@ -6,7 +6,6 @@ import { html, Markup } from '../lib/html.ts';
 import { bracketed, currencyLabel, DASH, humanDate, liftInterval, money, percent, pValue, signedMoney, signedPercent } from './format.ts';
 import type { IntervalJson, LiftJson, Report, VariantReport } from './report.ts';
 
-
 // The page stays within 1200 px: a fixed table layout shares the width out among the columns,
 // and long keys or notes wrap (anywhere, if need be) instead of widening the page.
 const STYLE = `
@@ -41,17 +40,17 @@ function verdict(name: string, lift: LiftJson | null, amount: (x: number) => str
   if (lift.relative_ci) return html`${name} ${relative(lift)}: ${word(lift)}`;
   // No relative lift: the note says why; the difference may still be tested.
   const d = lift.difference_ci;
-  return d
-    ? html`${name}: ${lift.relative_note}; difference ${amount(lift.difference)} (95% CI ${amount(d.low)} to ${amount(d.high)}): ${word(lift)}`
-    : html`${name}: ${lift.relative_note}`;
+  return d ? html`${name}: ${lift.relative_note}; difference ${amount(lift.difference)} (95% CI ${amount(d.low)} to ${amount(d.high)}): ${word(lift)}` : html`${name}: ${lift.relative_note}`;
 }
 
 function summary(report: Report): Markup {
-  const items = report.variants.filter((v) => !v.control).map((v) => {
-    const revenue = v.revenue.map((r) => html`<li>${verdict(`revenue per visitor (${currencyLabel(r.currency)})`, r.lift, signedMoney)}</li>`);
-    return html`<li><strong>${v.key}</strong> (${v.strategy}) vs <strong>${report.experiment.control}</strong>:<ul>
+  const items = report.variants
+    .filter((v) => !v.control)
+    .map((v) => {
+      const revenue = v.revenue.map((r) => html`<li>${verdict(`revenue per visitor (${currencyLabel(r.currency)})`, r.lift, signedMoney)}</li>`);
+      return html`<li><strong>${v.key}</strong> (${v.strategy}) vs <strong>${report.experiment.control}</strong>:<ul>
     <li>${verdict('conversion', v.lift?.conversion_rate ?? null, (x) => signedPercent(x, 2))}</li>${revenue}</ul></li>`;
-  });
+    });
   return html`<ul>${items}</ul>`;
 }
 
@@ -73,7 +72,7 @@ interface Bar {
 
 function chart(bars: readonly Bar[], label: (x: number | null) => string): Markup {
   const scale = Math.max(...bars.flatMap((b) => [b.value ?? 0, b.ci?.high ?? 0])) || 1;
-  const pct = (x: number) => `${(Math.min(Math.max(x, 0), scale) / scale * 100).toFixed(2)}%`;
+  const pct = (x: number) => `${((Math.min(Math.max(x, 0), scale) / scale) * 100).toFixed(2)}%`;
   const rows = bars.map((b) => {
     const c = b.ci;
     const whisker = c ? html`<div class="whisker" style="left:${pct(c.low)};width:calc(${pct(c.high)} - ${pct(c.low)})"></div>` : html``;
@@ -101,11 +100,13 @@ function liftCell(lift: LiftJson | null | undefined): Markup {
 const variantName = (v: VariantReport) => html`${v.key}${v.control ? ' (control)' : ''}<br><span class="meta">${v.strategy}</span>`;
 
 function trafficTable(report: Report): Markup {
-  const rows = report.variants.map((v) => html`<tr><td>${variantName(v)}</td>
+  const rows = report.variants.map(
+    (v) => html`<tr><td>${variantName(v)}</td>
     <td>${v.visitors}<br><span class="meta">expected ${percent(v.expected_share)}</span></td><td>${v.exposures}</td>
     <td>${v.clicks} of ${v.impressions}</td><td>${withCi(percent(v.ctr, 2), v.ctr_ci, (x) => percent(x, 2))}</td>
     <td>${v.converters}</td><td>${withCi(percent(v.conversion_rate, 2), v.conversion_rate_ci, (x) => percent(x, 2))}</td>
-    <td>${liftCell(v.lift?.conversion_rate)}</td></tr>`);
+    <td>${liftCell(v.lift?.conversion_rate)}</td></tr>`,
+  );
   return html`<table><thead><tr><th>Variant</th><th>Visitors</th><th>Exposures</th><th>Clicks of items shown</th><th>CTR (95% CI)</th>
     <th>Converters</th><th>Conversion (95% CI)</th><th>Conversion lift (95% CI)</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
@@ -122,17 +123,26 @@ function revenueTable(report: Report, index: number): Markup {
 
 function revenueSections(report: Report): Markup {
   if (report.currencies.length === 0) return html`<h2>Revenue per visitor</h2><p class="note">No credited revenue yet.</p>`;
-  return html`${report.currencies.map((currency, i) => html`<h2>Revenue per visitor (${currencyLabel(currency)})</h2>
-${chart(report.variants.map((v) => ({ key: v.key, control: v.control, value: v.revenue[i].revenue_per_visitor, ci: v.revenue[i].revenue_per_visitor_ci, note: v.revenue[i].revenue_per_visitor_note })), money)}
-${revenueTable(report, i)}`)}`;
+  return html`${report.currencies.map(
+    (currency, i) => html`<h2>Revenue per visitor (${currencyLabel(currency)})</h2>
+${chart(
+  report.variants.map((v) => ({ key: v.key, control: v.control, value: v.revenue[i].revenue_per_visitor, ci: v.revenue[i].revenue_per_visitor_ci, note: v.revenue[i].revenue_per_visitor_note })),
+  money,
+)}
+${revenueTable(report, i)}`,
+  )}`;
 }
 
 /** Conversion per variant within each segment (the users' segment at their first exposure). */
 function segmentsSection(report: Report): Markup {
   if (!report.segments || report.segments.length === 0) return html``;
-  const rows = report.segments.flatMap((s) => s.variants.map((v, i) => html`<tr><td>${i === 0 ? (s.segment ?? 'no profile') : ''}</td>
+  const rows = report.segments.flatMap((s) =>
+    s.variants.map(
+      (v, i) => html`<tr><td>${i === 0 ? (s.segment ?? 'no profile') : ''}</td>
     <td>${v.key}${v.control ? ' (control)' : ''}</td><td>${v.visitors}</td><td>${v.converters}</td>
-    <td>${withCi(percent(v.conversion_rate, 2), v.conversion_rate_ci, (x) => percent(x, 2))}</td><td>${liftCell(v.lift?.conversion_rate)}</td></tr>`));
+    <td>${withCi(percent(v.conversion_rate, 2), v.conversion_rate_ci, (x) => percent(x, 2))}</td><td>${liftCell(v.lift?.conversion_rate)}</td></tr>`,
+    ),
+  );
   return html`<h2>By customer segment</h2>
 <p class="note">Each visitor counts in the RFM segment the lifecycle build gave them last before their first exposure ("no profile": no purchase by then, or opted out).</p>
 <table><thead><tr><th>Segment</th><th>Variant</th><th>Visitors</th><th>Converters</th><th>Conversion (95% CI)</th><th>Conversion lift (95% CI)</th></tr></thead><tbody>${rows}</tbody></table>`;
@@ -149,7 +159,10 @@ export function renderReportHtml(report: Report): string {
  · purchases and clicks credited up to ${report.attribution_window_days} days after a visitor's first exposure · generated ${humanDate(report.generated_at)}</p>
 ${srmBox(report.srm)}
 <h2>Verdict</h2>${summary(report)}
-<h2>Conversion rate</h2>${chart(report.variants.map((v) => ({ key: v.key, control: v.control, value: v.conversion_rate, ci: v.conversion_rate_ci })), (x) => percent(x, 2))}
+<h2>Conversion rate</h2>${chart(
+    report.variants.map((v) => ({ key: v.key, control: v.control, value: v.conversion_rate, ci: v.conversion_rate_ci })),
+    (x) => percent(x, 2),
+  )}
 ${trafficTable(report)}
 ${revenueSections(report)}
 ${segmentsSection(report)}

@@ -5,10 +5,7 @@ import { bcaMeanInterval, RESAMPLES } from './bootstrap.ts';
 import { controlOf, type Experiment, type Variant } from './definition.ts';
 import { SEGMENTS } from '../lifecycle/rfm.ts';
 import type { CurrencyRevenue, VariantTotals } from './totals.ts';
-import {
-  compare, MIN_NON_ZERO, proportionSample, sampleRatioMismatch, sparseSample, SRM_P_VALUE, wilsonInterval,
-  type Comparison, type Interval, type RelativeStatus, type Sample,
-} from './stats.ts';
+import { compare, MIN_NON_ZERO, proportionSample, sampleRatioMismatch, sparseSample, SRM_P_VALUE, wilsonInterval, type Comparison, type Interval, type RelativeStatus, type Sample } from './stats.ts';
 
 export interface IntervalJson {
   low: number;
@@ -84,11 +81,12 @@ export interface Report {
 }
 
 export const CONFIDENCE_LEVEL = 0.95;
-const METHOD = "conversion rate and CTR: Wilson score intervals (CTR counts shown items as independent); revenue per visitor, per currency: "
-  + `BCa bootstrap (seeded, ${RESAMPLES} resamples); lifts`
-  + ": Welch's t interval and p-value on the difference of per-visitor means, "
-  + `relative lift with Fieller's interval at the same t quantile, given with at least ${MIN_NON_ZERO} converters (buyers) on each side; `
-  + 'SRM: chi-square goodness of fit of visitors vs weights';
+const METHOD =
+  'conversion rate and CTR: Wilson score intervals (CTR counts shown items as independent); revenue per visitor, per currency: ' +
+  `BCa bootstrap (seeded, ${RESAMPLES} resamples); lifts` +
+  ": Welch's t interval and p-value on the difference of per-visitor means, " +
+  `relative lift with Fieller's interval at the same t quantile, given with at least ${MIN_NON_ZERO} converters (buyers) on each side; ` +
+  'SRM: chi-square goodness of fit of visitors vs weights';
 
 const empty = (variant: string): VariantTotals => ({ variant, visitors: 0, exposures: 0, impressions: 0, clicks: 0, converters: 0, revenue: [] });
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
@@ -114,11 +112,16 @@ const revenueTerms = (currency: string | null): Terms => {
 
 function relativeNote(status: RelativeStatus, terms: Terms, treatment: Sample, control: Sample): string | null {
   switch (status) {
-    case 'ok': return null;
-    case 'clamped': return `lower end cut at −100%: the treatment's ${terms.mean} is not distinguishable from 0`;
-    case 'control-zero': return `not estimable: control has no ${terms.none}`;
-    case 'too-few': return `not estimable: too few ${terms.units} (treatment ${treatment.nonZero}, control ${control.nonZero}; ${MIN_NON_ZERO} needed on each side)`;
-    case 'unbounded': return `not estimable: the control's ${terms.mean} is not distinguishable from 0, so the interval is unbounded`;
+    case 'ok':
+      return null;
+    case 'clamped':
+      return `lower end cut at −100%: the treatment's ${terms.mean} is not distinguishable from 0`;
+    case 'control-zero':
+      return `not estimable: control has no ${terms.none}`;
+    case 'too-few':
+      return `not estimable: too few ${terms.units} (treatment ${treatment.nonZero}, control ${control.nonZero}; ${MIN_NON_ZERO} needed on each side)`;
+    case 'unbounded':
+      return `not estimable: the control's ${terms.mean} is not distinguishable from 0, so the interval is unbounded`;
   }
 }
 
@@ -154,8 +157,7 @@ export function currenciesOf(totals: readonly VariantTotals[]): (string | null)[
   return [...all].sort((a, b) => (a === null ? 1 : b === null ? -1 : a < b ? -1 : a > b ? 1 : 0));
 }
 
-const valuesIn = (t: VariantTotals, currency: string | null): readonly number[] =>
-  t.revenue.find((r: CurrencyRevenue) => r.currency === currency)?.values ?? [];
+const valuesIn = (t: VariantTotals, currency: string | null): readonly number[] => t.revenue.find((r: CurrencyRevenue) => r.currency === currency)?.values ?? [];
 
 /**
  * Per variant: its metrics and, for a treatment, the lifts vs the control of the same totals.
@@ -169,25 +171,38 @@ function variantReports(experiment: Experiment, totals: readonly VariantTotals[]
   const weightSum = experiment.variants.reduce((s, v) => s + v.weight, 0);
   const conversion = (t: VariantTotals) => proportionSample(t.converters, t.visitors);
 
-  const revenue = (v: Variant, t: VariantTotals): RevenueJson[] => currencies.map((currency) => {
-    const values = valuesIn(t, currency);
-    const total = sum(values);
-    const { ci, note } = revenueInterval(values, t.visitors, currency, JSON.stringify([experiment.id, ...seed, v.key, currency]));
-    const sample = sparseSample(values, t.visitors);
-    const controlSample = sparseSample(valuesIn(base, currency), base.visitors);
-    return {
-      currency, revenue: total, buyers: values.length, revenue_per_visitor: ratio(total, t.visitors),
-      revenue_per_visitor_ci: ci, revenue_per_visitor_note: note,
-      lift: v.control ? null : compareWith(sample, controlSample, revenueTerms(currency)),
-    };
-  });
+  const revenue = (v: Variant, t: VariantTotals): RevenueJson[] =>
+    currencies.map((currency) => {
+      const values = valuesIn(t, currency);
+      const total = sum(values);
+      const { ci, note } = revenueInterval(values, t.visitors, currency, JSON.stringify([experiment.id, ...seed, v.key, currency]));
+      const sample = sparseSample(values, t.visitors);
+      const controlSample = sparseSample(valuesIn(base, currency), base.visitors);
+      return {
+        currency,
+        revenue: total,
+        buyers: values.length,
+        revenue_per_visitor: ratio(total, t.visitors),
+        revenue_per_visitor_ci: ci,
+        revenue_per_visitor_note: note,
+        lift: v.control ? null : compareWith(sample, controlSample, revenueTerms(currency)),
+      };
+    });
 
   return rows.map(({ v, t }) => ({
-    key: v.key, strategy: v.strategy, params: v.params, control: v.control,
+    key: v.key,
+    strategy: v.strategy,
+    params: v.params,
+    control: v.control,
     expected_share: v.weight / weightSum,
-    visitors: t.visitors, exposures: t.exposures, impressions: t.impressions, clicks: t.clicks,
-    ctr: ratio(t.clicks, t.impressions), ctr_ci: wilsonInterval(t.clicks, t.impressions, CONFIDENCE_LEVEL),
-    converters: t.converters, conversion_rate: ratio(t.converters, t.visitors),
+    visitors: t.visitors,
+    exposures: t.exposures,
+    impressions: t.impressions,
+    clicks: t.clicks,
+    ctr: ratio(t.clicks, t.impressions),
+    ctr_ci: wilsonInterval(t.clicks, t.impressions, CONFIDENCE_LEVEL),
+    converters: t.converters,
+    conversion_rate: ratio(t.converters, t.visitors),
     conversion_rate_ci: wilsonInterval(t.converters, t.visitors, CONFIDENCE_LEVEL),
     revenue: revenue(v, t),
     lift: v.control ? null : { conversion_rate: compareWith(conversion(t), conversion(base), CONVERSION) },
@@ -208,15 +223,30 @@ export function buildReport(experiment: Experiment, totals: readonly VariantTota
   const control = controlOf(experiment);
   const currencies = currenciesOf(totals);
   const visitors = new Map(totals.map((t) => [t.variant, t.visitors]));
-  const srm = sampleRatioMismatch(experiment.variants.map((v) => visitors.get(v.key) ?? 0), experiment.variants.map((v) => v.weight));
-  const segments = bySegment && [...new Set(bySegment.map((t) => t.segment ?? null))].sort(segmentOrder).map((segment) => ({
-    segment, variants: variantReports(experiment, bySegment.filter((t) => (t.segment ?? null) === segment), currencies, [segment]),
-  }));
+  const srm = sampleRatioMismatch(
+    experiment.variants.map((v) => visitors.get(v.key) ?? 0),
+    experiment.variants.map((v) => v.weight),
+  );
+  const segments =
+    bySegment &&
+    [...new Set(bySegment.map((t) => t.segment ?? null))].sort(segmentOrder).map((segment) => ({
+      segment,
+      variants: variantReports(
+        experiment,
+        bySegment.filter((t) => (t.segment ?? null) === segment),
+        currencies,
+        [segment],
+      ),
+    }));
 
   return {
     experiment: {
-      id: experiment.id, name: experiment.name, status: experiment.status, control: control.key,
-      started_at: experiment.startedAt?.toISOString() ?? null, stopped_at: experiment.stoppedAt?.toISOString() ?? null,
+      id: experiment.id,
+      name: experiment.name,
+      status: experiment.status,
+      control: control.key,
+      started_at: experiment.startedAt?.toISOString() ?? null,
+      stopped_at: experiment.stoppedAt?.toISOString() ?? null,
     },
     generated_at: now.toISOString(),
     attribution_window_days: attributionWindowDays,

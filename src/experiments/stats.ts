@@ -99,7 +99,11 @@ export function wilsonInterval(successes: number, n: number, level = 0.95): Inte
 }
 
 const untested = (difference: number, status: RelativeStatus): Comparison => ({
-  difference, differenceCi: null, pValue: null, df: null, relative: { estimate: null, interval: null, status },
+  difference,
+  differenceCi: null,
+  pValue: null,
+  df: null,
+  relative: { estimate: null, interval: null, status },
 });
 
 /**
@@ -142,9 +146,7 @@ export function fiellerLift(mt: number, vt: number, mc: number, vc: number, t: n
   const low = (mc * mt - root) / a - 1;
   const high = (mc * mt + root) / a - 1;
   // A ratio of means ≥ 0 is ≥ 0: the part of the set below −100% is impossible.
-  return low < -1
-    ? { estimate: mt / mc - 1, interval: { low: -1, high }, status: 'clamped' }
-    : { estimate: mt / mc - 1, interval: { low, high }, status: 'ok' };
+  return low < -1 ? { estimate: mt / mc - 1, interval: { low: -1, high }, status: 'clamped' } : { estimate: mt / mc - 1, interval: { low, high }, status: 'ok' };
 }
 
 export interface GoodnessOfFit {

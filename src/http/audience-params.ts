@@ -6,16 +6,29 @@ import { SEGMENT_SLUGS, segmentOfSlug, segmentSlug } from '../lifecycle/segments
 import { HttpError } from './errors.ts';
 
 export const AUDIENCE_PARAMS = {
-  within_days: { type: 'integer', minimum: 0, maximum: 3650, description: `replenishment-due: items due within this many days of the build's reference day, overdue ones included (default ${AUDIENCE_DEFAULTS.within_days})` },
+  within_days: {
+    type: 'integer',
+    minimum: 0,
+    maximum: 3650,
+    description: `replenishment-due: items due within this many days of the build's reference day, overdue ones included (default ${AUDIENCE_DEFAULTS.within_days})`,
+  },
   max_p_alive: { type: 'number', minimum: 0, maximum: 1, description: `reactivation: P(alive) below this (default ${AUDIENCE_DEFAULTS.max_p_alive})` },
-  gap_multiple: { type: 'number', exclusiveMinimum: 0, maximum: 1000, description: `reactivation: or silent for longer than this × the customer's own mean days between orders (default ${AUDIENCE_DEFAULTS.gap_multiple})` },
+  gap_multiple: {
+    type: 'number',
+    exclusiveMinimum: 0,
+    maximum: 1000,
+    description: `reactivation: or silent for longer than this × the customer's own mean days between orders (default ${AUDIENCE_DEFAULTS.gap_multiple})`,
+  },
   min_revenue: { type: 'number', minimum: 0, description: `reactivation: only customers whose revenue so far is at least this (default ${AUDIENCE_DEFAULTS.min_revenue})` },
   min: { type: 'number', minimum: 0, maximum: 1, description: `churn-risk: churn risk, 1 − P(alive), at least this (default ${AUDIENCE_DEFAULTS.min})` },
 } as const;
 type Param = keyof typeof AUDIENCE_PARAMS;
 
 const PARAMS_OF: Record<AudienceName, readonly Param[]> = {
-  'replenishment-due': ['within_days'], reactivation: ['max_p_alive', 'gap_multiple', 'min_revenue'], 'churn-risk': ['min'], segment: [],
+  'replenishment-due': ['within_days'],
+  reactivation: ['max_p_alive', 'gap_multiple', 'min_revenue'],
+  'churn-risk': ['min'],
+  segment: [],
 };
 
 export type AudienceInput = Partial<Record<Param, number>> & { segments?: string[] };
@@ -47,9 +60,12 @@ export function audienceFrom(name: AudienceName, input: AudienceInput, prefix = 
       if (!input.segments) throw new HttpError(400, 'invalid_request', 'the segment audience needs segments', `${prefix}segments`);
       return { name, segments: input.segments.map((slug) => segmentOfSlug(slug)!) };
     }
-    case 'replenishment-due': return { name, within_days: value('within_days') };
-    case 'churn-risk': return { name, min: value('min') };
-    case 'reactivation': return { name, max_p_alive: value('max_p_alive'), gap_multiple: value('gap_multiple'), min_revenue: value('min_revenue') };
+    case 'replenishment-due':
+      return { name, within_days: value('within_days') };
+    case 'churn-risk':
+      return { name, min: value('min') };
+    case 'reactivation':
+      return { name, max_p_alive: value('max_p_alive'), gap_multiple: value('gap_multiple'), min_revenue: value('min_revenue') };
   }
 }
 

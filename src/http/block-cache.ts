@@ -3,7 +3,7 @@
 // computed and serialized once per build, not on every view. Bounded like the model cache (CLOCK LRU).
 import type { LinkTemplates } from '../recommend/links.ts';
 import type { Source } from '../recommend/types.ts';
-import { LruCache, type CacheSpace, type CacheStats } from '../lib/lru-cache.ts';
+import type { LruCache, CacheSpace, CacheStats } from '../lib/lru-cache.ts';
 
 export interface SerializedBlock {
   /** The body from `"sources"` to its end, after the per-request `request_id` and header fields. */

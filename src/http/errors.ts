@@ -3,7 +3,12 @@ import type { Outages } from '../outage.ts';
 
 /** A client error with the field at fault, rendered as `{ error, message, field }`. */
 export class HttpError extends Error {
-  constructor(readonly statusCode: number, readonly code: string, message: string, readonly field?: string) {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
   }
 }
@@ -13,7 +18,8 @@ export class HttpError extends Error {
 // are ioredis's fail-fast errors (src/store/redis/client.ts), a Redis Cluster's included (not
 // ready, a failover under way: redirections exhausted, a node's slots moving or down).
 const UNAVAILABLE_CODES = new Set(['ENOMODEL', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '57014', '08006', '08001']);
-const REDIS_MESSAGES = /Connection is closed|max retries per request|Command timed out|Stream isn't writeable|Cluster isn't ready|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN|LOADING|READONLY|MASTERDOWN) /i;
+const REDIS_MESSAGES =
+  /Connection is closed|max retries per request|Command timed out|Stream isn't writeable|Cluster isn't ready|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN|LOADING|READONLY|MASTERDOWN) /i;
 const UNAVAILABLE_MESSAGES = new RegExp(`Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Query read timeout|${REDIS_MESSAGES.source}`, 'i');
 
 export function isUnavailable(err: Error & { code?: string }): boolean {
@@ -24,8 +30,13 @@ export function isUnavailable(err: Error & { code?: string }): boolean {
 function fieldOf(err: FastifyError): string | undefined {
   const first = err.validation?.[0];
   if (!first) return undefined;
-  const path = first.instancePath.replace(/^\//, '').split('/').filter(Boolean)
-    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
+  const path = first.instancePath
+    .replace(/^\//, '')
+    .split('/')
+    .filter(Boolean)
+    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
+    .join('')
+    .replace(/^\./, '');
   const missing = (first.params as { missingProperty?: string }).missingProperty;
   const extra = (first.params as { additionalProperty?: string }).additionalProperty;
   const leaf = missing ?? extra;
@@ -60,11 +71,14 @@ export function errorHandler(err: FastifyError & { code?: string }, request: Fas
   }
   if (isUnavailable(err)) {
     const outage = request.server.outages?.[serviceOf(err)];
-    if (outage) outage.down(err, request.log); else request.log.warn({ err }, 'backing service unavailable');
+    if (outage) outage.down(err, request.log);
+    else request.log.warn({ err }, 'backing service unavailable');
     const noModel = err.code === 'ENOMODEL';
-    void reply.code(503).header('retry-after', '1').header('cache-control', 'no-store').send(noModel
-      ? { error: 'no_model', message: err.message }
-      : { error: 'unavailable', message: 'a backing service is unavailable, retry shortly' });
+    void reply
+      .code(503)
+      .header('retry-after', '1')
+      .header('cache-control', 'no-store')
+      .send(noModel ? { error: 'no_model', message: err.message } : { error: 'unavailable', message: 'a backing service is unavailable, retry shortly' });
     return;
   }
   request.log.error({ err }, 'unhandled error');

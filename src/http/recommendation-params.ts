@@ -20,12 +20,14 @@ export const filterParams = {
   max_price: { type: 'number', minimum: 0, description: 'Only items priced at most this (items without a price are left out)' },
   brand_cap: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, description: 'At most this many items per brand (diversity)' },
   fields: {
-    type: 'array', items: { type: 'string', enum: [...ALWAYS_THERE, ...FIELDS] },
+    type: 'array',
+    items: { type: 'string', enum: [...ALWAYS_THERE, ...FIELDS] },
     description: `Catalog fields to return with each item (default all): ${FIELDS.join(', ')}; repeat or separate with commas. ${ALWAYS_THERE.join(', ')} may be named too: every item has them`,
   },
   fallback: {
-    type: 'boolean', default: true,
-    description: 'Fill the block up to limit with the next strategies (collaborative → same-brand → category-popular → popular); false: only this strategy\'s items',
+    type: 'boolean',
+    default: true,
+    description: "Fill the block up to limit with the next strategies (collaborative → same-brand → category-popular → popular); false: only this strategy's items",
   },
 } as const;
 
@@ -34,7 +36,9 @@ export const itemParam = { type: 'array', items: id, minItems: 1, maxItems: 50, 
 export const experimentParam = { ...id, description: "Experiment id: the strategy and parameters of the user's variant are used, and an exposure is recorded" };
 /** Whether a strategy leaves out what the user bought unless told otherwise. */
 const excludePurchased = (strategy: Strategy) => ({
-  type: 'boolean', default: EXCLUDES_PURCHASED[strategy], description: `Leave out items the user bought (default ${EXCLUDES_PURCHASED[strategy]})`,
+  type: 'boolean',
+  default: EXCLUDES_PURCHASED[strategy],
+  description: `Leave out items the user bought (default ${EXCLUDES_PURCHASED[strategy]})`,
 });
 
 const itemSchema = {
@@ -48,14 +52,15 @@ const itemSchema = {
     similarity: { type: 'number', description: 'collaborative: Σ over the seeds of weight × similarity' },
     popularity: { type: 'number', description: 'popular, category-popular, same-brand: weighted distinct buyers' },
     probability: { type: 'number', description: 'buy-again: the probability of a re-buy soon' },
-    blend_score: { type: 'number', description: 'for-you: the blend\'s score' },
+    blend_score: { type: 'number', description: "for-you: the blend's score" },
     because: { type: 'string', description: 'The seed item that led to this one (collaborative: the one that contributed most)' },
     repeat: {
-      type: 'object', description: 'buy-again: why this item is due again, from the user\'s own history',
+      type: 'object',
+      description: "buy-again: why this item is due again, from the user's own history",
       properties: {
         times_bought: { type: 'integer', description: 'Days (shopping occasions) on which the user bought it' },
         last_bought: { type: 'string', format: 'date-time' },
-        typical_gap_days: { type: 'number', description: 'The user\'s typical days between purchases of it (the item\'s, when bought once)' },
+        typical_gap_days: { type: 'number', description: "The user's typical days between purchases of it (the item's, when bought once)" },
         due_in_days: { type: 'number', description: 'typical_gap_days minus the days since last bought: negative when overdue' },
       },
     },
@@ -105,39 +110,53 @@ export interface RouteSpec {
 
 export const ROUTES: readonly RouteSpec[] = [
   {
-    strategy: 'recently-viewed', summary: "The user's recently viewed items, newest first",
+    strategy: 'recently-viewed',
+    summary: "The user's recently viewed items, newest first",
     description: 'Falls back to items related to those views, then popular ones, to fill the block.',
-    params: { user: userParam, exclude_purchased: excludePurchased('recently-viewed') }, required: ['user'],
+    params: { user: userParam, exclude_purchased: excludePurchased('recently-viewed') },
+    required: ['user'],
   },
   {
-    strategy: 'same-brand', summary: 'Items of the same brand(s), by popularity',
-    description: 'Brands of the given items, or of the user\'s recently viewed items when only user is given; the seed items are left out.',
+    strategy: 'same-brand',
+    summary: 'Items of the same brand(s), by popularity',
+    description: "Brands of the given items, or of the user's recently viewed items when only user is given; the seed items are left out.",
     params: { item: itemParam, user: userParam, exclude_purchased: excludePurchased('same-brand') },
   },
   {
-    strategy: 'collaborative', summary: 'Bought this, also bought (items) or personalised (user)',
-    description: 'Sum of neighbour scores over the given items, or over the user\'s purchases and recent views (their purchases left out). Each item says `because`: the seed that contributed most.',
+    strategy: 'collaborative',
+    summary: 'Bought this, also bought (items) or personalised (user)',
+    description: "Sum of neighbour scores over the given items, or over the user's purchases and recent views (their purchases left out). Each item says `because`: the seed that contributed most.",
     params: { item: itemParam, user: userParam, exclude_purchased: excludePurchased('collaborative') },
   },
   {
-    strategy: 'popular', summary: 'The most popular items, overall or in a category',
+    strategy: 'popular',
+    summary: 'The most popular items, overall or in a category',
     description: 'Popularity = weighted count of distinct buyers, from the latest build.',
     params: {},
   },
   {
-    strategy: 'buy-again', summary: "The user's own purchases most likely to be bought again soon",
-    description: 'Ranked by a model the build fits on the shop\'s data: how often and how recently the user bought each item, how often anyone re-buys it, and its typical gap (an item that is due ranks above one bought yesterday; items nobody re-buys are left out). Each item says `repeat`: times bought, last bought, typical gap, due in. Falls back to popular items.',
-    params: { user: userParam, exclude_purchased: excludePurchased('buy-again') }, required: ['user'],
+    strategy: 'buy-again',
+    summary: "The user's own purchases most likely to be bought again soon",
+    description:
+      "Ranked by a model the build fits on the shop's data: how often and how recently the user bought each item, how often anyone re-buys it, and its typical gap (an item that is due ranks above one bought yesterday; items nobody re-buys are left out). Each item says `repeat`: times bought, last bought, typical gap, due in. Falls back to popular items.",
+    params: { user: userParam, exclude_purchased: excludePurchased('buy-again') },
+    required: ['user'],
   },
   {
-    strategy: 'for-you', summary: 'A blend of every strategy, with weights learned for this shop',
-    description: 'The candidates of buy-again, the user\'s collaborative block, recent views, their brands and popular items, combined with weights the build fits on a validation split of the shop\'s own history (GET /v1/models/current shows them). Each item names the generator that weighed most in its `source`.',
-    params: { user: userParam, exclude_purchased: excludePurchased('for-you') }, required: ['user'],
+    strategy: 'for-you',
+    summary: 'A blend of every strategy, with weights learned for this shop',
+    description:
+      "The candidates of buy-again, the user's collaborative block, recent views, their brands and popular items, combined with weights the build fits on a validation split of the shop's own history (GET /v1/models/current shows them). Each item names the generator that weighed most in its `source`.",
+    params: { user: userParam, exclude_purchased: excludePurchased('for-you') },
+    required: ['user'],
   },
   {
-    strategy: 'reactivation', summary: 'Win-back: what the user recently viewed, and products like those',
-    description: 'The user\'s recently viewed items, then the collaborative neighbours of those views (each says `because`: the viewed item it goes with); filled with what they are due to buy again, then popular items. fallback=false keeps the first two. For reactivation mails (docs/lifecycle.md).',
-    params: { user: userParam, exclude_purchased: excludePurchased('reactivation') }, required: ['user'],
+    strategy: 'reactivation',
+    summary: 'Win-back: what the user recently viewed, and products like those',
+    description:
+      "The user's recently viewed items, then the collaborative neighbours of those views (each says `because`: the viewed item it goes with); filled with what they are due to buy again, then popular items. fallback=false keeps the first two. For reactivation mails (docs/lifecycle.md).",
+    params: { user: userParam, exclude_purchased: excludePurchased('reactivation') },
+    required: ['user'],
   },
 ];
 
@@ -148,13 +167,24 @@ export function splitCommaLists(request: FastifyRequest, _reply: FastifyReply, d
   const query = request.query as Record<string, string | string[] | undefined>;
   for (const name of COMMA_LISTS) {
     const value = query[name];
-    if (value !== undefined) query[name] = ([] as string[]).concat(value).flatMap((v) => v.split(',')).filter(Boolean);
+    if (value !== undefined)
+      query[name] = ([] as string[])
+        .concat(value)
+        .flatMap((v) => v.split(','))
+        .filter(Boolean);
   }
   done();
 }
 
 export const experimentQuery = {
-  type: 'object', additionalProperties: false, required: ['experiment', 'user'],
-  properties: { experiment: experimentParam, user: userParam, item: itemParam, exclude_purchased: { type: 'boolean', description: "Leave out items the user bought (default: the variant strategy's)" }, ...filterParams },
+  type: 'object',
+  additionalProperties: false,
+  required: ['experiment', 'user'],
+  properties: {
+    experiment: experimentParam,
+    user: userParam,
+    item: itemParam,
+    exclude_purchased: { type: 'boolean', description: "Leave out items the user bought (default: the variant strategy's)" },
+    ...filterParams,
+  },
 } as const;
-

@@ -10,8 +10,13 @@ import type { Source } from '../recommend/types.ts';
 export type Signal = 'viewed_at' | 'similarity' | 'popularity' | 'probability' | 'blend_score';
 
 export const SIGNAL: Readonly<Record<Source | 'for-you', Signal>> = {
-  'recently-viewed': 'viewed_at', collaborative: 'similarity', 'same-brand': 'popularity', 'category-popular': 'popularity',
-  popular: 'popularity', 'buy-again': 'probability', 'for-you': 'blend_score',
+  'recently-viewed': 'viewed_at',
+  collaborative: 'similarity',
+  'same-brand': 'popularity',
+  'category-popular': 'popularity',
+  popular: 'popularity',
+  'buy-again': 'probability',
+  'for-you': 'blend_score',
 };
 
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
@@ -20,7 +25,7 @@ const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 export function blockScores(items: readonly Pick<Picked, 'score' | 'via'>[]): number[] {
   const out = new Array<number>(items.length);
   let ceiling = 1;
-  for (let start = 0; start < items.length;) {
+  for (let start = 0; start < items.length; ) {
     let end = start;
     while (end < items.length && items[end].via === items[start].via) end++;
     let best = -Infinity;

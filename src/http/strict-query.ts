@@ -30,14 +30,19 @@ function numericOf(schema: { properties?: Properties }): [string, Kind][] {
 /** A preValidation hook (callback style: it runs on every request). */
 export function strictQueryNumbers(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
   const schema = request.routeOptions.schema?.querystring as { properties?: Properties } | undefined;
-  if (schema === undefined) return done();
+  if (schema === undefined) {
+    done();
+    return;
+  }
   const query = request.query as Record<string, string | string[] | undefined>;
   for (const [name, kind] of numericOf(schema)) {
     const raw = query[name];
     if (raw === undefined) continue;
     for (const value of Array.isArray(raw) ? raw : [raw]) {
       if (!(kind === 'integer' ? INTEGER : DECIMAL).test(value)) {
-        return done(new HttpError(400, 'invalid_request', `querystring/${name} must be ${kind === 'integer' ? 'a whole number in decimal digits' : 'a decimal number (digits, an optional point and fraction)'}, got "${value}"`, name));
+        const expected = kind === 'integer' ? 'a whole number in decimal digits' : 'a decimal number (digits, an optional point and fraction)';
+        done(new HttpError(400, 'invalid_request', `querystring/${name} must be ${expected}, got "${value}"`, name));
+        return;
       }
     }
   }

@@ -54,7 +54,10 @@ export class LruCache {
   private misses = 0;
   private evictions = 0;
 
-  constructor(private readonly maxEntries: number, private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxBytes: number,
+  ) {}
 
   space<V>(): CacheSpace<V> {
     return new CacheSpace<V>(this);
@@ -66,7 +69,8 @@ export class LruCache {
 
   /** @internal hit/miss accounting of a space. */
   counted(hit: boolean): void {
-    if (hit) this.hits++; else this.misses++;
+    if (hit) this.hits++;
+    else this.misses++;
   }
 
   /** @internal */

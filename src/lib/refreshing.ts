@@ -16,7 +16,9 @@ export class Refreshing<T> {
 
   get(): Promise<T> {
     if (performance.now() - this.readAt < this.ttlMs) return Promise.resolve(this.value);
-    this.reading ??= this.refresh().finally(() => { this.reading = null; });
+    this.reading ??= this.refresh().finally(() => {
+      this.reading = null;
+    });
     return this.reading;
   }
 

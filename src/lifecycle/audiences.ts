@@ -38,29 +38,39 @@ export interface AudienceFacts {
 
 export function inAudience(f: AudienceFacts, a: Audience): boolean {
   switch (a.name) {
-    case 'segment': return a.segments.includes(f.segment);
-    case 'replenishment-due': return f.nextDueDays !== null && f.nextDueDays <= a.within_days;
-    case 'churn-risk': return f.pAlive !== null && 1 - f.pAlive >= a.min;
+    case 'segment':
+      return a.segments.includes(f.segment);
+    case 'replenishment-due':
+      return f.nextDueDays !== null && f.nextDueDays <= a.within_days;
+    case 'churn-risk':
+      return f.pAlive !== null && 1 - f.pAlive >= a.min;
     case 'reactivation':
-      return f.revenue >= a.min_revenue && ((f.pAlive !== null && f.pAlive < a.max_p_alive)
-        || (f.meanGapDays !== null && f.recencyDays > a.gap_multiple * f.meanGapDays));
+      return f.revenue >= a.min_revenue && ((f.pAlive !== null && f.pAlive < a.max_p_alive) || (f.meanGapDays !== null && f.recencyDays > a.gap_multiple * f.meanGapDays));
   }
 }
 
 /** The audience as one canonical string (fields in a fixed order): what a cursor is bound to. */
 export function audienceKey(a: Audience): string {
   switch (a.name) {
-    case 'segment': return `segment:${[...a.segments].sort().join(',')}`;
-    case 'replenishment-due': return `replenishment-due:${a.within_days}`;
-    case 'churn-risk': return `churn-risk:${a.min}`;
-    case 'reactivation': return `reactivation:${a.max_p_alive}:${a.gap_multiple}:${a.min_revenue}`;
+    case 'segment':
+      return `segment:${[...a.segments].sort().join(',')}`;
+    case 'replenishment-due':
+      return `replenishment-due:${a.within_days}`;
+    case 'churn-risk':
+      return `churn-risk:${a.min}`;
+    case 'reactivation':
+      return `reactivation:${a.max_p_alive}:${a.gap_multiple}:${a.min_revenue}`;
   }
 }
 
 /** The facts of a stored profile. */
 export function recordFacts(row: ProfileRecord): AudienceFacts {
   return {
-    segment: row.segment, pAlive: row.p_alive, recencyDays: row.recency_days, meanGapDays: row.mean_gap_days,
-    revenue: row.revenue, nextDueDays: row.next_due_days,
+    segment: row.segment,
+    pAlive: row.p_alive,
+    recencyDays: row.recency_days,
+    meanGapDays: row.mean_gap_days,
+    revenue: row.revenue,
+    nextDueDays: row.next_due_days,
   };
 }

@@ -74,7 +74,12 @@ function compileLogLikelihood(data: RftData): (params: BgNbdParams) => number {
 
 // Shapes (r, a, b) to start from; α follows from the observed purchase rate so that the
 // starting mean rate r/α matches the data whatever the time unit.
-const START_SHAPES: [number, number, number][] = [[1, 1, 1], [0.25, 0.8, 2.5], [0.5, 0.5, 4], [2, 2, 10]];
+const START_SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [0.25, 0.8, 2.5],
+  [0.5, 0.5, 4],
+  [2, 2, 10],
+];
 
 /** Maximum-likelihood fit of r, α, a, b (several starts; see mle.ts). */
 export function fitBgNbd(data: RftData): BgNbdFit {
@@ -155,8 +160,7 @@ export function expectedWhileAliveByQuadrature({ r, alpha, a, b }: BgNbdParams, 
   const logNorm = -logBeta(a, beta);
   const perPurchaseRate = (p: number) => (p === 0 ? n * scale : -Math.expm1(-n * Math.log1p(p * scale)) / p);
   if (a >= 1) {
-    return integrateUnitInterval((p, complement) =>
-      Math.exp(logNorm + (a - 1) * Math.log(p) + (beta - 1) * Math.log(complement)) * perPurchaseRate(p));
+    return integrateUnitInterval((p, complement) => Math.exp(logNorm + (a - 1) * Math.log(p) + (beta - 1) * Math.log(complement)) * perPurchaseRate(p));
   }
   return integrateUnitInterval((u, complement) => {
     const logU = u < 0.5 ? Math.log(u) : Math.log1p(-complement);

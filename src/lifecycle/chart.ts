@@ -27,7 +27,10 @@ export function holdoutChartSvg(check: HoldoutCheck, title: string): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
     `<text x="${WIDTH / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeHtml(title)}</text>`,
-    ...ticks.map((v) => `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${yOf(v).toFixed(1)}" y2="${yOf(v).toFixed(1)}" stroke="#ddd"/><text x="${MARGIN.left - 8}" y="${(yOf(v) + 4).toFixed(1)}" text-anchor="end">${formatTick(v)}</text>`),
+    ...ticks.map(
+      (v) =>
+        `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${yOf(v).toFixed(1)}" y2="${yOf(v).toFixed(1)}" stroke="#ddd"/><text x="${MARGIN.left - 8}" y="${(yOf(v) + 4).toFixed(1)}" text-anchor="end">${formatTick(v)}</text>`,
+    ),
     `<line x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${bottom}" stroke="#333"/>`,
     `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${bottom}" y2="${bottom}" stroke="#333"/>`,
     ...groups.map((g, i) => `<text x="${xOf(i).toFixed(1)}" y="${bottom + 18}" text-anchor="middle">${escapeHtml(g.label)}</text>`),
@@ -75,4 +78,3 @@ function niceStep(v: number): number {
 function formatTick(v: number): string {
   return Number(v.toPrecision(3)).toString();
 }
-

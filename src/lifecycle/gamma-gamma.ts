@@ -44,7 +44,12 @@ export function gammaGammaLogLikelihood({ p, q, v }: GammaGammaParams, { x, mean
 }
 
 // Shapes (p, q) to start from; γ then follows from the observed mean spend, E[m] = pγ/(q−1).
-const START_SHAPES: [number, number][] = [[1, 2], [5, 4], [0.5, 1.5], [10, 10]];
+const START_SHAPES: [number, number][] = [
+  [1, 2],
+  [5, 4],
+  [0.5, 1.5],
+  [10, 10],
+];
 
 export function fitGammaGamma(data: SpendData): GammaGammaFit {
   checkSpend(data);

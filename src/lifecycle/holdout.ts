@@ -20,13 +20,7 @@ export interface HoldoutCheck {
   total: { customers: number; actual: number; predicted: number };
 }
 
-export function holdoutCheck(
-  params: BgNbdParams,
-  rft: RftData,
-  holdoutPurchases: ArrayLike<number>,
-  length: number,
-  lastGroup = 7,
-): HoldoutCheck {
+export function holdoutCheck(params: BgNbdParams, rft: RftData, holdoutPurchases: ArrayLike<number>, length: number, lastGroup = 7): HoldoutCheck {
   const customers = new Float64Array(lastGroup + 1);
   const actual = new Float64Array(lastGroup + 1);
   const predicted = new Float64Array(lastGroup + 1);

@@ -26,7 +26,10 @@ export function fitPositive(logLikelihood: (params: Float64Array) => number, sta
     const ll = logLikelihood(theta.map(Math.exp));
     return Number.isFinite(ll) ? -ll : Infinity;
   };
-  const best = minimize(negative, starts.map((s) => s.map(Math.log)));
+  const best = minimize(
+    negative,
+    starts.map((s) => s.map(Math.log)),
+  );
   const params = best.x.map(Math.exp);
   return {
     params,

@@ -104,13 +104,25 @@ export function customerProfiles(days: PurchaseDays, asOfDay: number): { fit: Li
     const p = bgnbd?.params;
     const expected = (t: number) => (p ? probability(expectedPurchases(p, x, tx, T, t)) : null);
     return {
-      user, orders: s.orders[i], revenue: money(s.revenue[i])!, averageOrderValue: money(s.averageOrderValue[i])!,
-      firstDay: s.firstDay[i], lastDay: s.lastDay[i],
-      meanGapDays: money(orNull(s.meanGapDays[i])), medianGapDays: orNull(s.medianGapDays[i]), expectedNextDay: orNull(s.expectedNextDay[i]),
-      recencyDays: rfm.recencyDays[i], recency: rfm.recency[i], frequency: rfm.frequency[i], monetary: rfm.monetary[i], segment: rfm.segment[i],
+      user,
+      orders: s.orders[i],
+      revenue: money(s.revenue[i])!,
+      averageOrderValue: money(s.averageOrderValue[i])!,
+      firstDay: s.firstDay[i],
+      lastDay: s.lastDay[i],
+      meanGapDays: money(orNull(s.meanGapDays[i])),
+      medianGapDays: orNull(s.medianGapDays[i]),
+      expectedNextDay: orNull(s.expectedNextDay[i]),
+      recencyDays: rfm.recencyDays[i],
+      recency: rfm.recency[i],
+      frequency: rfm.frequency[i],
+      monetary: rfm.monetary[i],
+      segment: rfm.segment[i],
       pAlive: p ? probability(probabilityAlive(p, x, tx, T)) : null,
-      expectedPurchases30: expected(PURCHASE_HORIZONS[0]), expectedPurchases90: expected(PURCHASE_HORIZONS[1]),
-      expectedSpend: gg ? money(expectedAverageSpend(gg, x, meanSpend[i])) : null, customerValue: values ? money(values[i]) : null,
+      expectedPurchases30: expected(PURCHASE_HORIZONS[0]),
+      expectedPurchases90: expected(PURCHASE_HORIZONS[1]),
+      expectedSpend: gg ? money(expectedAverageSpend(gg, x, meanSpend[i])) : null,
+      customerValue: values ? money(values[i]) : null,
     };
   });
   return { fit: { asOfDay, customers: profiles.length, repeatBuyers, bgnbd, spend }, profiles };

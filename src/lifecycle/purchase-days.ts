@@ -53,7 +53,9 @@ export function purchaseDays(purchases: Iterable<Purchase>): PurchaseDays {
   }
   const userIds = [...index.keys()].sort();
   const rank = new Uint32Array(userIds.length);
-  userIds.forEach((id, r) => { rank[index.get(id)!] = r; });
+  userIds.forEach((id, r) => {
+    rank[index.get(id)!] = r;
+  });
   const key = Float64Array.from(users, (u, i) => rank[u] * DAY_LIMIT + days[i]);
   const order = Uint32Array.from(key.keys()).sort((i, j) => key[i] - key[j]);
 

@@ -39,19 +39,23 @@ const round = (x: number, digits: number) => Number(x.toFixed(digits));
  * bought on two occasions or more, soonest due first.
  */
 export function dueItems(purchases: readonly Purchase<string>[], lookup: RepeatLookup, params: BuyAgainParams | null, now: number): DueItem[] {
-  const ranked = params !== null
-    ? buyAgain(purchases, buyAgainModel(lookup, params), { now }).map((r) => ({ item: r.item, because: r.because, probability: r.score }))
-    : ownOnly(purchases, lookup, now);
+  const ranked =
+    params !== null ? buyAgain(purchases, buyAgainModel(lookup, params), { now }).map((r) => ({ item: r.item, because: r.because, probability: r.score })) : ownOnly(purchases, lookup, now);
   const items = ranked.filter((d) => d.because.due_in_days >= -d.because.typical_gap_days).slice(0, MAX_DUE_ITEMS);
   return items.map(({ item, because, probability }) => ({
-    item, due_in_days: round(because.due_in_days, 1), typical_gap_days: round(because.typical_gap_days, 1),
-    times_bought: because.times_bought, last_bought: because.last_bought, probability: probability === null ? null : round(probability, 4),
+    item,
+    due_in_days: round(because.due_in_days, 1),
+    typical_gap_days: round(because.typical_gap_days, 1),
+    times_bought: because.times_bought,
+    last_bought: because.last_bought,
+    probability: probability === null ? null : round(probability, 4),
   }));
 }
 
 function ownOnly(purchases: readonly Purchase<string>[], lookup: RepeatLookup, now: number) {
   const own = ownItems(occasionsOf(purchases, lookup.globals.occasionSeconds), lookup, now);
-  return own.items.map((item, r) => ({ item, because: own.because[r], probability: null }))
+  return own.items
+    .map((item, r) => ({ item, because: own.because[r], probability: null }))
     .filter((d) => d.because.times_bought >= 2)
     .sort((a, b) => a.because.due_in_days - b.because.due_in_days || (a.item < b.item ? -1 : 1));
 }

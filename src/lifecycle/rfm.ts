@@ -2,10 +2,7 @@
 // of the usual RFM map. The map and the scores are explained for marketers in docs/lifecycle.md.
 import type { CustomerSummaries } from './summary.ts';
 
-export const SEGMENTS = [
-  'Champions', 'Loyal', 'Potential loyalist', 'New', 'Promising', 'Need attention',
-  'About to sleep', 'At risk', "Can't lose", 'Hibernating', 'Lost',
-] as const;
+export const SEGMENTS = ['Champions', 'Loyal', 'Potential loyalist', 'New', 'Promising', 'Need attention', 'About to sleep', 'At risk', "Can't lose", 'Hibernating', 'Lost'] as const;
 export type Segment = (typeof SEGMENTS)[number];
 
 interface SegmentRule {

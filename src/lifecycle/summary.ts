@@ -47,7 +47,10 @@ export function summarizeCustomers(days: PurchaseDays, unit: TimeUnit): Customer
       revenue += days.revenue[k];
       if (k === from || periodOf(days.day[k], unit) !== periodOf(days.day[k - 1], unit)) orderDays.push(days.day[k]);
     }
-    const gaps = orderDays.slice(1).map((d, i) => d - orderDays[i]).sort((a, b) => a - b);
+    const gaps = orderDays
+      .slice(1)
+      .map((d, i) => d - orderDays[i])
+      .sort((a, b) => a - b);
     const median = gaps.length === 0 ? NaN : gaps.length % 2 ? gaps[gaps.length >> 1] : (gaps[gaps.length / 2 - 1] + gaps[gaps.length / 2]) / 2;
     s.orders[u] = orderDays.length;
     s.revenue[u] = revenue;

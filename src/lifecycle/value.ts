@@ -5,12 +5,6 @@ import { expectedPurchases, type BgNbdParams, type RftData } from './bgnbd.ts';
 import { expectedAverageSpend, type GammaGammaParams } from './gamma-gamma.ts';
 
 /** Per customer of `rft`; `meanSpend` is the average repeat spend (ignored when x = 0). */
-export function customerValues(
-  bgnbd: BgNbdParams,
-  gammaGamma: GammaGammaParams,
-  rft: RftData,
-  meanSpend: ArrayLike<number>,
-  horizon: number,
-): Float64Array {
+export function customerValues(bgnbd: BgNbdParams, gammaGamma: GammaGammaParams, rft: RftData, meanSpend: ArrayLike<number>, horizon: number): Float64Array {
   return rft.x.map((x, i) => expectedPurchases(bgnbd, x, rft.tx[i], rft.T[i], horizon) * expectedAverageSpend(gammaGamma, x, meanSpend[i]));
 }

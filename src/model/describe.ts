@@ -27,9 +27,13 @@ const round = (x: number) => Number(x.toPrecision(4));
 export function describeBuyAgain(m: RepeatModel): BuyAgainDescription {
   const p = m.params;
   return {
-    occasion_decay: p.occasionDecay, horizon_days: p.horizonDays, horizon_visits: p.horizonVisits, min_probability: round(p.minProbability),
+    occasion_decay: p.occasionDecay,
+    horizon_days: p.horizonDays,
+    horizon_visits: p.horizonVisits,
+    min_probability: round(p.minProbability),
     weights: Object.fromEntries(BUY_AGAIN_FEATURES.map((name, i) => [name, round(p.weights[i])])),
-    typical_gap_days: round(Math.exp(m.globals.gapMean)), visit_gap_days: round(m.globals.visitGapDays),
+    typical_gap_days: round(Math.exp(m.globals.gapMean)),
+    visit_gap_days: round(m.globals.visitGapDays),
   };
 }
 

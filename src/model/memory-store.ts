@@ -19,7 +19,10 @@ class MemoryModelView implements ModelView {
   private readonly index: Map<string, number>;
   private readonly slotted = new Map<string, SlottedList>();
 
-  constructor(private readonly data: ModelData, readonly version: number) {
+  constructor(
+    private readonly data: ModelData,
+    readonly version: number,
+  ) {
     this.index = new Map(data.neighbours.itemIds.map((id, i) => [id, i]));
     this.repeat = data.repeat?.model ?? null;
     this.blend = data.blend ?? null;
@@ -40,7 +43,7 @@ class MemoryModelView implements ModelView {
   async lists(refs: readonly ListRef[]): Promise<RankedList[]> {
     return refs.map((ref) => {
       if (ref.kind === 'brand') return this.data.byBrand.get(ref.brand) ?? EMPTY_LIST;
-      return ref.category === undefined ? this.data.popular : this.data.byCategory.get(ref.category) ?? EMPTY_LIST;
+      return ref.category === undefined ? this.data.popular : (this.data.byCategory.get(ref.category) ?? EMPTY_LIST);
     });
   }
 
@@ -50,7 +53,11 @@ class MemoryModelView implements ModelView {
     if (list === undefined) {
       const i = this.index.get(item);
       const { ids, scores } = i === undefined ? EMPTY_LIST : rankedNeighbours(this.data.neighbours, i);
-      list = slottedList(ids, scores, ids.map((id) => this.index.get(id)!));
+      list = slottedList(
+        ids,
+        scores,
+        ids.map((id) => this.index.get(id)!),
+      );
       this.slotted.set(item, list);
     }
     return list;
@@ -60,7 +67,11 @@ class MemoryModelView implements ModelView {
 export class MemoryRecStore implements RecStore {
   private readonly view: MemoryModelView;
 
-  constructor(data: ModelData, private readonly historyOf: (user: string) => UserHistory | undefined, version = 1) {
+  constructor(
+    data: ModelData,
+    private readonly historyOf: (user: string) => UserHistory | undefined,
+    version = 1,
+  ) {
     this.view = new MemoryModelView(data, version);
   }
 

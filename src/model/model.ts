@@ -55,8 +55,16 @@ export const fitInProcess: NeighbourFit = (itemIds, input, options) => ({ itemId
 export function modelSpec(config: Config): ModelSpec {
   const b = config.build;
   return {
-    model: b.model, similarity: b.similarity, neighbours: b.neighbours, untruncated: false, minSupport: b.minSupport,
-    halfLifeDays: b.halfLifeDays, weighted: b.halfLifeDays > 0, easeLambda: b.easeLambda, easeMaxItems: b.easeMaxItems, listLength: b.listLength,
+    model: b.model,
+    similarity: b.similarity,
+    neighbours: b.neighbours,
+    untruncated: false,
+    minSupport: b.minSupport,
+    halfLifeDays: b.halfLifeDays,
+    weighted: b.halfLifeDays > 0,
+    easeLambda: b.easeLambda,
+    easeMaxItems: b.easeMaxItems,
+    listLength: b.listLength,
   };
 }
 
@@ -83,13 +91,22 @@ export async function fitNeighbours(x: Interactions, spec: ModelSpec, fit: Neigh
   // LLR is defined on counts only: it stays unweighted.
   const weighted = spec.weighted && spec.similarity !== 'llr';
   const knn: ItemKnnOptions = {
-    similarity: spec.similarity, k: spec.untruncated ? x.itemIds.length : spec.neighbours, minSupport: spec.minSupport, weighted, halfLifeDays: spec.halfLifeDays, now,
+    similarity: spec.similarity,
+    k: spec.untruncated ? x.itemIds.length : spec.neighbours,
+    minSupport: spec.minSupport,
+    weighted,
+    halfLifeDays: spec.halfLifeDays,
+    now,
   };
   return fit(x.itemIds, prepareItemKnn(x, knn), knn);
 }
 
 /** Popularity lists hold items with events only: a product nobody touched is no recommendation. */
-export function popularityLists(x: Interactions, catalog: ReadonlyMap<string, CatalogFields>, spec: Pick<ModelSpec, 'halfLifeDays' | 'listLength'>): Pick<ModelData, 'popular' | 'byCategory' | 'byBrand'> {
+export function popularityLists(
+  x: Interactions,
+  catalog: ReadonlyMap<string, CatalogFields>,
+  spec: Pick<ModelSpec, 'halfLifeDays' | 'listLength'>,
+): Pick<ModelData, 'popular' | 'byCategory' | 'byBrand'> {
   const popularity = itemPopularity(x, { halfLifeDays: spec.halfLifeDays, now: latestTime(x) });
   return {
     popular: rankItems(popularity, x.itemIds, spec.listLength),

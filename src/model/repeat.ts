@@ -23,7 +23,9 @@ export const latestFifth = (x: Interactions): Split => chronoSplit(x, { ratio: 0
 export function purchaseRows(x: Interactions): Interactions {
   if (!x.views?.some((v) => v === 0)) return x;
   const rows: number[] = [];
-  x.views.forEach((v, r) => { if (v === 0) rows.push(r); });
+  x.views.forEach((v, r) => {
+    if (v === 0) rows.push(r);
+  });
   return selectRows(x, Uint32Array.from(rows));
 }
 
@@ -38,7 +40,7 @@ function itemRepeats(x: Interactions, stats: ReturnType<typeof repeatStats>): Ma
  */
 export function fitRepeat(x: Interactions, split: (x: Interactions) => Split, k = 10, maxUsers?: number): ModelData['repeat'] {
   const purchases = purchaseRows(x);
-  let params;
+  let params: ReturnType<typeof fitBuyAgain>['params'];
   try {
     params = fitBuyAgain(purchases, { split, k, maxUsers }).params;
   } catch {
@@ -54,8 +56,15 @@ export function fitRepeat(x: Interactions, split: (x: Interactions) => Split, k 
  * next, fit for nDCG@k. Undefined when the split leaves no user to validate on.
  */
 export async function fitForYou(
-  x: Interactions, catalog: ReadonlyMap<string, CatalogFields>, spec: ModelSpec, repeat: RepeatModel | undefined,
-  split: (x: Interactions) => Split, options: RecOptions, fit?: NeighbourFit, k = 10, maxUsers = 1500,
+  x: Interactions,
+  catalog: ReadonlyMap<string, CatalogFields>,
+  spec: ModelSpec,
+  repeat: RepeatModel | undefined,
+  split: (x: Interactions) => Split,
+  options: RecOptions,
+  fit?: NeighbourFit,
+  k = 10,
+  maxUsers = 1500,
 ): Promise<BlendModel | undefined> {
   const rows = split(x);
   const inner = selectRows(x, rows.train);
@@ -76,7 +85,10 @@ export async function fitForYou(
     current = { id: user.id, history: servedHistory(user, options.recentlyViewedCap) };
     const p = await prepare(store, { strategy: 'for-you', user: user.id, items: [], limit: k, exclude: [], excludePurchased: false, filter: {}, fallback: true }, options);
     const lists = await forYouLists(p, undefined);
-    const { items, features } = candidateFeatures(FOR_YOU_GENERATORS, lists.map((l) => l.list));
+    const { items, features } = candidateFeatures(
+      FOR_YOU_GENERATORS,
+      lists.map((l) => l.list),
+    );
     users.push({ features, labels: items.map((item) => (user.relevant.has(item) ? 1 : 0)), relevant: user.relevant.size });
   }
   const d = 2 * FOR_YOU_GENERATORS.length;

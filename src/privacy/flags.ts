@@ -23,8 +23,9 @@ export interface FlagCounts {
 export async function syncUserFlags(pool: Pick<pg.Pool, 'query'>, redis: RedisClient, tenant: string, keys: Keys): Promise<FlagCounts> {
   const rows = await copyUserFlags(redis, keys, async (): Promise<UserFlag[]> => {
     const [flags, links, variants] = await Promise.all([
-      pool.query<{ id: string; erased: boolean }>(
-        'SELECT id, deleted_at IS NOT NULL AS erased FROM users WHERE tenant_id = $1 AND (personalization_opt_out OR deleted_at IS NOT NULL)', [tenant]).then((r) => r.rows),
+      pool
+        .query<{ id: string; erased: boolean }>('SELECT id, deleted_at IS NOT NULL AS erased FROM users WHERE tenant_id = $1 AND (personalization_opt_out OR deleted_at IS NOT NULL)', [tenant])
+        .then((r) => r.rows),
       allLinks(pool, tenant),
       firstVariants(pool, tenant),
     ]);
@@ -53,10 +54,17 @@ export class FlagSync {
     if (this.running !== null) return this.running;
     if (performance.now() - this.lastTry < this.minIntervalMs) return Promise.resolve();
     this.lastTry = performance.now();
-    this.running = this.sync().then((counts) => {
-      this.lastTry = -Infinity;
-      this.log.done(counts);
-    }, (err: Error) => this.log.failed(err)).finally(() => { this.running = null; });
+    this.running = this.sync()
+      .then(
+        (counts) => {
+          this.lastTry = -Infinity;
+          this.log.done(counts);
+        },
+        (err: Error) => this.log.failed(err),
+      )
+      .finally(() => {
+        this.running = null;
+      });
     return this.running;
   }
 }

@@ -49,13 +49,29 @@ export async function linkIdentity(pool: pg.Pool, redis: RedisClient, t: TenantS
     if ((await linkOf(tx, t.id, anonymous)) !== customer) return null;
     const person = await readPerson(tx, t.id, customer);
     const { rows } = await tx.query<{ id: string }>('SELECT id FROM users WHERE tenant_id = $1 AND id = ANY($2::text[]) AND personalization_opt_out', [t.id, personIds(person)]);
-    return mergeInRedis(redis, t, limits, anonymous, customer, rows.map((r) => r.id), await firstVariants(tx, t.id, customer));
+    return mergeInRedis(
+      redis,
+      t,
+      limits,
+      anonymous,
+      customer,
+      rows.map((r) => r.id),
+      await firstVariants(tx, t.id, customer),
+    );
   });
   return { created, merged };
 }
 
 /** The Redis half of a link, in the order of src/store/redis/identities.ts. */
-async function mergeInRedis(redis: RedisClient, t: TenantScope, limits: UserKeyLimits, anonymous: string, customer: string, optedOut: string[], variants: { experiment: string; variant: string }[]): Promise<Merged | null> {
+async function mergeInRedis(
+  redis: RedisClient,
+  t: TenantScope,
+  limits: UserKeyLimits,
+  anonymous: string,
+  customer: string,
+  optedOut: string[],
+  variants: { experiment: string; variant: string }[],
+): Promise<Merged | null> {
   // The opt-out before anything moves: no read of the customer may use what it now covers.
   await Promise.all(optedOut.map((id) => redis.set(t.keys.optOut(id), '1')));
   const lists = await markLinked(redis, t.keys, anonymous, customer);

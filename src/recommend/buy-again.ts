@@ -16,9 +16,14 @@ export async function buyAgainCandidates(model: ModelView, history: UserHistory,
   if (repeat === null || purchases.length === 0) return [];
   const ids = [...new Set(purchases.map((p) => p.id))];
   const stats = new Map<string, ItemRepeat>();
-  (await model.itemRepeats(ids)).forEach((s, i) => { if (s !== null) stats.set(ids[i], s); });
+  (await model.itemRepeats(ids)).forEach((s, i) => {
+    if (s !== null) stats.set(ids[i], s);
+  });
   const params = minProbability === undefined ? repeat.params : { ...repeat.params, minProbability };
-  const ranked = buyAgain(purchases.map((p) => ({ item: p.id, ts: p.at / 1000 })), buyAgainModel({ globals: repeat.globals, item: (id) => stats.get(id) }, params),
-    { now: now === undefined ? undefined : now / 1000 });
+  const ranked = buyAgain(
+    purchases.map((p) => ({ item: p.id, ts: p.at / 1000 })),
+    buyAgainModel({ globals: repeat.globals, item: (id) => stats.get(id) }, params),
+    { now: now === undefined ? undefined : now / 1000 },
+  );
   return ranked.map((r) => ({ id: r.item, score: r.score, repeat: r.because }));
 }

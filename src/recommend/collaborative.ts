@@ -6,16 +6,14 @@ import type { Candidate, ModelView } from './types.ts';
  * seeds of weight(seed) · similarity(seed → j), seeds and `exclude` left out, at most `limit`.
  * One seed of weight 1 is "bought this, also bought"; a user's history is personalisation.
  */
-export async function collaborative(
-  model: ModelView,
-  seeds: ReadonlyMap<string, number>,
-  exclude: ReadonlySet<string>,
-  limit: number,
-): Promise<Iterable<Candidate>> {
+export async function collaborative(model: ModelView, seeds: ReadonlyMap<string, number>, exclude: ReadonlySet<string>, limit: number): Promise<Iterable<Candidate>> {
   const items = [...seeds.keys()];
   const lists = await model.neighbours(items);
   if (items.length === 1) return oneSeed(items[0], seeds.get(items[0])!, lists[0], exclude);
-  const ranked = personalize(items.map((item, i) => ({ item, weight: seeds.get(item)!, neighbours: lists[i] })), { limit, exclude });
+  const ranked = personalize(
+    items.map((item, i) => ({ item, weight: seeds.get(item)!, neighbours: lists[i] })),
+    { limit, exclude },
+  );
   return ranked.map((r) => ({ id: r.item, score: r.score, because: r.because }));
 }
 

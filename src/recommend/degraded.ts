@@ -21,13 +21,7 @@ export interface ServedResult extends RecResult {
   degraded: boolean;
 }
 
-export async function recommendWithin(
-  store: DegradableStore,
-  request: RecRequest,
-  options: RecOptions,
-  deadlineMs: number,
-  onDegraded: (cause: Error) => void,
-): Promise<ServedResult> {
+export async function recommendWithin(store: DegradableStore, request: RecRequest, options: RecOptions, deadlineMs: number, onDegraded: (cause: Error) => void): Promise<ServedResult> {
   let cause: Error;
   try {
     const result = await withDeadline(recommend(store, request, options), deadlineMs);

@@ -47,7 +47,10 @@ async function take(selection: Selection, model: ModelView, candidates: Iterable
     const chunk: Candidate[] = [];
     while (chunk.length < want) {
       const next = it.next();
-      if (next.done) { exhausted = true; break; }
+      if (next.done) {
+        exhausted = true;
+        break;
+      }
       if (!selection.blocked.has(next.value.id)) chunk.push(next.value);
     }
     if (chunk.length === 0) return;

@@ -31,8 +31,7 @@ export function passes(filter: ItemFilter, item: CatalogFields): boolean {
 }
 
 function rejectsAny(filter: ItemFilter): boolean {
-  return Boolean(filter.inStock) || filter.category !== undefined || filter.minPrice !== undefined
-    || filter.maxPrice !== undefined || filter.brandCap !== undefined;
+  return Boolean(filter.inStock) || filter.category !== undefined || filter.minPrice !== undefined || filter.maxPrice !== undefined || filter.brandCap !== undefined;
 }
 
 /** The block being filled: candidates are offered in rank order, the first `limit` that fit are kept. */
@@ -43,7 +42,11 @@ export class Selection {
   private readonly perBrand = new Map<string, number>();
 
   /** Takes ownership of `excluded`: picked items are added to it. */
-  constructor(readonly limit: number, private readonly filter: ItemFilter, excluded: Set<string>) {
+  constructor(
+    readonly limit: number,
+    private readonly filter: ItemFilter,
+    excluded: Set<string>,
+  ) {
     this.blocked = excluded;
   }
 

@@ -11,8 +11,12 @@ export const GENERATOR_DEPTH = 30;
 
 /** The blend's generators, in the order of the build's fit (names are sources). */
 export const FOR_YOU_GENERATORS: readonly { name: Source; calibrated?: boolean }[] = [
-  { name: 'buy-again', calibrated: true }, { name: 'collaborative' }, { name: 'recently-viewed' }, { name: 'same-brand' },
-  { name: 'category-popular' }, { name: 'popular' },
+  { name: 'buy-again', calibrated: true },
+  { name: 'collaborative' },
+  { name: 'recently-viewed' },
+  { name: 'same-brand' },
+  { name: 'category-popular' },
+  { name: 'popular' },
 ];
 
 /** The first `GENERATOR_DEPTH` candidates of an iterable, as the blend's list and as candidates by id. */
@@ -37,9 +41,13 @@ export function generatorList(candidates: Iterable<Candidate>, exclude: Readonly
  * generator's reason.
  */
 export function forYou(model: BlendModel | null, lists: readonly { list: GeneratorList; byId: Map<string, Candidate> }[]): Candidate[] {
-  const ranked = model !== null
-    ? blend(model, lists.map((l) => l.list))
-    : lists.flatMap((l, g) => l.list.items.map((item, k) => ({ item, score: l.list.scores[k], source: FOR_YOU_GENERATORS[g].name })));
+  const ranked =
+    model !== null
+      ? blend(
+          model,
+          lists.map((l) => l.list),
+        )
+      : lists.flatMap((l, g) => l.list.items.map((item, k) => ({ item, score: l.list.scores[k], source: FOR_YOU_GENERATORS[g].name })));
   const seen = new Set<string>();
   const out: Candidate[] = [];
   for (const r of ranked) {

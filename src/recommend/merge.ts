@@ -5,11 +5,7 @@ import type { Candidate, RankedList } from './types.ts';
  * smaller id. Each candidate carries the `because` of its list. Lazy, because a block
  * usually needs the first few entries of lists hundreds long.
  */
-export function* mergeRanked(
-  lists: readonly RankedList[],
-  because: readonly (string | undefined)[] = [],
-  skip?: ReadonlySet<string>,
-): Generator<Candidate> {
+export function* mergeRanked(lists: readonly RankedList[], because: readonly (string | undefined)[] = [], skip?: ReadonlySet<string>): Generator<Candidate> {
   const at = new Array<number>(lists.length).fill(0);
   for (;;) {
     let best = -1;

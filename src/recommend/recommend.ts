@@ -103,13 +103,20 @@ export async function recommend(store: RecStore, request: RecRequest, options: R
   const { strategy, filter } = request;
   const generate = async (source: Source | 'for-you'): Promise<Iterable<Candidate>> => {
     switch (source) {
-      case 'recently-viewed': return recentlyViewed(history);
-      case 'collaborative': return collaborative(model, seeds, selection.blocked, selection.budget);
-      case 'same-brand': return sameBrand(model, seedIds);
-      case 'category-popular': return categoryPopular(model, seedIds, filter.category);
-      case 'popular': return popular(model, filter.category);
-      case 'buy-again': return buyAgainCandidates(model, history, now);
-      case 'for-you': return forYouRanking(model.blend, await forYouLists(p, filter.category));
+      case 'recently-viewed':
+        return recentlyViewed(history);
+      case 'collaborative':
+        return collaborative(model, seeds, selection.blocked, selection.budget);
+      case 'same-brand':
+        return sameBrand(model, seedIds);
+      case 'category-popular':
+        return categoryPopular(model, seedIds, filter.category);
+      case 'popular':
+        return popular(model, filter.category);
+      case 'buy-again':
+        return buyAgainCandidates(model, history, now);
+      case 'for-you':
+        return forYouRanking(model.blend, await forYouLists(p, filter.category));
     }
   };
   const sources = await fill(selection, model, request.fallback ? CHAINS[strategy] : ownSources(strategy), generate);

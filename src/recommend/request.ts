@@ -27,7 +27,13 @@ export interface Query {
 
 /** Whether a strategy leaves out what the user bought unless told otherwise. */
 export const EXCLUDES_PURCHASED: Readonly<Record<Strategy, boolean>> = {
-  'recently-viewed': false, 'same-brand': true, collaborative: true, popular: false, 'buy-again': false, 'for-you': false, reactivation: false,
+  'recently-viewed': false,
+  'same-brand': true,
+  collaborative: true,
+  popular: false,
+  'buy-again': false,
+  'for-you': false,
+  reactivation: false,
 };
 
 export function filterOf(q: Query): ItemFilter {
@@ -48,8 +54,14 @@ export function recRequest(strategy: Strategy, q: Query): RecRequest {
     throw new HttpError(400, 'invalid_request', 'give item (one or more) or user', 'item');
   }
   return {
-    strategy, user: q.user, items, limit: q.limit, exclude: q.exclude ?? [],
-    excludePurchased: q.exclude_purchased ?? EXCLUDES_PURCHASED[strategy], filter: filterOf(q), fallback: q.fallback,
+    strategy,
+    user: q.user,
+    items,
+    limit: q.limit,
+    exclude: q.exclude ?? [],
+    excludePurchased: q.exclude_purchased ?? EXCLUDES_PURCHASED[strategy],
+    filter: filterOf(q),
+    fallback: q.fallback,
   };
 }
 
@@ -57,4 +69,3 @@ export function recRequest(strategy: Strategy, q: Query): RecRequest {
 export function withVariant<Q extends Query>(q: Q, params: Readonly<Partial<Query>>): Q {
   return { ...q, ...params };
 }
-

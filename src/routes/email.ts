@@ -31,7 +31,7 @@ const { fields: _catalogFields, ...catalogFilters } = filterParams;
 const blockParams = {
   ...catalogFilters,
   limit: { ...filterParams.limit, default: 6 },
-  exclude_purchased: { type: 'boolean', description: 'Leave out items the user bought (default: as the strategy\'s recommendation endpoint)' },
+  exclude_purchased: { type: 'boolean', description: "Leave out items the user bought (default: as the strategy's recommendation endpoint)" },
   experiment: { ...experimentParam, description: "Experiment id: the strategy and parameters of the user's variant replace this path's; an exposure is recorded once per request_id" },
   mail_id: { ...id, description: 'Id of the email (per recipient or per send): its blocks never repeat an item, and each block keeps its items when fetched again' },
 } as const;
@@ -41,7 +41,12 @@ const emailParams = {
   user: { ...userParam, description: 'User id (needs a read API key, or exp + sig)' },
   columns: { type: 'integer', minimum: 1, maximum: 6, default: 3, description: 'HTML only: items per table row' },
   exp: { type: 'integer', minimum: 0, maximum: 1e12, description: 'Signed URL: expiry, Unix seconds' },
-  sig: { type: 'string', minLength: 1, maxLength: 128, description: 'Signed URL: base64url HMAC-SHA256 of "email-url.{exp}.{JSON [user, mail_id or null]}" ([user, mail_id, tenant] for a tenant other than default)' },
+  sig: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 128,
+    description: 'Signed URL: base64url HMAC-SHA256 of "email-url.{exp}.{JSON [user, mail_id or null]}" ([user, mail_id, tenant] for a tenant other than default)',
+  },
 } as const;
 const signedParams = {
   ...emailParams,
@@ -51,10 +56,15 @@ const signedParams = {
 const blockItemSchema = {
   type: 'object',
   properties: {
-    position: { type: 'integer' }, id: { type: 'string' }, title: { type: 'string' }, price: { type: ['number', 'null'] },
-    currency: { type: ['string', 'null'] }, image_url: { type: ['string', 'null'] },
+    position: { type: 'integer' },
+    id: { type: 'string' },
+    title: { type: 'string' },
+    price: { type: ['number', 'null'] },
+    currency: { type: ['string', 'null'] },
+    image_url: { type: ['string', 'null'] },
     link: { type: ['string', 'null'], description: 'Click-tracking link (302 to the product page); null when the item has no page' },
-    source: { type: 'string' }, because: { type: 'string' },
+    source: { type: 'string' },
+    because: { type: 'string' },
   },
 } as const;
 
@@ -62,11 +72,15 @@ const blockSchema = {
   type: 'object',
   properties: {
     request_id: { type: 'string', description: 'Deterministic: the same for the same user, mail_id, block and model version. Echo it on purchase events' },
-    strategy: { type: 'string' }, experiment: { type: 'string' }, variant: { type: 'string' },
+    strategy: { type: 'string' },
+    experiment: { type: 'string' },
+    variant: { type: 'string' },
     model_version: { type: ['integer', 'null'] },
-    degraded: { type: 'boolean', description: 'Present (true): the popular fallback (no model live, or Redis slow or down), or made without the user\'s history because their opt-out was not known' },
+    degraded: { type: 'boolean', description: "Present (true): the popular fallback (no model live, or Redis slow or down), or made without the user's history because their opt-out was not known" },
     opted_out: { type: 'boolean', description: 'Present (true) when the user opted out of personalisation: the block ignores their history, and earlier blocks of the mail are not reused' },
-    mail_id: { type: 'string' }, user: { type: 'string' }, html: { type: 'string' },
+    mail_id: { type: 'string' },
+    user: { type: 'string' },
+    html: { type: 'string' },
     items: { type: 'array', items: blockItemSchema },
   },
 } as const;
@@ -113,62 +127,74 @@ export async function emailRoutes(app: FastifyInstance, deps: AppDeps): Promise<
       for (const signed of [false, true]) {
         const properties = { ...(signed ? signedParams : emailParams), ...('item' in spec.params ? { item: itemParam } : {}) };
         const required = [...new Set([...(spec.required ?? []), ...(signed ? ['user', 'exp', 'sig'] : [])])];
-        app.get<{ Querystring: EmailQuery }>(`/v1/email/${signed ? 'signed/' : ''}${spec.strategy}.${format}`, {
-          config: signed ? signedBlock : keyedBlock,
-          preValidation: splitCommaLists,
-          schema: {
-            summary: `Email block (${format.toUpperCase()}): ${spec.summary.toLowerCase()}${signed ? '; signed URL, no API key' : ''}`,
-            description: `${spec.description} Deterministic for the same URL and model version (ETag, 304 on If-None-Match); degrades to popular items instead of failing.${signed ? ' Public: exp and sig (over user and mail_id) stand in for the API key.' : ''}`,
-            tags: ['email'],
-            querystring: { type: 'object', additionalProperties: false, required, properties, dependencies: { experiment: ['user'], sig: ['exp', 'user'], exp: ['sig'] } },
-            response: {
-              200: format === 'json' ? blockSchema : { type: 'string', description: 'text/html: a table-based block (templates/email-block.html)' },
-              304: { type: 'null', description: 'Not modified (If-None-Match)' },
-              ...Object.fromEntries([400, 403, 404, 410].map((code) => [code, errorSchema])),
+        app.get<{ Querystring: EmailQuery }>(
+          `/v1/email/${signed ? 'signed/' : ''}${spec.strategy}.${format}`,
+          {
+            config: signed ? signedBlock : keyedBlock,
+            preValidation: splitCommaLists,
+            schema: {
+              summary: `Email block (${format.toUpperCase()}): ${spec.summary.toLowerCase()}${signed ? '; signed URL, no API key' : ''}`,
+              description: `${spec.description} Deterministic for the same URL and model version (ETag, 304 on If-None-Match); degrades to popular items instead of failing.${signed ? ' Public: exp and sig (over user and mail_id) stand in for the API key.' : ''}`,
+              tags: ['email'],
+              querystring: { type: 'object', additionalProperties: false, required, properties, dependencies: { experiment: ['user'], sig: ['exp', 'user'], exp: ['sig'] } },
+              response: {
+                200: format === 'json' ? blockSchema : { type: 'string', description: 'text/html: a table-based block (templates/email-block.html)' },
+                304: { type: 'null', description: 'Not modified (If-None-Match)' },
+                ...Object.fromEntries([400, 403, 404, 410].map((code) => [code, errorSchema])),
+              },
             },
           },
-        }, async (request, reply) => {
-          const q = request.query;
-          // A signed URL names its shop (its signature, checked by the auth hooks, covers it); a keyed one acts for the key's.
-          const { tenant, exp: _exp, sig: _sig, ...query } = q;
-          const block = await deps.email.blocks.block(deps.tenants.get(signed ? tenant! : request.tenant), spec.strategy, query, request.log);
-          const personal = q.user !== undefined;
-          return format === 'json'
-            ? send(request, reply, JSON.stringify(block), 'application/json; charset=utf-8', personal)
-            : send(request, reply, html(block, q.columns), 'text/html; charset=utf-8', personal);
-        });
+          async (request, reply) => {
+            const q = request.query;
+            // A signed URL names its shop (its signature, checked by the auth hooks, covers it); a keyed one acts for the key's.
+            const { tenant, exp: _exp, sig: _sig, ...query } = q;
+            const block = await deps.email.blocks.block(deps.tenants.get(signed ? tenant! : request.tenant), spec.strategy, query, request.log);
+            const personal = q.user !== undefined;
+            return format === 'json'
+              ? send(request, reply, JSON.stringify(block), 'application/json; charset=utf-8', personal)
+              : send(request, reply, html(block, q.columns), 'text/html; charset=utf-8', personal);
+          },
+        );
       }
     }
   }
 
-  app.post<{ Body: BlockQuery & { strategy: Strategy; users: string[]; html: boolean; columns: number } }>('/v1/email/batch', {
-    config: { access: 'read', personal: 'many-users' },
-    schema: {
-      summary: `Email blocks for up to ${MAX_BATCH_USERS} users at once (one block each), for ESP batch pipelines`,
-      description: 'The same blocks, request_ids and exposures as GET /v1/email/{strategy}.json for each user with these parameters. Needs a read API key.',
-      tags: ['email'],
-      body: {
-        type: 'object', additionalProperties: false, required: ['strategy', 'users'],
-        properties: {
-          strategy: { type: 'string', enum: ROUTES.map((r) => r.strategy), description: 'Strategy (replaced by the variant\'s with experiment)' },
-          users: { type: 'array', items: id, minItems: 1, maxItems: MAX_BATCH_USERS, description: `1..${MAX_BATCH_USERS} user ids` },
-          html: { type: 'boolean', default: false, description: 'Also render each block with the HTML template (field html)' },
-          columns: emailParams.columns,
-          ...blockParams,
+  app.post<{ Body: BlockQuery & { strategy: Strategy; users: string[]; html: boolean; columns: number } }>(
+    '/v1/email/batch',
+    {
+      config: { access: 'read', personal: 'many-users' },
+      schema: {
+        summary: `Email blocks for up to ${MAX_BATCH_USERS} users at once (one block each), for ESP batch pipelines`,
+        description: 'The same blocks, request_ids and exposures as GET /v1/email/{strategy}.json for each user with these parameters. Needs a read API key.',
+        tags: ['email'],
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['strategy', 'users'],
+          properties: {
+            strategy: { type: 'string', enum: ROUTES.map((r) => r.strategy), description: "Strategy (replaced by the variant's with experiment)" },
+            users: { type: 'array', items: id, minItems: 1, maxItems: MAX_BATCH_USERS, description: `1..${MAX_BATCH_USERS} user ids` },
+            html: { type: 'boolean', default: false, description: 'Also render each block with the HTML template (field html)' },
+            columns: emailParams.columns,
+            ...blockParams,
+          },
         },
+        response: { 200: { type: 'object', properties: { blocks: { type: 'array', items: blockSchema } } }, ...Object.fromEntries([400, 404].map((code) => [code, errorSchema])) },
       },
-      response: { 200: { type: 'object', properties: { blocks: { type: 'array', items: blockSchema } } }, ...Object.fromEntries([400, 404].map((code) => [code, errorSchema])) },
     },
-  }, async (request) => {
-    const { users, strategy, html: withHtml, columns, ...shared } = request.body;
-    const t = deps.tenants.get(request.tenant);
-    const blocks: (Block & { user: string; html?: string })[] = new Array(users.length);
-    for (let start = 0; start < users.length; start += BATCH_CONCURRENCY) {
-      await Promise.all(users.slice(start, start + BATCH_CONCURRENCY).map(async (user, k) => {
-        const block = await deps.email.blocks.block(t, strategy, { ...shared, user }, request.log);
-        blocks[start + k] = { user, ...block, html: withHtml ? html(block, columns) : undefined };
-      }));
-    }
-    return { blocks };
-  });
+    async (request) => {
+      const { users, strategy, html: withHtml, columns, ...shared } = request.body;
+      const t = deps.tenants.get(request.tenant);
+      const blocks: (Block & { user: string; html?: string })[] = new Array(users.length);
+      for (let start = 0; start < users.length; start += BATCH_CONCURRENCY) {
+        await Promise.all(
+          users.slice(start, start + BATCH_CONCURRENCY).map(async (user, k) => {
+            const block = await deps.email.blocks.block(t, strategy, { ...shared, user }, request.log);
+            blocks[start + k] = { user, ...block, html: withHtml ? html(block, columns) : undefined };
+          }),
+        );
+      }
+      return { blocks };
+    },
+  );
 }

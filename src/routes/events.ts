@@ -37,52 +37,63 @@ interface EventBody {
 }
 
 export async function eventRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  app.post<{ Body: { events: EventBody[] } }>('/v1/events', {
-    // Writes many users' data, and says which of them were erased (dropped).
-    config: { access: 'write', personal: 'many-users' },
-    schema: {
-      summary: 'Record a batch of view/cart/purchase/click events',
-      tags: ['events'],
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['events'],
-        properties: { events: { type: 'array', minItems: 1, maxItems: MAX_EVENTS_PER_BATCH, items: eventSchema } },
-      },
-      response: {
-        200: {
+  app.post<{ Body: { events: EventBody[] } }>(
+    '/v1/events',
+    {
+      // Writes many users' data, and says which of them were erased (dropped).
+      config: { access: 'write', personal: 'many-users' },
+      schema: {
+        summary: 'Record a batch of view/cart/purchase/click events',
+        tags: ['events'],
+        body: {
           type: 'object',
-          properties: {
-            accepted: { type: 'integer' }, duplicates: { type: 'integer' },
-            dropped: { type: 'integer', description: 'Events of erased users (DELETE /v1/users/{id}): not stored' },
+          additionalProperties: false,
+          required: ['events'],
+          properties: { events: { type: 'array', minItems: 1, maxItems: MAX_EVENTS_PER_BATCH, items: eventSchema } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              accepted: { type: 'integer' },
+              duplicates: { type: 'integer' },
+              dropped: { type: 'integer', description: 'Events of erased users (DELETE /v1/users/{id}): not stored' },
+            },
           },
         },
       },
     },
-  }, async (request) => {
-    const now = new Date();
-    const users = request.body.events.map((e) => e.user_id);
-    // An erased user stays erased: their late-arriving events are dropped, not refused, so a
-    // batch from a CDP that has not caught up yet still stores everyone else's. The check and the
-    // insert hold the users' locks, so an erasure running meanwhile cannot be passed.
-    const t = deps.tenants.get(request.tenant);
-    const { stored, kept } = await writeAsUsers(deps.pool, t.id, users, async (tx) => {
-      const erased = await erasedAmong(tx, t.id, users);
-      const events: NewEvent[] = request.body.events.filter((e) => !erased.has(e.user_id)).map((e) => ({
-        userId: e.user_id, itemId: e.item_id, type: e.type, quantity: e.quantity, price: e.price ?? null,
-        occurredAt: e.occurred_at ? new Date(e.occurred_at) : now,
-        requestId: e.request_id ?? null, idempotencyKey: e.idempotency_key ?? null,
-      }));
-      return { stored: await insertEvents(tx, t.id, events), kept: events.length };
-    });
-    // PostgreSQL first: it is the truth. Redis mirrors only what was newly stored (its script
-    // refuses users erased meanwhile); with Redis away the events are stored all the same (a
-    // retry would only find duplicates), and the next build rewrites the users' lists.
-    await writeUsers(deps.redis, t.keys, userKeyLimits(deps.config), stored)
-      .catch((err: Error) => {
+    async (request) => {
+      const now = new Date();
+      const users = request.body.events.map((e) => e.user_id);
+      // An erased user stays erased: their late-arriving events are dropped, not refused, so a
+      // batch from a CDP that has not caught up yet still stores everyone else's. The check and the
+      // insert hold the users' locks, so an erasure running meanwhile cannot be passed.
+      const t = deps.tenants.get(request.tenant);
+      const { stored, kept } = await writeAsUsers(deps.pool, t.id, users, async (tx) => {
+        const erased = await erasedAmong(tx, t.id, users);
+        const events: NewEvent[] = request.body.events
+          .filter((e) => !erased.has(e.user_id))
+          .map((e) => ({
+            userId: e.user_id,
+            itemId: e.item_id,
+            type: e.type,
+            quantity: e.quantity,
+            price: e.price ?? null,
+            occurredAt: e.occurred_at ? new Date(e.occurred_at) : now,
+            requestId: e.request_id ?? null,
+            idempotencyKey: e.idempotency_key ?? null,
+          }));
+        return { stored: await insertEvents(tx, t.id, events), kept: events.length };
+      });
+      // PostgreSQL first: it is the truth. Redis mirrors only what was newly stored (its script
+      // refuses users erased meanwhile); with Redis away the events are stored all the same (a
+      // retry would only find duplicates), and the next build rewrites the users' lists.
+      await writeUsers(deps.redis, t.keys, userKeyLimits(deps.config), stored).catch((err: Error) => {
         if (!isUnavailable(err)) throw err;
         deps.outages.redis.down(err, request.log);
       });
-    return { accepted: stored.length, duplicates: kept - stored.length, dropped: request.body.events.length - kept };
-  });
+      return { accepted: stored.length, duplicates: kept - stored.length, dropped: request.body.events.length - kept };
+    },
+  );
 }

@@ -51,7 +51,8 @@ const variantSchema = {
   properties: {
     key: { ...id, description: 'Unique within the experiment' },
     weight: {
-      type: 'number', minimum: 0,
+      type: 'number',
+      minimum: 0,
       description: "Share of traffic: the variants' weights sum to 1 (within 0.01, as GrowthBook's SDKs need), e.g. 0.25, 0.25, 0.5. Left out on every variant: an equal split",
     },
     strategy: { type: 'string', enum: STRATEGIES },
@@ -133,7 +134,8 @@ const variantReportSchema = {
     conversion_rate_ci: nullableInterval('95% Wilson interval'),
     revenue: { type: 'array', items: revenueSchema, description: 'Per currency: amounts in different currencies are never added up' },
     lift: {
-      type: ['object', 'null'], description: 'null on the control',
+      type: ['object', 'null'],
+      description: 'null on the control',
       properties: { conversion_rate: liftSchema },
     },
   },
@@ -154,15 +156,19 @@ const reportSchema = {
     variants: { type: 'array', items: variantReportSchema },
     segments: {
       type: 'array',
-      description: "The variants within each RFM segment: a user's segment is the one the lifecycle build gave them last before their first exposure (null: no profile then: no purchase yet, or opted out)",
+      description:
+        "The variants within each RFM segment: a user's segment is the one the lifecycle build gave them last before their first exposure (null: no profile then: no purchase yet, or opted out)",
       items: { type: 'object', properties: { segment: nullableString, variants: { type: 'array', items: variantReportSchema } } },
     },
     srm: {
       type: 'object',
       description: 'Sample ratio mismatch: chi-square goodness of fit of visitors vs weights',
       properties: {
-        chi_square: nullableNumber, df: { type: 'integer' }, p_value: { type: 'number' },
-        threshold: { type: 'number' }, mismatch: { type: 'boolean', description: 'p < threshold: do not trust the lifts' },
+        chi_square: nullableNumber,
+        df: { type: 'integer' },
+        p_value: { type: 'number' },
+        threshold: { type: 'number' },
+        mismatch: { type: 'boolean', description: 'p < threshold: do not trust the lifts' },
       },
     },
   },
@@ -184,9 +190,17 @@ const idParams = { type: 'object', required: ['id'], properties: { id } } as con
 
 function toJson(e: Experiment) {
   return {
-    id: e.id, name: e.name, salt: e.salt, hash_version: e.hashVersion, coverage: e.coverage, status: e.status, variants: e.variants,
+    id: e.id,
+    name: e.name,
+    salt: e.salt,
+    hash_version: e.hashVersion,
+    coverage: e.coverage,
+    status: e.status,
+    variants: e.variants,
     audience: e.audience ? audienceJson(e.audience) : null,
-    created_at: e.createdAt.toISOString(), started_at: e.startedAt?.toISOString() ?? null, stopped_at: e.stoppedAt?.toISOString() ?? null,
+    created_at: e.createdAt.toISOString(),
+    started_at: e.startedAt?.toISOString() ?? null,
+    stopped_at: e.stoppedAt?.toISOString() ?? null,
   };
 }
 
@@ -209,116 +223,147 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
     return buildReport(experiment, totals, windowDays, new Date(), bySegment);
   }
 
-  app.post<{ Body: CreateBody }>('/v1/experiments', {
-    config: ADMIN,
-    schema: {
-      summary: 'Define an experiment (created as a draft)',
-      tags: ['experiments'],
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['id', 'variants'],
-        properties: {
-          id,
-          name: { type: 'string', minLength: 1, maxLength: 200, pattern: TEXT_PATTERN, description: 'Shown in the report' },
-          salt: { type: 'string', minLength: 1, maxLength: 256, pattern: TEXT_PATTERN, description: 'Hash seed (default: the id, as GrowthBook seeds with the experiment key)' },
-          hash_version: { type: 'integer', enum: [1, 2], default: DEFAULT_HASH_VERSION, description: "GrowthBook's hash version for bucketing: 2 (default) or 1, the SDKs' original" },
-          coverage: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1, description: 'Share of users in the experiment' },
-          variants: { type: 'array', minItems: 2, maxItems: 20, items: variantSchema },
-          audience: audienceSchema,
-        },
-      },
-      response: { 201: experimentSchema, ...errors(400, 409) },
-    },
-  }, async (request, reply) => {
-    const b = request.body;
-    const variants = checkDefinition(b.variants);
-    const { name: audienceName, ...params } = b.audience ?? {};
-    const audience = audienceName ? audienceFrom(audienceName, params, 'audience.') : null;
-    const created = await insertExperiment(pool, request.tenant, { id: b.id, name: b.name ?? null, salt: b.salt ?? b.id, hashVersion: b.hash_version, coverage: b.coverage, variants, audience });
-    if (!created) throw new HttpError(409, 'conflict', `experiment "${b.id}" already exists`, 'id');
-    return reply.code(201).send(toJson(created));
-  });
-
-  app.get('/v1/experiments', {
-    config: ADMIN,
-    schema: {
-      summary: 'All experiments, newest first',
-      tags: ['experiments'],
-      response: { 200: { type: 'object', properties: { experiments: { type: 'array', items: experimentSchema } } } },
-    },
-  }, async (request) => ({ experiments: (await listExperiments(pool, request.tenant)).map(toJson) }));
-
-  app.get<IdParams>('/v1/experiments/:id', {
-    config: ADMIN,
-    schema: { summary: 'One experiment', tags: ['experiments'], params: idParams, response: { 200: experimentSchema, ...errors(404) } },
-  }, async (request) => toJson(await load(request.tenant, request.params.id)));
-
-  for (const action of ['start', 'stop'] as const satisfies readonly Action[]) {
-    app.post<IdParams>(`/v1/experiments/:id/${action}`, {
+  app.post<{ Body: CreateBody }>(
+    '/v1/experiments',
+    {
       config: ADMIN,
       schema: {
-        summary: action === 'start' ? 'Start a draft experiment: users get their variants from now on' : 'Stop a running experiment: everyone gets the control again',
+        summary: 'Define an experiment (created as a draft)',
         tags: ['experiments'],
-        params: idParams,
-        response: { 200: experimentSchema, ...errors(404, 409) },
-      },
-    }, async (request) => {
-      const experiment = await load(request.tenant, request.params.id);
-      const next = transition(experiment.status, action);
-      const updated = await updateStatus(pool, request.tenant, experiment.id, experiment.status, next);
-      if (!updated) throw new HttpError(409, 'invalid_transition', `experiment "${experiment.id}" changed status meanwhile`, 'status');
-      return toJson(updated);
-    });
-  }
-
-  app.get<IdParams & { Querystring: { user: string } }>('/v1/experiments/:id/assignment', {
-    // Which variant a user is in is about that user.
-    config: { access: 'write', personal: userInQuery },
-    schema: {
-      summary: "A user's variant (deterministic: GrowthBook's hash, of the experiment's version, of salt + user id)",
-      description: 'The recommendation endpoints use the same assignment. Outside the coverage or the audience, or when the experiment is not running, the user gets the control and in_experiment is false (no exposure is recorded for them).',
-      tags: ['experiments'],
-      params: idParams,
-      querystring: { type: 'object', additionalProperties: false, required: ['user'], properties: { user: { type: 'string', minLength: 1, maxLength: 256 } } },
-      response: {
-        200: {
+        body: {
           type: 'object',
-          required: ['experiment', 'user', 'in_experiment', 'bucket', 'variant'],
+          additionalProperties: false,
+          required: ['id', 'variants'],
           properties: {
-            experiment: { type: 'string' }, user: { type: 'string' }, in_experiment: { type: 'boolean' },
-            bucket: { type: 'number', description: 'The user\'s hash bucket in [0, 1)' },
-            variant: experimentSchema.properties.variants.items,
+            id,
+            name: { type: 'string', minLength: 1, maxLength: 200, pattern: TEXT_PATTERN, description: 'Shown in the report' },
+            salt: { type: 'string', minLength: 1, maxLength: 256, pattern: TEXT_PATTERN, description: 'Hash seed (default: the id, as GrowthBook seeds with the experiment key)' },
+            hash_version: { type: 'integer', enum: [1, 2], default: DEFAULT_HASH_VERSION, description: "GrowthBook's hash version for bucketing: 2 (default) or 1, the SDKs' original" },
+            coverage: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1, description: 'Share of users in the experiment' },
+            variants: { type: 'array', minItems: 2, maxItems: 20, items: variantSchema },
+            audience: audienceSchema,
           },
         },
-        ...errors(400, 404),
+        response: { 201: experimentSchema, ...errors(400, 409) },
       },
     },
-  }, async (request) => {
-    const experiment = await load(request.tenant, request.params.id);
-    const { user } = request.query;
-    const a = deps.experiments ? await deps.experiments.assignTo(request.tenant, experiment, user) : assign(experiment, user, !experiment.audience);
-    return { experiment: experiment.id, user: request.query.user, in_experiment: a.inExperiment, bucket: a.bucket, variant: a.variant };
-  });
-
-  app.get<IdParams>('/v1/experiments/:id/report', {
-    config: ADMIN,
-    schema: {
-      summary: 'Per variant: visitors, exposures, clicks, CTR, conversion, revenue per visitor per currency, lift vs control with 95% intervals, and a sample-ratio check',
-      tags: ['experiments'],
-      params: idParams,
-      response: { 200: reportSchema, ...errors(404) },
+    async (request, reply) => {
+      const b = request.body;
+      const variants = checkDefinition(b.variants);
+      const { name: audienceName, ...params } = b.audience ?? {};
+      const audience = audienceName ? audienceFrom(audienceName, params, 'audience.') : null;
+      const created = await insertExperiment(pool, request.tenant, { id: b.id, name: b.name ?? null, salt: b.salt ?? b.id, hashVersion: b.hash_version, coverage: b.coverage, variants, audience });
+      if (!created) throw new HttpError(409, 'conflict', `experiment "${b.id}" already exists`, 'id');
+      return reply.code(201).send(toJson(created));
     },
-  }, async (request) => report(request.tenant, request.params.id));
+  );
 
-  app.get<IdParams>('/v1/experiments/:id/report.html', {
-    config: ADMIN,
-    schema: {
-      summary: 'The report as a page for people: verdicts, bar charts with confidence whiskers, every number',
-      tags: ['experiments'],
-      params: idParams,
-      produces: ['text/html'],
-      response: { 200: { type: 'string', description: 'text/html' }, ...errors(404) },
+  app.get(
+    '/v1/experiments',
+    {
+      config: ADMIN,
+      schema: {
+        summary: 'All experiments, newest first',
+        tags: ['experiments'],
+        response: { 200: { type: 'object', properties: { experiments: { type: 'array', items: experimentSchema } } } },
+      },
     },
-  }, async (request, reply) => reply.type('text/html; charset=utf-8').send(renderReportHtml(await report(request.tenant, request.params.id))));
+    async (request) => ({ experiments: (await listExperiments(pool, request.tenant)).map(toJson) }),
+  );
+
+  app.get<IdParams>(
+    '/v1/experiments/:id',
+    {
+      config: ADMIN,
+      schema: { summary: 'One experiment', tags: ['experiments'], params: idParams, response: { 200: experimentSchema, ...errors(404) } },
+    },
+    async (request) => toJson(await load(request.tenant, request.params.id)),
+  );
+
+  for (const action of ['start', 'stop'] as const satisfies readonly Action[]) {
+    app.post<IdParams>(
+      `/v1/experiments/:id/${action}`,
+      {
+        config: ADMIN,
+        schema: {
+          summary: action === 'start' ? 'Start a draft experiment: users get their variants from now on' : 'Stop a running experiment: everyone gets the control again',
+          tags: ['experiments'],
+          params: idParams,
+          response: { 200: experimentSchema, ...errors(404, 409) },
+        },
+      },
+      async (request) => {
+        const experiment = await load(request.tenant, request.params.id);
+        const next = transition(experiment.status, action);
+        const updated = await updateStatus(pool, request.tenant, experiment.id, experiment.status, next);
+        if (!updated) throw new HttpError(409, 'invalid_transition', `experiment "${experiment.id}" changed status meanwhile`, 'status');
+        return toJson(updated);
+      },
+    );
+  }
+
+  app.get<IdParams & { Querystring: { user: string } }>(
+    '/v1/experiments/:id/assignment',
+    {
+      // Which variant a user is in is about that user.
+      config: { access: 'write', personal: userInQuery },
+      schema: {
+        summary: "A user's variant (deterministic: GrowthBook's hash, of the experiment's version, of salt + user id)",
+        description:
+          'The recommendation endpoints use the same assignment. Outside the coverage or the audience, or when the experiment is not running, the user gets the control and in_experiment is false (no exposure is recorded for them).',
+        tags: ['experiments'],
+        params: idParams,
+        querystring: { type: 'object', additionalProperties: false, required: ['user'], properties: { user: { type: 'string', minLength: 1, maxLength: 256 } } },
+        response: {
+          200: {
+            type: 'object',
+            required: ['experiment', 'user', 'in_experiment', 'bucket', 'variant'],
+            properties: {
+              experiment: { type: 'string' },
+              user: { type: 'string' },
+              in_experiment: { type: 'boolean' },
+              bucket: { type: 'number', description: "The user's hash bucket in [0, 1)" },
+              variant: experimentSchema.properties.variants.items,
+            },
+          },
+          ...errors(400, 404),
+        },
+      },
+    },
+    async (request) => {
+      const experiment = await load(request.tenant, request.params.id);
+      const { user } = request.query;
+      const a = deps.experiments ? await deps.experiments.assignTo(request.tenant, experiment, user) : assign(experiment, user, !experiment.audience);
+      return { experiment: experiment.id, user: request.query.user, in_experiment: a.inExperiment, bucket: a.bucket, variant: a.variant };
+    },
+  );
+
+  app.get<IdParams>(
+    '/v1/experiments/:id/report',
+    {
+      config: ADMIN,
+      schema: {
+        summary: 'Per variant: visitors, exposures, clicks, CTR, conversion, revenue per visitor per currency, lift vs control with 95% intervals, and a sample-ratio check',
+        tags: ['experiments'],
+        params: idParams,
+        response: { 200: reportSchema, ...errors(404) },
+      },
+    },
+    async (request) => report(request.tenant, request.params.id),
+  );
+
+  app.get<IdParams>(
+    '/v1/experiments/:id/report.html',
+    {
+      config: ADMIN,
+      schema: {
+        summary: 'The report as a page for people: verdicts, bar charts with confidence whiskers, every number',
+        tags: ['experiments'],
+        params: idParams,
+        produces: ['text/html'],
+        response: { 200: { type: 'string', description: 'text/html' }, ...errors(404) },
+      },
+    },
+    async (request, reply) => reply.type('text/html; charset=utf-8').send(renderReportHtml(await report(request.tenant, request.params.id))),
+  );
 }

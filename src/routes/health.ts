@@ -6,7 +6,11 @@ import { DEFAULT_TENANT, TENANT_ID } from '../tenant.ts';
 const PUBLIC = { access: 'public', personal: 'none' } as const;
 
 async function check(probe: () => Promise<string>): Promise<string> {
-  try { return await withDeadline(probe(), 1000); } catch (err) { return (err as Error).message; }
+  try {
+    return await withDeadline(probe(), 1000);
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -16,16 +20,26 @@ export async function healthRoutes(app: FastifyInstance, deps: AppDeps): Promise
   // Readiness: both backing services answer and the default tenant's model is live (a model per
   // tenant: `?tenant=` asks about another), so traffic may be routed here. Without a model
   // (never built, or Redis lost its data) every block would be a 503 or degraded.
-  app.get<{ Querystring: { tenant: string } }>('/ready', {
-    config: PUBLIC,
-    schema: { hide: true, querystring: { type: 'object', additionalProperties: false, properties: { tenant: { type: 'string', pattern: TENANT_ID.source, default: DEFAULT_TENANT } } } },
-  }, async (request, reply) => {
-    const { keys } = deps.tenants.get(request.query.tenant);
-    const [redis, postgres] = await Promise.all([
-      check(async () => ((await deps.redis.get(keys.current)) === null ? 'no model is live: run the build' : 'ok')),
-      check(async () => { await deps.pool.query('SELECT 1'); return 'ok'; }),
-    ]);
-    const ready = redis === 'ok' && postgres === 'ok';
-    return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ status: ready ? 'ready' : 'not_ready', redis, postgres });
-  });
+  app.get<{ Querystring: { tenant: string } }>(
+    '/ready',
+    {
+      config: PUBLIC,
+      schema: { hide: true, querystring: { type: 'object', additionalProperties: false, properties: { tenant: { type: 'string', pattern: TENANT_ID.source, default: DEFAULT_TENANT } } } },
+    },
+    async (request, reply) => {
+      const { keys } = deps.tenants.get(request.query.tenant);
+      const [redis, postgres] = await Promise.all([
+        check(async () => ((await deps.redis.get(keys.current)) === null ? 'no model is live: run the build' : 'ok')),
+        check(async () => {
+          await deps.pool.query('SELECT 1');
+          return 'ok';
+        }),
+      ]);
+      const ready = redis === 'ok' && postgres === 'ok';
+      return reply
+        .code(ready ? 200 : 503)
+        .header('cache-control', 'no-store')
+        .send({ status: ready ? 'ready' : 'not_ready', redis, postgres });
+    },
+  );
 }

@@ -28,12 +28,18 @@ const num = (description: string) => ({ type: ['number', 'null'], description })
 const dueItemSchema = {
   type: 'object',
   properties: {
-    id: { type: 'string' }, title: { type: ['string', 'null'] }, url: { type: ['string', 'null'] }, image_url: { type: ['string', 'null'] },
-    price: { type: ['number', 'null'] }, currency: { type: ['string', 'null'] },
+    id: { type: 'string' },
+    title: { type: ['string', 'null'] },
+    url: { type: ['string', 'null'] },
+    image_url: { type: ['string', 'null'] },
+    price: { type: ['number', 'null'] },
+    currency: { type: ['string', 'null'] },
     due_date: { type: 'string', description: 'When the typical gap since it was last bought is over' },
     due_in_days: { type: 'number', description: 'From the end of the reference day; negative: overdue' },
-    typical_gap_days: { type: 'number' }, times_bought: { type: 'integer' }, last_bought: { type: 'string' },
-    probability: num('Buy-again\'s probability of a re-buy soon (null: the build fitted no buy-again model)'),
+    typical_gap_days: { type: 'number' },
+    times_bought: { type: 'integer' },
+    last_bought: { type: 'string' },
+    probability: num("Buy-again's probability of a re-buy soon (null: the build fitted no buy-again model)"),
   },
 } as const;
 
@@ -42,25 +48,43 @@ const profileSchema = {
   properties: {
     model_version: { type: 'integer', description: 'The build the profile is of' },
     as_of: { type: 'string', description: "The build's reference day (the shop's newest purchase): recency and predictions are as of it" },
-    user_id: { type: 'string' }, segment: { type: 'string', enum: SEGMENTS }, segment_slug: { type: 'string' },
-    recency_score: { type: 'integer' }, frequency_score: { type: 'integer' }, monetary_score: { type: 'integer' },
-    orders: { type: 'integer', description: 'Distinct purchase days' }, revenue: { type: 'number' }, average_order_value: { type: 'number' },
-    first_purchase: { type: 'string' }, last_purchase: { type: 'string' }, days_since_last_purchase: { type: 'integer' },
-    mean_days_between_orders: num('Null with one order'), median_days_between_orders: num('Null with one order'),
+    user_id: { type: 'string' },
+    segment: { type: 'string', enum: SEGMENTS },
+    segment_slug: { type: 'string' },
+    recency_score: { type: 'integer' },
+    frequency_score: { type: 'integer' },
+    monetary_score: { type: 'integer' },
+    orders: { type: 'integer', description: 'Distinct purchase days' },
+    revenue: { type: 'number' },
+    average_order_value: { type: 'number' },
+    first_purchase: { type: 'string' },
+    last_purchase: { type: 'string' },
+    days_since_last_purchase: { type: 'integer' },
+    mean_days_between_orders: num('Null with one order'),
+    median_days_between_orders: num('Null with one order'),
     expected_next_purchase: { type: ['string', 'null'], description: 'Last purchase + median days between orders' },
-    p_alive: num('BG/NBD probability that the customer is still a customer (null: no fit)'), churn_risk: num('1 − p_alive'),
-    expected_purchases_30d: num('BG/NBD'), expected_purchases_90d: num('BG/NBD'),
-    expected_spend: num('Gamma–Gamma expected spend per purchase'), customer_value_365d: num('Expected purchases in 365 days × expected spend'),
+    p_alive: num('BG/NBD probability that the customer is still a customer (null: no fit)'),
+    churn_risk: num('1 − p_alive'),
+    expected_purchases_30d: num('BG/NBD'),
+    expected_purchases_90d: num('BG/NBD'),
+    expected_spend: num('Gamma–Gamma expected spend per purchase'),
+    customer_value_365d: num('Expected purchases in 365 days × expected spend'),
     due_items: { type: 'array', items: dueItemSchema, description: 'Buy-again items due (replenishment)' },
   },
 } as const;
 
 const audienceQuery = {
-  type: 'object', additionalProperties: false,
+  type: 'object',
+  additionalProperties: false,
   properties: {
     ...AUDIENCE_PARAMS,
     format: { type: 'string', enum: FORMATS, description: 'ndjson (default) or csv; without it, Accept: text/csv asks for CSV' },
-    limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, description: `A page of at most this many customers, with the next page's cursor in X-Next-Cursor and Link; without it, the whole audience in one stream` },
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_PAGE,
+      description: `A page of at most this many customers, with the next page's cursor in X-Next-Cursor and Link; without it, the whole audience in one stream`,
+    },
     cursor: { type: 'string', minLength: 1, maxLength: 4096, description: 'The cursor of the previous page (X-Next-Cursor)' },
   },
 } as const;
@@ -81,7 +105,8 @@ interface Member {
 /** The members of an audience among the scanned profiles, a chunk at a time, with the due items each row carries. */
 async function* members(scan: ProfileScan, audience: Audience): AsyncGenerator<Member[]> {
   for await (const chunk of scan.chunks()) {
-    const found = chunk.filter((r) => inAudience(recordFacts(r), audience))
+    const found = chunk
+      .filter((r) => inAudience(recordFacts(r), audience))
       .map((record) => ({ record, due: audience.name === 'replenishment-due' ? dueWithin(record.due_items, audience.within_days) : null }));
     if (found.length > 0) yield found;
   }
@@ -90,48 +115,66 @@ async function* members(scan: ProfileScan, audience: Audience): AsyncGenerator<M
 export async function lifecycleRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { pool } = deps;
 
-  app.get<{ Params: { id: string } }>('/v1/users/:id/profile', {
-    config: { access: 'read', personal: { user: (request) => (request.params as { id: string }).id } },
-    schema: {
-      summary: "A customer's lifecycle profile: orders, RFM scores and segment, P(alive), expected purchases, due items",
-      description: 'From the last build (docs/lifecycle.md). 404 for a user without one: no purchase, opted out, or erased.',
-      tags: ['lifecycle'],
-      params: { type: 'object', required: ['id'], properties: { id: { ...idSchema, description: 'User id, as in events (URL-encoded)' } } },
-      response: { 200: profileSchema, ...errors(400, 404) },
+  app.get<{ Params: { id: string } }>(
+    '/v1/users/:id/profile',
+    {
+      config: { access: 'read', personal: { user: (request) => (request.params as { id: string }).id } },
+      schema: {
+        summary: "A customer's lifecycle profile: orders, RFM scores and segment, P(alive), expected purchases, due items",
+        description: 'From the last build (docs/lifecycle.md). 404 for a user without one: no purchase, opted out, or erased.',
+        tags: ['lifecycle'],
+        params: { type: 'object', required: ['id'], properties: { id: { ...idSchema, description: 'User id, as in events (URL-encoded)' } } },
+        response: { 200: profileSchema, ...errors(400, 404) },
+      },
     },
-  }, async (request, reply) => {
-    const t = deps.tenants.get(request.tenant);
-    const found = await findProfile(pool, t.id, request.params.id);
-    if (found === null) throw new HttpError(404, 'not_found', 'no lifecycle profile for this user: no purchase in the last build, opted out, or erased', 'id');
-    const { record, asOf } = found;
-    const [catalog, links] = await Promise.all([catalogItems(pool, t.id, record.due_items.map((d) => d.item)), t.links.get()]);
-    void reply.header('cache-control', 'private, no-store');
-    return { model_version: record.version, as_of: asOf, ...profileJson(record, record.due_items, { asOf, catalog, links }) };
-  });
+    async (request, reply) => {
+      const t = deps.tenants.get(request.tenant);
+      const found = await findProfile(pool, t.id, request.params.id);
+      if (found === null) throw new HttpError(404, 'not_found', 'no lifecycle profile for this user: no purchase in the last build, opted out, or erased', 'id');
+      const { record, asOf } = found;
+      const [catalog, links] = await Promise.all([
+        catalogItems(
+          pool,
+          t.id,
+          record.due_items.map((d) => d.item),
+        ),
+        t.links.get(),
+      ]);
+      void reply.header('cache-control', 'private, no-store');
+      return { model_version: record.version, as_of: asOf, ...profileJson(record, record.due_items, { asOf, catalog, links }) };
+    },
+  );
 
-  app.get('/v1/segments', {
-    config: { access: 'read', personal: 'none' },
-    schema: {
-      summary: 'The RFM segments: customers in each, and what each means',
-      description: 'Counts of the current lifecycle build (opted-out users left out); the fitted BG/NBD and Gamma–Gamma parameters. model_version null before the first build.',
-      tags: ['lifecycle'],
-      response: {
-        200: {
-          type: 'object',
-          properties: {
-            model_version: { type: ['integer', 'null'] }, as_of: { type: ['string', 'null'] }, customers: { type: 'integer' },
-            bgnbd: { type: ['object', 'null'], additionalProperties: true, description: 'r, alpha, a, b (days), log_likelihood, standard_errors, converged' },
-            gamma_gamma: { type: ['object', 'null'], additionalProperties: true, description: 'p, q, v, log_likelihood, standard_errors, repeat_buyers, frequency_spend_correlation' },
-            segments: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  segment: { type: 'string' }, slug: { type: 'string', description: 'As GET /v1/audiences/segment/{slug} and experiment audiences take it' },
-                  customers: { type: 'integer' },
-                  recency: { type: 'array', items: { type: 'integer' }, description: 'R scores (from, to)' },
-                  fm: { type: 'array', items: { type: 'integer' }, description: 'FM scores (from, to): the mean of F and M, rounded down' },
-                  who: { type: 'string' }, what_works: { type: 'string' },
+  app.get(
+    '/v1/segments',
+    {
+      config: { access: 'read', personal: 'none' },
+      schema: {
+        summary: 'The RFM segments: customers in each, and what each means',
+        description: 'Counts of the current lifecycle build (opted-out users left out); the fitted BG/NBD and Gamma–Gamma parameters. model_version null before the first build.',
+        tags: ['lifecycle'],
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              model_version: { type: ['integer', 'null'] },
+              as_of: { type: ['string', 'null'] },
+              customers: { type: 'integer' },
+              bgnbd: { type: ['object', 'null'], additionalProperties: true, description: 'r, alpha, a, b (days), log_likelihood, standard_errors, converged' },
+              gamma_gamma: { type: ['object', 'null'], additionalProperties: true, description: 'p, q, v, log_likelihood, standard_errors, repeat_buyers, frequency_spend_correlation' },
+              segments: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    segment: { type: 'string' },
+                    slug: { type: 'string', description: 'As GET /v1/audiences/segment/{slug} and experiment audiences take it' },
+                    customers: { type: 'integer' },
+                    recency: { type: 'array', items: { type: 'integer' }, description: 'R scores (from, to)' },
+                    fm: { type: 'array', items: { type: 'integer' }, description: 'FM scores (from, to): the mean of F and M, rounded down' },
+                    who: { type: 'string' },
+                    what_works: { type: 'string' },
+                  },
                 },
               },
             },
@@ -139,14 +182,19 @@ export async function lifecycleRoutes(app: FastifyInstance, deps: AppDeps): Prom
         },
       },
     },
-  }, async (request) => {
-    const summary = await lifecycleSummary(pool, request.tenant);
-    const segments = SEGMENT_DEFINITIONS.map((d) => ({ ...d, customers: summary?.segments[d.segment] ?? 0 }));
-    return {
-      model_version: summary?.version ?? null, as_of: summary?.as_of ?? null, customers: segments.reduce((n, s) => n + s.customers, 0),
-      bgnbd: summary?.bgnbd ?? null, gamma_gamma: summary?.gamma_gamma ?? null, segments,
-    };
-  });
+    async (request) => {
+      const summary = await lifecycleSummary(pool, request.tenant);
+      const segments = SEGMENT_DEFINITIONS.map((d) => ({ ...d, customers: summary?.segments[d.segment] ?? 0 }));
+      return {
+        model_version: summary?.version ?? null,
+        as_of: summary?.as_of ?? null,
+        customers: segments.reduce((n, s) => n + s.customers, 0),
+        bgnbd: summary?.bgnbd ?? null,
+        gamma_gamma: summary?.gamma_gamma ?? null,
+        segments,
+      };
+    },
+  );
 
   /** An audience's members as NDJSON or CSV: the whole audience streamed, or one page and the next one's cursor. */
   async function send(request: FastifyRequest<{ Querystring: AudienceQuery }>, reply: FastifyReply, audience: Audience, name: string) {
@@ -164,7 +212,10 @@ export async function lifecycleRoutes(app: FastifyInstance, deps: AppDeps): Prom
     }
     if (scan === null) throw new HttpError(404, 'not_built', 'no lifecycle build for this shop yet: the next model build makes one');
     const { version } = scan;
-    const links = await t.links.get().catch((err: Error) => { void scan.close(); throw err; });
+    const links = await t.links.get().catch((err: Error) => {
+      void scan.close();
+      throw err;
+    });
     const columns = csvColumns(audience.name === 'replenishment-due');
     const line = (m: Member, c: RowContext) => {
       const json = profileJson(m.record, m.due, c);
@@ -178,8 +229,7 @@ export async function lifecycleRoutes(app: FastifyInstance, deps: AppDeps): Prom
         yield chunk.map((m) => line(m, { asOf: version.as_of, catalog, links })).join('');
       }
     }
-    void reply.header('x-model-version', String(version.version)).header('x-as-of', version.as_of)
-      .header('cache-control', 'private, no-store').header('vary', 'accept').type(CONTENT_TYPES[format]);
+    void reply.header('x-model-version', String(version.version)).header('x-as-of', version.as_of).header('cache-control', 'private, no-store').header('vary', 'accept').type(CONTENT_TYPES[format]);
     if (format === 'csv') void reply.header('content-disposition', `attachment; filename="${name}-v${version.version}.csv"`);
     if (q.limit === undefined) return reply.send(Readable.from(lines(members(scan, audience))));
 
@@ -188,7 +238,10 @@ export async function lifecycleRoutes(app: FastifyInstance, deps: AppDeps): Prom
     let more = false;
     for await (const chunk of members(scan, audience)) {
       page.push(...chunk);
-      if (page.length > q.limit) { more = true; break; }
+      if (page.length > q.limit) {
+        more = true;
+        break;
+      }
     }
     page.length = Math.min(page.length, q.limit);
     if (more) {
@@ -205,35 +258,43 @@ export async function lifecycleRoutes(app: FastifyInstance, deps: AppDeps): Prom
   const audienceConfig = { access: 'read', personal: 'many-users' } as const;
   const NAMED = ['replenishment-due', 'reactivation', 'churn-risk'] as const satisfies readonly AudienceName[];
 
-  app.get<{ Params: { name: (typeof NAMED)[number] }; Querystring: AudienceQuery }>('/v1/audiences/:name', {
-    config: audienceConfig,
-    schema: {
-      summary: 'An audience for an ESP: replenishment-due, reactivation or churn-risk (NDJSON or CSV, streamed, paged by cursor)',
-      description: `${audienceDescription} replenishment-due rows carry the due items (due_items).`,
-      tags: ['lifecycle'],
-      produces: ['application/x-ndjson', 'text/csv'],
-      params: { type: 'object', required: ['name'], properties: { name: { type: 'string', enum: NAMED } } },
-      querystring: audienceQuery,
-      response: audienceResponse,
+  app.get<{ Params: { name: (typeof NAMED)[number] }; Querystring: AudienceQuery }>(
+    '/v1/audiences/:name',
+    {
+      config: audienceConfig,
+      schema: {
+        summary: 'An audience for an ESP: replenishment-due, reactivation or churn-risk (NDJSON or CSV, streamed, paged by cursor)',
+        description: `${audienceDescription} replenishment-due rows carry the due items (due_items).`,
+        tags: ['lifecycle'],
+        produces: ['application/x-ndjson', 'text/csv'],
+        params: { type: 'object', required: ['name'], properties: { name: { type: 'string', enum: NAMED } } },
+        querystring: audienceQuery,
+        response: audienceResponse,
+      },
     },
-  }, (request, reply) => {
-    const { format: _f, limit: _l, cursor: _c, ...params } = request.query;
-    return send(request, reply, audienceFrom(request.params.name, params), request.params.name);
-  });
+    (request, reply) => {
+      const { format: _f, limit: _l, cursor: _c, ...params } = request.query;
+      return send(request, reply, audienceFrom(request.params.name, params), request.params.name);
+    },
+  );
 
-  app.get<{ Params: { segment: string }; Querystring: AudienceQuery }>('/v1/audiences/segment/:segment', {
-    config: audienceConfig,
-    schema: {
-      summary: 'The customers of one RFM segment, for an ESP (NDJSON or CSV, streamed, paged by cursor)',
-      description: audienceDescription,
-      tags: ['lifecycle'],
-      produces: ['application/x-ndjson', 'text/csv'],
-      params: { type: 'object', required: ['segment'], properties: { segment: { type: 'string', enum: SEGMENT_SLUGS, description: 'The segment\'s slug (GET /v1/segments)' } } },
-      querystring: audienceQuery,
-      response: audienceResponse,
+  app.get<{ Params: { segment: string }; Querystring: AudienceQuery }>(
+    '/v1/audiences/segment/:segment',
+    {
+      config: audienceConfig,
+      schema: {
+        summary: 'The customers of one RFM segment, for an ESP (NDJSON or CSV, streamed, paged by cursor)',
+        description: audienceDescription,
+        tags: ['lifecycle'],
+        produces: ['application/x-ndjson', 'text/csv'],
+        params: { type: 'object', required: ['segment'], properties: { segment: { type: 'string', enum: SEGMENT_SLUGS, description: "The segment's slug (GET /v1/segments)" } } },
+        querystring: audienceQuery,
+        response: audienceResponse,
+      },
     },
-  }, (request, reply) => {
-    const { format: _f, limit: _l, cursor: _c, ...params } = request.query;
-    return send(request, reply, audienceFrom('segment', { ...params, segments: [request.params.segment] }), `segment-${request.params.segment}`);
-  });
+    (request, reply) => {
+      const { format: _f, limit: _l, cursor: _c, ...params } = request.query;
+      return send(request, reply, audienceFrom('segment', { ...params, segments: [request.params.segment] }), `segment-${request.params.segment}`);
+    },
+  );
 }

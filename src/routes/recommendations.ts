@@ -54,7 +54,13 @@ export async function recommendationRoutes(app: FastifyInstance, deps: AppDeps):
   async function nonPersonal(t: TenantServices, strategy: Strategy, q: Query, request: FastifyRequest, reply: FastifyReply) {
     const key = `${strategy} ${JSON.stringify(q)}`;
     const started = performance.now();
-    const [live, links] = await Promise.all([t.store.model().then((m) => m.version, () => null), t.links.get()]);
+    const [live, links] = await Promise.all([
+      t.store.model().then(
+        (m) => m.version,
+        () => null,
+      ),
+      t.links.get(),
+    ]);
     let block = live === null ? undefined : t.blocks.get(live, links, key);
     let version = live;
     if (block === undefined) {
@@ -74,52 +80,66 @@ export async function recommendationRoutes(app: FastifyInstance, deps: AppDeps):
   }
 
   for (const spec of ROUTES) {
-    app.get<{ Querystring: Query }>(`/v1/recommendations/${spec.strategy}`, {
-      config: { access: 'read', personal: userInQuery },
-      preValidation: splitCommaLists,
-      schema: {
-        summary: spec.summary,
-        description: spec.description,
-        tags: ['recommendations'],
-        querystring: { type: 'object', additionalProperties: false, required: spec.required ?? [], properties: { ...spec.params, ...filterParams } },
-        response: responseSchema,
+    app.get<{ Querystring: Query }>(
+      `/v1/recommendations/${spec.strategy}`,
+      {
+        config: { access: 'read', personal: userInQuery },
+        preValidation: splitCommaLists,
+        schema: {
+          summary: spec.summary,
+          description: spec.description,
+          tags: ['recommendations'],
+          querystring: { type: 'object', additionalProperties: false, required: spec.required ?? [], properties: { ...spec.params, ...filterParams } },
+          response: responseSchema,
+        },
       },
-    }, async (request, reply) => {
-      const q = request.query;
-      const t = deps.tenants.get(request.tenant);
-      if (q.user === undefined) return nonPersonal(t, spec.strategy, q, request, reply);
-      const [result, links] = await Promise.all([answer(t, spec.strategy, q, request.log), t.links.get()]);
-      // A user's block is theirs alone and changes with their next view: private and short.
-      void reply.header('cache-control', cacheControl(result, `private, max-age=${serving.privateMaxAgeSeconds}`));
-      return body(reply, request.id, spec.strategy, result, q.fields, links);
-    });
+      async (request, reply) => {
+        const q = request.query;
+        const t = deps.tenants.get(request.tenant);
+        if (q.user === undefined) return nonPersonal(t, spec.strategy, q, request, reply);
+        const [result, links] = await Promise.all([answer(t, spec.strategy, q, request.log), t.links.get()]);
+        // A user's block is theirs alone and changes with their next view: private and short.
+        void reply.header('cache-control', cacheControl(result, `private, max-age=${serving.privateMaxAgeSeconds}`));
+        return body(reply, request.id, spec.strategy, result, q.fields, links);
+      },
+    );
   }
 
   // The A/B harness: the user's deterministic variant picks the strategy and its parameters.
-  app.get<{ Querystring: Query & { experiment: string; user: string } }>('/v1/recommendations', {
-    config: { access: 'read', personal: userInQuery },
-    preValidation: splitCommaLists,
-    schema: {
-      summary: "The block of the user's variant in an experiment (A/B test of strategies)",
-      description: 'The variant comes from GrowthBook-compatible hashing of the experiment salt and user id (GET /v1/experiments/{id}/assignment tells it). Its strategy and parameters are used (they win over the same query parameters), and an exposure is recorded for request_id (batched, off the request path) while the experiment runs and the user is in its coverage.',
-      tags: ['recommendations', 'experiments'],
-      querystring: experimentQuery,
-      response: { ...responseSchema, 404: { ...responseSchema[400], description: 'No such experiment' } },
+  app.get<{ Querystring: Query & { experiment: string; user: string } }>(
+    '/v1/recommendations',
+    {
+      config: { access: 'read', personal: userInQuery },
+      preValidation: splitCommaLists,
+      schema: {
+        summary: "The block of the user's variant in an experiment (A/B test of strategies)",
+        description:
+          'The variant comes from GrowthBook-compatible hashing of the experiment salt and user id (GET /v1/experiments/{id}/assignment tells it). Its strategy and parameters are used (they win over the same query parameters), and an exposure is recorded for request_id (batched, off the request path) while the experiment runs and the user is in its coverage.',
+        tags: ['recommendations', 'experiments'],
+        querystring: experimentQuery,
+        response: { ...responseSchema, 404: { ...responseSchema[400], description: 'No such experiment' } },
+      },
     },
-  }, async (request, reply) => {
-    const q = request.query;
-    const t = deps.tenants.get(request.tenant);
-    const { experiment, assignment } = await deps.experiments.assign(t.id, q.experiment, q.user);
-    const { variant } = assignment;
-    const [result, links] = await Promise.all([answer(t, variant.strategy, withVariant(q, variant.params), request.log), t.links.get()]);
-    if (assignment.inExperiment) {
-      deps.exposures.record({
-        tenant: t.id, experimentId: experiment.id, variant: variant.key, userId: q.user, requestId: request.id,
-        strategy: variant.strategy, items: result.items.map((i) => i.id),
-      });
-    }
-    void reply.header('cache-control', cacheControl(result, `private, max-age=${serving.privateMaxAgeSeconds}`));
-    const about = `"experiment":${JSON.stringify(experiment.id)},"variant":${JSON.stringify(variant.key)},"in_experiment":${assignment.inExperiment},`;
-    return body(reply, request.id, variant.strategy, result, q.fields, links, about);
-  });
+    async (request, reply) => {
+      const q = request.query;
+      const t = deps.tenants.get(request.tenant);
+      const { experiment, assignment } = await deps.experiments.assign(t.id, q.experiment, q.user);
+      const { variant } = assignment;
+      const [result, links] = await Promise.all([answer(t, variant.strategy, withVariant(q, variant.params), request.log), t.links.get()]);
+      if (assignment.inExperiment) {
+        deps.exposures.record({
+          tenant: t.id,
+          experimentId: experiment.id,
+          variant: variant.key,
+          userId: q.user,
+          requestId: request.id,
+          strategy: variant.strategy,
+          items: result.items.map((i) => i.id),
+        });
+      }
+      void reply.header('cache-control', cacheControl(result, `private, max-age=${serving.privateMaxAgeSeconds}`));
+      const about = `"experiment":${JSON.stringify(experiment.id)},"variant":${JSON.stringify(variant.key)},"in_experiment":${assignment.inExperiment},`;
+      return body(reply, request.id, variant.strategy, result, q.fields, links, about);
+    },
+  );
 }

@@ -31,61 +31,79 @@ export const anonymousUser = (requestId: string): string => `anonymous:${request
 
 // A hash: request and item ids may hold any character, so a joined key could be ambiguous.
 const onceKey = (type: string, requestId: string, item: string) =>
-  `widget:${createHash('sha256').update(JSON.stringify([type, requestId, item])).digest('base64url')}`;
+  `widget:${createHash('sha256')
+    .update(JSON.stringify([type, requestId, item]))
+    .digest('base64url')}`;
 
-const INSERT = insertEventsSql(['tenant_id', 'user_id', 'item_id', 'type', 'quantity', 'occurred_at', 'request_id', 'position', 'idempotency_key', 'source'],
-  `SELECT $1::text, $2::text, t.item, $3::text, 1, $4::timestamptz, $5::text, t.position, t.key, 'widget' FROM unnest($6::text[], $7::int[], $8::text[]) AS t (item, position, key)`);
+const INSERT = insertEventsSql(
+  ['tenant_id', 'user_id', 'item_id', 'type', 'quantity', 'occurred_at', 'request_id', 'position', 'idempotency_key', 'source'],
+  `SELECT $1::text, $2::text, t.item, $3::text, 1, $4::timestamptz, $5::text, t.position, t.key, 'widget' FROM unnest($6::text[], $7::int[], $8::text[]) AS t (item, position, key)`,
+);
 
 export async function widgetEventRoutes(app: FastifyInstance, deps: Pick<AppDeps, 'pool'>): Promise<void> {
-  app.post<{ Body: WidgetEvents }>('/v1/widget/events', {
-    config: { access: 'read', personal: { user: (request: FastifyRequest) => (request.body as WidgetEvents | undefined)?.user_id } },
-    schema: {
-      summary: 'Record what the website widget showed (impression) or what was followed (click)',
-      description: 'Once per request_id and item: a repeated event is counted in duplicates. A browser key needs the user_token of user_id; without user_id the events are anonymous.',
-      tags: ['widget'],
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['type', 'request_id', 'items'],
-        properties: {
-          type: { type: 'string', enum: WIDGET_EVENT_TYPES },
-          request_id: { ...id, description: 'request_id of the block the widget showed' },
-          user_id: { ...id, description: 'The user the block was personal for; absent for an anonymous visitor' },
-          items: {
-            type: 'array', minItems: 1, maxItems: MAX_LIMIT,
-            description: 'impression: the items shown; click: the one followed',
+  app.post<{ Body: WidgetEvents }>(
+    '/v1/widget/events',
+    {
+      config: { access: 'read', personal: { user: (request: FastifyRequest) => (request.body as WidgetEvents | undefined)?.user_id } },
+      schema: {
+        summary: 'Record what the website widget showed (impression) or what was followed (click)',
+        description: 'Once per request_id and item: a repeated event is counted in duplicates. A browser key needs the user_token of user_id; without user_id the events are anonymous.',
+        tags: ['widget'],
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type', 'request_id', 'items'],
+          properties: {
+            type: { type: 'string', enum: WIDGET_EVENT_TYPES },
+            request_id: { ...id, description: 'request_id of the block the widget showed' },
+            user_id: { ...id, description: 'The user the block was personal for; absent for an anonymous visitor' },
             items: {
-              type: 'object', additionalProperties: false, required: ['item_id', 'position'],
-              properties: { item_id: id, position: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, description: 'Place in the block, from 1' } },
+              type: 'array',
+              minItems: 1,
+              maxItems: MAX_LIMIT,
+              description: 'impression: the items shown; click: the one followed',
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['item_id', 'position'],
+                properties: { item_id: id, position: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, description: 'Place in the block, from 1' } },
+              },
+            },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              accepted: { type: 'integer' },
+              duplicates: { type: 'integer', description: 'Already recorded for this request_id and item' },
+              dropped: { type: 'integer', description: 'Events of an erased user: not stored' },
             },
           },
         },
       },
-      response: {
-        200: {
-          type: 'object',
-          properties: {
-            accepted: { type: 'integer' },
-            duplicates: { type: 'integer', description: 'Already recorded for this request_id and item' },
-            dropped: { type: 'integer', description: 'Events of an erased user: not stored' },
-          },
-        },
-      },
     },
-  }, async (request) => {
-    const { type, request_id: requestId, items } = request.body;
-    if (type === 'click' && items.length > 1) throw new HttpError(400, 'invalid_request', 'a click is on one item', 'items');
-    const user = request.body.user_id ?? anonymousUser(requestId);
-    const { tenant } = request;
-    const accepted = await writeAsUsers(deps.pool, tenant, [user], async (tx) => {
-      if ((await erasedAmong(tx, tenant, [user])).size > 0) return null;
-      const { rowCount } = await tx.query(INSERT, [
-        tenant, user, type, new Date(), requestId,
-        items.map((i) => i.item_id), items.map((i) => i.position), items.map((i) => onceKey(type, requestId, i.item_id)),
-      ]);
-      return rowCount ?? 0;
-    });
-    if (accepted === null) return { accepted: 0, duplicates: 0, dropped: items.length };
-    return { accepted, duplicates: items.length - accepted, dropped: 0 };
-  });
+    async (request) => {
+      const { type, request_id: requestId, items } = request.body;
+      if (type === 'click' && items.length > 1) throw new HttpError(400, 'invalid_request', 'a click is on one item', 'items');
+      const user = request.body.user_id ?? anonymousUser(requestId);
+      const { tenant } = request;
+      const accepted = await writeAsUsers(deps.pool, tenant, [user], async (tx) => {
+        if ((await erasedAmong(tx, tenant, [user])).size > 0) return null;
+        const { rowCount } = await tx.query(INSERT, [
+          tenant,
+          user,
+          type,
+          new Date(),
+          requestId,
+          items.map((i) => i.item_id),
+          items.map((i) => i.position),
+          items.map((i) => onceKey(type, requestId, i.item_id)),
+        ]);
+        return rowCount ?? 0;
+      });
+      if (accepted === null) return { accepted: 0, duplicates: 0, dropped: items.length };
+      return { accepted, duplicates: items.length - accepted, dropped: 0 };
+    },
+  );
 }

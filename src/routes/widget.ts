@@ -33,57 +33,73 @@ export async function widgetRoutes(app: FastifyInstance, deps: Pick<AppDeps, 'co
   const etag = `"${script.version}"`;
   const path = `/widget/${script.version}.js`;
 
-  const send = (reply: FastifyReply, cacheControl: string) => reply
-    .header('content-type', 'text/javascript; charset=utf-8')
-    .header('cache-control', cacheControl)
-    .header('etag', etag)
-    .header('access-control-allow-origin', '*')
-    // Pages that isolate themselves (COEP require-corp) may load it too.
-    .header('cross-origin-resource-policy', 'cross-origin')
-    .header('x-content-type-options', 'nosniff')
-    .send(script.body);
+  const send = (reply: FastifyReply, cacheControl: string) =>
+    reply
+      .header('content-type', 'text/javascript; charset=utf-8')
+      .header('cache-control', cacheControl)
+      .header('etag', etag)
+      .header('access-control-allow-origin', '*')
+      // Pages that isolate themselves (COEP require-corp) may load it too.
+      .header('cross-origin-resource-policy', 'cross-origin')
+      .header('x-content-type-options', 'nosniff')
+      .send(script.body);
 
-  app.get('/widget.js', {
-    config: PUBLIC,
-    schema: { summary: 'The website widget script (follows upgrades; cached 5 minutes)', tags: ['widget'] },
-  }, async (request, reply) => {
-    if (request.headers['if-none-match'] === etag) return reply.code(304).header('etag', etag).header('cache-control', SHORT_CACHE).send();
-    return send(reply, SHORT_CACHE);
-  });
-
-  app.get<{ Params: { file: string } }>('/widget/:file', {
-    config: PUBLIC,
-    schema: {
-      summary: 'The website widget script at its content address (immutable; see /widget.json)',
-      tags: ['widget'],
-      params: { type: 'object', required: ['file'], properties: { file: { type: 'string', maxLength: 64 } } },
+  app.get(
+    '/widget.js',
+    {
+      config: PUBLIC,
+      schema: { summary: 'The website widget script (follows upgrades; cached 5 minutes)', tags: ['widget'] },
     },
-  }, async (request, reply) => {
-    // Only the current version is served: another hash would not match its integrity anyway.
-    if (request.params.file !== `${script.version}.js`) {
-      return reply.code(404).header('cache-control', 'no-store').send({ error: 'not_found', message: `no widget version ${request.params.file}: GET /widget.json names the current one` });
-    }
-    return send(reply, IMMUTABLE);
-  });
+    async (request, reply) => {
+      if (request.headers['if-none-match'] === etag) return reply.code(304).header('etag', etag).header('cache-control', SHORT_CACHE).send();
+      return send(reply, SHORT_CACHE);
+    },
+  );
 
-  app.get('/widget.json', {
-    config: PUBLIC,
-    schema: {
-      summary: 'Where the current widget script is and its Subresource Integrity hash',
-      tags: ['widget'],
-      response: {
-        200: {
-          type: 'object',
-          properties: {
-            url: { type: 'string', description: 'The script at its content address (cacheable for a year)' },
-            integrity: { type: 'string', description: 'The integrity attribute of the <script> tag (sha384-…)' },
-            version: { type: 'string' },
+  app.get<{ Params: { file: string } }>(
+    '/widget/:file',
+    {
+      config: PUBLIC,
+      schema: {
+        summary: 'The website widget script at its content address (immutable; see /widget.json)',
+        tags: ['widget'],
+        params: { type: 'object', required: ['file'], properties: { file: { type: 'string', maxLength: 64 } } },
+      },
+    },
+    async (request, reply) => {
+      // Only the current version is served: another hash would not match its integrity anyway.
+      if (request.params.file !== `${script.version}.js`) {
+        return reply
+          .code(404)
+          .header('cache-control', 'no-store')
+          .send({ error: 'not_found', message: `no widget version ${request.params.file}: GET /widget.json names the current one` });
+      }
+      return send(reply, IMMUTABLE);
+    },
+  );
+
+  app.get(
+    '/widget.json',
+    {
+      config: PUBLIC,
+      schema: {
+        summary: 'Where the current widget script is and its Subresource Integrity hash',
+        tags: ['widget'],
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              url: { type: 'string', description: 'The script at its content address (cacheable for a year)' },
+              integrity: { type: 'string', description: 'The integrity attribute of the <script> tag (sha384-…)' },
+              version: { type: 'string' },
+            },
           },
         },
       },
     },
-  }, async (_request, reply) => {
-    void reply.header('cache-control', SHORT_CACHE).header('access-control-allow-origin', '*');
-    return { url: `${deps.config.email.publicBaseUrl}${path}`, integrity: script.integrity, version: script.version };
-  });
+    async (_request, reply) => {
+      void reply.header('cache-control', SHORT_CACHE).header('access-control-allow-origin', '*');
+      return { url: `${deps.config.email.publicBaseUrl}${path}`, integrity: script.integrity, version: script.version };
+    },
+  );
 }

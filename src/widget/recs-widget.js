@@ -16,7 +16,7 @@
   const SEEN_MS = 1000;
   // The API is where the script came from, unless the element says otherwise (api="…").
   const script = document.currentScript;
-  const DEFAULT_API = script && script.src ? new URL(script.src).origin : location.origin;
+  const DEFAULT_API = script?.src ? new URL(script.src).origin : location.origin;
 
   const CSS = `
 :host{all:initial;display:block;contain:layout style;font-family:var(--recs-font-family,inherit);font-size:var(--recs-font-size,inherit);color:var(--recs-color,inherit);line-height:1.3}
@@ -45,7 +45,10 @@ svg{padding:30%;color:var(--recs-placeholder-color,#8a8a8a)}
   let sheet;
   function adopt(root) {
     try {
-      if (!sheet) { sheet = new CSSStyleSheet(); sheet.replaceSync(CSS); }
+      if (!sheet) {
+        sheet = new CSSStyleSheet();
+        sheet.replaceSync(CSS);
+      }
       root.adoptedStyleSheets = [sheet];
     } catch {
       root.append(el('style', {}, CSS));
@@ -53,12 +56,14 @@ svg{padding:30%;color:var(--recs-placeholder-color,#8a8a8a)}
   }
 
   // Nodes are built, never parsed from markup: no innerHTML, so pages enforcing Trusted Types work too.
-  const maker = (namespace) => (tag, attrs = {}, ...children) => {
-    const node = document.createElementNS(namespace, tag);
-    for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-    node.append(...children);
-    return node;
-  };
+  const maker =
+    (namespace) =>
+    (tag, attrs = {}, ...children) => {
+      const node = document.createElementNS(namespace, tag);
+      for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+      node.append(...children);
+      return node;
+    };
   const el = maker('http://www.w3.org/1999/xhtml');
   const svg = maker('http://www.w3.org/2000/svg');
 
@@ -111,8 +116,15 @@ svg{padding:30%;color:var(--recs-placeholder-color,#8a8a8a)}
     }
   }
   function remember(item, requestId) {
-    const pairs = remembered().filter(([i]) => i !== item).concat([[item, requestId]]).slice(-MEMORY_SIZE);
-    try { sessionStorage.setItem(MEMORY, JSON.stringify(pairs)); } catch { /* storage off: attribution is best effort */ }
+    const pairs = remembered()
+      .filter(([i]) => i !== item)
+      .concat([[item, requestId]])
+      .slice(-MEMORY_SIZE);
+    try {
+      sessionStorage.setItem(MEMORY, JSON.stringify(pairs));
+    } catch {
+      /* storage off: attribution is best effort */
+    }
   }
 
   /**
@@ -137,7 +149,10 @@ svg{padding:30%;color:var(--recs-placeholder-color,#8a8a8a)}
 
   function attributes(host) {
     const get = (name) => (host.getAttribute(name) || '').trim();
-    const items = get('item').split(',').map((i) => i.trim()).filter(Boolean);
+    const items = get('item')
+      .split(',')
+      .map((i) => i.trim())
+      .filter(Boolean);
     const user = get('user');
     return {
       api: (get('api') || DEFAULT_API).replace(/\/+$/, ''),
@@ -175,23 +190,31 @@ svg{padding:30%;color:var(--recs-placeholder-color,#8a8a8a)}
     const seeds = a.items.map((i) => ['item', i]);
     const open = { url: seeds.length > 0 && BY_ITEM.includes(a.strategy) ? url(`/${a.strategy}`, seeds) : url('/popular', []), personal: false };
     if (!a.user) return [open];
-    const own = a.experiment
-      ? url('', [['experiment', a.experiment], ['user', a.user], ...seeds])
-      : url(`/${a.strategy}`, [['user', a.user], ...seeds]);
+    const own = a.experiment ? url('', [['experiment', a.experiment], ['user', a.user], ...seeds]) : url(`/${a.strategy}`, [['user', a.user], ...seeds]);
     return [{ url: own, personal: true }, open];
   }
 
   function skeleton(count) {
-    return Array.from({ length: count }, () => el('li', { part: 'item skeleton', class: 'sk', 'aria-hidden': 'true' },
-      el('span', { class: 'card' }, el('span', { class: 'media' }), el('span', { class: 'name' }), el('span', { class: 'price' }))));
+    return Array.from({ length: count }, () =>
+      el(
+        'li',
+        { part: 'item skeleton', class: 'sk', 'aria-hidden': 'true' },
+        el('span', { class: 'card' }, el('span', { class: 'media' }), el('span', { class: 'name' }), el('span', { class: 'price' })),
+      ),
+    );
   }
 
   function placeholder(media, name) {
     media.setAttribute('role', 'img');
     media.setAttribute('aria-label', name);
-    media.replaceChildren(svg('svg', { part: 'placeholder', viewBox: '0 0 24 24', 'aria-hidden': 'true' },
-      svg('path', { fill: 'none', stroke: 'currentColor', 'stroke-width': '1.5', d: 'M3.5 4.5h17v15h-17zM3.5 16l5-5 4 4 3-3 5 5' }),
-      svg('circle', { cx: '15.5', cy: '8.5', r: '1.5', fill: 'currentColor' })));
+    media.replaceChildren(
+      svg(
+        'svg',
+        { part: 'placeholder', viewBox: '0 0 24 24', 'aria-hidden': 'true' },
+        svg('path', { fill: 'none', stroke: 'currentColor', 'stroke-width': '1.5', d: 'M3.5 4.5h17v15h-17zM3.5 16l5-5 4 4 3-3 5 5' }),
+        svg('circle', { cx: '15.5', cy: '8.5', r: '1.5', fill: 'currentColor' }),
+      ),
+    );
   }
 
   // The image (or placeholder) carries the item's name, so a link reads "name, price" once.
@@ -216,8 +239,7 @@ svg{padding:30%;color:var(--recs-placeholder-color,#8a8a8a)}
     } else {
       placeholder(media, name);
     }
-    link.append(media, el('span', { part: 'name', class: 'name', 'aria-hidden': 'true' }, name),
-      el('span', { part: 'price', class: 'price' }, formatPrice(item.price, item.currency, a.locale)));
+    link.append(media, el('span', { part: 'name', class: 'name', 'aria-hidden': 'true' }, name), el('span', { part: 'price', class: 'price' }, formatPrice(item.price, item.currency, a.locale)));
     return el('li', { part: 'item' }, link);
   }
 
@@ -267,11 +289,14 @@ svg{padding:30%;color:var(--recs-placeholder-color,#8a8a8a)}
       this.#stop();
       const a = attributes(this);
       this.#frame(a, skeleton(a.limit), true);
-      this.#loader = new IntersectionObserver((entries) => {
-        if (!entries.some((e) => e.isIntersecting)) return;
-        this.#loader.disconnect();
-        this.#load(a);
-      }, { rootMargin: '400px' });
+      this.#loader = new IntersectionObserver(
+        (entries) => {
+          if (!entries.some((e) => e.isIntersecting)) return;
+          this.#loader.disconnect();
+          this.#load(a);
+        },
+        { rootMargin: '400px' },
+      );
       this.#loader.observe(this);
     }
 
@@ -319,8 +344,9 @@ svg{padding:30%;color:var(--recs-placeholder-color,#8a8a8a)}
       for (const { url, personal } of plan(a)) {
         // A refusal without CORS headers reaches a page as a bare network error. A personal block
         // changes with the visitor's last view: never from the browser's cache.
-        const res = await fetch(url, { headers: this.#headers(a, personal), signal, credentials: 'omit', cache: personal ? 'no-store' : 'default' })
-          .catch((err) => { throw signal.aborted ? err : new Error(`${a.api} cannot be reached or refused this page (${err.message})`); });
+        const res = await fetch(url, { headers: this.#headers(a, personal), signal, credentials: 'omit', cache: personal ? 'no-store' : 'default' }).catch((err) => {
+          throw signal.aborted ? err : new Error(`${a.api} cannot be reached or refused this page (${err.message})`);
+        });
         const body = await res.json().catch(() => ({}));
         if (res.ok) {
           if (typeof body.request_id !== 'string' || !Array.isArray(body.items)) throw new Error('unexpected answer from the API');
@@ -341,7 +367,11 @@ svg{padding:30%;color:var(--recs-placeholder-color,#8a8a8a)}
       } else {
         // Fewer items than the skeleton reserved: keep its height, so nothing below moves.
         const reserved = block.items.length < a.limit ? this.#section.offsetHeight : 0;
-        this.#frame(a, block.items.map((item, n) => card(item, n + 1, a)), false);
+        this.#frame(
+          a,
+          block.items.map((item, n) => card(item, n + 1, a)),
+          false,
+        );
         if (reserved) this.#section.style.minHeight = `${reserved}px`;
         this.#watch();
       }
@@ -375,13 +405,19 @@ svg{padding:30%;color:var(--recs-placeholder-color,#8a8a8a)}
       const seen = () => {
         this.#watcher.disconnect();
         document.removeEventListener('visibilitychange', arm);
-        this.#send('impression', this.#block.items.map((item, n) => ({ item_id: item.id, position: n + 1 })));
+        this.#send(
+          'impression',
+          this.#block.items.map((item, n) => ({ item_id: item.id, position: n + 1 })),
+        );
         this.#emit('recs-impression', { request_id: requestId });
       };
-      this.#watcher = new IntersectionObserver(([entry]) => {
-        visible = entry.intersectionRatio >= 0.5;
-        arm();
-      }, { threshold: [0, 0.5] });
+      this.#watcher = new IntersectionObserver(
+        ([entry]) => {
+          visible = entry.intersectionRatio >= 0.5;
+          arm();
+        },
+        { threshold: [0, 0.5] },
+      );
       this.#watcher.observe(this);
       this.#onVisibility = arm;
       document.addEventListener('visibilitychange', arm);
@@ -409,8 +445,10 @@ svg{padding:30%;color:var(--recs-placeholder-color,#8a8a8a)}
         credentials: 'omit',
         headers: { ...this.#headers(a, personal), 'content-type': 'application/json' },
         body: JSON.stringify(body),
-      }).then((res) => res.ok || this.#warn(`recs-widget: ${type} not recorded: the API answered ${res.status}`),
-        (err) => this.#warn(`recs-widget: ${type} not recorded: ${err.message}`));
+      }).then(
+        (res) => res.ok || this.#warn(`recs-widget: ${type} not recorded: the API answered ${res.status}`),
+        (err) => this.#warn(`recs-widget: ${type} not recorded: ${err.message}`),
+      );
     }
 
     #emit(name, detail) {

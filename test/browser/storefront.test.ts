@@ -31,11 +31,16 @@ describe('the demo storefront in Chromium (its own origin, the real API)', () =>
   const answered: { url: string; status: number }[] = [];
 
   /** The shadow root's links of the block titled `title`, once it has loaded. */
-  const blockLinks = (page: Page, title: string) => until(() => page.evaluate((t) => {
-    const host = [...document.querySelectorAll('recs-widget')].find((w) => w.getAttribute('title') === t);
-    const links = [...(host?.shadowRoot?.querySelectorAll('a') ?? [])].map((a) => a.href);
-    return links.length > 0 ? links : null;
-  }, title), `the block "${title}"`);
+  const blockLinks = (page: Page, title: string) =>
+    until(
+      () =>
+        page.evaluate((t) => {
+          const host = [...document.querySelectorAll('recs-widget')].find((w) => w.getAttribute('title') === t);
+          const links = [...(host?.shadowRoot?.querySelectorAll('a') ?? [])].map((a) => a.href);
+          return links.length > 0 ? links : null;
+        }, title),
+      `the block "${title}"`,
+    );
 
   async function open(t: TestContext, path: string): Promise<{ page: Page; errors: string[] }> {
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
@@ -43,7 +48,9 @@ describe('the demo storefront in Chromium (its own origin, the real API)', () =>
     const page = await context.newPage();
     page.setDefaultTimeout(PATIENCE_MS);
     const errors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text());
+    });
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(shop + path);
     return { page, errors };
@@ -62,20 +69,29 @@ describe('the demo storefront in Chromium (its own origin, the real API)', () =>
     shop = `http://127.0.0.1:${await freePort()}`;
     await setTenantLinks(s.pool, DEFAULT_TENANT, { product: `${shop}/demo/default/p/{id}`, image: `${shop}/demo/default/img/{id}.svg` });
 
-    app = await buildApp({
-      ...s.config,
-      serving: { ...s.config.serving, corsOrigins: [shop] },
-      auth: { ...DEFAULT_AUTH_SETTINGS, mode: 'required', keyCacheMs: 0, userTokenSecret: SECRET },
-      email: { ...s.config.email, publicBaseUrl: api },
-      links: { ...s.config.links, refreshMs: 0 },
-    }, s, { logger: false });
-    app.addHook('onResponse', async (request, reply) => { answered.push({ url: request.url, status: reply.statusCode }); });
+    app = await buildApp(
+      {
+        ...s.config,
+        serving: { ...s.config.serving, corsOrigins: [shop] },
+        auth: { ...DEFAULT_AUTH_SETTINGS, mode: 'required', keyCacheMs: 0, userTokenSecret: SECRET },
+        email: { ...s.config.email, publicBaseUrl: api },
+        links: { ...s.config.links, refreshMs: 0 },
+      },
+      s,
+      { logger: false },
+    );
+    app.addHook('onResponse', async (request, reply) => {
+      answered.push({ url: request.url, status: reply.statusCode });
+    });
     await app.listen({ host: '127.0.0.1', port: Number(new URL(api).port) });
     serverKey = (await createApiKey(s.pool, { name: 'shop backend', scope: 'write', origins: [], rate: null })).key;
     const browserKey = (await createApiKey(s.pool, { name: 'storefront', scope: 'read', origins: [shop], rate: null })).key;
 
     storefront = await buildStorefront({
-      shops: [{ tenant: DEFAULT_TENANT, name: 'Fixture Shop', api, serverKey, browserKey }], apiUrl: api, userTokenSecret: SECRET, db: s.pool,
+      shops: [{ tenant: DEFAULT_TENANT, name: 'Fixture Shop', api, serverKey, browserKey }],
+      apiUrl: api,
+      userTokenSecret: SECRET,
+      db: s.pool,
     });
     await storefront.listen({ host: '127.0.0.1', port: Number(new URL(shop).port) });
     browser = await chromium.launch({ executablePath, args: CHROMIUM_FLAGS });
@@ -88,16 +104,26 @@ describe('the demo storefront in Chromium (its own origin, the real API)', () =>
     await s?.close();
   });
 
-  test('a product page: the API\'s blocks, linking to the storefront\'s product pages with its images; no console error', async (t) => {
+  test("a product page: the API's blocks, linking to the storefront's product pages with its images; no console error", async (t) => {
     const { page, errors } = await open(t, '/demo/default/p/a1');
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Acme Kettle');
     const expected = await app.inject({ url: '/v1/recommendations/collaborative?item=a1&limit=6', headers: { 'x-api-key': serverKey } });
     const ids = (expected.json().items as { id: string }[]).map((i) => i.id);
     assert.ok(ids.length >= 4, expected.body);
-    assert.deepEqual(await blockLinks(page, 'Customers who bought this also bought'), ids.map((id) => `${shop}/demo/default/p/${id}`));
+    assert.deepEqual(
+      await blockLinks(page, 'Customers who bought this also bought'),
+      ids.map((id) => `${shop}/demo/default/p/${id}`),
+    );
     assert.ok((await blockLinks(page, 'More from Acme')).length > 0, 'same brand');
-    await until(() => page.evaluate(() => [...document.querySelectorAll('recs-widget')].flatMap((w) => [...w.shadowRoot!.querySelectorAll('img')])
-      .every((img) => img.complete && img.naturalWidth > 0) && document.querySelector('img')!.naturalWidth > 0), 'every image, drawn by the storefront');
+    await until(
+      () =>
+        page.evaluate(
+          () =>
+            [...document.querySelectorAll('recs-widget')].flatMap((w) => [...w.shadowRoot!.querySelectorAll('img')]).every((img) => img.complete && img.naturalWidth > 0) &&
+            document.querySelector('img')!.naturalWidth > 0,
+        ),
+      'every image, drawn by the storefront',
+    );
     await page.screenshot({ path: `${SCREENSHOTS}product.png`, fullPage: true });
     assert.deepEqual(errors, []);
   });
@@ -112,7 +138,10 @@ describe('the demo storefront in Chromium (its own origin, the real API)', () =>
     await page.waitForURL(`${shop}/demo/default/p/${target}`);
     // The storefront stored both views (server-side, with its key) before sending each page.
     const viewed = await blockLinks(page, 'Recently viewed');
-    assert.deepEqual(viewed.slice(0, 2), [target, 'a1'].map((id) => `${shop}/demo/default/p/${id}`));
+    assert.deepEqual(
+      viewed.slice(0, 2),
+      [target, 'a1'].map((id) => `${shop}/demo/default/p/${id}`),
+    );
 
     await page.getByRole('button', { name: 'Add to cart' }).click();
     await until(async () => (await page.getByRole('button').textContent())?.includes('Added'), 'the cart confirmation');

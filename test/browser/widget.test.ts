@@ -34,10 +34,28 @@ declare global {
   }
 }
 
-interface Item { id: string; title: string; price: number; currency: string | null }
-interface Block { request_id: string; items: Item[] }
-interface Seen { method: string; url: string; origin?: string; status: number; body?: { type?: string; request_id?: string } }
-interface Opened { page: Page; messages: ConsoleMessage[]; pageErrors: Error[] }
+interface Item {
+  id: string;
+  title: string;
+  price: number;
+  currency: string | null;
+}
+interface Block {
+  request_id: string;
+  items: Item[];
+}
+interface Seen {
+  method: string;
+  url: string;
+  origin?: string;
+  status: number;
+  body?: { type?: string; request_id?: string };
+}
+interface Opened {
+  page: Page;
+  messages: ConsoleMessage[];
+  pageErrors: Error[];
+}
 
 const priceText = (item: Item, locale: string) => {
   const known = item.currency !== null && Intl.supportedValuesOf('currency').includes(item.currency);
@@ -70,7 +88,8 @@ describe('the website widget in Chromium (real API, PostgreSQL, Redis and build)
     if (page) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
     } else if (image) {
-      res.writeHead(200, { 'content-type': 'image/svg+xml' })
+      res
+        .writeHead(200, { 'content-type': 'image/svg+xml' })
         .end(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#c9e4f5"/><text x="5" y="6" font-size="3" text-anchor="middle">${image}</text></svg>`);
     } else {
       res.writeHead(path === '/favicon.ico' ? 204 : 404).end();
@@ -94,7 +113,9 @@ ${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}
   }
 
   const widget = (attrs: Record<string, string>, inner = '') =>
-    `<recs-widget ${Object.entries({ key: widgetKey, ...attrs }).map(([k, v]) => `${k}="${v}"`).join(' ')}>${inner}</recs-widget>`;
+    `<recs-widget ${Object.entries({ key: widgetKey, ...attrs })
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(' ')}>${inner}</recs-widget>`;
 
   /** A fresh browser context (its own storage) with the page open; closed when the test ends. */
   async function open(t: TestContext, url: string, options: { pausedClock?: boolean } = {}): Promise<Opened> {
@@ -134,7 +155,11 @@ ${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}
 
   /** The page's console by kind: errors the page or browser logged, and warnings. */
   function consoleOf(opened: Opened) {
-    assert.deepEqual(opened.pageErrors.map((e) => e.message), [], 'no uncaught error');
+    assert.deepEqual(
+      opened.pageErrors.map((e) => e.message),
+      [],
+      'no uncaught error',
+    );
     const text = (type: string) => opened.messages.filter((m) => m.type() === type).map((m) => m.text());
     return { errors: text('error'), warnings: text('warning') };
   }
@@ -147,31 +172,51 @@ ${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}
   }
 
   const hrefs = (page: Page, id: string) =>
-    page.locator(`#${id}`).getByRole('link').evaluateAll((links) => links.map((a) => a.getAttribute('href')));
+    page
+      .locator(`#${id}`)
+      .getByRole('link')
+      .evaluateAll((links) => links.map((a) => a.getAttribute('href')));
 
   /**
    * Resolves once the widget's intersection observers have reported the current layout: a new
    * observer's first report comes in the same rendering update as theirs (their callbacks run in
    * the same task) or a later one, and the test's next command runs after that task.
    */
-  const observed = (page: Page, id: string) => page.evaluate((target) => new Promise<void>((resolve) => {
-    const io = new IntersectionObserver(() => { io.disconnect(); resolve(); });
-    io.observe(document.getElementById(target)!);
-  }), id);
+  const observed = (page: Page, id: string) =>
+    page.evaluate(
+      (target) =>
+        new Promise<void>((resolve) => {
+          const io = new IntersectionObserver(() => {
+            io.disconnect();
+            resolve();
+          });
+          io.observe(document.getElementById(target)!);
+        }),
+      id,
+    );
 
   /** Two rendered frames: any layout shift of the last change has been measured. */
-  const rendered = (page: Page) => page.evaluate(() => new Promise<number>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => {
-    for (const entry of window.layoutShifts.takeRecords()) window.layoutShift += (entry as PerformanceEntry & { value: number }).value;
-    resolve(window.layoutShift);
-  }))));
+  const rendered = (page: Page) =>
+    page.evaluate(
+      () =>
+        new Promise<number>((resolve) =>
+          requestAnimationFrame(() =>
+            requestAnimationFrame(() => {
+              for (const entry of window.layoutShifts.takeRecords()) window.layoutShift += (entry as PerformanceEntry & { value: number }).value;
+              resolve(window.layoutShift);
+            }),
+          ),
+        ),
+    );
 
   /** The widget's events the API answered for one block. */
-  const posted = (type: string, requestId: string) =>
-    seen.filter((r) => r.method === 'POST' && r.url === '/v1/widget/events' && r.body?.type === type && r.body.request_id === requestId);
+  const posted = (type: string, requestId: string) => seen.filter((r) => r.method === 'POST' && r.url === '/v1/widget/events' && r.body?.type === type && r.body.request_id === requestId);
 
   async function storedEvents(type: string, requestId: string) {
     const { rows } = await s.pool.query<{ user_id: string; item_id: string; position: number; source: string }>(
-      'SELECT user_id, item_id, position, source FROM events WHERE type = $1 AND request_id = $2 ORDER BY position', [type, requestId]);
+      'SELECT user_id, item_id, position, source FROM events WHERE type = $1 AND request_id = $2 ORDER BY position',
+      [type, requestId],
+    );
     return rows;
   }
 
@@ -187,16 +232,22 @@ ${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}
     await s.pool.query(`UPDATE products SET url = $1 || '/p/' || id, image_url = CASE WHEN id = ANY($2) THEN NULL ELSE $1 || '/img/' || id || '.svg' END`, [shop, [...NO_IMAGE]]);
     for (const [id, currency] of Object.entries(CURRENCY)) await s.pool.query('UPDATE products SET currency = $2 WHERE id = $1', [id, currency]);
     // viewer viewed z9, then a4: views shape no model here, so only viewer's own block shows them.
-    await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ($1, 'viewer', 'z9', 'view', now() - interval '1 minute'), ($1, 'viewer', 'a4', 'view', now())`, [DEFAULT_TENANT]);
+    await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ($1, 'viewer', 'z9', 'view', now() - interval '1 minute'), ($1, 'viewer', 'a4', 'view', now())`, [
+      DEFAULT_TENANT,
+    ]);
     s.config.eventWeights = { purchase: 1, cart: 0, view: 0, click: 0 };
     await buildShop(s);
 
-    app = await buildApp({
-      ...s.config,
-      serving: { ...s.config.serving, corsOrigins: [shop, elsewhere] },
-      auth: { ...DEFAULT_AUTH_SETTINGS, mode: 'required', keyCacheMs: 0, userTokenSecret: SECRET },
-      email: { ...s.config.email, publicBaseUrl: api },
-    }, s, { logger: false });
+    app = await buildApp(
+      {
+        ...s.config,
+        serving: { ...s.config.serving, corsOrigins: [shop, elsewhere] },
+        auth: { ...DEFAULT_AUTH_SETTINGS, mode: 'required', keyCacheMs: 0, userTokenSecret: SECRET },
+        email: { ...s.config.email, publicBaseUrl: api },
+      },
+      s,
+      { logger: false },
+    );
     app.addHook('onRequest', async (request) => {
       if (held && request.url.startsWith(held.path)) await held.released;
     });
@@ -220,13 +271,25 @@ ${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}
   test('the block: its items as an accessible list of links with names, images or placeholders and prices; nothing moves', async (t) => {
     const block = await expected('collaborative?item=a1&limit=5');
     // The catalog's special cases are in this block, so each is checked below.
-    for (const id of [...NO_IMAGE, ...Object.keys(CURRENCY)]) assert.ok(block.items.some((i) => i.id === id), `${id} in ${block.items.map((i) => i.id)}`);
+    for (const id of [...NO_IMAGE, ...Object.keys(CURRENCY)])
+      assert.ok(
+        block.items.some((i) => i.id === id),
+        `${id} in ${block.items.map((i) => i.id)}`,
+      );
     const path = addPage(`<button id="before">before</button>
       ${widget({ id: 'w', strategy: 'collaborative', item: 'a1', limit: '5', title: 'Customers also bought', locale: 'de-DE', target: '_blank' })}
       <p id="below">Below the block.</p><div style="height:2000px"></div>`);
     let release = () => {};
-    held = { path: '/v1/recommendations/collaborative?', released: new Promise((resolve) => { release = resolve; }) };
-    t.after(() => { release(); held = undefined; });
+    held = {
+      path: '/v1/recommendations/collaborative?',
+      released: new Promise((resolve) => {
+        release = resolve;
+      }),
+    };
+    t.after(() => {
+      release();
+      held = undefined;
+    });
     const opened = await open(t, shop + path);
     const { page } = opened;
     const list = page.getByRole('list', { name: 'Customers also bought' });
@@ -238,7 +301,10 @@ ${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}
     release();
     const shown = await loaded(page, 'w');
     assert.equal(shown.personal, false);
-    assert.deepEqual(shown.items.map((i) => i.id), block.items.map((i) => i.id));
+    assert.deepEqual(
+      shown.items.map((i) => i.id),
+      block.items.map((i) => i.id),
+    );
 
     assert.equal(await list.getByRole('listitem').count(), block.items.length);
     const links = list.getByRole('link');
@@ -272,8 +338,18 @@ ${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}
     const opened = await open(t, shop + addPage(widget({ id: 'w', strategy: 'collaborative', item: 'a1', limit: '5' }), csp));
     const { page } = opened;
     await loaded(page, 'w');
-    assert.deepEqual(await hrefs(page, 'w'), block.items.map((i) => `${shop}/p/${i.id}`));
-    assert.equal(await page.locator('#w').getByRole('list').evaluate((list) => getComputedStyle(list).display), 'grid', 'its styles apply');
+    assert.deepEqual(
+      await hrefs(page, 'w'),
+      block.items.map((i) => `${shop}/p/${i.id}`),
+    );
+    assert.equal(
+      await page
+        .locator('#w')
+        .getByRole('list')
+        .evaluate((list) => getComputedStyle(list).display),
+      'grid',
+      'its styles apply',
+    );
     assert.equal(await page.locator('#w').getByRole('img', { name: 'Acme Mug' }).locator('svg').count(), 1, 'the placeholder too');
     assert.deepEqual(consoleOf(opened), { errors: [], warnings: [] });
   });
@@ -284,8 +360,12 @@ ${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}
       recs-widget { --recs-price-color: rgb(0, 128, 0); --recs-card-width: 300px; }
       recs-widget::part(title) { text-transform: uppercase; }
     </style>`;
-    const opened = await open(t, shop + addPage(`${css}<ul id="page-list"><li>the page's own list</li></ul>
-      ${widget({ id: 'w', strategy: 'popular', limit: '8', layout: 'row', title: 'Popular' })}`));
+    const opened = await open(
+      t,
+      shop +
+        addPage(`${css}<ul id="page-list"><li>the page's own list</li></ul>
+      ${widget({ id: 'w', strategy: 'popular', limit: '8', layout: 'row', title: 'Popular' })}`),
+    );
     const { page } = opened;
     await loaded(page, 'w');
     // (No named functions inside evaluate(): the test's transpiler would wrap them in a helper the page lacks.)
@@ -293,23 +373,41 @@ ${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}
       const [title, item, link, price, list] = ['h2', 'li', 'a', '[part~=price]', 'ul'].map((selector) => host.shadowRoot!.querySelector(selector)!);
       const items = [...host.shadowRoot!.querySelectorAll('li')];
       return {
-        price: getComputedStyle(price).color, title: getComputedStyle(title).textTransform, titleSize: getComputedStyle(title).fontSize,
-        itemPadding: getComputedStyle(item).paddingTop, linkColor: getComputedStyle(link).color,
-        rows: new Set(items.map((li) => li.offsetTop)).size, cardWidth: items[0].offsetWidth, scrolls: list.scrollWidth > list.clientWidth,
+        price: getComputedStyle(price).color,
+        title: getComputedStyle(title).textTransform,
+        titleSize: getComputedStyle(title).fontSize,
+        itemPadding: getComputedStyle(item).paddingTop,
+        linkColor: getComputedStyle(link).color,
+        rows: new Set(items.map((li) => li.offsetTop)).size,
+        cardWidth: items[0].offsetWidth,
+        scrolls: list.scrollWidth > list.clientWidth,
       };
     });
     assert.deepEqual(styles, {
-      price: 'rgb(0, 128, 0)', title: 'uppercase', titleSize: '20px', itemPadding: '0px', linkColor: 'rgb(0, 0, 0)',
-      rows: 1, cardWidth: 300, scrolls: true,
+      price: 'rgb(0, 128, 0)',
+      title: 'uppercase',
+      titleSize: '20px',
+      itemPadding: '0px',
+      linkColor: 'rgb(0, 0, 0)',
+      rows: 1,
+      cardWidth: 300,
+      scrolls: true,
     });
-    assert.equal(await page.locator('#page-list').evaluate((list) => getComputedStyle(list).display), 'block', 'the widget\'s list style stays inside');
+    assert.equal(await page.locator('#page-list').evaluate((list) => getComputedStyle(list).display), 'block', "the widget's list style stays inside");
     // Tab to the last card: the row scrolls it into view.
     await page.locator('#w').getByRole('link').last().focus();
-    assert.ok(await page.locator('#w').getByRole('link').last().evaluate((a) => {
-      const list = a.closest('ul')!.getBoundingClientRect();
-      const card = a.getBoundingClientRect();
-      return card.left >= list.left && card.right <= list.right;
-    }), 'the focused card is scrolled into view');
+    assert.ok(
+      await page
+        .locator('#w')
+        .getByRole('link')
+        .last()
+        .evaluate((a) => {
+          const list = a.closest('ul')!.getBoundingClientRect();
+          const card = a.getBoundingClientRect();
+          return card.left >= list.left && card.right <= list.right;
+        }),
+      'the focused card is scrolled into view',
+    );
     await page.screenshot({ path: `${SCREENSHOTS}row.png` });
     assert.deepEqual(consoleOf(opened), { errors: [], warnings: [] });
   });
@@ -374,8 +472,10 @@ ${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}
     assert.equal(await count(page, 'recs-impression', 'top'), 1, 'after a second in view');
     assert.equal(await count(page, 'recs-impression', 'low'), 0, 'not below the fold');
     await until(async () => (await storedEvents('impression', top.request_id)).length === top.items.length, 'the impression rows');
-    assert.deepEqual(await storedEvents('impression', top.request_id),
-      top.items.map((i) => ({ user_id: anonymousUser(top.request_id), item_id: i.id, position: i.position, source: 'widget' })));
+    assert.deepEqual(
+      await storedEvents('impression', top.request_id),
+      top.items.map((i) => ({ user_id: anonymousUser(top.request_id), item_id: i.id, position: i.position, source: 'widget' })),
+    );
 
     // In view for half a second only: no impression.
     await page.locator('#low').evaluate((e) => e.scrollIntoView());
@@ -391,7 +491,7 @@ ${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}
     await observed(page, 'low');
     await page.clock.runFor(1000);
     assert.equal(await count(page, 'recs-impression', 'low'), 1);
-    await until(async () => (await storedEvents('impression', low.request_id)).length === low.items.length, 'the second block\'s impression rows');
+    await until(async () => (await storedEvents('impression', low.request_id)).length === low.items.length, "the second block's impression rows");
 
     assert.equal(await count(page, 'recs-load', 'hidden'), 0, 'a hidden widget never loads');
     assert.ok(!seen.some((r) => r.url.includes('category=home')), 'nor asks the API');
@@ -400,7 +500,7 @@ ${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}
     assert.deepEqual(consoleOf(opened), { errors: [], warnings: [] });
   });
 
-  test('the key\'s own origin gets the block; another origin is refused by the API: the fallback content, one warning', async (t) => {
+  test("the key's own origin gets the block; another origin is refused by the API: the fallback content, one warning", async (t) => {
     const path = addPage(widget({ id: 'w', strategy: 'popular', limit: '3' }, '<template slot="fallback"><p>See our bestsellers.</p></template>'));
     const home = await open(t, shop + path);
     assert.equal((await loaded(home.page, 'w')).items.length, 3);
@@ -410,7 +510,10 @@ ${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}
 
     const away = await open(t, elsewhere + path);
     await until(async () => (await events(away.page)).some((e) => e.type === 'recs-error'), 'the widget to give up');
-    assert.ok(seen.some((r) => r.origin === elsewhere && r.url.startsWith('/v1/recommendations/popular') && r.status === 403), 'the API refused it');
+    assert.ok(
+      seen.some((r) => r.origin === elsewhere && r.url.startsWith('/v1/recommendations/popular') && r.status === 403),
+      'the API refused it',
+    );
     assert.equal(await away.page.getByRole('listitem').count(), 0);
     await away.page.getByText('See our bestsellers.').waitFor({ state: 'visible' });
     await away.page.screenshot({ path: `${SCREENSHOTS}refused-origin.png` });
@@ -429,21 +532,24 @@ ${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}
     }
   });
 
-  test('a personal widget: without a token the non-personal block; with the user\'s token their own, and their clicks', async (t) => {
+  test("a personal widget: without a token the non-personal block; with the user's token their own, and their clicks", async (t) => {
     const personal = { id: 'w', strategy: 'recently-viewed', user: 'viewer', limit: '2', fallback: 'false' };
     const popular = await expected('popular?limit=2&fallback=false');
     const anonymous = await open(t, shop + addPage(widget(personal)));
     assert.equal((await loaded(anonymous.page, 'w')).personal, false);
-    assert.deepEqual(await hrefs(anonymous.page, 'w'), popular.items.map((i) => `${shop}/p/${i.id}`));
+    assert.deepEqual(
+      await hrefs(anonymous.page, 'w'),
+      popular.items.map((i) => `${shop}/p/${i.id}`),
+    );
     const refused = consoleOf(anonymous);
     assert.deepEqual(refused.warnings, [], 'falling back is no error');
-    assert.deepEqual(refused.errors, ['Failed to load resource: the server responded with a status of 401 (Unauthorized)'], 'only the browser\'s line for the refused personal block');
+    assert.deepEqual(refused.errors, ['Failed to load resource: the server responded with a status of 401 (Unauthorized)'], "only the browser's line for the refused personal block");
 
     const token = signUserToken('viewer', SECRET, 600);
     const own = await open(t, shop + addPage(widget({ ...personal, 'user-token': token })));
     const { request_id: requestId, personal: isPersonal } = await loaded(own.page, 'w');
     assert.equal(isPersonal, true);
-    assert.deepEqual(await hrefs(own.page, 'w'), [`${shop}/p/a4`, `${shop}/p/z9`], 'viewer\'s recently viewed, newest first');
+    assert.deepEqual(await hrefs(own.page, 'w'), [`${shop}/p/a4`, `${shop}/p/z9`], "viewer's recently viewed, newest first");
     await own.page.screenshot({ path: `${SCREENSHOTS}personal.png` });
     await Promise.all([own.page.waitForURL(`${shop}/p/a4`), own.page.getByRole('link').first().click()]);
     await until(async () => (await storedEvents('click', requestId)).length > 0, 'the click of the personal block');

@@ -36,16 +36,21 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   const kill = () => child?.kill('SIGKILL');
   process.once('exit', kill);
 
-  const start = () => new Promise<void>((resolve, reject) => {
-    const server = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let log = '';
-    server.stdout!.on('data', (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes('Ready to accept connections')) { server.stdout!.removeAllListeners('data'); server.stdout!.resume(); resolve(); }
+  const start = () =>
+    new Promise<void>((resolve, reject) => {
+      const server = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+      let log = '';
+      server.stdout!.on('data', (chunk: Buffer) => {
+        log += chunk.toString();
+        if (log.includes('Ready to accept connections')) {
+          server.stdout!.removeAllListeners('data');
+          server.stdout!.resume();
+          resolve();
+        }
+      });
+      server.once('exit', (code) => reject(new Error(`redis-server exited (${code}) before it was ready:\n${log}`)));
+      child = server;
     });
-    server.once('exit', (code) => reject(new Error(`redis-server exited (${code}) before it was ready:\n${log}`)));
-    child = server;
-  });
   const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
     const server = child;
     if (server === null || server.exitCode !== null) return;
@@ -73,10 +78,11 @@ export interface OwnCluster {
   close(): Promise<void>;
 }
 
-const listens = (port: number) => new Promise<boolean>((resolve) => {
-  const probe = createServer().once('error', () => resolve(false));
-  probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-});
+const listens = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const probe = createServer().once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
 
 /**
  * A Redis Cluster of its own (3 masters, 3 replicas), made by scripts/services.sh in a temporary
@@ -97,12 +103,22 @@ export async function startOwnCluster(): Promise<OwnCluster> {
   };
   const kill = async () => {
     for (const pid of await pids()) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ }
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone already */
+      }
     }
   };
   try {
     const nodes = await servicesExport('REDIS_CLUSTER_NODES', { RECS_REDIS_CLUSTER: '1', RECS_SERVICES_DIR: dir, RECS_CLUSTER_PORT: String(base), REDIS_CLUSTER_NODES: '' });
-    return { nodes, async close() { await kill(); await rm(dir, { recursive: true, force: true }); } };
+    return {
+      nodes,
+      async close() {
+        await kill();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
   } catch (err) {
     await kill();
     throw err;
@@ -140,11 +156,19 @@ export async function startOwnPostgres(settings: string[] = []): Promise<OwnPost
   const port = await freePort();
   await pg('initdb', ['-D', data, '-U', 'recs', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
   const options = [`-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c full_page_writes=off`, ...settings.map((s) => `-c ${s}`)].join(' ');
-  const start = async () => { await pg('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', '-o', options, 'start']); };
-  const stop = async (mode: 'fast' | 'immediate' = 'fast') => { await pg('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']).catch(() => undefined); };
+  const start = async () => {
+    await pg('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', '-o', options, 'start']);
+  };
+  const stop = async (mode: 'fast' | 'immediate' = 'fast') => {
+    await pg('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']).catch(() => undefined);
+  };
   // A test process that dies must not leave a server behind.
   const kill = () => {
-    try { execFileSync(...command('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']), { stdio: 'ignore' }); } catch { /* not running */ }
+    try {
+      execFileSync(...command('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']), { stdio: 'ignore' });
+    } catch {
+      /* not running */
+    }
   };
   process.once('exit', kill);
   await start();

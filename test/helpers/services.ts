@@ -42,7 +42,10 @@ export async function startTestServices(overrides: Partial<Config> = {}, options
   await migrate(pool);
   const redis = createJobsRedis(config);
   return {
-    config, pool, redis, databaseUrl,
+    config,
+    pool,
+    redis,
+    databaseUrl,
     async close() {
       await deleteMatching(redis, `${config.redisPrefix}*`);
       await redis.quit();

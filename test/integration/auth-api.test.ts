@@ -43,7 +43,10 @@ describe('AUTH_MODE=auto: open until the first key exists', () => {
     await buildModel(s.pool, s.redis, s.config, { ...buildOptionsFromConfig(s.config), workers: 1, quiet: true });
     app = await authApp(s);
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
   test('opens, locks when a key is created, opens again when the last one is revoked', async () => {
     assert.equal((await app.inject(POPULAR)).statusCode, 200, 'fresh install: open');
@@ -79,7 +82,10 @@ describe('API keys, scopes, origins, rate limits and user tokens (AUTH_MODE=requ
     write = (await newKey(s, { scope: 'write' })).key;
     widget = (await newKey(s, { scope: 'read', origins: [SHOP] })).key;
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
   test('no key: 401 on protected routes; public routes stay public', async () => {
     for (const options of [{ url: POPULAR }, { method: 'POST', url: '/v1/events', payload: EVENT }, { url: '/v1/experiments' }, { method: 'DELETE', url: '/v1/users/u1' }] as InjectOptions[]) {
@@ -130,13 +136,16 @@ describe('API keys, scopes, origins, rate limits and user tokens (AUTH_MODE=requ
 
   describe('personal blocks (user=) with a browser key need a user token', () => {
     const rv = (key: string, query: string, origin = SHOP) => app.inject(withKey(key, { url: `/v1/recommendations/recently-viewed?user=u42${query}`, headers: { origin } }));
-    test('valid token: the user\'s own block', async () => {
+    test("valid token: the user's own block", async () => {
       const res = await rv(widget, `&user_token=${signUserToken('u42', SECRET, 600)}`);
       assert.equal(res.statusCode, 200, res.body);
-      assert.deepEqual(res.json().items.map((i: { id: string }) => i.id), ['sku-1']);
+      assert.deepEqual(
+        res.json().items.map((i: { id: string }) => i.id),
+        ['sku-1'],
+      );
     });
 
-    test('missing 401, expired 401, altered 403, another user\'s 403, with a clear error', async () => {
+    test("missing 401, expired 401, altered 403, another user's 403, with a clear error", async () => {
       const cases: [string, number, string][] = [
         ['', 401, 'user_token_required'],
         [`&user_token=${signUserToken('u42', SECRET, 600, Date.now() - 3_600_000)}`, 401, 'user_token_expired'],
@@ -211,12 +220,26 @@ describe('API keys, scopes, origins, rate limits and user tokens (AUTH_MODE=requ
 
 describe('logs: no secrets, key prefixes, a warning when open (real logger options)', () => {
   let s: TestServices;
-  before(async () => { s = await startTestServices(); });
-  after(async () => { await s.close(); });
+  before(async () => {
+    s = await startTestServices();
+  });
+  after(async () => {
+    await s.close();
+  });
 
   /** The server's logger options (src/log.ts), writing into `lines`. */
   async function loggedApp(lines: string[], settings: Partial<AuthSettings>): Promise<FastifyInstance> {
-    const app = Fastify({ logger: { ...loggerOptions('info'), stream: { write: (line: string) => { lines.push(line); } } }, ajv: AJV_OPTIONS });
+    const app = Fastify({
+      logger: {
+        ...loggerOptions('info'),
+        stream: {
+          write: (line: string) => {
+            lines.push(line);
+          },
+        },
+      },
+      ajv: AJV_OPTIONS,
+    });
     app.setErrorHandler(errorHandler);
     const outages = { redis: new OutageLog('Redis', () => app.log), postgres: new OutageLog('PostgreSQL', () => app.log) };
     const tenants = new Tenants((id) => ({ id, keys: redisKeys(s.config.redisPrefix, id) }) as TenantServices);

@@ -11,14 +11,25 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('API keys in PostgreSQL: store and jobs/keys.ts CLI', () => {
   let s: TestServices;
-  const run = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'jobs/keys.ts', ...args], { cwd: ROOT, env: { ...process.env, DATABASE_URL: s.databaseUrl } },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
-  });
-  const ring = () => new KeyRing(() => activeApiKeys(s.pool), 0, () => undefined);
+  const run = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', 'jobs/keys.ts', ...args], { cwd: ROOT, env: { ...process.env, DATABASE_URL: s.databaseUrl } }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  const ring = () =>
+    new KeyRing(
+      () => activeApiKeys(s.pool),
+      0,
+      () => undefined,
+    );
 
-  before(async () => { s = await startTestServices(); });
-  after(async () => { await s.close(); });
+  before(async () => {
+    s = await startTestServices();
+  });
+  after(async () => {
+    await s.close();
+  });
 
   test('CLI: create prints the key once, list shows it without the secret, revoke ends it', async () => {
     const created = await run('create', '--name', 'shop widget', '--origin', 'https://shop.example', '--origin', 'https://m.shop.example', '--rate', '50/s');

@@ -17,13 +17,31 @@ describe('bad input: numbers, timestamps, unknown routes', () => {
     await buildShop(s);
     app = await buildApp(s.config, s, { logger: false });
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
   const numbers: [param: string, value: string][] = [
-    ['limit', 'Infinity'], ['limit', '1e400'], ['limit', '0x10'], ['limit', '%2010'], ['limit', '1e1'], ['limit', '+5'], ['limit', '10.0'],
-    ['min_price', '1e309'], ['max_price', 'Infinity'], ['min_price', '0x10'], ['brand_cap', '-0x1'],
+    ['limit', 'Infinity'],
+    ['limit', '1e400'],
+    ['limit', '0x10'],
+    ['limit', '%2010'],
+    ['limit', '1e1'],
+    ['limit', '+5'],
+    ['limit', '10.0'],
+    ['min_price', '1e309'],
+    ['max_price', 'Infinity'],
+    ['min_price', '0x10'],
+    ['brand_cap', '-0x1'],
   ];
-  for (const path of ['/v1/recommendations/popular', '/v1/recommendations/collaborative?user=u1', '/v1/recommendations/recently-viewed?user=u1', '/v1/email/popular.json', '/v1/email/collaborative.html?user=u1']) {
+  for (const path of [
+    '/v1/recommendations/popular',
+    '/v1/recommendations/collaborative?user=u1',
+    '/v1/recommendations/recently-viewed?user=u1',
+    '/v1/email/popular.json',
+    '/v1/email/collaborative.html?user=u1',
+  ]) {
     test(`${path}: numbers are finite decimal digits (400 naming the parameter)`, async () => {
       for (const [param, value] of numbers) {
         const res = await app.inject(`${path}${path.includes('?') ? '&' : '?'}${param}=${value}`);
@@ -35,11 +53,20 @@ describe('bad input: numbers, timestamps, unknown routes', () => {
     });
   }
 
-  test('a leap second, or a day that does not exist: 400 naming the event\'s field; the batch stores nothing; a retry gets the same 400', async () => {
+  test("a leap second, or a day that does not exist: 400 naming the event's field; the batch stores nothing; a retry gets the same 400", async () => {
     const before = await count();
     for (const at of ['2026-12-31T23:59:60Z', '2026-02-30T10:00:00Z', '2026-04-31T10:00:00+02:00', '2026-01-01T24:00:00Z', '1969-12-31T23:59:59Z', '2026-01-01T10:00:00+25:00']) {
       for (let attempt = 0; attempt < 2; attempt++) {
-        const res = await app.inject({ method: 'POST', url: '/v1/events', payload: { events: [{ user_id: 'u1', item_id: 'a1', type: 'view' }, { user_id: 'u1', item_id: 'a2', type: 'view', occurred_at: at }] } });
+        const res = await app.inject({
+          method: 'POST',
+          url: '/v1/events',
+          payload: {
+            events: [
+              { user_id: 'u1', item_id: 'a1', type: 'view' },
+              { user_id: 'u1', item_id: 'a2', type: 'view', occurred_at: at },
+            ],
+          },
+        });
         assert.equal(res.statusCode, 400, `${at}: ${res.body}`);
         assert.equal(res.json().field, 'events[1].occurred_at', at);
       }
@@ -50,7 +77,11 @@ describe('bad input: numbers, timestamps, unknown routes', () => {
   });
 
   test('an unknown route or method: 404 in the same format as every error', async () => {
-    for (const [method, url] of [['GET', '/v1/nothing'], ['PUT', '/v1/events'], ['GET', '/v1/recommendations/telepathy?user=x']] as const) {
+    for (const [method, url] of [
+      ['GET', '/v1/nothing'],
+      ['PUT', '/v1/events'],
+      ['GET', '/v1/recommendations/telepathy?user=x'],
+    ] as const) {
       const res = await app.inject({ method, url });
       assert.equal(res.statusCode, 404);
       assert.deepEqual(Object.keys(res.json()).sort(), ['error', 'message']);

@@ -18,7 +18,16 @@ async function loadFixture(s: TestServices): Promise<void> {
     ('default', 'p1', 'Red Shoe', 'Acme', 'shoes', 10, true), ('default', 'p2', 'Blue Shoe', 'Acme', 'shoes', 20, true),
     ('default', 'p3', 'Bolt Runner', 'Bolt', 'shoes', 30, true), ('default', 'p4', 'Bolt Cap', 'Bolt', 'hats', 5, false),
     ('default', 'p5', 'Acme Beanie', 'Acme', 'hats', 8, true)`);
-  const purchases = [['u1', 'p1'], ['u1', 'p2'], ['u2', 'p1'], ['u2', 'p2'], ['u2', 'p3'], ['u3', 'p2'], ['u3', 'p3'], ['u4', 'p4']];
+  const purchases = [
+    ['u1', 'p1'],
+    ['u1', 'p2'],
+    ['u2', 'p1'],
+    ['u2', 'p2'],
+    ['u2', 'p3'],
+    ['u3', 'p2'],
+    ['u3', 'p3'],
+    ['u4', 'p4'],
+  ];
   for (const [i, [user, item]] of purchases.entries()) {
     await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ('default', $1, $2, 'purchase', $3)`, [user, item, new Date(Date.UTC(2024, 0, 1, 0, i))]);
   }
@@ -39,7 +48,9 @@ describe('build job (real PostgreSQL and Redis)', () => {
     options = { ...buildOptionsFromConfig(s.config), similarity: 'cosine', workers: 1, quiet: true };
     await loadFixture(s);
   });
-  after(async () => { await s.close(); });
+  after(async () => {
+    await s.close();
+  });
 
   test('publishes neighbours, catalog, popularity and user lists, then makes the version live', async () => {
     // u2's purchases as key layout 1 kept them: the users stage replaces them.
@@ -59,7 +70,15 @@ describe('build job (real PostgreSQL and Redis)', () => {
     assert.equal(await s.redis.get(keys().neighbours(v, 'p4')), null, 'an item bought alone has no neighbours');
 
     assert.deepEqual(JSON.parse((await s.redis.get(keys().item(v, 'p4')))!), {
-      id: 'p4', title: 'Bolt Cap', brand: 'Bolt', category: 'hats', price: 5, currency: null, url: null, image_url: null, in_stock: false,
+      id: 'p4',
+      title: 'Bolt Cap',
+      brand: 'Bolt',
+      category: 'hats',
+      price: 5,
+      currency: null,
+      url: null,
+      image_url: null,
+      in_stock: false,
     });
     assert.deepEqual(await s.redis.zrange(keys().popular(v), '0', '-1'), ['p2', 'p1', 'p3', 'p4'], 'ties by id; p5 (no events) is no recommendation');
     assert.deepEqual(await s.redis.zrange(keys().popular(v, 'hats'), '0', '-1'), ['p4']);
@@ -103,7 +122,10 @@ describe('build job (real PostgreSQL and Redis)', () => {
 
   test('two builds never publish at once: the second says when the lock lapses, or waits for it (--wait)', async () => {
     const holder = await ModelPublisher.begin(s.redis, keys(), { oldVersionTtlSeconds: 60, lockTtlMs: 5000 }, (atLeast) => allocateModelVersion(s.pool, 'default', atLeast));
-    const refused = await build().then(() => null, (err: Error) => err);
+    const refused = await build().then(
+      () => null,
+      (err: Error) => err,
+    );
     assert.ok(refused instanceof BuildLockedError, String(refused));
     assert.match(refused.message, /lapses in [1-5] s unless its holder keeps it: try again then, or pass --wait/);
     const waiting = buildModel(s.pool, s.redis, s.config, { ...options, lockWaitMs: 20_000 });
@@ -133,9 +155,14 @@ describe('build job (real PostgreSQL and Redis)', () => {
       cwd: ROOT,
       stdio: 'ignore',
       env: {
-        ...process.env, DATABASE_URL: s.databaseUrl, REDIS_PREFIX: s.config.redisPrefix, EVENT_WEIGHTS: 'view=0,cart=0',
+        ...process.env,
+        DATABASE_URL: s.databaseUrl,
+        REDIS_PREFIX: s.config.redisPrefix,
+        EVENT_WEIGHTS: 'view=0,cart=0',
         // One key per round trip with a pause: publishing takes seconds, so we can kill it midway.
-        BUILD_PUBLISH_BATCH: '1', BUILD_PUBLISH_PAUSE_MS: '100', BUILD_LOCK_TTL_MS: '1000',
+        BUILD_PUBLISH_BATCH: '1',
+        BUILD_PUBLISH_PAUSE_MS: '100',
+        BUILD_LOCK_TTL_MS: '1000',
       },
     });
     const next = Number(live) + 1;

@@ -14,7 +14,11 @@ const DAY = 86_400_000;
 const NOW = Date.now();
 const STAPLES = ['milk', 'bread', 'eggs', 'coffee'];
 
-interface Item { id: string; source: string; repeat?: { times_bought: number; last_bought: string; typical_gap_days: number; due_in_days: number } }
+interface Item {
+  id: string;
+  source: string;
+  repeat?: { times_bought: number; last_bought: string; typical_gap_days: number; due_in_days: number };
+}
 
 describe('buy-again and for-you over Redis (real build)', () => {
   let s: TestServices;
@@ -36,7 +40,7 @@ describe('buy-again and for-you over Redis (real build)', () => {
     for (let u = 0; u < 40; u++) {
       const [a, b] = [STAPLES[u % 4], STAPLES[(u + 1) % 4]];
       for (let week = 12; week >= 1; week--) {
-        const at = NOW - week * 7 * DAY - (u % 7) * DAY / 7;
+        const at = NOW - week * 7 * DAY - ((u % 7) * DAY) / 7;
         await purchase(`c${u}`, a, at);
         await purchase(`c${u}`, b, at + 3_600_000);
       }
@@ -49,7 +53,10 @@ describe('buy-again and for-you over Redis (real build)', () => {
     built = await buildModel(s.pool, s.redis, s.config, { ...buildOptionsFromConfig(s.config), similarity: 'cooccurrence', workers: 1, quiet: true, lifecycle: false });
     app = await buildApp(s.config, s, { logger: false });
   });
-  after(async () => { await app?.close(); await s?.close(); });
+  after(async () => {
+    await app?.close();
+    await s?.close();
+  });
 
   test('the build fit buy-again and the blend, and publishes what they learned', async () => {
     assert.ok(built.repeat, 'buy-again fit');
@@ -59,7 +66,10 @@ describe('buy-again and for-you over Redis (real build)', () => {
     const current = res.json();
     assert.equal(current.version, built.version);
     assert.deepEqual(Object.keys(current.buy_again.weights), ['intercept', 'log_times', 'decayed_share', 'log_days_since', 'repeat_logit', 'log_due', 'user_repeat_logit', 'log_buyers']);
-    assert.deepEqual(current.for_you.generators, built.blend!.generators.map((g) => g.name));
+    assert.deepEqual(
+      current.for_you.generators,
+      built.blend!.generators.map((g) => g.name),
+    );
     assert.equal(Object.keys(current.for_you.weights).length, 2 * current.for_you.generators.length);
   });
 
@@ -86,10 +96,13 @@ describe('buy-again and for-you over Redis (real build)', () => {
     assert.ok(email.json().items.some((i: Item) => i.id === 'bread' && i.repeat?.times_bought === 3));
   });
 
-  test('for-you blends the generators: the customer\'s own staples and items for them', async () => {
+  test("for-you blends the generators: the customer's own staples and items for them", async () => {
     const b = await block('/v1/recommendations/for-you?user=me&limit=5');
     assert.equal(b.items.length, 5);
-    assert.ok(b.items.some((i) => i.id === 'bread' || i.id === 'milk'), JSON.stringify(b.items));
+    assert.ok(
+      b.items.some((i) => i.id === 'bread' || i.id === 'milk'),
+      JSON.stringify(b.items),
+    );
     for (const i of b.items) assert.ok(['buy-again', 'collaborative', 'recently-viewed', 'same-brand', 'category-popular', 'popular'].includes(i.source), i.source);
   });
 

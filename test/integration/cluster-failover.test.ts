@@ -19,7 +19,13 @@ import { startTestServices, type TestServices } from '../helpers/services.ts';
 
 const KINDS = ['personal', 'recently-viewed', 'popular', 'events'] as const;
 type Kind = (typeof KINDS)[number];
-interface Answer { kind: Kind; at: number; status: number; degraded: boolean; key?: string }
+interface Answer {
+  kind: Kind;
+  at: number;
+  status: number;
+  degraded: boolean;
+  key?: string;
+}
 
 // Enough normal answers of every kind after the promotion to call it recovered.
 const RECOVERED_AFTER = 30;
@@ -56,10 +62,15 @@ describe('Redis Cluster failover during traffic (a private cluster)', () => {
     // Users whose keys live on the master that fails over (the first user's).
     const master = cluster.slots[keys().userSlot('u1')][0];
     // Its replica, from the cluster's own table: `id host:port@bus flags master-id ...` per node.
-    const table = String(await cluster.cluster('NODES')).trim().split('\n').map((line) => line.split(' '));
+    const table = String(await cluster.cluster('NODES'))
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' '));
     const masterId = table.find(([, address]) => address.startsWith(`${master}@`))![0];
     const replica = table.find(([, , , of]) => of === masterId)![1].split('@')[0];
-    const users = Array.from({ length: 400 }, (_, i) => `fo-${i}`).filter((u) => cluster.slots[keys().userSlot(u)][0] === master).slice(0, 8);
+    const users = Array.from({ length: 400 }, (_, i) => `fo-${i}`)
+      .filter((u) => cluster.slots[keys().userSlot(u)][0] === master)
+      .slice(0, 8);
     assert.equal(users.length, 8);
     const items = PRODUCTS.map(([id]) => id);
     const answers: Answer[] = [];
@@ -72,19 +83,27 @@ describe('Redis Cluster failover during traffic (a private cluster)', () => {
       const at = performance.now();
       if (kind === 'events') {
         const key = `fo-event-${n}`;
-        const res = await app.inject({ method: 'POST', url: '/v1/events', payload: { events: [
-          { user_id: user, item_id: items[n % items.length], type: 'view', occurred_at: new Date(Date.UTC(2025, 0, 1) + n * 1000).toISOString(), idempotency_key: key },
-        ] } });
+        const res = await app.inject({
+          method: 'POST',
+          url: '/v1/events',
+          payload: { events: [{ user_id: user, item_id: items[n % items.length], type: 'view', occurred_at: new Date(Date.UTC(2025, 0, 1) + n * 1000).toISOString(), idempotency_key: key }] },
+        });
         return { kind, at, status: res.statusCode, degraded: false, key: res.statusCode === 200 && res.json().accepted === 1 ? key : undefined };
       }
-      const url = kind === 'personal' ? `/v1/recommendations/collaborative?user=${user}&limit=4`
-        : kind === 'recently-viewed' ? `/v1/recommendations/recently-viewed?user=${user}&limit=4` : '/v1/recommendations/popular?limit=4';
+      const url =
+        kind === 'personal'
+          ? `/v1/recommendations/collaborative?user=${user}&limit=4`
+          : kind === 'recently-viewed'
+            ? `/v1/recommendations/recently-viewed?user=${user}&limit=4`
+            : '/v1/recommendations/popular?limit=4';
       const res = await app.inject({ method: 'GET', url });
       return { kind, at, status: res.statusCode, degraded: res.statusCode === 200 && res.json().degraded === true };
     };
-    const traffic = Promise.all(Array.from({ length: 4 }, async (_, lane) => {
-      for (let i = lane; !stop; i++) answers.push(await request(KINDS[i % KINDS.length]));
-    }));
+    const traffic = Promise.all(
+      Array.from({ length: 4 }, async (_, lane) => {
+        for (let i = lane; !stop; i++) answers.push(await request(KINDS[i % KINDS.length]));
+      }),
+    );
     const normal = (a: Answer) => a.status === 200 && !a.degraded;
     const until = async (what: string, condition: () => boolean | Promise<boolean>, ms = 30_000) => {
       const deadline = Date.now() + ms;
@@ -115,8 +134,14 @@ describe('Redis Cluster failover during traffic (a private cluster)', () => {
       // (A busy test machine degrades an answer now and then by itself: they are counted, not failed.)
       const odd = answers.filter((a) => !normal(a));
       // Degraded answers (200, "degraded") and 503s for what no cache could answer; never a 500.
-      assert.deepEqual(odd.filter((a) => (a.kind === 'events' ? a.status !== 200 : a.status !== 200 && a.status !== 503)), [], 'only degraded answers or 503s');
-      t.diagnostic(`${answers.length} requests; ${odd.length} degraded or 503 in all; the replica took over in ${Math.round(promotedAt - failoverAt)} ms; the last odd answer ${odd.length ? Math.round(Math.max(...odd.map((a) => a.at)) - failoverAt) : 0} ms after the failover began`);
+      assert.deepEqual(
+        odd.filter((a) => (a.kind === 'events' ? a.status !== 200 : a.status !== 200 && a.status !== 503)),
+        [],
+        'only degraded answers or 503s',
+      );
+      t.diagnostic(
+        `${answers.length} requests; ${odd.length} degraded or 503 in all; the replica took over in ${Math.round(promotedAt - failoverAt)} ms; the last odd answer ${odd.length ? Math.round(Math.max(...odd.map((a) => a.at)) - failoverAt) : 0} ms after the failover began`,
+      );
     } finally {
       stop = true;
       await traffic;
@@ -131,7 +156,9 @@ describe('Redis Cluster failover during traffic (a private cluster)', () => {
     await buildShop(s);
     for (const user of users) {
       const { rows: views } = await s.pool.query<{ item_id: string; ms: string }>(
-        `SELECT item_id, (extract(epoch FROM max(occurred_at)) * 1000)::bigint::text AS ms FROM events WHERE user_id = $1 AND type = 'view' GROUP BY item_id`, [user]);
+        `SELECT item_id, (extract(epoch FROM max(occurred_at)) * 1000)::bigint::text AS ms FROM events WHERE user_id = $1 AND type = 'view' GROUP BY item_id`,
+        [user],
+      );
       const stored = await cluster.zrange(keys().recentlyViewed(user), '0', '-1', 'WITHSCORES');
       const inRedis = new Map<string, string>();
       for (let i = 0; i < stored.length; i += 2) inRedis.set(stored[i], stored[i + 1]);

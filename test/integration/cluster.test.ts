@@ -80,7 +80,7 @@ describe('Redis Cluster: build, API, events, erasure, opt-out and a tenant, on 3
     await s.close();
   });
 
-  test('slots: ours are Redis\'s; a user\'s keys, mails and flags marker share one; model keys on every master', async () => {
+  test("slots: ours are Redis's; a user's keys, mails and flags marker share one; model keys on every master", async () => {
     const slotOf = async (key: string) => Number(await cluster.cluster('KEYSLOT', key));
     for (const key of ['a', 'x{}y', '{}{a}', 'é}{ü}', 'foo{bar}{zap}', '日本{語}', keys().flagsSyncedIn(SLOTS - 1)]) {
       assert.equal(keySlot(key), await slotOf(key), key);
@@ -102,11 +102,17 @@ describe('Redis Cluster: build, API, events, erasure, opt-out and a tenant, on 3
     // Keys in several slots: one MGET would be refused; getMany reads them all, in order.
     const items = ['a1', 'a2', 'b1', 'c1', 'nope'];
     assert.ok(new Set(items.map((i) => masterOf(keys().item(version, i)))).size > 1);
-    const values = await getMany(api, items.map((i) => keys().item(version, i)));
-    assert.deepEqual(values.map((v) => (v === null ? null : JSON.parse(v).id)), ['a1', 'a2', 'b1', 'c1', null]);
+    const values = await getMany(
+      api,
+      items.map((i) => keys().item(version, i)),
+    );
+    assert.deepEqual(
+      values.map((v) => (v === null ? null : JSON.parse(v).id)),
+      ['a1', 'a2', 'b1', 'c1', null],
+    );
   });
 
-  test('the API\'s commands of one event-loop turn reach each master in one read', async () => {
+  test("the API's commands of one event-loop turn reach each master in one read", async () => {
     const reads = async () => {
       let total = 0;
       for (const node of await masters(cluster)) total += Number(/total_reads_processed:(\d+)/.exec(await node.info('stats'))![1]);
@@ -119,13 +125,20 @@ describe('Redis Cluster: build, API, events, erasure, opt-out and a tenant, on 3
     await Promise.all(users.map((user) => api.exists(keys().recentlyViewed(user))));
     // 60 commands; per master one read, our INFO, and now and then a replica's ACK or a slot
     // map refresh (uncoalesced, the 60 took 68 reads).
-    const extra = await reads() - before;
+    const extra = (await reads()) - before;
     assert.ok(extra <= 3 * 6, `60 commands of one turn took ${extra} reads on 3 masters`);
   });
 
-  test('recommendations: by item, by user (history script with its slot\'s marker), popular', async () => {
+  test("recommendations: by item, by user (history script with its slot's marker), popular", async () => {
     const byItem = (await call('default', '/v1/recommendations/collaborative?item=a2&limit=3')).json();
-    assert.deepEqual(byItem.items.map((i: { id: string; similarity: number }) => [i.id, i.similarity]), [['a1', 2], ['b1', 2], ['a3', 1]]);
+    assert.deepEqual(
+      byItem.items.map((i: { id: string; similarity: number }) => [i.id, i.similarity]),
+      [
+        ['a1', 2],
+        ['b1', 2],
+        ['a3', 1],
+      ],
+    );
     const byUser = (await call('default', '/v1/recommendations/collaborative?user=u4&limit=2&fallback=false')).json();
     assert.equal(byUser.degraded, undefined);
     assert.deepEqual(ids(byUser), ['a1', 'a3'], 'u4 bought a2, b1, b2');
@@ -135,9 +148,16 @@ describe('Redis Cluster: build, API, events, erasure, opt-out and a tenant, on 3
 
   test('events: one batch of users on every master, each written on its own node', async () => {
     const users = spreadUsers('buyer-', 3);
-    const res = await call('default', { method: 'POST', url: '/v1/events', payload: { events: users.flatMap((user) => [
-      { user_id: user, item_id: 'c1', type: 'view' }, { user_id: user, item_id: 'b2', type: 'purchase' },
-    ]) } });
+    const res = await call('default', {
+      method: 'POST',
+      url: '/v1/events',
+      payload: {
+        events: users.flatMap((user) => [
+          { user_id: user, item_id: 'c1', type: 'view' },
+          { user_id: user, item_id: 'b2', type: 'purchase' },
+        ]),
+      },
+    });
     assert.deepEqual(res.json(), { accepted: 2 * users.length, duplicates: 0, dropped: 0 });
     for (const user of users) {
       assert.deepEqual(await cluster.zrange(keys().recentlyViewed(user), '0', '-1'), ['c1'], user);
@@ -147,14 +167,17 @@ describe('Redis Cluster: build, API, events, erasure, opt-out and a tenant, on 3
     assert.deepEqual(ids(seen), ['c1']);
   });
 
-  test('erasure: the user\'s keys and mails go from their node; a tombstone stays', async () => {
+  test("erasure: the user's keys and mails go from their node; a tombstone stays", async () => {
     const [user] = spreadUsers('leaver-', 1);
     await call('default', { method: 'POST', url: '/v1/events', payload: { events: [{ user_id: user, item_id: 'a1', type: 'view' }] } });
     for (const mail of ['m1', 'm*2']) await cluster.hset(keys().mail(user, mail), 'block', '{}');
     await cluster.set(keys().mail('bystander', 'm1'), '{}');
     const res = await call('default', { method: 'DELETE', url: `/v1/users/${user}` });
     assert.equal(res.json().redis_keys_deleted, 3, 'recently viewed and two mails');
-    assert.deepEqual((await scanKeys(cluster, `${s.config.redisPrefix}*{${user}}*`)).map((k) => k.slice(s.config.redisPrefix.length)), [`erased:{${user}}`]);
+    assert.deepEqual(
+      (await scanKeys(cluster, `${s.config.redisPrefix}*{${user}}*`)).map((k) => k.slice(s.config.redisPrefix.length)),
+      [`erased:{${user}}`],
+    );
     assert.equal(await cluster.exists(keys().mail('bystander', 'm1')), 1);
     const late = await call('default', { method: 'POST', url: '/v1/events', payload: { events: [{ user_id: user, item_id: 'a2', type: 'view' }] } });
     assert.equal(late.json().dropped, 1);
@@ -169,7 +192,7 @@ describe('Redis Cluster: build, API, events, erasure, opt-out and a tenant, on 3
     await call('default', { method: 'POST', url: '/v1/users/u4/preferences', payload: { personalization_opt_out: false } });
   });
 
-  test('a node that lost its data lost its slots\' markers with the flags: only its users wait for the copy', async () => {
+  test("a node that lost its data lost its slots' markers with the flags: only its users wait for the copy", async () => {
     const [lost, kept] = spreadUsers('flagged-', 1);
     for (const user of [lost, kept]) {
       await call('default', { method: 'POST', url: '/v1/events', payload: { events: [{ user_id: user, item_id: 'c2', type: 'view' }] } });
@@ -194,12 +217,15 @@ describe('Redis Cluster: build, API, events, erasure, opt-out and a tenant, on 3
     assert.equal((await call('default', `/v1/recommendations/recently-viewed?user=${lost}&limit=3`)).json().opted_out, true);
   });
 
-  test('a second tenant: its keys under t:north:, its users\' tags carry it, its answers its own', async () => {
+  test("a second tenant: its keys under t:north:, its users' tags carry it, its answers its own", async () => {
     const version = Number(await cluster.get(keys(TENANT).current));
     assert.ok(await cluster.get(keys(TENANT).item(version, 'n7')));
     assert.match(keys(TENANT).recentlyViewed('u1'), /t:north:rv:\{north:u1\}$/);
     const res = (await call(TENANT, '/v1/recommendations/collaborative?item=a1&limit=5')).json();
-    assert.deepEqual(res.items.map((i: { id: string; title: string }) => [i.id, i.title]), [['n7', 'North Lamp']]);
+    assert.deepEqual(
+      res.items.map((i: { id: string; title: string }) => [i.id, i.title]),
+      [['n7', 'North Lamp']],
+    );
     assert.deepEqual(ids((await call('default', '/v1/recommendations/collaborative?item=a1&limit=2&fallback=false')).json()), ['a2', 'a3']);
   });
 

@@ -13,8 +13,23 @@ const SECRET = 'email-test-secret-0123456789abcdef-xyz';
 const HOSTILE = `<script>alert("x")</script> Bob's "Best" & <b>Co</b>`;
 const FIXTURES = new URL('../fixtures/email/', import.meta.url).pathname;
 
-interface JsonItem { position: number; id: string; title: string; price: number | null; image_url: string | null; link: string | null; source: string }
-interface JsonBlock { request_id: string; strategy: string; variant?: string; model_version: number | null; degraded?: boolean; items: JsonItem[] }
+interface JsonItem {
+  position: number;
+  id: string;
+  title: string;
+  price: number | null;
+  image_url: string | null;
+  link: string | null;
+  source: string;
+}
+interface JsonBlock {
+  request_id: string;
+  strategy: string;
+  variant?: string;
+  model_version: number | null;
+  degraded?: boolean;
+  items: JsonItem[];
+}
 
 describe('email blocks, click links and the A/B harness (real build, PostgreSQL and Redis)', () => {
   let s: TestServices;
@@ -38,7 +53,9 @@ describe('email blocks, click links and the A/B harness (real build, PostgreSQL 
     s = await startTestServices();
     await loadShop(s.pool);
     // A product whose catalog strings try to break out of the HTML, bought often enough to be popular.
-    await s.pool.query(`INSERT INTO products (tenant_id, id, title, price, currency, url, image_url) VALUES ('default', 'h1', $1, 9.5, 'GBP', 'javascript:alert(1)', 'javascript:alert(2)')`, [HOSTILE]);
+    await s.pool.query(`INSERT INTO products (tenant_id, id, title, price, currency, url, image_url) VALUES ('default', 'h1', $1, 9.5, 'GBP', 'javascript:alert(1)', 'javascript:alert(2)')`, [
+      HOSTILE,
+    ]);
     await addPurchases(s.pool, { u20: ['h1'], u21: ['h1'], u22: ['h1'], u23: ['h1'], u24: ['h1'], u25: ['h1'] });
     await buildShop(s);
     config = {
@@ -49,7 +66,10 @@ describe('email blocks, click links and the A/B harness (real build, PostgreSQL 
     };
     app = await buildApp(config, s, { logger: false });
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
   describe('JSON and HTML', () => {
     test('JSON: N items with title, price, image and a tracked link; private caching and an ETag', async () => {
@@ -64,7 +84,10 @@ describe('email blocks, click links and the A/B harness (real build, PostgreSQL 
       assert.equal(b.degraded, undefined);
       // u4 bought a2, b1, b2: the same items as the recommendation endpoint gives.
       const api = (await get('/v1/recommendations/collaborative?user=u4&limit=4')).json() as { items: { id: string }[] };
-      assert.deepEqual(ids(b), api.items.map((i) => i.id));
+      assert.deepEqual(
+        ids(b),
+        api.items.map((i) => i.id),
+      );
       const first = b.items[0];
       assert.deepEqual([first.position, first.id, first.title, first.price, first.image_url], [1, 'a1', 'Acme Kettle', 20, 'https://img.example/a1.jpg']);
       assert.match(first.link!, /^https:\/\/recs\.example\/v1\/r\/[\w-]+$/);
@@ -105,8 +128,10 @@ describe('email blocks, click links and the A/B harness (real build, PostgreSQL 
     });
 
     test('a template with an unknown name stops the start, naming the line', async () => {
-      await assert.rejects(buildApp({ ...config, email: { ...config.email, templatePath: `${FIXTURES}misspelt-template.html` } }, s, { logger: false }),
-        /misspelt-template\.html: template line 2: unknown name "titel"/);
+      await assert.rejects(
+        buildApp({ ...config, email: { ...config.email, templatePath: `${FIXTURES}misspelt-template.html` } }, s, { logger: false }),
+        /misspelt-template\.html: template line 2: unknown name "titel"/,
+      );
     });
   });
 
@@ -123,8 +148,7 @@ describe('email blocks, click links and the A/B harness (real build, PostgreSQL 
       assert.equal(notModified.body, '');
       const stale = await get(url, { headers: { 'if-none-match': '"something-else"' } });
       assert.equal(stale.statusCode, 200);
-      assert.equal((await block('/v1/email/recently-viewed.json?user=u4&limit=3')).request_id,
-        (await block('/v1/email/recently-viewed.json?user=u4&limit=3')).request_id);
+      assert.equal((await block('/v1/email/recently-viewed.json?user=u4&limit=3')).request_id, (await block('/v1/email/recently-viewed.json?user=u4&limit=3')).request_id);
     });
 
     test('another user or block: another request_id', async () => {
@@ -221,11 +245,14 @@ describe('email blocks, click links and the A/B harness (real build, PostgreSQL 
   });
 
   describe('batch', () => {
-    test('one block per user, in order, the same as each user\'s GET', async () => {
+    test("one block per user, in order, the same as each user's GET", async () => {
       const res = await app.inject({ method: 'POST', url: '/v1/email/batch', payload: { strategy: 'collaborative', users: ['u4', 'nobody', 'u5'], limit: 3, html: true } });
       assert.equal(res.statusCode, 200, res.body);
       const { blocks } = res.json() as { blocks: (JsonBlock & { user: string; html: string })[] };
-      assert.deepEqual(blocks.map((b) => b.user), ['u4', 'nobody', 'u5']);
+      assert.deepEqual(
+        blocks.map((b) => b.user),
+        ['u4', 'nobody', 'u5'],
+      );
       for (const b of blocks) {
         const single = await block(`/v1/email/collaborative.json?user=${b.user}&limit=3`);
         assert.equal(b.request_id, single.request_id);
@@ -250,8 +277,11 @@ describe('email blocks, click links and the A/B harness (real build, PostgreSQL 
   describe('experiments', () => {
     before(async () => {
       const res = await app.inject({
-        method: 'POST', url: '/v1/experiments', payload: {
-          id: 'email-ab', variants: [
+        method: 'POST',
+        url: '/v1/experiments',
+        payload: {
+          id: 'email-ab',
+          variants: [
             { key: 'rv', strategy: 'recently-viewed', control: true, params: { limit: 2 } },
             { key: 'cf', strategy: 'collaborative', params: { limit: 3 } },
           ],
@@ -261,7 +291,7 @@ describe('email blocks, click links and the A/B harness (real build, PostgreSQL 
       assert.equal((await app.inject({ method: 'POST', url: '/v1/experiments/email-ab/start' })).statusCode, 200);
     });
 
-    test('GET /v1/recommendations?experiment=: the user\'s variant, its strategy and params, one exposure per request_id', async () => {
+    test("GET /v1/recommendations?experiment=: the user's variant, its strategy and params, one exposure per request_id", async () => {
       for (const user of ['u1', 'u2', 'u3', 'u4', 'u5', 'u6']) {
         const assigned = (await get(`/v1/experiments/email-ab/assignment?user=${user}`)).json().variant.key as string;
         const headers = { 'x-request-id': `ab-${user}` };
@@ -318,7 +348,9 @@ describe('email blocks, click links and the A/B harness (real build, PostgreSQL 
       locked = await buildApp({ ...config, auth: { ...config.auth, mode: 'required', keyCacheMs: 0 } }, s, { logger: false });
       key = (await createApiKey(s.pool, { name: 'esp', scope: 'read', origins: [], rate: null })).key;
     });
-    after(async () => { await locked.close(); });
+    after(async () => {
+      await locked.close();
+    });
 
     test('a personal block needs a read key, or a signed URL over user and mail_id', async () => {
       const url = '/v1/email/collaborative.html?user=u4&mail_id=m-9';

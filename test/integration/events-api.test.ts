@@ -17,25 +17,42 @@ describe('POST /v1/events (real PostgreSQL and Redis)', () => {
     s = await startTestServices({ recentlyViewedCap: 3 });
     app = await buildApp(s.config, s, { logger: false });
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
   test('accepts a good batch and stores every event', async () => {
-    const res = await post({ events: [
-      { user_id: 'alice', item_id: 'a', type: 'view', occurred_at: '2024-05-01T10:00:00Z' },
-      { user_id: 'alice', item_id: 'b', type: 'purchase', quantity: 2, price: 9.5, occurred_at: '2024-05-01T10:05:00Z' },
-      { user_id: 'bob', item_id: 'a', type: 'click', request_id: 'req-1' },
-    ] });
+    const res = await post({
+      events: [
+        { user_id: 'alice', item_id: 'a', type: 'view', occurred_at: '2024-05-01T10:00:00Z' },
+        { user_id: 'alice', item_id: 'b', type: 'purchase', quantity: 2, price: 9.5, occurred_at: '2024-05-01T10:05:00Z' },
+        { user_id: 'bob', item_id: 'a', type: 'click', request_id: 'req-1' },
+      ],
+    });
     assert.equal(res.statusCode, 200);
     assert.deepEqual(res.json(), { accepted: 3, duplicates: 0, dropped: 0 });
     assert.equal(await count(), 3);
     const { rows } = await s.pool.query(`SELECT quantity, price, request_id FROM events WHERE type = 'purchase' OR type = 'click' ORDER BY type`);
-    assert.deepEqual(rows, [{ quantity: 1, price: null, request_id: 'req-1' }, { quantity: 2, price: 9.5, request_id: null }]);
+    assert.deepEqual(rows, [
+      { quantity: 1, price: null, request_id: 'req-1' },
+      { quantity: 2, price: 9.5, request_id: null },
+    ]);
     assert.deepEqual(await s.redis.zrange(keys().bought('alice'), '0', '-1'), ['b']);
     assert.equal(await s.redis.get(keys().boughtIds('alice')), 'b');
   });
 
   const bad: [string, unknown, string][] = [
-    ['unknown type', { events: [{ user_id: 'u', item_id: 'i', type: 'view' }, { user_id: 'u', item_id: 'i', type: 'teleport' }] }, 'events[1].type'],
+    [
+      'unknown type',
+      {
+        events: [
+          { user_id: 'u', item_id: 'i', type: 'view' },
+          { user_id: 'u', item_id: 'i', type: 'teleport' },
+        ],
+      },
+      'events[1].type',
+    ],
     ['missing item', { events: [{ user_id: 'u', type: 'view' }] }, 'events[0].item_id'],
     ['empty batch', { events: [] }, 'events'],
     ['too many events', { events: Array.from({ length: 1001 }, () => ({ user_id: 'u', item_id: 'i', type: 'view' })) }, 'events'],
@@ -63,10 +80,12 @@ describe('POST /v1/events (real PostgreSQL and Redis)', () => {
   });
 
   test('idempotency_key: a retried event is stored once', async () => {
-    const batch = { events: [
-      { user_id: 'carol', item_id: 'x', type: 'purchase', idempotency_key: 'order-77-line-1' },
-      { user_id: 'carol', item_id: 'y', type: 'purchase', idempotency_key: 'order-77-line-2' },
-    ] };
+    const batch = {
+      events: [
+        { user_id: 'carol', item_id: 'x', type: 'purchase', idempotency_key: 'order-77-line-1' },
+        { user_id: 'carol', item_id: 'y', type: 'purchase', idempotency_key: 'order-77-line-2' },
+      ],
+    };
     assert.deepEqual((await post(batch)).json(), { accepted: 2, duplicates: 0, dropped: 0 });
     const before = await count();
     assert.deepEqual((await post(batch)).json(), { accepted: 0, duplicates: 2, dropped: 0 });

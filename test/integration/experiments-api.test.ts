@@ -26,7 +26,10 @@ describe('/v1/experiments (real PostgreSQL)', () => {
     s = await startTestServices();
     app = await buildApp(s.config, s, { logger: false });
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
   test('create: a draft with defaults filled in (equal weights, params {}, salt = id, hash version 2, coverage 1)', async () => {
     const res = await post('/v1/experiments', definition('email-1'));
@@ -37,7 +40,14 @@ describe('/v1/experiments (real PostgreSQL)', () => {
     assert.equal(body.hash_version, 2);
     assert.equal(body.coverage, 1);
     assert.equal(body.started_at, null);
-    assert.deepEqual(body.variants.map((v: { key: string; weight: number; control: boolean }) => [v.key, v.weight, v.control]), [['rv', 1 / 3, true], ['brand', 1 / 3, false], ['cf', 1 / 3, false]]);
+    assert.deepEqual(
+      body.variants.map((v: { key: string; weight: number; control: boolean }) => [v.key, v.weight, v.control]),
+      [
+        ['rv', 1 / 3, true],
+        ['brand', 1 / 3, false],
+        ['cf', 1 / 3, false],
+      ],
+    );
     assert.deepEqual(body.variants[2].params, { limit: 6, exclude_purchased: true });
     assert.deepEqual((await get('/v1/experiments/email-1')).json(), body);
   });
@@ -54,9 +64,37 @@ describe('/v1/experiments (real PostgreSQL)', () => {
     ['duplicate variant keys', { variants: [variants[0], { key: 'rv', strategy: 'popular' }] }, 'variants[1].key'],
     ['no control', { variants: [variants[1], variants[2]] }, 'variants'],
     ['two controls', { variants: [variants[0], { ...variants[1], control: true }] }, 'variants[1].control'],
-    ['weights summing to 0', { variants: [{ ...variants[0], weight: 0 }, { ...variants[1], weight: 0 }] }, 'variants'],
-    ['weights of another scale (1:1:2)', { variants: [{ ...variants[0], weight: 1 }, { ...variants[1], weight: 1 }, { ...variants[2], weight: 2 }] }, 'variants'],
-    ['weights summing to 1.02', { variants: [{ ...variants[0], weight: 0.52 }, { ...variants[1], weight: 0.5 }] }, 'variants'],
+    [
+      'weights summing to 0',
+      {
+        variants: [
+          { ...variants[0], weight: 0 },
+          { ...variants[1], weight: 0 },
+        ],
+      },
+      'variants',
+    ],
+    [
+      'weights of another scale (1:1:2)',
+      {
+        variants: [
+          { ...variants[0], weight: 1 },
+          { ...variants[1], weight: 1 },
+          { ...variants[2], weight: 2 },
+        ],
+      },
+      'variants',
+    ],
+    [
+      'weights summing to 1.02',
+      {
+        variants: [
+          { ...variants[0], weight: 0.52 },
+          { ...variants[1], weight: 0.5 },
+        ],
+      },
+      'variants',
+    ],
     ['weights on some variants only', { variants: [{ ...variants[0], weight: 0.5 }, variants[1], variants[2]] }, 'variants'],
     ['hash version 3', { hash_version: 3 }, 'hash_version'],
     ['a negative weight', { variants: [variants[0], { ...variants[1], weight: -1 }] }, 'variants[1].weight'],
@@ -77,9 +115,16 @@ describe('/v1/experiments (real PostgreSQL)', () => {
   }
 
   test('create: the weights message says they must sum to 1', async () => {
-    const res = await post('/v1/experiments', { ...definition('bad-one'), variants: [{ ...variants[0], weight: 1 }, { ...variants[1], weight: 3 }] });
+    const res = await post('/v1/experiments', {
+      ...definition('bad-one'),
+      variants: [
+        { ...variants[0], weight: 1 },
+        { ...variants[1], weight: 3 },
+      ],
+    });
     assert.deepEqual(res.json(), {
-      error: 'invalid_request', field: 'variants',
+      error: 'invalid_request',
+      field: 'variants',
       message: "variant weights must sum to 1 (within 0.01, as GrowthBook's SDKs require), e.g. 0.25, 0.25, 0.5 rather than 1, 1, 2; these sum to 4",
     });
   });
@@ -169,7 +214,14 @@ describe('/v1/experiments (real PostgreSQL)', () => {
     const report = json.json();
     assert.equal(report.attribution_window_days, 7);
     assert.deepEqual(report.currencies, []);
-    assert.deepEqual(report.variants.map((v: { visitors: number; ctr: number | null; revenue: unknown[] }) => [v.visitors, v.ctr, v.revenue]), [[0, null, []], [0, null, []], [0, null, []]]);
+    assert.deepEqual(
+      report.variants.map((v: { visitors: number; ctr: number | null; revenue: unknown[] }) => [v.visitors, v.ctr, v.revenue]),
+      [
+        [0, null, []],
+        [0, null, []],
+        [0, null, []],
+      ],
+    );
     assert.deepEqual(report.srm, { chi_square: 0, df: 2, p_value: 1, threshold: 0.001, mismatch: false });
     const page = await get('/v1/experiments/email-2/report.html');
     assert.equal(page.statusCode, 200);
@@ -180,8 +232,15 @@ describe('/v1/experiments (real PostgreSQL)', () => {
 
   test('every route is in the OpenAPI document, with its schemas', async () => {
     const doc = app.swagger() as unknown as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
-    for (const path of ['/v1/experiments', '/v1/experiments/{id}', '/v1/experiments/{id}/start', '/v1/experiments/{id}/stop',
-      '/v1/experiments/{id}/assignment', '/v1/experiments/{id}/report', '/v1/experiments/{id}/report.html']) {
+    for (const path of [
+      '/v1/experiments',
+      '/v1/experiments/{id}',
+      '/v1/experiments/{id}/start',
+      '/v1/experiments/{id}/stop',
+      '/v1/experiments/{id}/assignment',
+      '/v1/experiments/{id}/report',
+      '/v1/experiments/{id}/report.html',
+    ]) {
       assert.ok(doc.paths[path], path);
     }
     assert.ok(doc.paths['/v1/experiments'].post.responses['400']);

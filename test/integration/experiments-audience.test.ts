@@ -12,7 +12,10 @@ import { segmentSlug } from '../../src/lifecycle/segments.ts';
 import { addPurchases, HAND_MADE, loadProducts, simulatedPurchases, type Purchase } from '../fixtures/lifecycle/shop.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
-const variants = [{ key: 'control', strategy: 'popular', control: true }, { key: 'winback', strategy: 'reactivation' }];
+const variants = [
+  { key: 'control', strategy: 'popular', control: true },
+  { key: 'winback', strategy: 'reactivation' },
+];
 
 describe('audience-limited experiments (real build, PostgreSQL and Redis)', () => {
   let s: TestServices;
@@ -36,9 +39,12 @@ describe('audience-limited experiments (real build, PostgreSQL and Redis)', () =
     profiles = (await s.pool.query('SELECT * FROM lifecycle_profiles ORDER BY user_id')).rows;
     app = await buildApp(s.config, s, { logger: false });
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
-  test('an audience is defined with the audiences\' parameters, segments by slug; bad ones are 400s naming the field', async () => {
+  test("an audience is defined with the audiences' parameters, segments by slug; bad ones are 400s naming the field", async () => {
     const segment = profiles.find((r) => r.user_id === 'drifter')!.segment;
     const res = await post('/v1/experiments', { id: 'by-segment', variants, audience: { name: 'segment', segments: [segmentSlug(segment)] } });
     assert.equal(res.statusCode, 201, res.body);
@@ -65,7 +71,10 @@ describe('audience-limited experiments (real build, PostgreSQL and Redis)', () =
     assert.equal((await post('/v1/experiments/by-segment/start')).statusCode, 200);
     const segment = profiles.find((r) => r.user_id === 'drifter')!.segment;
     const inside = members({ name: 'segment', segments: [segment] });
-    const outside = profiles.map((r) => r.user_id).filter((u) => !inside.includes(u)).slice(0, 15);
+    const outside = profiles
+      .map((r) => r.user_id)
+      .filter((u) => !inside.includes(u))
+      .slice(0, 15);
     assert.ok(inside.length >= 3 && outside.length > 0);
     for (const user of [...inside, ...outside, 'stranger']) {
       const member = inside.includes(user);
@@ -102,10 +111,16 @@ describe('audience-limited experiments (real build, PostgreSQL and Redis)', () =
     assert.equal((await post('/v1/events', { events })).statusCode, 200);
     // Those purchases move the buyers to other segments: the report keeps them where they were.
     const segmentAtExposure = new Map(profiles.map((r) => [r.user_id, r.segment]));
-    await addPurchases(s.pool, buyers.flatMap((user) => [340, 350, 360, 364].map((d): Purchase => [user, 'i7', d])));
+    await addPurchases(
+      s.pool,
+      buyers.flatMap((user) => [340, 350, 360, 364].map((d): Purchase => [user, 'i7', d])),
+    );
     await build();
     const moved = (await s.pool.query('SELECT user_id FROM lifecycle_segment_changes WHERE from_segment IS NOT NULL')).rows.map((r) => r.user_id);
-    assert.ok(moved.some((u) => buyers.includes(u)), 'some buyers moved');
+    assert.ok(
+      moved.some((u) => buyers.includes(u)),
+      'some buyers moved',
+    );
 
     const report = (await get('/v1/experiments/lapsing/report')).json();
     const variantOf = new Map((await s.pool.query(`SELECT user_id, variant FROM exposures WHERE experiment_id = 'lapsing'`)).rows.map((r) => [r.user_id, r.variant]));
@@ -123,7 +138,11 @@ describe('audience-limited experiments (real build, PostgreSQL and Redis)', () =
     }
     assert.deepEqual(actual, expected);
     // Each segment lists every variant, the control first as defined; the whole adds up.
-    for (const seg of report.segments) assert.deepEqual(seg.variants.map((v: { key: string }) => v.key), ['control', 'winback']);
+    for (const seg of report.segments)
+      assert.deepEqual(
+        seg.variants.map((v: { key: string }) => v.key),
+        ['control', 'winback'],
+      );
     const total = (key: string) => report.segments.reduce((n: number, seg: { variants: { key: string; visitors: number }[] }) => n + seg.variants.find((v) => v.key === key)!.visitors, 0);
     for (const v of report.variants) assert.equal(total(v.key), v.visitors);
     const html = await get('/v1/experiments/lapsing/report.html');

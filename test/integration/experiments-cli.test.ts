@@ -12,26 +12,35 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 describe('jobs/experiment.ts CLI (real PostgreSQL)', () => {
   let s: TestServices;
   let dir: string;
-  const run = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'jobs/experiment.ts', ...args], { cwd: ROOT, env: { ...process.env, DATABASE_URL: s.databaseUrl } },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
-  });
+  const run = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', 'jobs/experiment.ts', ...args], { cwd: ROOT, env: { ...process.env, DATABASE_URL: s.databaseUrl } }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
 
   before(async () => {
     s = await startTestServices();
     dir = await mkdtemp(join(tmpdir(), 'recs-exp-'));
   });
-  after(async () => { await s.close(); });
+  after(async () => {
+    await s.close();
+  });
 
   test('create, start, list, show, report (text, json, html), stop', async () => {
     const file = join(dir, 'email.json');
-    await writeFile(file, JSON.stringify({
-      id: 'email-cli', name: 'Email block', variants: [
-        { key: 'rv', strategy: 'recently-viewed', control: true, weight: 0.5, params: { limit: 6 } },
-        { key: 'cf', strategy: 'collaborative', weight: 0.5, params: { limit: 6 } },
-      ],
-      hash_version: 1,
-    }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        id: 'email-cli',
+        name: 'Email block',
+        variants: [
+          { key: 'rv', strategy: 'recently-viewed', control: true, weight: 0.5, params: { limit: 6 } },
+          { key: 'cf', strategy: 'collaborative', weight: 0.5, params: { limit: 6 } },
+        ],
+        hash_version: 1,
+      }),
+    );
     const created = await run('create', file);
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, /email-cli \(Email block\): draft, coverage 100%, salt "email-cli", hash version 1/);
@@ -56,21 +65,45 @@ describe('jobs/experiment.ts CLI (real PostgreSQL)', () => {
     assert.ok(!text.stdout.includes('∞'));
     assert.match(text.stdout, /sample ratio check: ok \(p = 1\.0000\)/);
     const json = JSON.parse((await run('report', 'email-cli', '--format', 'json')).stdout);
-    assert.deepEqual(json.variants.map((v: { visitors: number }) => v.visitors), [2, 2]);
-    assert.deepEqual(json.variants[0].revenue.map((r: { currency: string; revenue: number }) => [r.currency, r.revenue]), [['GBP', 15]]);
+    assert.deepEqual(
+      json.variants.map((v: { visitors: number }) => v.visitors),
+      [2, 2],
+    );
+    assert.deepEqual(
+      json.variants[0].revenue.map((r: { currency: string; revenue: number }) => [r.currency, r.revenue]),
+      [['GBP', 15]],
+    );
     const out = join(dir, 'report.html');
     assert.equal((await run('report', 'email-cli', '--format', 'html', '--out', out)).code, 0);
     assert.match(await readFile(out, 'utf8'), /<h1>Email block<\/h1>/);
     assert.match((await run('stop', 'email-cli')).stdout, /: stopped/);
   });
 
-  test('errors say what is wrong and exit non-zero: the API\'s own validation and status rules', async () => {
+  test("errors say what is wrong and exit non-zero: the API's own validation and status rules", async () => {
     const file = join(dir, 'bad.json');
-    await writeFile(file, JSON.stringify({ id: 'bad', variants: [{ key: 'a', strategy: 'popular' }, { key: 'b', strategy: 'popular' }] }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        id: 'bad',
+        variants: [
+          { key: 'a', strategy: 'popular' },
+          { key: 'b', strategy: 'popular' },
+        ],
+      }),
+    );
     const bad = await run('create', file);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /error: 400 invalid_request: exactly one variant must have control: true \(found 0\) \(field variants\)/);
-    await writeFile(file, JSON.stringify({ id: 'bad', variants: [{ key: 'a', strategy: 'popular', control: true, weight: 1 }, { key: 'b', strategy: 'popular', weight: 2 }] }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        id: 'bad',
+        variants: [
+          { key: 'a', strategy: 'popular', control: true, weight: 1 },
+          { key: 'b', strategy: 'popular', weight: 2 },
+        ],
+      }),
+    );
     assert.match((await run('create', file)).stderr, /error: 400 invalid_request: variant weights must sum to 1 .* \(field variants\)/);
     const stopped = await run('start', 'email-cli');
     assert.equal(stopped.code, 1);

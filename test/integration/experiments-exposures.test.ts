@@ -18,8 +18,14 @@ describe('ExposureWriter (real PostgreSQL)', () => {
     return insertExposures(s.pool, rows);
   };
   const exposure = (i: number, extra: Partial<NewExposure> = {}): NewExposure => ({
-    tenant: 'default', experimentId: 'exp', variant: i % 2 ? 'cf' : 'rv', userId: `user-${i}`, requestId: `req-${i}`,
-    strategy: i % 2 ? 'collaborative' : 'recently-viewed', items: ['a', `item-${i}`], ...extra,
+    tenant: 'default',
+    experimentId: 'exp',
+    variant: i % 2 ? 'cf' : 'rv',
+    userId: `user-${i}`,
+    requestId: `req-${i}`,
+    strategy: i % 2 ? 'collaborative' : 'recently-viewed',
+    items: ['a', `item-${i}`],
+    ...extra,
   });
   const stored = async () => (await s.pool.query('SELECT count(*)::int AS n FROM exposures')).rows[0].n as number;
   const noTimer = { flushIntervalMs: 3_600_000 };
@@ -28,8 +34,13 @@ describe('ExposureWriter (real PostgreSQL)', () => {
     s = await startTestServices();
     await insertExperiment(s.pool, 'default', { id: 'exp', name: null, salt: 'exp', coverage: 1, variants: [] });
   });
-  beforeEach(async () => { inserts = 0; await s.pool.query('TRUNCATE exposures'); });
-  after(async () => { await s.close(); });
+  beforeEach(async () => {
+    inserts = 0;
+    await s.pool.query('TRUNCATE exposures');
+  });
+  after(async () => {
+    await s.close();
+  });
 
   test('many exposures, few INSERTs: one multi-row INSERT per batch; close() writes the rest', async () => {
     const writer = new ExposureWriter(db, { ...noTimer, batchRows: 1000 });

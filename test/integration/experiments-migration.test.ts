@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import type pg from 'pg';
 import { assign } from '../../src/experiments/assignment.ts';
 import { bucketOf, bucketRanges, chooseVariation } from '../../src/experiments/hash.ts';
 import { migrate } from '../../src/store/pg/migrate.ts';
@@ -40,7 +40,13 @@ after(async () => {
 });
 
 test('005: hash_version 2 for existing experiments; weights of any scale stored divided by their sum, assignments unchanged', async () => {
-  const legacy: [string, number[], number][] = [['halves', [50, 50], 1], ['one-one-two', [1, 1, 2], 0.7], ['thirds', [1, 1, 1], 1], ['verbatim', [0.4, 0.5999], 1], ['sevenths', [3, 4], 0.9]];
+  const legacy: [string, number[], number][] = [
+    ['halves', [50, 50], 1],
+    ['one-one-two', [1, 1, 2], 0.7],
+    ['thirds', [1, 1, 1], 1],
+    ['verbatim', [0.4, 0.5999], 1],
+    ['sevenths', [3, 4], 0.9],
+  ];
   for (const [id, weights, coverage] of legacy) {
     const variants = weights.map((weight, i) => ({ key: `v${i}`, weight, strategy: 'popular', params: {}, control: i === 0 }));
     await pool.query(`INSERT INTO experiments (id, salt, variants, status, coverage) VALUES ($1, $1, $2, 'running', $3)`, [id, JSON.stringify(variants), coverage]);
@@ -48,14 +54,31 @@ test('005: hash_version 2 for existing experiments; weights of any scale stored 
   assert.equal((await migrate(pool)).applied[0], '005_experiment_hash_version.sql');
 
   const stored = async (id: string) => (await findExperiment(pool, 'default', id))!;
-  assert.deepEqual((await stored('halves')).variants.map((v) => v.weight), [0.5, 0.5]);
-  assert.deepEqual((await stored('one-one-two')).variants.map((v) => v.weight), [0.25, 0.25, 0.5]);
-  assert.deepEqual((await stored('thirds')).variants.map((v) => v.weight), [1 / 3, 1 / 3, 1 / 3]);
-  assert.deepEqual((await stored('verbatim')).variants.map((v) => v.weight), [0.4, 0.5999], 'within 0.01 of 1: left alone');
+  assert.deepEqual(
+    (await stored('halves')).variants.map((v) => v.weight),
+    [0.5, 0.5],
+  );
+  assert.deepEqual(
+    (await stored('one-one-two')).variants.map((v) => v.weight),
+    [0.25, 0.25, 0.5],
+  );
+  assert.deepEqual(
+    (await stored('thirds')).variants.map((v) => v.weight),
+    [1 / 3, 1 / 3, 1 / 3],
+  );
+  assert.deepEqual(
+    (await stored('verbatim')).variants.map((v) => v.weight),
+    [0.4, 0.5999],
+    'within 0.01 of 1: left alone',
+  );
   for (const [id, weights] of legacy) {
     const e = await stored(id);
     assert.equal(e.hashVersion, 2);
-    assert.deepEqual(e.variants.map((v) => [v.key, v.control, v.strategy]), weights.map((_, i) => [`v${i}`, i === 0, 'popular']), 'the rest of each variant kept');
+    assert.deepEqual(
+      e.variants.map((v) => [v.key, v.control, v.strategy]),
+      weights.map((_, i) => [`v${i}`, i === 0, 'popular']),
+      'the rest of each variant kept',
+    );
     // What assignment did before: weights outside GrowthBook's tolerance divided by their sum.
     const sum = weights.reduce((a, b) => a + b, 0);
     const before = sum >= 0.99 && sum <= 1.01 ? weights : weights.map((w) => w / sum);

@@ -33,7 +33,10 @@ const at = (offset: number) => new Date(T0 + offset);
  */
 async function seed(s: TestServices, experimentId: string, copies: number): Promise<void> {
   await insertExperiment(s.pool, 'default', {
-    id: experimentId, name: `Email recs <${copies}>`, salt: experimentId, coverage: 1,
+    id: experimentId,
+    name: `Email recs <${copies}>`,
+    salt: experimentId,
+    coverage: 1,
     variants: [
       { key: 'rv', weight: 1 / 3, strategy: 'recently-viewed', params: {}, control: true },
       { key: 'brand', weight: 1 / 3, strategy: 'same-brand', params: {}, control: false },
@@ -96,7 +99,10 @@ describe('attribution and the report (real PostgreSQL)', () => {
     await app.register(experimentRoutes, { pool: s.pool });
     await app.ready();
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
   test('by request_id (at any time, to the exposed user) and by user within 7 days of the first exposure, each event once', async () => {
     assert.deepEqual(byVariant(await variantTotals(s.pool, 'default', 'small', 7 * 86_400)), {
@@ -106,7 +112,7 @@ describe('attribution and the report (real PostgreSQL)', () => {
     });
   });
 
-  test('the window is a setting: 10 days take in u3\'s purchase of day 8; 1 day leaves only request-tagged events', async () => {
+  test("the window is a setting: 10 days take in u3's purchase of day 8; 1 day leaves only request-tagged events", async () => {
     const ten = byVariant(await variantTotals(s.pool, 'default', 'small', 10 * 86_400));
     assert.deepEqual([ten.rv.converters, ten.rv.revenue, ten.cf.revenue], [3, [{ currency: 'GBP', values: [20, 30, 45] }], [{ currency: 'GBP', values: [10, 30, 60] }]]);
     const one = byVariant(await variantTotals(s.pool, 'default', 'small', 86_400));
@@ -123,8 +129,14 @@ describe('attribution and the report (real PostgreSQL)', () => {
     assert.deepEqual(r.currencies, ['GBP']);
     assert.deepEqual([rv.key, rv.visitors, rv.exposures, rv.impressions, rv.clicks, rv.converters], ['rv', 40, 50, 100, 20, 20]);
     assert.deepEqual([cf.key, cf.visitors, cf.exposures, cf.impressions, cf.clicks, cf.converters], ['cf', 40, 40, 80, 20, 30]);
-    assert.deepEqual(rv.revenue.map((x: { currency: string; revenue: number; buyers: number }) => [x.currency, x.revenue, x.buyers]), [['GBP', 500, 20]]);
-    assert.deepEqual(cf.revenue.map((x: { currency: string; revenue: number; buyers: number }) => [x.currency, x.revenue, x.buyers]), [['GBP', 1000, 30]]);
+    assert.deepEqual(
+      rv.revenue.map((x: { currency: string; revenue: number; buyers: number }) => [x.currency, x.revenue, x.buyers]),
+      [['GBP', 500, 20]],
+    );
+    assert.deepEqual(
+      cf.revenue.map((x: { currency: string; revenue: number; buyers: number }) => [x.currency, x.revenue, x.buyers]),
+      [['GBP', 1000, 30]],
+    );
     assert.deepEqual([brand.visitors, brand.revenue[0].revenue_per_visitor, brand.conversion_rate], [20, 0, 0]);
     assert.deepEqual([rv.ctr, cf.ctr, rv.conversion_rate, cf.conversion_rate, rv.revenue[0].revenue_per_visitor, cf.revenue[0].revenue_per_visitor], [0.2, 0.25, 0.5, 0.75, 12.5, 25]);
     nearInterval(rv.conversion_rate_ci, EXPECTED.controlConversionCi, 'control conversion', 1e-15);
@@ -133,8 +145,10 @@ describe('attribution and the report (real PostgreSQL)', () => {
     assertLift(cf.revenue[0].lift, EXPECTED.rpvLift, 'RPV');
     assertLift(cf.lift.conversion_rate, EXPECTED.conversionLift, 'conversion');
     // Brand: nobody bought, so no relative lift, and the reason instead of an interval.
-    assert.deepEqual([brand.revenue[0].lift.relative, brand.revenue[0].lift.relative_ci, brand.revenue[0].lift.relative_note],
-      [null, null, 'not estimable: too few buyers in GBP (treatment 0, control 20; 5 needed on each side)']);
+    assert.deepEqual(
+      [brand.revenue[0].lift.relative, brand.revenue[0].lift.relative_ci, brand.revenue[0].lift.relative_note],
+      [null, null, 'not estimable: too few buyers in GBP (treatment 0, control 20; 5 needed on each side)'],
+    );
     assert.equal(brand.revenue[0].revenue_per_visitor_note, 'no interval: no purchases in GBP');
     assert.deepEqual([brand.conversion_rate_ci.low, brand.lift.conversion_rate.relative], [0, null]);
     // Visitors 40 / 20 / 40 against equal weights: χ² = 8, p = e⁻⁴ = 0.0183: uneven, but not a mismatch at 0.001.
@@ -155,10 +169,19 @@ describe('attribution and the report (real PostgreSQL)', () => {
   });
 
   test('sample ratio mismatch is flagged on a deliberately skewed split, not on a fair one', async () => {
-    for (const [id, a, b] of [['skewed', 1000, 1200], ['fair', 1000, 1050]] as const) {
+    for (const [id, a, b] of [
+      ['skewed', 1000, 1200],
+      ['fair', 1000, 1050],
+    ] as const) {
       await insertExperiment(s.pool, 'default', {
-        id, name: null, salt: id, coverage: 1,
-        variants: [{ key: 'a', weight: 0.5, strategy: 'popular', params: {}, control: true }, { key: 'b', weight: 0.5, strategy: 'collaborative', params: {}, control: false }],
+        id,
+        name: null,
+        salt: id,
+        coverage: 1,
+        variants: [
+          { key: 'a', weight: 0.5, strategy: 'popular', params: {}, control: true },
+          { key: 'b', weight: 0.5, strategy: 'collaborative', params: {}, control: false },
+        ],
       });
       await s.pool.query(
         `INSERT INTO exposures (tenant_id, experiment_id, variant, user_id, request_id, strategy, items)
@@ -191,8 +214,14 @@ describe('attribution and the report (real PostgreSQL)', () => {
     before(async () => {
       await s.pool.query(`INSERT INTO products (tenant_id, id, currency) VALUES ('default', 'gbp-1', 'GBP'), ('default', 'usd-1', 'USD'), ('default', 'no-currency', NULL)`);
       await insertExperiment(s.pool, 'default', {
-        id: 'money', name: 'Money', salt: 'money', coverage: 1,
-        variants: [{ key: 'a', weight: 0.5, strategy: 'popular', params: {}, control: true }, { key: 'b', weight: 0.5, strategy: 'collaborative', params: {}, control: false }],
+        id: 'money',
+        name: 'Money',
+        salt: 'money',
+        coverage: 1,
+        variants: [
+          { key: 'a', weight: 0.5, strategy: 'popular', params: {}, control: true },
+          { key: 'b', weight: 0.5, strategy: 'collaborative', params: {}, control: false },
+        ],
       });
       const writer = new ExposureWriter((rows) => insertExposures(s.pool, rows));
       const expose = (user: string, variant: string, request: string) =>
@@ -202,16 +231,28 @@ describe('attribution and the report (real PostgreSQL)', () => {
       expose('m3', 'b', 'm-r3');
       expose('m4', 'b', 'm-r4');
       await writer.close();
-      const event = (userId: string, itemId: string, type: NewEvent['type'], offset: number, requestId: string | null, quantity = 1, price: number | null = null): NewEvent =>
-        ({ userId, itemId, type, quantity, price, occurredAt: at(offset), requestId, idempotencyKey: null });
+      const event = (userId: string, itemId: string, type: NewEvent['type'], offset: number, requestId: string | null, quantity = 1, price: number | null = null): NewEvent => ({
+        userId,
+        itemId,
+        type,
+        quantity,
+        price,
+        occurredAt: at(offset),
+        requestId,
+        idempotencyKey: null,
+      });
       await insertEvents(s.pool, 'default', [
         // m1 follows the gbp-1 link of m-r1 three times (two replays), and usd-1's once.
-        event('m1', 'gbp-1', 'click', HOUR, 'm-r1'), event('m1', 'gbp-1', 'click', 2 * HOUR, 'm-r1'), event('m1', 'gbp-1', 'click', DAY, 'm-r1'),
+        event('m1', 'gbp-1', 'click', HOUR, 'm-r1'),
+        event('m1', 'gbp-1', 'click', 2 * HOUR, 'm-r1'),
+        event('m1', 'gbp-1', 'click', DAY, 'm-r1'),
         event('m1', 'usd-1', 'click', HOUR, 'm-r1'),
         // A request of some other block (not this experiment's), replayed: credited by the window, once.
-        event('m2', 'gbp-1', 'click', HOUR, 'elsewhere'), event('m2', 'gbp-1', 'click', 2 * HOUR, 'elsewhere'),
+        event('m2', 'gbp-1', 'click', HOUR, 'elsewhere'),
+        event('m2', 'gbp-1', 'click', 2 * HOUR, 'elsewhere'),
         // Clicks without a request_id count per event, as before.
-        event('m2', 'usd-1', 'click', HOUR, null), event('m2', 'usd-1', 'click', 2 * HOUR, null),
+        event('m2', 'usd-1', 'click', HOUR, null),
+        event('m2', 'usd-1', 'click', 2 * HOUR, null),
         event('m1', 'gbp-1', 'purchase', 2 * HOUR, 'm-r1', 2, 10),
         event('m1', 'usd-1', 'purchase', 2 * HOUR, 'm-r1', 1, 15),
         event('m1', 'not-in-catalog', 'purchase', 2 * HOUR, 'm-r1', 1, 7),
@@ -231,17 +272,32 @@ describe('attribution and the report (real PostgreSQL)', () => {
 
     test('revenue per currency of the purchased item (unknown item or currency: null), never added up', async () => {
       const totals = byVariant(await variantTotals(s.pool, 'default', 'money', 7 * 86_400));
-      assert.deepEqual(totals.a.revenue, [{ currency: 'GBP', values: [20] }, { currency: 'USD', values: [5, 15] }, { currency: null, values: [10] }]);
+      assert.deepEqual(totals.a.revenue, [
+        { currency: 'GBP', values: [20] },
+        { currency: 'USD', values: [5, 15] },
+        { currency: null, values: [10] },
+      ]);
       assert.deepEqual(totals.b.revenue, [{ currency: 'GBP', values: [99] }]);
       const r = (await app.inject('/v1/experiments/money/report')).json();
       assert.deepEqual(r.currencies, ['GBP', 'USD', null]);
       const rows = (v: { revenue: { currency: string | null; revenue: number; buyers: number; revenue_per_visitor: number }[] }) =>
         v.revenue.map((x) => [x.currency, x.revenue, x.buyers, x.revenue_per_visitor]);
-      assert.deepEqual(rows(r.variants[0]), [['GBP', 20, 1, 10], ['USD', 20, 2, 10], [null, 10, 1, 5]]);
-      assert.deepEqual(rows(r.variants[1]), [['GBP', 99, 1, 49.5], ['USD', 0, 0, 0], [null, 0, 0, 0]]);
+      assert.deepEqual(rows(r.variants[0]), [
+        ['GBP', 20, 1, 10],
+        ['USD', 20, 2, 10],
+        [null, 10, 1, 5],
+      ]);
+      assert.deepEqual(rows(r.variants[1]), [
+        ['GBP', 99, 1, 49.5],
+        ['USD', 0, 0, 0],
+        [null, 0, 0, 0],
+      ]);
       assert.equal(r.variants[1].revenue[1].lift.relative_note, 'not estimable: too few buyers in USD (treatment 0, control 2; 5 needed on each side)');
       const page = (await app.inject('/v1/experiments/money/report.html')).body;
-      assert.deepEqual([...page.matchAll(/<h2>Revenue per visitor \(([^)]+)\)<\/h2>/g)].map((m) => m[1]), ['GBP', 'USD', 'unknown currency']);
+      assert.deepEqual(
+        [...page.matchAll(/<h2>Revenue per visitor \(([^)]+)\)<\/h2>/g)].map((m) => m[1]),
+        ['GBP', 'USD', 'unknown currency'],
+      );
     });
   });
 });

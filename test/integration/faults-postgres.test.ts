@@ -107,7 +107,12 @@ describe('PostgreSQL down, stuck or frozen (a private cluster)', () => {
   test('an acknowledged batch survives a crash right after its 200, though the cluster does not wait for commits by default', async () => {
     const app = await startApp();
     const before = await count();
-    const batch = { events: [{ user_id: 'u7', item_id: 'a1', type: 'view', idempotency_key: 'durable-1' }, { user_id: 'u7', item_id: 'a2', type: 'purchase', idempotency_key: 'durable-2' }] };
+    const batch = {
+      events: [
+        { user_id: 'u7', item_id: 'a1', type: 'view', idempotency_key: 'durable-1' },
+        { user_id: 'u7', item_id: 'a2', type: 'purchase', idempotency_key: 'durable-2' },
+      ],
+    };
     const res = await app.inject({ method: 'POST', url: '/v1/events', payload: batch });
     assert.deepEqual([res.statusCode, res.json().accepted], [200, 2]);
     await own.stop('immediate');

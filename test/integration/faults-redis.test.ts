@@ -24,7 +24,12 @@ const MODEL_REFRESH_MS = 100;
 // well under the 2 s that DEBUG SLEEP keeps Redis from answering).
 const BOUND_MS = DEADLINE_MS + 650;
 
-interface Block { model_version: number | null; degraded?: boolean; sources: string[]; items: { id: string }[] }
+interface Block {
+  model_version: number | null;
+  degraded?: boolean;
+  sources: string[];
+  items: { id: string }[];
+}
 
 describe('Redis down, slow or restarted (a private redis-server)', () => {
   let s: TestServices;
@@ -78,9 +83,12 @@ describe('Redis down, slow or restarted (a private redis-server)', () => {
     const readsByRedis = async () => Number(/total_reads_processed:(\d+)/.exec(await jobs.info('stats'))![1]);
     const before = await readsByRedis();
     const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => api.echo(`m${i}`)));
-    assert.deepEqual(replies, Array.from({ length: 20 }, (_, i) => `m${i}`));
+    assert.deepEqual(
+      replies,
+      Array.from({ length: 20 }, (_, i) => `m${i}`),
+    );
     // This server is private: the reads are the 20 commands' and the two INFOs'.
-    const reads = await readsByRedis() - before;
+    const reads = (await readsByRedis()) - before;
     assert.ok(reads <= 3, `20 commands of one turn took ${reads} reads`);
 
     // A command sent from the check phase (setImmediate) or a timer still leaves promptly.
@@ -163,7 +171,17 @@ describe('Redis down, slow or restarted (a private redis-server)', () => {
 
   test('data lost (a restart without persistence, a failover, FLUSHALL): the last model held serves, degraded; 503 without one; logged once; no number reused', async () => {
     const lines: string[] = [];
-    const logged = await buildApp(config, { pool: s.pool, redis: api }, { logStream: { write: (line) => { lines.push(line); } } });
+    const logged = await buildApp(
+      config,
+      { pool: s.pool, redis: api },
+      {
+        logStream: {
+          write: (line) => {
+            lines.push(line);
+          },
+        },
+      },
+    );
     const fresh = await buildApp(config, { pool: s.pool, redis: api }, { logger: false });
     try {
       const before = (await logged.inject('/v1/recommendations/popular?limit=3')).json() as Block;
@@ -225,9 +243,14 @@ describe('Redis down, slow or restarted (a private redis-server)', () => {
       cwd: ROOT,
       stdio: 'ignore',
       env: {
-        ...process.env, DATABASE_URL: s.databaseUrl, REDIS_URL: own.url, REDIS_PREFIX: config.redisPrefix,
+        ...process.env,
+        DATABASE_URL: s.databaseUrl,
+        REDIS_URL: own.url,
+        REDIS_PREFIX: config.redisPrefix,
         // One key per round trip with a pause: publishing takes seconds, so Redis restarts midway.
-        BUILD_PUBLISH_BATCH: '1', BUILD_PUBLISH_PAUSE_MS: '50', BUILD_LOCK_TTL_MS: '1000',
+        BUILD_PUBLISH_BATCH: '1',
+        BUILD_PUBLISH_PAUSE_MS: '50',
+        BUILD_LOCK_TTL_MS: '1000',
       },
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -266,8 +289,12 @@ describe('Redis down, slow or restarted (a private redis-server)', () => {
       });
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
       const exited = new Promise((resolve) => child.once('exit', resolve));
       const deadline = Date.now() + 20_000;
       let url: string | undefined;

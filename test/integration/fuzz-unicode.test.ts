@@ -43,35 +43,52 @@ describe('unicode round trip and bad input (real PostgreSQL and Redis)', () => {
       await s.pool.query(`INSERT INTO products (tenant_id, id, title, brand, category, price, in_stock) VALUES ('default', $1, $2, $3, $4, 10, true)`, [id, title, brand, category]);
     }
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
   test('ids and catalog text come back exactly as sent, through events, the build and every block', async () => {
     const at = (minute: number) => `2024-06-01T10:${String(minute).padStart(2, '0')}:00Z`;
-    const res = await post('/v1/events', { events: [
-      { user_id: ALICE, item_id: SHOE, type: 'purchase', occurred_at: at(0) },
-      { user_id: ALICE, item_id: ARABIC, type: 'purchase', occurred_at: at(1) },
-      { user_id: RTL, item_id: SHOE, type: 'purchase', occurred_at: at(2) },
-      { user_id: RTL, item_id: ARABIC, type: 'purchase', occurred_at: at(3) },
-      { user_id: RTL, item_id: ASTRAL, type: 'purchase', occurred_at: at(4) },
-      { user_id: ODD, item_id: SLASHY, type: 'purchase', occurred_at: at(5) },
-      { user_id: ODD, item_id: COMBINING, type: 'purchase', occurred_at: at(6) },
-      { user_id: ODD, item_id: ASTRAL, type: 'view', occurred_at: at(7) },
-      { user_id: ODD, item_id: SHOE, type: 'view', occurred_at: at(8) },
-    ] });
+    const res = await post('/v1/events', {
+      events: [
+        { user_id: ALICE, item_id: SHOE, type: 'purchase', occurred_at: at(0) },
+        { user_id: ALICE, item_id: ARABIC, type: 'purchase', occurred_at: at(1) },
+        { user_id: RTL, item_id: SHOE, type: 'purchase', occurred_at: at(2) },
+        { user_id: RTL, item_id: ARABIC, type: 'purchase', occurred_at: at(3) },
+        { user_id: RTL, item_id: ASTRAL, type: 'purchase', occurred_at: at(4) },
+        { user_id: ODD, item_id: SLASHY, type: 'purchase', occurred_at: at(5) },
+        { user_id: ODD, item_id: COMBINING, type: 'purchase', occurred_at: at(6) },
+        { user_id: ODD, item_id: ASTRAL, type: 'view', occurred_at: at(7) },
+        { user_id: ODD, item_id: SHOE, type: 'view', occurred_at: at(8) },
+      ],
+    });
     assert.deepEqual(res.json(), { accepted: 9, duplicates: 0, dropped: 0 });
 
     await buildShop(s);
     const viewed = await get(`/v1/recommendations/recently-viewed?user=${q(ODD)}&fallback=false`);
-    assert.deepEqual(viewed.json().items.map((i: { id: string }) => i.id), [SHOE, ASTRAL]);
+    assert.deepEqual(
+      viewed.json().items.map((i: { id: string }) => i.id),
+      [SHOE, ASTRAL],
+    );
     const byItem = (await get(`/v1/recommendations/collaborative?item=${q(SHOE)}&fallback=false`)).json();
-    assert.deepEqual(byItem.items.map((i: { id: string; because: string; title: string }) => [i.id, i.because, i.title]), [
-      [ARABIC, SHOE, 'حذاء رياضي'],
-      [ASTRAL, SHOE, '𝔘𝔫𝔦 ✓'],
-    ]);
+    assert.deepEqual(
+      byItem.items.map((i: { id: string; because: string; title: string }) => [i.id, i.because, i.title]),
+      [
+        [ARABIC, SHOE, 'حذاء رياضي'],
+        [ASTRAL, SHOE, '𝔘𝔫𝔦 ✓'],
+      ],
+    );
     const forUser = (await get(`/v1/recommendations/collaborative?user=${q(ALICE)}&limit=1&fallback=false`)).json();
-    assert.deepEqual(forUser.items.map((i: { id: string }) => i.id), [ASTRAL]);
+    assert.deepEqual(
+      forUser.items.map((i: { id: string }) => i.id),
+      [ASTRAL],
+    );
     const brand = (await get(`/v1/recommendations/same-brand?item=${q(COMBINING)}&fallback=false`)).json();
-    assert.deepEqual(brand.items.map((i: { id: string; brand: string }) => [i.id, i.brand]), [[SLASHY, 'Brand/Slash']]);
+    assert.deepEqual(
+      brand.items.map((i: { id: string; brand: string }) => [i.id, i.brand]),
+      [[SLASHY, 'Brand/Slash']],
+    );
     assert.equal(brand.items[0].title, 'Title with\ttab and "quotes"');
     const category = (await get(`/v1/recommendations/popular?category=${q('calzado/ñ')}`)).json();
     assert.deepEqual(category.items.map((i: { id: string }) => i.id).sort(), [ARABIC, ASTRAL, SHOE].sort());
@@ -86,10 +103,21 @@ describe('unicode round trip and bad input (real PostgreSQL and Redis)', () => {
 
   // NUL cannot be stored in PostgreSQL text; other controls and lone surrogates are corruption
   // (a lone surrogate cannot even be put in a URL: only JSON can carry one).
-  for (const [name, bad] of [['NUL', 'a\u0000b'], ['a bell', 'a\u0007b'], ['a newline', 'a\nb'], ['DEL', 'a\u007fb'], ['a lone surrogate', 'a\ud800b']] as const) {
+  for (const [name, bad] of [
+    ['NUL', 'a\u0000b'],
+    ['a bell', 'a\u0007b'],
+    ['a newline', 'a\nb'],
+    ['DEL', 'a\u007fb'],
+    ['a lone surrogate', 'a\ud800b'],
+  ] as const) {
     test(`an id with ${name} is refused with 400 naming the field, in a body, a query and a path`, async () => {
       const before = await count();
-      const body = await post('/v1/events', { events: [{ user_id: 'fine', item_id: 'ok', type: 'view' }, { user_id: 'fine', item_id: bad, type: 'view' }] });
+      const body = await post('/v1/events', {
+        events: [
+          { user_id: 'fine', item_id: 'ok', type: 'view' },
+          { user_id: 'fine', item_id: bad, type: 'view' },
+        ],
+      });
       assert.deepEqual([body.statusCode, body.json().error, body.json().field], [400, 'invalid_request', 'events[1].item_id']);
       assert.equal(await count(), before, 'nothing of the batch is stored');
       if (/\p{Cs}/u.test(bad)) return;
@@ -101,14 +129,22 @@ describe('unicode round trip and bad input (real PostgreSQL and Redis)', () => {
   }
 
   test('free text (an experiment name or salt) may be any Unicode but NUL and lone surrogates, which PostgreSQL cannot store', async () => {
-    const experiment = (id: string, name: string, category = 'kitchen') => post('/v1/experiments', {
-      id, name, variants: [{ key: 'a', strategy: 'popular', control: true, params: { category } }, { key: 'b', strategy: 'collaborative' }],
-    });
+    const experiment = (id: string, name: string, category = 'kitchen') =>
+      post('/v1/experiments', {
+        id,
+        name,
+        variants: [
+          { key: 'a', strategy: 'popular', control: true, params: { category } },
+          { key: 'b', strategy: 'collaborative' },
+        ],
+      });
     assert.equal((await experiment('ok', 'Ñandú 🧉 «test»\ttab')).statusCode, 201);
     for (const [field, res] of [
-      ['name', await experiment('e1', 'a\u0000b')], ['name', await experiment('e2', 'a\ud800b')],
+      ['name', await experiment('e1', 'a\u0000b')],
+      ['name', await experiment('e2', 'a\ud800b')],
       ['variants[0].params.category', await experiment('e3', 'fine', 'a\u0000b')],
-    ] as const) assert.deepEqual([res.statusCode, res.json().field], [400, field]);
+    ] as const)
+      assert.deepEqual([res.statusCode, res.json().field], [400, field]);
   });
 
   test('too much or the wrong kind is refused: a body over 2 MiB (413), too many ids (400), a body that is not JSON (415)', async () => {

@@ -17,7 +17,11 @@ import { startTestServices, type TestServices } from '../helpers/services.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-const heapMiB = () => { gc(); gc(); return process.memoryUsage().heapUsed / 2 ** 20; };
+const heapMiB = () => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+};
 
 const LINES = 600_000;
 const EARLY = 100_000;

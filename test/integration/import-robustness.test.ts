@@ -16,20 +16,27 @@ describe('import of malformed files (real PostgreSQL)', () => {
   let s: TestServices;
   const events = async (where = 'true') => (await s.pool.query(`SELECT user_id, item_id FROM events WHERE ${where} ORDER BY idempotency_key`)).rows;
 
-  before(async () => { s = await startTestServices(); });
-  after(async () => { await s.close(); });
+  before(async () => {
+    s = await startTestServices();
+  });
+  after(async () => {
+    await s.close();
+  });
 
   test('bad lines are rejected one by one with their numbers; the lines a stray quote swallowed still load', async () => {
     const summary = await importSource(s.pool, await openSource('generic-events', fixture('malformed-events.csv'), 'junk'), { quiet: true });
-    assert.deepEqual(summary.rejectedSample.map((r) => [r.line, r.reason]), [
-      [3, 'unreadable CSV: a quote that never closes (a stray quote?)'],
-      [7, 'expected 4 fields, found 3'],
-      [8, 'expected 4 fields, found 5'],
-      [10, 'binary data (a NUL byte)'],
-      [11, 'not valid UTF-8 (a Latin-1 file? import it with --encoding latin1)'],
-      [16, 'unreadable CSV: a quote that never closes (a stray quote?)'],
-      [19, 'item_id contains a control character'],
-    ]);
+    assert.deepEqual(
+      summary.rejectedSample.map((r) => [r.line, r.reason]),
+      [
+        [3, 'unreadable CSV: a quote that never closes (a stray quote?)'],
+        [7, 'expected 4 fields, found 3'],
+        [8, 'expected 4 fields, found 5'],
+        [10, 'binary data (a NUL byte)'],
+        [11, 'not valid UTF-8 (a Latin-1 file? import it with --encoding latin1)'],
+        [16, 'unreadable CSV: a quote that never closes (a stray quote?)'],
+        [19, 'item_id contains a control character'],
+      ],
+    );
     assert.deepEqual([summary.rowsRead, summary.eventsNew, summary.rejected], [18, 11, 7]);
     assert.deepEqual(summary.invalidUtf8, { lines: 1, sample: [11] });
     // Lines 12, 13 and 15 are the same order line: all three stay events (as UCI's repeats do).
@@ -49,13 +56,16 @@ describe('import of malformed files (real PostgreSQL)', () => {
     const asLatin1 = await importSource(s.pool, await openSource('generic-events', fixture('latin1-events.csv'), 'latin', 'latin1'), { quiet: true });
     assert.deepEqual([asLatin1.eventsNew, asLatin1.rejected, asLatin1.invalidUtf8.lines], [2, 0, 0], 'the same lines, now readable (line 3 is already in)');
     assert.deepEqual(await events(`idempotency_key LIKE 'latin:%'`), [
-      { user_id: 'müller', item_id: 'café-1' }, { user_id: 'ana', item_id: 'plain' }, { user_id: 'josé', item_id: 'crème' },
+      { user_id: 'müller', item_id: 'café-1' },
+      { user_id: 'ana', item_id: 'plain' },
+      { user_id: 'josé', item_id: 'crème' },
     ]);
   });
 
   test('the CLI summary names invalid UTF-8 lines, suggests --encoding latin1, and counts repeated rows', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'jobs/import.ts', '--events', fixture('malformed-events.csv'), '--name', 'cli'], {
-      cwd: ROOT, env: { ...process.env, DATABASE_URL: s.databaseUrl },
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: s.databaseUrl },
     });
     assert.match(stdout, /1 lines are not valid UTF-8 and were rejected \(lines 11\): if the file is Latin-1, import it again with --encoding latin1/);
     assert.match(stdout, /2 rows repeat an earlier row exactly \(loaded: each line is an event of its own\)/);

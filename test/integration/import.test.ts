@@ -8,8 +8,12 @@ const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url
 
 describe('import job (real PostgreSQL)', () => {
   let s: TestServices;
-  before(async () => { s = await startTestServices(); });
-  after(async () => { await s.close(); });
+  before(async () => {
+    s = await startTestServices();
+  });
+  after(async () => {
+    await s.close();
+  });
 
   test('loads good rows, reports every bad row with its line number, and re-import adds nothing', async () => {
     const products = await importSource(s.pool, await openSource('generic-products', fixture('generic-products.csv'), 'shop-products'), { quiet: true });
@@ -20,7 +24,10 @@ describe('import job (real PostgreSQL)', () => {
     assert.equal(first.rowsRead, 12);
     assert.equal(first.eventsNew, 6);
     assert.equal(first.rejected, 6);
-    assert.deepEqual(first.rejectedSample.map((r) => r.line), [5, 6, 7, 8, 11, 12]);
+    assert.deepEqual(
+      first.rejectedSample.map((r) => r.line),
+      [5, 6, 7, 8, 11, 12],
+    );
     assert.match(first.rejectedSample[0].reason, /item_id is empty/);
     assert.match(first.rejectedSample[1].reason, /teleport/);
     assert.match(first.rejectedSample[2].reason, /not a timestamp/);
@@ -39,7 +46,10 @@ describe('import job (real PostgreSQL)', () => {
     const count = await s.pool.query('SELECT count(*)::int AS n FROM events');
     assert.equal(count.rows[0].n, 6);
     const runs = await s.pool.query('SELECT rows_rejected FROM import_runs ORDER BY id');
-    assert.deepEqual(runs.rows.map((r) => r.rows_rejected), [1, 6, 6]);
+    assert.deepEqual(
+      runs.rows.map((r) => r.rows_rejected),
+      [1, 6, 6],
+    );
   });
 
   test('product re-import with a missing field keeps the value another source gave', async () => {

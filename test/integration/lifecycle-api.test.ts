@@ -22,12 +22,24 @@ describe('lifecycle API (real build, PostgreSQL and Redis)', () => {
   let app: FastifyInstance;
   let version: number;
   const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers });
-  const ndjson = (res: LightMyRequestResponse): Row[] => res.body.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const ndjson = (res: LightMyRequestResponse): Row[] =>
+    res.body
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
   const build = async () => (await buildModel(s.pool, s.redis, s.config, { ...buildOptionsFromConfig(s.config), workers: 1, quiet: true })).version;
-  const records = async (): Promise<ProfileRecord[]> => (await s.pool.query(`SELECT *, first_purchase::text, last_purchase::text, expected_next_purchase::text FROM lifecycle_profiles ORDER BY user_id`)).rows;
+  const records = async (): Promise<ProfileRecord[]> =>
+    (await s.pool.query(`SELECT *, first_purchase::text, last_purchase::text, expected_next_purchase::text FROM lifecycle_profiles ORDER BY user_id`)).rows;
   /** Every member of an audience, by the rule, over every stored profile. */
-  const expectedMembers = async (a: Audience) => (await records()).filter((r) => inAudience(recordFacts(r), a)).map((r) => r.user_id).sort();
-  const ok = (res: LightMyRequestResponse) => { assert.equal(res.statusCode, 200, res.body); return res; };
+  const expectedMembers = async (a: Audience) =>
+    (await records())
+      .filter((r) => inAudience(recordFacts(r), a))
+      .map((r) => r.user_id)
+      .sort();
+  const ok = (res: LightMyRequestResponse) => {
+    assert.equal(res.statusCode, 200, res.body);
+    return res;
+  };
 
   before(async () => {
     s = await startTestServices();
@@ -35,15 +47,23 @@ describe('lifecycle API (real build, PostgreSQL and Redis)', () => {
     await loadProducts(s.pool);
     await addPurchases(s.pool, [...simulatedPurchases(), ...HAND_MADE]);
     // drifter looked at the kettle and the mug lately: the reactivation block's seeds.
-    await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ('default', 'drifter', 'i5', 'view', '2024-12-20T10:00:00Z'), ('default', 'drifter', 'i6', 'view', '2024-12-21T10:00:00Z')`);
+    await s.pool.query(
+      `INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ('default', 'drifter', 'i5', 'view', '2024-12-20T10:00:00Z'), ('default', 'drifter', 'i6', 'view', '2024-12-21T10:00:00Z')`,
+    );
     app = await buildApp(s.config, s, { logger: false });
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
   test('before the first build: every segment defined, none counted; no audience yet', async () => {
     const body = ok(await get('/v1/segments')).json();
     assert.equal(body.model_version, null);
-    assert.deepEqual(body.segments.map((x: { segment: string; customers: number }) => [x.segment, x.customers]), SEGMENTS.map((x) => [x, 0]));
+    assert.deepEqual(
+      body.segments.map((x: { segment: string; customers: number }) => [x.segment, x.customers]),
+      SEGMENTS.map((x) => [x, 0]),
+    );
     const res = await get('/v1/audiences/churn-risk');
     assert.equal(res.statusCode, 404);
     assert.equal(res.json().error, 'not_built');
@@ -56,13 +76,15 @@ describe('lifecycle API (real build, PostgreSQL and Redis)', () => {
     const p = res.json();
     assert.equal(p.model_version, version);
     assert.equal(p.as_of, AS_OF);
-    assert.deepEqual([p.user_id, p.orders, p.revenue, p.first_purchase, p.last_purchase, p.days_since_last_purchase, p.mean_days_between_orders],
-      ['habit', 8, 12, '2024-10-11', '2024-12-20', 10, 10]);
+    assert.deepEqual([p.user_id, p.orders, p.revenue, p.first_purchase, p.last_purchase, p.days_since_last_purchase, p.mean_days_between_orders], ['habit', 8, 12, '2024-10-11', '2024-12-20', 10, 10]);
     assert.equal(p.segment_slug, segmentSlug(p.segment));
     assert.ok(p.p_alive > 0 && p.p_alive <= 1);
     assert.equal(p.churn_risk, Number((1 - p.p_alive).toFixed(6)));
     assert.equal(p.expected_next_purchase, '2024-12-30');
-    assert.deepEqual(p.due_items.map((d: { id: string; title: string; price: number }) => [d.id, d.title, d.price]), [['i1', 'Milk', 1.5]]);
+    assert.deepEqual(
+      p.due_items.map((d: { id: string; title: string; price: number }) => [d.id, d.title, d.price]),
+      [['i1', 'Milk', 1.5]],
+    );
     // Due one typical gap (10 days) after the last purchase, counted from the end of the reference day.
     assert.equal(p.due_items[0].due_date, '2024-12-30');
     for (const who of ['nobody', 'onceler%20x']) assert.equal((await get(`/v1/users/${who}/profile`)).statusCode, 404, who);
@@ -71,32 +93,59 @@ describe('lifecycle API (real build, PostgreSQL and Redis)', () => {
     assert.equal(bad.json().field, 'id');
   });
 
-  test('GET /v1/segments: the build\'s customers per segment, with what each means and the fit', async () => {
+  test("GET /v1/segments: the build's customers per segment, with what each means and the fit", async () => {
     const body = ok(await get('/v1/segments')).json();
     const counts = new Map<string, number>();
     for (const r of await records()) counts.set(r.segment, (counts.get(r.segment) ?? 0) + 1);
     assert.equal(body.model_version, version);
     assert.equal(body.as_of, AS_OF);
-    assert.deepEqual(body.segments.map((x: { segment: string; customers: number }) => [x.segment, x.customers]), SEGMENTS.map((x) => [x, counts.get(x) ?? 0]));
-    assert.equal(body.customers, [...counts.values()].reduce((a, b) => a + b, 0));
+    assert.deepEqual(
+      body.segments.map((x: { segment: string; customers: number }) => [x.segment, x.customers]),
+      SEGMENTS.map((x) => [x, counts.get(x) ?? 0]),
+    );
+    assert.equal(
+      body.customers,
+      [...counts.values()].reduce((a, b) => a + b, 0),
+    );
     const lost = body.segments.find((x: { slug: string }) => x.slug === 'lost');
-    assert.deepEqual([lost.recency, lost.fm], [[1, 1], [1, 2]]);
+    assert.deepEqual(
+      [lost.recency, lost.fm],
+      [
+        [1, 1],
+        [1, 2],
+      ],
+    );
     assert.match(lost.who, /longest since the last purchase/);
     assert.ok(body.bgnbd.converged && body.bgnbd.r > 0);
   });
 
-  test('segment audience as NDJSON: exactly the segment\'s customers, in user id order, with the fields a template needs', async () => {
+  test("segment audience as NDJSON: exactly the segment's customers, in user id order, with the fields a template needs", async () => {
     const segment = (await records()).find((r) => r.user_id === 'onceler')!.segment;
     const res = ok(await get(`/v1/audiences/segment/${segmentSlug(segment)}`));
     assert.equal(res.headers['content-type'], 'application/x-ndjson; charset=utf-8');
     assert.equal(res.headers['x-model-version'], String(version));
     assert.equal(res.headers['x-as-of'], AS_OF);
     const rows = ndjson(res);
-    assert.deepEqual(rows.map((r) => r.user_id), await expectedMembers({ name: 'segment', segments: [segment as (typeof SEGMENTS)[number]] }));
+    assert.deepEqual(
+      rows.map((r) => r.user_id),
+      await expectedMembers({ name: 'segment', segments: [segment as (typeof SEGMENTS)[number]] }),
+    );
     assert.ok(rows.every((r) => r.segment === segment));
     assert.ok(rows.some((r) => r.user_id === 'onceler'));
     const onceler = rows.find((r) => r.user_id === 'onceler')!;
-    for (const field of ['recency_score', 'frequency_score', 'monetary_score', 'orders', 'revenue', 'last_purchase', 'expected_next_purchase', 'p_alive', 'churn_risk', 'expected_purchases_30d', 'customer_value_365d']) {
+    for (const field of [
+      'recency_score',
+      'frequency_score',
+      'monetary_score',
+      'orders',
+      'revenue',
+      'last_purchase',
+      'expected_next_purchase',
+      'p_alive',
+      'churn_risk',
+      'expected_purchases_30d',
+      'customer_value_365d',
+    ]) {
       assert.ok(field in onceler, field);
     }
     assert.equal(onceler.due_items, undefined, 'due items only in replenishment rows');
@@ -111,7 +160,10 @@ describe('lifecycle API (real build, PostgreSQL and Redis)', () => {
     assert.deepEqual(header.slice(0, 3), ['user_id', 'segment', 'segment_slug']);
     assert.deepEqual(header.slice(-3), ['due_items', 'due_item_titles', 'next_due_date']);
     const members = await expectedMembers({ name: 'replenishment-due', within_days: 3 });
-    assert.deepEqual(lines.slice(1).map((l) => l.split(',')[0]), members);
+    assert.deepEqual(
+      lines.slice(1).map((l) => l.split(',')[0]),
+      members,
+    );
     const habit = lines.find((l) => l.startsWith('habit,'))!;
     assert.ok(habit.endsWith(',i1,Milk,2024-12-30'), habit);
     const byAccept = ok(await get('/v1/audiences/replenishment-due?within_days=3', { accept: 'text/csv' }));
@@ -121,28 +173,50 @@ describe('lifecycle API (real build, PostgreSQL and Redis)', () => {
   test('replenishment-due: members have an item due within N days, and their rows carry just those items', async () => {
     for (const days of [0, 7, 30]) {
       const rows = ndjson(ok(await get(`/v1/audiences/replenishment-due?within_days=${days}`)));
-      assert.deepEqual(rows.map((r) => r.user_id), await expectedMembers({ name: 'replenishment-due', within_days: days }), `within ${days}`);
+      assert.deepEqual(
+        rows.map((r) => r.user_id),
+        await expectedMembers({ name: 'replenishment-due', within_days: days }),
+        `within ${days}`,
+      );
       for (const r of rows) {
         assert.ok(r.due_items!.length > 0 && r.due_items!.every((d) => d.due_in_days <= days), r.user_id);
         const stored = (await records()).find((x) => x.user_id === r.user_id)!.due_items.filter((d) => d.due_in_days <= days);
-        assert.deepEqual(r.due_items!.map((d) => d.id), stored.map((d) => d.item));
+        assert.deepEqual(
+          r.due_items!.map((d) => d.id),
+          stored.map((d) => d.item),
+        );
       }
     }
     const week = ndjson(ok(await get('/v1/audiences/replenishment-due')));
-    assert.ok(week.some((r) => r.user_id === 'habit'), 'milk is due');
+    assert.ok(
+      week.some((r) => r.user_id === 'habit'),
+      'milk is due',
+    );
     assert.ok(!week.some((r) => r.user_id === 'onceler' || r.user_id === 'drifter'), 'no habit to replenish, or one lapsed long ago');
   });
 
   test('reactivation and churn-risk: the members their rules pick among every profile, with the defaults filled', async () => {
     const reactivation = ndjson(ok(await get('/v1/audiences/reactivation')));
-    assert.deepEqual(reactivation.map((r) => r.user_id), await expectedMembers({ name: 'reactivation', max_p_alive: 0.5, gap_multiple: 2, min_revenue: 0 }));
-    assert.ok(reactivation.some((r) => r.user_id === 'drifter'), 'silent for 23 of their 10-day gaps');
+    assert.deepEqual(
+      reactivation.map((r) => r.user_id),
+      await expectedMembers({ name: 'reactivation', max_p_alive: 0.5, gap_multiple: 2, min_revenue: 0 }),
+    );
+    assert.ok(
+      reactivation.some((r) => r.user_id === 'drifter'),
+      'silent for 23 of their 10-day gaps',
+    );
     const valuable = ndjson(ok(await get('/v1/audiences/reactivation?min_revenue=50&gap_multiple=3&max_p_alive=0.2')));
-    assert.deepEqual(valuable.map((r) => r.user_id), await expectedMembers({ name: 'reactivation', max_p_alive: 0.2, gap_multiple: 3, min_revenue: 50 }));
+    assert.deepEqual(
+      valuable.map((r) => r.user_id),
+      await expectedMembers({ name: 'reactivation', max_p_alive: 0.2, gap_multiple: 3, min_revenue: 50 }),
+    );
     assert.ok(!valuable.some((r) => r.user_id === 'drifter'), 'drifter spent 48');
     const churn = ndjson(ok(await get('/v1/audiences/churn-risk?min=0.6')));
     assert.ok(churn.length > 0);
-    assert.deepEqual(churn.map((r) => r.user_id), await expectedMembers({ name: 'churn-risk', min: 0.6 }));
+    assert.deepEqual(
+      churn.map((r) => r.user_id),
+      await expectedMembers({ name: 'churn-risk', min: 0.6 }),
+    );
     assert.ok(churn.every((r) => (r.churn_risk as number) >= 0.6));
   });
 
@@ -199,7 +273,13 @@ describe('lifecycle API (real build, PostgreSQL and Redis)', () => {
   test('the reactivation block: recent views, then what goes with them (because), then buy-again or popular', async () => {
     const res = ok(await get('/v1/recommendations/reactivation?user=drifter&limit=6'));
     const items = res.json().items as { id: string; source: string; because?: string }[];
-    assert.deepEqual(items.slice(0, 2).map((i) => [i.id, i.source]), [['i6', 'recently-viewed'], ['i5', 'recently-viewed']]);
+    assert.deepEqual(
+      items.slice(0, 2).map((i) => [i.id, i.source]),
+      [
+        ['i6', 'recently-viewed'],
+        ['i5', 'recently-viewed'],
+      ],
+    );
     const similar = items.filter((i) => i.source === 'collaborative');
     assert.ok(similar.length > 0, JSON.stringify(items));
     assert.ok(similar.every((i) => i.because === 'i5' || i.because === 'i6'));
@@ -209,10 +289,16 @@ describe('lifecycle API (real build, PostgreSQL and Redis)', () => {
     // Without views: straight to what they buy again, then popular items.
     const unseen = ok(await get('/v1/recommendations/reactivation?user=onceler&limit=4')).json();
     assert.equal(unseen.items.length, 4);
-    assert.ok(unseen.sources.every((x: string) => x === 'buy-again' || x === 'popular'), unseen.sources.join());
+    assert.ok(
+      unseen.sources.every((x: string) => x === 'buy-again' || x === 'popular'),
+      unseen.sources.join(),
+    );
     const email = ok(await get('/v1/email/reactivation.json?user=drifter&limit=4')).json();
     assert.equal(email.strategy, 'reactivation');
-    assert.deepEqual(email.items.slice(0, 2).map((i: { id: string }) => i.id), ['i6', 'i5']);
+    assert.deepEqual(
+      email.items.slice(0, 2).map((i: { id: string }) => i.id),
+      ['i6', 'i5'],
+    );
     assert.equal((await get('/v1/recommendations/reactivation')).json().field, 'user');
   });
 
@@ -235,10 +321,9 @@ describe('lifecycle API (real build, PostgreSQL and Redis)', () => {
       assert.equal(fromPage.json().error, 'server_key_required');
       assert.equal((await locked.inject({ url: '/v1/audiences/churn-risk', headers: { 'x-api-key': server } })).statusCode, 200);
       const profile = await locked.inject({ url: '/v1/users/habit/profile', headers: { 'x-api-key': widget, origin: 'https://shop.example' } });
-      assert.equal(profile.statusCode, 401, 'a browser key needs the user\'s token');
+      assert.equal(profile.statusCode, 401, "a browser key needs the user's token");
     } finally {
       await locked.close();
     }
   });
-
 });

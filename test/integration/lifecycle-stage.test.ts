@@ -32,25 +32,36 @@ describe('lifecycle stage of the build (real PostgreSQL and Redis)', () => {
     await loadProducts(s.pool);
     await addPurchases(s.pool, purchases);
     // Views and carts are no purchases: a viewer gets no profile.
-    await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ('default', 'viewer', 'i1', 'view', '2024-06-01'), ('default', 'viewer', 'i2', 'cart', '2024-06-01')`);
+    await s.pool.query(
+      `INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ('default', 'viewer', 'i1', 'view', '2024-06-01'), ('default', 'viewer', 'i2', 'cart', '2024-06-01')`,
+    );
     assert.equal(await setOptOut(s.pool, s.redis, t(), 'optout', true), true);
     await eraseUser(s.pool, s.redis, t(), 'gone');
     first = await build();
   });
-  after(async () => { await s.close(); });
+  after(async () => {
+    await s.close();
+  });
 
   test('every customer but the opted-out and erased has the profile the pure functions give for the same purchases', async () => {
     const kept = purchases.filter(([user]) => user !== 'optout' && user !== 'gone');
     const price = new Map(ITEMS.map(([id, , p]) => [id, p]));
     const expected = customerProfiles(purchaseDays(kept.map(([user, item, day]) => ({ user, ts: (START + day * DAY_MS + DAY_MS / 2) / 1000, revenue: price.get(item)! }))), START / DAY_MS + LAST_DAY);
     const rows = await profiles();
-    assert.deepEqual(rows.map((r) => r.user_id), expected.profiles.map((p) => p.user));
+    assert.deepEqual(
+      rows.map((r) => r.user_id),
+      expected.profiles.map((p) => p.user),
+    );
     assert.ok(!rows.some((r) => ['optout', 'gone', 'viewer'].includes(r.user_id)));
     const near = (a: number | null, b: number | null, tolerance: number) => (a === null ? b === null : b !== null && Math.abs(a - b) <= tolerance * Math.max(1, Math.abs(b)));
     for (const [i, r] of rows.entries()) {
       const p = expected.profiles[i];
       assert.equal(r.version, first.version);
-      assert.deepEqual([r.orders, r.recency_days, r.recency_score, r.frequency_score, r.monetary_score, r.segment], [p.orders, p.recencyDays, p.recency, p.frequency, p.monetary, p.segment], r.user_id);
+      assert.deepEqual(
+        [r.orders, r.recency_days, r.recency_score, r.frequency_score, r.monetary_score, r.segment],
+        [p.orders, p.recencyDays, p.recency, p.frequency, p.monetary, p.segment],
+        r.user_id,
+      );
       assert.ok(near(r.revenue, p.revenue, 1e-9) && near(r.mean_gap_days, p.meanGapDays, 1e-3), r.user_id);
       // The build fits the same model on the same customers: the same predictions (to the optimiser's precision).
       assert.ok(near(r.p_alive, p.pAlive, 1e-3) && near(r.expected_purchases_30, p.expectedPurchases30, 1e-3), `${r.user_id}: ${r.p_alive} vs ${p.pAlive}`);
@@ -63,16 +74,28 @@ describe('lifecycle stage of the build (real PostgreSQL and Redis)', () => {
     // Drop-out is real in this shop: some customers are probably gone.
     assert.ok(rows.some((r) => r.p_alive < 0.5) && rows.some((r) => r.p_alive > 0.9));
     assert.equal(first.lifecycle?.customers, rows.length);
-    assert.equal(Object.values(first.lifecycle!.segments).reduce((a, b) => a + b, 0), rows.length);
+    assert.equal(
+      Object.values(first.lifecycle!.segments).reduce((a, b) => a + b, 0),
+      rows.length,
+    );
   });
 
   test('the Redis copy holds what a request needs, for profiled customers only', async () => {
     const row = (await profiles()).find((r) => r.user_id === 'habit');
     assert.deepEqual(await readProfileFacts(s.redis, keys(), 'habit'), {
-      version: first.version, segment: row.segment, pAlive: row.p_alive, recencyDays: 10, meanGapDays: 10, revenue: 12, nextDueDays: row.next_due_days,
+      version: first.version,
+      segment: row.segment,
+      pAlive: row.p_alive,
+      recencyDays: 10,
+      meanGapDays: 10,
+      revenue: 12,
+      nextDueDays: row.next_due_days,
     });
     // habit's milk is due (a 10-day habit, last bought 11 days before the end of the reference day).
-    assert.deepEqual(row.due_items.map((d: { item: string }) => d.item), ['i1']);
+    assert.deepEqual(
+      row.due_items.map((d: { item: string }) => d.item),
+      ['i1'],
+    );
     assert.ok(row.next_due_days < 0 && row.next_due_days > -5, `due in ${row.next_due_days}`);
     for (const user of ['optout', 'gone', 'viewer']) assert.equal(await s.redis.exists(keys().profile(user)), 0, user);
   });
@@ -87,7 +110,10 @@ describe('lifecycle stage of the build (real PostgreSQL and Redis)', () => {
     const after = new Map((await profiles()).map((r) => [r.user_id, r.segment]));
     const changed = [...after].filter(([user, segment]) => before.get(user) !== segment).map(([user, segment]) => ({ user_id: user, from_segment: before.get(user) ?? null, to_segment: segment }));
     assert.deepEqual(await moves(second.version), changed);
-    assert.ok(changed.some((m) => m.user_id === 'onceler' && m.from_segment === 'Lost'), JSON.stringify(changed.find((m) => m.user_id === 'onceler')));
+    assert.ok(
+      changed.some((m) => m.user_id === 'onceler' && m.from_segment === 'Lost'),
+      JSON.stringify(changed.find((m) => m.user_id === 'onceler')),
+    );
     assert.ok(changed.some((m) => m.user_id === 'newcomer' && m.from_segment === null));
     assert.equal(second.lifecycle?.moves, changed.length);
   });
@@ -119,7 +145,13 @@ describe('lifecycle stage of the build (real PostgreSQL and Redis)', () => {
     await eraseAsOwner(s.pool, 'default', 'latest', async (tx) => {
       const erased = await eraseRows(tx, 'default', 'latest');
       // Deleted, not committed: a replacement starting now must not store the profile.
-      written = replaceProfiles(s.pool, 'default', 999, computed.map((p) => ({ ...p, dueItems: [] })), fit);
+      written = replaceProfiles(
+        s.pool,
+        'default',
+        999,
+        computed.map((p) => ({ ...p, dueItems: [] })),
+        fit,
+      );
       await sleep(300);
       return erased;
     });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
 import { buildModel, buildOptionsFromConfig } from '../../jobs/lib/build-model.ts';
 import { loadInteractions, readWindowDays } from '../../jobs/lib/load-events.ts';
 import { insertEvents, type NewEvent } from '../../src/store/pg/events.ts';
@@ -22,17 +22,33 @@ import { startTestServices, type TestServices } from '../helpers/services.ts';
 const MIGRATIONS = fileURLToPath(new URL('../../src/store/pg/migrations/', import.meta.url));
 
 const event = (user: string, item: string, at: string, key: string | null = null): NewEvent => ({
-  userId: user, itemId: item, type: 'purchase', quantity: 1, price: null, occurredAt: new Date(at), requestId: null, idempotencyKey: key,
+  userId: user,
+  itemId: item,
+  type: 'purchase',
+  quantity: 1,
+  price: null,
+  occurredAt: new Date(at),
+  requestId: null,
+  idempotencyKey: key,
 });
 
 describe('events partitioned by month (real PostgreSQL)', () => {
   let s: TestServices;
   const insert = (events: NewEvent[], tenant = DEFAULT_TENANT) =>
-    writeAsUsers(s.pool, tenant, events.map((e) => e.userId), (tx) => insertEvents(tx, tenant, events));
+    writeAsUsers(
+      s.pool,
+      tenant,
+      events.map((e) => e.userId),
+      (tx) => insertEvents(tx, tenant, events),
+    );
   const count = async (table: string, where = 'true') => (await s.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${where}`)).rows[0].n as number;
 
-  before(async () => { s = await startTestServices(); });
-  after(async () => { await s.close(); });
+  before(async () => {
+    s = await startTestServices();
+  });
+  after(async () => {
+    await s.close();
+  });
 
   test('the same idempotency key in two months is one event; keys of another tenant are their own', async () => {
     await maintainEventPartitions(s.pool, { retentionMonths: 0, aheadMonths: 3 }, new Date('2025-01-15T00:00:00Z'));
@@ -40,11 +56,20 @@ describe('events partitioned by month (real PostgreSQL)', () => {
     const first = await insert([event('ann', 'a', '2025-01-10T00:00:00Z', 'order-1')]);
     const again = await insert([event('ann', 'a', '2025-03-10T00:00:00Z', 'order-1'), event('ann', 'b', '2025-03-10T00:00:00Z', 'order-2'), event('ann', 'c', '2025-03-11T00:00:00Z', 'order-2')]);
     assert.equal(first.length, 1);
-    assert.deepEqual(again.map((e) => e.item), ['b'], 'a key seen in January is refused in March; a key twice in one batch counts once');
-    assert.deepEqual((await insert([event('ann', 'a', '2025-03-10T00:00:00Z', 'order-1')], 'other')).map((e) => e.item), ['a']);
+    assert.deepEqual(
+      again.map((e) => e.item),
+      ['b'],
+      'a key seen in January is refused in March; a key twice in one batch counts once',
+    );
+    assert.deepEqual(
+      (await insert([event('ann', 'a', '2025-03-10T00:00:00Z', 'order-1')], 'other')).map((e) => e.item),
+      ['a'],
+    );
     const { rows } = await s.pool.query(`SELECT tableoid::regclass::text AS part, item_id FROM events WHERE idempotency_key IN ('order-1', 'order-2') ORDER BY tenant_id, item_id`);
     assert.deepEqual(rows, [
-      { part: 'events_p2025_01', item_id: 'a' }, { part: 'events_p2025_03', item_id: 'b' }, { part: 'events_p2025_03', item_id: 'a' },
+      { part: 'events_p2025_01', item_id: 'a' },
+      { part: 'events_p2025_03', item_id: 'b' },
+      { part: 'events_p2025_03', item_id: 'a' },
     ]);
     // Concurrent batches with the same key: one wins, whichever partition each would land in.
     const racing = await Promise.all([1, 2, 3, 4].map((m) => insert([event('bob', `r${m}`, `2025-0${m}-05T00:00:00Z`, 'race-1')])));
@@ -75,18 +100,30 @@ describe('events partitioned by month (real PostgreSQL)', () => {
     assert.deepEqual(report.deferred, []);
     const gone = before.rows.filter((r) => report.dropped.includes(r.part));
     const after = await s.pool.query(`SELECT tableoid::regclass::text AS part, count(*)::int AS n FROM events GROUP BY 1 ORDER BY 1`);
-    assert.deepEqual(after.rows, before.rows.filter((r) => !report.dropped.includes(r.part)), 'every other partition keeps every row');
+    assert.deepEqual(
+      after.rows,
+      before.rows.filter((r) => !report.dropped.includes(r.part)),
+      'every other partition keeps every row',
+    );
     // Each dropped event had a key: the keys go with them.
     assert.equal(await count('event_idempotency'), keysBefore - gone.reduce((sum, r) => sum + r.n, 0));
     assert.equal(await count('event_idempotency', `idempotency_key IN ('far-1', 'order-1')`), 1, "only the other tenant's order-1 is left");
     const names = (await eventPartitions(s.pool)).map((p) => p.name);
-    assert.deepEqual(names.filter((n) => n < 'events_p2025_05'), ['events_p2025_02', 'events_p2025_03', 'events_p2025_04']);
+    assert.deepEqual(
+      names.filter((n) => n < 'events_p2025_05'),
+      ['events_p2025_02', 'events_p2025_03', 'events_p2025_04'],
+    );
     // A dropped month's key is free again: its event is gone.
     assert.equal((await insert([event('ann', 'a', '2025-03-01T00:00:00Z', 'order-1')])).length, 1);
   });
 
   test('erasure deletes every event of the user in every partition, and their idempotency keys', async () => {
-    await insert([event('eve', 'x', '2025-02-01T00:00:00Z', 'eve-1'), event('eve', 'y', '2025-03-01T00:00:00Z', 'eve-2'), event('eve', 'z', '2999-05-01T00:00:00Z'), event('fay', 'x', '2025-03-01T00:00:00Z', 'fay-1')]);
+    await insert([
+      event('eve', 'x', '2025-02-01T00:00:00Z', 'eve-1'),
+      event('eve', 'y', '2025-03-01T00:00:00Z', 'eve-2'),
+      event('eve', 'z', '2999-05-01T00:00:00Z'),
+      event('fay', 'x', '2025-03-01T00:00:00Z', 'fay-1'),
+    ]);
     const erased = await eraseAsOwner(s.pool, DEFAULT_TENANT, 'eve', (tx) => eraseRows(tx, DEFAULT_TENANT, 'eve'));
     assert.equal(erased.events, 3);
     assert.equal(await count('events', `user_id = 'eve'`), 0);
@@ -97,8 +134,12 @@ describe('events partitioned by month (real PostgreSQL)', () => {
 
 describe('migration 010 of an existing events table (real PostgreSQL)', () => {
   let s: TestServices;
-  before(async () => { s = await startTestServices(); });
-  after(async () => { await s.close(); });
+  before(async () => {
+    s = await startTestServices();
+  });
+  after(async () => {
+    await s.close();
+  });
 
   /** A fresh database migrated with only the files `keep` accepts. */
   async function databaseAt(name: string, keep: (file: string) => boolean): Promise<{ pool: pg.Pool; url: string; drop(): Promise<void> }> {
@@ -111,25 +152,39 @@ describe('migration 010 of an existing events table (real PostgreSQL)', () => {
     for (const f of (await readdir(MIGRATIONS)).filter(keep)) await copyFile(join(MIGRATIONS, f), join(dir, f));
     await migrate(pool, `${dir}/`);
     await rm(dir, { recursive: true });
-    return { pool, url: url.toString(), async drop() { await pool.end(); await s.pool.query(`DROP DATABASE ${name} WITH (FORCE)`); } };
+    return {
+      pool,
+      url: url.toString(),
+      async drop() {
+        await pool.end();
+        await s.pool.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      },
+    };
   }
 
   async function fill(pool: pg.Pool, types: string[]): Promise<void> {
     await pool.query(`INSERT INTO tenants (id) VALUES ('shop2')`);
     // Rows over 14 months, one far in the past and one far in the future, with and without keys,
     // in two tenants (the same key in both), every column set somewhere.
-    await pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, quantity, price, weight, occurred_at, received_at, request_id, idempotency_key, source, position, variant)
+    await pool.query(
+      `INSERT INTO events (tenant_id, user_id, item_id, type, quantity, price, weight, occurred_at, received_at, request_id, idempotency_key, source, position, variant)
       SELECT CASE WHEN g % 7 = 0 THEN 'shop2' ELSE 'default' END, 'u' || (g % 13), 'i' || (g % 29), ($1::text[])[1 + g % cardinality($1::text[])],
         1 + g % 3, CASE WHEN g % 2 = 0 THEN g * 0.25 END, CASE WHEN g % 5 = 0 THEN 4.5 END,
         timestamptz '2024-01-01T00:00:00Z' + make_interval(hours => g * 7), now(), CASE WHEN g % 4 = 0 THEN 'req-' || g END,
         CASE WHEN g % 3 <> 0 THEN 'key-' || CASE WHEN g % 7 = 0 THEN g - 1 ELSE g END END, 'test', CASE WHEN g % 4 = 0 THEN 1 + g % 5 END, CASE WHEN g % 4 = 0 THEN 'B' END
-      FROM generate_series(1, 1500) AS g`, [types]);
+      FROM generate_series(1, 1500) AS g`,
+      [types],
+    );
     await pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at, idempotency_key) VALUES
       ('default', 'old', 'i1', 'view', '1970-01-01T00:00:00Z', 'epoch'), ('default', 'future', 'i1', 'view', '2300-01-01T00:00:00Z', NULL)`);
   }
 
   const snapshot = async (pool: pg.Pool) => ({
-    rows: (await pool.query(`SELECT id, tenant_id, user_id, item_id, type, quantity, price, weight, occurred_at, received_at, request_id, idempotency_key, source, position, variant FROM events ORDER BY id`)).rows,
+    rows: (
+      await pool.query(
+        `SELECT id, tenant_id, user_id, item_id, type, quantity, price, weight, occurred_at, received_at, request_id, idempotency_key, source, position, variant FROM events ORDER BY id`,
+      )
+    ).rows,
     keys: (await pool.query(`SELECT tenant_id, idempotency_key FROM events WHERE idempotency_key IS NOT NULL ORDER BY 1, 2`)).rows,
   });
 
@@ -141,12 +196,16 @@ describe('migration 010 of an existing events table (real PostgreSQL)', () => {
       const db = await databaseAt(`${s.databaseUrl.split('/').pop()}_m${label.length}`, keep);
       try {
         await fill(db.pool, [...types]);
-        const { rows: [old] } = await db.pool.query(`SELECT relkind FROM pg_class WHERE relname = 'events'`);
+        const {
+          rows: [old],
+        } = await db.pool.query(`SELECT relkind FROM pg_class WHERE relname = 'events'`);
         assert.equal(old.relkind, 'r', 'a plain table before');
         const before = await snapshot(db.pool);
         const { applied } = await migrate(db.pool);
         assert.ok(applied.includes('010_events_partitioned.sql'));
-        const { rows: [now] } = await db.pool.query(`SELECT relkind FROM pg_class WHERE relname = 'events'`);
+        const {
+          rows: [now],
+        } = await db.pool.query(`SELECT relkind FROM pg_class WHERE relname = 'events'`);
         assert.equal(now.relkind, 'p', 'partitioned after');
         const afterwards = await snapshot(db.pool);
         assert.equal(afterwards.rows.length, 1502);
@@ -154,9 +213,13 @@ describe('migration 010 of an existing events table (real PostgreSQL)', () => {
         assert.deepEqual((await db.pool.query(`SELECT tenant_id, idempotency_key FROM event_idempotency ORDER BY 1, 2`)).rows, before.keys, 'every key claimed');
         assert.equal((await db.pool.query(`SELECT count(*)::int AS n FROM events_default`)).rows[0].n, 1, 'only the far future is left to the default partition');
         // The id sequence carries on, and idempotency holds for the copied keys.
-        const { rows: [inserted] } = await db.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ('default', 'n', 'i', 'impression', now()) RETURNING id`);
+        const {
+          rows: [inserted],
+        } = await db.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ('default', 'n', 'i', 'impression', now()) RETURNING id`);
         assert.ok(inserted.id > Math.max(...before.rows.map((r) => r.id)));
-        const repeat = await writeAsUsers(db.pool, DEFAULT_TENANT, ['u1'], (tx) => insertEvents(tx, DEFAULT_TENANT, [event('u1', 'i1', '2024-06-01T00:00:00Z', 'key-1'), event('u1', 'i1', '2024-06-01T00:00:00Z', 'epoch')]));
+        const repeat = await writeAsUsers(db.pool, DEFAULT_TENANT, ['u1'], (tx) =>
+          insertEvents(tx, DEFAULT_TENANT, [event('u1', 'i1', '2024-06-01T00:00:00Z', 'key-1'), event('u1', 'i1', '2024-06-01T00:00:00Z', 'epoch')]),
+        );
         assert.deepEqual(repeat, []);
       } finally {
         await db.drop();
@@ -167,8 +230,12 @@ describe('migration 010 of an existing events table (real PostgreSQL)', () => {
 
 describe('what the build reads (real PostgreSQL)', () => {
   let s: TestServices;
-  before(async () => { s = await startTestServices(); });
-  after(async () => { await s.close(); });
+  before(async () => {
+    s = await startTestServices();
+  });
+  after(async () => {
+    await s.close();
+  });
 
   test('the window: BUILD_WINDOW_DAYS, and ten half-lives when the fit decays (not for LLR, which counts every event)', async () => {
     const spec = { model: 'itemknn', similarity: 'cosine', weighted: true, halfLifeDays: 7 } as const;

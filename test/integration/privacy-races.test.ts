@@ -31,7 +31,10 @@ describe('privacy races (real PostgreSQL, Redis and build)', () => {
     app = await buildApp(s.config, s, { logger: false });
     await app.ready();
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
   test('events arriving while the user is being erased: the batch waits for the erasure, then stores nothing of theirs', async () => {
     let posted: Promise<LightMyRequestResponse> | undefined;
@@ -49,28 +52,41 @@ describe('privacy races (real PostgreSQL, Redis and build)', () => {
     assert.equal(await rows('bystander'), 1);
   });
 
-  test('a writer that comes after the tombstone writes no key: the events API\'s and the build\'s (one writer)', async () => {
+  test("a writer that comes after the tombstone writes no key: the events API's and the build's (one writer)", async () => {
     const erase = await app.inject({ method: 'DELETE', url: '/v1/users/late' });
     assert.equal(erase.statusCode, 200);
     // What a request that stored its rows just before the erasure writes next, and what a build
     // that read its snapshot just before writes next:
-    await writeUsers(s.redis, keys(), limits(), [{ user: 'late', item: 'a1', type: 'view', occurredAt: new Date() }, { user: 'late', item: 'a2', type: 'purchase', occurredAt: new Date() }]);
+    await writeUsers(s.redis, keys(), limits(), [
+      { user: 'late', item: 'a1', type: 'view', occurredAt: new Date() },
+      { user: 'late', item: 'a2', type: 'purchase', occurredAt: new Date() },
+    ]);
     const pipeline = s.redis.pipeline();
     queueUserWrite(pipeline, keys(), limits(), { user: 'late', viewed: [['a1', Date.now()]], bought: [['a2', Date.now()]] }, true);
     await pipeline.exec();
-    assert.deepEqual((await userKeysOf('late')).filter((k) => !k.includes('erased:')), []);
+    assert.deepEqual(
+      (await userKeysOf('late')).filter((k) => !k.includes('erased:')),
+      [],
+    );
     // Everyone else is written as before.
     await writeUsers(s.redis, keys(), limits(), [{ user: 'alive', item: 'a1', type: 'view', occurredAt: new Date() }]);
     assert.deepEqual(await s.redis.zrange(keys().recentlyViewed('alive'), '0', '-1'), ['a1']);
   });
 
   test('an erased user keeps being asked for: no mail memory, no exposure rows, however often', async () => {
-    await s.pool.query(`INSERT INTO experiments (tenant_id, id, salt, variants, status, started_at) VALUES ('default', 'ab', 'ab', $1, 'running', now())`, [JSON.stringify([
-      { key: 'pop', weight: 0.5, strategy: 'popular', params: {}, control: true }, { key: 'cf', weight: 0.5, strategy: 'collaborative', params: {}, control: false },
-    ])]);
+    await s.pool.query(`INSERT INTO experiments (tenant_id, id, salt, variants, status, started_at) VALUES ('default', 'ab', 'ab', $1, 'running', now())`, [
+      JSON.stringify([
+        { key: 'pop', weight: 0.5, strategy: 'popular', params: {}, control: true },
+        { key: 'cf', weight: 0.5, strategy: 'collaborative', params: {}, control: false },
+      ]),
+    ]);
     await app.inject({ method: 'DELETE', url: '/v1/users/gone' });
     for (let i = 0; i < 3; i++) {
-      for (const url of [`/v1/email/popular.json?user=gone&mail_id=m${i}&experiment=ab`, `/v1/recommendations?experiment=ab&user=gone&limit=${i + 1}`, '/v1/recommendations?experiment=ab&user=bystander']) {
+      for (const url of [
+        `/v1/email/popular.json?user=gone&mail_id=m${i}&experiment=ab`,
+        `/v1/recommendations?experiment=ab&user=gone&limit=${i + 1}`,
+        '/v1/recommendations?experiment=ab&user=bystander',
+      ]) {
         assert.equal((await app.inject(url)).statusCode, 200, url);
       }
     }
@@ -78,10 +94,14 @@ describe('privacy races (real PostgreSQL, Redis and build)', () => {
     const exposed = (user: string) => s.pool.query('SELECT 1 FROM exposures WHERE user_id = $1', [user]).then((r) => r.rowCount);
     assert.equal(await exposed('gone'), 0, 'no exposure row');
     assert.ok((await exposed('bystander'))! > 0, 'everyone else is recorded');
-    assert.deepEqual((await userKeysOf('gone')).filter((k) => !k.includes('erased:')), [], 'no mail: key');
+    assert.deepEqual(
+      (await userKeysOf('gone')).filter((k) => !k.includes('erased:')),
+      [],
+      'no mail: key',
+    );
   });
 
-  test('opt-out wins over the mail\'s memory: a block remembered before is not served again (GET and batch)', async () => {
+  test("opt-out wins over the mail's memory: a block remembered before is not served again (GET and batch)", async () => {
     await app.inject({ method: 'POST', url: '/v1/events', payload: { events: [view('mia', 'c2'), view('mia', 'z9')] } });
     const url = '/v1/email/recently-viewed.json?user=mia&mail_id=welcome&limit=2';
     const before = (await app.inject(url)).json();

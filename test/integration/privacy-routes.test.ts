@@ -50,7 +50,7 @@ function requestFor(route: DeclaredRoute, headers: Record<string, string>): Inje
   return { method: route.method as InjectOptions['method'], url, headers, ...(schema.body ? { payload: fill(schema.body) as object } : {}) };
 }
 
-describe('personal data needs the user\'s token on every route (real build, PostgreSQL and Redis)', () => {
+describe("personal data needs the user's token on every route (real build, PostgreSQL and Redis)", () => {
   let s: TestServices;
   let app: FastifyInstance;
   let widget: string;
@@ -66,23 +66,34 @@ describe('personal data needs the user\'s token on every route (real build, Post
     }
     await buildShop(s);
     // The victim's id is also an experiment's id, so every path parameter can take it.
-    await s.pool.query(`INSERT INTO experiments (tenant_id, id, salt, variants, status, started_at) VALUES ('default', $1, $1, $2, 'running', now())`, [VICTIM, JSON.stringify([
-      { key: 'rv', weight: 1, strategy: 'recently-viewed', params: {}, control: true }, { key: 'pop', weight: 0, strategy: 'popular', params: {}, control: false },
-    ])]);
-    app = await buildApp({
-      ...s.config,
-      auth: { ...DEFAULT_AUTH_SETTINGS, mode: 'required', keyCacheMs: 0, userTokenSecret: TOKEN_SECRET },
-      email: { ...s.config.email, signingSecret: EMAIL_SECRET },
-      links: { ...s.config.links, productUrlTemplate: `${SHOP}/p/{id}` },
-    }, s, { logger: false });
+    await s.pool.query(`INSERT INTO experiments (tenant_id, id, salt, variants, status, started_at) VALUES ('default', $1, $1, $2, 'running', now())`, [
+      VICTIM,
+      JSON.stringify([
+        { key: 'rv', weight: 1, strategy: 'recently-viewed', params: {}, control: true },
+        { key: 'pop', weight: 0, strategy: 'popular', params: {}, control: false },
+      ]),
+    ]);
+    app = await buildApp(
+      {
+        ...s.config,
+        auth: { ...DEFAULT_AUTH_SETTINGS, mode: 'required', keyCacheMs: 0, userTokenSecret: TOKEN_SECRET },
+        email: { ...s.config.email, signingSecret: EMAIL_SECRET },
+        links: { ...s.config.links, productUrlTemplate: `${SHOP}/p/{id}` },
+      },
+      s,
+      { logger: false },
+    );
     widget = (await createApiKey(s.pool, { name: 'widget', scope: 'read', origins: [SHOP], rate: null })).key;
     server = (await createApiKey(s.pool, { name: 'backend', scope: 'write', origins: [], rate: null })).key;
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
   const walk = () => app.declaredRoutes.filter((r) => r.method !== 'OPTIONS' && !r.url.startsWith('/docs'));
 
-  test('a browser key without the user\'s token gets nothing of the user, on any route', async () => {
+  test("a browser key without the user's token gets nothing of the user, on any route", async () => {
     assert.ok(walk().length >= 20, `${walk().length} routes`);
     for (const route of walk()) {
       const res = await app.inject(requestFor(route, { 'x-api-key': widget, origin: SHOP }));
@@ -91,27 +102,35 @@ describe('personal data needs the user\'s token on every route (real build, Post
     }
   });
 
-  test('with the victim\'s own token the widget reads their block; the batch stays server-only', async () => {
+  test("with the victim's own token the widget reads their block; the batch stays server-only", async () => {
     const token = signUserToken(VICTIM, TOKEN_SECRET, 600);
     const headers = { 'x-api-key': widget, origin: SHOP, 'x-user-token': token };
     const own = await app.inject({ url: `/v1/recommendations/recently-viewed?user=${VICTIM}&fallback=false`, headers });
     assert.equal(own.statusCode, 200, own.body);
-    assert.deepEqual(own.json().items.map((i: { id: string }) => i.id), SECRETS);
+    assert.deepEqual(
+      own.json().items.map((i: { id: string }) => i.id),
+      SECRETS,
+    );
     const batch = await app.inject({ method: 'POST', url: '/v1/email/batch', headers, payload: { strategy: 'recently-viewed', users: [VICTIM] } });
     assert.equal(batch.statusCode, 403);
     assert.equal(batch.json().error, 'server_key_required');
   });
-  test('the walk is not empty-handed: the shop\'s server key reads the victim\'s items through these routes', async () => {
+  test("the walk is not empty-handed: the shop's server key reads the victim's items through these routes", async () => {
     const revealing: string[] = [];
     // Not the privacy controls themselves: they would opt the victim out and erase them.
     for (const route of walk().filter((r) => !r.url.startsWith('/v1/users'))) {
       const res = await app.inject(requestFor(route, { 'x-api-key': server }));
       if (leaks(res.body).length > 0) revealing.push(`${route.method} ${route.url}`);
     }
-    for (const expected of ['GET /v1/recommendations/recently-viewed', 'GET /v1/recommendations/same-brand', 'GET /v1/recommendations',
-      'GET /v1/email/recently-viewed.json', 'GET /v1/email/recently-viewed.html', 'POST /v1/email/batch']) {
+    for (const expected of [
+      'GET /v1/recommendations/recently-viewed',
+      'GET /v1/recommendations/same-brand',
+      'GET /v1/recommendations',
+      'GET /v1/email/recently-viewed.json',
+      'GET /v1/email/recently-viewed.html',
+      'POST /v1/email/batch',
+    ]) {
       assert.ok(revealing.includes(expected), `${expected} among ${revealing.join(', ')}`);
     }
   });
-
 });

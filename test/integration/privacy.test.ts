@@ -17,7 +17,17 @@ import { scanKeys, startTestServices, type TestServices } from '../helpers/servi
 //   Without V: cos(p1,p2) = 2/√6 = 0.816497   and p9 is gone from every list.
 // V's id has a slash and a space: ids reach the API URL-encoded.
 const V = 'shop:V/1 x';
-const PURCHASES = [['u1', 'p1'], ['u1', 'p2'], ['u2', 'p1'], ['u2', 'p2'], ['u2', 'p3'], ['u3', 'p2'], ['u3', 'p3'], [V, 'p1'], [V, 'p9']];
+const PURCHASES = [
+  ['u1', 'p1'],
+  ['u1', 'p2'],
+  ['u2', 'p1'],
+  ['u2', 'p2'],
+  ['u2', 'p3'],
+  ['u3', 'p2'],
+  ['u3', 'p3'],
+  [V, 'p1'],
+  [V, 'p9'],
+];
 
 describe('privacy: opt-out and erasure (real PostgreSQL, Redis and build)', () => {
   let s: TestServices;
@@ -40,12 +50,21 @@ describe('privacy: opt-out and erasure (real PostgreSQL, Redis and build)', () =
     for (const [i, [user, item]] of PURCHASES.entries()) {
       await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ('default', $1, $2, 'purchase', $3)`, [user, item, new Date(Date.UTC(2024, 0, 1, 0, i))]);
     }
-    await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ('default', $1, 'p3', 'view', '2024-01-02T00:00:00Z'), ('default', 'u1', 'p3', 'view', '2024-01-02T00:00:00Z')`, [V]);
+    await s.pool.query(
+      `INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ('default', $1, 'p3', 'view', '2024-01-02T00:00:00Z'), ('default', 'u1', 'p3', 'view', '2024-01-02T00:00:00Z')`,
+      [V],
+    );
     await s.pool.query(`INSERT INTO experiments (tenant_id, id, salt, variants) VALUES ('default', 'e1', 'e1', '[]')`);
-    await s.pool.query(`INSERT INTO exposures (tenant_id, experiment_id, variant, user_id, request_id, strategy, items) VALUES ('default', 'e1', 'a', $1, 'r1', 'popular', '{p1}'), ('default', 'e1', 'a', 'u1', 'r2', 'popular', '{p1}')`, [V]);
+    await s.pool.query(
+      `INSERT INTO exposures (tenant_id, experiment_id, variant, user_id, request_id, strategy, items) VALUES ('default', 'e1', 'a', $1, 'r1', 'popular', '{p1}'), ('default', 'e1', 'a', 'u1', 'r2', 'popular', '{p1}')`,
+      [V],
+    );
     app = await buildApp(s.config, s, { logger: false });
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
   test('preferences: PostgreSQL is the truth, Redis holds the flag the API reads', async () => {
     const res = await setOptOut('u1', true);
@@ -67,7 +86,11 @@ describe('privacy: opt-out and erasure (real PostgreSQL, Redis and build)', () =
   test('an opted-out user gets only non-personal blocks, and the answer says so; their events leave the next build', async () => {
     const before = await build();
     const personal = (await app.inject('/v1/recommendations/recently-viewed?user=u1&fallback=false')).json();
-    assert.deepEqual(personal.items.map((i: { id: string }) => i.id), ['p3'], 'u1 viewed p3');
+    assert.deepEqual(
+      personal.items.map((i: { id: string }) => i.id),
+      ['p3'],
+      'u1 viewed p3',
+    );
 
     assert.equal((await setOptOut('u1', true)).statusCode, 200);
     try {
@@ -104,7 +127,10 @@ describe('privacy: opt-out and erasure (real PostgreSQL, Redis and build)', () =
       // As an install upgraded from key layout 1 has: its purchases SET, until the TTL.
       await s.redis.sadd(keys().retiredUserKeys(V)[0], 'p9');
       // Every per-user key (recently viewed, bought, bought joined, opt-out flag, lifecycle profile, layout 1 purchases...).
-      assert.deepEqual(await Promise.all(userKeys(V).map((k) => s.redis.exists(k))), userKeys(V).map(() => 1));
+      assert.deepEqual(
+        await Promise.all(userKeys(V).map((k) => s.redis.exists(k))),
+        userKeys(V).map(() => 1),
+      );
       // What two of V's emails showed (kept for a while: the mail ids are not known to erasure).
       for (const mail of ['nov*', 'dec[1]']) await s.redis.hset(keys().mail(V, mail), 'block', '{}');
     });
@@ -118,7 +144,7 @@ describe('privacy: opt-out and erasure (real PostgreSQL, Redis and build)', () =
       assert.deepEqual({ ...erased, deleted_at: undefined }, { user: V, deleted_at: undefined, events_deleted: 3, exposures_deleted: 1, redis_keys_deleted: userAndMailKeys });
       assert.equal(await rows('events', V), 0);
       assert.equal(await rows('exposures', V), 0);
-      assert.equal(await rows('events', 'u1'), 3, 'nobody else\'s rows');
+      assert.equal(await rows('events', 'u1'), 3, "nobody else's rows");
       assert.equal(await rows('exposures', 'u1'), 1);
       assert.deepEqual(await scanKeys(s.redis, `${s.config.redisPrefix}*{${V}}*`), [], 'no Redis key of V, of any kind');
       const { rows: tombstone } = await s.pool.query('SELECT deleted_at FROM users WHERE id = $1', [V]);
@@ -137,7 +163,7 @@ describe('privacy: opt-out and erasure (real PostgreSQL, Redis and build)', () =
       assert.equal(await s.redis.get(keys().neighbours(second.version, 'p9')), null, 'p9 has no neighbours');
       assert.deepEqual(await neighbours(second.version, 'p1'), { ids: ['p2', 'p3'], scores: [0.816497, 0.5] });
       assert.ok(!(await popular(second.version)).includes('p9'), 'p9 is not popular any more');
-      assert.deepEqual(await scanKeys(s.redis, `${s.config.redisPrefix}*{${V}}*`), [], 'the build\'s user sync does not bring V back');
+      assert.deepEqual(await scanKeys(s.redis, `${s.config.redisPrefix}*{${V}}*`), [], "the build's user sync does not bring V back");
       const ttl = await s.redis.ttl(keys().neighbours(first.version, 'p9'));
       assert.ok(ttl > 0 && ttl <= s.config.build.oldVersionTtlSeconds, `the version built with V expires (ttl ${ttl})`);
     });
@@ -151,9 +177,17 @@ describe('privacy: opt-out and erasure (real PostgreSQL, Redis and build)', () =
     });
 
     test('late-arriving events of an erased user are dropped and counted; the others stored', async () => {
-      const res = await app.inject({ method: 'POST', url: '/v1/events', payload: { events: [
-        { user_id: V, item_id: 'p9', type: 'purchase' }, { user_id: V, item_id: 'p3', type: 'view' }, { user_id: 'u3', item_id: 'p1', type: 'view' },
-      ] } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        payload: {
+          events: [
+            { user_id: V, item_id: 'p9', type: 'purchase' },
+            { user_id: V, item_id: 'p3', type: 'view' },
+            { user_id: 'u3', item_id: 'p1', type: 'view' },
+          ],
+        },
+      });
       assert.equal(res.statusCode, 200);
       assert.deepEqual(res.json(), { accepted: 1, duplicates: 0, dropped: 2 });
       assert.equal(await rows('events', V), 0);

@@ -22,7 +22,15 @@ const URLS = [
   '/v1/recommendations/popular?limit=6',
 ];
 
-interface Answer { url: number; worker: string; version: number; ids: string[]; titles: string[]; sentAt: number; doneAt: number }
+interface Answer {
+  url: number;
+  worker: string;
+  version: number;
+  ids: string[];
+  titles: string[];
+  sentAt: number;
+  doneAt: number;
+}
 
 describe('API_WORKERS=2: two processes on one port, across a model swap', () => {
   let s: TestServices;
@@ -47,14 +55,25 @@ describe('API_WORKERS=2: two processes on one port, across a model swap', () => 
     server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: ROOT,
       env: {
-        ...process.env, DATABASE_URL: s.databaseUrl, REDIS_PREFIX: s.config.redisPrefix, HOST: '127.0.0.1', PORT: '0',
-        API_WORKERS: '2', SERVING_MODEL_REFRESH_MS: String(REFRESH_MS), LOG_LEVEL: 'info',
+        ...process.env,
+        DATABASE_URL: s.databaseUrl,
+        REDIS_PREFIX: s.config.redisPrefix,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        API_WORKERS: '2',
+        SERVING_MODEL_REFRESH_MS: String(REFRESH_MS),
+        LOG_LEVEL: 'info',
         // Room for a busy test machine: this test is about versions, not about failing fast.
-        REDIS_COMMAND_TIMEOUT_MS: '2000', SERVING_DEADLINE_MS: '5000',
+        REDIS_COMMAND_TIMEOUT_MS: '2000',
+        SERVING_DEADLINE_MS: '5000',
       },
     });
-    server.stdout!.on('data', (chunk: Buffer) => { log += chunk.toString(); });
-    server.stderr!.on('data', (chunk: Buffer) => { log += chunk.toString(); });
+    server.stdout!.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+    });
+    server.stderr!.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+    });
     await until('two workers listen on one port', () => workerPids().size === 2 && /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.test(log));
     base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(log)![1];
     assert.equal(new Set([...log.matchAll(/Server listening at (http:\/\/\S+?)"/g)].map((m) => m[1])).size, 1, 'the same port');
@@ -77,15 +96,25 @@ describe('API_WORKERS=2: two processes on one port, across a model swap', () => 
     for await (const chunk of res) text += chunk;
     assert.equal(res.statusCode, 200, text);
     const body = JSON.parse(text) as { model_version: number; items: { id: string; title: string }[] };
-    return { url, worker: String(res.headers['x-recs-worker']), version: body.model_version, ids: body.items.map((i) => i.id), titles: body.items.map((i) => i.title), sentAt, doneAt: performance.now() };
+    return {
+      url,
+      worker: String(res.headers['x-recs-worker']),
+      version: body.model_version,
+      ids: body.items.map((i) => i.id),
+      titles: body.items.map((i) => i.title),
+      sentAt,
+      doneAt: performance.now(),
+    };
   };
 
   test('answers are whole from one version; workers differ for at most the refresh interval after a swap', async (t) => {
     const answers: Answer[] = [];
     let stop = false;
-    const lanes = Promise.all(Array.from({ length: 6 }, async (_, lane) => {
-      for (let i = lane; !stop; i++) answers.push(await ask(i % URLS.length));
-    }));
+    const lanes = Promise.all(
+      Array.from({ length: 6 }, async (_, lane) => {
+        for (let i = lane; !stop; i++) answers.push(await ask(i % URLS.length));
+      }),
+    );
     try {
       await until('both workers answer', () => new Set(answers.map((a) => a.worker)).size === 2);
       const v1 = answers[0].version;
@@ -94,7 +123,9 @@ describe('API_WORKERS=2: two processes on one port, across a model swap', () => 
       // When the new version went live: a watcher polling the pointer sees it within a few ms.
       let swapped = Infinity;
       let built = false;
-      const build = buildShop(s).finally(() => { built = true; });
+      const build = buildShop(s).finally(() => {
+        built = true;
+      });
       const pointer = redisKeys(s.config.redisPrefix).current;
       while (swapped === Infinity && !built) {
         if (Number(await s.redis.get(pointer)) !== v1) swapped = performance.now();
@@ -107,11 +138,17 @@ describe('API_WORKERS=2: two processes on one port, across a model swap', () => 
       stop = true;
       await lanes;
 
-      const suffix = new Map([[v1, ' #1'], [v2, ' #2']]);
+      const suffix = new Map([
+        [v1, ' #1'],
+        [v2, ' #2'],
+      ]);
       const idsOf = new Map<string, string>();
       for (const a of answers) {
         assert.ok(suffix.has(a.version), `version ${a.version}`);
-        assert.ok(a.titles.every((title) => title.endsWith(suffix.get(a.version)!)), `worker ${a.worker}, v${a.version}: ${a.titles}`);
+        assert.ok(
+          a.titles.every((title) => title.endsWith(suffix.get(a.version)!)),
+          `worker ${a.worker}, v${a.version}: ${a.titles}`,
+        );
         const key = `${a.url} v${a.version}`;
         idsOf.set(key, idsOf.get(key) ?? a.ids.join());
         assert.equal(a.ids.join(), idsOf.get(key), `${URLS[a.url]} as v${a.version}`);
@@ -121,13 +158,22 @@ describe('API_WORKERS=2: two processes on one port, across a model swap', () => 
         const mine = answers.filter((a) => a.worker === worker);
         assert.deepEqual([...new Set(mine.map((a) => a.version))].sort(), [v1, v2].sort(), `worker ${worker} served both versions`);
         const firstNew = Math.min(...mine.filter((a) => a.version === v2).map((a) => a.doneAt));
-        assert.ok(mine.every((a) => a.sentAt <= firstNew || a.version === v2), `worker ${worker} went back to v${v1}`);
+        assert.ok(
+          mine.every((a) => a.sentAt <= firstNew || a.version === v2),
+          `worker ${worker} went back to v${v1}`,
+        );
       }
       const late = answers.filter((a) => a.sentAt > bound && a.version !== v2);
-      assert.deepEqual(late.map((a) => `worker ${a.worker} at +${Math.round(a.sentAt - swapped)} ms`), [], `v${v1} answered more than ${2 * REFRESH_MS} ms after the swap`);
+      assert.deepEqual(
+        late.map((a) => `worker ${a.worker} at +${Math.round(a.sentAt - swapped)} ms`),
+        [],
+        `v${v1} answered more than ${2 * REFRESH_MS} ms after the swap`,
+      );
       const lastOld = (w: string) => Math.max(swapped, ...answers.filter((a) => a.worker === w && a.version === v1).map((a) => a.sentAt)) - swapped;
       const firstNewAt = (w: string) => Math.min(...answers.filter((a) => a.worker === w && a.version === v2).map((a) => a.sentAt)) - swapped;
-      t.diagnostic(`${answers.length} answers; after the swap, worker 1 served v${v1} until +${Math.round(lastOld('1'))} ms and v${v2} from +${Math.round(firstNewAt('1'))} ms; worker 2 until +${Math.round(lastOld('2'))} ms, from +${Math.round(firstNewAt('2'))} ms (refresh interval ${REFRESH_MS} ms)`);
+      t.diagnostic(
+        `${answers.length} answers; after the swap, worker 1 served v${v1} until +${Math.round(lastOld('1'))} ms and v${v2} from +${Math.round(firstNewAt('1'))} ms; worker 2 until +${Math.round(lastOld('2'))} ms, from +${Math.round(firstNewAt('2'))} ms (refresh interval ${REFRESH_MS} ms)`,
+      );
     } finally {
       stop = true;
       await lanes.catch(() => undefined);

@@ -9,7 +9,10 @@ import { RedisRecStore } from '../../src/store/redis/rec-store.ts';
 import { addPurchases, buildShop, loadShop } from '../fixtures/recs/shop.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
-interface Block { model_version: number; items: { id: string; title: string }[] }
+interface Block {
+  model_version: number;
+  items: { id: string; title: string }[];
+}
 
 const URLS = [
   '/v1/recommendations/collaborative?item=a2&limit=6',
@@ -35,7 +38,10 @@ describe('model version swap while serving (real build, PostgreSQL and Redis)', 
     await buildShop(s);
     app = await buildApp(s.config, s, { logger: false });
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
   test('every response comes whole from one version, before, during and after the swap', async () => {
     const v1 = (await get(URLS[0])).model_version;
@@ -46,7 +52,9 @@ describe('model version swap while serving (real build, PostgreSQL and Redis)', 
     await addPurchases(s.pool, { u11: ['c1', 'b2'], u12: ['c1', 'b2', 'a3'], u13: ['a2', 'c2'] });
     const seen: { url: number; block: Block }[] = [];
     let building = true;
-    const build = buildShop(s, { publishPauseMs: 2 }).finally(() => { building = false; });
+    const build = buildShop(s, { publishPauseMs: 2 }).finally(() => {
+      building = false;
+    });
     const client = async () => {
       let after = 0;
       while (building || after++ < 20) {
@@ -63,7 +71,11 @@ describe('model version swap while serving (real build, PostgreSQL and Redis)', 
     for (const { url, block } of seen) {
       const suffix = block.model_version === v1 ? ' #1' : block.model_version === v2 ? ' #2' : assert.fail(`unknown version ${block.model_version}`);
       versions.add(block.model_version);
-      assert.deepEqual(block.items.map((i) => i.id), expected.get(block.model_version)![url], `${URLS[url]} as version ${block.model_version}`);
+      assert.deepEqual(
+        block.items.map((i) => i.id),
+        expected.get(block.model_version)![url],
+        `${URLS[url]} as version ${block.model_version}`,
+      );
       for (const item of block.items) assert.ok(item.title.endsWith(suffix), `${item.id} "${item.title}" in a version ${block.model_version} block`);
     }
     assert.deepEqual([...versions].sort(), [v1, v2], `both versions served (${seen.length} requests)`);

@@ -28,14 +28,13 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
     app = await buildApp(s.config, s, { logger: false });
     // Live activity after the build: it reaches Redis at once, the model stays as built.
     const view = (user: string, item: string, minute: number) => ({ user_id: user, item_id: item, type: 'view', occurred_at: `2024-05-01T10:0${minute}:00Z` });
-    const res = await events([
-      view('u4', 'c1', 0),
-      view('u9', 'b3', 0), view('u9', 'c2', 5),
-      view('u10', 'a1', 0), view('u10', 'a3', 1), { user_id: 'u10', item_id: 'a3', type: 'purchase' },
-    ]);
+    const res = await events([view('u4', 'c1', 0), view('u9', 'b3', 0), view('u9', 'c2', 5), view('u10', 'a1', 0), view('u10', 'a3', 1), { user_id: 'u10', item_id: 'a3', type: 'purchase' }]);
     assert.equal(res.statusCode, 200);
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
   describe('collaborative', () => {
     test('by item: neighbours by score, ties by id, each with the seed it came from', async () => {
@@ -43,32 +42,59 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
       assert.equal(res.strategy, 'collaborative');
       assert.equal(res.model_version, version);
       assert.deepEqual(res.sources, ['collaborative']);
-      assert.deepEqual(res.items.map((i) => [i.id, i.similarity, i.score, i.because, i.source]), [
-        ['a1', 2, 1, 'a2', 'collaborative'], ['b1', 2, 1, 'a2', 'collaborative'], ['a3', 1, 0.5, 'a2', 'collaborative'],
-      ]);
+      assert.deepEqual(
+        res.items.map((i) => [i.id, i.similarity, i.score, i.because, i.source]),
+        [
+          ['a1', 2, 1, 'a2', 'collaborative'],
+          ['b1', 2, 1, 'a2', 'collaborative'],
+          ['a3', 1, 0.5, 'a2', 'collaborative'],
+        ],
+      );
     });
 
     test('several items: scores add up; `because` is the biggest contributor (ties: smaller seed id)', async () => {
       const res = await body('/v1/recommendations/collaborative?item=a3&item=b2&limit=3');
-      assert.deepEqual(res.items.map((i) => [i.id, i.similarity, i.because]), [['a1', 2, 'a3'], ['a2', 2, 'a3'], ['b1', 2, 'b2']]);
+      assert.deepEqual(
+        res.items.map((i) => [i.id, i.similarity, i.because]),
+        [
+          ['a1', 2, 'a3'],
+          ['a2', 2, 'a3'],
+          ['b1', 2, 'b2'],
+        ],
+      );
     });
 
     test('fills to the limit along the chain and says which sources it used', async () => {
       const res = await body('/v1/recommendations/collaborative?item=a2&limit=10');
       // Collaborative gives 4; the Acme brand list adds nothing new; kitchen adds b3, n1; popular the rest.
-      assert.deepEqual(res.items.map((i) => [i.id, i.source]), [
-        ['a1', 'collaborative'], ['b1', 'collaborative'], ['a3', 'collaborative'], ['b2', 'collaborative'],
-        ['b3', 'category-popular'], ['n1', 'category-popular'], ['c1', 'popular'], ['c2', 'popular'],
-      ]);
+      assert.deepEqual(
+        res.items.map((i) => [i.id, i.source]),
+        [
+          ['a1', 'collaborative'],
+          ['b1', 'collaborative'],
+          ['a3', 'collaborative'],
+          ['b2', 'collaborative'],
+          ['b3', 'category-popular'],
+          ['n1', 'category-popular'],
+          ['c1', 'popular'],
+          ['c2', 'popular'],
+        ],
+      );
       assert.deepEqual(res.sources, ['collaborative', 'category-popular', 'popular']);
     });
 
     test('by user: purchases and recent views are the seeds, purchases are left out', async () => {
       // u4 bought a2, b1, b2 (weight 1 each) and viewed c1 (weight 0.25).
       const res = await get('/v1/recommendations/collaborative?user=u4&limit=4');
-      assert.deepEqual(res.json().items.map((i: { id: string; similarity: number; score: number; because: string }) => [i.id, i.similarity, i.score, i.because]), [
-        ['a1', 3.25, 1, 'a2'], ['a3', 1, 0.3077, 'a2'], ['c2', 0.25, 0.0769, 'c1'], ['n1', 0.25, 0.0769, 'c1'],
-      ]);
+      assert.deepEqual(
+        res.json().items.map((i: { id: string; similarity: number; score: number; because: string }) => [i.id, i.similarity, i.score, i.because]),
+        [
+          ['a1', 3.25, 1, 'a2'],
+          ['a3', 1, 0.3077, 'a2'],
+          ['c2', 0.25, 0.0769, 'c1'],
+          ['n1', 0.25, 0.0769, 'c1'],
+        ],
+      );
       assert.equal(res.headers['cache-control'], 'private, max-age=10');
     });
 
@@ -79,24 +105,33 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
       const oneSeed = await buildApp({ ...s.config, serving: { ...s.config.serving, maxSeeds: 1 } }, s, { logger: false });
       try {
         const res = await oneSeed.inject({ method: 'GET', url: '/v1/recommendations/collaborative?user=u11&limit=2&fallback=false' });
-        assert.deepEqual(res.json().items.map((i: { id: string; because: string }) => [i.id, i.because]), [['a1', 'c2'], ['c1', 'c2']]);
+        assert.deepEqual(
+          res.json().items.map((i: { id: string; because: string }) => [i.id, i.because]),
+          [
+            ['a1', 'c2'],
+            ['c1', 'c2'],
+          ],
+        );
       } finally {
         await oneSeed.close();
       }
     });
 
-    test('item and user together: the item is the seed, the user\'s purchases are left out', async () => {
+    test("item and user together: the item is the seed, the user's purchases are left out", async () => {
       assert.deepEqual(await ids('/v1/recommendations/collaborative?item=a2&user=u4&limit=3'), ['a1', 'a3', 'b3']);
     });
 
     test('unknown item or new user: popular items, never an empty block', async () => {
       const unknown = await body('/v1/recommendations/collaborative?item=nope&limit=3');
-      assert.deepEqual(unknown.items.map((i) => i.id), ['a1', 'a2', 'b1']);
+      assert.deepEqual(
+        unknown.items.map((i) => i.id),
+        ['a1', 'a2', 'b1'],
+      );
       assert.deepEqual(unknown.sources, ['popular']);
       assert.deepEqual(await ids('/v1/recommendations/collaborative?user=newcomer&limit=3'), ['a1', 'a2', 'b1']);
     });
 
-    test('fallback=false: only the strategy\'s own items', async () => {
+    test("fallback=false: only the strategy's own items", async () => {
       assert.deepEqual(await ids('/v1/recommendations/collaborative?item=b2&fallback=false'), ['b1', 'a2']);
       assert.deepEqual(await ids('/v1/recommendations/collaborative?item=nope&fallback=false'), []);
     });
@@ -105,10 +140,19 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
   describe('same-brand', () => {
     test('by item: the brand by popularity, the seed left out, then the chain', async () => {
       const res = await body('/v1/recommendations/same-brand?item=a2');
-      assert.deepEqual(res.items.map((i) => [i.id, i.source]), [
-        ['a1', 'same-brand'], ['a3', 'same-brand'], ['b3', 'category-popular'], ['n1', 'category-popular'],
-        ['b1', 'popular'], ['b2', 'popular'], ['c1', 'popular'], ['c2', 'popular'],
-      ]);
+      assert.deepEqual(
+        res.items.map((i) => [i.id, i.source]),
+        [
+          ['a1', 'same-brand'],
+          ['a3', 'same-brand'],
+          ['b3', 'category-popular'],
+          ['n1', 'category-popular'],
+          ['b1', 'popular'],
+          ['b2', 'popular'],
+          ['c1', 'popular'],
+          ['c2', 'popular'],
+        ],
+      );
       assert.equal(res.items[0].because, 'a2');
       assert.equal((await get('/v1/recommendations/same-brand?item=a2')).headers['cache-control'], 'public, max-age=300');
     });
@@ -116,7 +160,14 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
     test("by user: the brands of the user's recent views, merged by popularity", async () => {
       // u9 viewed b3 (Bolt) then c2 (Cora): Bolt b1 3, b2 2; Cora c1 2 (tie with b2: smaller id first).
       const res = await body('/v1/recommendations/same-brand?user=u9&limit=3');
-      assert.deepEqual(res.items.map((i) => [i.id, i.because]), [['b1', 'b3'], ['b2', 'b3'], ['c1', 'c2']]);
+      assert.deepEqual(
+        res.items.map((i) => [i.id, i.because]),
+        [
+          ['b1', 'b3'],
+          ['b2', 'b3'],
+          ['c1', 'c2'],
+        ],
+      );
     });
 
     test('by user without views: the brands of their purchases, those they bought left out', async () => {
@@ -131,7 +182,15 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
     test('newest first, then items related to those views', async () => {
       assert.deepEqual(await ids('/v1/recommendations/recently-viewed?user=u9&limit=2'), ['c2', 'b3']);
       const res = await body('/v1/recommendations/recently-viewed?user=u9&limit=4');
-      assert.deepEqual(res.items.map((i) => [i.id, i.source]), [['c2', 'recently-viewed'], ['b3', 'recently-viewed'], ['a1', 'collaborative'], ['c1', 'collaborative']]);
+      assert.deepEqual(
+        res.items.map((i) => [i.id, i.source]),
+        [
+          ['c2', 'recently-viewed'],
+          ['b3', 'recently-viewed'],
+          ['a1', 'collaborative'],
+          ['c1', 'collaborative'],
+        ],
+      );
       assert.deepEqual([res.items[0].score, res.items[0].viewed_at], [1, '2024-05-01T10:05:00.000Z']);
     });
 
@@ -156,10 +215,22 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
     test('every item comes with the catalog fields a block needs', async () => {
       const res = await get('/v1/recommendations/popular?limit=1');
       assert.equal(res.json().request_id, res.headers['x-request-id']);
-      assert.deepEqual(res.json().items, [{
-        id: 'a1', score: 1, source: 'popular', popularity: 5, title: 'Acme Kettle', brand: 'Acme', category: 'kitchen', price: 20,
-        currency: 'EUR', url: 'https://shop.example/p/a1', image_url: 'https://img.example/a1.jpg', in_stock: true,
-      }]);
+      assert.deepEqual(res.json().items, [
+        {
+          id: 'a1',
+          score: 1,
+          source: 'popular',
+          popularity: 5,
+          title: 'Acme Kettle',
+          brand: 'Acme',
+          category: 'kitchen',
+          price: 20,
+          currency: 'EUR',
+          url: 'https://shop.example/p/a1',
+          image_url: 'https://img.example/a1.jpg',
+          in_stock: true,
+        },
+      ]);
     });
 
     test('fields picks what comes back', async () => {
@@ -182,7 +253,10 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
 
     test('category applies to every source of the chain', async () => {
       const res = await body('/v1/recommendations/collaborative?item=a2&category=tools');
-      assert.deepEqual(res.items.map((i) => i.id), ['b1', 'b2']);
+      assert.deepEqual(
+        res.items.map((i) => i.id),
+        ['b1', 'b2'],
+      );
       assert.deepEqual(res.sources, ['collaborative']);
     });
 
@@ -239,7 +313,10 @@ describe('GET /v1/recommendations (real build, PostgreSQL and Redis)', () => {
         assert.ok(op.summary && op.description, strategy);
         const names = op.parameters.map((p: { name: string }) => p.name);
         for (const p of ['limit', 'exclude', 'category', 'in_stock', 'min_price', 'max_price', 'brand_cap', 'fields']) assert.ok(names.includes(p), `${strategy} ${p}`);
-        assert.ok(op.parameters.every((p: { description?: string }) => p.description), `${strategy}: every parameter described`);
+        assert.ok(
+          op.parameters.every((p: { description?: string }) => p.description),
+          `${strategy}: every parameter described`,
+        );
         assert.ok(op.responses['200'].content['application/json'].schema.properties.items, strategy);
       }
     });

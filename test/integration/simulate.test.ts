@@ -16,11 +16,21 @@ describe('replay simulation (UCI slice, real import, build, API, PostgreSQL and 
     s = await startTestServices();
     const config = { ...s.config, experiments: { ...s.config.experiments, exposures: { ...s.config.experiments.exposures, flushIntervalMs: 20 } } };
     result = await runSimulation(s, config, {
-      dataset: 'uci', cutoff: new Date('2011-10-01T00:00:00Z'), sampleEvery: 10, maxVisitors: 300, limit: 6, viewsPerVisitor: 5,
-      experimentId: EXPERIMENT, mailId: 'test-mail', concurrency: 8, log: () => undefined,
+      dataset: 'uci',
+      cutoff: new Date('2011-10-01T00:00:00Z'),
+      sampleEvery: 10,
+      maxVisitors: 300,
+      limit: 6,
+      viewsPerVisitor: 5,
+      experimentId: EXPERIMENT,
+      mailId: 'test-mail',
+      concurrency: 8,
+      log: () => undefined,
     });
   });
-  after(async () => { await s.close(); });
+  after(async () => {
+    await s.close();
+  });
 
   test('train before the cut-off only; visitors are users who bought after it', async () => {
     const { rows } = await s.pool.query(`SELECT max(occurred_at) AS last, count(*)::int AS n FROM events WHERE source = 'uci'`);
@@ -34,7 +44,9 @@ describe('replay simulation (UCI slice, real import, build, API, PostgreSQL and 
   test('one exposure per visitor, in the variant assignment gives them', async () => {
     const experiment = (await findExperiment(s.pool, 'default', EXPERIMENT))!;
     const { rows } = await s.pool.query<{ user_id: string; variant: string; n: number }>(
-      'SELECT user_id, min(variant) AS variant, count(*)::int AS n FROM exposures WHERE experiment_id = $1 GROUP BY user_id', [EXPERIMENT]);
+      'SELECT user_id, min(variant) AS variant, count(*)::int AS n FROM exposures WHERE experiment_id = $1 GROUP BY user_id',
+      [EXPERIMENT],
+    );
     assert.equal(rows.length, result.visitors);
     for (const r of rows) {
       assert.equal(r.n, 1, r.user_id);
@@ -43,10 +55,13 @@ describe('replay simulation (UCI slice, real import, build, API, PostgreSQL and 
   });
 
   test('clicks (through the tracked links) and purchases carry the request_id of a block of the right variant', async () => {
-    const { rows } = await s.pool.query(`
+    const { rows } = await s.pool.query(
+      `
       SELECT ev.type, ev.variant AS clicked_variant, x.variant AS exposed_variant, ev.position, x.items, ev.item_id, x.user_id = ev.user_id AS same_user
       FROM events ev LEFT JOIN exposures x ON x.request_id = ev.request_id AND x.experiment_id = $1
-      WHERE ev.type IN ('click', 'purchase') AND ev.request_id IS NOT NULL`, [EXPERIMENT]);
+      WHERE ev.type IN ('click', 'purchase') AND ev.request_id IS NOT NULL`,
+      [EXPERIMENT],
+    );
     const clicks = rows.filter((r) => r.type === 'click');
     const purchases = rows.filter((r) => r.type === 'purchase');
     const tallied = Object.values(result.tally).reduce((n, t) => n + t.clicks, 0);
@@ -60,14 +75,17 @@ describe('replay simulation (UCI slice, real import, build, API, PostgreSQL and 
     }
     for (const c of clicks) {
       assert.equal(c.clicked_variant, c.exposed_variant);
-      assert.equal(c.items[c.position - 1], c.item_id, 'the position is the item\'s place in the block');
+      assert.equal(c.items[c.position - 1], c.item_id, "the position is the item's place in the block");
     }
   });
 
   test('the report agrees with what the replay credited', () => {
     const { report, tally } = result;
     assert.equal(report.variants.length, 5);
-    assert.equal(report.variants.reduce((n, v) => n + v.visitors, 0), result.visitors);
+    assert.equal(
+      report.variants.reduce((n, v) => n + v.visitors, 0),
+      result.visitors,
+    );
     for (const v of report.variants) {
       const t = tally[v.key] ?? { visitors: 0, clicks: 0, converters: 0, revenue: 0 };
       assert.equal(v.visitors, t.visitors, v.key);

@@ -15,12 +15,21 @@ import { startTestServices, type TestServices } from '../helpers/services.ts';
 // shop has an item the other does not.
 const ITEMS = ['i1', 'i2', 'i3', 'i4'];
 const BUYS: Record<string, [user: string, items: string[]][]> = {
-  a: [['u1', ['i1', 'i2']], ['u2', ['i1', 'i2', 'a-only']], ['u3', ['i3', 'a-only']]],
-  b: [['u1', ['i3', 'i4']], ['u2', ['i4', 'b-only']], ['u3', ['i1', 'b-only']], ['u4', ['b-only', 'i2']]],
+  a: [
+    ['u1', ['i1', 'i2']],
+    ['u2', ['i1', 'i2', 'a-only']],
+    ['u3', ['i3', 'a-only']],
+  ],
+  b: [
+    ['u1', ['i3', 'i4']],
+    ['u2', ['i4', 'b-only']],
+    ['u3', ['i1', 'b-only']],
+    ['u4', ['b-only', 'i2']],
+  ],
 };
 const other = (t: 'a' | 'b') => (t === 'a' ? 'b' : 'a');
 
-describe('tenants: the same ids in two shops, nothing of one in the other\'s answers', () => {
+describe("tenants: the same ids in two shops, nothing of one in the other's answers", () => {
   let s: TestServices;
   let app: FastifyInstance;
   const key: Record<string, string> = {};
@@ -42,9 +51,15 @@ describe('tenants: the same ids in two shops, nothing of one in the other\'s ans
     for (const t of ['a', 'b'] as const) {
       await ensureTenant(s.pool, t);
       for (const id of [...ITEMS, `${t}-only`]) {
-        await s.pool.query(
-          `INSERT INTO products (tenant_id, id, title, brand, category, price, currency, url) VALUES ($1, $2, $3, $4, $5, 10, $6, $7)`,
-          [t, id, `[${t.toUpperCase()}] ${id}`, `Brand-${t}`, `cat-${t}`, t === 'a' ? 'EUR' : 'GBP', `https://${t}.example/p/${id}`]);
+        await s.pool.query(`INSERT INTO products (tenant_id, id, title, brand, category, price, currency, url) VALUES ($1, $2, $3, $4, $5, 10, $6, $7)`, [
+          t,
+          id,
+          `[${t.toUpperCase()}] ${id}`,
+          `Brand-${t}`,
+          `cat-${t}`,
+          t === 'a' ? 'EUR' : 'GBP',
+          `https://${t}.example/p/${id}`,
+        ]);
       }
       for (const [user, items] of BUYS[t]) {
         for (const item of items) await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ($1, $2, $3, 'purchase', now() - interval '1 day')`, [t, user, item]);
@@ -53,23 +68,39 @@ describe('tenants: the same ids in two shops, nothing of one in the other\'s ans
       await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ($1, 'viewer', $2, 'view', now())`, [t, `${t}-only`]);
       await buildModel(s.pool, s.redis, s.config, { ...buildOptionsFromConfig(s.config), tenant: t, similarity: 'cooccurrence', workers: 1, quiet: true });
       key[t] = (await createApiKey(s.pool, { name: t, tenants: [t], scope: 'write', origins: [], rate: null })).key;
-      await s.pool.query(`INSERT INTO experiments (tenant_id, id, salt, variants, status, started_at) VALUES ($1, 'ab', 'ab', $2, 'running', now())`, [t, JSON.stringify([
-        { key: 'pop', weight: 0.5, strategy: 'popular', params: {}, control: true }, { key: 'cf', weight: 0.5, strategy: 'collaborative', params: {}, control: false },
-      ])]);
+      await s.pool.query(`INSERT INTO experiments (tenant_id, id, salt, variants, status, started_at) VALUES ($1, 'ab', 'ab', $2, 'running', now())`, [
+        t,
+        JSON.stringify([
+          { key: 'pop', weight: 0.5, strategy: 'popular', params: {}, control: true },
+          { key: 'cf', weight: 0.5, strategy: 'collaborative', params: {}, control: false },
+        ]),
+      ]);
     }
     admin = (await createApiKey(s.pool, { name: 'agency', tenants: ['a', 'b'], scope: 'write', origins: [], rate: null })).key;
     app = await buildApp({ ...s.config, auth: { ...DEFAULT_AUTH_SETTINGS, mode: 'required', keyCacheMs: 0 }, links: { ...s.config.links, refreshMs: 0 } }, s, { logger: false });
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
   const urls = [
-    '/v1/recommendations/popular?limit=20', '/v1/recommendations/popular?limit=20&category=cat-a', '/v1/recommendations/popular?limit=20&category=cat-b',
-    '/v1/recommendations/collaborative?item=i1&limit=20', '/v1/recommendations/collaborative?item=a-only&item=b-only&limit=20',
-    '/v1/recommendations/collaborative?user=u2&limit=20', '/v1/recommendations/same-brand?item=i1&limit=20', '/v1/recommendations/same-brand?user=u1&limit=20',
-    '/v1/recommendations/recently-viewed?user=viewer&limit=20', '/v1/recommendations/recently-viewed?user=u3&limit=20',
-    '/v1/recommendations?experiment=ab&user=u1&limit=20', '/v1/recommendations?experiment=ab&user=u2&limit=20',
-    '/v1/email/collaborative.json?user=u2&limit=10', '/v1/email/recently-viewed.html?user=viewer&limit=10&mail_id=m1',
-    '/v1/email/popular.json?user=viewer&limit=10&mail_id=m2', '/v1/email/same-brand.json?item=i2&limit=10&experiment=ab&user=u4',
+    '/v1/recommendations/popular?limit=20',
+    '/v1/recommendations/popular?limit=20&category=cat-a',
+    '/v1/recommendations/popular?limit=20&category=cat-b',
+    '/v1/recommendations/collaborative?item=i1&limit=20',
+    '/v1/recommendations/collaborative?item=a-only&item=b-only&limit=20',
+    '/v1/recommendations/collaborative?user=u2&limit=20',
+    '/v1/recommendations/same-brand?item=i1&limit=20',
+    '/v1/recommendations/same-brand?user=u1&limit=20',
+    '/v1/recommendations/recently-viewed?user=viewer&limit=20',
+    '/v1/recommendations/recently-viewed?user=u3&limit=20',
+    '/v1/recommendations?experiment=ab&user=u1&limit=20',
+    '/v1/recommendations?experiment=ab&user=u2&limit=20',
+    '/v1/email/collaborative.json?user=u2&limit=10',
+    '/v1/email/recently-viewed.html?user=viewer&limit=10&mail_id=m1',
+    '/v1/email/popular.json?user=viewer&limit=10&mail_id=m2',
+    '/v1/email/same-brand.json?item=i2&limit=10&experiment=ab&user=u4',
   ];
 
   test('every strategy, the fallback chain and every email block answer from their own shop only', async () => {
@@ -86,7 +117,7 @@ describe('tenants: the same ids in two shops, nothing of one in the other\'s ans
     }
   });
 
-  test('each shop\'s link templates fill its own answers (API and email), a change at once', async () => {
+  test("each shop's link templates fill its own answers (API and email), a change at once", async () => {
     const images = async (t: 'a' | 'b', url: string) => (await call(t, url)).json().items.map((i: { id: string; image_url: string | null }) => [i.id, i.image_url]);
     await setTenantLinks(s.pool, 'a', { image: 'https://img-a.example/{id}.png' });
     for (const url of ['/v1/recommendations/popular?limit=3', '/v1/recommendations/collaborative?user=u2&limit=3', '/v1/email/popular.json?limit=3']) {

@@ -26,16 +26,23 @@ describe('widget routes (AUTH_MODE=required)', () => {
   let serverKey: string;
   before(async () => {
     s = await startTestServices();
-    app = await buildApp({
-      ...s.config,
-      auth: { ...DEFAULT_AUTH_SETTINGS, mode: 'required', keyCacheMs: 0, userTokenSecret: SECRET },
-      email: { ...s.config.email, publicBaseUrl: BASE },
-    }, s, { logger: false });
+    app = await buildApp(
+      {
+        ...s.config,
+        auth: { ...DEFAULT_AUTH_SETTINGS, mode: 'required', keyCacheMs: 0, userTokenSecret: SECRET },
+        email: { ...s.config.email, publicBaseUrl: BASE },
+      },
+      s,
+      { logger: false },
+    );
     const key = (name: string, origins: string[]) => createApiKey(s.pool, { name, scope: origins.length > 0 ? 'read' : 'write', origins, rate: null, tenants: [DEFAULT_TENANT] });
     browserKey = (await key('widget', [SHOP])).key;
     serverKey = (await key('backend', [])).key;
   });
-  after(async () => { await app.close(); await s.close(); });
+  after(async () => {
+    await app.close();
+    await s.close();
+  });
 
   test('the script: /widget.js follows upgrades (5 minutes, ETag); /widget/{version}.js is immutable; /widget.json tells its integrity', async () => {
     const source = readFileSync(WIDGET_SOURCE);
@@ -65,11 +72,17 @@ describe('widget routes (AUTH_MODE=required)', () => {
   describe('POST /v1/widget/events', () => {
     const post = (payload: object, headers: Record<string, string> = { 'x-api-key': browserKey, origin: SHOP }) =>
       app.inject({ method: 'POST', url: '/v1/widget/events', headers, payload } as InjectOptions);
-    const stored = async (requestId: string) => (await s.pool.query(
-      'SELECT user_id, item_id, type, position, source FROM events WHERE request_id = $1 ORDER BY type, position', [requestId])).rows;
+    const stored = async (requestId: string) => (await s.pool.query('SELECT user_id, item_id, type, position, source FROM events WHERE request_id = $1 ORDER BY type, position', [requestId])).rows;
 
     test('an anonymous block: its impression and a click, each once per item', async () => {
-      const impression = { type: 'impression', request_id: 'r-anon', items: [{ item_id: 'a1', position: 1 }, { item_id: 'a2', position: 2 }] };
+      const impression = {
+        type: 'impression',
+        request_id: 'r-anon',
+        items: [
+          { item_id: 'a1', position: 1 },
+          { item_id: 'a2', position: 2 },
+        ],
+      };
       assert.deepEqual((await post(impression)).json(), { accepted: 2, duplicates: 0, dropped: 0 });
       assert.deepEqual((await post(impression)).json(), { accepted: 0, duplicates: 2, dropped: 0 }, 'sent again: counted once');
       const click = { type: 'click', request_id: 'r-anon', items: [{ item_id: 'a2', position: 2 }] };
@@ -83,7 +96,7 @@ describe('widget routes (AUTH_MODE=required)', () => {
       ]);
     });
 
-    test('a user\'s events need their token from a browser key, not from a server-side key', async () => {
+    test("a user's events need their token from a browser key, not from a server-side key", async () => {
       const click = { type: 'click', request_id: 'r-u42', user_id: 'u42', items: [{ item_id: 'a1', position: 1 }] };
       const refused = await post(click);
       assert.equal(refused.statusCode, 401);
@@ -98,7 +111,7 @@ describe('widget routes (AUTH_MODE=required)', () => {
       assert.equal((await post(click, {})).json().error, 'api_key_required', 'not public');
     });
 
-    test('an erased user\'s events are dropped', async () => {
+    test("an erased user's events are dropped", async () => {
       assert.equal((await app.inject({ method: 'DELETE', url: '/v1/users/gone', headers: { 'x-api-key': serverKey } })).statusCode, 200);
       const res = await post({ type: 'impression', request_id: 'r-gone', user_id: 'gone', items: [{ item_id: 'a1', position: 1 }] }, { 'x-api-key': serverKey });
       assert.deepEqual(res.json(), { accepted: 0, duplicates: 0, dropped: 1 });
@@ -108,7 +121,17 @@ describe('widget routes (AUTH_MODE=required)', () => {
     test('only impressions and clicks; a click is on one item', async () => {
       const cases: [object, string][] = [
         [{ type: 'purchase', request_id: 'r', items: [{ item_id: 'a1', position: 1 }] }, 'type'],
-        [{ type: 'click', request_id: 'r', items: [{ item_id: 'a1', position: 1 }, { item_id: 'a2', position: 2 }] }, 'items'],
+        [
+          {
+            type: 'click',
+            request_id: 'r',
+            items: [
+              { item_id: 'a1', position: 1 },
+              { item_id: 'a2', position: 2 },
+            ],
+          },
+          'items',
+        ],
         [{ type: 'impression', request_id: 'r', items: [] }, 'items'],
         [{ type: 'impression', request_id: 'r', items: [{ item_id: 'a1', position: 0 }] }, 'items[0].position'],
         [{ type: 'impression', items: [{ item_id: 'a1', position: 1 }] }, 'request_id'],

@@ -11,13 +11,18 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse, n: num
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => { server.closeAllConnections(); server.close(); },
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
   };
 }
 
 describe('open-loop load generator', () => {
   const servers: { close(): void }[] = [];
-  after(() => { for (const s of servers) s.close(); });
+  after(() => {
+    for (const s of servers) s.close();
+  });
 
   test('the histogram: exact below 256 µs, above within 0.8% and never below the exact rank', () => {
     const h = new Histogram();
@@ -77,8 +82,10 @@ describe('open-loop load generator', () => {
 
   test('non-2xx answers, dropped connections and timeouts are counted; warm-up is not; the rotation restarts with the measured part', async () => {
     const server = await serve((req, res) => {
-      if (req.url === '/fail') { res.statusCode = 503; res.end('{}'); }
-      else if (req.url === '/drop') req.socket.destroy();
+      if (req.url === '/fail') {
+        res.statusCode = 503;
+        res.end('{}');
+      } else if (req.url === '/drop') req.socket.destroy();
       else if (req.url !== '/hang') res.end('{}');
     });
     servers.push(server);

@@ -27,7 +27,7 @@ test('invertSpd gives the hand-computed inverse', () => {
 test('invertSpd agrees with ml-matrix on a random SPD matrix and rejects non-SPD input', () => {
   const n = 40;
   let seed = 3;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const r = new Matrix(n, n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) r.set(i, j, rand());
   const g = r.transpose().mmul(r).add(Matrix.eye(n));

@@ -84,7 +84,7 @@ test('untruncated lists (sorted, not heaped) are exactly what the heap gives, ti
   // 60 users, 40 items of skewed popularity: popular items co-occur with most items (rows
   // read in index order), rare ones with a few (rows read in first-visit order).
   let seed = 5;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const b = new InteractionsBuilder();
   for (let u = 0; u < 60; u++) {
     for (let e = 2 + Math.floor(rand() * 6); e > 0; e--) b.add(`u${u}`, `i${String(Math.floor(rand() ** 2 * 40)).padStart(2, '0')}`, 1, 0);

@@ -8,7 +8,11 @@ const DAY = 86_400;
 // Slots as a store numbers them: first seen, first numbered, shared by every list.
 const slotOf = new Map<string, number>();
 function list(ids: string[], scores: number[]): SlottedList {
-  return slottedList(ids, scores, ids.map((id) => slotOf.get(id) ?? slotOf.set(id, slotOf.size).get(id)!));
+  return slottedList(
+    ids,
+    scores,
+    ids.map((id) => slotOf.get(id) ?? slotOf.set(id, slotOf.size).get(id)!),
+  );
 }
 
 // A (weight 2): X 0.5, Y 0.4, B 0.9      B (weight 1): Y 0.6, A 0.3, Z 0.1
@@ -22,16 +26,31 @@ const seeds: Seed[] = [
 
 test('scores are Σ weight·similarity; seeds and excluded items never come back', () => {
   const recs = personalize(seeds, { limit: 10, exclude: new Set(['Z']) });
-  assert.deepEqual(recs.map((r) => r.item), ['Y', 'X']);
+  assert.deepEqual(
+    recs.map((r) => r.item),
+    ['Y', 'X'],
+  );
   assert.ok(Math.abs(recs[0].score - 1.4) < 1e-12);
   assert.equal(recs[1].score, 1);
-  assert.deepEqual(recs.map((r) => r.because), ['A', 'A']);
-  assert.deepEqual(personalize(seeds, { limit: 10 }).map((r) => r.item), ['Y', 'X', 'Z']);
-  assert.deepEqual(personalize(seeds, { limit: 1 }).map((r) => r.item), ['Y']);
+  assert.deepEqual(
+    recs.map((r) => r.because),
+    ['A', 'A'],
+  );
+  assert.deepEqual(
+    personalize(seeds, { limit: 10 }).map((r) => r.item),
+    ['Y', 'X', 'Z'],
+  );
+  assert.deepEqual(
+    personalize(seeds, { limit: 1 }).map((r) => r.item),
+    ['Y'],
+  );
 });
 
 test('an unbounded limit (a filter that may reject any candidate asks for all) returns every candidate', () => {
-  assert.deepEqual(personalize(seeds, { limit: Infinity, exclude: new Set(['Z']) }).map((r) => r.item), ['Y', 'X']);
+  assert.deepEqual(
+    personalize(seeds, { limit: Infinity, exclude: new Set(['Z']) }).map((r) => r.item),
+    ['Y', 'X'],
+  );
 });
 
 test('because names the seed with the largest contribution', () => {
@@ -89,11 +108,19 @@ test('matches the definition on random lists: ties, seeds among the neighbours, 
   const next = () => (state = (state * 48271) % 2147483647) / 2147483647;
   const catalog = Array.from({ length: 300 }, (_, i) => `i${i}`);
   const pick = () => catalog[Math.floor(next() ** 2 * catalog.length)];
-  const lists = new Map(catalog.map((id) => {
-    const ids = [...new Set(Array.from({ length: 1 + Math.floor(next() * 40) }, pick))];
-    // Few distinct values: many tied scores; some negative (EASE weights can be).
-    return [id, list(ids, ids.map(() => Math.round(next() * 8 - 1) / 4))];
-  }));
+  const lists = new Map(
+    catalog.map((id) => {
+      const ids = [...new Set(Array.from({ length: 1 + Math.floor(next() * 40) }, pick))];
+      // Few distinct values: many tied scores; some negative (EASE weights can be).
+      return [
+        id,
+        list(
+          ids,
+          ids.map(() => Math.round(next() * 8 - 1) / 4),
+        ),
+      ];
+    }),
+  );
   for (let round = 0; round < 400; round++) {
     const seedIds = [...new Set(Array.from({ length: 1 + Math.floor(next() * 20) }, pick))];
     const seeds = seedIds.map((item) => ({ item, weight: Math.ceil(next() * 3), neighbours: lists.get(item)! }));
@@ -111,7 +138,25 @@ test('affinity: summed decayed weights (SAR), or 1 per item decayed by its lates
     { item: 'A', weight: 2, ts: now - 10 * DAY }, // 2 · 1/2
     { item: 'B', weight: 1, ts: now - 20 * DAY }, // 1/4
   ];
-  assert.deepEqual([...affinity(events, { now, halfLifeDays: 10 })], [['A', 2], ['B', 0.25]]);
-  assert.deepEqual([...affinity(events, { now, halfLifeDays: 10, binary: true })], [['A', 1], ['B', 0.25]]);
-  assert.deepEqual([...affinity(events, { now, halfLifeDays: 0 })], [['A', 3], ['B', 1]]);
+  assert.deepEqual(
+    [...affinity(events, { now, halfLifeDays: 10 })],
+    [
+      ['A', 2],
+      ['B', 0.25],
+    ],
+  );
+  assert.deepEqual(
+    [...affinity(events, { now, halfLifeDays: 10, binary: true })],
+    [
+      ['A', 1],
+      ['B', 0.25],
+    ],
+  );
+  assert.deepEqual(
+    [...affinity(events, { now, halfLifeDays: 0 })],
+    [
+      ['A', 3],
+      ['B', 1],
+    ],
+  );
 });

@@ -36,9 +36,20 @@ test('rankings: most popular first, ties by smaller id, zero left out', () => {
   assert.deepEqual(rankItems(pop, x.itemIds), { ids: ['b', 'c', 'a', 'd'], scores: [2, 2, 1, 1] });
   assert.deepEqual(rankItems(pop, x.itemIds, 2).ids, ['b', 'c']);
   assert.deepEqual(rankItems(Float64Array.of(0, 1, 0, 0), x.itemIds).ids, ['b']);
-  const groups = rankByGroup(pop, x.itemIds, new Map([['a', 'acme'], ['c', 'acme'], ['d', 'zed']]));
-  assert.deepEqual([...groups], [
-    ['acme', { ids: ['c', 'a'], scores: [2, 1] }],
-    ['zed', { ids: ['d'], scores: [1] }],
-  ]);
+  const groups = rankByGroup(
+    pop,
+    x.itemIds,
+    new Map([
+      ['a', 'acme'],
+      ['c', 'acme'],
+      ['d', 'zed'],
+    ]),
+  );
+  assert.deepEqual(
+    [...groups],
+    [
+      ['acme', { ids: ['c', 'a'], scores: [2, 1] }],
+      ['zed', { ids: ['d'], scores: [1] }],
+    ],
+  );
 });

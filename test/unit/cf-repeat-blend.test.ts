@@ -14,23 +14,25 @@ test('candidate features: union in first-seen order, score over the best (raw wh
     { items: ['bread', 'milk'], scores: [200, 50] },
   ]);
   assert.deepEqual(c.items, ['milk', 'tv', 'bread']);
-  assert.deepEqual([...c.features], [
-    0.3, 1, 0.25, 0.5,
-    0.01, 0.5, 0, 0,
-    0, 0, 1, 1,
-  ]);
+  assert.deepEqual([...c.features], [0.3, 1, 0.25, 0.5, 0.01, 0.5, 0, 0, 0, 0, 1, 1]);
   assert.throws(() => candidateFeatures(GENERATORS, []), /expected 2 lists/);
 });
 
 test('blend: weighted sum, exclusions, limit, the generator that added most', () => {
   const model = { generators: GENERATORS, weights: [10, 0, 1, 0] };
-  const lists = [{ items: ['milk', 'tv'], scores: [0.3, 0.01] }, { items: ['bread', 'milk'], scores: [200, 50] }];
+  const lists = [
+    { items: ['milk', 'tv'], scores: [0.3, 0.01] },
+    { items: ['bread', 'milk'], scores: [200, 50] },
+  ];
   assert.deepEqual(blend(model, lists), [
     { item: 'milk', score: 3.25, source: 'buy-again' },
     { item: 'bread', score: 1, source: 'popular' },
     { item: 'tv', score: 0.1, source: 'buy-again' },
   ]);
-  assert.deepEqual(blend(model, lists, { exclude: new Set(['milk']), limit: 1 }).map((b) => b.item), ['bread']);
+  assert.deepEqual(
+    blend(model, lists, { exclude: new Set(['milk']), limit: 1 }).map((b) => b.item),
+    ['bread'],
+  );
 });
 
 function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -53,7 +55,14 @@ test('fit recovers the weights the labels were drawn with (up to scale: rankings
     const n = 30;
     const features = Float64Array.from({ length: n * d }, (_, i) => (rng.nextDouble() * 2 - 1) * (1 + (i % d)));
     const labels = Array.from({ length: n }, (_, r) => (rng.nextDouble() < sigmoid(linear(features, r, truth) - 3) ? 1 : 0));
-    return { features, labels, relevant: Math.max(1, labels.reduce((a: number, b) => a + b, 0)) };
+    return {
+      features,
+      labels,
+      relevant: Math.max(
+        1,
+        labels.reduce((a: number, b) => a + b, 0),
+      ),
+    };
   });
   const fit = fitBlend(blendExamples(users, d));
   assert.ok(cosine(fit.weights, truth) > 0.97, `weights ${fit.weights} (cosine ${cosine(fit.weights, truth)})`);
@@ -71,15 +80,29 @@ test('fit learns when not to repeat', () => {
   const users = Array.from({ length: 1500 }, (_, u) => {
     const p = u % 2 ? 0.5 : 0.03; // a repeater or not
     const own = Array.from({ length: 5 }, (_, i) => ({ id: `own${u}-${i}`, p: p * (1 - i / 10) }));
-    const lists = [{ items: own.map((o) => o.id), scores: own.map((o) => o.p) }, { items: popular.map((q) => q.id), scores: popular.map((q) => 100 * q.rate) }];
+    const lists = [
+      { items: own.map((o) => o.id), scores: own.map((o) => o.p) },
+      { items: popular.map((q) => q.id), scores: popular.map((q) => 100 * q.rate) },
+    ];
     const c = candidateFeatures(GENERATORS, lists);
     const rate = new Map([...own.map((o) => [o.id, o.p] as const), ...popular.map((q) => [q.id, q.rate] as const)]);
     const labels = c.items.map((id) => (rng.nextDouble() < rate.get(id)! ? 1 : 0));
-    return { features: c.features, labels, relevant: Math.max(1, labels.reduce((a: number, b) => a + b, 0)) };
+    return {
+      features: c.features,
+      labels,
+      relevant: Math.max(
+        1,
+        labels.reduce((a: number, b) => a + b, 0),
+      ),
+    };
   });
   const fit = fitBlend(blendExamples(users, 4));
   const model = { generators: GENERATORS, weights: fit.weights };
-  const rank = (p: number) => blend(model, [{ items: ['own'], scores: [p] }, { items: popular.map((q) => q.id), scores: popular.map((q) => 100 * q.rate) }]).map((b) => b.item);
+  const rank = (p: number) =>
+    blend(model, [
+      { items: ['own'], scores: [p] },
+      { items: popular.map((q) => q.id), scores: popular.map((q) => 100 * q.rate) },
+    ]).map((b) => b.item);
   assert.equal(rank(0.5)[0], 'own');
   assert.ok(rank(0.03).indexOf('own') >= 3, `${rank(0.03)}`);
 });

@@ -38,7 +38,10 @@ test('buy again: a due item above one bought yesterday; an item nobody re-buys l
     { item: 'tv', ts: 95 * DAY },
   ];
   const ranked = buyAgain(history, model, { now });
-  assert.deepEqual(ranked.map((r) => r.item), ['yoghurt', 'milk']);
+  assert.deepEqual(
+    ranked.map((r) => r.item),
+    ['yoghurt', 'milk'],
+  );
   const { because } = ranked[0];
   assert.equal(because.times_bought, 4);
   assert.equal(because.last_bought, 90 * DAY * 1000);
@@ -47,8 +50,14 @@ test('buy again: a due item above one bought yesterday; an item nobody re-buys l
   assert.ok(ranked[1].because.due_in_days > 8);
   // Without the minimum the tv comes back, last.
   const all = buyAgain(history, buyAgainModel(repeatLookup(stats), { ...params, minProbability: 0 }), { now });
-  assert.deepEqual(all.map((r) => r.item), ['yoghurt', 'milk', 'tv']);
-  assert.deepEqual(buyAgain(history, model, { now, limit: 1 }).map((r) => r.item), ['yoghurt']);
+  assert.deepEqual(
+    all.map((r) => r.item),
+    ['yoghurt', 'milk', 'tv'],
+  );
+  assert.deepEqual(
+    buyAgain(history, model, { now, limit: 1 }).map((r) => r.item),
+    ['yoghurt'],
+  );
 });
 
 /**
@@ -77,13 +86,23 @@ test('fit on validation: due-ness learned from the data, ranking above plain pur
   const x = cycles(1);
   const lastVisit = (y: typeof x) => {
     const last = new Float64Array(y.userIds.length);
-    y.times.forEach((t, r) => { last[y.users[r]] = Math.max(last[y.users[r]], t); });
+    y.times.forEach((t, r) => {
+      last[y.users[r]] = Math.max(last[y.users[r]], t);
+    });
     const train: number[] = [];
     const test: number[] = [];
     y.times.forEach((t, r) => (t === last[y.users[r]] ? test : train).push(r));
     return { train: Uint32Array.from(train), test: Uint32Array.from(test) };
   };
-  const fit = fitBuyAgain(x, { split: lastVisit, decays: [1, 0.8], horizons: [{ horizonDays: 3, horizonVisits: 0 }, { horizonDays: 0, horizonVisits: 1 }, { horizonDays: 0, horizonVisits: 2 }] });
+  const fit = fitBuyAgain(x, {
+    split: lastVisit,
+    decays: [1, 0.8],
+    horizons: [
+      { horizonDays: 3, horizonVisits: 0 },
+      { horizonDays: 0, horizonVisits: 1 },
+      { horizonDays: 0, horizonVisits: 2 },
+    ],
+  });
   const due = fit.params.weights[BUY_AGAIN_FEATURES.indexOf('log_due')];
   assert.ok(due > 0.5, `log_due weight ${due}`);
   assert.ok(fit.tried.length >= 4 && fit.tried.length <= 6, `${fit.tried.length} grid points: searched one parameter at a time`);
@@ -97,10 +116,21 @@ test('fit on validation: due-ness learned from the data, ranking above plain pur
   let fitted = 0;
   let counted = 0;
   for (const u of set.users) {
-    fitted += ndcgAtK(buyAgain(u.history, model, { limit: 10 }).map((r) => r.item), u.relevant, 10);
+    fitted += ndcgAtK(
+      buyAgain(u.history, model, { limit: 10 }).map((r) => r.item),
+      u.relevant,
+      10,
+    );
     const counts = new Map<string, number>();
     for (const e of u.history) counts.set(e.item, (counts.get(e.item) ?? 0) + 1);
-    counted += ndcgAtK([...counts].sort((a, b) => b[1] - a[1]).map(([i]) => i).slice(0, 10), u.relevant, 10);
+    counted += ndcgAtK(
+      [...counts]
+        .sort((a, b) => b[1] - a[1])
+        .map(([i]) => i)
+        .slice(0, 10),
+      u.relevant,
+      10,
+    );
   }
   assert.ok(fitted > 1.2 * counted, `fitted ${fitted / set.users.length} vs count ${counted / set.users.length}`);
 });

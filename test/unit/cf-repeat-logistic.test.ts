@@ -61,7 +61,10 @@ test('grouped nDCG equals the evaluation metric, hidden relevant items included'
     start.push(scores.length);
     relevant.push(rel.size);
     // Ties keep row order, as a stable sort does.
-    const ranked = rows.map((r, i) => ({ ...r, i })).sort((a, b) => b.score - a.score || a.i - b.i).map((r) => r.id);
+    const ranked = rows
+      .map((r, i) => ({ ...r, i }))
+      .sort((a, b) => b.score - a.score || a.i - b.i)
+      .map((r) => r.id);
     expected.push(rel.size ? ndcgAtK(ranked, rel, 10) : 0);
   }
   const got = groupNdcg(scores, labels, { start: Uint32Array.from(start), relevant: Uint32Array.from(relevant) }, 10);

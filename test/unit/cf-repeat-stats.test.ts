@@ -25,7 +25,8 @@ test('occasions: one per day, an item counted once per day, gaps in whole days',
 
 test('beta prior: the beta-binomial fit recovers the prior the rates were drawn from', () => {
   const rng = new Mt19937(3);
-  const gammaDraw = (shape: number) => { // Marsaglia–Tsang, shape >= 1
+  const gammaDraw = (shape: number) => {
+    // Marsaglia–Tsang, shape >= 1
     const d = shape - 1 / 3;
     for (;;) {
       const z = Math.sqrt(-2 * Math.log(1 - rng.nextDouble())) * Math.cos(2 * Math.PI * rng.nextDouble());

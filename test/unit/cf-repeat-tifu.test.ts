@@ -11,24 +11,28 @@ const close = (a: ArrayLike<number>, b: number[]) => b.forEach((v, i) => assert.
 
 test('basket weights: groups of near-equal size (the later ones larger), decayed within and across', () => {
   // 5 baskets in groups of 2 → 3 groups sized 1, 2, 2.
-  close(basketWeights(5, { groupSize: 2, withinDecay: 0.5, acrossDecay: 0.5 }), [
-    0.25 / 3,
-    (0.5 / 3) * 0.5 / 2, (0.5 / 3) / 2,
-    (1 / 3) * 0.5 / 2, (1 / 3) / 2,
-  ]);
+  close(basketWeights(5, { groupSize: 2, withinDecay: 0.5, acrossDecay: 0.5 }), [0.25 / 3, ((0.5 / 3) * 0.5) / 2, 0.5 / 3 / 2, ((1 / 3) * 0.5) / 2, 1 / 3 / 2]);
   // No decay and one group: the plain mean of the baskets.
   close(basketWeights(4, { groupSize: 10, withinDecay: 1, acrossDecay: 1 }), [0.25, 0.25, 0.25, 0.25]);
 });
 
 test('user vector: each item sums the weights of its baskets', () => {
   const o = occasionsOf([
-    { item: 'a', ts: 0 }, { item: 'b', ts: 0 },
+    { item: 'a', ts: 0 },
+    { item: 'b', ts: 0 },
     { item: 'a', ts: DAY },
     { item: 'c', ts: 2 * DAY },
   ]);
   const p = { groupSize: 3, withinDecay: 0.5, acrossDecay: 1 };
   const w = basketWeights(3, p);
-  assert.deepEqual([...tifuVector(o, p)], [['a', w[0] + w[1]], ['b', w[0]], ['c', w[2]]]);
+  assert.deepEqual(
+    [...tifuVector(o, p)],
+    [
+      ['a', w[0] + w[1]],
+      ['b', w[0]],
+      ['c', w[2]],
+    ],
+  );
 });
 
 test('nearest users: the same as brute-force Euclidean distance, also for users sharing no item', () => {
@@ -64,8 +68,15 @@ test('nearest users: the same as brute-force Euclidean distance, also for users 
 
 test('scores: α · own + (1 − α) · neighbours, ties by smaller id', () => {
   const itemIds = ['a', 'b', 'c', 'd'];
-  const neighbourMean = new Map([[1, 0.6], [2, 0.2], [3, 0.4]]);
-  const own = new Map([['a', 0.6], ['c', 0.5]]);
+  const neighbourMean = new Map([
+    [1, 0.6],
+    [2, 0.2],
+    [3, 0.4],
+  ]);
+  const own = new Map([
+    ['a', 0.6],
+    ['c', 0.5],
+  ]);
   assert.deepEqual(tifuScores(own, neighbourMean, itemIds, 0.5), [
     { item: 'c', score: 0.35 },
     { item: 'a', score: 0.3 },
@@ -73,7 +84,13 @@ test('scores: α · own + (1 − α) · neighbours, ties by smaller id', () => {
     { item: 'd', score: 0.2 },
   ]);
   const mean = meanVector({ userIds: [], itemIds, indptr: Uint32Array.of(0, 1, 3), indices: Uint32Array.of(0, 0, 2), values: Float64Array.of(1, 3, 2) }, [0, 1]);
-  assert.deepEqual([...mean], [[0, 2], [2, 1]]);
+  assert.deepEqual(
+    [...mean],
+    [
+      [0, 2],
+      [2, 1],
+    ],
+  );
 });
 
 /**

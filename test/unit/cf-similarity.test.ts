@@ -41,7 +41,9 @@ test('a row range is computed the same alone as within the whole', () => {
   const t = transpose(m);
   const seen: string[] = [];
   forEachCooccurrenceRow(m, t, 1, 3, false, (row) => {
-    const pairs = Array.from(row.touched.subarray(0, row.length)).sort().map((j) => `${j}:${row.counts[j]}`);
+    const pairs = Array.from(row.touched.subarray(0, row.length))
+      .sort()
+      .map((j) => `${j}:${row.counts[j]}`);
     seen.push(`${row.item} ${pairs.join(' ')}`);
   });
   assert.deepEqual(seen, ['1 0:2 1:3 2:2', '2 0:1 1:2 2:2']);

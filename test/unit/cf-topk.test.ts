@@ -11,13 +11,27 @@ function drain(top: TopK): [number[], number[]] {
 
 test('keeps the K best, best first', () => {
   const top = new TopK(3);
-  [[0, 0.1], [1, 0.9], [2, 0.5], [3, 0.7], [4, 0.2], [5, 0.95]].forEach(([i, s]) => top.push(i, s));
-  assert.deepEqual(drain(top), [[5, 1, 3], [0.95, 0.9, 0.7]]);
+  [
+    [0, 0.1],
+    [1, 0.9],
+    [2, 0.5],
+    [3, 0.7],
+    [4, 0.2],
+    [5, 0.95],
+  ].forEach(([i, s]) => top.push(i, s));
+  assert.deepEqual(drain(top), [
+    [5, 1, 3],
+    [0.95, 0.9, 0.7],
+  ]);
   assert.equal(top.size, 0, 'drained');
 });
 
 test('equal scores: the smaller index wins, whatever the push order', () => {
-  for (const order of [[4, 2, 7, 1], [1, 7, 2, 4], [7, 4, 1, 2]]) {
+  for (const order of [
+    [4, 2, 7, 1],
+    [1, 7, 2, 4],
+    [7, 4, 1, 2],
+  ]) {
     const top = new TopK(2);
     for (const i of order) top.push(i, 0.5);
     top.push(9, 0.4);
@@ -28,14 +42,20 @@ test('equal scores: the smaller index wins, whatever the push order', () => {
   top.push(3, 0.9);
   top.push(5, 0.5);
   top.push(2, 0.5);
-  assert.deepEqual(drain(top), [[3, 2, 5], [0.9, 0.5, 0.5]]);
+  assert.deepEqual(drain(top), [
+    [3, 2, 5],
+    [0.9, 0.5, 0.5],
+  ]);
 });
 
 test('fewer candidates than K, and K = 0', () => {
   const top = new TopK(5);
   top.push(3, 1);
   top.push(1, 2);
-  assert.deepEqual(drain(top), [[1, 3], [2, 1]]);
+  assert.deepEqual(drain(top), [
+    [1, 3],
+    [2, 1],
+  ]);
   const none = new TopK(0);
   none.push(1, 1);
   assert.equal(none.size, 0);
@@ -43,20 +63,24 @@ test('fewer candidates than K, and K = 0', () => {
 
 test('drainInto writes at an offset and a random stream matches a full sort', () => {
   let seed = 7;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const scores = Array.from({ length: 1000 }, () => Math.floor(rand() * 50) / 50);
   const top = new TopK(20);
   scores.forEach((s, i) => top.push(i, s));
   const idx = new Uint32Array(25);
   const val = new Float32Array(25);
   assert.equal(top.drainInto(idx, val, 5), 20);
-  const expected = scores.map((s, i) => [s, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, 20).map(([, i]) => i);
+  const expected = scores
+    .map((s, i) => [s, i])
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+    .slice(0, 20)
+    .map(([, i]) => i);
   assert.deepEqual([...idx.subarray(5)], expected);
 });
 
 test('SortAll drains every pair in the order TopK does: ties, near ties, skew, infinities, reuse', () => {
   let seed = 3;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const draws: Record<string, () => number> = {
     ties: () => (1 + Math.floor(rand() * 8)) / 8, // few distinct scores: large tie groups
     spread: () => 1 + rand() * 100,
@@ -88,5 +112,7 @@ test('SortAll drains every pair in the order TopK does: ties, near ties, skew, i
   }
   assert.throws(() => all.push(1, 0), /scores > 0/);
   assert.throws(() => all.push(1, NaN), /scores > 0/);
-  assert.throws(() => { for (let i = 0; i <= 300; i++) all.push(i, 1); }, /up to 300 pairs/);
+  assert.throws(() => {
+    for (let i = 0; i <= 300; i++) all.push(i, 1);
+  }, /up to 300 pairs/);
 });

@@ -10,7 +10,16 @@ import type { CatalogFields } from '../../src/recommend/types.ts';
 
 const SECRET = 'test-secret-0123456789abcdef-0123456789';
 const fields = (id: string, extra: Partial<CatalogFields> = {}): CatalogFields => ({
-  id, title: `Item ${id}`, brand: null, category: null, price: 12.5, currency: 'GBP', url: null, image_url: null, in_stock: true, ...extra,
+  id,
+  title: `Item ${id}`,
+  brand: null,
+  category: null,
+  price: 12.5,
+  currency: 'GBP',
+  url: null,
+  image_url: null,
+  in_stock: true,
+  ...extra,
 });
 const picked = (f: CatalogFields): Picked => ({ id: f.id, score: 1, source: 'collaborative', via: 'collaborative', because: 'x', fields: f });
 const TEMPLATES = { product: 'https://shop.example/p/{id}', image: '' };
@@ -28,12 +37,22 @@ describe('email block items', () => {
   });
 
   test('each item links to a signed click token with its position, user, variant and target', () => {
-    const items = blockItems([picked(fields('a')), picked(fields('b', { url: 'https://shop.example/b', image_url: 'javascript:x' }))],
-      { tenant: 'default', requestId: 'em-1', user: 'u1', variant: 'cf' }, LINKS);
-    assert.deepEqual(items.map((i) => [i.position, i.id, i.title, i.image_url]), [[1, 'a', 'Item a', null], [2, 'b', 'Item b', null]]);
+    const items = blockItems(
+      [picked(fields('a')), picked(fields('b', { url: 'https://shop.example/b', image_url: 'javascript:x' }))],
+      { tenant: 'default', requestId: 'em-1', user: 'u1', variant: 'cf' },
+      LINKS,
+    );
+    assert.deepEqual(
+      items.map((i) => [i.position, i.id, i.title, i.image_url]),
+      [
+        [1, 'a', 'Item a', null],
+        [2, 'b', 'Item b', null],
+      ],
+    );
     const token = items[1].link!.replace('https://recs.example/v1/r/', '');
     assert.deepEqual(decodeClickToken(token, SECRET, 0), {
-      ok: true, click: { tenant: 'default', requestId: 'em-1', user: 'u1', item: 'b', position: 2, variant: 'cf', target: 'https://shop.example/b' },
+      ok: true,
+      click: { tenant: 'default', requestId: 'em-1', user: 'u1', item: 'b', position: 2, variant: 'cf', target: 'https://shop.example/b' },
     });
     const none = blockItems([picked(fields('a'))], { tenant: 'default', requestId: 'em-1', user: null, variant: null }, { ...LINKS, templates: only('') });
     assert.equal(none[0].link, null);
@@ -48,10 +67,22 @@ describe('email block items', () => {
   });
 
   test('template context: items and the same items in rows of `columns`', () => {
-    const block: Block = { request_id: 'em-1', strategy: 'popular', model_version: 3, items: blockItems(['a', 'b', 'c', 'd', 'e'].map((id) => picked(fields(id))), { tenant: 'default', requestId: 'em-1', user: null, variant: null }, LINKS) };
+    const block: Block = {
+      request_id: 'em-1',
+      strategy: 'popular',
+      model_version: 3,
+      items: blockItems(
+        ['a', 'b', 'c', 'd', 'e'].map((id) => picked(fields(id))),
+        { tenant: 'default', requestId: 'em-1', user: null, variant: null },
+        LINKS,
+      ),
+    };
     const context = templateContext(block, 2);
     const rows = context.rows as { cells: { id: string }[] }[];
-    assert.deepEqual(rows.map((r) => r.cells.map((c) => c.id)), [['a', 'b'], ['c', 'd'], ['e']]);
+    assert.deepEqual(
+      rows.map((r) => r.cells.map((c) => c.id)),
+      [['a', 'b'], ['c', 'd'], ['e']],
+    );
     assert.equal(context.cell_width, 50);
     assert.equal((context.items as { price: string }[])[0].price, '£12.50');
   });
@@ -85,5 +116,4 @@ describe('email HTTP details', () => {
     assert.equal(matchesEtag('"abd"', '"abc"'), false);
     assert.equal(matchesEtag(undefined, '"abc"'), false);
   });
-
 });

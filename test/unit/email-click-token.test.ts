@@ -13,8 +13,7 @@ describe('click tokens', () => {
     const token = encodeClickToken(CLICK, SECRET, EXP);
     assert.match(token, /^[A-Za-z0-9_-]+$/, 'URL-safe as it is');
     assert.deepEqual(decodeClickToken(token, SECRET, BEFORE), { ok: true, click: CLICK });
-    assert.deepEqual(decodeClickToken(encodeClickToken({ ...CLICK, user: null, variant: null }, SECRET, EXP), SECRET, BEFORE),
-      { ok: true, click: { ...CLICK, user: null, variant: null } });
+    assert.deepEqual(decodeClickToken(encodeClickToken({ ...CLICK, user: null, variant: null }, SECRET, EXP), SECRET, BEFORE), { ok: true, click: { ...CLICK, user: null, variant: null } });
   });
 
   test('opaque: a forwarded email does not show the customer id or the target', () => {

@@ -11,8 +11,10 @@ const render = (source: string, context: Record<string, unknown>) => compileTemp
 describe('email template language', () => {
   test('values are HTML-escaped, always', () => {
     const hostile = `<script>alert("x")</script> & 'q' \`b\` a=b`;
-    assert.equal(render('<p title="{{title}}">{{title}}</p>', { title: hostile }),
-      '<p title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39; &#96;b&#96; a&#61;b">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39; &#96;b&#96; a&#61;b</p>');
+    assert.equal(
+      render('<p title="{{title}}">{{title}}</p>', { title: hostile }),
+      '<p title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39; &#96;b&#96; a&#61;b">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39; &#96;b&#96; a&#61;b</p>',
+    );
     assert.equal(escapeHtml('"><img onerror=x>'), '&quot;&gt;&lt;img onerror&#61;x&gt;');
   });
 

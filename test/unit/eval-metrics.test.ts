@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  averagePrecision,
-  averagePrecisionAtK,
-  catalogCoverage,
-  hitAtK,
-  meanRankingMetrics,
-  ndcgAtK,
-  precisionAtK,
-  recallAtK,
-} from '../../src/eval/metrics.ts';
+import { averagePrecision, averagePrecisionAtK, catalogCoverage, hitAtK, meanRankingMetrics, ndcgAtK, precisionAtK, recallAtK } from '../../src/eval/metrics.ts';
 
 const close = (actual: number, expected: number, tol = 1e-4) => assert.ok(Math.abs(actual - expected) < tol, `${actual} != ${expected}`);
 
@@ -63,12 +54,38 @@ test('Microsoft Recommenders fixture: truth as prediction, and no hits', () => {
   const m = meanRankingMetrics(perfect, 10);
   close(m.precision, 0.6); // (3 + 5 + 10) / 30: short lists are penalised
   assert.deepEqual([m.recall, m.ndcg, m.map, m.mapAtK, m.hitRate], [1, 1, 1, 1, 1]);
-  const none = meanRankingMetrics(MSR.map(({ relevant }) => ({ recommended: ['100'], relevant })), 10);
+  const none = meanRankingMetrics(
+    MSR.map(({ relevant }) => ({ recommended: ['100'], relevant })),
+    10,
+  );
   assert.deepEqual([none.precision, none.recall, none.ndcg, none.map, none.hitRate], [0, 0, 0, 0, 0]);
 });
 
 test('catalog coverage: distinct recommended items over distinct train items (MSR fixture: 0.8)', () => {
   // train items 1..5; recommendations {3, 5}, {2, 5}, {1, 2}
-  assert.equal(catalogCoverage([['3', '5'], ['2', '5'], ['1', '2']], 10, 5), 0.8);
-  assert.equal(catalogCoverage([['3', '5'], ['2', '5'], ['1', '2']], 1, 5), 0.6, 'top k only');
+  assert.equal(
+    catalogCoverage(
+      [
+        ['3', '5'],
+        ['2', '5'],
+        ['1', '2'],
+      ],
+      10,
+      5,
+    ),
+    0.8,
+  );
+  assert.equal(
+    catalogCoverage(
+      [
+        ['3', '5'],
+        ['2', '5'],
+        ['1', '2'],
+      ],
+      1,
+      5,
+    ),
+    0.6,
+    'top k only',
+  );
 });

@@ -9,7 +9,6 @@ import { stratifiedSplit } from '../../src/eval/split.ts';
 import { syntheticInteractions } from '../../src/eval/synthetic.ts';
 import { tuneEaseLambda } from '../../src/eval/tune.ts';
 
-
 function tiny() {
   const b = new InteractionsBuilder();
   b.add('u1', 'a', 1, 10);
@@ -31,7 +30,10 @@ test('evaluated users are in train and test; train items are excluded and not re
   assert.equal(u1.id, 'u1');
   assert.deepEqual([...u1.relevant], ['c']);
   assert.deepEqual([...u1.exclude], ['a', 'b']);
-  assert.deepEqual(u1.history.map((e) => e.item), ['a', 'b']);
+  assert.deepEqual(
+    u1.history.map((e) => e.item),
+    ['a', 'b'],
+  );
   assert.equal(set.trainItems, 3);
   assert.equal(set.now, 20);
 });
@@ -44,15 +46,37 @@ test('--repeats: nothing excluded, repeats relevant', () => {
 });
 
 const base: ModelSpec = {
-  model: 'itemknn', similarity: 'cosine', neighbours: 20, untruncated: false, minSupport: 1, halfLifeDays: 0, weighted: false,
-  easeLambda: 50, easeMaxItems: 500, listLength: 500,
+  model: 'itemknn',
+  similarity: 'cosine',
+  neighbours: 20,
+  untruncated: false,
+  minSupport: 1,
+  halfLifeDays: 0,
+  weighted: false,
+  easeLambda: 50,
+  easeMaxItems: 500,
+  listLength: 500,
 };
 const options = { maxSeeds: 20, recentlyViewedCap: 50, eventWeights: { view: 0.25, cart: 0.5, purchase: 1, click: 0 } };
-const catalogOf = (brands: Map<string, string>) => new Map<string, CatalogFields>([...brands].map(([id, brand]) => [id, {
-  id, title: null, brand, category: null, price: null, currency: null, url: null, image_url: null, in_stock: true,
-}]));
+const catalogOf = (brands: Map<string, string>) =>
+  new Map<string, CatalogFields>(
+    [...brands].map(([id, brand]) => [
+      id,
+      {
+        id,
+        title: null,
+        brand,
+        category: null,
+        price: null,
+        currency: null,
+        url: null,
+        image_url: null,
+        in_stock: true,
+      },
+    ]),
+  );
 
-test('strategies: the served ones over the build\'s model, collaborative over a chosen model', () => {
+test("strategies: the served ones over the build's model, collaborative over a chosen model", () => {
   assert.deepEqual(parseStrategy('popular', base, 30), { name: 'popular', strategy: 'popular', spec: base });
   const llr = parseStrategy('itemknn:llr+decay', base, 30);
   assert.deepEqual([llr.strategy, llr.spec.similarity, llr.spec.halfLifeDays, llr.spec.weighted], ['collaborative', 'llr', 30, true]);
@@ -88,10 +112,26 @@ test('on data with planted co-purchase structure, every served collaborative mod
 
 test("same-brand as served: brands of the user's purchases, merged by popularity, bought items left out, then popular", async () => {
   const b = new InteractionsBuilder();
-  const rows = [['u1', 'y2', 1], ['u1', 'x1', 2], ['u2', 'x1', 0], ['u2', 'x2', 0], ['u3', 'x3', 0], ['u3', 'y1', 0], ['u4', 'y1', 0], ['u5', 'z1', 0]] as const;
+  const rows = [
+    ['u1', 'y2', 1],
+    ['u1', 'x1', 2],
+    ['u2', 'x1', 0],
+    ['u2', 'x2', 0],
+    ['u3', 'x3', 0],
+    ['u3', 'y1', 0],
+    ['u4', 'y1', 0],
+    ['u5', 'z1', 0],
+  ] as const;
   for (const [u, i, t] of rows) b.add(u, i, 1, t);
   const x = b.build();
-  const brands = new Map([['x1', 'X'], ['x2', 'X'], ['x3', 'X'], ['y1', 'Y'], ['y2', 'Y'], ['z1', 'Z']]);
+  const brands = new Map([
+    ['x1', 'X'],
+    ['x2', 'X'],
+    ['x3', 'X'],
+    ['y1', 'Y'],
+    ['y2', 'Y'],
+    ['z1', 'Z'],
+  ]);
   const set = evalSet(x, x, { repeats: true });
   const s = parseStrategy('same-brand', base, 30);
   const recommend = servedRecommender(await fitModel(x, catalogOf(brands), s.spec), s.strategy, options);
@@ -102,12 +142,30 @@ test("same-brand as served: brands of the user's purchases, merged by popularity
 });
 
 test('the served history: views and purchases apart, each item once at its latest time, newest first; every purchase occasion', () => {
-  const user = { id: 'u', exclude: new Set<string>(), relevant: new Set(['z']), history: [
-    { item: 'a', weight: 1, ts: 1, view: false }, { item: 'b', weight: 0.25, ts: 2, view: true }, { item: 'a', weight: 1, ts: 3, view: false },
-    { item: 'c', weight: 1, ts: 4, view: false }, { item: 'b', weight: 0.25, ts: 5, view: true }, { item: 'd', weight: 0.25, ts: 6, view: true },
-  ] };
+  const user = {
+    id: 'u',
+    exclude: new Set<string>(),
+    relevant: new Set(['z']),
+    history: [
+      { item: 'a', weight: 1, ts: 1, view: false },
+      { item: 'b', weight: 0.25, ts: 2, view: true },
+      { item: 'a', weight: 1, ts: 3, view: false },
+      { item: 'c', weight: 1, ts: 4, view: false },
+      { item: 'b', weight: 0.25, ts: 5, view: true },
+      { item: 'd', weight: 0.25, ts: 6, view: true },
+    ],
+  };
   assert.deepEqual(servedHistory(user, 50), {
-    viewed: [{ id: 'd', at: 6000 }, { id: 'b', at: 5000 }], bought: ['c', 'a'], purchases: [{ id: 'a', at: 1000 }, { id: 'a', at: 3000 }, { id: 'c', at: 4000 }],
+    viewed: [
+      { id: 'd', at: 6000 },
+      { id: 'b', at: 5000 },
+    ],
+    bought: ['c', 'a'],
+    purchases: [
+      { id: 'a', at: 1000 },
+      { id: 'a', at: 3000 },
+      { id: 'c', at: 4000 },
+    ],
   });
   assert.deepEqual(servedHistory(user, 1).viewed, [{ id: 'd', at: 6000 }]);
 });

@@ -48,7 +48,10 @@ test("chronological split sends each user's latest rows to test", () => {
   // b: rows 4,16 → 16 (older) to train, 4 to test; c: rows 5..14 → 8 oldest (7..14) to train
   assert.deepEqual([...s.test], [0, 4, 5, 6]);
   for (const r of s.test) {
-    assert.ok([...s.train].every((t) => USERS[t] !== USERS[r] || x.times[t] <= x.times[r]), `row ${r} is a user's latest`);
+    assert.ok(
+      [...s.train].every((t) => USERS[t] !== USERS[r] || x.times[t] <= x.times[r]),
+      `row ${r} is a user's latest`,
+    );
   }
 });
 

@@ -17,15 +17,30 @@ function rejects(fn: () => void, status: number, field: string, message: RegExp)
 
 describe('experiment definitions', () => {
   test('a good definition passes, weights as given', () => {
-    assert.deepEqual(checkDefinition([v('a', 1, true), v('b', 0)]).map((x) => x.weight), [1, 0]);
-    assert.deepEqual(checkDefinition([v('a', 0.25, true), v('b', 0.25), v('c', 0.5)]).map((x) => x.weight), [0.25, 0.25, 0.5]);
+    assert.deepEqual(
+      checkDefinition([v('a', 1, true), v('b', 0)]).map((x) => x.weight),
+      [1, 0],
+    );
+    assert.deepEqual(
+      checkDefinition([v('a', 0.25, true), v('b', 0.25), v('c', 0.5)]).map((x) => x.weight),
+      [0.25, 0.25, 0.5],
+    );
     // Within GrowthBook's 0.01: used as they are (the SDKs do too), not rescaled.
-    assert.deepEqual(checkDefinition([v('a', 0.4, true), v('b', 0.5999)]).map((x) => x.weight), [0.4, 0.5999]);
-    assert.deepEqual(checkDefinition([v('a', 0.336, true), v('b', 0.336), v('c', 0.336)]).map((x) => x.weight), [0.336, 0.336, 0.336]);
+    assert.deepEqual(
+      checkDefinition([v('a', 0.4, true), v('b', 0.5999)]).map((x) => x.weight),
+      [0.4, 0.5999],
+    );
+    assert.deepEqual(
+      checkDefinition([v('a', 0.336, true), v('b', 0.336), v('c', 0.336)]).map((x) => x.weight),
+      [0.336, 0.336, 0.336],
+    );
   });
 
-  test('no weights at all: an equal split, as GrowthBook\'s default', () => {
-    assert.deepEqual(checkDefinition([v('a', undefined, true), v('b', undefined), v('c', undefined)]).map((x) => x.weight), [1 / 3, 1 / 3, 1 / 3]);
+  test("no weights at all: an equal split, as GrowthBook's default", () => {
+    assert.deepEqual(
+      checkDefinition([v('a', undefined, true), v('b', undefined), v('c', undefined)]).map((x) => x.weight),
+      [1 / 3, 1 / 3, 1 / 3],
+    );
   });
 
   test('duplicate variant keys name the second one', () => {

@@ -45,8 +45,16 @@ function experiment(c: Case): Experiment {
   // Through the API's own check: these weights are accepted as they are.
   const variants = checkDefinition(c.weights.map((weight, i) => ({ key: `v${i}`, weight, strategy: 'popular', params: {}, control: i === 0 })));
   return {
-    id: c.key, name: null, salt: c.seed, hashVersion: c.hashVersion, coverage: c.coverage, variants, status: 'running',
-    createdAt: new Date(0), startedAt: new Date(0), stoppedAt: null,
+    id: c.key,
+    name: null,
+    salt: c.seed,
+    hashVersion: c.hashVersion,
+    coverage: c.coverage,
+    variants,
+    status: 'running',
+    createdAt: new Date(0),
+    startedAt: new Date(0),
+    stoppedAt: null,
   };
 }
 
@@ -58,7 +66,12 @@ describe('assignment = GrowthBook SDK run()', () => {
       for (const id of users(c.key)) {
         const ours = assign(exp, id);
         const theirs = new GrowthBook({ attributes: { id } }).run({
-          key: c.key, seed: c.seed, hashVersion: c.hashVersion, weights: c.weights, coverage: c.coverage, variations: c.weights.map((_, i) => i) as [number, number, ...number[]],
+          key: c.key,
+          seed: c.seed,
+          hashVersion: c.hashVersion,
+          weights: c.weights,
+          coverage: c.coverage,
+          variations: c.weights.map((_, i) => i) as [number, number, ...number[]],
         });
         assert.equal(ours.inExperiment, theirs.inExperiment, `${id}: in experiment`);
         if (theirs.inExperiment) {

@@ -17,8 +17,17 @@ const cases = JSON.parse(readFileSync(new URL('../fixtures/experiments/growthboo
 const variant = (key: string, weight: number, control = false): Variant => ({ key, weight, strategy: 'popular', params: {}, control });
 function experiment(weights: number[], overrides: Partial<Experiment> = {}): Experiment {
   return {
-    id: 'exp', name: null, salt: 'exp', hashVersion: 2, coverage: 1, status: 'running', createdAt: new Date(), startedAt: new Date(), stoppedAt: null,
-    variants: weights.map((w, i) => variant(`v${i}`, w, i === 0)), ...overrides,
+    id: 'exp',
+    name: null,
+    salt: 'exp',
+    hashVersion: 2,
+    coverage: 1,
+    status: 'running',
+    createdAt: new Date(),
+    startedAt: new Date(),
+    stoppedAt: null,
+    variants: weights.map((w, i) => variant(`v${i}`, w, i === 0)),
+    ...overrides,
   };
 }
 
@@ -70,7 +79,7 @@ describe('assignment', () => {
     assert.ok(other.filter((k, i) => k !== first[i]).length > 500);
   });
 
-  test('the hash version is the experiment\'s: version 1 buckets users by its own hash', () => {
+  test("the hash version is the experiment's: version 1 buckets users by its own hash", () => {
     const v1 = experiment([0.5, 0.5], { hashVersion: 1 });
     for (let i = 0; i < 200; i++) {
       const a = assign(v1, `u${i}`);

@@ -17,16 +17,25 @@ interface Reference {
   wilson: { successes: number; n: number; low: number; high: number }[];
   bca: (Values & { name: string; mean: number; standard_error: number; acceleration: number; low: number; high: number })[];
   welch_fieller: {
-    name: string; treatment: Values; control: Values; difference: number; df: number; p_value: number;
-    difference_low: number; difference_high: number; relative: number; fieller_bounded: boolean; relative_low: number | null; relative_high: number | null;
+    name: string;
+    treatment: Values;
+    control: Values;
+    difference: number;
+    df: number;
+    p_value: number;
+    difference_low: number;
+    difference_high: number;
+    relative: number;
+    fieller_bounded: boolean;
+    relative_low: number | null;
+    relative_high: number | null;
   }[];
 }
 const ref = JSON.parse(readFileSync(new URL('../fixtures/experiments/stats-reference.json', import.meta.url), 'utf8')) as Reference;
 
 const close = (actual: number | null | undefined, expected: number, tolerance: number, what: string) =>
   assert.ok(actual !== null && actual !== undefined && Math.abs(actual - expected) <= tolerance, `${what}: ${actual} ≠ ${expected} ± ${tolerance}`);
-const relClose = (actual: number | null | undefined, expected: number, tolerance: number, what: string) =>
-  close(actual, expected, tolerance * Math.max(1, Math.abs(expected)), what);
+const relClose = (actual: number | null | undefined, expected: number, tolerance: number, what: string) => close(actual, expected, tolerance * Math.max(1, Math.abs(expected)), what);
 
 describe('normal distribution vs scipy.special (ndtri, ndtr)', () => {
   for (const { p, z } of ref.normal_quantile) test(`Φ⁻¹(${p})`, () => relClose(normalQuantile(p), z, 1e-13, 'z'));
@@ -78,14 +87,17 @@ describe('BCa bootstrap of revenue per visitor vs scipy.stats.bootstrap(method="
     const m = means.reduce((s, x) => s + x, 0) / means.length;
     const sd = Math.sqrt(means.reduce((s, x) => s + (x - m) ** 2, 0) / (means.length - 1));
     // The bootstrap variance of a mean is σ²/n with the n-denominator σ²: SE·√((n − 1)/n).
-    close(m, c.mean, 4 * c.standard_error / Math.sqrt(20_000), 'mean of means');
+    close(m, c.mean, (4 * c.standard_error) / Math.sqrt(20_000), 'mean of means');
     close(sd / (c.standard_error * Math.sqrt((c.n - 1) / c.n)), 1, 0.03, 'sd of means / SE');
-    assert.ok(means.every((x, i) => i === 0 || means[i - 1] <= x), 'sorted');
+    assert.ok(
+      means.every((x, i) => i === 0 || means[i - 1] <= x),
+      'sorted',
+    );
     assert.deepEqual([...bootstrapMeans([], 10, 3, seededUint32('x'))], [0, 0, 0], 'nobody spent: all means are 0');
     assert.deepEqual([...bootstrapMeans([2, 2], 2, 3, seededUint32('x'))], [2, 2, 2], 'everybody spent: every draw hits');
   });
 
-  test('no spread, no interval; numpy\'s linear quantile', () => {
+  test("no spread, no interval; numpy's linear quantile", () => {
     assert.equal(bcaMeanInterval([4, 4, 4], 3, 's'), null);
     assert.equal(quantileSorted([1, 2, 3, 4], 0.5), 2.5);
     assert.equal(quantileSorted([1, 2, 3, 4], 1), 4);

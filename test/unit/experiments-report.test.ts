@@ -10,8 +10,15 @@ import type { VariantTotals } from '../../src/experiments/totals.ts';
 import { assertLift, EXPECTED, near, nearInterval } from '../fixtures/experiments/email-expected.ts';
 
 const experiment: Experiment = {
-  id: 'email<1>', name: 'Email "recs" <script>alert(1)</script>', salt: 's', hashVersion: 2, coverage: 1, status: 'running',
-  createdAt: new Date('2026-03-01T00:00:00Z'), startedAt: new Date('2026-03-01T09:00:00Z'), stoppedAt: null,
+  id: 'email<1>',
+  name: 'Email "recs" <script>alert(1)</script>',
+  salt: 's',
+  hashVersion: 2,
+  coverage: 1,
+  status: 'running',
+  createdAt: new Date('2026-03-01T00:00:00Z'),
+  startedAt: new Date('2026-03-01T09:00:00Z'),
+  stoppedAt: null,
   variants: [
     { key: 'rv', weight: 0.25, strategy: 'recently-viewed', params: { limit: 6 }, control: true },
     { key: 'cf<b>', weight: 0.25, strategy: 'collaborative', params: {}, control: false },
@@ -25,12 +32,29 @@ const repeat = (values: number[], times: number) => values.flatMap((v) => Array<
 // little USD (2 buyers in the control, 6 in cf) and one purchase of an item without a currency.
 const totals: VariantTotals[] = [
   {
-    variant: 'rv', visitors: 40, exposures: 50, impressions: 300, clicks: 20, converters: 20,
-    revenue: [{ currency: 'GBP', values: repeat([20, 30], 10) }, { currency: 'USD', values: [15, 40] }],
+    variant: 'rv',
+    visitors: 40,
+    exposures: 50,
+    impressions: 300,
+    clicks: 20,
+    converters: 20,
+    revenue: [
+      { currency: 'GBP', values: repeat([20, 30], 10) },
+      { currency: 'USD', values: [15, 40] },
+    ],
   },
   {
-    variant: 'cf<b>', visitors: 40, exposures: 40, impressions: 240, clicks: 20, converters: 30,
-    revenue: [{ currency: 'GBP', values: repeat([60, 30, 10], 10) }, { currency: 'USD', values: [5, 5, 10, 12, 30, 99] }, { currency: null, values: [3.5] }],
+    variant: 'cf<b>',
+    visitors: 40,
+    exposures: 40,
+    impressions: 240,
+    clicks: 20,
+    converters: 30,
+    revenue: [
+      { currency: 'GBP', values: repeat([60, 30, 10], 10) },
+      { currency: 'USD', values: [5, 5, 10, 12, 30, 99] },
+      { currency: null, values: [3.5] },
+    ],
   },
 ];
 
@@ -47,19 +71,59 @@ describe('report document', () => {
     nearInterval(rv.conversion_rate_ci, EXPECTED.controlConversionCi, 'control conversion', 1e-15);
     nearInterval(cf.conversion_rate_ci, EXPECTED.cfConversionCi, 'cf conversion', 1e-15);
     assert.deepEqual([fresh.visitors, fresh.ctr, fresh.ctr_ci, fresh.conversion_rate, fresh.conversion_rate_ci, fresh.lift?.conversion_rate], [0, null, null, null, null, null]);
-    assert.deepEqual(report.variants.map((v) => v.expected_share), [0.25, 0.25, 0.5]);
+    assert.deepEqual(
+      report.variants.map((v) => v.expected_share),
+      [0.25, 0.25, 0.5],
+    );
     assert.equal(rv.lift, null, 'no lift on the control');
     assert.equal(report.experiment.control, 'rv');
   });
 
   test('revenue per currency: never added up across currencies; the unknown currency is its own (null) bucket, last', () => {
     assert.deepEqual(report.currencies, ['GBP', 'USD', null]);
-    assert.deepEqual(currenciesOf([{ ...totals[1], revenue: [{ currency: null, values: [1] }, { currency: 'USD', values: [1] }, { currency: 'EUR', values: [1] }] }]), ['EUR', 'USD', null]);
-    for (const v of report.variants) assert.deepEqual(v.revenue.map((r) => r.currency), ['GBP', 'USD', null], 'an entry per currency, in order');
-    assert.deepEqual(rv.revenue.map((r) => [r.revenue, r.buyers, r.revenue_per_visitor]), [[500, 20, 12.5], [55, 2, 55 / 40], [0, 0, 0]]);
-    assert.deepEqual(cf.revenue.map((r) => [r.revenue, r.buyers, r.revenue_per_visitor]), [[1000, 30, 25], [161, 6, 161 / 40], [3.5, 1, 3.5 / 40]]);
-    assert.deepEqual(fresh.revenue.map((r) => [r.revenue, r.revenue_per_visitor, r.revenue_per_visitor_ci, r.revenue_per_visitor_note, r.lift]),
-      [[0, null, null, null, null], [0, null, null, null, null], [0, null, null, null, null]]);
+    assert.deepEqual(
+      currenciesOf([
+        {
+          ...totals[1],
+          revenue: [
+            { currency: null, values: [1] },
+            { currency: 'USD', values: [1] },
+            { currency: 'EUR', values: [1] },
+          ],
+        },
+      ]),
+      ['EUR', 'USD', null],
+    );
+    for (const v of report.variants)
+      assert.deepEqual(
+        v.revenue.map((r) => r.currency),
+        ['GBP', 'USD', null],
+        'an entry per currency, in order',
+      );
+    assert.deepEqual(
+      rv.revenue.map((r) => [r.revenue, r.buyers, r.revenue_per_visitor]),
+      [
+        [500, 20, 12.5],
+        [55, 2, 55 / 40],
+        [0, 0, 0],
+      ],
+    );
+    assert.deepEqual(
+      cf.revenue.map((r) => [r.revenue, r.buyers, r.revenue_per_visitor]),
+      [
+        [1000, 30, 25],
+        [161, 6, 161 / 40],
+        [3.5, 1, 3.5 / 40],
+      ],
+    );
+    assert.deepEqual(
+      fresh.revenue.map((r) => [r.revenue, r.revenue_per_visitor, r.revenue_per_visitor_ci, r.revenue_per_visitor_note, r.lift]),
+      [
+        [0, null, null, null, null],
+        [0, null, null, null, null],
+        [0, null, null, null, null],
+      ],
+    );
     assert.ok(!('revenue_per_visitor' in rv), 'no revenue per visitor summed over currencies');
   });
 
@@ -84,10 +148,18 @@ describe('report document', () => {
 
   test('a relative lift that is not estimable says why, instead of ±∞', () => {
     const usd = inCurrency(cf.revenue, 'USD').lift!;
-    assert.deepEqual({ ...usd, difference: null }, {
-      difference: null, difference_ci: null, p_value: null, significant: false, relative: null, relative_ci: null,
-      relative_note: 'not estimable: too few buyers in USD (treatment 6, control 2; 5 needed on each side)',
-    });
+    assert.deepEqual(
+      { ...usd, difference: null },
+      {
+        difference: null,
+        difference_ci: null,
+        p_value: null,
+        significant: false,
+        relative: null,
+        relative_ci: null,
+        relative_note: 'not estimable: too few buyers in USD (treatment 6, control 2; 5 needed on each side)',
+      },
+    );
     near(usd.difference, (161 - 55) / 40, 'USD difference', 1e-12);
     const unknown = inCurrency(cf.revenue, null).lift!;
     assert.deepEqual([unknown.relative, unknown.relative_ci, unknown.relative_note], [null, null, 'not estimable: control has no purchases in an unknown currency']);
@@ -106,7 +178,10 @@ describe('report document', () => {
     assert.equal(signedMoney(-0.4), '−0.40');
     assert.equal(signedMoney(1.25), '+1.25');
     assert.equal(liftInterval({ low: -1, high: 0.5 }), '−100.0% to +50.0%');
-    assert.equal(bracketed({ low: 0.1, high: 0.2 }, (x) => x.toFixed(1)), '[0.1, 0.2]');
+    assert.equal(
+      bracketed({ low: 0.1, high: 0.2 }, (x) => x.toFixed(1)),
+      '[0.1, 0.2]',
+    );
     assert.equal(bracketed(null, String), '');
     assert.equal(humanDate('2026-12-04T21:48:31.123Z'), '4 Dec 2026, 21:48 UTC');
     assert.equal(humanDate('2026-01-09T03:05:00Z'), '9 Jan 2026, 03:05 UTC');
@@ -139,7 +214,10 @@ describe('report document', () => {
     });
 
     test('a revenue section per currency, and bars on one scale per chart with whiskers', () => {
-      assert.deepEqual([...page.matchAll(/<h2>Revenue per visitor \(([^)]+)\)<\/h2>/g)].map((m) => m[1]), ['GBP', 'USD', 'unknown currency']);
+      assert.deepEqual(
+        [...page.matchAll(/<h2>Revenue per visitor \(([^)]+)\)<\/h2>/g)].map((m) => m[1]),
+        ['GBP', 'USD', 'unknown currency'],
+      );
       // Conversion: a whisker per variant with visitors; GBP: both; USD: cf only; unknown: none.
       assert.equal((page.match(/class="whisker"/g) ?? []).length, 2 + 2 + 1);
       // Conversion bars share one scale, up to the highest whisker end (cf: 75% of 85.81% → 87.40%).

@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { blockScores, signalJson } from '../../src/http/scores.ts';
 
-test('scores: relative to the run\'s strongest, each run below the one before, never rising, 4 decimals', () => {
+test("scores: relative to the run's strongest, each run below the one before, never rising, 4 decimals", () => {
   const items = [
-    { via: 'collaborative', score: 3024.0489000000002 }, { via: 'collaborative', score: 1512 }, { via: 'collaborative', score: 1000 },
-    { via: 'popular', score: 50 }, { via: 'popular', score: 25 },
+    { via: 'collaborative', score: 3024.0489000000002 },
+    { via: 'collaborative', score: 1512 },
+    { via: 'collaborative', score: 1000 },
+    { via: 'popular', score: 50 },
+    { via: 'popular', score: 25 },
     { via: 'recently-viewed', score: 1_700_000_000_000 },
   ] as const;
   const scores = blockScores(items);
@@ -15,7 +18,15 @@ test('scores: relative to the run\'s strongest, each run below the one before, n
 });
 
 test('a run whose signals are not all positive is scored by rank', () => {
-  assert.deepEqual(blockScores([{ via: 'for-you', score: 0.4 }, { via: 'for-you', score: -0.1 }, { via: 'for-you', score: -2 }, { via: 'for-you', score: -3 }]), [1, 0.75, 0.5, 0.25]);
+  assert.deepEqual(
+    blockScores([
+      { via: 'for-you', score: 0.4 },
+      { via: 'for-you', score: -0.1 },
+      { via: 'for-you', score: -2 },
+      { via: 'for-you', score: -3 },
+    ]),
+    [1, 0.75, 0.5, 0.25],
+  );
   assert.deepEqual(blockScores([]), []);
 });
 

@@ -19,18 +19,23 @@ function sources(dir: string): string[] {
 }
 
 const files = ['src', 'jobs', 'bench', 'test'].flatMap(sources);
-const imports = new Map(files.map((file) => {
-  const text = readFileSync(join(ROOT, file), 'utf8');
-  const targets = [...text.matchAll(IMPORT)].map((m) => normalize(join(dirname(file), m[1] ?? m[2])));
-  return [file, targets] as const;
-}));
+const imports = new Map(
+  files.map((file) => {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    const targets = [...text.matchAll(IMPORT)].map((m) => normalize(join(dirname(file), m[1] ?? m[2])));
+    return [file, targets] as const;
+  }),
+);
 
 test('no import cycle anywhere', () => {
   const state = new Map<string, 'open' | 'done'>();
   const cycles: string[] = [];
   const visit = (file: string, path: string[]) => {
     if (state.get(file) === 'done') return;
-    if (state.get(file) === 'open') { cycles.push([...path.slice(path.indexOf(file)), file].join(' → ')); return; }
+    if (state.get(file) === 'open') {
+      cycles.push([...path.slice(path.indexOf(file)), file].join(' → '));
+      return;
+    }
     state.set(file, 'open');
     for (const next of imports.get(file) ?? []) visit(next, [...path, file]);
     state.set(file, 'done');

@@ -11,7 +11,13 @@ import { SEGMENTS } from '../../src/lifecycle/rfm.ts';
 import { SEGMENT_DEFINITIONS, segmentOfSlug, segmentSlug } from '../../src/lifecycle/segments.ts';
 
 const facts = (f: Partial<AudienceFacts>): AudienceFacts => ({
-  segment: 'Loyal', pAlive: 0.9, recencyDays: 10, meanGapDays: 20, revenue: 100, nextDueDays: null, ...f,
+  segment: 'Loyal',
+  pAlive: 0.9,
+  recencyDays: 10,
+  meanGapDays: 20,
+  revenue: 100,
+  nextDueDays: null,
+  ...f,
 });
 
 test('segment: any of the listed segments', () => {
@@ -51,18 +57,36 @@ test('audiences from API parameters: defaults filled, slugs to segments, a param
   assert.deepEqual(audienceFrom('segment', { segments: ['cant-lose', 'at-risk'] }), { name: 'segment', segments: ["Can't lose", 'At risk'] });
   assert.deepEqual(audienceJson(audienceFrom('segment', { segments: ['cant-lose'] })), { name: 'segment', segments: ['cant-lose'] });
   const fieldOf = (f: () => unknown) => {
-    try { f(); } catch (err) { assert.ok(err instanceof HttpError && err.statusCode === 400); return err.field; }
+    try {
+      f();
+    } catch (err) {
+      assert.ok(err instanceof HttpError && err.statusCode === 400);
+      return err.field;
+    }
     assert.fail('no 400');
   };
-  assert.equal(fieldOf(() => audienceFrom('churn-risk', { within_days: 3 })), 'within_days');
-  assert.equal(fieldOf(() => audienceFrom('reactivation', { min: 0.5 }, 'audience.')), 'audience.min');
-  assert.equal(fieldOf(() => audienceFrom('segment', {}, 'audience.')), 'audience.segments');
-  assert.equal(fieldOf(() => audienceFrom('churn-risk', { segments: ['lost'] })), 'segments');
+  assert.equal(
+    fieldOf(() => audienceFrom('churn-risk', { within_days: 3 })),
+    'within_days',
+  );
+  assert.equal(
+    fieldOf(() => audienceFrom('reactivation', { min: 0.5 }, 'audience.')),
+    'audience.min',
+  );
+  assert.equal(
+    fieldOf(() => audienceFrom('segment', {}, 'audience.')),
+    'audience.segments',
+  );
+  assert.equal(
+    fieldOf(() => audienceFrom('churn-risk', { segments: ['lost'] })),
+    'segments',
+  );
 });
 
 test('the audience key differs with any parameter and ignores the order of segments', () => {
   const keys = [
-    audienceKey({ name: 'churn-risk', min: 0.5 }), audienceKey({ name: 'churn-risk', min: 0.6 }),
+    audienceKey({ name: 'churn-risk', min: 0.5 }),
+    audienceKey({ name: 'churn-risk', min: 0.6 }),
     audienceKey({ name: 'replenishment-due', within_days: 7 }),
     audienceKey({ name: 'reactivation', max_p_alive: 0.5, gap_multiple: 2, min_revenue: 0 }),
     audienceKey({ name: 'reactivation', max_p_alive: 0.5, gap_multiple: 3, min_revenue: 0 }),
@@ -71,11 +95,18 @@ test('the audience key differs with any parameter and ignores the order of segme
   assert.equal(audienceKey({ name: 'segment', segments: ['Lost', 'At risk'] }), audienceKey({ name: 'segment', segments: ['At risk', 'Lost'] }));
 });
 
-test('cursors: round trip; garbage or another audience\'s is a 400 naming the cursor', () => {
+test("cursors: round trip; garbage or another audience's is a 400 naming the cursor", () => {
   const c = { version: 12, after: 'user "7", ünïcode', audience: 'churn-risk:0.5' };
   assert.deepEqual(decodeCursor(encodeCursor(c), 'churn-risk:0.5'), c);
-  for (const [text, audience] of [['nonsense', 'churn-risk:0.5'], [Buffer.from('[1,2]').toString('base64url'), 'x'], [encodeCursor(c), 'churn-risk:0.6']]) {
-    assert.throws(() => decodeCursor(text, audience), (err: HttpError) => err.statusCode === 400 && err.field === 'cursor');
+  for (const [text, audience] of [
+    ['nonsense', 'churn-risk:0.5'],
+    [Buffer.from('[1,2]').toString('base64url'), 'x'],
+    [encodeCursor(c), 'churn-risk:0.6'],
+  ]) {
+    assert.throws(
+      () => decodeCursor(text, audience),
+      (err: HttpError) => err.statusCode === 400 && err.field === 'cursor',
+    );
   }
 });
 
@@ -88,15 +119,23 @@ test('segment slugs are URL-safe, distinct and lead back to their segment; every
   }
   assert.equal(segmentSlug("Can't lose"), 'cant-lose');
   assert.equal(segmentOfSlug('nope'), undefined);
-  assert.deepEqual(SEGMENT_DEFINITIONS.map((d) => d.segment), [...SEGMENTS]);
+  assert.deepEqual(
+    SEGMENT_DEFINITIONS.map((d) => d.segment),
+    [...SEGMENTS],
+  );
   assert.deepEqual(SEGMENT_DEFINITIONS.find((d) => d.segment === 'Champions')!.recency, [5, 5]);
 });
 
 test('CSV: RFC 4180 quoting; due items as ids, titles and the soonest date', () => {
   assert.equal(csvLine(['a', 'b,c', 'say "hi"', null, 3, 'x\ny']), 'a,"b,c","say ""hi""",,3,"x\ny"\r\n');
   const json = {
-    user_id: 'u1', segment: "Can't lose", revenue: 12.5,
-    due_items: [{ id: 'i2', title: 'Tea, green', due_date: '2024-01-09' }, { id: 'i1', title: null, due_date: '2024-01-03' }],
+    user_id: 'u1',
+    segment: "Can't lose",
+    revenue: 12.5,
+    due_items: [
+      { id: 'i2', title: 'Tea, green', due_date: '2024-01-09' },
+      { id: 'i1', title: null, due_date: '2024-01-03' },
+    ],
   };
   assert.equal(profileCsv(json, ['user_id', 'segment', 'revenue', 'due_items', 'due_item_titles', 'next_due_date']), `u1,Can't lose,12.5,i2;i1,"Tea, green | i1",2024-01-03\r\n`);
 });

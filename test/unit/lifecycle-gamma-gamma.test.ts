@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { expectedPurchases, type BgNbdParams } from '../../src/lifecycle/bgnbd.ts';
-import {
-  expectedAverageSpend, fitGammaGamma, frequencySpendCorrelation, gammaGammaLogLikelihood, type GammaGammaParams,
-} from '../../src/lifecycle/gamma-gamma.ts';
+import { expectedAverageSpend, fitGammaGamma, frequencySpendCorrelation, gammaGammaLogLikelihood, type GammaGammaParams } from '../../src/lifecycle/gamma-gamma.ts';
 import { simulateSpend } from '../../src/lifecycle/simulate.ts';
 import { customerValues } from '../../src/lifecycle/value.ts';
 
@@ -25,9 +23,12 @@ test('refuses customers without repeat purchases or with no spend', () => {
   assert.throws(() => fitGammaGamma({ x: Float64Array.of(2), meanSpend: Float64Array.of(0) }), /not > 0/);
 });
 
-test('CDNOW repeat buyers (946): the published p, q, γ and Hardie\'s conditional spends', () => {
+test("CDNOW repeat buyers (946): the published p, q, γ and Hardie's conditional spends", () => {
   const rows = readFileSync(new URL('../fixtures/lifecycle/cdnow-summary.csv', import.meta.url), 'utf8')
-    .trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(',').map(Number));
   const repeat = rows.filter((r) => r[1] > 0);
   assert.equal(repeat.length, 946);
   const fit = fitGammaGamma({ x: Float64Array.from(repeat, (r) => r[1]), meanSpend: Float64Array.from(repeat, (r) => r[4]) });
@@ -58,7 +59,7 @@ test('the MLE recovers simulated spend parameters within 3 standard errors', () 
   assert.ok(Math.abs(frequencySpendCorrelation(data)) < 0.05, 'spend is drawn independently of frequency');
 });
 
-test('expected spend shrinks a customer\'s own average towards the population mean; value = purchases × spend', () => {
+test("expected spend shrinks a customer's own average towards the population mean; value = purchases × spend", () => {
   const gg: GammaGammaParams = { p: 6, q: 4, v: 15 };
   const population = (6 * 15) / 3;
   assert.equal(expectedAverageSpend(gg, 0, 999), population);

@@ -14,7 +14,14 @@ const HOLDOUT = Float64Array.of(0, 1, 2, 3, 6);
 
 test('groups by calibration repeat purchases (7+ together), means per customer, totals', () => {
   const check = holdoutCheck(PARAMS, RFT, HOLDOUT, 39);
-  assert.deepEqual(check.groups.map((g) => [g.label, g.customers, g.actual]), [['0', 2, 0.5], ['1', 1, 2], ['7+', 2, 4.5]]);
+  assert.deepEqual(
+    check.groups.map((g) => [g.label, g.customers, g.actual]),
+    [
+      ['0', 2, 0.5],
+      ['1', 1, 2],
+      ['7+', 2, 4.5],
+    ],
+  );
   const e = (i: number) => expectedPurchases(PARAMS, RFT.x[i], RFT.tx[i], RFT.T[i], 39);
   assert.ok(Math.abs(check.groups[0].predicted - (e(0) + e(1)) / 2) < 1e-12);
   assert.ok(Math.abs(check.groups[2].predicted - (e(3) + e(4)) / 2) < 1e-12);

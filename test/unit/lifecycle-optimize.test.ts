@@ -27,7 +27,10 @@ test('numericHessian of a quadratic is its matrix', () => {
   // f = ½ vᵀ A v with A = [[4, 1], [1, 3]]
   const f = (v: Float64Array) => 0.5 * (4 * v[0] ** 2 + 2 * v[0] * v[1] + 3 * v[1] ** 2);
   const h = numericHessian(f, Float64Array.of(0.3, -0.7));
-  [[4, 1], [1, 3]].forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(h[i][j] - v) < 1e-6, `H[${i}][${j}] = ${h[i][j]}`)));
+  [
+    [4, 1],
+    [1, 3],
+  ].forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(h[i][j] - v) < 1e-6, `H[${i}][${j}] = ${h[i][j]}`)));
 });
 
 test('fitPositive: exponential rate, MLE n/Σx with standard error λ/√n', () => {

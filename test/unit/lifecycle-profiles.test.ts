@@ -13,22 +13,33 @@ import { simulateBgNbd, simulateSpend } from '../../src/lifecycle/simulate.ts';
 const DAY = 86_400;
 
 test('no repeat buyer: summaries and segments, but no BG/NBD and no spend fit (nothing to fit on)', () => {
-  const purchases: Purchase[] = [{ user: 'a', ts: 10 * DAY, revenue: 5 }, { user: 'b', ts: 12 * DAY, revenue: 9 }, { user: 'b', ts: 12 * DAY + 60, revenue: 1 }];
+  const purchases: Purchase[] = [
+    { user: 'a', ts: 10 * DAY, revenue: 5 },
+    { user: 'b', ts: 12 * DAY, revenue: 9 },
+    { user: 'b', ts: 12 * DAY + 60, revenue: 1 },
+  ];
   const { fit, profiles } = customerProfiles(purchaseDays(purchases), 20);
   assert.equal(fit.bgnbd, null);
   assert.equal(fit.repeatBuyers, 0);
   assert.equal(fit.spend.fit, null);
-  assert.deepEqual(profiles.map((p) => [p.user, p.orders, p.revenue, p.recencyDays, p.meanGapDays, p.expectedNextDay, p.pAlive, p.customerValue]), [
-    ['a', 1, 5, 10, null, null, null, null],
-    // Two purchases on one day are one order.
-    ['b', 1, 10, 8, null, null, null, null],
-  ]);
+  assert.deepEqual(
+    profiles.map((p) => [p.user, p.orders, p.revenue, p.recencyDays, p.meanGapDays, p.expectedNextDay, p.pAlive, p.customerValue]),
+    [
+      ['a', 1, 5, 10, null, null, null, null],
+      // Two purchases on one day are one order.
+      ['b', 1, 10, 8, null, null, null, null],
+    ],
+  );
 });
 
-test('simulated shop (days): P(alive) and expected purchases are the fitted model\'s, value = purchases in a year × spend', () => {
+test("simulated shop (days): P(alive) and expected purchases are the fitted model's, value = purchases in a year × spend", () => {
   const truth = { r: 0.8, alpha: 30, a: 0.6, b: 2.5 };
   const sim = simulateBgNbd(truth, { customers: 800, minAge: 200, maxAge: 365, seed: 7 });
-  const spend = simulateSpend({ p: 6, q: 4, v: 15 }, sim.rft.x.map((x) => Math.max(x, 1)), 11);
+  const spend = simulateSpend(
+    { p: 6, q: 4, v: 15 },
+    sim.rft.x.map((x) => Math.max(x, 1)),
+    11,
+  );
   const end = 1000;
   // Each customer's purchase days back from the simulated times: first at end − T, repeats at end − T + t.
   const purchases: Purchase[] = [];
@@ -61,18 +72,28 @@ test('simulated shop (days): P(alive) and expected purchases are the fitted mode
   assert.ok(Math.abs(params.r / params.alpha - truth.r / truth.alpha) < 0.3 * (truth.r / truth.alpha), `r/α = ${params.r / params.alpha}`);
 });
 
-test('due items: the habit\'s next purchase, within one gap of overdue; soonest first without a buy-again model', async () => {
+test("due items: the habit's next purchase, within one gap of overdue; soonest first without a buy-again model", async () => {
   // u1 buys milk every 10 days (last on day 95) and a lamp once; u2 bought milk on day 20 and 30 only.
   const rows = [
     ...[45, 55, 65, 75, 85, 95].map((d) => ({ user: 'u1', item: 'milk', ts: d * DAY })),
     { user: 'u1', item: 'lamp', ts: 50 * DAY },
-    { user: 'u2', item: 'milk', ts: 20 * DAY }, { user: 'u2', item: 'milk', ts: 30 * DAY },
+    { user: 'u2', item: 'milk', ts: 20 * DAY },
+    { user: 'u2', item: 'milk', ts: 30 * DAY },
   ].map((r) => ({ ...r, type: 'purchase' as const }));
   const x = await collectInteractions(rows, { purchase: 1, view: 1, cart: 1, click: 0 });
   const lookup = repeatLookup(repeatStats(x));
   const now = 100 * DAY;
-  const u1 = dueItems(rows.filter((r) => r.user === 'u1'), lookup, null, now);
-  assert.deepEqual(u1.map((d) => d.item), ['milk'], 'the lamp was bought once: no habit');
+  const u1 = dueItems(
+    rows.filter((r) => r.user === 'u1'),
+    lookup,
+    null,
+    now,
+  );
+  assert.deepEqual(
+    u1.map((d) => d.item),
+    ['milk'],
+    'the lamp was bought once: no habit',
+  );
   const milk = u1[0];
   assert.equal(milk.times_bought, 6);
   assert.equal(milk.probability, null);
@@ -80,9 +101,20 @@ test('due items: the habit\'s next purchase, within one gap of overdue; soonest 
   assert.ok(Math.abs(milk.typical_gap_days - 10) < 0.5, `gap ${milk.typical_gap_days}`);
   assert.ok(Math.abs(milk.due_in_days - (milk.typical_gap_days - 5)) < 0.11, 'due: gap − days since');
   assert.equal(nextDueDays(u1), milk.due_in_days);
-  assert.deepEqual(dueWithin(u1, 7).map((d) => d.item), ['milk']);
+  assert.deepEqual(
+    dueWithin(u1, 7).map((d) => d.item),
+    ['milk'],
+  );
   assert.deepEqual(dueWithin(u1, 3), []);
   // u2's milk is 70 days late on a 10-day habit: lapsed, not due.
-  assert.deepEqual(dueItems(rows.filter((r) => r.user === 'u2'), lookup, null, now), []);
+  assert.deepEqual(
+    dueItems(
+      rows.filter((r) => r.user === 'u2'),
+      lookup,
+      null,
+      now,
+    ),
+    [],
+  );
   assert.equal(nextDueDays([]), null);
 });

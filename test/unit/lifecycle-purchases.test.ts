@@ -26,7 +26,10 @@ test('purchases become distinct UTC days per customer, same-day revenue added up
   assert.deepEqual([...days.day], [105, 100, 103, 105, 110, 118, 120]);
   assert.deepEqual([...days.revenue], [3, 12, 2, 4, 10, 1, 9]);
   // 23:59:59 and 00:00:00 are different days.
-  const edge = purchaseDays([{ user: 'u', ts: 5 * DAY - 1, revenue: 1 }, { user: 'u', ts: 5 * DAY, revenue: 1 }]);
+  const edge = purchaseDays([
+    { user: 'u', ts: 5 * DAY - 1, revenue: 1 },
+    { user: 'u', ts: 5 * DAY, revenue: 1 },
+  ]);
   assert.deepEqual([...edge.day], [4, 5]);
   assert.throws(() => purchaseDays([{ user: 'u', ts: 0, revenue: -1 }]), /revenue -1/);
   assert.throws(() => purchaseDays([{ user: 'u', ts: -DAY, revenue: 1 }]), /outside 1970/);

@@ -55,8 +55,7 @@ test('segments of typical customers', () => {
 test('rfmScores from summaries: recency in days as of the reference day, counts per segment', () => {
   const day = (d: number) => d * 86_400 + 3600;
   // Ten customers: u0 bought long ago once, cheaply … u9 often, recently, a lot.
-  const purchases = Array.from({ length: 10 }, (_, i) =>
-    Array.from({ length: i + 1 }, (_, k) => ({ user: `u${i}`, ts: day(100 + 10 * i - k), revenue: 10 * (i + 1) }))).flat();
+  const purchases = Array.from({ length: 10 }, (_, i) => Array.from({ length: i + 1 }, (_, k) => ({ user: `u${i}`, ts: day(100 + 10 * i - k), revenue: 10 * (i + 1) }))).flat();
   const s = summarizeCustomers(purchaseDays(purchases), 'day');
   const rfm = rfmScores(s, 200);
   assert.deepEqual([...rfm.recencyDays], [100, 90, 80, 70, 60, 50, 40, 30, 20, 10]);
@@ -68,5 +67,8 @@ test('rfmScores from summaries: recency in days as of the reference day, counts 
   assert.deepEqual(Object.keys(counts), [...SEGMENTS]);
   assert.equal(counts.Lost, 2);
   assert.equal(counts.New, 0);
-  assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), 10);
+  assert.equal(
+    Object.values(counts).reduce((a, b) => a + b, 0),
+    10,
+  );
 });

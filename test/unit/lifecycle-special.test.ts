@@ -47,10 +47,24 @@ test('hyp2f1 gives NaN instead of a wrong value when the series converges too sl
 });
 
 test('integrateUnitInterval handles smooth integrands and algebraic singularities at both ends', () => {
-  close(integrateUnitInterval((x) => x * x), 1 / 3, 1e-12, '∫x²');
-  close(integrateUnitInterval((x) => Math.exp(x)), Math.E - 1, 1e-12, '∫eˣ');
+  close(
+    integrateUnitInterval((x) => x * x),
+    1 / 3,
+    1e-12,
+    '∫x²',
+  );
+  close(
+    integrateUnitInterval((x) => Math.exp(x)),
+    Math.E - 1,
+    1e-12,
+    '∫eˣ',
+  );
   // Beta densities integrate to 1, even with a = 0.3 and b = 0.4 (infinite at both ends).
-  for (const [a, b] of [[0.3, 0.4], [0.8, 2.4], [5, 0.6]]) {
+  for (const [a, b] of [
+    [0.3, 0.4],
+    [0.8, 2.4],
+    [5, 0.6],
+  ]) {
     const norm = Math.exp(-logBeta(a, b));
     const total = integrateUnitInterval((x, c) => norm * Math.exp((a - 1) * Math.log(x) + (b - 1) * Math.log(c)));
     close(total, 1, 1e-10, `Beta(${a},${b}) density`);

@@ -21,7 +21,16 @@ function baskets(seed: number) {
 
 function storedModel(lists: Map<string, SlottedList>): ModelView {
   const unused = () => Promise.reject(new Error('not used'));
-  return { version: 1, builtAt: null, neighbours: async (items) => items.map((i) => lists.get(i) ?? slottedList([], [], [])), items: unused, lists: unused, repeat: null, blend: null, itemRepeats: unused };
+  return {
+    version: 1,
+    builtAt: null,
+    neighbours: async (items) => items.map((i) => lists.get(i) ?? slottedList([], [], [])),
+    items: unused,
+    lists: unused,
+    repeat: null,
+    blend: null,
+    itemRepeats: unused,
+  };
 }
 
 test('a single seed is served in the order personalize() ranks its stored list', async () => {
@@ -34,9 +43,13 @@ test('a single seed is served in the order personalize() ranks its stored list',
       ties += Array.from(list.scores).filter((s, k) => k > 0 && s === list.scores[k - 1]).length;
       const exclude = new Set(list.ids.filter((_, k) => k % 3 === 1));
       for (const weight of [1, 0.25]) {
-        const served = [...await collaborative(storedModel(stored), new Map([[seed, weight]]), exclude, 100)];
+        const served = [...(await collaborative(storedModel(stored), new Map([[seed, weight]]), exclude, 100))];
         const ranked = personalize([{ item: seed, weight, neighbours: list }], { limit: 100, exclude });
-        assert.deepEqual(served, ranked.map((r) => ({ id: r.item, score: r.score, because: r.because })), `${similarity} ${seed}`);
+        assert.deepEqual(
+          served,
+          ranked.map((r) => ({ id: r.item, score: r.score, because: r.because })),
+          `${similarity} ${seed}`,
+        );
       }
     }
     if (similarity === 'cooccurrence') assert.ok(ties > 20, `the fixture should have ties (${ties})`);

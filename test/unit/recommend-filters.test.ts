@@ -4,7 +4,16 @@ import { passes, Selection } from '../../src/recommend/filters.ts';
 import type { CatalogFields } from '../../src/recommend/types.ts';
 
 const item = (id: string, brand: string | null, price: number | null, extra: Partial<CatalogFields> = {}): CatalogFields => ({
-  id, title: id, brand, category: 'c', price, currency: null, url: null, image_url: null, in_stock: true, ...extra,
+  id,
+  title: id,
+  brand,
+  category: 'c',
+  price,
+  currency: null,
+  url: null,
+  image_url: null,
+  in_stock: true,
+  ...extra,
 });
 
 test('passes: stock, category and price bounds; an item without a price fails a price bound', () => {
@@ -28,7 +37,14 @@ test('Selection keeps the first `limit` that fit, never an excluded, repeated or
   assert.equal(sel.offer({ id: 'b', score: 6 }, item('b', null, 1), 'popular'), true);
   assert.equal(sel.offer({ id: 'c', score: 5 }, item('c', null, 1), 'popular'), true);
   assert.equal(sel.offer({ id: 'd', score: 4 }, item('d', null, 1), 'popular'), false, 'full');
-  assert.deepEqual(sel.picked.map((p) => [p.id, p.source, p.because]), [['a', 'collaborative', 's'], ['b', 'popular', undefined], ['c', 'popular', undefined]]);
+  assert.deepEqual(
+    sel.picked.map((p) => [p.id, p.source, p.because]),
+    [
+      ['a', 'collaborative', 's'],
+      ['b', 'popular', undefined],
+      ['c', 'popular', undefined],
+    ],
+  );
   assert.equal(sel.remaining, 0);
   assert.deepEqual([...sel.blocked].sort(), ['a', 'b', 'c', 'x']);
 });
@@ -37,7 +53,10 @@ test('Selection caps items per brand; items without a brand are not capped', () 
   const sel = new Selection(10, { brandCap: 2 }, new Set());
   const offered = [item('a1', 'A', 1), item('a2', 'A', 1), item('a3', 'A', 1), item('n1', null, 1), item('n2', null, 1), item('n3', null, 1), item('b1', 'B', 1)];
   for (const f of offered) sel.offer({ id: f.id, score: 1 }, f, 'popular');
-  assert.deepEqual(sel.picked.map((p) => p.id), ['a1', 'a2', 'n1', 'n2', 'n3', 'b1']);
+  assert.deepEqual(
+    sel.picked.map((p) => p.id),
+    ['a1', 'a2', 'n1', 'n2', 'n3', 'b1'],
+  );
 });
 
 test('Selection budget: the room left when nothing can reject a candidate, unbounded when a filter may', () => {

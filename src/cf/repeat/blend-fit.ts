@@ -42,7 +42,10 @@ export function blendExamples(users: readonly { features: Float64Array; labels: 
   const relevant = new Uint32Array(users.length);
   users.forEach((u, g) => {
     features.set(u.features, start[g] * d);
-    labels.set(Array.from(u.labels, (l) => (l ? 1 : 0)), start[g]);
+    labels.set(
+      Array.from(u.labels, (l) => (l ? 1 : 0)),
+      start[g],
+    );
     start[g + 1] = start[g] + u.labels.length;
     relevant[g] = u.relevant;
   });
@@ -91,7 +94,7 @@ export function fitBlend(examples: BlendExamples, options: BlendFitOptions = {})
       w = unit(d, j);
     }
   });
-  let scores = scoresOf(w);
+  const scores = scoresOf(w);
   for (let pass = 0; pass < passes; pass++) {
     let improved = false;
     for (let j = 0; j < d; j++) {

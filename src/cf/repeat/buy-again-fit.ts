@@ -71,14 +71,14 @@ export function fitBuyAgain(train: Interactions, options: BuyAgainFitOptions): B
       const weights = fitLogistic(concat(features), labels, BUY_AGAIN_FEATURES.length, { start: bestSoFar?.params.weights });
       const { minProbability, ndcg } = bestThreshold(own, features, weights, relevant, popular, k);
       tried.push({ ...shape, minProbability, ndcg });
-      seen.set(key, fit = { params: { ...shape, weights: [...weights], minProbability }, ndcg, tried });
+      seen.set(key, (fit = { params: { ...shape, weights: [...weights], minProbability }, ndcg, tried }));
     }
     return fit;
   };
   let bestSoFar: BuyAgainFit | undefined;
   const better = (a: BuyAgainFit, b: BuyAgainFit) => (bestSoFar = b.ndcg > a.ndcg ? b : a);
-  let best = bestSoFar = evaluate(decays[0], horizons[Math.floor(horizons.length / 2)]);
-  for (let moved = true; moved;) {
+  let best = (bestSoFar = evaluate(decays[0], horizons[Math.floor(horizons.length / 2)]));
+  for (let moved = true; moved; ) {
     const before = best;
     for (const decay of decays) best = better(best, evaluate(decay, horizonOf(best.params)));
     for (const horizon of horizons) best = better(best, evaluate(best.params.occasionDecay, horizon));
@@ -113,7 +113,10 @@ function bestThreshold(
       .sort((a, b) => b.p - a.p || (a.item < b.item ? -1 : 1))
       .slice(0, k),
   );
-  const all = ranked.flat().map((c) => c.p).sort((a, b) => a - b);
+  const all = ranked
+    .flat()
+    .map((c) => c.p)
+    .sort((a, b) => a - b);
   const thresholds = [0, ...Array.from({ length: 19 }, (_, q) => all[Math.floor(((q + 1) / 20) * (all.length - 1))] ?? 0)];
   let best = { minProbability: 0, ndcg: -1 };
   for (const t of thresholds) {

@@ -101,9 +101,17 @@ export function ownItems<K extends string>(o: Occasions<K>, lookup: RepeatLookup
   const prior = stats.repeatPrior;
   const priorLogit = logit(prior.alpha / (prior.alpha + prior.beta));
   const own: OwnItems = {
-    items: [], because: [], occasions: [], elapsed: new Float64Array(n), gapMu: new Float64Array(n), gapSigma: new Float64Array(n),
-    repeatLogit: new Float64Array(n), logBuyers: new Float64Array(n), nOccasions: o.buckets.length,
-    userLogit: logit(userRepeatShare(stats, o)), visitGapDays: userVisitGap(stats, o),
+    items: [],
+    because: [],
+    occasions: [],
+    elapsed: new Float64Array(n),
+    gapMu: new Float64Array(n),
+    gapSigma: new Float64Array(n),
+    repeatLogit: new Float64Array(n),
+    logBuyers: new Float64Array(n),
+    nOccasions: o.buckets.length,
+    userLogit: logit(userRepeatShare(stats, o)),
+    visitGapDays: userVisitGap(stats, o),
   };
   let row = 0;
   for (const [item, entry] of o.items) {
@@ -135,16 +143,19 @@ export function ownItemFeatures(own: OwnItems, shape: BuyAgainShape): Float64Arr
     let decayed = 0;
     for (const k of own.occasions[r]) decayed += decay[k];
     const due = dueProbability(own.gapMu[r], own.gapSigma[r], own.elapsed[r], horizonDays);
-    features.set([
-      1,
-      Math.log(own.occasions[r].length),
-      decayed / norm,
-      Math.log1p(own.elapsed[r]),
-      own.repeatLogit[r],
-      due > 0 ? Math.max(Math.log(due), LOG_DUE_FLOOR) : LOG_DUE_FLOOR,
-      own.userLogit,
-      own.logBuyers[r],
-    ], r * d);
+    features.set(
+      [
+        1,
+        Math.log(own.occasions[r].length),
+        decayed / norm,
+        Math.log1p(own.elapsed[r]),
+        own.repeatLogit[r],
+        due > 0 ? Math.max(Math.log(due), LOG_DUE_FLOOR) : LOG_DUE_FLOOR,
+        own.userLogit,
+        own.logBuyers[r],
+      ],
+      r * d,
+    );
   });
   return features;
 }
@@ -153,11 +164,7 @@ export function ownItemFeatures(own: OwnItems, shape: BuyAgainShape): Float64Arr
  * The user's own items most likely to be bought again soon, best first (ties: smaller id),
  * those under the model's minimum probability left out. `now` defaults to the last purchase.
  */
-export function buyAgain(
-  purchases: Iterable<Purchase<string>>,
-  model: BuyAgainModel,
-  options: { now?: number; limit?: number } = {},
-): BuyAgainItem[] {
+export function buyAgain(purchases: Iterable<Purchase<string>>, model: BuyAgainModel, options: { now?: number; limit?: number } = {}): BuyAgainItem[] {
   const o = occasionsOf(purchases, model.stats.globals.occasionSeconds);
   const own = ownItems(o, model.stats, options.now ?? o.last);
   return rankOwnItems(own, ownItemFeatures(own, model.params), model.params).slice(0, options.limit ?? Infinity);

@@ -73,7 +73,13 @@ export function globalsOf(stats: RepeatStats): RepeatGlobals {
 /** A lookup over fitted statistics in memory. */
 export function repeatLookup(stats: RepeatStats): RepeatLookup {
   const index = new Map(stats.itemIds.map((id, i) => [id, i]));
-  return { globals: globalsOf(stats), item: (id) => { const i = index.get(id); return i === undefined ? undefined : itemRepeatOf(stats, i); } };
+  return {
+    globals: globalsOf(stats),
+    item: (id) => {
+      const i = index.get(id);
+      return i === undefined ? undefined : itemRepeatOf(stats, i);
+    },
+  };
 }
 
 export interface UserItemGap {
@@ -144,7 +150,11 @@ export function repeatStats(x: Interactions, options: { occasionSeconds?: number
   const gapMean = totalN > 0 ? total / totalN : 0;
   const gapWithinVar = withinDf > 0 ? withinSs / withinDf : 1;
   const items = [...gapCount.keys()].filter((i) => gapCount[i] > 0);
-  const itemShrink = shrinkage(items.map((i) => itemMean[i] - gapMean), items.map((i) => gapCount[i]), gapWithinVar);
+  const itemShrink = shrinkage(
+    items.map((i) => itemMean[i] - gapMean),
+    items.map((i) => gapCount[i]),
+    gapWithinVar,
+  );
   const gapMu = new Float64Array(nItems);
   const gapSigma = new Float64Array(nItems);
   for (let i = 0; i < nItems; i++) {
@@ -162,11 +172,27 @@ export function repeatStats(x: Interactions, options: { occasionSeconds?: number
     pairDf += pairN[p] - 1;
   }
   const userGapVar = pairDf > 0 ? pairSsTotal / pairDf : gapWithinVar;
-  const userShrink = shrinkage(pairMean.map((m, p) => m - gapMu[pairItem[p]]), pairN, userGapVar);
+  const userShrink = shrinkage(
+    pairMean.map((m, p) => m - gapMu[pairItem[p]]),
+    pairN,
+    userGapVar,
+  );
 
   return {
-    itemIds: x.itemIds, occasionSeconds, buyers, repeaters, repeatRate, repeatPrior, gapMu, gapSigma, gapCount,
-    gapMean, gapWithinVar, itemShrink, userGapVar, userShrink,
+    itemIds: x.itemIds,
+    occasionSeconds,
+    buyers,
+    repeaters,
+    repeatRate,
+    repeatPrior,
+    gapMu,
+    gapSigma,
+    gapCount,
+    gapMean,
+    gapWithinVar,
+    itemShrink,
+    userGapVar,
+    userShrink,
     userRepeatPrior: fitBetaPrior(Uint32Array.from(userSuccess), Uint32Array.from(userTrials)),
     visitGapDays: visitGaps.length ? median(visitGaps) : 1,
   };
@@ -225,11 +251,14 @@ function repeatCounts(o: Occasions<unknown>): [number, number] {
 /** Each user's purchases of `x` as occasions over item indices, users in index order. */
 function* perUser(x: Interactions, occasionSeconds: number): Generator<Occasions<number>> {
   const order = Uint32Array.from(x.users.keys()).sort((a, b) => x.users[a] - x.users[b] || a - b);
-  for (let start = 0; start < order.length;) {
+  for (let start = 0; start < order.length; ) {
     let end = start;
     while (end < order.length && x.users[order[end]] === x.users[order[start]]) end++;
     const rows = order.subarray(start, end);
-    yield occasionsOf(Array.from(rows, (r) => ({ item: x.items[r], ts: x.times[r] })), occasionSeconds);
+    yield occasionsOf(
+      Array.from(rows, (r) => ({ item: x.items[r], ts: x.times[r] })),
+      occasionSeconds,
+    );
     start = end;
   }
 }
@@ -271,11 +300,14 @@ export function fitBetaPrior(successes: Uint32Array, trials: Uint32Array): BetaP
   const mean = n > 0 ? Math.min(Math.max(k / n, 1e-3), 1 - 1e-3) : 0.5;
   const list = [...pairs.values()];
   if (list.length < 2) return { alpha: mean, beta: 1 - mean };
-  const fit = fitPositive(([a, b]) => {
-    let ll = 0;
-    const prior = logBeta(a, b);
-    for (const p of list) ll += p.count * (logBeta(p.k + a, p.n - p.k + b) - prior);
-    return ll;
-  }, [Float64Array.of(mean, 1 - mean), Float64Array.of(10 * mean, 10 * (1 - mean))]);
+  const fit = fitPositive(
+    ([a, b]) => {
+      let ll = 0;
+      const prior = logBeta(a, b);
+      for (const p of list) ll += p.count * (logBeta(p.k + a, p.n - p.k + b) - prior);
+      return ll;
+    },
+    [Float64Array.of(mean, 1 - mean), Float64Array.of(10 * mean, 10 * (1 - mean))],
+  );
   return { alpha: fit.params[0], beta: fit.params[1] };
 }

@@ -85,13 +85,7 @@ interface ValidationUser {
 }
 
 /** For one set of vectors, the (k, α) of the grid with the best mean nDCG@k. */
-function bestNeighbourSetting(
-  v: UserVectors,
-  users: ValidationUser[],
-  grid: TifuGrid,
-  k: number,
-  vp: TifuVectorParams,
-): { params: TifuParams; ndcg: number } {
+function bestNeighbourSetting(v: UserVectors, users: ValidationUser[], grid: TifuGrid, k: number, vp: TifuVectorParams): { params: TifuParams; ndcg: number } {
   const ks = [...grid.neighbours].sort((a, b) => a - b);
   const knn = nearestUsers(v, ks[ks.length - 1]);
   const sums = new Float64Array(ks.length * grid.alpha.length);

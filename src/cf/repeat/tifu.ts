@@ -66,11 +66,14 @@ export function userVectors(x: Interactions, p: TifuVectorParams, occasionSecond
   const indptr = new Uint32Array(x.userIds.length + 1);
   const indices: number[] = [];
   const values: number[] = [];
-  for (let start = 0; start < order.length;) {
+  for (let start = 0; start < order.length; ) {
     const user = x.users[order[start]];
     let end = start;
     while (end < order.length && x.users[order[end]] === user) end++;
-    const o = occasionsOf(Array.from(order.subarray(start, end), (r) => ({ item: x.items[r], ts: x.times[r] })), occasionSeconds);
+    const o = occasionsOf(
+      Array.from(order.subarray(start, end), (r) => ({ item: x.items[r], ts: x.times[r] })),
+      occasionSeconds,
+    );
     for (const [item, v] of [...tifuVector(o, p)].sort((a, b) => a[0] - b[0])) {
       indices.push(item);
       values.push(v);
@@ -149,18 +152,11 @@ export function meanVector(v: UserVectors, users: ArrayLike<number>): Map<number
 }
 
 /** α · own + (1 − α) · neighbours, best first (ties: smaller id), as item ids. */
-export function tifuScores(
-  own: ReadonlyMap<string, number>,
-  neighbourMean: ReadonlyMap<number, number>,
-  itemIds: readonly string[],
-  alpha: number,
-): { item: string; score: number }[] {
+export function tifuScores(own: ReadonlyMap<string, number>, neighbourMean: ReadonlyMap<number, number>, itemIds: readonly string[], alpha: number): { item: string; score: number }[] {
   const scores = new Map<string, number>();
   for (const [item, value] of neighbourMean) scores.set(itemIds[item], (1 - alpha) * value);
   for (const [item, value] of own) scores.set(item, (scores.get(item) ?? 0) + alpha * value);
-  return [...scores]
-    .map(([item, score]) => ({ item, score }))
-    .sort((a, b) => b.score - a.score || (a.item < b.item ? -1 : a.item > b.item ? 1 : 0));
+  return [...scores].map(([item, score]) => ({ item, score })).sort((a, b) => b.score - a.score || (a.item < b.item ? -1 : a.item > b.item ? 1 : 0));
 }
 
 function transposeRows(v: UserVectors): { indptr: Uint32Array; users: Uint32Array; values: Float64Array } {

@@ -37,9 +37,15 @@ const COLUMNS = 'prefix, hash, name, tenants, scope, origins, rate_limit, rate_w
 
 function fromRow(r: Row): ApiKeyRow {
   return {
-    prefix: r.prefix, hash: r.hash, name: r.name, tenants: r.tenants, scope: r.scope, origins: r.origins,
+    prefix: r.prefix,
+    hash: r.hash,
+    name: r.name,
+    tenants: r.tenants,
+    scope: r.scope,
+    origins: r.origins,
     rate: r.rate_limit === null || r.rate_window_seconds === null ? null : { limit: r.rate_limit, windowSeconds: r.rate_window_seconds },
-    createdAt: r.created_at, revokedAt: r.revoked_at,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
   };
 }
 

@@ -12,12 +12,7 @@ export function copyField(value: string | number | boolean | null | undefined): 
  * Streams rows into `COPY table (columns) FROM STDIN`, in ~256 KiB chunks and honouring
  * back-pressure, so memory stays flat however large the input is. Returns the row count.
  */
-export async function copyRows(
-  client: PoolClient,
-  table: string,
-  columns: string[],
-  rows: AsyncIterable<unknown[]> | Iterable<unknown[]>,
-): Promise<number> {
+export async function copyRows(client: PoolClient, table: string, columns: string[], rows: AsyncIterable<unknown[]> | Iterable<unknown[]>): Promise<number> {
   const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
   const done = new Promise<void>((resolve, reject) => {
     stream.on('finish', resolve);

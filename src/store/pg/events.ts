@@ -61,9 +61,15 @@ const INSERT_EVENTS = insertEventsSql(
  */
 export async function insertEvents(tx: Tx, tenant: string, events: NewEvent[]): Promise<StoredEvent[]> {
   const { rows } = await tx.query<{ user_id: string; item_id: string; type: EventType; occurred_at: Date }>(INSERT_EVENTS, [
-    events.map((e) => e.userId), events.map((e) => e.itemId), events.map((e) => e.type),
-    events.map((e) => e.quantity), events.map((e) => e.price), events.map((e) => e.occurredAt),
-    events.map((e) => e.requestId), events.map((e) => e.idempotencyKey), tenant,
+    events.map((e) => e.userId),
+    events.map((e) => e.itemId),
+    events.map((e) => e.type),
+    events.map((e) => e.quantity),
+    events.map((e) => e.price),
+    events.map((e) => e.occurredAt),
+    events.map((e) => e.requestId),
+    events.map((e) => e.idempotencyKey),
+    tenant,
   ]);
   return rows.map((r) => ({ user: r.user_id, item: r.item_id, type: r.type, occurredAt: r.occurred_at }));
 }

@@ -29,8 +29,17 @@ const COLUMNS = 'id, name, salt, hash_version, coverage, variants, audience, sta
 
 function toExperiment(r: ExperimentRow): Experiment {
   return {
-    id: r.id, name: r.name, salt: r.salt, hashVersion: r.hash_version, coverage: r.coverage, variants: r.variants, audience: r.audience, status: r.status,
-    createdAt: r.created_at, startedAt: r.started_at, stoppedAt: r.stopped_at,
+    id: r.id,
+    name: r.name,
+    salt: r.salt,
+    hashVersion: r.hash_version,
+    coverage: r.coverage,
+    variants: r.variants,
+    audience: r.audience,
+    status: r.status,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    stoppedAt: r.stopped_at,
   };
 }
 
@@ -70,7 +79,6 @@ export async function updateStatus(db: Db, tenant: string, id: string, from: Sta
   return rows[0] ? toExperiment(rows[0]) : null;
 }
 
-
 /**
  * One multi-row INSERT per tenant of the batch (the rows travel as one JSON parameter, which also
  * carries the per-row item arrays), holding the users' locks: an erased user gets no exposure,
@@ -81,7 +89,8 @@ export async function insertExposures(pool: pg.Pool, exposures: readonly Exposur
   const byTenant = new Map<string, Exposure[]>();
   for (const e of exposures) {
     const batch = byTenant.get(e.tenant);
-    if (batch === undefined) byTenant.set(e.tenant, [e]); else batch.push(e);
+    if (batch === undefined) byTenant.set(e.tenant, [e]);
+    else batch.push(e);
   }
   let inserted = 0;
   for (const [tenant, batch] of byTenant) inserted += await insertTenantExposures(pool, tenant, batch);
@@ -92,10 +101,17 @@ function insertTenantExposures(pool: pg.Pool, tenant: string, exposures: readonl
   const users = exposures.map((e) => e.userId);
   return writeAsUsers(pool, tenant, users, async (tx) => {
     const erased = await erasedAmong(tx, tenant, users);
-    const rows = exposures.filter((e) => !erased.has(e.userId)).map((e) => ({
-      experiment_id: e.experimentId, variant: e.variant, user_id: e.userId, request_id: e.requestId,
-      strategy: e.strategy, items: e.items, exposed_at: e.exposedAt.toISOString(),
-    }));
+    const rows = exposures
+      .filter((e) => !erased.has(e.userId))
+      .map((e) => ({
+        experiment_id: e.experimentId,
+        variant: e.variant,
+        user_id: e.userId,
+        request_id: e.requestId,
+        strategy: e.strategy,
+        items: e.items,
+        exposed_at: e.exposedAt.toISOString(),
+      }));
     if (rows.length === 0) return 0;
     const result = await tx.query(
       `INSERT INTO exposures (tenant_id, experiment_id, variant, user_id, request_id, strategy, items, exposed_at)

@@ -24,8 +24,7 @@ export const personIds = (p: Person): string[] => [p.customer, ...p.linked];
  * `link`; personOf names the row's customer then. A LEFT JOIN rather than a subquery per row:
  * the build reads millions of events, and a hash join reads the links once.
  */
-export const linkJoin = (rows: string, link = 'l'): string =>
-  `LEFT JOIN identity_links ${link} ON ${link}.tenant_id = ${rows}.tenant_id AND ${link}.alias_id = ${rows}.user_id`;
+export const linkJoin = (rows: string, link = 'l'): string => `LEFT JOIN identity_links ${link} ON ${link}.tenant_id = ${rows}.tenant_id AND ${link}.alias_id = ${rows}.user_id`;
 export const personOf = (rows: string, link = 'l'): string => `coalesce(${link}.customer_id, ${rows}.user_id)`;
 
 /** The customer `id` belongs to and the ids linked to them. */

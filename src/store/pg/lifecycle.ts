@@ -17,10 +17,29 @@ export interface StoredProfile extends CustomerProfile {
 }
 
 const COLUMNS = [
-  'tenant_id', 'version', 'user_id', 'orders', 'revenue', 'average_order_value', 'first_purchase', 'last_purchase',
-  'mean_gap_days', 'median_gap_days', 'expected_next_purchase', 'recency_days', 'recency_score', 'frequency_score',
-  'monetary_score', 'segment', 'p_alive', 'expected_purchases_30', 'expected_purchases_90', 'expected_spend',
-  'customer_value', 'due_items', 'next_due_days',
+  'tenant_id',
+  'version',
+  'user_id',
+  'orders',
+  'revenue',
+  'average_order_value',
+  'first_purchase',
+  'last_purchase',
+  'mean_gap_days',
+  'median_gap_days',
+  'expected_next_purchase',
+  'recency_days',
+  'recency_score',
+  'frequency_score',
+  'monetary_score',
+  'segment',
+  'p_alive',
+  'expected_purchases_30',
+  'expected_purchases_90',
+  'expected_spend',
+  'customer_value',
+  'due_items',
+  'next_due_days',
 ];
 
 // Dates as text: a `date` parsed by node-postgres becomes a local-time midnight.
@@ -32,13 +51,31 @@ const SELECT = `p.user_id, p.version, p.orders, p.revenue, p.average_order_value
 /** Users whose profile no read may show: opted out since the build (erasure deletes the rows). */
 const NOT_OPTED_OUT = `NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = p.tenant_id AND u.id = p.user_id AND (u.personalization_opt_out OR u.deleted_at IS NOT NULL))`;
 
-
 function copyRow(tenant: string, version: number, p: StoredProfile): unknown[] {
   return [
-    tenant, version, p.user, p.orders, p.revenue, p.averageOrderValue, isoDay(p.firstDay), isoDay(p.lastDay),
-    p.meanGapDays, p.medianGapDays, p.expectedNextDay === null ? null : isoDay(Math.round(p.expectedNextDay)),
-    p.recencyDays, p.recency, p.frequency, p.monetary, p.segment, p.pAlive, p.expectedPurchases30,
-    p.expectedPurchases90, p.expectedSpend, p.customerValue, JSON.stringify(p.dueItems), nextDueDays(p.dueItems),
+    tenant,
+    version,
+    p.user,
+    p.orders,
+    p.revenue,
+    p.averageOrderValue,
+    isoDay(p.firstDay),
+    isoDay(p.lastDay),
+    p.meanGapDays,
+    p.medianGapDays,
+    p.expectedNextDay === null ? null : isoDay(Math.round(p.expectedNextDay)),
+    p.recencyDays,
+    p.recency,
+    p.frequency,
+    p.monetary,
+    p.segment,
+    p.pAlive,
+    p.expectedPurchases30,
+    p.expectedPurchases90,
+    p.expectedSpend,
+    p.customerValue,
+    JSON.stringify(p.dueItems),
+    nextDueDays(p.dueItems),
   ];
 }
 
@@ -65,29 +102,47 @@ export async function replaceProfiles(pool: pg.Pool, tenant: string, version: nu
     await client.query('BEGIN');
     await lockProfiles(client, tenant, 'exclusive');
     await client.query('CREATE TEMP TABLE lifecycle_staged (LIKE lifecycle_profiles INCLUDING DEFAULTS) ON COMMIT DROP');
-    await copyRows(client, 'lifecycle_staged', COLUMNS, (function* () { for (const p of profiles) yield copyRow(tenant, version, p); })());
+    await copyRows(
+      client,
+      'lifecycle_staged',
+      COLUMNS,
+      (function* () {
+        for (const p of profiles) yield copyRow(tenant, version, p);
+      })(),
+    );
     await client.query('CREATE INDEX ON lifecycle_staged (user_id)');
     const excluded = await client.query<{ user_id: string }>(
       `DELETE FROM lifecycle_staged s USING users u
-       WHERE u.tenant_id = $1 AND u.id = s.user_id AND (u.personalization_opt_out OR u.deleted_at IS NOT NULL) RETURNING s.user_id`, [tenant]);
+       WHERE u.tenant_id = $1 AND u.id = s.user_id AND (u.personalization_opt_out OR u.deleted_at IS NOT NULL) RETURNING s.user_id`,
+      [tenant],
+    );
     const moves = await client.query(
       `INSERT INTO lifecycle_segment_changes (tenant_id, user_id, version, from_segment, to_segment, changed_at)
        SELECT $1, s.user_id, $2, p.segment, s.segment, now()
        FROM lifecycle_staged s LEFT JOIN lifecycle_profiles p ON p.tenant_id = $1 AND p.user_id = s.user_id
-       WHERE p.segment IS DISTINCT FROM s.segment`, [tenant, version]);
+       WHERE p.segment IS DISTINCT FROM s.segment`,
+      [tenant, version],
+    );
     const removed = await client.query<{ user_id: string }>(
       `WITH gone AS (DELETE FROM lifecycle_profiles WHERE tenant_id = $1 RETURNING user_id)
-       SELECT g.user_id FROM gone g WHERE NOT EXISTS (SELECT 1 FROM lifecycle_staged s WHERE s.user_id = g.user_id)`, [tenant]);
+       SELECT g.user_id FROM gone g WHERE NOT EXISTS (SELECT 1 FROM lifecycle_staged s WHERE s.user_id = g.user_id)`,
+      [tenant],
+    );
     const inserted = await client.query(`INSERT INTO lifecycle_profiles SELECT * FROM lifecycle_staged`);
     const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
     const bg = fit.bgnbd;
     const spend = fit.spend.fit;
-    await client.query(
-      `INSERT INTO lifecycle_versions (tenant_id, version, as_of, customers, repeat_buyers, bgnbd, gamma_gamma) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [tenant, version, isoDay(fit.asOfDay), inserted.rowCount ?? 0, fit.repeatBuyers,
-        json(bg && { ...bg.params, log_likelihood: bg.logLikelihood, standard_errors: bg.standardErrors, converged: bg.converged }),
-        json(spend && { ...spend.params, log_likelihood: spend.logLikelihood, standard_errors: spend.standardErrors, repeat_buyers: fit.spend.buyers, frequency_spend_correlation: fit.spend.correlation })],
-    );
+    await client.query(`INSERT INTO lifecycle_versions (tenant_id, version, as_of, customers, repeat_buyers, bgnbd, gamma_gamma) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      tenant,
+      version,
+      isoDay(fit.asOfDay),
+      inserted.rowCount ?? 0,
+      fit.repeatBuyers,
+      json(bg && { ...bg.params, log_likelihood: bg.logLikelihood, standard_errors: bg.standardErrors, converged: bg.converged }),
+      json(
+        spend && { ...spend.params, log_likelihood: spend.logLikelihood, standard_errors: spend.standardErrors, repeat_buyers: fit.spend.buyers, frequency_spend_correlation: fit.spend.correlation },
+      ),
+    ]);
     await client.query('COMMIT');
     return { profiles: inserted.rowCount ?? 0, excluded: new Set(excluded.rows.map((r) => r.user_id)), removed: removed.rows.map((r) => r.user_id), moves: moves.rowCount ?? 0 };
   } catch (err) {
@@ -112,7 +167,9 @@ export interface LifecycleVersion {
 export async function currentLifecycle(db: Db, tenant: string): Promise<LifecycleVersion | null> {
   const { rows } = await db.query<LifecycleVersion>(
     `SELECT version, as_of::text, customers, repeat_buyers, bgnbd, gamma_gamma, computed_at FROM lifecycle_versions
-     WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`, [tenant]);
+     WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`,
+    [tenant],
+  );
   return rows[0] ?? null;
 }
 
@@ -123,7 +180,9 @@ export async function currentLifecycle(db: Db, tenant: string): Promise<Lifecycl
 export async function findProfile(db: Db, tenant: string, user: string): Promise<{ record: ProfileRecord; asOf: string } | null> {
   const { rows } = await db.query<ProfileRecord & { as_of: string }>(
     `SELECT ${SELECT}, v.as_of::text FROM lifecycle_profiles p JOIN lifecycle_versions v ON v.tenant_id = p.tenant_id AND v.version = p.version
-     WHERE p.tenant_id = $1 AND p.user_id = coalesce((SELECT customer_id FROM identity_links WHERE tenant_id = $1 AND alias_id = $2), $2) AND ${NOT_OPTED_OUT}`, [tenant, user]);
+     WHERE p.tenant_id = $1 AND p.user_id = coalesce((SELECT customer_id FROM identity_links WHERE tenant_id = $1 AND alias_id = $2), $2) AND ${NOT_OPTED_OUT}`,
+    [tenant, user],
+  );
   if (rows.length === 0) return null;
   const { as_of: asOf, ...record } = rows[0];
   return { record, asOf };
@@ -134,7 +193,9 @@ export async function lifecycleSummary(db: Db, tenant: string): Promise<(Lifecyc
   const { rows } = await db.query<LifecycleVersion & { segments: Record<string, number> | null }>(
     `SELECT v.version, v.as_of::text, v.customers, v.repeat_buyers, v.bgnbd, v.gamma_gamma, v.computed_at,
        (SELECT json_object_agg(segment, n) FROM (SELECT p.segment, count(*)::int AS n FROM lifecycle_profiles p WHERE p.tenant_id = $1 AND ${NOT_OPTED_OUT} GROUP BY p.segment) s) AS segments
-     FROM lifecycle_versions v WHERE v.tenant_id = $1 ORDER BY v.version DESC LIMIT 1`, [tenant]);
+     FROM lifecycle_versions v WHERE v.tenant_id = $1 ORDER BY v.version DESC LIMIT 1`,
+    [tenant],
+  );
   return rows[0] ? { ...rows[0], segments: rows[0].segments ?? {} } : null;
 }
 
@@ -142,13 +203,17 @@ export async function lifecycleSummary(db: Db, tenant: string): Promise<(Lifecyc
 export async function catalogItems(db: Db, tenant: string, ids: readonly string[]): Promise<Map<string, CatalogFields>> {
   const { rows } = await db.query<CatalogFields>(
     `SELECT id, title, brand, category, price::float8 AS price, currency, url, image_url, in_stock FROM products WHERE tenant_id = $1 AND id = ANY($2::text[])`,
-    [tenant, [...new Set(ids)]]);
+    [tenant, [...new Set(ids)]],
+  );
   return new Map(rows.map((r) => [r.id, r]));
 }
 
 /** The version an audience read was asked for is no longer the current one. */
 export class VersionChangedError extends Error {
-  constructor(readonly asked: number, readonly current: number | null) {
+  constructor(
+    readonly asked: number,
+    readonly current: number | null,
+  ) {
     super(`lifecycle version ${asked} was replaced by ${current ?? 'none'}`);
   }
 }
@@ -183,12 +248,16 @@ export async function scanProfiles(pool: pg.Pool, tenant: string, from: { versio
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     version = await currentLifecycle(client, tenant);
     if (from.version !== undefined && version?.version !== from.version) throw new VersionChangedError(from.version, version?.version ?? null);
-    if (version === null) { await close(); return null; }
+    if (version === null) {
+      await close();
+      return null;
+    }
     await client.query(
       `DECLARE profiles NO SCROLL CURSOR FOR SELECT ${SELECT} FROM lifecycle_profiles p
        WHERE p.tenant_id = $1 AND p.user_id > $2 AND ($3::text[] IS NULL OR p.segment = ANY($3::text[])) AND ${NOT_OPTED_OUT}
        ORDER BY p.user_id`,
-      [tenant, from.after ?? '', from.segments ?? null]);
+      [tenant, from.after ?? '', from.segments ?? null],
+    );
   } catch (err) {
     await close();
     throw err;

@@ -26,7 +26,10 @@ export async function migrate(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<Migr
     const done = new Set((await client.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
     const result: MigrationResult = { applied: [], alreadyApplied: [] };
     for (const file of files) {
-      if (done.has(file)) { result.alreadyApplied.push(file); continue; }
+      if (done.has(file)) {
+        result.alreadyApplied.push(file);
+        continue;
+      }
       const sql = await readFile(dir + file, 'utf8');
       await client.query('BEGIN');
       try {

@@ -99,10 +99,7 @@ async function createMonth(client: pg.PoolClient, month: Date): Promise<number |
   if (exists.rowCount) return null;
   const [from, to] = [month.toISOString(), monthStart(month, 1).toISOString()];
   await client.query(`CREATE TABLE ${name} (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
-  const moved = await client.query(
-    `WITH moved AS (DELETE FROM events_default WHERE occurred_at >= $1 AND occurred_at < $2 RETURNING *) INSERT INTO ${name} SELECT * FROM moved`,
-    [from, to],
-  );
+  const moved = await client.query(`WITH moved AS (DELETE FROM events_default WHERE occurred_at >= $1 AND occurred_at < $2 RETURNING *) INSERT INTO ${name} SELECT * FROM moved`, [from, to]);
   await client.query(`ALTER TABLE events ATTACH PARTITION ${name} FOR VALUES FROM ('${from}') TO ('${to}')`);
   return moved.rowCount ?? 0;
 }
@@ -119,7 +116,10 @@ export async function ensureMonths(pool: pg.Pool, months: Iterable<Date>, report
     if (existing.has(t)) continue;
     try {
       const moved = await inTransaction(pool, lockTimeoutMs, (client) => createMonth(client, month));
-      if (moved !== null) { report.created.push(partitionName(month)); report.moved += moved; }
+      if (moved !== null) {
+        report.created.push(partitionName(month));
+        report.moved += moved;
+      }
     } catch (err) {
       if (!isLockTimeout(err)) throw err;
       report.deferred.push(`create ${partitionName(month)}`);
@@ -130,7 +130,8 @@ export async function ensureMonths(pool: pg.Pool, months: Iterable<Date>, report
 /** One line for an operator, or null when the run changed nothing. */
 export function describePartitionReport(r: PartitionReport): string | null {
   const done = [
-    r.created.length && `created ${r.created.join(', ')}`, r.dropped.length && `dropped ${r.dropped.join(', ')}`,
+    r.created.length && `created ${r.created.join(', ')}`,
+    r.dropped.length && `dropped ${r.dropped.join(', ')}`,
     r.moved && `${r.moved.toLocaleString('en-US')} rows moved out of the default partition`,
     r.expired && `${r.expired.toLocaleString('en-US')} expired rows of the default partition deleted`,
     r.deferred.length && `left for the next run (lock busy): ${r.deferred.join(', ')}`,
@@ -221,9 +222,7 @@ export async function createBulkMonths(client: Pick<pg.PoolClient, 'query'>, mon
 
 /** Frees the month tables from their loading parent and gives each the indexes of events. */
 export async function indexBulkMonths(client: Pick<pg.PoolClient, 'query'>, bulk: BulkMonths): Promise<void> {
-  const { rows } = await client.query<{ def: string }>(
-    `SELECT pg_get_indexdef(indexrelid) AS def FROM pg_index WHERE indrelid = 'events'::regclass AND NOT indisprimary`,
-  );
+  const { rows } = await client.query<{ def: string }>(`SELECT pg_get_indexdef(indexrelid) AS def FROM pg_index WHERE indrelid = 'events'::regclass AND NOT indisprimary`);
   for (const table of bulk.tables.values()) {
     await client.query(`ALTER TABLE ${bulk.parent} DETACH PARTITION ${table}`);
     // The key of events (010_events_partitioned.sql): an attached partition needs it as a constraint.

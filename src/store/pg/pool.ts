@@ -13,8 +13,11 @@ export interface PoolTimeouts {
 
 export function createPool(databaseUrl: string, max = 10, timeouts: PoolTimeouts = { connectMs: 5000 }): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: databaseUrl, max, connectionTimeoutMillis: timeouts.connectMs,
-    statement_timeout: timeouts.statementMs, query_timeout: timeouts.statementMs && timeouts.statementMs + 1000,
+    connectionString: databaseUrl,
+    max,
+    connectionTimeoutMillis: timeouts.connectMs,
+    statement_timeout: timeouts.statementMs,
+    query_timeout: timeouts.statementMs && timeouts.statementMs + 1000,
   });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => undefined);

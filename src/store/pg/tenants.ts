@@ -21,8 +21,7 @@ export interface TenantLinkSettings {
 }
 
 export async function readTenantLinks(db: Pick<pg.Pool, 'query'>, tenant: string): Promise<TenantLinkSettings> {
-  const { rows } = await db.query<{ product: string | null; image: string | null }>(
-    'SELECT product_url_template AS product, image_url_template AS image FROM tenants WHERE id = $1', [tenant]);
+  const { rows } = await db.query<{ product: string | null; image: string | null }>('SELECT product_url_template AS product, image_url_template AS image FROM tenants WHERE id = $1', [tenant]);
   return rows[0] ?? { product: null, image: null };
 }
 
@@ -33,7 +32,8 @@ export async function setTenantLinks(db: Pick<pg.Pool, 'query'>, tenant: string,
     `UPDATE tenants SET product_url_template = CASE WHEN $2 THEN $3 ELSE product_url_template END,
                         image_url_template = CASE WHEN $4 THEN $5 ELSE image_url_template END
      WHERE id = $1 RETURNING product_url_template AS product, image_url_template AS image`,
-    [tenant, links.product !== undefined, links.product ?? null, links.image !== undefined, links.image ?? null]);
+    [tenant, links.product !== undefined, links.product ?? null, links.image !== undefined, links.image ?? null],
+  );
   return rows[0];
 }
 
@@ -42,10 +42,15 @@ export async function setTenantLinks(db: Pick<pg.Pool, 'query'>, tenant: string,
  * not change: caches of answers built with them key on it.
  */
 export function tenantLinkTemplates(db: Pick<pg.Pool, 'query'>, tenant: string, defaults: LinkTemplates, ttlMs: number, onError: (err: Error) => void): Refreshing<LinkTemplates> {
-  return new Refreshing(defaults, async (last) => {
-    const own = await readTenantLinks(db, tenant);
-    const product = own.product ?? defaults.product;
-    const image = own.image ?? defaults.image;
-    return product === last.product && image === last.image ? last : Object.freeze({ product, image });
-  }, ttlMs, onError);
+  return new Refreshing(
+    defaults,
+    async (last) => {
+      const own = await readTenantLinks(db, tenant);
+      const product = own.product ?? defaults.product;
+      const image = own.image ?? defaults.image;
+      return product === last.product && image === last.image ? last : Object.freeze({ product, image });
+    },
+    ttlMs,
+    onError,
+  );
 }

@@ -34,10 +34,11 @@ async function inTransaction<T>(pool: pg.Pool, lock: (tx: Tx) => Promise<unknown
  * writers never deadlock): inside it, a tombstone check sees every erasure that committed.
  */
 export function writeAsUsers<T>(pool: pg.Pool, tenant: string, users: readonly string[], work: (tx: Tx) => Promise<T>): Promise<T> {
-  return inTransaction(pool, (tx) => tx.query(
-    `SELECT count(pg_advisory_xact_lock_shared(${USER_LOCK_SPACE}, hashtext($2 || ':' || u))) FROM (SELECT DISTINCT u FROM unnest($1::text[]) u ORDER BY u) ordered`,
-    [users, tenant],
-  ), work);
+  return inTransaction(
+    pool,
+    (tx) => tx.query(`SELECT count(pg_advisory_xact_lock_shared(${USER_LOCK_SPACE}, hashtext($2 || ':' || u))) FROM (SELECT DISTINCT u FROM unnest($1::text[]) u ORDER BY u) ordered`, [users, tenant]),
+    work,
+  );
 }
 
 /**
@@ -46,10 +47,12 @@ export function writeAsUsers<T>(pool: pg.Pool, tenant: string, users: readonly s
  * which ids are one customer (src/privacy/identities.ts), so neither is passed by a writer.
  */
 export function eraseAsOwner<T>(pool: pg.Pool, tenant: string, users: string | readonly string[], work: (tx: Tx) => Promise<T>): Promise<T> {
-  return inTransaction(pool, (tx) => tx.query(
-    `SELECT count(pg_advisory_xact_lock(${USER_LOCK_SPACE}, hashtext($2 || ':' || u))) FROM (SELECT DISTINCT u FROM unnest($1::text[]) u ORDER BY u) ordered`,
-    [[users].flat(), tenant],
-  ), work);
+  return inTransaction(
+    pool,
+    (tx) =>
+      tx.query(`SELECT count(pg_advisory_xact_lock(${USER_LOCK_SPACE}, hashtext($2 || ':' || u))) FROM (SELECT DISTINCT u FROM unnest($1::text[]) u ORDER BY u) ordered`, [[users].flat(), tenant]),
+    work,
+  );
 }
 
 /** Those of `users` who were erased (a tombstone in `users`). */

@@ -57,14 +57,16 @@ export async function withPatience<T>(redis: RedisClient, job: (redis: RedisClie
  * recovers within about a second of Redis coming back.
  */
 export function createServingRedis(url: string, commandTimeoutMs: number): Redis {
-  return coalesceWrites(new Redis(url, {
-    commandTimeout: commandTimeoutMs,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    connectTimeout: 1000,
-    retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
-  }));
+  return coalesceWrites(
+    new Redis(url, {
+      commandTimeout: commandTimeoutMs,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      connectTimeout: 1000,
+      retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+    }),
+  );
 }
 
 /**
@@ -137,7 +139,12 @@ export function luaCommand<Args extends (string | number)[], Reply>(name: string
 const NOT_RUN = /^(MOVED|TRYAGAIN|CLUSTERDOWN) /;
 const RESENDS = 3;
 
-interface Queued { key: string; queue: (pipeline: ChainableCommander) => unknown; pipeline: ChainableCommander; index: number }
+interface Queued {
+  key: string;
+  queue: (pipeline: ChainableCommander) => unknown;
+  pipeline: ChainableCommander;
+  index: number;
+}
 
 /**
  * Commands on many keys, one round trip per node. A pipeline goes to one node (ioredis checks
@@ -154,7 +161,7 @@ export class Batch {
   add(key: string, queue: (pipeline: ChainableCommander) => unknown): void {
     const node = isCluster(this.redis) ? nodeOf(this.redis, routedSlot(key)) : '';
     let pipeline = this.pipelines.get(node);
-    if (pipeline === undefined) this.pipelines.set(node, pipeline = this.redis.pipeline());
+    if (pipeline === undefined) this.pipelines.set(node, (pipeline = this.redis.pipeline()));
     this.queued.push({ key, queue, pipeline, index: pipeline.length });
     queue(pipeline);
   }
@@ -174,10 +181,14 @@ export class Batch {
    */
   async exec(resends = RESENDS): Promise<[Error | null, unknown][]> {
     const pipelines = [...this.pipelines.values()];
-    const results = await Promise.all(pipelines.map((p) => p.exec().then(
-      (r) => r ?? [],
-      (err: Error) => Array.from({ length: p.length }, (): [Error, null] => [Object.assign(err, { unsent: true }), null]),
-    )));
+    const results = await Promise.all(
+      pipelines.map((p) =>
+        p.exec().then(
+          (r) => r ?? [],
+          (err: Error) => Array.from({ length: p.length }, (): [Error, null] => [Object.assign(err, { unsent: true }), null]),
+        ),
+      ),
+    );
     const byPipeline = new Map(pipelines.map((p, i) => [p, results[i]]));
     const replies = this.queued.map(({ pipeline, index }) => byPipeline.get(pipeline)![index]);
     const again = replies.flatMap(([err], i) => (err && ((err as { unsent?: boolean }).unsent || NOT_RUN.test(err.message)) ? [i] : []));
@@ -186,7 +197,9 @@ export class Batch {
     await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
     const retry = new Batch(cluster);
     for (const i of again) retry.add(this.queued[i].key, this.queued[i].queue);
-    (await retry.exec(resends - 1)).forEach((reply, k) => { replies[again[k]] = reply; });
+    (await retry.exec(resends - 1)).forEach((reply, k) => {
+      replies[again[k]] = reply;
+    });
     return replies;
   }
 }

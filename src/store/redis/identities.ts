@@ -19,54 +19,82 @@ import { flagsMarker } from './user-flags.ts';
 
 // KEYS: tombstone, alias marker, recently viewed, purchases, occasions. ARGV: customer, separator.
 // Reply: the three lists WITHSCORES, each joined by the separator; false when the id was erased.
-const markScript = luaCommand<[erased: string, alias: string, viewed: string, bought: string, occasions: string, customer: string, separator: string], [string, string, string] | null>('recsMarkLinked', 5, `
+const markScript = luaCommand<[erased: string, alias: string, viewed: string, bought: string, occasions: string, customer: string, separator: string], [string, string, string] | null>(
+  'recsMarkLinked',
+  5,
+  `
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
 redis.call('SET', KEYS[2], ARGV[1])
 return {table.concat(redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES'), ARGV[2]),
   table.concat(redis.call('ZRANGE', KEYS[4], 0, -1, 'WITHSCORES'), ARGV[2]),
-  table.concat(redis.call('ZRANGE', KEYS[5], 0, -1, 'WITHSCORES'), ARGV[2])}`);
+  table.concat(redis.call('ZRANGE', KEYS[5], 0, -1, 'WITHSCORES'), ARGV[2])}`,
+);
 
 // KEYS: alias marker, then the linked id's lists. ARGV: customer. Deletes them while the marker
 // names that customer (an unlink meanwhile keeps them: they are the id's own again).
-const dropScript = luaCommand<string[], number>('recsDropLinked', 6, `
+const dropScript = luaCommand<string[], number>(
+  'recsDropLinked',
+  6,
+  `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-return redis.call('UNLINK', unpack(KEYS, 2))`);
+return redis.call('UNLINK', unpack(KEYS, 2))`,
+);
 
 // KEYS: alias marker. ARGV: customer. Deletes it while it names that customer (a link to another
 // made meanwhile keeps its own). Reply: 1 deleted, 0 not.
-const unmarkScript = luaCommand<[alias: string, customer: string], number>('recsUnmarkLinked', 1, `
+const unmarkScript = luaCommand<[alias: string, customer: string], number>(
+  'recsUnmarkLinked',
+  1,
+  `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-return redis.call('DEL', KEYS[1])`);
+return redis.call('DEL', KEYS[1])`,
+);
 
 // KEYS: a linked id's mail. Reply: its remaining ms to live, then its fields and values.
-const mailScript = luaCommand<[mail: string], (string | number)[]>('recsReadMail', 1, `
+const mailScript = luaCommand<[mail: string], (string | number)[]>(
+  'recsReadMail',
+  1,
+  `
 local reply = redis.call('HGETALL', KEYS[1])
 table.insert(reply, 1, redis.call('PTTL', KEYS[1]))
-return reply`);
+return reply`,
+);
 
 // KEYS: tombstone, the customer's mail. ARGV: ms to live, then fields and values. A block the
 // customer's mail holds already wins (HSETNX); the mail lives as long as the longer of the two.
-const mergeMailScript = luaCommand<(string | number)[], number>('recsMergeMail', 2, `
+const mergeMailScript = luaCommand<(string | number)[], number>(
+  'recsMergeMail',
+  2,
+  `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 for i = 2, #ARGV, 2 do redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) end
 if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
-return 1`);
+return 1`,
+);
 
 // KEYS: tombstone, variants. ARGV: experiment, variant pairs: the customer's whole set.
-const variantsScript = luaCommand<(string | number)[], number>('recsSetVariants', 2, `
+const variantsScript = luaCommand<(string | number)[], number>(
+  'recsSetVariants',
+  2,
+  `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[2])
 if #ARGV > 0 then redis.call('HSET', KEYS[2], unpack(ARGV)) end
-return 1`);
+return 1`,
+);
 
 // KEYS: flags marker, alias marker, variants. ARGV: experiment ('' for none). Reply: {0, customer
 // or '', variant or ''}, or {2} while the flags (and so the markers) are missing.
-const identityScript = luaCommand<[synced: string, alias: string, variants: string, experiment: string], [0, string, string] | [2]>('recsIdentity', 3, `
+const identityScript = luaCommand<[synced: string, alias: string, variants: string, experiment: string], [0, string, string] | [2]>(
+  'recsIdentity',
+  3,
+  `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {2} end
 local customer = redis.call('GET', KEYS[2])
 if customer then return {0, customer, ''} end
 if ARGV[1] == '' then return {0, '', ''} end
-return {0, '', redis.call('HGET', KEYS[3], ARGV[1]) or ''}`);
+return {0, '', redis.call('HGET', KEYS[3], ARGV[1]) or ''}`,
+);
 
 const pairs = (flat: string) => {
   const parts = flat === '' ? [] : flat.split(SEPARATOR);

@@ -146,7 +146,10 @@ function slotTag(slot: number): string {
     for (let n = 0, found = 0; found < SLOTS; n++) {
       const tag = n.toString(36);
       const s = keySlot(tag);
-      if (tags[s] === undefined) { tags[s] = tag; found++; }
+      if (tags[s] === undefined) {
+        tags[s] = tag;
+        found++;
+      }
     }
     slotTags = tags;
   }

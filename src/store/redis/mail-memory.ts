@@ -15,28 +15,40 @@ import { flagsMarker } from './user-flags.ts';
 // KEYS: flags marker (src/store/redis/user-flags.ts), opt-out flag, mail, alias marker. Reply:
 // {0, field, json, ...} | {1} opted out | {2} flags missing | {3, customer} a linked id's mail
 // is its customer's (docs/identity.md).
-const recallScript = luaCommand<[synced: string, optOut: string, mail: string, alias: string], (number | string)[]>('recsMailRecall', 4, `
+const recallScript = luaCommand<[synced: string, optOut: string, mail: string, alias: string], (number | string)[]>(
+  'recsMailRecall',
+  4,
+  `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {2} end
 local customer = redis.call('GET', KEYS[4])
 if customer then return {3, customer} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {1} end
 local reply = redis.call('HGETALL', KEYS[3])
 table.insert(reply, 1, 0)
-return reply`);
+return reply`,
+);
 
 // KEYS: flags marker, tombstone, mail, alias marker. ARGV: block key, JSON, ttl. Reply: {0, the
 // JSON stored} (the one given, or one a concurrent fetch stored first), {3, customer} for a
 // linked id, or false when nothing may be stored.
-const rememberScript = luaCommand<[synced: string, erased: string, mail: string, alias: string, field: string, json: string, ttl: number], [0 | 3, string] | null>('recsMailRemember', 4, `
+const rememberScript = luaCommand<[synced: string, erased: string, mail: string, alias: string, field: string, json: string, ttl: number], [0 | 3, string] | null>(
+  'recsMailRemember',
+  4,
+  `
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('EXISTS', KEYS[2]) == 1 then return false end
 local customer = redis.call('GET', KEYS[4])
 if customer then return {3, customer} end
 redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[3], ARGV[3])
-return {0, redis.call('HGET', KEYS[3], ARGV[1])}`);
+return {0, redis.call('HGET', KEYS[3], ARGV[1])}`,
+);
 
 export class MailMemory implements MailMemoryStore {
-  constructor(private readonly redis: RedisClient, private readonly keys: Keys, private readonly ttlSeconds: number) {}
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: Keys,
+    private readonly ttlSeconds: number,
+  ) {}
 
   /** Every block this mail has shown so far, by block key; or why they may not be used. A linked id's are its customer's. */
   recall(user: string, mailId: string): Promise<Recall> {
@@ -64,7 +76,16 @@ export class MailMemory implements MailMemoryStore {
   }
 
   private async rememberOf(user: string, mailId: string, blockKey: string, block: RememberedBlock, redirected: boolean): Promise<RememberedBlock> {
-    const stored = await rememberScript(this.redis, flagsMarker(this.redis, this.keys, user), this.keys.erased(user), this.keys.mail(user, mailId), this.keys.alias(user), blockKey, JSON.stringify(block), this.ttlSeconds);
+    const stored = await rememberScript(
+      this.redis,
+      flagsMarker(this.redis, this.keys, user),
+      this.keys.erased(user),
+      this.keys.mail(user, mailId),
+      this.keys.alias(user),
+      blockKey,
+      JSON.stringify(block),
+      this.ttlSeconds,
+    );
     if (stored === null || (stored[0] === 3 && redirected)) return block;
     if (stored[0] === 3) return this.rememberOf(stored[1], mailId, blockKey, block, true);
     return JSON.parse(stored[1]) as RememberedBlock;

@@ -13,7 +13,11 @@ export function packNeighbours(model: NeighbourLists, item: number): string {
 /** A stored neighbour list, its ids numbered in `slots` (the numbering of its model version). */
 export function unpackNeighbours(raw: string | null, slots: ItemSlots): SlottedList {
   const { ids, scores } = raw ? (JSON.parse(raw) as PackedNeighbours) : { ids: [], scores: [] };
-  return slottedList(ids, scores, Int32Array.from(ids, (id) => slots.slotOf(id)));
+  return slottedList(
+    ids,
+    scores,
+    Int32Array.from(ids, (id) => slots.slotOf(id)),
+  );
 }
 
 /** An item's repeat statistics as [buyers, repeat rate, gap μ, gap σ]: a fifth of the JSON of an object. */

@@ -55,7 +55,9 @@ export class ModelPublisher {
     this.batch = new Batch(redis);
     const ttl = options.lockTtlMs;
     // Keep the lock while we work; if this process dies the lock lapses on its own.
-    this.lockTimer = setInterval(() => { void redis.eval(REFRESH_LOCK, 1, keys.buildLock, lockToken, ttl).catch(() => undefined); }, ttl / 3);
+    this.lockTimer = setInterval(() => {
+      void redis.eval(REFRESH_LOCK, 1, keys.buildLock, lockToken, ttl).catch(() => undefined);
+    }, ttl / 3);
     this.lockTimer.unref();
   }
 

@@ -5,7 +5,7 @@
 // opted out (PostgreSQL holds the whole profile: src/store/pg/lifecycle.ts).
 import type { AudienceFacts } from '../../lifecycle/audiences.ts';
 import type { Segment } from '../../lifecycle/rfm.ts';
-import { Batch, eachKey, luaCommand, type RedisClient } from './client.ts';
+import { type Batch, eachKey, luaCommand, type RedisClient } from './client.ts';
 import type { Keys } from './keys.ts';
 
 // KEYS: tombstone, profile. ARGV: ttl, then field, value pairs. Nothing for an erased user.
@@ -27,15 +27,32 @@ const readProfile = luaCommand<[string, string], (string | null)[] | null>('recs
 export function queueProfileWrite(batch: Batch, keys: Keys, ttlSeconds: number, user: string, version: number, f: AudienceFacts): void {
   const tombstone = keys.erased(user);
   const fields = [
-    'version', version, 'segment', f.segment, 'p_alive', f.pAlive ?? '', 'recency_days', f.recencyDays,
-    'mean_gap_days', f.meanGapDays ?? '', 'revenue', f.revenue, 'next_due_days', f.nextDueDays ?? '',
+    'version',
+    version,
+    'segment',
+    f.segment,
+    'p_alive',
+    f.pAlive ?? '',
+    'recency_days',
+    f.recencyDays,
+    'mean_gap_days',
+    f.meanGapDays ?? '',
+    'revenue',
+    f.revenue,
+    'next_due_days',
+    f.nextDueDays ?? '',
   ];
   batch.add(tombstone, (pipeline) => pipeline.eval(WRITE_PROFILE, 2, tombstone, keys.profile(user), ttlSeconds, ...fields));
 }
 
 /** Deletes the profiles of users who no longer have one (one round trip per node). */
 export async function deleteProfiles(redis: RedisClient, keys: Keys, users: readonly string[]): Promise<void> {
-  if (users.length > 0) await eachKey(redis, users.map((u) => keys.profile(u)), 'UNLINK');
+  if (users.length > 0)
+    await eachKey(
+      redis,
+      users.map((u) => keys.profile(u)),
+      'UNLINK',
+    );
 }
 
 /** A user's facts with the version they are of; null when there are none or the user opted out. */
@@ -45,7 +62,12 @@ export async function readProfileFacts(redis: RedisClient, keys: Keys, user: str
   const [version, segment, pAlive, recencyDays, meanGapDays, revenue, nextDueDays] = reply;
   const numberOrNull = (v: string | null) => (v === null || v === '' ? null : Number(v));
   return {
-    version: Number(version), segment: segment as Segment, pAlive: numberOrNull(pAlive), recencyDays: Number(recencyDays),
-    meanGapDays: numberOrNull(meanGapDays), revenue: Number(revenue), nextDueDays: numberOrNull(nextDueDays),
+    version: Number(version),
+    segment: segment as Segment,
+    pAlive: numberOrNull(pAlive),
+    recencyDays: Number(recencyDays),
+    meanGapDays: numberOrNull(meanGapDays),
+    revenue: Number(revenue),
+    nextDueDays: numberOrNull(nextDueDays),
   };
 }

@@ -5,10 +5,14 @@ import type { Rate, RateDecision } from '../../auth/rate.ts';
 import { luaCommand, type RedisClient } from './client.ts';
 
 // The same absolute expiry on every hit: the counter dies a second after its window, whatever the traffic.
-const countHit = luaCommand<[counter: string, expiresAtMs: number], number>('recsCountHit', 1, `
+const countHit = luaCommand<[counter: string, expiresAtMs: number], number>(
+  'recsCountHit',
+  1,
+  `
 local count = redis.call('INCR', KEYS[1])
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
-return count`);
+return count`,
+);
 
 /** Counts one request against `rate` under `key` (a key per API key); `now` in Unix ms. */
 export async function consume(redis: RedisClient, key: string, rate: Rate, now = Date.now()): Promise<RateDecision> {

@@ -12,7 +12,7 @@ import type { ItemRepeat } from '../../cf/repeat/stats.ts';
 import type { HistoryWanted, ListRef, ModelView, RankedList, RecStore, RepeatModel, UserHistory } from '../../recommend/types.ts';
 import { ItemSlots } from './item-slots.ts';
 import type { Keys } from './keys.ts';
-import { LruCache, type CacheSpace, type CacheStats } from '../../lib/lru-cache.ts';
+import type { LruCache, CacheSpace, CacheStats } from '../../lib/lru-cache.ts';
 import { unpackItemRepeat, unpackNeighbours } from './model-format.ts';
 import type { CatalogFields } from '../../recommend/types.ts';
 import { readHistory } from './user-history.ts';
@@ -57,7 +57,12 @@ export class RedisRecStore implements DegradableStore {
   private refreshing: Promise<ModelView> | null = null;
 
   /** `cache` may be shared (one budget for every tenant's model values). */
-  constructor(private readonly redis: RedisClient, private readonly keys: Keys, private readonly cache: LruCache, private readonly options: StoreOptions) {}
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: Keys,
+    private readonly cache: LruCache,
+    private readonly options: StoreOptions,
+  ) {}
 
   /**
    * The live version, asked of Redis at most once per refresh interval: concurrent requests
@@ -65,7 +70,9 @@ export class RedisRecStore implements DegradableStore {
    */
   model(): Promise<ModelView> {
     if (this.live !== null && performance.now() - this.checkedAt < this.options.modelRefreshMs) return Promise.resolve(this.live);
-    this.refreshing ??= this.refresh().finally(() => { this.refreshing = null; });
+    this.refreshing ??= this.refresh().finally(() => {
+      this.refreshing = null;
+    });
     return this.refreshing;
   }
 
@@ -121,7 +128,13 @@ class RedisModelView implements ModelView {
   private readonly repeatCache: CacheSpace<ItemRepeat | null>;
   private readonly listCache: CacheSpace<RankedList>;
 
-  constructor(private readonly redis: RedisClient, private readonly keys: Keys, cache: LruCache, readonly version: number, readonly meta: Readonly<ModelMeta>) {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: Keys,
+    cache: LruCache,
+    readonly version: number,
+    readonly meta: Readonly<ModelMeta>,
+  ) {
     this.builtAt = meta.built_at ?? null;
     this.repeat = meta.repeat ?? null;
     this.blend = meta.blend ?? null;
@@ -133,16 +146,30 @@ class RedisModelView implements ModelView {
 
   async neighbours(items: readonly string[]): Promise<SlottedList[]> {
     const v = this.version;
-    const fetch = (missing: string[]) => getMany(this.redis, missing.map((item) => this.keys.neighbours(v, item)));
+    const fetch = (missing: string[]) =>
+      getMany(
+        this.redis,
+        missing.map((item) => this.keys.neighbours(v, item)),
+      );
     // The parsed list also holds a 4-byte slot per neighbour (a neighbour's JSON is ~15 characters,
     // 30 bytes): counted as half the JSON again, a generous bound.
-    return through(this.neighbourCache, items, fetch, (raw) => unpackNeighbours(raw, this.slots), (raw) => 3 * stringBytes(raw) / 2);
+    return through(
+      this.neighbourCache,
+      items,
+      fetch,
+      (raw) => unpackNeighbours(raw, this.slots),
+      (raw) => (3 * stringBytes(raw)) / 2,
+    );
   }
 
   async items(ids: readonly string[]): Promise<(CatalogFields | null)[]> {
     const v = this.version;
-    const fetch = (missing: string[]) => getMany(this.redis, missing.map((id) => this.keys.item(v, id)));
-    return through(this.itemCache, ids, fetch, (raw) => (raw === null ? null : JSON.parse(raw) as CatalogFields), stringBytes);
+    const fetch = (missing: string[]) =>
+      getMany(
+        this.redis,
+        missing.map((id) => this.keys.item(v, id)),
+      );
+    return through(this.itemCache, ids, fetch, (raw) => (raw === null ? null : (JSON.parse(raw) as CatalogFields)), stringBytes);
   }
 
   /** Whole ranked lists (sorted sets), best first; the misses in one pipeline (on a Cluster, one command each, as getMany). */
@@ -155,7 +182,10 @@ class RedisModelView implements ModelView {
       const pipeline = redis.pipeline();
       for (const key of missing) pipeline.zrange(key, '0', '-1', 'WITHSCORES');
       const results = (await pipeline.exec()) as [Error | null, string[]][];
-      return results.map(([err, flat]) => { if (err) throw err; return flat; });
+      return results.map(([err, flat]) => {
+        if (err) throw err;
+        return flat;
+      });
     };
     return through(this.listCache, redisKeys, fetch, parseRankedList, (flat) => flat.reduce((bytes, s) => bytes + stringBytes(s) + ELEMENT_OVERHEAD_BYTES, 0));
   }
@@ -168,7 +198,11 @@ class RedisModelView implements ModelView {
 
   async itemRepeats(ids: readonly string[]): Promise<(ItemRepeat | null)[]> {
     const v = this.version;
-    const fetch = (missing: string[]) => getMany(this.redis, missing.map((id) => this.keys.itemRepeat(v, id)));
+    const fetch = (missing: string[]) =>
+      getMany(
+        this.redis,
+        missing.map((id) => this.keys.itemRepeat(v, id)),
+      );
     return through(this.repeatCache, ids, fetch, unpackItemRepeat, stringBytes);
   }
 
@@ -177,11 +211,14 @@ class RedisModelView implements ModelView {
     const v = this.version;
     const cached = <T>(space: CacheSpace<T>, keys: readonly string[], absent: T) => Promise.resolve(keys.map((key) => space.get(key) ?? absent));
     return {
-      version: v, builtAt: this.builtAt,
+      version: v,
+      builtAt: this.builtAt,
       neighbours: (items) => cached(this.neighbourCache, items, NO_NEIGHBOURS),
       items: (ids) => cached(this.itemCache, ids, null),
       lists: (refs) => cached(this.listCache, this.listKeys(v, refs), EMPTY_LIST),
-      repeat: this.repeat, blend: this.blend, itemRepeats: (ids) => cached(this.repeatCache, ids, null),
+      repeat: this.repeat,
+      blend: this.blend,
+      itemRepeats: (ids) => cached(this.repeatCache, ids, null),
     };
   }
 
@@ -196,7 +233,8 @@ async function through<R, T>(space: CacheSpace<T>, keys: readonly string[], fetc
   let missing: number[] | undefined;
   for (let i = 0; i < keys.length; i++) {
     const hit = space.get(keys[i]);
-    if (hit === undefined) (missing ??= []).push(i); else out[i] = hit;
+    if (hit === undefined) (missing ??= []).push(i);
+    else out[i] = hit;
   }
   if (missing === undefined) return out;
   const raws = await fetch(missing.map((i) => keys[i]));

@@ -31,7 +31,7 @@ async function inBatches(redis: RedisClient, keys: readonly string[], queue: (pi
   for (let start = 0; start < keys.length; start += BATCH) {
     const batch = new Batch(redis);
     keys.slice(start, start + BATCH).forEach((key, k) => batch.add(key, (p) => queue(p, key, start + k)));
-    replies.push(...await execOrThrow(batch));
+    replies.push(...(await execOrThrow(batch)));
   }
   return replies;
 }
@@ -55,10 +55,7 @@ async function missingMarkers(redis: RedisClient, keys: Keys): Promise<[syncing:
  * customer keeps in an experiment. A missing marker of a linked id would have its reads and writes
  * taken for its own, so the markers are copied back with the flags.
  */
-export type UserFlag =
-  | { id: string; erased: boolean }
-  | { id: string; customer: string }
-  | { id: string; experiment: string; variant: string };
+export type UserFlag = { id: string; erased: boolean } | { id: string; customer: string } | { id: string; experiment: string; variant: string };
 
 function queueFlag(pipeline: ChainableCommander, keys: Keys, flag: UserFlag): void {
   if ('customer' in flag) pipeline.set(keys.alias(flag.id), flag.customer);
@@ -79,11 +76,23 @@ export function copyUserFlags<Row extends UserFlag>(redis: RedisClient, keys: Ke
 async function copy<Row extends UserFlag>(redis: RedisClient, keys: Keys, load: () => Promise<Row[]>): Promise<Row[]> {
   const token = randomUUID();
   const pairs = await missingMarkers(redis, keys);
-  await inBatches(redis, pairs.map(([syncing]) => syncing), (p, syncing) => p.set(syncing, token, 'EX', 600));
+  await inBatches(
+    redis,
+    pairs.map(([syncing]) => syncing),
+    (p, syncing) => p.set(syncing, token, 'EX', 600),
+  );
   const rows = await load();
   // Each row's key is in its user's slot: the batch routes by the tombstone, a key of the same slot.
-  await inBatches(redis, rows.map(({ id }) => keys.erased(id)), (p, _key, i) => queueFlag(p, keys, rows[i]));
-  const finished = await inBatches(redis, pairs.map(([syncing]) => syncing), (p, syncing, i) => p.eval(FINISH, 2, syncing, pairs[i][1], token));
+  await inBatches(
+    redis,
+    rows.map(({ id }) => keys.erased(id)),
+    (p, _key, i) => queueFlag(p, keys, rows[i]),
+  );
+  const finished = await inBatches(
+    redis,
+    pairs.map(([syncing]) => syncing),
+    (p, syncing, i) => p.eval(FINISH, 2, syncing, pairs[i][1], token),
+  );
   if (finished.some((done) => done !== 1)) throw new Error('Redis lost its data during the copy of user flags: not marked complete');
   // On a Cluster: the hint read at start (src/app.ts) that a whole copy once finished.
   if (isCluster(redis)) await redis.set(keys.flagsSynced, '1');

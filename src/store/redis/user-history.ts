@@ -30,10 +30,22 @@ if ARGV[4] == '1' then occasions = table.concat(redis.call('ZRANGE', KEYS[6], 0,
 return {0, table.concat(viewed, ARGV[3]), bought, occasions}`;
 
 type HistoryReply = [state: 0 | 1 | 2 | 3, viewed: string, bought: string, occasions: string];
-const historyScript = luaCommand<[
-  optOutKey: string, viewedKey: string, boughtKey: string, boughtIdsKey: string, flagsMarker: string, occasionsKey: string, aliasKey: string,
-  viewedLimit: number, withBought: 0 | 1, separator: string, withOccasions: 0 | 1,
-], HistoryReply>('recsHistory', 7, HISTORY_SCRIPT);
+const historyScript = luaCommand<
+  [
+    optOutKey: string,
+    viewedKey: string,
+    boughtKey: string,
+    boughtIdsKey: string,
+    flagsMarker: string,
+    occasionsKey: string,
+    aliasKey: string,
+    viewedLimit: number,
+    withBought: 0 | 1,
+    separator: string,
+    withOccasions: 0 | 1,
+  ],
+  HistoryReply
+>('recsHistory', 7, HISTORY_SCRIPT);
 
 const OPTED_OUT: UserHistory = { viewed: [], bought: [], optedOut: true };
 const WITHHELD: UserHistory = { viewed: [], bought: [], withheld: true };
@@ -48,9 +60,20 @@ export function readHistory(redis: RedisClient, keys: Keys, user: string, wanted
 }
 
 async function read(redis: RedisClient, keys: Keys, user: string, wanted: HistoryWanted, redirected: boolean): Promise<UserHistory> {
-  const [state, viewedFlat, bought, occasionsFlat] = await historyScript(redis,
-    keys.optOut(user), keys.recentlyViewed(user), keys.bought(user), keys.boughtIds(user), flagsMarker(redis, keys, user), keys.occasions(user), keys.alias(user),
-    wanted.viewed, wanted.bought ? 1 : 0, SEPARATOR, wanted.purchases ? 1 : 0);
+  const [state, viewedFlat, bought, occasionsFlat] = await historyScript(
+    redis,
+    keys.optOut(user),
+    keys.recentlyViewed(user),
+    keys.bought(user),
+    keys.boughtIds(user),
+    flagsMarker(redis, keys, user),
+    keys.occasions(user),
+    keys.alias(user),
+    wanted.viewed,
+    wanted.bought ? 1 : 0,
+    SEPARATOR,
+    wanted.purchases ? 1 : 0,
+  );
   if (state === 1) return OPTED_OUT;
   if (state === 2) return WITHHELD;
   // A customer is never a linked id (src/identity/links.ts): a second hop is Redis lagging

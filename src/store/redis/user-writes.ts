@@ -83,7 +83,15 @@ export function userKeyLimits(config: Pick<Config, 'recentlyViewedCap' | 'purcha
  * lists with `a` alone (an unlink, src/privacy/identities.ts) instead of merging `a` into them.
  */
 export function queueUserWrite(target: Batch | ChainableCommander, keys: Keys, limits: UserKeyLimits, a: UserActivity, dropRetired = false, replace = false): void {
-  const userKeys = [keys.erased(a.user), keys.recentlyViewed(a.user), keys.bought(a.user), keys.boughtIds(a.user), keys.occasions(a.user), keys.alias(a.user), ...(dropRetired ? keys.retiredUserKeys(a.user) : [])];
+  const userKeys = [
+    keys.erased(a.user),
+    keys.recentlyViewed(a.user),
+    keys.bought(a.user),
+    keys.boughtIds(a.user),
+    keys.occasions(a.user),
+    keys.alias(a.user),
+    ...(dropRetired ? keys.retiredUserKeys(a.user) : []),
+  ];
   const args: (string | number)[] = [limits.ttlSeconds, limits.recentlyViewedCap, ID_SEPARATOR, a.viewed.length, a.bought.length, limits.purchaseOccasionsCap, replace ? 1 : 0];
   for (const [item, ms] of a.viewed) args.push(ms, item);
   for (const [item, ms] of a.bought) args.push(-ms, item);
@@ -118,7 +126,7 @@ export async function writeUsers(redis: RedisClient, keys: Keys, limits: UserKey
   for (const e of events) {
     if (e.type !== 'view' && e.type !== 'purchase') continue;
     let a = byUser.get(e.user);
-    if (a === undefined) byUser.set(e.user, a = { user: e.user, viewed: [], bought: [] });
+    if (a === undefined) byUser.set(e.user, (a = { user: e.user, viewed: [], bought: [] }));
     (e.type === 'view' ? a.viewed : a.bought).push([e.item, e.occurredAt.getTime()]);
   }
   if (byUser.size > 0) await writeActivities(redis, keys, limits, [...byUser.values()]);
