@@ -11,9 +11,10 @@ import { signUserToken } from '../../src/auth/user-token.ts';
 import { linkIdentity } from '../../src/privacy/identities.ts';
 import { createApiKey } from '../../src/store/pg/api-keys.ts';
 import { ensureTenant } from '../../src/store/pg/tenants.ts';
+import { dropLinked, markLinked } from '../../src/store/redis/identities.ts';
 import { redisKeys } from '../../src/store/redis/keys.ts';
 import { readHistory } from '../../src/store/redis/user-history.ts';
-import { writeUsers } from '../../src/store/redis/user-writes.ts';
+import { writeActivities, writeUsers } from '../../src/store/redis/user-writes.ts';
 import { buildShop, loadShop } from '../fixtures/recs/shop.ts';
 import { scanKeys, startTestServices, type TestServices } from '../helpers/services.ts';
 
@@ -178,6 +179,52 @@ describe('identities: anonymous visitors merged into known customers (real Postg
     assert.deepEqual(await keysLeft('race-anon'), [keys().alias('race-anon')], 'no list left or recreated under the anonymous id');
     assert.equal(await eventRows('race-anon'), 45);
     assert.equal(await eventRows('race-cust'), 40);
+  });
+
+  test("the Redis steps of a link, with writes at their worst moments: each lands in the customer's lists once", async () => {
+    const limits = { recentlyViewedCap: 100, purchaseOccasionsCap: 100, ttlSeconds: 600 };
+    const write = (user: string, item: string, minutesAgo: number, type = 'view') => writeUsers(s.redis, keys(), limits, [{ user, item, type, occurredAt: new Date(Date.now() - minutesAgo * MINUTE) }]);
+    await write('step-anon', 's1', 9);
+    await write('step-anon', 's2', 8, 'purchase');
+    await write('step-cust', 's3', 7);
+    const lists = await markLinked(s.redis, keys(), 'step-anon', 'step-cust');
+    assert.ok(lists !== null);
+    // Marked, not yet copied: a write of the linked id goes to the customer, a read answers for them.
+    await write('step-anon', 's4', 6);
+    assert.deepEqual(
+      (await history('step-anon')).viewed.map((v) => v.id),
+      ['s4', 's3'],
+    );
+    await writeActivities(s.redis, keys(), limits, [lists]);
+    // A copy done twice (a retried link) counts once.
+    await writeActivities(s.redis, keys(), limits, [lists]);
+    await write('step-anon', 's5', 5);
+    assert.equal(await dropLinked(s.redis, keys(), 'step-anon', 'step-cust'), 4, "the linked id's lists went: views, purchases (two forms), occasions");
+    const merged = await history('step-cust');
+    assert.deepEqual(
+      merged.viewed.map((v) => v.id),
+      ['s5', 's4', 's3', 's1'],
+    );
+    assert.deepEqual(merged.bought, ['s2']);
+    assert.deepEqual(await keysLeft('step-anon'), [keys().alias('step-anon')]);
+  });
+
+  test('a link racing an erasure of the customer: linked then erased, or refused; never half-merged', async () => {
+    for (let i = 0; i < 4; i++) {
+      const [anon, cust] = [`re-anon-${i}`, `re-cust-${i}`];
+      await events([view(anon, 'a4', 3), view(cust, 'c1', 2)]);
+      const [linked, erased] = await Promise.all([link({ anonymous_id: anon, customer_id: cust }), call({ method: 'DELETE', url: `/v1/users/${cust}` })]);
+      assert.equal(erased.statusCode, 200, erased.body);
+      assert.deepEqual(await keysLeft(cust), []);
+      if (linked.statusCode === 200) {
+        assert.deepEqual(await keysLeft(anon), [], 'linked first: the erasure took the linked id along');
+        assert.equal(await eventRows(anon), 0);
+      } else {
+        assert.deepEqual([linked.statusCode, linked.json().error, linked.json().field], [409, 'user_erased', 'customer_id']);
+        assert.deepEqual(await recentlyViewed(anon), ['a4'], 'refused: the anonymous id keeps its own');
+      }
+      assert.ok(!(await linksOf()).some((l) => l.includes(cust)));
+    }
   });
 
   test('erasure through a linked id: every row and key of both ids, and a racing write brings nothing back', async () => {

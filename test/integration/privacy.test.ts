@@ -126,7 +126,11 @@ describe('privacy: opt-out and erasure (real PostgreSQL, Redis and build)', () =
       const { userKeys } = keys();
       // As an install upgraded from key layout 1 has: its purchases SET, until the TTL.
       await s.redis.sadd(keys().retiredUserKeys(V)[0], 'p9');
-      // Every per-user key (recently viewed, bought, bought joined, opt-out flag, lifecycle profile, layout 1 purchases...).
+      // What a linked id has (its customer's id) and what a customer keeps (the variants of their
+      // first exposures), docs/identity.md: one id is never both, but erasure deletes either.
+      await s.redis.set(keys().alias(V), 'someone');
+      await s.redis.hset(keys().variants(V), 'e1', 'a');
+      // Every per-user key (recently viewed, bought, bought joined, opt-out flag, lifecycle profile, identity marker, variants, layout 1 purchases...).
       assert.deepEqual(
         await Promise.all(userKeys(V).map((k) => s.redis.exists(k))),
         userKeys(V).map(() => 1),

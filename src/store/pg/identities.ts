@@ -3,6 +3,7 @@
 // theirs, read holding all their locks; the first variant each customer saw; and the SQL with
 // which the build and the experiment report count an event of a linked id for its customer.
 import type pg from 'pg';
+import { HttpError } from '../../http/errors.ts';
 import type { LinkState } from '../../identity/links.ts';
 import { eraseAsOwner, type Tx } from './user-locks.ts';
 
@@ -57,7 +58,7 @@ export async function asPersons<T>(pool: pg.Pool, tenant: string, ids: readonly 
       return idsOf(persons).join('\n') === seen.join('\n') ? { value: await work(tx, persons) } : null;
     });
     if (done !== null) return done.value;
-    if (attempt === ATTEMPTS) throw new Error(`the ids linked to "${ids.join('", "')}" changed ${ATTEMPTS} times while being read`);
+    if (attempt === ATTEMPTS) throw new HttpError(409, 'links_changing', `the ids linked to this id changed ${ATTEMPTS} times while being read: retry`, 'id');
   }
 }
 
@@ -70,12 +71,6 @@ export function asPerson<T>(pool: pg.Pool, tenant: string, id: string, work: (tx
 export async function linkOf(db: Db, tenant: string, alias: string): Promise<string | null> {
   const { rows } = await db.query<{ customer_id: string }>('SELECT customer_id FROM identity_links WHERE tenant_id = $1 AND alias_id = $2', [tenant, alias]);
   return rows[0]?.customer_id ?? null;
-}
-
-/** Whether ids are linked to `customer`. */
-export async function hasLinks(db: Db, tenant: string, customer: string): Promise<boolean> {
-  const { rowCount } = await db.query('SELECT 1 FROM identity_links WHERE tenant_id = $1 AND customer_id = $2 LIMIT 1', [tenant, customer]);
-  return rowCount === 1;
 }
 
 /** What the link rules (src/identity/links.ts) decide on, and whether either side opted out; read holding both ids' locks. */
