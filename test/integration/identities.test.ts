@@ -89,7 +89,10 @@ describe('identities: anonymous visitors merged into known customers (real Postg
       assert.deepEqual(await recentlyViewed('anon-1'), ['a4', 'c1', 'z9']);
       const merged = await history('u1');
       assert.deepEqual(merged.bought, ['b3', 'a1', 'a2', 'b1'], "the anonymous purchase first (newest), then the customer's own (from the build)");
-      assert.ok(merged.purchases?.some((p) => p.id === 'b3'), 'buy-again sees the purchase occasion');
+      assert.ok(
+        merged.purchases?.some((p) => p.id === 'b3'),
+        'buy-again sees the purchase occasion',
+      );
       assert.equal(await s.redis.get(keys().alias('anon-1')), 'u1');
       assert.deepEqual((await keysLeft('anon-1')).sort(), [keys().alias('anon-1')], "the anonymous id's lists and mail are gone, its marker stays");
       assert.equal(await s.redis.exists(keys().mail('u1', 'welcome')), 1, "the mail's memory moved to the customer");
@@ -149,11 +152,7 @@ describe('identities: anonymous visitors merged into known customers (real Postg
         ['c2', 'b2', 'b1'],
         'the 3 newest of both',
       );
-      assert.deepEqual(
-        (await history('u1')).purchases?.map((p) => p.id).sort(),
-        ['b3', 'n1'],
-        'the 2 newest purchase occasions',
-      );
+      assert.deepEqual((await history('u1')).purchases?.map((p) => p.id).sort(), ['b3', 'n1'], 'the 2 newest purchase occasions');
       await unlink('device-1');
     });
   });
@@ -183,7 +182,8 @@ describe('identities: anonymous visitors merged into known customers (real Postg
 
   test("the Redis steps of a link, with writes at their worst moments: each lands in the customer's lists once", async () => {
     const limits = { recentlyViewedCap: 100, purchaseOccasionsCap: 100, ttlSeconds: 600 };
-    const write = (user: string, item: string, minutesAgo: number, type = 'view') => writeUsers(s.redis, keys(), limits, [{ user, item, type, occurredAt: new Date(Date.now() - minutesAgo * MINUTE) }]);
+    const write = (user: string, item: string, minutesAgo: number, type = 'view') =>
+      writeUsers(s.redis, keys(), limits, [{ user, item, type, occurredAt: new Date(Date.now() - minutesAgo * MINUTE) }]);
     await write('step-anon', 's1', 9);
     await write('step-anon', 's2', 8, 'purchase');
     await write('step-cust', 's3', 7);
@@ -235,6 +235,7 @@ describe('identities: anonymous visitors merged into known customers (real Postg
     const racing = Array.from({ length: 20 }, (_, i) => events([view('erase-anon', `e-${i}`, 1), view('erase-cust', `f-${i}`, 1)]));
     const res = await call({ method: 'DELETE', url: '/v1/users/erase-anon' });
     assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json().linked, ['erase-cust'], 'the customer, erased with the id asked for');
     for (const r of await Promise.all(racing)) assert.equal(r.statusCode, 200);
     // A request that stored its events just before the erasure and writes Redis only now, by
     // either id (the linked id's write goes to the customer):

@@ -145,7 +145,7 @@ describe('privacy: opt-out and erasure (real PostgreSQL, Redis and build)', () =
       erased = res.json();
       // Every per-user key and the two mails.
       const userAndMailKeys = keys().userKeys(V).length + 2;
-      assert.deepEqual({ ...erased, deleted_at: undefined }, { user: V, deleted_at: undefined, events_deleted: 3, exposures_deleted: 1, redis_keys_deleted: userAndMailKeys });
+      assert.deepEqual({ ...erased, deleted_at: undefined }, { user: V, deleted_at: undefined, events_deleted: 3, exposures_deleted: 1, redis_keys_deleted: userAndMailKeys, linked: [] });
       assert.equal(await rows('events', V), 0);
       assert.equal(await rows('exposures', V), 0);
       assert.equal(await rows('events', 'u1'), 3, "nobody else's rows");
