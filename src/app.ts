@@ -34,6 +34,7 @@ import { widgetEventRoutes } from './routes/widget-events.ts';
 import { widgetRoutes } from './routes/widget.ts';
 import { activeApiKeys } from './store/pg/api-keys.ts';
 import { findExperiment, insertExposures } from './store/pg/experiments.ts';
+import { linkOf } from './store/pg/identities.ts';
 import { PopularFallback } from './store/pg/popular-fallback.ts';
 import { listTenants, tenantLinkTemplates } from './store/pg/tenants.ts';
 import type { RedisClient } from './store/redis/client.ts';
@@ -101,8 +102,9 @@ export async function buildApp(
         outages.redis.down(err);
         return null;
       }),
-    // A browser key reads a linked id's data with its customer's token (docs/identity.md).
-    customerOf: (tenant, user) => canonicalUser(redis, tenants.get(tenant).keys, user),
+    // A browser key reads a linked id's data with its customer's token (docs/identity.md): Redis's
+    // marker, or PostgreSQL's link while Redis cannot tell (the lifecycle profile reads PostgreSQL).
+    customerOf: async (tenant, user) => (await canonicalUser(redis, tenants.get(tenant).keys, user).catch(() => null)) ?? (await linkOf(pool, tenant, user)) ?? user,
   });
 
   // One memory budget for every tenant's model values, and one for their serialized blocks.

@@ -21,9 +21,9 @@ export interface AuthOptions {
   consume: (keyPrefix: string, rate: Rate) => Promise<RateDecision | null>;
   /**
    * The customer a user id belongs to (itself when not a linked id, docs/identity.md), whose token
-   * a browser key must present; null when it cannot be told right now. Without it, the id's own.
+   * a browser key must present. Without it, or when it fails, the id's own.
    */
-  customerOf?: (tenant: string, user: string) => Promise<string | null>;
+  customerOf?: (tenant: string, user: string) => Promise<string>;
 }
 
 declare module 'fastify' {
@@ -172,9 +172,8 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     }
     if (!isBrowserKey(request.apiKey)) return done();
     // A linked id's data is its customer's: only the customer's token reads it. While that cannot
-    // be told (Redis away, or its markers being copied back), no history is read either
-    // (src/store/redis/user-history.ts): the id's own token is checked.
-    const customer = options.customerOf?.(request.tenant, user).catch(() => null) ?? Promise.resolve(null);
+    // be told (both stores away), nothing of anyone is read either: the id's own token is checked.
+    const customer = options.customerOf?.(request.tenant, user).catch(() => null) ?? Promise.resolve(user);
     customer.then((found) => checkUserToken(reply, request.userToken, found ?? user, settings.userTokenSecret)).then(() => done(), done);
   });
 }

@@ -8,11 +8,13 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { DEFAULT_AUTH_SETTINGS } from '../../src/auth/settings.ts';
 import { signUserToken } from '../../src/auth/user-token.ts';
+import { syncUserFlags } from '../../src/privacy/flags.ts';
 import { linkIdentity } from '../../src/privacy/identities.ts';
 import { createApiKey } from '../../src/store/pg/api-keys.ts';
 import { ensureTenant } from '../../src/store/pg/tenants.ts';
 import { dropLinked, markLinked } from '../../src/store/redis/identities.ts';
 import { redisKeys } from '../../src/store/redis/keys.ts';
+import { flagsMarker } from '../../src/store/redis/user-flags.ts';
 import { readHistory } from '../../src/store/redis/user-history.ts';
 import { writeActivities, writeUsers } from '../../src/store/redis/user-writes.ts';
 import { buildShop, loadShop } from '../fixtures/recs/shop.ts';
@@ -415,6 +417,12 @@ describe('identities: anonymous visitors merged into known customers (real Postg
       const asAnon = await call({ url: '/v1/recommendations/recently-viewed?user=w-anon&fallback=false', headers: { ...headers, 'x-user-token': anonymous_token } }, widget);
       assert.equal(asAnon.statusCode, 403, 'the anonymous token no longer reads what is now the customer’s');
       assert.deepEqual(await recentlyViewed('w-anon', widget, { ...headers, 'x-user-token': customer_token }), ['c1', 'z9']);
+      // Redis lost its markers (a restart without persistence): PostgreSQL's link decides.
+      await s.redis.del(flagsMarker(s.redis, keys(), 'w-anon'));
+      const profile = (token: string) => call({ url: '/v1/users/w-anon/profile', headers: { ...headers, 'x-user-token': token } }, widget);
+      assert.equal((await profile(anonymous_token)).statusCode, 403);
+      assert.notEqual((await profile(customer_token)).statusCode, 403);
+      await syncUserFlags(s.pool, s.redis, 'default', keys());
       const res = await call({ method: 'DELETE', url: '/v1/identities/w-anon', headers }, widget);
       assert.equal(res.statusCode, 403);
       assert.equal(res.json().error, 'insufficient_scope');
