@@ -25,6 +25,7 @@ import { emailRoutes } from './routes/email.ts';
 import { eventRoutes } from './routes/events.ts';
 import { experimentRoutes } from './routes/experiments.ts';
 import { healthRoutes } from './routes/health.ts';
+import { identityRoutes } from './routes/identities.ts';
 import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { modelRoutes } from './routes/models.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
@@ -33,9 +34,11 @@ import { widgetEventRoutes } from './routes/widget-events.ts';
 import { widgetRoutes } from './routes/widget.ts';
 import { activeApiKeys } from './store/pg/api-keys.ts';
 import { findExperiment, insertExposures } from './store/pg/experiments.ts';
+import { linkOf } from './store/pg/identities.ts';
 import { PopularFallback } from './store/pg/popular-fallback.ts';
 import { listTenants, tenantLinkTemplates } from './store/pg/tenants.ts';
 import type { RedisClient } from './store/redis/client.ts';
+import { canonicalUser, experimentIdentity } from './store/redis/identities.ts';
 import { redisKeys } from './store/redis/keys.ts';
 import { MailMemory } from './store/redis/mail-memory.ts';
 import { readProfileFacts } from './store/redis/profiles.ts';
@@ -99,6 +102,9 @@ export async function buildApp(
         outages.redis.down(err);
         return null;
       }),
+    // A browser key reads a linked id's data with its customer's token (docs/identity.md): Redis's
+    // marker, or PostgreSQL's link while Redis cannot tell (the lifecycle profile reads PostgreSQL).
+    customerOf: async (tenant, user) => (await canonicalUser(redis, tenants.get(tenant).keys, user).catch(() => null)) ?? (await linkOf(pool, tenant, user)) ?? user,
   });
 
   // One memory budget for every tenant's model values, and one for their serialized blocks.
@@ -148,6 +154,8 @@ export async function buildApp(
     (tenant, id) => findExperiment(pool, tenant, id),
     config.experiments.definitionCacheMs,
     (tenant, user) => readProfileFacts(redis, tenants.get(tenant).keys, user),
+    // A customer's ids share one assignment (docs/identity.md).
+    (tenant, experiment, user) => experimentIdentity(redis, tenants.get(tenant).keys, user, experiment),
   );
   const email = await setUpEmail(config, { metrics, exposures, experiments }, (message) => app.log.warn(message));
   const deps: AppDeps = { config, pool, redis, outages, tenants, metrics, experiments, exposures, email };
@@ -166,6 +174,7 @@ export async function buildApp(
   await app.register(clickRoutes, deps);
   await app.register(experimentRoutes, deps);
   await app.register(userRoutes, deps);
+  await app.register(identityRoutes, deps);
   await app.register(lifecycleRoutes, deps);
   await app.register(widgetRoutes, deps);
   await app.register(widgetEventRoutes, deps);

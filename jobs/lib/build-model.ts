@@ -10,12 +10,13 @@ import { syncUserFlags } from '../../src/privacy/flags.ts';
 import { allocateModelVersion, markPublished } from '../../src/store/pg/model-versions.ts';
 import { ensureTenant } from '../../src/store/pg/tenants.ts';
 import { erasedSince } from '../../src/store/pg/user-locks.ts';
+import { loadUserLists } from '../../src/store/pg/user-lists.ts';
 import { KEY_LAYOUT, redisKeys } from '../../src/store/redis/keys.ts';
 import { ModelPublisher } from '../../src/store/redis/model-publisher.ts';
-import { Batch, execOrThrow, type RedisClient } from '../../src/store/redis/client.ts';
-import { queueUserWrite, userKeyLimits } from '../../src/store/redis/user-writes.ts';
+import type { RedisClient } from '../../src/store/redis/client.ts';
+import { userKeyLimits, writeActivities, type UserActivity } from '../../src/store/redis/user-writes.ts';
 import { DEFAULT_TENANT } from '../../src/tenant.ts';
-import { loadCatalog, loadInteractions, loadUserLists, readWindowDays } from './load-events.ts';
+import { loadCatalog, loadInteractions, readWindowDays } from './load-events.ts';
 import { runLifecycleStage, type LifecycleSummary } from './lifecycle-stage.ts';
 import { fitItemKnnParallel } from './parallel-knn.ts';
 import { Progress } from './progress.ts';
@@ -152,18 +153,19 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
           .then((r) => r.rows[0].now);
         const limits = userKeyLimits(config);
         let written = 0;
-        let batch = new Batch(redis);
+        let batch: UserActivity[] = [];
+        // Lists are per customer (a linked id's events are theirs); the script writes nothing for a
+        // user erased meanwhile, and a customer's for an id linked after the read (user-writes.ts).
         for await (const lists of loadUserLists(reads, o.tenant, config.recentlyViewedCap)) {
-          // The script writes nothing for a user erased meanwhile (src/store/user-writes.ts).
-          queueUserWrite(batch, keys, limits, lists, true);
+          batch.push(lists);
           written += Number(lists.viewed.length > 0) + Number(lists.bought.length > 0);
           if (batch.length >= 1000) {
-            await execOrThrow(batch);
-            batch = new Batch(redis);
+            await writeActivities(redis, keys, limits, batch, true);
+            batch = [];
             if (!o.quiet) p.update(written);
           }
         }
-        await execOrThrow(batch);
+        await writeActivities(redis, keys, limits, batch, true);
         // An erasure whose Redis step ran before this stage wrote its lists is caught by the
         // scripts; one whose PostgreSQL step committed after the lists were read and whose Redis
         // step is still to come deletes them itself. Belt and braces for the window between:

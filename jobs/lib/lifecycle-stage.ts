@@ -16,6 +16,7 @@ import { segmentCounts, type Segment } from '../../src/lifecycle/rfm.ts';
 import type { ModelData } from '../../src/model/model.ts';
 import { purchaseRows } from '../../src/model/repeat.ts';
 import { copyOut } from '../../src/store/pg/copy-out.ts';
+import { linkJoin, personOf } from '../../src/store/pg/identities.ts';
 import { replaceProfiles, type StoredProfile } from '../../src/store/pg/lifecycle.ts';
 import { erasedSince } from '../../src/store/pg/user-locks.ts';
 import { Batch, execOrThrow, type RedisClient } from '../../src/store/redis/client.ts';
@@ -55,7 +56,8 @@ export interface LifecycleSummary {
 
 /**
  * Each customer's distinct purchase days with the day's revenue (quantity × price; returns and
- * negative prices left out), summed in PostgreSQL: a few rows per customer reach the build.
+ * negative prices left out), summed in PostgreSQL: a few rows per customer reach the build. A
+ * linked id's purchases are its customer's (src/store/pg/identities.ts).
  */
 async function loadPurchases(pool: pg.Pool, tenant: string): Promise<Purchase[]> {
   const client = await pool.connect();
@@ -63,9 +65,9 @@ async function loadPurchases(pool: pg.Pool, tenant: string): Promise<Purchase[]>
     const purchases: Purchase[] = [];
     const rows = copyOut(
       client,
-      `SELECT user_id, floor(extract(epoch FROM occurred_at) / ${DAY_SECONDS})::int, sum(quantity * coalesce(price, 0))::float8
-      FROM events WHERE tenant_id = $1 AND type = 'purchase' AND quantity > 0 AND (price IS NULL OR price >= 0) AND occurred_at <= now()
-        AND user_id NOT IN (${EXCLUDED_USERS})
+      `SELECT ${personOf('e')}, floor(extract(epoch FROM e.occurred_at) / ${DAY_SECONDS})::int, sum(e.quantity * coalesce(e.price, 0))::float8
+      FROM events e ${linkJoin('e')} WHERE e.tenant_id = $1 AND e.type = 'purchase' AND e.quantity > 0 AND (e.price IS NULL OR e.price >= 0) AND e.occurred_at <= now()
+        AND e.user_id NOT IN (${EXCLUDED_USERS})
       GROUP BY 1, 2`,
       [tenant],
     );

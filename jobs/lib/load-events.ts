@@ -1,13 +1,19 @@
 // Reads the build's input out of PostgreSQL: weighted interactions of users who allow
-// personalisation, the catalog, and the per-user lists the API mirrors in Redis.
+// personalisation (an event of a linked id counted for its customer, docs/identity.md) and the
+// catalog. The per-user lists the API mirrors in Redis: src/store/pg/user-lists.ts.
 import type pg from 'pg';
 import type { EventType } from '../../src/config.ts';
 import { collectInteractions, type InteractionRecord, type Interactions } from '../../src/cf/interactions.ts';
 import { copyOut } from '../../src/store/pg/copy-out.ts';
+import { linkJoin, personOf } from '../../src/store/pg/identities.ts';
 import type { ModelSpec } from '../../src/model/model.ts';
 import type { CatalogFields } from '../../src/recommend/types.ts';
 
-/** Users whose events must not shape anyone's recommendations (opted out or erased); $1 = the tenant. */
+/**
+ * Users whose events must not shape anyone's recommendations (opted out or erased); $1 = the
+ * tenant. Every id of a customer shares their choice (src/privacy/users.ts), so an event's own id
+ * says whether its customer's events count.
+ */
 export const EXCLUDED_USERS = `SELECT id FROM users WHERE tenant_id = $1 AND (personalization_opt_out OR deleted_at IS NOT NULL)`;
 
 /** What the build's decay needs of the past: events older than this many half-lives weigh under 0.1%. */
@@ -47,8 +53,8 @@ export async function loadInteractions(pool: pg.Pool, tenant: string, eventWeigh
   const from = await windowStart(pool, tenant, types, windowDays);
   const client = await pool.connect();
   try {
-    const query = `SELECT e.user_id, e.item_id, e.type, e.weight, extract(epoch FROM e.occurred_at)::float8
-      FROM events e WHERE e.tenant_id = $1 AND e.type IN (${types.map((t) => `'${t}'`).join(', ') || 'NULL'})
+    const query = `SELECT ${personOf('e')}, e.item_id, e.type, e.weight, extract(epoch FROM e.occurred_at)::float8
+      FROM events e ${linkJoin('e')} WHERE e.tenant_id = $1 AND e.type IN (${types.map((t) => `'${t}'`).join(', ') || 'NULL'})
       ${from ? `AND e.occurred_at >= '${from.toISOString()}'` : ''}
       AND e.user_id NOT IN (${EXCLUDED_USERS})`;
     let rows = 0;
@@ -73,50 +79,6 @@ export async function loadCatalog(pool: pg.Pool, tenant: string): Promise<Map<st
       catalog.set(id!, { id: id!, title, brand, category, price: price === null ? null : Number(price), currency, url, image_url: image, in_stock: inStock === 't' });
     }
     return catalog;
-  } finally {
-    client.release();
-  }
-}
-
-export interface UserLists {
-  user: string;
-  /** [item, view time in ms], newest first. */
-  viewed: [string, number][];
-  /** [item, latest purchase time in ms] per item and UTC day it was bought (a purchase occasion). */
-  bought: [string, number][];
-}
-
-/**
- * Each user's most recent distinct viewed items (capped) and purchase occasions (each item per
- * UTC day, with its latest time), one set-based query sorted by user, so users stream out one
- * at a time with flat memory.
- */
-export async function* loadUserLists(pool: pg.Pool, tenant: string, recentCap: number): AsyncIterable<UserLists> {
-  const client = await pool.connect();
-  try {
-    const query = `WITH views AS (
-        SELECT user_id, item_id, max(occurred_at) AS t FROM events WHERE tenant_id = $1 AND type = 'view' GROUP BY 1, 2
-      ), recent AS (
-        SELECT user_id, item_id, t, row_number() OVER (PARTITION BY user_id ORDER BY t DESC, item_id) AS rank FROM views
-      ), lists AS (
-        SELECT user_id, 'v' AS kind, item_id, (extract(epoch FROM t) * 1000)::bigint AS ms, rank FROM recent WHERE rank <= ${Math.trunc(recentCap)}
-        UNION ALL
-        SELECT user_id, 'b', item_id, (extract(epoch FROM max(occurred_at)) * 1000)::bigint, 0::bigint FROM events WHERE tenant_id = $1 AND type = 'purchase'
-        GROUP BY 1, 3, (occurred_at AT TIME ZONE 'UTC')::date
-      )
-      SELECT user_id, kind, item_id, ms FROM lists
-      WHERE user_id NOT IN (SELECT id FROM users WHERE tenant_id = $1 AND deleted_at IS NOT NULL)
-      ORDER BY user_id, kind DESC, rank`;
-    let current = null as UserLists | null;
-    for await (const [user, kind, item, ms] of copyOut(client, query, [tenant])) {
-      if (current?.user !== user) {
-        if (current) yield current;
-        current = { user: user!, viewed: [], bought: [] };
-      }
-      if (kind === 'v') current.viewed.push([item!, Number(ms)]);
-      else current.bought.push([item!, Number(ms)]);
-    }
-    if (current) yield current;
   } finally {
     client.release();
   }

@@ -1,7 +1,9 @@
 // What each route declares about itself, in its own `config`, for the auth hooks to enforce:
 //   access    who may call it at all: 'public', or an API key of scope 'read' or 'write';
 //   personal  whose data the answer reveals or is personalised by, wherever the id comes from
-//             (query, body, path): the hooks then demand that user's token from a browser key.
+//             (query, body, path): the hooks then demand that user's token from a browser key,
+//             checked for the customer the id belongs to (docs/identity.md); or the users a write
+//             acts for, each of whom a browser key proves with their own token.
 // A route that declares neither cannot be registered (declareAccess), so a new route cannot
 // forget the rule; test/integration/privacy-routes.test.ts walks every route to prove it.
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
@@ -14,9 +16,27 @@ export type Access = 'public' | Scope;
  * - 'none': the answer is the same whoever asks about whom (catalog, popularity, aggregates);
  * - 'many-users': about several users at once (a batch): server-side keys only;
  * - user(): the one user the answer is about (undefined: not personal this time). A browser
- *   (origin-bound) key needs that user's token, unless `signature` vouches for them (a signed URL).
+ *   (origin-bound) key needs the token of the customer that user belongs to (the user's own when
+ *   not a linked id), unless `signature` vouches for them (a signed URL, for the user it names);
+ * - owners(): the users a write acts for, with the token presented for each. A server-side key
+ *   needs the route's scope; a browser key (read scope only) may make the write by presenting
+ *   each user's own token, proof that the page holds both (linking ids: src/routes/identities.ts).
  */
-export type Personal = 'none' | 'many-users' | { user(request: FastifyRequest): string | undefined; signature?(request: FastifyRequest): SignatureCheck };
+export type Personal =
+  | 'none'
+  | 'many-users'
+  | { user(request: FastifyRequest): string | undefined; signature?(request: FastifyRequest): SignatureCheck }
+  | { owners(request: FastifyRequest): Owner[] };
+
+/** A user a write acts for, and the token presented for them (`field`: where, for the error). */
+export interface Owner {
+  user: string;
+  token: string | undefined;
+  field: string;
+}
+
+/** Whether a browser key may call the route with each owner's token (src/auth/plugin.ts). */
+export const byOwners = (personal: Personal | undefined): personal is { owners(request: FastifyRequest): Owner[] } => typeof personal === 'object' && 'owners' in personal;
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpError } from '../http/errors.ts';
 import { ALL_TENANTS, DEFAULT_TENANT, TENANT_ID } from '../tenant.ts';
-import { declareAccess, type Access } from './access.ts';
+import { byOwners, declareAccess, type Access } from './access.ts';
 import type { Scope } from './api-key.ts';
 import { KeyRing, type ActiveKey } from './key-ring.ts';
 import { formatRate, type Rate, type RateDecision } from './rate.ts';
@@ -19,6 +19,11 @@ export interface AuthOptions {
   loadKeys: () => Promise<ActiveKey[]>;
   /** Counts one request of a key against its rate; null when no count can be kept (Redis away: unlimited). */
   consume: (keyPrefix: string, rate: Rate) => Promise<RateDecision | null>;
+  /**
+   * The customer a user id belongs to (itself when not a linked id, docs/identity.md), whose token
+   * a browser key must present. Without it, or when it fails, the id's own.
+   */
+  customerOf?: (tenant: string, user: string) => Promise<string>;
 }
 
 declare module 'fastify' {
@@ -112,7 +117,9 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     request.apiKey = key;
     // The key's public prefix on every later line of this request, never the key.
     request.log = reply.log = request.log.child({ api_key: key.prefix });
-    if (!grants(key.scope, access)) throw denied(reply, 403, 'insufficient_scope', `this key has scope "${key.scope}"; ${request.method} ${request.routeOptions.url} needs "${access}"`);
+    // A write its owners prove with their tokens may come from a page (checked in preHandler).
+    const needed = isBrowserKey(key) && byOwners(request.routeOptions.config.personal) ? 'read' : access;
+    if (!grants(key.scope, needed)) throw denied(reply, 403, 'insufficient_scope', `this key has scope "${key.scope}"; ${request.method} ${request.routeOptions.url} needs "${access}"`);
     if (isBrowserKey(key) && !key.origins.includes(request.headers.origin ?? '')) {
       throw denied(reply, 403, 'origin_not_allowed', 'this key may only be used from its allowed origins (Origin header)');
     }
@@ -132,9 +139,9 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   }
 
   // Personal data, wherever the user id comes from: the route says whose (access.ts). A
-  // server-side key speaks for the shop's backend; a browser key needs the user's token; a
-  // signed URL carries its own proof; an open install (AUTH_MODE off, or auto with no key) asks
-  // nothing, as it asks no key.
+  // server-side key speaks for the shop's backend; a browser key needs the token of the customer
+  // the user belongs to; a signed URL carries its own proof; an open install (AUTH_MODE off, or
+  // auto with no key) asks nothing, as it asks no key.
   app.addHook('preHandler', (request, reply, done) => {
     const personal = request.routeOptions.config.personal ?? 'none';
     if (personal === 'none') return done();
@@ -142,6 +149,15 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
       if (isBrowserKey(request.apiKey))
         return done(denied(reply, 403, 'server_key_required', `${request.method} ${request.routeOptions.url} answers for several users: only a server-side API key may call it`));
       return done();
+    }
+    if (byOwners(personal)) {
+      if (!isBrowserKey(request.apiKey)) return done();
+      try {
+        for (const owner of personal.owners(request)) checkUserToken(reply, owner.token, owner.user, settings.userTokenSecret, owner.field);
+        return done();
+      } catch (err) {
+        return done(err as Error);
+      }
     }
     const user = personal.user(request);
     if (user === undefined) return done();
@@ -155,12 +171,10 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
       );
     }
     if (!isBrowserKey(request.apiKey)) return done();
-    try {
-      checkUserToken(reply, request.userToken, user, settings.userTokenSecret);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
+    // A linked id's data is its customer's: only the customer's token reads it. While that cannot
+    // be told (both stores away), nothing of anyone is read either: the id's own token is checked.
+    const customer = options.customerOf?.(request.tenant, user).catch(() => null) ?? Promise.resolve(user);
+    customer.then((found) => checkUserToken(reply, request.userToken, found ?? user, settings.userTokenSecret)).then(() => done(), done);
   });
 }
 
@@ -182,16 +196,19 @@ function tenantOf(request: FastifyRequest, reply: FastifyReply, key: ActiveKey):
   return asked;
 }
 
-/** A browser key reads a user's data only with a token the shop's backend signed for that user. */
-function checkUserToken(reply: FastifyReply, token: string | undefined, user: string, secret: string): void {
+/**
+ * A browser key reads a user's data only with a token the shop's backend signed for that user;
+ * `field` is where the token came from (a write's second user has a field of their own).
+ */
+function checkUserToken(reply: FastifyReply, token: string | undefined, user: string, secret: string, field = 'user_token'): void {
   if (token === undefined) {
-    throw denied(reply, 401, 'user_token_required', "a browser (origin-restricted) key needs user_token, signed by the shop backend, to read a user's data", 'user_token');
+    throw denied(reply, 401, 'user_token_required', `a browser (origin-restricted) key needs ${field}, signed by the shop backend, to read or act for a user`, field);
   }
-  if (secret === '') throw denied(reply, 403, 'invalid_user_token', 'user tokens are not enabled on this server (USER_TOKEN_SECRET is not set)', 'user_token');
+  if (secret === '') throw denied(reply, 403, 'invalid_user_token', 'user tokens are not enabled on this server (USER_TOKEN_SECRET is not set)', field);
   const check = verifyUserToken(token, user, secret);
   if (check.ok) return;
-  if (check.reason === 'expired') throw denied(reply, 401, 'user_token_expired', 'user_token has expired: get a new one from the shop backend', 'user_token');
-  throw denied(reply, 403, 'invalid_user_token', 'user_token is not valid for this user', 'user_token');
+  if (check.reason === 'expired') throw denied(reply, 401, 'user_token_expired', `${field} has expired: get a new one from the shop backend`, field);
+  throw denied(reply, 403, 'invalid_user_token', `${field} is not valid for this user`, field);
 }
 
 export const authPlugin = fp(auth, { name: 'recs-auth', fastify: '5.x' });

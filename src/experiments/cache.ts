@@ -7,6 +7,12 @@ import { inAudience, type Audience, type AudienceFacts } from '../lifecycle/audi
 import { assign, type Assignment } from './assignment.ts';
 import type { Experiment } from './definition.ts';
 
+/** The customer a user id counts for in an experiment, and the variant that customer keeps there (null: the hash decides). */
+export interface ExperimentIdentity {
+  user: string;
+  variant: string | null;
+}
+
 interface Entry {
   experiment: Experiment | null;
   readAt: number;
@@ -19,11 +25,16 @@ const MAX_ENTRIES = 1000;
 export class ExperimentCache {
   private readonly entries = new Map<string, Entry>();
 
-  /** `facts`: a user's lifecycle facts (null: none, or opted out), what an audience-limited experiment decides entry on. */
+  /**
+   * `facts`: a user's lifecycle facts (null: none, or opted out), what an audience-limited
+   * experiment decides entry on. `identity`: the customer a user id counts for in an experiment
+   * and the variant that customer keeps there (docs/identity.md); null when it cannot be told.
+   */
   constructor(
     private readonly load: (tenant: string, id: string) => Promise<Experiment | null>,
     private readonly ttlMs: number,
     private readonly facts: (tenant: string, user: string) => Promise<AudienceFacts | null> = async () => null,
+    private readonly identity: (tenant: string, experimentId: string, user: string) => Promise<ExperimentIdentity | null> = async (_tenant, _id, user) => ({ user, variant: null }),
   ) {}
 
   /** The definition, at most `ttlMs` old; null when there is no such experiment. */
@@ -39,8 +50,19 @@ export class ExperimentCache {
   async assign(tenant: string, id: string, user: string): Promise<{ experiment: Experiment; assignment: Assignment }> {
     const experiment = await this.get(tenant, id);
     if (!experiment) throw new HttpError(404, 'not_found', `no experiment "${id}"`, 'experiment');
-    const member = !experiment.audience || experiment.status !== 'running' || (await this.member(tenant, experiment.audience, user));
-    return { experiment, assignment: assign(experiment, user, member) };
+    return { experiment, assignment: await this.assignTo(tenant, experiment, user) };
+  }
+
+  /**
+   * The user's variant in `experiment`: their customer's (the customer id is hashed, and a variant
+   * the customer keeps wins). Who cannot be told right now (Redis away) is hashed by their own id,
+   * as before ids were linked; the report counts each customer in one variant all the same.
+   */
+  async assignTo(tenant: string, experiment: Experiment, user: string): Promise<Assignment> {
+    if (experiment.status !== 'running') return assign(experiment, user);
+    const who = (await this.identity(tenant, experiment.id, user).catch(() => null)) ?? { user, variant: null };
+    const member = !experiment.audience || (await this.member(tenant, experiment.audience, who.user));
+    return assign(experiment, who.user, member, who.variant);
   }
 
   /**

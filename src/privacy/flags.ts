@@ -6,27 +6,33 @@
 import type pg from 'pg';
 import type { RedisClient } from '../store/redis/client.ts';
 import type { Keys } from '../store/redis/keys.ts';
-import { copyUserFlags } from '../store/redis/user-flags.ts';
+import { allLinks, firstVariants } from '../store/pg/identities.ts';
+import { copyUserFlags, type UserFlag } from '../store/redis/user-flags.ts';
 
 export interface FlagCounts {
   optedOut: number;
   erased: number;
+  /** Linked ids' markers (docs/identity.md). */
+  linked: number;
 }
 
-/** Copies every opt-out flag and erasure tombstone from PostgreSQL into Redis, then sets the marker. */
+/**
+ * Copies every opt-out flag, erasure tombstone, linked id's marker and kept variant from
+ * PostgreSQL into Redis, then sets the marker.
+ */
 export async function syncUserFlags(pool: Pick<pg.Pool, 'query'>, redis: RedisClient, tenant: string, keys: Keys): Promise<FlagCounts> {
-  const rows = await copyUserFlags(
-    redis,
-    keys,
-    async () =>
-      (
-        await pool.query<{ id: string; erased: boolean }>('SELECT id, deleted_at IS NOT NULL AS erased FROM users WHERE tenant_id = $1 AND (personalization_opt_out OR deleted_at IS NOT NULL)', [
-          tenant,
-        ])
-      ).rows,
-  );
-  const erased = rows.filter((r) => r.erased).length;
-  return { optedOut: rows.length - erased, erased };
+  const rows = await copyUserFlags(redis, keys, async (): Promise<UserFlag[]> => {
+    const [flags, links, variants] = await Promise.all([
+      pool
+        .query<{ id: string; erased: boolean }>('SELECT id, deleted_at IS NOT NULL AS erased FROM users WHERE tenant_id = $1 AND (personalization_opt_out OR deleted_at IS NOT NULL)', [tenant])
+        .then((r) => r.rows),
+      allLinks(pool, tenant),
+      firstVariants(pool, tenant),
+    ]);
+    return [...flags, ...links.map((l) => ({ id: l.alias, customer: l.customer })), ...variants.map((v) => ({ id: v.customer, experiment: v.experiment, variant: v.variant }))];
+  });
+  const count = (is: (row: UserFlag) => boolean) => rows.filter(is).length;
+  return { optedOut: count((r) => 'erased' in r && !r.erased), erased: count((r) => 'erased' in r && r.erased), linked: count((r) => 'customer' in r) };
 }
 
 /**

@@ -17,8 +17,11 @@ import { findExperiment, insertExperiment, listExperiments, updateStatus, varian
 export interface ExperimentRouteOptions extends Pick<AppDeps, 'pool'> {
   /** Clicks and purchases without a request_id count this long after a user's first exposure. */
   attributionWindowDays?: number;
-  /** Whether a user is in an experiment's audience (the API's, from Redis); without it, nobody is. */
-  experiments?: Pick<ExperimentCache, 'member'>;
+  /**
+   * The API's assignment (identities and audiences read from Redis, docs/identity.md); without it,
+   * the hash of the id given, and nobody is in an audience.
+   */
+  experiments?: Pick<ExperimentCache, 'assignTo'>;
 }
 
 export const DEFAULT_ATTRIBUTION_WINDOW_DAYS = 7;
@@ -330,8 +333,7 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
     async (request) => {
       const experiment = await load(request.tenant, request.params.id);
       const { user } = request.query;
-      const member = !experiment.audience || experiment.status !== 'running' || ((await deps.experiments?.member(request.tenant, experiment.audience, user)) ?? false);
-      const a = assign(experiment, user, member);
+      const a = deps.experiments ? await deps.experiments.assignTo(request.tenant, experiment, user) : assign(experiment, user, !experiment.audience);
       return { experiment: experiment.id, user: request.query.user, in_experiment: a.inExperiment, bucket: a.bucket, variant: a.variant };
     },
   );

@@ -1,5 +1,6 @@
 // /v1/users/{id}: a user's privacy controls (write scope): opting out of personalisation, and
-// erasure. The work, in PostgreSQL and Redis, is in src/store/users.ts.
+// erasure, each of the customer the id belongs to (docs/identity.md). The work, in PostgreSQL and
+// Redis, is in src/privacy/users.ts.
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import type { AppDeps } from '../deps.ts';
 import { HttpError } from '../http/errors.ts';
@@ -50,7 +51,8 @@ export async function userRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
       config,
       schema: {
         summary: 'Erase a user: events, exposures and Redis keys, at once; from the model at the next build',
-        description: 'A tombstone (the id and the time) is kept, so events that arrive later for this id are dropped. Idempotent.',
+        description:
+          'A tombstone (the id and the time) is kept, so events that arrive later for this id are dropped. Every id linked to the same customer is erased with it (docs/identity.md). Idempotent.',
         tags: ['users'],
         params,
         response: {
@@ -62,6 +64,7 @@ export async function userRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
               events_deleted: { type: 'integer' },
               exposures_deleted: { type: 'integer' },
               redis_keys_deleted: { type: 'integer' },
+              linked: { type: 'array', items: { type: 'string' }, description: 'The other ids of the same customer, erased with it (docs/identity.md)' },
             },
           },
         },
@@ -76,6 +79,7 @@ export async function userRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
         events_deleted: erased.events,
         exposures_deleted: erased.exposures,
         redis_keys_deleted: erased.redisKeys,
+        linked: erased.linked,
       };
     },
   );

@@ -126,7 +126,11 @@ describe('privacy: opt-out and erasure (real PostgreSQL, Redis and build)', () =
       const { userKeys } = keys();
       // As an install upgraded from key layout 1 has: its purchases SET, until the TTL.
       await s.redis.sadd(keys().retiredUserKeys(V)[0], 'p9');
-      // Every per-user key (recently viewed, bought, bought joined, opt-out flag, lifecycle profile, layout 1 purchases...).
+      // What a linked id has (its customer's id) and what a customer keeps (the variants of their
+      // first exposures), docs/identity.md: one id is never both, but erasure deletes either.
+      await s.redis.set(keys().alias(V), 'someone');
+      await s.redis.hset(keys().variants(V), 'e1', 'a');
+      // Every per-user key (recently viewed, bought, bought joined, opt-out flag, lifecycle profile, identity marker, variants, layout 1 purchases...).
       assert.deepEqual(
         await Promise.all(userKeys(V).map((k) => s.redis.exists(k))),
         userKeys(V).map(() => 1),
@@ -141,7 +145,7 @@ describe('privacy: opt-out and erasure (real PostgreSQL, Redis and build)', () =
       erased = res.json();
       // Every per-user key and the two mails.
       const userAndMailKeys = keys().userKeys(V).length + 2;
-      assert.deepEqual({ ...erased, deleted_at: undefined }, { user: V, deleted_at: undefined, events_deleted: 3, exposures_deleted: 1, redis_keys_deleted: userAndMailKeys });
+      assert.deepEqual({ ...erased, deleted_at: undefined }, { user: V, deleted_at: undefined, events_deleted: 3, exposures_deleted: 1, redis_keys_deleted: userAndMailKeys, linked: [] });
       assert.equal(await rows('events', V), 0);
       assert.equal(await rows('exposures', V), 0);
       assert.equal(await rows('events', 'u1'), 3, "nobody else's rows");

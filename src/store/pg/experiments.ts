@@ -1,6 +1,7 @@
 // PostgreSQL adapter of src/experiments: definitions, status changes, exposure batches and the
 // per-variant totals the report is computed from. SQL only; the rules live in src/experiments.
 import type pg from 'pg';
+import { linkJoin, personOf } from './identities.ts';
 import { erasedAmong, writeAsUsers } from './user-locks.ts';
 import { DEFAULT_HASH_VERSION, type Experiment, type ExperimentDefinition, type HashVersion, type Status, type Variant } from '../../experiments/definition.ts';
 import type { Exposure } from '../../experiments/exposure-writer.ts';
@@ -125,9 +126,9 @@ function insertTenantExposures(pool: pg.Pool, tenant: string, exposures: readonl
 }
 
 /**
- * Attribution: a click or purchase is credited to an exposure's variant and user when it carries
- * that exposure's request_id (at any time); otherwise to the variant of the user's first exposure
- * when the user made it in [first exposure, first exposure + window). Each event counts once, and
+ * Attribution: a click or purchase is credited to an exposure's user (and their variant) when it
+ * carries that exposure's request_id (at any time); otherwise to the user of its own when made in
+ * [their first exposure, first exposure + window). Each event counts once, and
  * a click link followed again (each time stored as a click) counts once per request and item.
  * Revenue is quantity × price (price is the unit price; a purchase without one adds no revenue),
  * in the currency of the purchased item's catalog entry: amounts of different currencies never add up.
@@ -135,28 +136,32 @@ function insertTenantExposures(pool: pg.Pool, tenant: string, exposures: readonl
  * builds gave them last before their first exposure (lifecycle_segment_changes), so a variant
  * that moves its users to another segment does not move them out of the row they started in;
  * null: no profile then.
+ * A visitor is a customer with every id linked to them (docs/identity.md): exposures, clicks and
+ * purchases under any of their ids count for them, in the variant of their first exposure (the
+ * one they keep), whichever id it was made under.
  */
 export async function variantTotals(db: Db, tenant: string, experimentId: string, windowSeconds: number, bySegment = false): Promise<VariantTotals[]> {
   const { rows } = await db.query<VariantTotals & { segment: string }>(
-    `WITH first_seen AS (
-       SELECT DISTINCT ON (user_id) user_id, exposed_at FROM exposures WHERE tenant_id = $3 AND experiment_id = $1 ORDER BY user_id, exposed_at
-     ), segment_of AS (
-       SELECT f.user_id, coalesce(CASE WHEN $4 THEN (
+    `WITH exposed_ids AS (
+       SELECT ${personOf('x')} AS user_id, x.variant, x.request_id, x.exposed_at, cardinality(x.items) AS shown
+       FROM exposures x ${linkJoin('x')} WHERE x.tenant_id = $3 AND x.experiment_id = $1
+     ), first_seen AS (
+       SELECT DISTINCT ON (user_id) user_id, variant, exposed_at FROM exposed_ids ORDER BY user_id, exposed_at, request_id
+     ), first_exposure AS (
+       SELECT f.user_id, f.variant, f.exposed_at, coalesce(CASE WHEN $4 THEN (
          SELECT c.to_segment FROM lifecycle_segment_changes c WHERE c.tenant_id = $3 AND c.user_id = f.user_id AND c.changed_at <= f.exposed_at
          ORDER BY c.changed_at DESC LIMIT 1) END, '') AS segment
        FROM first_seen f
      ), exposed AS (
-       SELECT e.variant, s.segment, e.user_id, e.request_id, e.exposed_at, cardinality(e.items) AS shown
-       FROM exposures e JOIN segment_of s USING (user_id) WHERE e.tenant_id = $3 AND e.experiment_id = $1
-     ), first_exposure AS (
-       SELECT DISTINCT ON (user_id) user_id, variant, segment, exposed_at FROM exposed ORDER BY user_id, exposed_at
+       SELECT f.variant, f.segment, e.user_id, e.request_id, e.exposed_at, e.shown
+       FROM exposed_ids e JOIN first_exposure f USING (user_id)
      ), credited AS (
        SELECT x.variant, x.segment, x.user_id, ev.id, ev.type, ev.request_id, ev.item_id, ev.quantity * coalesce(ev.price, 0) AS revenue
        FROM events ev JOIN exposed x ON x.request_id = ev.request_id
        WHERE ev.tenant_id = $3 AND ev.type IN ('click', 'purchase')
        UNION ALL
        SELECT f.variant, f.segment, f.user_id, ev.id, ev.type, ev.request_id, ev.item_id, ev.quantity * coalesce(ev.price, 0)
-       FROM events ev JOIN first_exposure f ON f.user_id = ev.user_id
+       FROM events ev ${linkJoin('ev')} JOIN first_exposure f ON f.user_id = ${personOf('ev')}
        WHERE ev.tenant_id = $3 AND ev.type IN ('click', 'purchase')
          AND ev.occurred_at >= f.exposed_at AND ev.occurred_at < f.exposed_at + make_interval(secs => $2)
          AND (ev.request_id IS NULL OR NOT EXISTS (SELECT 1 FROM exposed x WHERE x.request_id = ev.request_id))

@@ -173,11 +173,14 @@ export async function currentLifecycle(db: Db, tenant: string): Promise<Lifecycl
   return rows[0] ?? null;
 }
 
-/** A user's current profile and its reference day; null when they have none (no purchases in the last build, opted out, erased). */
+/**
+ * A user's current profile and its reference day, a linked id's being its customer's
+ * (docs/identity.md); null when they have none (no purchases in the last build, opted out, erased).
+ */
 export async function findProfile(db: Db, tenant: string, user: string): Promise<{ record: ProfileRecord; asOf: string } | null> {
   const { rows } = await db.query<ProfileRecord & { as_of: string }>(
     `SELECT ${SELECT}, v.as_of::text FROM lifecycle_profiles p JOIN lifecycle_versions v ON v.tenant_id = p.tenant_id AND v.version = p.version
-     WHERE p.tenant_id = $1 AND p.user_id = $2 AND ${NOT_OPTED_OUT}`,
+     WHERE p.tenant_id = $1 AND p.user_id = coalesce((SELECT customer_id FROM identity_links WHERE tenant_id = $1 AND alias_id = $2), $2) AND ${NOT_OPTED_OUT}`,
     [tenant, user],
   );
   if (rows.length === 0) return null;

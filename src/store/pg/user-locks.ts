@@ -41,9 +41,18 @@ export function writeAsUsers<T>(pool: pg.Pool, tenant: string, users: readonly s
   );
 }
 
-/** Runs `work` holding the user's lock exclusively: no writer of theirs is between its check and its commit. */
-export function eraseAsOwner<T>(pool: pg.Pool, tenant: string, user: string, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return inTransaction(pool, (tx) => tx.query(`SELECT pg_advisory_xact_lock(${USER_LOCK_SPACE}, hashtext($2 || ':' || $1))`, [user, tenant]), work);
+/**
+ * Runs `work` holding the lock of each of `users` exclusively (in the writers' order): no writer
+ * of theirs is between its check and its commit. Erasure takes it, and so does every change of
+ * which ids are one customer (src/privacy/identities.ts), so neither is passed by a writer.
+ */
+export function eraseAsOwner<T>(pool: pg.Pool, tenant: string, users: string | readonly string[], work: (tx: Tx) => Promise<T>): Promise<T> {
+  return inTransaction(
+    pool,
+    (tx) =>
+      tx.query(`SELECT count(pg_advisory_xact_lock(${USER_LOCK_SPACE}, hashtext($2 || ':' || u))) FROM (SELECT DISTINCT u FROM unnest($1::text[]) u ORDER BY u) ordered`, [[users].flat(), tenant]),
+    work,
+  );
 }
 
 /** Those of `users` who were erased (a tombstone in `users`). */

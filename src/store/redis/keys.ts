@@ -51,6 +51,14 @@ export interface Keys {
   optOut(user: string): string;
   /** Set when a user is erased (no TTL): every writer of a user key checks it in the same script (src/store/user-writes.ts). */
   erased(user: string): string;
+  /**
+   * Set while the user is a linked id of a customer (STRING: the customer id; no TTL, copied back
+   * from PostgreSQL with the flags): every script reading or writing the user's keys checks it in
+   * the same step and answers for the customer instead (docs/identity.md).
+   */
+  alias(user: string): string;
+  /** The variant a customer keeps in each experiment, from the first exposure of any of their ids (HASH experiment → variant; no TTL, copied back with the flags). */
+  variants(user: string): string;
   /** A customer's lifecycle facts (HASH with the user TTL, src/store/redis/profiles.ts): what audience-limited experiments decide entry on. */
   profile(user: string): string;
   /** What the blocks of one email showed (HASH with a TTL, src/email/mail-memory.ts). */
@@ -165,6 +173,8 @@ export function redisKeys(root: string, tenant = DEFAULT_TENANT): Keys {
   const occasions = (user: string) => `${prefix}occasions:${tag(user)}`;
   const optOut = (user: string) => `${prefix}optout:${tag(user)}`;
   const profile = (user: string) => `${prefix}profile:${tag(user)}`;
+  const alias = (user: string) => `${prefix}alias:${tag(user)}`;
+  const variants = (user: string) => `${prefix}variants:${tag(user)}`;
   const retiredUserKeys = (user: string) => [`${prefix}bought:${tag(user)}`];
   return {
     current: `${prefix}current`,
@@ -183,10 +193,12 @@ export function redisKeys(root: string, tenant = DEFAULT_TENANT): Keys {
     occasions,
     optOut,
     erased: (user) => `${prefix}erased:${tag(user)}`,
+    alias,
+    variants,
     profile,
     mail: (user, mailId) => `${prefix}mail:${tag(user)}:${keyPart(mailId)}`,
     userMailPattern: (user) => `${globLiteral(`${prefix}mail:${tag(user)}:`)}*`,
-    userKeys: (user) => [recentlyViewed(user), bought(user), boughtIds(user), occasions(user), optOut(user), profile(user), ...retiredUserKeys(user)],
+    userKeys: (user) => [recentlyViewed(user), bought(user), boughtIds(user), occasions(user), optOut(user), profile(user), alias(user), variants(user), ...retiredUserKeys(user)],
     retiredUserKeys,
     flagsSynced: `${prefix}flags:synced`,
     flagsSyncing: `${prefix}flags:syncing`,

@@ -50,16 +50,30 @@ async function missingMarkers(redis: RedisClient, keys: Keys): Promise<[syncing:
 }
 
 /**
+ * What the marker vouches for, one key per row: an opt-out flag or a tombstone (`erased`), a
+ * linked id's marker naming its customer (`customer`, docs/identity.md), or the variant a
+ * customer keeps in an experiment. A missing marker of a linked id would have its reads and writes
+ * taken for its own, so the markers are copied back with the flags.
+ */
+export type UserFlag = { id: string; erased: boolean } | { id: string; customer: string } | { id: string; experiment: string; variant: string };
+
+function queueFlag(pipeline: ChainableCommander, keys: Keys, flag: UserFlag): void {
+  if ('customer' in flag) pipeline.set(keys.alias(flag.id), flag.customer);
+  else if ('experiment' in flag) pipeline.hset(keys.variants(flag.id), flag.experiment, flag.variant);
+  else pipeline.set(flag.erased ? keys.erased(flag.id) : keys.optOut(flag.id), '1');
+}
+
+/**
  * Takes the syncing token, reads the flags with `load` (after the token: a loss meanwhile is
  * seen), writes them all, then sets the marker(s) if the token survived. Returns what `load`
  * read. On a Cluster that is up to three commands per slot besides the flags: run with the
  * jobs' patience.
  */
-export function copyUserFlags<Row extends { id: string; erased: boolean }>(redis: RedisClient, keys: Keys, load: () => Promise<Row[]>): Promise<Row[]> {
+export function copyUserFlags<Row extends UserFlag>(redis: RedisClient, keys: Keys, load: () => Promise<Row[]>): Promise<Row[]> {
   return withPatience(redis, (patient) => copy(patient, keys, load));
 }
 
-async function copy<Row extends { id: string; erased: boolean }>(redis: RedisClient, keys: Keys, load: () => Promise<Row[]>): Promise<Row[]> {
+async function copy<Row extends UserFlag>(redis: RedisClient, keys: Keys, load: () => Promise<Row[]>): Promise<Row[]> {
   const token = randomUUID();
   const pairs = await missingMarkers(redis, keys);
   await inBatches(
@@ -68,10 +82,11 @@ async function copy<Row extends { id: string; erased: boolean }>(redis: RedisCli
     (p, syncing) => p.set(syncing, token, 'EX', 600),
   );
   const rows = await load();
+  // Each row's key is in its user's slot: the batch routes by the tombstone, a key of the same slot.
   await inBatches(
     redis,
-    rows.map(({ id, erased }) => (erased ? keys.erased(id) : keys.optOut(id))),
-    (p, key) => p.set(key, '1'),
+    rows.map(({ id }) => keys.erased(id)),
+    (p, _key, i) => queueFlag(p, keys, rows[i]),
   );
   const finished = await inBatches(
     redis,

@@ -10,11 +10,15 @@ import { ID_SEPARATOR as SEPARATOR } from './user-writes.ts';
 
 // 2: the flags are missing (Redis lost its data, src/store/redis/user-flags.ts; KEYS[5] is the
 // marker, of the user's slot on a Cluster): whether the user opted out is unknown, so nothing of
-// theirs is read. The purchases come joined already (user-writes.ts); those an older version
-// wrote have no joined copy yet: they are joined here.
+// theirs is read. 3: the user is a linked id (KEYS[7], docs/identity.md): the reply names their
+// customer, whose history the caller reads instead (another slot on a Cluster); an id that is not
+// linked costs nothing more than this EXISTS-like GET. The purchases come joined already
+// (user-writes.ts); those an older version wrote have no joined copy yet: they are joined here.
 // The purchase occasions (buy-again) come as one string too: item, day and time per occasion.
 const HISTORY_SCRIPT = `
 if redis.call('EXISTS', KEYS[5]) == 0 then return {2, '', '', ''} end
+local customer = redis.call('GET', KEYS[7])
+if customer then return {3, customer, '', ''} end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {1, '', '', ''} end
 local viewed = redis.call('ZREVRANGE', KEYS[2], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
 local bought = ''
@@ -25,7 +29,7 @@ local occasions = ''
 if ARGV[4] == '1' then occasions = table.concat(redis.call('ZRANGE', KEYS[6], 0, -1, 'WITHSCORES'), ARGV[3]) end
 return {0, table.concat(viewed, ARGV[3]), bought, occasions}`;
 
-type HistoryReply = [state: 0 | 1 | 2, viewed: string, bought: string, occasions: string];
+type HistoryReply = [state: 0 | 1 | 2 | 3, viewed: string, bought: string, occasions: string];
 const historyScript = luaCommand<
   [
     optOutKey: string,
@@ -34,13 +38,14 @@ const historyScript = luaCommand<
     boughtIdsKey: string,
     flagsMarker: string,
     occasionsKey: string,
+    aliasKey: string,
     viewedLimit: number,
     withBought: 0 | 1,
     separator: string,
     withOccasions: 0 | 1,
   ],
   HistoryReply
->('recsHistory', 6, HISTORY_SCRIPT);
+>('recsHistory', 7, HISTORY_SCRIPT);
 
 const OPTED_OUT: UserHistory = { viewed: [], bought: [], optedOut: true };
 const WITHHELD: UserHistory = { viewed: [], bought: [], withheld: true };
@@ -48,8 +53,13 @@ const WITHHELD: UserHistory = { viewed: [], bought: [], withheld: true };
 /**
  * The user's latest `wanted.viewed` views and, when asked, every purchase, both newest first
  * (purchases at the same time: smaller id first), and their purchase occasions (oldest first).
+ * A linked id's are their customer's (one more round trip, for linked ids only).
  */
-export async function readHistory(redis: RedisClient, keys: Keys, user: string, wanted: HistoryWanted): Promise<UserHistory> {
+export function readHistory(redis: RedisClient, keys: Keys, user: string, wanted: HistoryWanted): Promise<UserHistory> {
+  return read(redis, keys, user, wanted, false);
+}
+
+async function read(redis: RedisClient, keys: Keys, user: string, wanted: HistoryWanted, redirected: boolean): Promise<UserHistory> {
   const [state, viewedFlat, bought, occasionsFlat] = await historyScript(
     redis,
     keys.optOut(user),
@@ -58,6 +68,7 @@ export async function readHistory(redis: RedisClient, keys: Keys, user: string, 
     keys.boughtIds(user),
     flagsMarker(redis, keys, user),
     keys.occasions(user),
+    keys.alias(user),
     wanted.viewed,
     wanted.bought ? 1 : 0,
     SEPARATOR,
@@ -65,6 +76,9 @@ export async function readHistory(redis: RedisClient, keys: Keys, user: string, 
   );
   if (state === 1) return OPTED_OUT;
   if (state === 2) return WITHHELD;
+  // A customer is never a linked id (src/identity/links.ts): a second hop is Redis lagging
+  // PostgreSQL for a moment, and is answered without anyone's history rather than followed.
+  if (state === 3) return redirected ? WITHHELD : read(redis, keys, viewedFlat, wanted, true);
   const flat = viewedFlat === '' ? [] : viewedFlat.split(SEPARATOR);
   const viewed: ViewedItem[] = [];
   for (let i = 0; i < flat.length; i += 2) viewed.push({ id: flat[i], at: Number(flat[i + 1]) });
