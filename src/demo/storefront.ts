@@ -92,6 +92,21 @@ export async function buildStorefront(o: StorefrontOptions): Promise<FastifyInst
     }
   }
 
+  /** As the shop's backend at a login: the anonymous visitor id is the customer's from now on. */
+  async function linkIdentity(shop: StorefrontShop, anonymous: string, customer: string): Promise<void> {
+    try {
+      const res = await fetch(`${o.apiUrl}/v1/identities`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': shop.serverKey },
+        body: JSON.stringify({ anonymous_id: anonymous, customer_id: customer }),
+        signal: AbortSignal.timeout(2000),
+      });
+      if (!res.ok) app.log.warn({ status: res.status, body: await res.text() }, 'the API did not link the visitor to the customer');
+    } catch (err) {
+      app.log.warn({ err }, 'could not link the visitor to the customer');
+    }
+  }
+
   app.get('/', async (_request, reply) => reply.redirect('/demo/'));
   app.get('/demo/', async (_request, reply) => reply.type(HTML).send(indexPage(o.shops)));
 
@@ -133,8 +148,12 @@ export async function buildStorefront(o: StorefrontOptions): Promise<FastifyInst
     if (shop === null) return reply;
     const { user } = request.params;
     if (user === 'new') signIn(reply, shop.tenant, `visitor-${crypto.randomUUID().slice(0, 8)}`);
-    else if ((await samplesOf(shop.tenant)).includes(user)) signIn(reply, shop.tenant, user);
-    else return reply.code(404).type(HTML).send(notFoundPage('Only the sample customers listed on the home page can be shopped as.'));
+    else if ((await samplesOf(shop.tenant)).includes(user)) {
+      // A login: what the visitor browsed anonymously becomes the customer's (docs/identity.md).
+      const before = visitorOf(request, reply, shop.tenant);
+      if (!before.sample) await linkIdentity(shop, before.id, user);
+      signIn(reply, shop.tenant, user);
+    } else return reply.code(404).type(HTML).send(notFoundPage('Only the sample customers listed on the home page can be shopped as.'));
     return reply.redirect(`/demo/${shop.tenant}/`);
   });
 

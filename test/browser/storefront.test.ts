@@ -156,15 +156,19 @@ describe('the demo storefront in Chromium (its own origin, the real API)', () =>
     assert.deepEqual(errors, []);
   });
 
-  test('shopping as a sample customer: their personal blocks, read with the token the storefront signed', async (t) => {
+  test('shopping as a sample customer: their personal blocks, read with the token the storefront signed; what they browsed before is theirs', async (t) => {
     answered.length = 0;
-    const { page, errors } = await open(t, '/demo/default/');
+    // Browsing anonymously first: the login links the visitor to the customer.
+    const { page, errors } = await open(t, '/demo/default/p/a3');
+    await blockLinks(page, 'Customers who bought this also bought');
+    await page.goto(`${shop}/demo/default/`);
     const customer = page.locator('a[href*="/as/u"]').first();
     const user = (await customer.textContent())!;
     await customer.click();
     await page.waitForURL(`${shop}/demo/default/`);
     assert.match((await page.locator('header .who').textContent())!, new RegExp(`Shopping as ${user} a sample customer`));
     await blockLinks(page, 'Picked for you');
+    assert.equal((await blockLinks(page, 'Recently viewed'))[0], `${shop}/demo/default/p/a3`, 'the product viewed before logging in');
     await until(() => answered.some((r) => r.url.startsWith(`/v1/recommendations/for-you?user=${user}&`) && r.status === 200), 'the personal for-you block');
     await page.screenshot({ path: `${SCREENSHOTS}home.png`, fullPage: true });
     assert.deepEqual(errors, []);
