@@ -34,13 +34,15 @@ export function generatorList(candidates: Iterable<Candidate>, exclude: Readonly
   return { list: { items, scores }, byId };
 }
 
+const GENERATOR_INDEX = new Map(FOR_YOU_GENERATORS.map((g, i) => [g.name, i]));
+
 /**
  * The blended ranking of the generators' lists (in FOR_YOU_GENERATORS order). Without a blend
  * (a model built before it, or with too little data to fit one): the lists one after another.
  * Each candidate carries the generator that weighed most in its score as `source`, and that
- * generator's reason.
+ * generator's reason. Lazy: a block takes the first few of some 180 candidates.
  */
-export function forYou(model: BlendModel | null, lists: readonly { list: GeneratorList; byId: Map<string, Candidate> }[]): Candidate[] {
+export function* forYou(model: BlendModel | null, lists: readonly { list: GeneratorList; byId: Map<string, Candidate> }[]): Generator<Candidate> {
   const ranked =
     model !== null
       ? blend(
@@ -49,12 +51,10 @@ export function forYou(model: BlendModel | null, lists: readonly { list: Generat
         )
       : lists.flatMap((l, g) => l.list.items.map((item, k) => ({ item, score: l.list.scores[k], source: FOR_YOU_GENERATORS[g].name })));
   const seen = new Set<string>();
-  const out: Candidate[] = [];
   for (const r of ranked) {
     if (seen.has(r.item)) continue;
     seen.add(r.item);
-    const g = FOR_YOU_GENERATORS.findIndex((x) => x.name === r.source);
-    out.push({ ...lists[g].byId.get(r.item), id: r.item, score: r.score, source: FOR_YOU_GENERATORS[g].name });
+    const g = GENERATOR_INDEX.get(r.source as Source)!;
+    yield { ...lists[g].byId.get(r.item), id: r.item, score: r.score, source: FOR_YOU_GENERATORS[g].name };
   }
-  return out;
 }

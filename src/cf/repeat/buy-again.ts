@@ -139,24 +139,21 @@ export function ownItemFeatures(own: OwnItems, shape: BuyAgainShape): Float64Arr
   const norm = decay.reduce((a, b) => a + b, 0);
   const horizonDays = shape.horizonDays + shape.horizonVisits * own.visitGapDays;
   const features = new Float64Array(own.items.length * d);
-  own.items.forEach((_, r) => {
+  // Written in place, in BUY_AGAIN_FEATURES order: this runs for every own item of every request.
+  for (let r = 0, at = 0; r < own.items.length; r++, at += d) {
+    const occasions = own.occasions[r];
     let decayed = 0;
-    for (const k of own.occasions[r]) decayed += decay[k];
+    for (let k = 0; k < occasions.length; k++) decayed += decay[occasions[k]];
     const due = dueProbability(own.gapMu[r], own.gapSigma[r], own.elapsed[r], horizonDays);
-    features.set(
-      [
-        1,
-        Math.log(own.occasions[r].length),
-        decayed / norm,
-        Math.log1p(own.elapsed[r]),
-        own.repeatLogit[r],
-        due > 0 ? Math.max(Math.log(due), LOG_DUE_FLOOR) : LOG_DUE_FLOOR,
-        own.userLogit,
-        own.logBuyers[r],
-      ],
-      r * d,
-    );
-  });
+    features[at] = 1;
+    features[at + 1] = Math.log(occasions.length);
+    features[at + 2] = decayed / norm;
+    features[at + 3] = Math.log1p(own.elapsed[r]);
+    features[at + 4] = own.repeatLogit[r];
+    features[at + 5] = due > 0 ? Math.max(Math.log(due), LOG_DUE_FLOOR) : LOG_DUE_FLOOR;
+    features[at + 6] = own.userLogit;
+    features[at + 7] = own.logBuyers[r];
+  }
   return features;
 }
 
