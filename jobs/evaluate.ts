@@ -243,7 +243,7 @@ async function main(): Promise<void> {
   const fitFor = async (s: EvalStrategy): Promise<ModelData> => {
     const data = await fit(train, s.spec);
     if (s.strategy === 'buy-again' || s.strategy === 'for-you') data.repeat = fitRepeat(train, splitTrain, k);
-    if (s.strategy === 'for-you') data.blend = await fitForYou(train, catalog, s.spec, data.repeat?.model, splitTrain, options, undefined, k);
+    if (s.strategy === 'for-you') data.blend = await fitForYou(train, catalog, s.spec, data.repeat?.model, splitTrain, options, k);
     return data;
   };
   for (const s of specs) {

@@ -7,7 +7,7 @@ import type { Config, ModelKind, Similarity } from '../config.ts';
 import { fitEase } from '../cf/ease.ts';
 import { latestTime, type Interactions } from '../cf/interactions.ts';
 import { fitItemKnnRange, prepareItemKnn, type ItemKnnInput, type ItemKnnOptions } from '../cf/item-knn.ts';
-import type { NeighbourLists } from '../cf/neighbours.ts';
+import { joinShards, type NeighbourLists, type NeighbourShard } from '../cf/neighbours.ts';
 import { itemPopularity, rankByGroup, rankItems, type RankedItems } from '../cf/popularity.ts';
 import type { BlendModel } from '../cf/repeat/blend.ts';
 import type { ItemRepeat } from '../cf/repeat/stats.ts';
@@ -50,6 +50,27 @@ export interface ModelData {
 export type NeighbourFit = (itemIds: string[], input: ItemKnnInput, options: ItemKnnOptions) => Promise<NeighbourLists> | NeighbourLists;
 
 export const fitInProcess: NeighbourFit = (itemIds, input, options) => ({ itemIds, ...fitItemKnnRange(input, 0, itemIds.length, options) });
+
+/**
+ * The lists of `wanted` items only, the others left empty: all that seeds known in advance read
+ * (for-you's fit: its validation users' items), for a fraction of a whole model's time and
+ * memory. Each item's list is what the whole fit gives it: ranges are independent.
+ */
+export const fitOnly =
+  (wanted: ReadonlySet<string>): NeighbourFit =>
+  (itemIds, input, options) => {
+    const shards: NeighbourShard[] = [];
+    const none = (from: number, to: number): NeighbourShard => ({ from, to, offsets: new Uint32Array(to - from + 1), neighbours: new Uint32Array(0), scores: new Float32Array(0) });
+    let skippedFrom = 0;
+    for (let i = 0; i < itemIds.length; i++) {
+      if (!wanted.has(itemIds[i])) continue;
+      if (skippedFrom < i) shards.push(none(skippedFrom, i));
+      shards.push(fitItemKnnRange(input, i, i + 1, options));
+      skippedFrom = i + 1;
+    }
+    if (skippedFrom < itemIds.length) shards.push(none(skippedFrom, itemIds.length));
+    return joinShards(itemIds, shards);
+  };
 
 /** The build's model, as configured (BUILD_* variables). */
 export function modelSpec(config: Config): ModelSpec {

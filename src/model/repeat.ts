@@ -14,7 +14,7 @@ import { FOR_YOU_GENERATORS } from '../recommend/for-you.ts';
 import { forYouLists, prepare, type RecOptions } from '../recommend/recommend.ts';
 import type { CatalogFields, RepeatModel, UserHistory } from '../recommend/types.ts';
 import { MemoryRecStore } from './memory-store.ts';
-import { fitModel, type ModelData, type ModelSpec, type NeighbourFit } from './model.ts';
+import { fitModel, fitOnly, type ModelData, type ModelSpec } from './model.ts';
 
 /** The build's validation split: each user's latest fifth (the evaluation's time split). */
 export const latestFifth = (x: Interactions): Split => chronoSplit(x, { ratio: 0.8 });
@@ -62,7 +62,6 @@ export async function fitForYou(
   repeat: RepeatModel | undefined,
   split: (x: Interactions) => Split,
   options: RecOptions,
-  fit?: NeighbourFit,
   k = 10,
   maxUsers = 1500,
 ): Promise<BlendModel | undefined> {
@@ -70,9 +69,11 @@ export async function fitForYou(
   const inner = selectRows(x, rows.train);
   const validation = evalSet(inner, selectRows(x, rows.test), { repeats: true });
   if (validation.users.length === 0) return undefined;
-  const data = await fitModel(inner, catalog, spec, fit);
   // Its cost grows with the validation users: an even sample of them is as good a fit.
   validation.users = evenSample(validation.users, maxUsers);
+  // Their collaborative lists read only their own items' neighbours: fit just those.
+  const seeds = new Set(validation.users.flatMap((user) => user.history.map((e) => e.item)));
+  const data = await fitModel(inner, catalog, spec, fitOnly(seeds));
   if (repeat !== undefined) {
     const purchases = purchaseRows(inner);
     const stats = repeatStats(purchases);

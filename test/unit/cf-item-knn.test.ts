@@ -7,6 +7,7 @@ import { InteractionsBuilder } from '../../src/cf/interactions.ts';
 import { fitItemKnn, fitItemKnnRange, prepareItemKnn } from '../../src/cf/item-knn.ts';
 import { joinShards, neighboursOf, type NeighbourLists } from '../../src/cf/neighbours.ts';
 import { similarityFn } from '../../src/cf/similarity.ts';
+import { fitOnly } from '../../src/model/model.ts';
 import { TopK } from '../../src/cf/topk.ts';
 
 function example() {
@@ -78,6 +79,15 @@ test('shards computed separately join into the same model', () => {
   assert.throws(() => joinShards(x.itemIds, [shards[0], shards[1]]), /gap/);
   assert.throws(() => joinShards(x.itemIds, shards.slice(1)), /end at item 2/);
   assert.equal(input.nUsers, 4);
+});
+
+test("fitOnly: the wanted items' lists exactly as the whole fit gives them, the others empty", async () => {
+  const x = example();
+  const options = { similarity: 'cosine' as const, k: 3 };
+  const whole = lists(fitItemKnn(x, options));
+  const some = lists(await fitOnly(new Set(['B', 'D', 'not-an-item']))(x.itemIds, prepareItemKnn(x, options), options));
+  assert.deepEqual(some, { A: '', B: whole.B, C: '', D: whole.D });
+  assert.ok(whole.B !== '' && whole.D !== '');
 });
 
 test('untruncated lists (sorted, not heaped) are exactly what the heap gives, ties included', () => {
