@@ -19,6 +19,7 @@ import { DEFAULT_TENANT } from '../../src/tenant.ts';
 import { loadCatalog, loadInteractions, readWindowDays } from './load-events.ts';
 import { runLifecycleStage, type LifecycleSummary } from './lifecycle-stage.ts';
 import { fitItemKnnParallel } from './parallel-knn.ts';
+import { sharedInteractions } from './shared-memory.ts';
 import { Progress } from './progress.ts';
 import { fitRepeatInWorker } from './repeat-fit.ts';
 
@@ -104,13 +105,16 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
   const [x, catalog] = await stage(
     'load',
     'events',
-    (p) =>
-      Promise.all([
+    async (p) => {
+      const [interactions, products] = await Promise.all([
         loadInteractions(reads, o.tenant, config.eventWeights, readWindowDays(o, o.windowDays), (rows) => {
           if (!o.quiet) p.update(rows);
         }),
         loadCatalog(reads, o.tenant),
-      ]),
+      ]);
+      // Shared: the repeat fit's worker reads the events in place rather than a copy of them.
+      return [sharedInteractions(interactions), products] as const;
+    },
     ([interactions]) => interactions.users.length,
   );
 

@@ -5,15 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { Csr } from '../../src/cf/csr.ts';
 import { fitItemKnnRange, type ItemKnnInput, type ItemKnnOptions } from '../../src/cf/item-knn.ts';
 import { joinShards, type NeighbourLists, type NeighbourShard } from '../../src/cf/neighbours.ts';
-
-type Typed = Uint32Array | Float32Array | Float64Array;
-
-function shared<T extends Typed>(array: T): T {
-  const Ctor = array.constructor as new (buffer: SharedArrayBuffer) => T;
-  const copy = new Ctor(new SharedArrayBuffer(array.byteLength));
-  copy.set(array as never);
-  return copy;
-}
+import { shared } from './shared-memory.ts';
 
 function sharedCsr(m: Csr): Csr {
   return { nRows: m.nRows, nCols: m.nCols, indptr: shared(m.indptr), indices: shared(m.indices), values: shared(m.values) };

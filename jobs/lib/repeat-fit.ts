@@ -1,5 +1,6 @@
 // Runs the build's buy-again and for-you fits in a worker thread (jobs/lib/repeat-worker.ts),
-// so the main thread stays free for I/O meanwhile. The data goes over by structured clone.
+// so the main thread stays free for I/O meanwhile. The events go over in shared memory (the build
+// loads them so), the rest by structured clone.
 import { Worker } from 'node:worker_threads';
 import type { Interactions } from '../../src/cf/interactions.ts';
 import type { BlendModel } from '../../src/cf/repeat/blend.ts';
