@@ -51,6 +51,22 @@ export function fitRepeat(x: Interactions, split: (x: Interactions) => Split, k 
 }
 
 /**
+ * The users evalSet would validate on (those with rows on both sides of the split, by index),
+ * evenly sampled down to `n`: a mask over user indices.
+ */
+function sampleValidationUsers(x: Interactions, rows: Split, n: number): Uint8Array {
+  const inTrain = new Uint8Array(x.userIds.length);
+  for (const r of rows.train) inTrain[x.users[r]] = 1;
+  const inBoth = new Uint8Array(x.userIds.length);
+  for (const r of rows.test) if (inTrain[x.users[r]] === 1) inBoth[x.users[r]] = 1;
+  const eligible: number[] = [];
+  for (let u = 0; u < inBoth.length; u++) if (inBoth[u] === 1) eligible.push(u);
+  const sampled = new Uint8Array(x.userIds.length);
+  for (const u of evenSample(eligible, n)) sampled[u] = 1;
+  return sampled;
+}
+
+/**
  * For-you's weights: the generators' lists for the validation users of `split(x)` (from the
  * model of the inner train, with `repeat`'s parameters), labelled by what each user bought
  * next, fit for nDCG@k. Undefined when the split leaves no user to validate on.
@@ -67,10 +83,16 @@ export async function fitForYou(
 ): Promise<BlendModel | undefined> {
   const rows = split(x);
   const inner = selectRows(x, rows.train);
-  const validation = evalSet(inner, selectRows(x, rows.test), { repeats: true });
+  // Its cost grows with the validation users: an even sample of them is as good a fit. Only
+  // their histories are built (every user's are gigabytes of objects at 50M events).
+  const sampled = sampleValidationUsers(x, rows, maxUsers);
+  const of = (part: Uint32Array) =>
+    selectRows(
+      x,
+      part.filter((r) => sampled[x.users[r]] === 1),
+    );
+  const validation = evalSet(of(rows.train), of(rows.test), { repeats: true });
   if (validation.users.length === 0) return undefined;
-  // Its cost grows with the validation users: an even sample of them is as good a fit.
-  validation.users = evenSample(validation.users, maxUsers);
   // Their collaborative lists read only their own items' neighbours: fit just those.
   const seeds = new Set(validation.users.flatMap((user) => user.history.map((e) => e.item)));
   const data = await fitModel(inner, catalog, spec, fitOnly(seeds));
