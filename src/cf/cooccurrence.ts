@@ -1,7 +1,7 @@
 // Item–item co-occurrence AᵀA one row at a time: row i walks the users of i and
 // their items, accumulating into a dense scratch row and resetting only what it
-// touched. Memory is O(nItems) per worker, never nItems², and any range of rows
-// [from, to) is independent of the others, so a build can shard rows over threads.
+// touched. Memory is O(nItems) per worker, never nItems², and every row is independent of
+// the others, so a build can shard rows over threads, or compute only the rows it needs.
 
 import type { Csr } from './csr.ts';
 
@@ -17,11 +17,16 @@ export interface CooccurrenceRow {
   dots: Float64Array;
 }
 
+/** The rows from..to-1. */
+export function* itemRange(from: number, to: number): Generator<number> {
+  for (let item = from; item < to; item++) yield item;
+}
+
 /**
- * Visits rows `from`..`to`-1 of AᵀA, with A = `userItems` (users × items) and
- * `itemUsers` = Aᵀ. Cost: Σ over the rows' users of their item counts.
+ * Visits the `rows` of AᵀA (e.g. itemRange(from, to)), with A = `userItems` (users × items) and
+ * `itemUsers` = Aᵀ, sharing one scratch row. Cost: Σ over the rows' users of their item counts.
  */
-export function forEachCooccurrenceRow(userItems: Csr, itemUsers: Csr, from: number, to: number, weighted: boolean, visit: (row: CooccurrenceRow) => void): void {
+export function forEachCooccurrenceRow(userItems: Csr, itemUsers: Csr, rows: Iterable<number>, weighted: boolean, visit: (row: CooccurrenceRow) => void): void {
   const counts = new Float64Array(userItems.nCols);
   const row: CooccurrenceRow = {
     item: 0,
@@ -33,7 +38,7 @@ export function forEachCooccurrenceRow(userItems: Csr, itemUsers: Csr, from: num
   const { touched, dots } = row;
   const { indptr: uPtr, indices: uItems, values: uWeights } = userItems;
   const { indptr: iPtr, indices: iUsers, values: iWeights } = itemUsers;
-  for (let item = from; item < to; item++) {
+  for (const item of rows) {
     let length = 0;
     for (let a = iPtr[item]; a < iPtr[item + 1]; a++) {
       const user = iUsers[a];

@@ -6,8 +6,8 @@
 import type { Config, ModelKind, Similarity } from '../config.ts';
 import { fitEase } from '../cf/ease.ts';
 import { latestTime, type Interactions } from '../cf/interactions.ts';
-import { fitItemKnnRange, prepareItemKnn, type ItemKnnInput, type ItemKnnOptions } from '../cf/item-knn.ts';
-import { joinShards, type NeighbourLists, type NeighbourShard } from '../cf/neighbours.ts';
+import { fitItemKnnItems, fitItemKnnRange, prepareItemKnn, type ItemKnnInput, type ItemKnnOptions } from '../cf/item-knn.ts';
+import type { NeighbourLists } from '../cf/neighbours.ts';
 import { itemPopularity, rankByGroup, rankItems, type RankedItems } from '../cf/popularity.ts';
 import type { BlendModel } from '../cf/repeat/blend.ts';
 import type { ItemRepeat } from '../cf/repeat/stats.ts';
@@ -58,19 +58,14 @@ export const fitInProcess: NeighbourFit = (itemIds, input, options) => ({ itemId
  */
 export const fitOnly =
   (wanted: ReadonlySet<string>): NeighbourFit =>
-  (itemIds, input, options) => {
-    const shards: NeighbourShard[] = [];
-    const none = (from: number, to: number): NeighbourShard => ({ from, to, offsets: new Uint32Array(to - from + 1), neighbours: new Uint32Array(0), scores: new Float32Array(0) });
-    let skippedFrom = 0;
-    for (let i = 0; i < itemIds.length; i++) {
-      if (!wanted.has(itemIds[i])) continue;
-      if (skippedFrom < i) shards.push(none(skippedFrom, i));
-      shards.push(fitItemKnnRange(input, i, i + 1, options));
-      skippedFrom = i + 1;
-    }
-    if (skippedFrom < itemIds.length) shards.push(none(skippedFrom, itemIds.length));
-    return joinShards(itemIds, shards);
-  };
+  (itemIds, input, options) => ({
+    itemIds,
+    ...fitItemKnnItems(
+      input,
+      Uint32Array.from(itemIds.keys()).filter((i) => wanted.has(itemIds[i])),
+      options,
+    ),
+  });
 
 /** The build's model, as configured (BUILD_* variables). */
 export function modelSpec(config: Config): ModelSpec {

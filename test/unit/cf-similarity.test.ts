@@ -4,7 +4,7 @@
 // co-occurrence:  AB = 2, AC = 1, AD = 1, BC = 2, BD = 0, CD = 0
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { forEachCooccurrenceRow, itemTotals } from '../../src/cf/cooccurrence.ts';
+import { forEachCooccurrenceRow, itemRange, itemTotals } from '../../src/cf/cooccurrence.ts';
 import { transpose, userItemMatrix } from '../../src/cf/csr.ts';
 import { InteractionsBuilder } from '../../src/cf/interactions.ts';
 import { logLikelihoodRatio, similarityFn } from '../../src/cf/similarity.ts';
@@ -22,7 +22,7 @@ test('co-occurrence rows of the example, diagonal included', () => {
   const m = userItemMatrix(example());
   const t = transpose(m);
   const rows: Record<string, Record<string, number>> = {};
-  forEachCooccurrenceRow(m, t, 0, 4, false, (row) => {
+  forEachCooccurrenceRow(m, t, itemRange(0, 4), false, (row) => {
     const out: Record<string, number> = {};
     for (let k = 0; k < row.length; k++) out['ABCD'[row.touched[k]]] = row.counts[row.touched[k]];
     rows['ABCD'[row.item]] = out;
@@ -40,7 +40,7 @@ test('a row range is computed the same alone as within the whole', () => {
   const m = userItemMatrix(example());
   const t = transpose(m);
   const seen: string[] = [];
-  forEachCooccurrenceRow(m, t, 1, 3, false, (row) => {
+  forEachCooccurrenceRow(m, t, itemRange(1, 3), false, (row) => {
     const pairs = Array.from(row.touched.subarray(0, row.length))
       .sort()
       .map((j) => `${j}:${row.counts[j]}`);
@@ -57,7 +57,7 @@ test('weighted rows carry Σ w_ui·w_uj beside the binary counts', () => {
   b.add('u2', 'B', 5, 0);
   const m = userItemMatrix(b.build());
   const t = transpose(m);
-  forEachCooccurrenceRow(m, t, 0, 1, true, (row) => {
+  forEachCooccurrenceRow(m, t, itemRange(0, 1), true, (row) => {
     assert.equal(row.counts[1], 2);
     assert.equal(row.dots[1], 2 * 3 + 1 * 5);
     assert.equal(row.dots[0], 2 * 2 + 1 * 1);
