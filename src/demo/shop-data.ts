@@ -1,15 +1,10 @@
 // What the demo shop reads of its own catalog and customers, as a shop's backend would from its
 // database: a product's page, and a few customers with a long purchase history to shop as.
 import type pg from 'pg';
+import type { CatalogFields } from '../recommend/types.ts';
 
-export interface Product {
-  id: string;
-  title: string | null;
-  brand: string | null;
-  category: string | null;
-  price: number | null;
-  currency: string | null;
-}
+/** What a product page shows: the catalog fields a block carries, without links or stock. */
+export type Product = Pick<CatalogFields, 'id' | 'title' | 'brand' | 'category' | 'price' | 'currency'>;
 
 type Db = Pick<pg.Pool, 'query'>;
 

@@ -75,37 +75,31 @@ export async function buildStorefront(o: StorefrontOptions): Promise<FastifyInst
     return signIn(reply, tenant, `visitor-${crypto.randomUUID().slice(0, 8)}`);
   }
 
-  /** As the shop's backend: its server key, the visitor's id from its own session, never from the page. */
-  async function sendEvents(shop: StorefrontShop, events: object[]): Promise<boolean> {
+  /**
+   * A POST to the API as the shop's backend: its server key, ids from its own session, never
+   * from the page. False (logged) when the API refused it or could not be reached.
+   */
+  async function postAsBackend(shop: StorefrontShop, path: string, body: object, what: string): Promise<boolean> {
     try {
-      const res = await fetch(`${o.apiUrl}/v1/events`, {
+      const res = await fetch(`${o.apiUrl}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': shop.serverKey },
-        body: JSON.stringify({ events }),
+        body: JSON.stringify(body),
         signal: AbortSignal.timeout(2000),
       });
-      if (!res.ok) app.log.warn({ status: res.status, body: await res.text() }, "the API refused the shop's events");
+      if (!res.ok) app.log.warn({ status: res.status, body: await res.text() }, `the API refused ${what}`);
       return res.ok;
     } catch (err) {
-      app.log.warn({ err }, 'could not send events to the API');
+      app.log.warn({ err }, `could not send ${what} to the API`);
       return false;
     }
   }
 
-  /** As the shop's backend at a login: the anonymous visitor id is the customer's from now on. */
-  async function linkIdentity(shop: StorefrontShop, anonymous: string, customer: string): Promise<void> {
-    try {
-      const res = await fetch(`${o.apiUrl}/v1/identities`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': shop.serverKey },
-        body: JSON.stringify({ anonymous_id: anonymous, customer_id: customer }),
-        signal: AbortSignal.timeout(2000),
-      });
-      if (!res.ok) app.log.warn({ status: res.status, body: await res.text() }, 'the API did not link the visitor to the customer');
-    } catch (err) {
-      app.log.warn({ err }, 'could not link the visitor to the customer');
-    }
-  }
+  const sendEvents = (shop: StorefrontShop, events: object[]) => postAsBackend(shop, '/v1/events', { events }, "the shop's events");
+
+  /** At a login: the anonymous visitor id is the customer's from now on (docs/identity.md). */
+  const linkIdentity = (shop: StorefrontShop, anonymous: string, customer: string) =>
+    postAsBackend(shop, '/v1/identities', { anonymous_id: anonymous, customer_id: customer }, 'the link of the visitor to the customer');
 
   app.get('/', async (_request, reply) => reply.redirect('/demo/'));
   app.get('/demo/', async (_request, reply) => reply.type(HTML).send(indexPage(o.shops)));
