@@ -1,8 +1,10 @@
 // CLI: tenants (shops) and their settings.
 //   tsx jobs/tenants.ts list
 //   tsx jobs/tenants.ts set ID [--product-url-template URL] [--image-url-template URL]
+//   tsx jobs/tenants.ts user-token-secret ID
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
+import { tenantUserTokenSecret } from '../src/auth/user-token.ts';
 import { checkTemplate } from '../src/recommend/links.ts';
 import { migrate } from '../src/store/pg/migrate.ts';
 import { createPool } from '../src/store/pg/pool.ts';
@@ -16,7 +18,10 @@ const USAGE = `usage: tsx jobs/tenants.ts <command>
            creates the tenant if new; sets the product page and image URLs of items whose
            catalog row has none ({id} = the URL-encoded item id). '' = back to the server's
            PRODUCT_URL_TEMPLATE / IMAGE_URL_TEMPLATE. Servers see a change within
-           LINK_TEMPLATES_REFRESH_MS.`;
+           LINK_TEMPLATES_REFRESH_MS.
+  user-token-secret ID
+           the secret this shop's backend signs its user tokens with (derived from the
+           server's USER_TOKEN_SECRET; give each shop its own, never USER_TOKEN_SECRET itself)`;
 
 const describe = (id: string, l: TenantLinkSettings) => `${id.padEnd(20)} product ${l.product ?? '(server default)'}  image ${l.image ?? '(server default)'}`;
 
@@ -33,7 +38,14 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const pool = createPool(loadConfig().databaseUrl, 1);
+  const config = loadConfig();
+  if (command === 'user-token-secret') {
+    if (!id) throw new Error(`user-token-secret needs a tenant id\n${USAGE}`);
+    if (config.auth.userTokenSecret === '') throw new Error('USER_TOKEN_SECRET is not set: user tokens are off');
+    console.log(tenantUserTokenSecret(config.auth.userTokenSecret, checkTenantId(id)));
+    return;
+  }
+  const pool = createPool(config.databaseUrl, 1);
   try {
     await migrate(pool);
     switch (command) {

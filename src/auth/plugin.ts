@@ -11,7 +11,7 @@ import type { Scope } from './api-key.ts';
 import { KeyRing, type ActiveKey } from './key-ring.ts';
 import { formatRate, type Rate, type RateDecision } from './rate.ts';
 import type { AuthSettings } from './settings.ts';
-import { verifyUserToken } from './user-token.ts';
+import { tenantUserTokenSecret, verifyUserToken } from './user-token.ts';
 
 export interface AuthOptions {
   settings: AuthSettings;
@@ -153,7 +153,8 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     if (byOwners(personal)) {
       if (!isBrowserKey(request.apiKey)) return done();
       try {
-        for (const owner of personal.owners(request)) checkUserToken(reply, owner.token, owner.user, settings.userTokenSecret, owner.field);
+        const secret = tenantUserTokenSecret(settings.userTokenSecret, request.tenant);
+        for (const owner of personal.owners(request)) checkUserToken(reply, owner.token, owner.user, secret, owner.field);
         return done();
       } catch (err) {
         return done(err as Error);
@@ -174,7 +175,8 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     // A linked id's data is its customer's: only the customer's token reads it. While that cannot
     // be told (both stores away), nothing of anyone is read either: the id's own token is checked.
     const customer = options.customerOf?.(request.tenant, user).catch(() => null) ?? Promise.resolve(user);
-    customer.then((found) => checkUserToken(reply, request.userToken, found ?? user, settings.userTokenSecret)).then(() => done(), done);
+    const secret = tenantUserTokenSecret(settings.userTokenSecret, request.tenant);
+    customer.then((found) => checkUserToken(reply, request.userToken, found ?? user, secret)).then(() => done(), done);
   });
 }
 
@@ -197,8 +199,9 @@ function tenantOf(request: FastifyRequest, reply: FastifyReply, key: ActiveKey):
 }
 
 /**
- * A browser key reads a user's data only with a token the shop's backend signed for that user;
- * `field` is where the token came from (a write's second user has a field of their own).
+ * A browser key reads a user's data only with a token the shop's backend signed for that user
+ * with its tenant's secret (user-token.ts); `field` is where the token came from (a write's second
+ * user has a field of their own).
  */
 function checkUserToken(reply: FastifyReply, token: string | undefined, user: string, secret: string, field = 'user_token'): void {
   if (token === undefined) {

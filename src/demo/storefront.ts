@@ -6,7 +6,7 @@
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import { signUserToken, verifyUserToken } from '../auth/user-token.ts';
+import { signUserToken, tenantUserTokenSecret, verifyUserToken } from '../auth/user-token.ts';
 import { homePage, indexPage, notFoundPage, productPage, type Shop, type Visitor } from './pages.ts';
 import { placeholderSvg } from './placeholder.ts';
 import { findProduct, sampleCustomers } from './shop-data.ts';
@@ -20,7 +20,10 @@ export interface StorefrontOptions {
   shops: readonly StorefrontShop[];
   /** The API as this server reaches it (its events go there). */
   apiUrl: string;
-  /** The API's USER_TOKEN_SECRET: the shop's backend vouches for its visitors with it. */
+  /**
+   * The API's USER_TOKEN_SECRET, from which each shop's own signing secret is derived (one demo
+   * process plays every shop's backend; a real shop holds only its own, npm run tenants).
+   */
   userTokenSecret: string;
   db: Pick<pg.Pool, 'query'>;
   logger?: boolean;
@@ -61,7 +64,7 @@ export async function buildStorefront(o: StorefrontOptions): Promise<FastifyInst
   }
 
   const signIn = (reply: FastifyReply, tenant: string, user: string): Visitor => {
-    const token = signUserToken(user, o.userTokenSecret, TOKEN_TTL_SECONDS);
+    const token = signUserToken(user, tenantUserTokenSecret(o.userTokenSecret, tenant), TOKEN_TTL_SECONDS);
     void reply.setCookie(COOKIE(tenant), `${user} ${token}`, { path: `/demo/${tenant}/`, httpOnly: true, sameSite: 'lax', maxAge: TOKEN_TTL_SECONDS });
     return { id: user, token, sample: !user.startsWith('visitor-') };
   };
@@ -71,7 +74,7 @@ export async function buildStorefront(o: StorefrontOptions): Promise<FastifyInst
     const value = request.cookies[COOKIE(tenant)] ?? '';
     const cut = value.lastIndexOf(' ');
     const [user, token] = [value.slice(0, cut), value.slice(cut + 1)];
-    if (user && token && verifyUserToken(token, user, o.userTokenSecret).ok) return { id: user, token, sample: !user.startsWith('visitor-') };
+    if (user && token && verifyUserToken(token, user, tenantUserTokenSecret(o.userTokenSecret, tenant)).ok) return { id: user, token, sample: !user.startsWith('visitor-') };
     return signIn(reply, tenant, `visitor-${crypto.randomUUID().slice(0, 8)}`);
   }
 

@@ -7,6 +7,8 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildModel, buildOptionsFromConfig } from '../../jobs/lib/build-model.ts';
 import { buildApp } from '../../src/app.ts';
 import { DEFAULT_AUTH_SETTINGS } from '../../src/auth/settings.ts';
+import { signUserToken, tenantUserTokenSecret } from '../../src/auth/user-token.ts';
+import { STRATEGIES } from '../../src/recommend/types.ts';
 import { createApiKey } from '../../src/store/pg/api-keys.ts';
 import { ensureTenant, setTenantLinks } from '../../src/store/pg/tenants.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
@@ -28,11 +30,14 @@ const BUYS: Record<string, [user: string, items: string[]][]> = {
   ],
 };
 const other = (t: 'a' | 'b') => (t === 'a' ? 'b' : 'a');
+const TOKEN_SECRET = 'tenants-test-user-token-secret-0123456789';
+const SHOP_ORIGIN = 'https://shop.example';
 
 describe("tenants: the same ids in two shops, nothing of one in the other's answers", () => {
   let s: TestServices;
   let app: FastifyInstance;
   const key: Record<string, string> = {};
+  const browserKey: Record<string, string> = {};
   let admin = '';
 
   const call = (tenant: 'a' | 'b', options: InjectOptions | string) => {
@@ -68,6 +73,7 @@ describe("tenants: the same ids in two shops, nothing of one in the other's answ
       await s.pool.query(`INSERT INTO events (tenant_id, user_id, item_id, type, occurred_at) VALUES ($1, 'viewer', $2, 'view', now())`, [t, `${t}-only`]);
       await buildModel(s.pool, s.redis, s.config, { ...buildOptionsFromConfig(s.config), tenant: t, similarity: 'cooccurrence', workers: 1, quiet: true });
       key[t] = (await createApiKey(s.pool, { name: t, tenants: [t], scope: 'write', origins: [], rate: null })).key;
+      browserKey[t] = (await createApiKey(s.pool, { name: `${t} widget`, tenants: [t], scope: 'read', origins: [SHOP_ORIGIN], rate: null })).key;
       await s.pool.query(`INSERT INTO experiments (tenant_id, id, salt, variants, status, started_at) VALUES ($1, 'ab', 'ab', $2, 'running', now())`, [
         t,
         JSON.stringify([
@@ -77,7 +83,9 @@ describe("tenants: the same ids in two shops, nothing of one in the other's answ
       ]);
     }
     admin = (await createApiKey(s.pool, { name: 'agency', tenants: ['a', 'b'], scope: 'write', origins: [], rate: null })).key;
-    app = await buildApp({ ...s.config, auth: { ...DEFAULT_AUTH_SETTINGS, mode: 'required', keyCacheMs: 0 }, links: { ...s.config.links, refreshMs: 0 } }, s, { logger: false });
+    app = await buildApp({ ...s.config, auth: { ...DEFAULT_AUTH_SETTINGS, mode: 'required', keyCacheMs: 0, userTokenSecret: TOKEN_SECRET }, links: { ...s.config.links, refreshMs: 0 } }, s, {
+      logger: false,
+    });
   });
   after(async () => {
     await app.close();
@@ -95,12 +103,20 @@ describe("tenants: the same ids in two shops, nothing of one in the other's answ
     '/v1/recommendations/same-brand?user=u1&limit=20',
     '/v1/recommendations/recently-viewed?user=viewer&limit=20',
     '/v1/recommendations/recently-viewed?user=u3&limit=20',
+    '/v1/recommendations/buy-again?user=u2&limit=20',
+    '/v1/recommendations/for-you?user=u2&limit=20',
+    '/v1/recommendations/for-you?user=viewer&limit=20',
+    '/v1/recommendations/reactivation?user=viewer&limit=20',
+    '/v1/recommendations/reactivation?user=u1&limit=20',
     '/v1/recommendations?experiment=ab&user=u1&limit=20',
     '/v1/recommendations?experiment=ab&user=u2&limit=20',
     '/v1/email/collaborative.json?user=u2&limit=10',
     '/v1/email/recently-viewed.html?user=viewer&limit=10&mail_id=m1',
     '/v1/email/popular.json?user=viewer&limit=10&mail_id=m2',
     '/v1/email/same-brand.json?item=i2&limit=10&experiment=ab&user=u4',
+    '/v1/email/buy-again.json?user=u2&limit=10',
+    '/v1/email/for-you.html?user=u3&limit=10',
+    '/v1/email/reactivation.json?user=viewer&limit=10',
   ];
 
   test('every strategy, the fallback chain and every email block answer from their own shop only', async () => {
@@ -111,9 +127,12 @@ describe("tenants: the same ids in two shops, nothing of one in the other's answ
         assert.deepEqual(leaksInto(t, res.body), [], `${t} ${url}: ${res.body.slice(0, 400)}`);
         if (!url.includes(`cat-${other(t)}`)) assert.ok(res.body.includes(`[${t.toUpperCase()}]`) || res.body.includes(`${t}-only`), `${t} ${url} shows its own shop: ${res.body.slice(0, 200)}`);
       }
-      const batch = await call(t, { method: 'POST', url: '/v1/email/batch', payload: { strategy: 'recently-viewed', users: ['viewer', 'u1', 'u4'], mail_id: 'm1', html: true } });
-      assert.equal(batch.statusCode, 200);
-      assert.deepEqual(leaksInto(t, batch.body), [], `${t} batch`);
+      for (const strategy of STRATEGIES) {
+        const batch = await call(t, { method: 'POST', url: '/v1/email/batch', payload: { strategy, users: ['viewer', 'u1', 'u2', 'u4'], mail_id: `b-${strategy}`, html: true } });
+        assert.equal(batch.statusCode, 200, `${t} batch ${strategy}: ${batch.body.slice(0, 200)}`);
+        assert.deepEqual(leaksInto(t, batch.body), [], `${t} batch ${strategy}`);
+        assert.ok(batch.body.includes(`[${t.toUpperCase()}]`), `${t} batch ${strategy} shows its own shop`);
+      }
     }
   });
 
@@ -166,6 +185,28 @@ describe("tenants: the same ids in two shops, nothing of one in the other's answ
     }
     const notServed = await app.inject({ url: '/v1/recommendations/popular', headers: { 'x-api-key': admin, 'x-recs-tenant': 'default' } });
     assert.equal(notServed.statusCode, 403);
+  });
+
+  test("a user token is its shop's: one signed for a user of another shop (or with the server's secret) reads nothing", async () => {
+    const read = (t: 'a' | 'b', secret: string) =>
+      app.inject({
+        url: '/v1/recommendations/recently-viewed?user=viewer&fallback=false',
+        headers: { 'x-api-key': browserKey[t], origin: SHOP_ORIGIN, 'x-user-token': signUserToken('viewer', secret, 600) },
+      });
+    for (const t of ['a', 'b'] as const) {
+      const own = await read(t, tenantUserTokenSecret(TOKEN_SECRET, t));
+      assert.equal(own.statusCode, 200, own.body);
+      assert.deepEqual(
+        own.json().items.map((i: { id: string }) => i.id),
+        [`${t}-only`],
+      );
+      for (const secret of [tenantUserTokenSecret(TOKEN_SECRET, other(t)), TOKEN_SECRET]) {
+        const foreign = await read(t, secret);
+        assert.deepEqual([foreign.statusCode, foreign.json().error], [403, 'invalid_user_token'], `${t}: ${foreign.body}`);
+      }
+    }
+    assert.notEqual(tenantUserTokenSecret(TOKEN_SECRET, 'a'), tenantUserTokenSecret(TOKEN_SECRET, 'b'));
+    assert.equal(tenantUserTokenSecret(TOKEN_SECRET, 'default'), TOKEN_SECRET, 'a single-shop install signs with USER_TOKEN_SECRET, as before');
   });
 
   test('erasure and opt-out act in one shop only', async () => {
