@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance, InjectOptions } from 'fastify';
+import { Cluster } from 'ioredis';
 import { buildModel, buildOptionsFromConfig } from '../../jobs/lib/build-model.ts';
 import { buildApp } from '../../src/app.ts';
 import { DEFAULT_AUTH_SETTINGS } from '../../src/auth/settings.ts';
@@ -220,8 +221,24 @@ describe("tenants: the same ids in two shops, nothing of one in the other's answ
     assert.equal((await call('a', '/v1/recommendations/collaborative?user=u1')).json().opted_out, undefined);
   });
 
-  test('metrics carry the tenant as a label', async () => {
+  test('metrics carry the tenant as a label; a public readiness probe of any id makes no tenant', async () => {
+    assert.equal((await app.inject('/ready?tenant=a')).statusCode, 200);
+    for (const id of ['ghost-1', 'ghost-2']) assert.equal((await app.inject(`/ready?tenant=${id}`)).statusCode, 503);
+    // What a scrape reads in Redis: the model of each tenant this process serves, no probed id's.
+    const commands: string[] = [];
+    const monitors = await Promise.all((s.redis instanceof Cluster ? s.redis.nodes('master') : [s.redis]).map((node) => node.monitor()));
+    for (const monitor of monitors) monitor.on('monitor', (_time: string, args: string[]) => commands.push(args.join(' ')));
     const metrics = await app.inject('/metrics');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const monitor of monitors) monitor.disconnect();
+    assert.ok(
+      commands.some((c) => c.includes(`${s.config.redisPrefix}t:b:`)),
+      `the scrape reads tenant b's model: ${commands.filter((c) => c.includes(s.config.redisPrefix)).slice(0, 3)}`,
+    );
+    assert.deepEqual(
+      commands.filter((c) => c.includes('ghost')),
+      [],
+    );
     assert.match(metrics.body, /recs_recommendation_duration_seconds_count\{tenant="a",strategy="popular"\} \d+/);
     assert.match(metrics.body, /recs_model_version\{tenant="b"\} \d+/);
   });
