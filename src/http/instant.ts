@@ -19,8 +19,11 @@ export function parseInstant(text: string): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
-/** Ajv plugin: the `instant` format. */
+/**
+ * Ajv plugin: every request field of format `date-time` is an instant, so no route can take a
+ * leap second or the 31st of April into a `new Date()` (the next route cannot forget it).
+ */
 export function instantFormat<A extends { addFormat(name: string, validate: (text: string) => boolean): unknown }>(ajv: A): A {
-  ajv.addFormat('instant', (text) => parseInstant(text) !== null);
+  ajv.addFormat('date-time', (text) => parseInstant(text) !== null);
   return ajv;
 }

@@ -17,7 +17,7 @@ const eventSchema = {
     user_id: id,
     item_id: id,
     type: { type: 'string', enum: EVENT_TYPES },
-    occurred_at: { type: 'string', format: 'instant', description: 'RFC 3339 date-time (seconds 00-59); defaults to the time of receipt' },
+    occurred_at: { type: 'string', format: 'date-time', description: 'RFC 3339 date-time (seconds 00-59); defaults to the time of receipt' },
     quantity: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1 },
     price: { type: 'number', minimum: 0, maximum: 1e9 },
     request_id: { ...id, description: 'request_id of the recommendation response that led to this event (attribution)' },

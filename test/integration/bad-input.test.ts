@@ -76,6 +76,14 @@ describe('bad input: numbers, timestamps, unknown routes', () => {
     assert.equal(ok.statusCode, 200, ok.body);
   });
 
+  test('every date-time parameter is a real instant (one Ajv format): a leap second in a query is a 400 naming it', async () => {
+    for (const since of ['2026-12-31T23:59:60Z', '2026-06-30T23:59:60Z', '2026-04-31T00:00:00Z']) {
+      const res = await app.inject(`/v1/segments/moves?since=${encodeURIComponent(since)}`);
+      assert.deepEqual([res.statusCode, res.json().field], [400, 'since'], `${since}: ${res.body}`);
+    }
+    assert.equal((await app.inject('/v1/segments/moves?since=2026-12-31T23:59:59Z')).statusCode, 200);
+  });
+
   test('an unknown route or method: 404 in the same format as every error', async () => {
     for (const [method, url] of [
       ['GET', '/v1/nothing'],
