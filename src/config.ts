@@ -83,7 +83,7 @@ export interface EventStoreConfig {
   buildWindowDays: number;
 }
 
-/** Settings of the recommendations API (src/routes/recommendations.ts, src/store/rec-store.ts). */
+/** Settings of the recommendations API (src/routes/recommendations.ts, src/store/redis/rec-store.ts). */
 export interface ExperimentsConfig {
   /** A click or purchase this long after a user's first exposure is credited to their variant. */
   attributionWindowDays: number;

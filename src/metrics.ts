@@ -84,7 +84,7 @@ export class Metrics {
     this.cacheGauges('recs_model_cache', 'Model values', () => sources.cacheStats());
   }
 
-  /** The block cache's gauges (src/routes/block-cache.ts). */
+  /** The block cache's gauges (src/http/block-cache.ts). */
   watchBlockCache(stats: () => CacheStats): void {
     this.cacheGauges('recs_block_cache', 'Serialized non-personal blocks', stats);
   }

@@ -51,7 +51,7 @@ export async function prepareModel(databaseUrl: string, redis: RedisClient, pool
 
 /**
  * Is there a live model of today's key layout, and are the users' purchases where the API reads
- * them (joined, src/store/purchases.ts)? A build of an older checkout, or one whose users stage
+ * them (joined, src/store/redis/user-writes.ts)? A build of an older checkout, or one whose users stage
  * did not finish, would make the per-user endpoints look cheaper (no purchases) or dearer
  * (purchases joined on every read) than they are.
  */

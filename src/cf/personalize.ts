@@ -5,7 +5,7 @@
 /**
  * A neighbour list, best first, with each neighbour's slot: a small integer naming the item
  * in the caller's item space (the model's item index, or the serving store's per-version
- * numbering, src/store/item-slots.ts). Scores then add up in a typed array indexed by slot,
+ * numbering, src/store/redis/item-slots.ts). Scores then add up in a typed array indexed by slot,
  * not in a string-keyed map: that map was most of the cost of a personalised block.
  */
 export interface SlottedList {

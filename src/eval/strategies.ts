@@ -1,7 +1,7 @@
 // The strategies the offline evaluation compares, each answered the way the API answers it:
 // recommend() (src/recommend/recommend.ts) with its seeds, exclusions and fallback chain, over a
 // model fit by the build's own entry (src/model/model.ts) and served from memory
-// (src/recommend/memory-store.ts). What is measured is what is served.
+// (src/model/memory-store.ts). What is measured is what is served.
 import { SIMILARITIES, type Similarity } from '../config.ts';
 import type { ModelData, ModelSpec } from '../model/model.ts';
 import { MemoryRecStore } from '../model/memory-store.ts';

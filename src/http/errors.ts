@@ -14,7 +14,7 @@ export class HttpError extends Error {
 }
 
 // Errors that mean a backing service is down or too slow: the client should retry, so 503, not
-// 500. 57014: a statement timeout; ENOMODEL: no model in Redis (src/store/rec-store.ts); the messages
+// 500. 57014: a statement timeout; ENOMODEL: no model in Redis (src/store/redis/rec-store.ts); the messages
 // are ioredis's fail-fast errors (src/store/redis/client.ts), a Redis Cluster's included (not
 // ready, a failover under way: redirections exhausted, a node's slots moving or down).
 const UNAVAILABLE_CODES = new Set(['ENOMODEL', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '57014', '08006', '08001']);

@@ -1,7 +1,7 @@
 // A model version's data, as one fit makes it from the interactions and the catalog: item-item
 // neighbour lists and the popularity rankings (overall, per category, per brand). The build
 // publishes it to Redis (src/store/redis/model-publisher.ts); the offline evaluation serves it
-// from memory (src/recommend/memory-store.ts) through the same recommend(). One fitting entry,
+// from memory (src/model/memory-store.ts) through the same recommend(). One fitting entry,
 // so what is measured is what is served.
 import type { Config, ModelKind, Similarity } from '../config.ts';
 import { fitEase } from '../cf/ease.ts';

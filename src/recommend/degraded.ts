@@ -1,7 +1,7 @@
 // A recommendation answered within a bound whatever Redis does. When Redis is down or slower
 // than the deadline, the same request is answered without the user's history (non-personal)
 // from the in-process cache of the last model version read: its popular list is always there
-// (src/store/rec-store.ts reads it ahead), and whatever else recent traffic brought in. Only
+// (src/store/redis/rec-store.ts reads it ahead), and whatever else recent traffic brought in. Only
 // when that cache has nothing for the request does the caller get the failure (a 503).
 import { withDeadline } from '../lib/deadline.ts';
 import { isUnavailable } from '../http/errors.ts';
@@ -16,7 +16,7 @@ export interface DegradableStore extends RecStore {
 export interface ServedResult extends RecResult {
   /**
    * Answered without the user's history: from the in-process cache because Redis was down, slow
-   * or without a model, or because their opt-out was not known (src/store/user-flags.ts).
+   * or without a model, or because their opt-out was not known (src/store/redis/user-flags.ts).
    */
   degraded: boolean;
 }

@@ -1,5 +1,5 @@
 // The vocabulary of src/recommend: what the strategies read (RecStore, ModelView) and what
-// they produce (candidates). The strategies never see Redis; src/store/rec-store.ts does.
+// they produce (candidates). The strategies never see Redis; src/store/redis/rec-store.ts does.
 import type { SlottedList } from '../cf/personalize.ts';
 import type { BlendModel } from '../cf/repeat/blend.ts';
 import type { BuyAgainParams } from '../cf/repeat/buy-again.ts';

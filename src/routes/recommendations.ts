@@ -1,5 +1,5 @@
 // GET /v1/recommendations/{recently-viewed|same-brand|collaborative|popular}: Redis only on
-// the hot path (src/store/rec-store.ts), the ranking in src/recommend. GET /v1/recommendations
+// the hot path (src/store/redis/rec-store.ts), the ranking in src/recommend. GET /v1/recommendations
 // ?experiment=ID&user=U: the strategy of the user's variant, with an exposure recorded.
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { userInQuery } from '../auth/access.ts';
@@ -34,7 +34,7 @@ export async function recommendationRoutes(app: FastifyInstance, deps: AppDeps):
   const cacheControl = (result: ServedResult, personal: string) => (result.degraded ? 'no-store' : personal);
 
   /**
-   * A block's body, written here (src/routes/block-json.ts) in the fields and order of the
+   * A block's body, written here (src/http/block-json.ts) in the fields and order of the
    * response schema; `extra` holds the optional fields that come before `sources`.
    */
   const json = (reply: FastifyReply, requestId: string, strategy: Strategy, version: number | null, extra: string, tail: string) => {

@@ -1,5 +1,5 @@
 // PostgreSQL faults, for real: a private cluster that the tests crash, restart, lock and freeze
-// (SIGSTOP) under the app, whose pool has the API's bounded timeouts (src/store/postgres.ts).
+// (SIGSTOP) under the app, whose pool has the API's bounded timeouts (src/store/pg/pool.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';

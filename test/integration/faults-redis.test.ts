@@ -1,5 +1,5 @@
 // Redis faults, for real: a private redis-server that the tests stop, restart and slow down
-// (DEBUG SLEEP) under the app, with the API's own fail-fast client (src/store/redis.ts).
+// (DEBUG SLEEP) under the app, with the API's own fail-fast client (src/store/redis/client.ts).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';

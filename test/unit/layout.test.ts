@@ -3,7 +3,7 @@
 // experiments, email blocks, lifecycle, auth rules) never reaches for a store, a route or the
 // app; the stores never reach for the routes or the app.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { test } from 'node:test';
 
@@ -63,4 +63,17 @@ test('dependencies point one way: domain ← stores ← routes and the app', () 
 test('every relative import names a file that exists', () => {
   const missing = [...imports].flatMap(([file, targets]) => targets.filter((t) => !files.includes(t) && !/\.(json|js)$/.test(t)).map((t) => `${file} → ${relative('.', t)}`));
   assert.deepEqual(missing, []);
+});
+
+test('every source path named in a comment or a doc exists (a moved file leaves no stale pointer)', () => {
+  const PATH = /\b(?:src|jobs|test|bench|scripts|docs|deploy|templates)\/[\w./-]+\.(?:ts|mjs|md|sh|sql|json|html|py|csv)\b/g;
+  const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).map((name) => join('docs', name))].filter((f) => f.endsWith('.md'));
+  const stale = [...files, ...docs].flatMap((file) =>
+    [...readFileSync(join(ROOT, file), 'utf8').matchAll(PATH)]
+      // URL paths (…/docs/static/…) and generated outputs (results/, test-output/) are not files of the tree.
+      .filter((m) => !/[/\w]$/.test(m.input.slice(0, m.index).slice(-1)) && !m[0].startsWith('docs/static/'))
+      .filter((m) => !existsSync(join(ROOT, m[0])))
+      .map((m) => `${file}: ${m[0]}`),
+  );
+  assert.deepEqual(stale, []);
 });

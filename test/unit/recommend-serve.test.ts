@@ -1,5 +1,5 @@
 // recommend(), the fallback chain and the degraded path over a model in memory
-// (src/recommend/memory-store.ts): the serving logic without Redis.
+// (src/model/memory-store.ts): the serving logic without Redis.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { NeighbourLists } from '../../src/cf/neighbours.ts';

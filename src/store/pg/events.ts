@@ -57,7 +57,7 @@ const INSERT_EVENTS = insertEventsSql(
 /**
  * Inserts a batch in one statement (all or nothing). Events whose idempotency_key is already
  * stored are skipped; the rows actually inserted are returned so callers react only to those.
- * Run it inside writeAsUsers (src/store/user-locks.ts), after dropping erased users' events.
+ * Run it inside writeAsUsers (src/store/pg/user-locks.ts), after dropping erased users' events.
  */
 export async function insertEvents(tx: Tx, tenant: string, events: NewEvent[]): Promise<StoredEvent[]> {
   const { rows } = await tx.query<{ user_id: string; item_id: string; type: EventType; occurred_at: Date }>(INSERT_EVENTS, [

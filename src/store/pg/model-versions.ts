@@ -1,4 +1,4 @@
-// Model version numbers (src/store/migrations/006_model_versions.sql).
+// Model version numbers (src/store/pg/migrations/006_model_versions.sql).
 import type pg from 'pg';
 
 /**

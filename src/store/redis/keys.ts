@@ -40,7 +40,7 @@ export interface Keys {
    * recommendations, and, newest first, the seeds of their collaborative block.
    */
   bought(user: string): string;
-  /** The members of `bought`, in its order, joined by "\n" into one STRING: what requests read (src/store/purchases.ts). */
+  /** The members of `bought`, in its order, joined by "\n" into one STRING: what requests read (src/store/redis/user-writes.ts). */
   boughtIds(user: string): string;
   /**
    * A user's purchase occasions: one member `{item}\n{UTC day number}` per item and day, scored by
@@ -49,7 +49,7 @@ export interface Keys {
   occasions(user: string): string;
   /** Set while a user has opted out of personalisation (no TTL: kept until they opt back in). */
   optOut(user: string): string;
-  /** Set when a user is erased (no TTL): every writer of a user key checks it in the same script (src/store/user-writes.ts). */
+  /** Set when a user is erased (no TTL): every writer of a user key checks it in the same script (src/store/redis/user-writes.ts). */
   erased(user: string): string;
   /**
    * Set while the user is a linked id of a customer (STRING: the customer id; no TTL, copied back
@@ -61,7 +61,7 @@ export interface Keys {
   variants(user: string): string;
   /** A customer's lifecycle facts (HASH with the user TTL, src/store/redis/profiles.ts): what audience-limited experiments decide entry on. */
   profile(user: string): string;
-  /** What the blocks of one email showed (HASH with a TTL, src/email/mail-memory.ts). */
+  /** What the blocks of one email showed (HASH with a TTL, src/store/redis/mail-memory.ts). */
   mail(user: string, mailId: string): string;
   /** SCAN pattern of all of a user's mail keys (the mail ids are not known). */
   userMailPattern(user: string): string;
@@ -72,7 +72,7 @@ export interface Keys {
   /**
    * Set once every opt-out flag and erasure tombstone has been copied from PostgreSQL (their
    * truth) into Redis. Missing (Redis lost its data): no user's history is read until they are
-   * back (src/store/user-flags.ts), so an opt-out lost with the data is never ignored.
+   * back (src/store/redis/user-flags.ts), so an opt-out lost with the data is never ignored.
    */
   flagsSynced: string;
   /** Held by the process copying the flags; the marker is set only if this survived the copy. */

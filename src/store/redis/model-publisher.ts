@@ -1,6 +1,6 @@
 // Writes one model version into Redis and makes it live atomically. The protocol:
 //   1. take the build lock (one publisher at a time), allocate version N (from PostgreSQL, which
-//      keeps the count when Redis loses its data: never reused, src/store/model-versions.ts);
+//      keeps the count when Redis loses its data: never reused, src/store/pg/model-versions.ts);
 //   2. write every key of N with pipelined batches, one pipeline per node on a Cluster (nothing
 //      reads N yet);
 //   3. SET current N: one command, so readers see the old version or the new one, never a mix;

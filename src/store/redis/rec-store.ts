@@ -35,7 +35,7 @@ const ENTRY_OVERHEAD_BYTES = 96;
 const ELEMENT_OVERHEAD_BYTES = 24;
 
 type StoreOptions = Pick<ServingConfig, 'modelRefreshMs'> & {
-  /** A history read found the user flags missing (Redis lost its data): copy them back (src/store/user-flags.ts). */
+  /** A history read found the user flags missing (Redis lost its data): copy them back (src/store/redis/user-flags.ts). */
   onFlagsMissing?: () => void;
 };
 

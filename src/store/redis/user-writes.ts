@@ -6,7 +6,7 @@
 //
 // A user's purchases are kept twice: a ZSET scored by −time (the record: it merges late and
 // repeated purchases, the newest time winning) and its members, newest first, joined into one
-// string (what a request reads, src/store/user-history.ts). Joining a ZSET of hundreds of ids
+// string (what a request reads, src/store/redis/user-history.ts). Joining a ZSET of hundreds of ids
 // inside the read script had cost Redis ~25 µs per personalised request on the bench VM, a
 // 1,785-purchase buyer's read ~430 → ~50 µs; a GET of the ready string costs ~2 µs.
 import type { ChainableCommander } from 'ioredis';
