@@ -91,13 +91,12 @@ export async function buildApp(
     });
   }
   // Next: its hooks guard every route, /metrics included, and decide each request's tenant.
-  const rateKeys = redisKeys(config.redisPrefix);
   await app.register(authPlugin, {
     settings: config.auth,
     loadKeys: () => activeApiKeys(pool),
     // The counters live in Redis: while it is away, requests go unlimited rather than all refused.
-    consume: (prefix, rate) =>
-      consume(redis, rateKeys.rateLimit(prefix), rate).catch((err: Error) => {
+    consume: (tenant, prefix, rate) =>
+      consume(redis, tenants.get(tenant).keys.rateLimit(prefix), rate).catch((err: Error) => {
         if (!isUnavailable(err)) throw err;
         outages.redis.down(err);
         return null;

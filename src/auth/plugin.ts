@@ -17,8 +17,8 @@ export interface AuthOptions {
   settings: AuthSettings;
   /** The active keys (read every AUTH_KEY_CACHE_MS, src/store/pg/api-keys.ts). */
   loadKeys: () => Promise<ActiveKey[]>;
-  /** Counts one request of a key against its rate; null when no count can be kept (Redis away: unlimited). */
-  consume: (keyPrefix: string, rate: Rate) => Promise<RateDecision | null>;
+  /** Counts one request of a key in a tenant against its rate; null when no count can be kept (Redis away: unlimited). */
+  consume: (tenant: string, keyPrefix: string, rate: Rate) => Promise<RateDecision | null>;
   /**
    * The customer a user id belongs to (itself when not a linked id, docs/identity.md), whose token
    * a browser key must present. Without it, or when it fails, the id's own.
@@ -128,7 +128,8 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     const rate = key.rate ?? settings.defaultRate;
     // The counters live in Redis: while it is away, requests go unlimited (and are answered
     // degraded from memory) rather than all refused.
-    const decision = await options.consume(key.prefix, rate);
+    // Per tenant: an admin key serving several shops has a budget in each.
+    const decision = await options.consume(request.tenant, key.prefix, rate);
     if (decision !== null) {
       void reply.header('x-ratelimit-limit', rate.limit).header('x-ratelimit-remaining', decision.remaining);
       if (!decision.allowed) {

@@ -210,6 +210,13 @@ describe("tenants: the same ids in two shops, nothing of one in the other's answ
     assert.equal(tenantUserTokenSecret(TOKEN_SECRET, 'default'), TOKEN_SECRET, 'a single-shop install signs with USER_TOKEN_SECRET, as before');
   });
 
+  test('rate limits count per tenant: an admin key has a budget in each shop', async () => {
+    const limited = (await createApiKey(s.pool, { name: 'agency limited', tenants: ['a', 'b'], scope: 'read', origins: [], rate: { limit: 2, windowSeconds: 3600 } })).key;
+    const get = (t: 'a' | 'b') => app.inject({ url: '/v1/recommendations/popular?limit=1', headers: { 'x-api-key': limited, 'x-recs-tenant': t } });
+    assert.deepEqual([(await get('a')).statusCode, (await get('a')).statusCode, (await get('a')).statusCode], [200, 200, 429]);
+    assert.deepEqual([(await get('b')).statusCode, (await get('b')).statusCode, (await get('b')).statusCode], [200, 200, 429], "a's requests took none of b's budget");
+  });
+
   test('erasure and opt-out act in one shop only', async () => {
     const before = (await call('b', '/v1/recommendations/recently-viewed?user=viewer&fallback=false')).json().items;
     assert.equal((await call('a', { method: 'DELETE', url: '/v1/users/viewer' })).statusCode, 200);

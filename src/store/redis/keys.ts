@@ -87,7 +87,7 @@ export interface Keys {
   flagsSyncingIn(slot: number): string;
   /** The Cluster slot of a user's keys. */
   userSlot(user: string): number;
-  /** Fixed-window request counters of an API key, by its public prefix (src/store/redis/rate-limit.ts); keys are not a tenant's. */
+  /** Fixed-window request counters of an API key in this tenant, by its public prefix (src/store/redis/rate-limit.ts): an admin key has a budget per shop. */
   rateLimit(keyPrefix: string): string;
   /** Lock held by the build job that is publishing. */
   buildLock: string;
@@ -205,7 +205,7 @@ export function redisKeys(root: string, tenant = DEFAULT_TENANT): Keys {
     flagsSyncedIn: (slot) => `${prefix}flags:synced:{${slotTag(slot)}}`,
     flagsSyncingIn: (slot) => `${prefix}flags:syncing:{${slotTag(slot)}}`,
     userSlot: (user) => keySlot(tag(user)),
-    rateLimit: (keyPrefix) => `${root}ratelimit:${keyPrefix}`,
+    rateLimit: (keyPrefix) => `${prefix}ratelimit:${keyPrefix}`,
     buildLock: `${prefix}build:lock`,
   };
 }
