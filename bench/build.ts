@@ -126,7 +126,7 @@ async function measureBig(events: number, shape: EventShape, workers: number): P
   await pool.end();
   // The yardstick: the same file, parsed and stored by PostgreSQL alone, no index, no checks.
   await psql(databaseUrl, 'CREATE TABLE bare_copy (user_id text, item_id text, type text, ts bigint, quantity integer, price numeric)');
-  const copySeconds = await seconds(() => psql(databaseUrl, `copy bare_copy FROM '${file}' WITH (FORMAT csv, HEADER true)`));
+  const copySeconds = await seconds(() => psql(databaseUrl, `\\copy bare_copy FROM '${file}' WITH (FORMAT csv, HEADER true)`));
   await psql(databaseUrl, 'DROP TABLE bare_copy');
   console.error(`  ${label}: psql copy ${copySeconds.toFixed(1)} s; importing`);
   const env = { DATABASE_URL: databaseUrl, REDIS_PREFIX: 'bench:build:' };
