@@ -10,12 +10,13 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { expectedPurchases, fitBgNbd, probabilityAlive, type BgNbdParams } from '../src/lifecycle/bgnbd.ts';
 import { fitGammaGamma } from '../src/lifecycle/gamma-gamma.ts';
-import { dayOf, purchaseDays, repeatSpend, rftData, splitAtDay, type Purchase } from '../src/lifecycle/purchase-days.ts';
+import { dayOf, purchaseDays, repeatSpend, rftData, splitAtDay } from '../src/lifecycle/purchase-days.ts';
 import { rfmScores } from '../src/lifecycle/rfm.ts';
 import { simulateBgNbd } from '../src/lifecycle/simulate.ts';
 import { summarizeCustomers } from '../src/lifecycle/summary.ts';
 import { runCli } from '../jobs/lib/cli.ts';
-import { datasetSources, openSource } from '../jobs/lib/sources.ts';
+import { readPurchases } from '../jobs/lib/purchases.ts';
+import { datasetSources } from '../jobs/lib/sources.ts';
 import { cpuSnapshot, otherLoad } from './lib/host.ts';
 
 // CDNOW's published fit, in weeks: a realistic mix of buying rates and dropout.
@@ -46,19 +47,6 @@ function time<T>(rows: Row[], stage: string, items: number, repeat: number, work
   rows.push({ stage, items, seconds: median(runs), runs });
   console.error(`  ${stage}: ${runs.map((s) => s.toFixed(3)).join(', ')} s`);
   return result;
-}
-
-async function readUci(dataDir?: string): Promise<Purchase[]> {
-  const purchases: Purchase[] = [];
-  for (const s of datasetSources('uci', dataDir)) {
-    const source = await openSource(s.format, s.path, s.name);
-    for await (const row of source.rows) {
-      if (row.kind !== 'event' || row.event.type !== 'purchase') continue;
-      const e = row.event;
-      purchases.push({ user: e.user, ts: e.occurredAt.getTime() / 1000, revenue: e.quantity * (e.price ?? 0) });
-    }
-  }
-  return purchases;
 }
 
 async function main(): Promise<void> {
@@ -100,7 +88,7 @@ async function main(): Promise<void> {
   );
 
   const t0 = performance.now();
-  const purchases = await readUci(a['data-dir']);
+  const { purchases } = await readPurchases(datasetSources('uci', a['data-dir']));
   const readSeconds = (performance.now() - t0) / 1000;
   console.error(`  read UCI: ${purchases.length} purchases in ${readSeconds.toFixed(2)} s (not in the table: file reading)`);
   const days = time(rows, 'UCI purchase days', purchases.length, repeat, () => purchaseDays(purchases));

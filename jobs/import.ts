@@ -11,7 +11,7 @@ import { createPool } from '../src/store/pg/pool.ts';
 import { runCli } from './lib/cli.ts';
 import { importSource, type ImportSummary } from './lib/loader.ts';
 import { fmt } from './lib/progress.ts';
-import { DATASETS, datasetSources, openSource, type Dataset, type SourceFormat } from './lib/sources.ts';
+import { DATASETS, datasetSources, openSource, type Dataset, type SourceRef } from './lib/sources.ts';
 
 const USAGE = `usage: npm run import -- [--tenant ID] (--dataset ${DATASETS.join('|')} ... | --events FILE [--products FILE] [--name NAME]) [--prefix P] [--data-dir DIR] [--encoding utf8|latin1] [--json]`;
 
@@ -54,7 +54,7 @@ await runCli(async () => {
       json: { type: 'boolean' },
     },
   });
-  const plan: { format: SourceFormat; path: string; name: string }[] = [];
+  const plan: SourceRef[] = [];
   for (const dataset of values.dataset ?? []) {
     if (!(DATASETS as readonly string[]).includes(dataset)) throw new Error(`unknown --dataset "${dataset}"\n${USAGE}`);
     plan.push(...datasetSources(dataset as Dataset, values['data-dir']?.replace(/\/?$/, '/')));

@@ -5,33 +5,41 @@
 //
 //   npm run lifecycle -- --transactions purchases.csv.gz --calibration-end 2011-09-30 --unit week \
 //     --out results/lifecycle.json --html results/lifecycle.html
-import { access, mkdir, writeFile } from 'node:fs/promises';
+//   npm run lifecycle -- --dataset uci --calibration-end 2011-06-30 --unit week --out results/uci.json
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fitBgNbd, type BgNbdFit } from '../src/lifecycle/bgnbd.ts';
 import { holdoutReportHtml } from '../src/lifecycle/chart.ts';
 import { fitRepeatSpend, type GammaGammaFit, type SpendFit } from '../src/lifecycle/gamma-gamma.ts';
 import { holdoutCheck, holdoutTable, type HoldoutCheck } from '../src/lifecycle/holdout.ts';
-import { dayOf, isoDay, purchaseDays, repeatSpend, rftData, splitAtDay, UNIT_DAYS, type Purchase, type TimeUnit } from '../src/lifecycle/purchase-days.ts';
+import { dayOf, isoDay, purchaseDays, repeatSpend, rftData, splitAtDay, UNIT_DAYS, type TimeUnit } from '../src/lifecycle/purchase-days.ts';
 import { rfmScores, segmentCounts } from '../src/lifecycle/rfm.ts';
 import { summarizeCustomers, type CustomerSummaries } from '../src/lifecycle/summary.ts';
 import { customerValues } from '../src/lifecycle/value.ts';
 import { runCli } from './lib/cli.ts';
-import { fmt, Progress } from './lib/progress.ts';
-import { openSource } from './lib/sources.ts';
+import { fmt } from './lib/progress.ts';
+import { readPurchases } from './lib/purchases.ts';
+import { DATASETS, datasetSources, type Dataset, type SourceRef } from './lib/sources.ts';
 
-const USAGE = `usage: npm run lifecycle -- --transactions FILE --calibration-end YYYY-MM-DD --unit day|week --out FILE.json [--html FILE.html] [--horizon N]
+const USAGE = `usage: npm run lifecycle -- (--transactions FILE | --dataset ${DATASETS.join('|')} [--data-dir DIR]) --calibration-end YYYY-MM-DD --unit day|week --out FILE.json [--html FILE.html] [--horizon N]
   --transactions FILE    events in the generic import format (CSV/TSV, .gz allowed); purchase rows count,
                          revenue = quantity × price
+  --dataset NAME         a bundled data set instead, read with the import job's reader (from ../shared/data,
+                         or --data-dir)
   --calibration-end DAY  last day (UTC, inclusive) of the period the models are fitted on; later purchases
                          are the holdout the predictions are checked against
   --unit day|week        time unit of the models (an order is a distinct day, or week, in the summaries)
   --out FILE             JSON results
   --html FILE            holdout chart and table as a standalone page (needs purchases after the calibration end)
   --horizon N            periods of the customer value figure (default 365 days or 52 weeks)`;
+const SEE_USAGE = 'npm run lifecycle -- --help for the usage';
 
 interface Options {
-  transactions: string;
+  /** The input as the report names it: the file's name or the data set's. */
+  label: string;
+  dataset: Dataset | null;
+  sources: SourceRef[];
   calibrationEnd: string;
   lastCalibrationDay: number;
   unit: TimeUnit;
@@ -40,19 +48,37 @@ interface Options {
   horizon: number;
 }
 
-function parseOptions(): Options {
+/** The input: a generic-format file, or a bundled data set's event files (its catalog is not needed). */
+function inputSources(transactions: string | undefined, dataset: string | undefined, dataDir: string | undefined): Pick<Options, 'label' | 'dataset' | 'sources'> {
+  if (transactions !== undefined && dataset !== undefined) throw new Error('give --transactions FILE or --dataset NAME, not both');
+  if (dataDir !== undefined && dataset === undefined) throw new Error('--data-dir goes with --dataset');
+  if (transactions !== undefined) return { label: basename(transactions), dataset: null, sources: [{ format: 'generic-events', path: transactions, name: basename(transactions) }] };
+  if (!(DATASETS as readonly string[]).includes(dataset!)) throw new Error(`--dataset must be one of ${DATASETS.join(', ')}, got "${dataset}"`);
+  const sources = datasetSources(dataset as Dataset, dataDir?.replace(/\/?$/, '/')).filter((s) => !s.format.endsWith('products'));
+  return { label: dataset!, dataset: dataset as Dataset, sources };
+}
+
+function parseOptions(): Options | null {
   const { values } = parseArgs({
     options: {
       transactions: { type: 'string' },
+      dataset: { type: 'string' },
+      'data-dir': { type: 'string' },
       'calibration-end': { type: 'string' },
       unit: { type: 'string' },
       out: { type: 'string' },
       html: { type: 'string' },
       horizon: { type: 'string' },
+      help: { type: 'boolean' },
     },
   });
-  const missing = ['transactions', 'calibration-end', 'unit', 'out'].filter((k) => values[k as keyof typeof values] === undefined);
-  if (missing.length) throw new Error(`missing ${missing.map((m) => `--${m}`).join(', ')}\n${USAGE}`);
+  if (values.help) return null;
+  const missing = [
+    ...(values.transactions === undefined && values.dataset === undefined ? ['--transactions FILE or --dataset NAME'] : []),
+    ...['calibration-end', 'unit', 'out'].filter((k) => values[k as keyof typeof values] === undefined).map((k) => `--${k}`),
+  ];
+  if (missing.length) throw new Error(`missing ${missing.join(', ')} (${SEE_USAGE})`);
+  const input = inputSources(values.transactions, values.dataset, values['data-dir']);
   const unit = values.unit!;
   if (!(unit in UNIT_DAYS)) throw new Error(`--unit must be day or week, got "${unit}"`);
   const calibrationEnd = values['calibration-end']!;
@@ -63,7 +89,7 @@ function parseOptions(): Options {
   const horizon = values.horizon === undefined ? (unit === 'day' ? 365 : 52) : Number(values.horizon);
   if (!(horizon > 0)) throw new Error(`--horizon must be a number > 0, got "${values.horizon}"`);
   return {
-    transactions: values.transactions!,
+    ...input,
     calibrationEnd,
     lastCalibrationDay: dayOf(ms / 1000),
     unit: unit as TimeUnit,
@@ -71,54 +97,6 @@ function parseOptions(): Options {
     html: values.html,
     horizon,
   };
-}
-
-interface InputCounts {
-  rows: number;
-  purchases: number;
-  purchasesWithoutPrice: number;
-  skipped: Record<string, number>;
-  rejected: number;
-  firstRejected: string[];
-}
-
-async function readPurchases(path: string): Promise<{ purchases: Purchase[]; counts: InputCounts }> {
-  try {
-    await access(path);
-  } catch {
-    throw new Error(`cannot read --transactions ${path}: no such file or not readable`);
-  }
-  const source = await openSource('generic-events', path, 'lifecycle');
-  const progress = new Progress(`reading ${path}`, source.csv.sizeBytes, 'rows');
-  const purchases: Purchase[] = [];
-  const counts: InputCounts = { rows: 0, purchases: 0, purchasesWithoutPrice: 0, skipped: {}, rejected: 0, firstRejected: [] };
-  const skip = (reason: string) => {
-    counts.skipped[reason] = (counts.skipped[reason] ?? 0) + 1;
-  };
-  for await (const row of source.rows) {
-    counts.rows++;
-    if (counts.rows % 10_000 === 0) progress.update(source.csv.bytesRead(), counts.rows);
-    if (row.kind === 'reject') {
-      counts.rejected++;
-      if (counts.firstRejected.length < 10) counts.firstRejected.push(`line ${row.line}: ${row.reason}`);
-      continue;
-    }
-    if (row.kind !== 'event') continue;
-    const e = row.event;
-    if (e.type !== 'purchase' || e.weight !== null) {
-      skip(e.weight !== null ? 'weight or rating, not a purchase' : `${e.type} event`);
-      continue;
-    }
-    if (e.quantity <= 0 || (e.price !== null && e.price < 0)) {
-      skip('quantity ≤ 0 or negative price (a return?)');
-      continue;
-    }
-    if (e.price === null) counts.purchasesWithoutPrice++;
-    purchases.push({ user: e.user, ts: e.occurredAt.getTime() / 1000, revenue: e.quantity * (e.price ?? 0) });
-  }
-  counts.purchases = purchases.length;
-  progress.finish(counts.rows, `${fmt(counts.purchases)} purchases`);
-  return { purchases, counts };
 }
 
 function median(values: number[]): number | null {
@@ -183,8 +161,12 @@ async function writeText(path: string, text: string): Promise<void> {
 
 async function main(): Promise<void> {
   const o = parseOptions();
-  const { purchases, counts } = await readPurchases(o.transactions);
-  if (purchases.length === 0) throw new Error(`${o.transactions}: no purchase rows (type "purchase" with quantity > 0)`);
+  if (!o) {
+    console.log(USAGE);
+    return;
+  }
+  const { purchases, counts } = await readPurchases(o.sources);
+  if (purchases.length === 0) throw new Error(`${o.label}: no purchase rows (type "purchase" with quantity > 0)`);
   const all = purchaseDays(purchases);
   const lastDay = all.day.reduce((a, b) => Math.max(a, b));
   const split = splitAtDay(all, o.lastCalibrationDay);
@@ -225,7 +207,8 @@ async function main(): Promise<void> {
 
   const result = {
     input: {
-      file: o.transactions,
+      dataset: o.dataset,
+      files: o.sources.map((s) => s.path),
       rows: counts.rows,
       purchases: counts.purchases,
       purchases_without_price: counts.purchasesWithoutPrice,
@@ -280,7 +263,7 @@ async function main(): Promise<void> {
   if (o.html && holdout) {
     await writeText(
       o.html,
-      holdoutReportHtml(holdout, `Holdout check: ${basename(o.transactions)}`, [
+      holdoutReportHtml(holdout, `Holdout check: ${o.label}`, [
         `BG/NBD fitted on purchases up to ${o.calibrationEnd} (${o.unit}s): r = ${bg.params.r.toPrecision(4)}, α = ${bg.params.alpha.toPrecision(4)}, a = ${bg.params.a.toPrecision(4)}, b = ${bg.params.b.toPrecision(4)}.`,
         `Holdout ${isoDay(o.lastCalibrationDay + 1)} .. ${isoDay(lastDay)}: repeat purchases (distinct days) per customer, grouped by repeat purchases in the calibration period.`,
       ]),

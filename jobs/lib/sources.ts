@@ -376,8 +376,15 @@ export async function openSource(format: SourceFormat, path: string, name: strin
   return { name, path, csv, rows: READERS[format](csv, path) };
 }
 
+/** A file to read and the reader (format) it needs; `name` as in SourceFile. */
+export interface SourceRef {
+  format: SourceFormat;
+  path: string;
+  name: string;
+}
+
 /** The source files of a bundled data set, with the reader of each. */
-export function datasetSources(dataset: Dataset, dataDir?: string): { format: SourceFormat; path: string; name: string }[] {
+export function datasetSources(dataset: Dataset, dataDir?: string): SourceRef[] {
   return datasetFiles(dataset, dataDir).map(({ kind, path }) => {
     const format: SourceFormat = dataset === 'completejourney' ? `completejourney-${kind === 'products' ? 'products' : 'transactions'}` : dataset;
     return { format, path, name: kind === 'products' ? `${dataset}-products` : dataset };
