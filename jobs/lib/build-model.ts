@@ -18,6 +18,7 @@ import { userKeyLimits, writeActivities, type UserActivity } from '../../src/sto
 import { DEFAULT_TENANT } from '../../src/tenant.ts';
 import { loadCatalog, loadInteractions, readWindowDays } from './load-events.ts';
 import { runLifecycleStage, type LifecycleSummary } from './lifecycle-stage.ts';
+import { InFlight, WRITES_IN_FLIGHT } from './in-flight.ts';
 import { fitItemKnnParallel } from './parallel-knn.ts';
 import { sharedInteractions } from './shared-memory.ts';
 import { Progress } from './progress.ts';
@@ -158,18 +159,20 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
         const limits = userKeyLimits(config);
         let written = 0;
         let batch: UserActivity[] = [];
+        const writes = new InFlight(WRITES_IN_FLIGHT);
         // Lists are per customer (a linked id's events are theirs); the script writes nothing for a
         // user erased meanwhile, and a customer's for an id linked after the read (user-writes.ts).
         for await (const lists of loadUserLists(reads, o.tenant, config.recentlyViewedCap)) {
           batch.push(lists);
           written += Number(lists.viewed.length > 0) + Number(lists.bought.length > 0);
           if (batch.length >= 1000) {
-            await writeActivities(redis, keys, limits, batch, true);
+            await writes.add(writeActivities(redis, keys, limits, batch, true));
             batch = [];
             if (!o.quiet) p.update(written);
           }
         }
-        await writeActivities(redis, keys, limits, batch, true);
+        await writes.add(writeActivities(redis, keys, limits, batch, true));
+        await writes.drain();
         // An erasure whose Redis step ran before this stage wrote its lists is caught by the
         // scripts; one whose PostgreSQL step committed after the lists were read and whose Redis
         // step is still to come deletes them itself. Belt and braces for the window between:

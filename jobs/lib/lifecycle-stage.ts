@@ -22,6 +22,7 @@ import { erasedSince } from '../../src/store/pg/user-locks.ts';
 import { Batch, execOrThrow, type RedisClient } from '../../src/store/redis/client.ts';
 import type { Keys } from '../../src/store/redis/keys.ts';
 import { deleteProfiles, queueProfileWrite } from '../../src/store/redis/profiles.ts';
+import { InFlight, WRITES_IN_FLIGHT } from './in-flight.ts';
 import { EXCLUDED_USERS } from './load-events.ts';
 
 const DAY_SECONDS = 86_400;
@@ -93,9 +94,12 @@ function purchasesByUser(x: Interactions): Map<string, ItemPurchase<string>[]> {
 
 export async function runLifecycleStage(s: LifecycleStageInput): Promise<LifecycleSummary> {
   const startedAt = (await s.pool.query<{ now: Date }>('SELECT now()')).rows[0].now;
+  let T = performance.now(); const lap = (what: string) => { console.error(`LC ${what} ${((performance.now() - T) / 1000).toFixed(1)} s`); T = performance.now(); };
   const days = purchaseDays(await loadPurchases(s.reads, s.tenant));
+  lap('load');
   const asOfDay = days.day.length > 0 ? days.day.reduce((a, b) => Math.max(a, b)) : dayOf(Date.now() / 1000);
   const { fit, profiles } = customerProfiles(days, asOfDay);
+  lap(`profiles ${profiles.length}`);
 
   // Due items as of the end of the reference day, with this build's buy-again model when it has one.
   const purchases = purchasesByUser(s.interactions);
@@ -108,9 +112,12 @@ export async function runLifecycleStage(s: LifecycleStageInput): Promise<Lifecyc
     return { ...p, dueItems: own ? dueItems(own, lookup, params, now) : [] };
   });
 
+  lap('due');
   const replaced = await replaceProfiles(s.pool, s.tenant, s.version, stored, fit);
+  lap('replace');
   const written = stored.filter((p) => !replaced.excluded.has(p.user));
   let batch = new Batch(s.redis);
+  const writes = new InFlight(WRITES_IN_FLIGHT);
   for (const p of written) {
     queueProfileWrite(batch, s.keys, s.ttlSeconds, p.user, s.version, {
       segment: p.segment,
@@ -121,17 +128,19 @@ export async function runLifecycleStage(s: LifecycleStageInput): Promise<Lifecyc
       nextDueDays: nextDueDays(p.dueItems),
     });
     if (batch.length >= 1000) {
-      await execOrThrow(batch);
+      await writes.add(execOrThrow(batch).then(() => undefined));
       batch = new Batch(s.redis);
     }
   }
-  await execOrThrow(batch);
+  await writes.add(execOrThrow(batch).then(() => undefined));
+  await writes.drain();
   await deleteProfiles(s.redis, s.keys, replaced.removed);
   // The write script skips users whose Redis tombstone is set; an erasure whose PostgreSQL
   // step committed after the profiles were stored and whose Redis step is still to come
   // deletes the profile itself. Belt and braces for the window between, as the users stage.
   await deleteProfiles(s.redis, s.keys, await erasedSince(s.pool, s.tenant, new Date(startedAt.getTime() - 60_000)));
 
+  lap('redis');
   const bg = fit.bgnbd;
   return {
     customers: written.length,

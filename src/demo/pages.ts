@@ -2,6 +2,7 @@
 // with <recs-widget> blocks as a shop would paste them (docs/widget.md). Pure: what a page shows
 // comes in as values.
 import { html, Markup } from '../lib/html.ts';
+import { formatPrice } from '../lib/price.ts';
 import type { Product } from './shop-data.ts';
 
 export interface Shop {
@@ -68,15 +69,6 @@ function widget(shop: Shop, visitor: Visitor, b: Block): Markup {
   return html`<recs-widget api="${shop.api}" key="${shop.browserKey}" strategy="${b.strategy}" title="${b.title}" limit="${b.limit ?? 6}"${
     b.item === undefined ? '' : html` item="${b.item}"`
   }${personal ? html` user="${visitor.id}" user-token="${visitor.token}"` : ''}${b.own ? html` fallback="false"` : ''}></recs-widget>`;
-}
-
-export function formatPrice(price: number | null, currency: string | null): string {
-  if (price === null) return '';
-  try {
-    return currency === null ? price.toFixed(2) : new Intl.NumberFormat('en', { style: 'currency', currency }).format(price);
-  } catch {
-    return price.toFixed(2);
-  }
 }
 
 export function indexPage(shops: readonly Pick<Shop, 'tenant' | 'name'>[]): string {

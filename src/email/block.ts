@@ -3,6 +3,7 @@
 import type { Picked } from '../recommend/filters.ts';
 import type { RepeatReason, Source, Strategy } from '../recommend/types.ts';
 import { imageUrl, productUrl, type LinkTemplates } from '../recommend/links.ts';
+import { formatPrice } from '../lib/price.ts';
 import { encodeClickToken } from './click-token.ts';
 import type { TemplateContext } from './template.ts';
 
@@ -72,19 +73,6 @@ export function blockItems(picked: readonly Picked[], head: { tenant: string; re
       repeat: p.repeat,
     };
   });
-}
-
-/** "£12.50" when the currency is a known ISO code, else "12.50"; '' without a price. */
-export function formatPrice(price: number | null, currency: string | null): string {
-  if (price === null) return '';
-  if (currency !== null && /^[A-Z]{3}$/.test(currency)) {
-    try {
-      return new Intl.NumberFormat('en', { style: 'currency', currency }).format(price);
-    } catch {
-      /* an unknown code: plain number below */
-    }
-  }
-  return price.toFixed(2);
 }
 
 /** Every name a template may use: see templates/README.md. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { blockItems, formatPrice, templateContext, type Block } from '../../src/email/block.ts';
+import { blockItems, templateContext, type Block } from '../../src/email/block.ts';
+import { formatPrice } from '../../src/lib/price.ts';
 import { imageUrl, productUrl } from '../../src/recommend/links.ts';
 import { decodeClickToken } from '../../src/email/click-token.ts';
 import { blockKey, emailRequestId } from '../../src/email/identity.ts';
