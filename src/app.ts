@@ -10,6 +10,7 @@ import type { AppDeps } from './deps.ts';
 import { setUpEmail } from './email/setup.ts';
 import { ExperimentCache } from './experiments/cache.ts';
 import { ExposureWriter } from './experiments/exposure-writer.ts';
+import { Exposures } from './experiments/exposures.ts';
 import { AJV_OPTIONS } from './http/ajv.ts';
 import { BlockCache } from './http/block-cache.ts';
 import { errorHandler, isUnavailable, notFoundHandler } from './http/errors.ts';
@@ -135,10 +136,16 @@ export async function buildApp(
       if ((await redis.exists(t.keys.flagsSynced).catch(() => 1)) === 0) await t.flags.request();
     }
   });
-  const exposures = new ExposureWriter((rows) => insertExposures(pool, rows), {
-    ...config.experiments.exposures,
-    onError: (err, rows) => app.log.warn({ err, rows }, 'exposure write failed'),
-  });
+  const exposures = new Exposures(
+    new ExposureWriter((rows) => insertExposures(pool, rows), {
+      ...config.experiments.exposures,
+      onError: (err, rows) => app.log.warn({ err, rows }, 'exposure write failed'),
+    }),
+    redis,
+    (tenant) => tenants.get(tenant).keys,
+    config.experiments.deferredExposureTtlSeconds,
+    (err, what) => app.log.warn({ err }, what),
+  );
   // server.ts ends the pool after app.close(), so buffered exposures are flushed first.
   app.addHook('onClose', () => exposures.close());
   const metrics = new Metrics({

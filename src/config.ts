@@ -95,6 +95,8 @@ export interface ExperimentsConfig {
     /** Past this many unwritten exposures new ones are dropped (and counted): memory stays bounded. */
     maxBufferedRows: number;
   };
+  /** A block fetched with exposure=impression (the widget's) is exposed if seen within this time: its exposure waits this long in Redis. */
+  deferredExposureTtlSeconds: number;
 }
 
 /** Email blocks and click links (src/email, src/routes/email.ts, src/routes/clicks.ts). */
@@ -261,6 +263,7 @@ export function loadConfig(env: Env = process.env): Config {
         batchRows: int(env, 'EXPOSURE_BATCH_ROWS', 500, 1),
         maxBufferedRows: int(env, 'EXPOSURE_MAX_BUFFERED_ROWS', 50_000, 1),
       },
+      deferredExposureTtlSeconds: int(env, 'EXPOSURE_DEFERRED_TTL_SECONDS', 3600, 1),
     },
     serving: {
       modelRefreshMs: int(env, 'SERVING_MODEL_REFRESH_MS', 1000, 1),

@@ -5,7 +5,7 @@ import type { Config } from './config.ts';
 import type { BlockService } from './email/blocks.ts';
 import type { Template } from './email/template.ts';
 import type { ExperimentCache } from './experiments/cache.ts';
-import type { ExposureWriter } from './experiments/exposure-writer.ts';
+import type { Exposures } from './experiments/exposures.ts';
 import type { Metrics } from './metrics.ts';
 import type { Outages } from './outage.ts';
 import type { RedisClient } from './store/redis/client.ts';
@@ -21,8 +21,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** Experiment definitions, read every few seconds, never per request. */
   experiments: ExperimentCache;
-  /** Exposures, buffered and written off the request path. */
-  exposures: ExposureWriter;
+  /** Exposures: noted in Redis, buffered and written to PostgreSQL off the request path; deferred ones wait for their impression. */
+  exposures: Exposures;
   email: {
     blocks: BlockService;
     template: Template;

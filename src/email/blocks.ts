@@ -6,7 +6,7 @@ import { withDeadline } from '../lib/deadline.ts';
 import { HttpError } from '../http/errors.ts';
 import type { ExperimentCache } from '../experiments/cache.ts';
 import type { Variant } from '../experiments/definition.ts';
-import type { ExposureWriter } from '../experiments/exposure-writer.ts';
+import type { Exposures } from '../experiments/exposures.ts';
 import type { Metrics } from '../metrics.ts';
 import { Selection, type Picked } from '../recommend/filters.ts';
 import { recommend, type RecOptions, type RecRequest } from '../recommend/recommend.ts';
@@ -51,7 +51,7 @@ export interface BlockServiceDeps {
   options: RecOptions;
   metrics: Metrics;
   experiments: ExperimentCache;
-  exposures: ExposureWriter;
+  exposures: Exposures;
   links: Omit<LinkContext, 'expiresAt' | 'templates'> & { ttlSeconds: number };
   timeBudgetMs: number;
 }
@@ -81,6 +81,9 @@ export class BlockService {
     // Validates before any work: a bad query is a 400 however healthy the services are.
     const request = recRequest(served, variant ? withVariant(q, variant.params) : q);
     const key = blockKey({ ...q, strategy });
+    // The variant served is noted at once, alongside the block's own work (src/experiments/exposures.ts).
+    const exposedAt = new Date();
+    const noted = exposed ? this.deps.exposures.note({ tenant: t.id, experimentId: q.experiment!, variant: variant!.key, userId: user!, exposedAt }) : null;
 
     // Opt-out wins over the mail's memory: an opted-out user's earlier blocks are not served again.
     const recalled = mailId === null ? null : await this.recall(t, user ?? '', mailId, log);
@@ -115,6 +118,7 @@ export class BlockService {
     }
 
     if (exposed) {
+      await noted;
       this.deps.exposures.record({
         tenant: t.id,
         experimentId: q.experiment!,
@@ -123,6 +127,7 @@ export class BlockService {
         requestId: shown.requestId,
         strategy: shown.strategy,
         items: shown.items.map((i) => i.id),
+        exposedAt,
       });
     }
     const links = { ...this.deps.links, expiresAt: linkExpiry(now, this.deps.links.ttlSeconds), templates: await t.links.get() };

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config.ts';
 import type { ExperimentCache } from '../experiments/cache.ts';
-import type { ExposureWriter } from '../experiments/exposure-writer.ts';
+import type { Exposures } from '../experiments/exposures.ts';
 import type { Metrics } from '../metrics.ts';
 import { recOptions } from '../recommend/request.ts';
 import { TEMPLATE_NAMES } from './block.ts';
@@ -37,7 +37,7 @@ export async function loadTemplate(path: string): Promise<Template> {
   }
 }
 
-export async function setUpEmail(config: Config, s: { metrics: Metrics; exposures: ExposureWriter; experiments: ExperimentCache }, warn: (message: string) => void): Promise<EmailServices> {
+export async function setUpEmail(config: Config, s: { metrics: Metrics; exposures: Exposures; experiments: ExperimentCache }, warn: (message: string) => void): Promise<EmailServices> {
   const { email } = config;
   const secret = emailSecret(email.signingSecret, warn);
   const blocks = new BlockService({

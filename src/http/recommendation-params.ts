@@ -185,6 +185,13 @@ export const experimentQuery = {
     user: userParam,
     item: itemParam,
     exclude_purchased: { type: 'boolean', description: "Leave out items the user bought (default: the variant strategy's)" },
+    exposure: {
+      type: 'string',
+      enum: ['fetch', 'impression'],
+      default: 'fetch',
+      description:
+        "When the exposure is recorded: fetch (now), or impression: when the block is seen, i.e. when POST /v1/widget/events reports an impression of (or a click on) this request_id for this user_id (the widget's way: it fetches blocks before they are in view). A block never seen counts no exposure.",
+    },
     ...filterParams,
   },
 } as const;

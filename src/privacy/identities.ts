@@ -12,6 +12,7 @@ import { eraseAsOwner } from '../store/pg/user-locks.ts';
 import { upsertOptOut } from '../store/pg/users.ts';
 import { userListsOf } from '../store/pg/user-lists.ts';
 import type { RedisClient } from '../store/redis/client.ts';
+import { notedExposures } from '../store/redis/exposures.ts';
 import { dropLinked, markLinked, moveMails, setVariants, unmarkLinked } from '../store/redis/identities.ts';
 import { writeActivities, type UserKeyLimits } from '../store/redis/user-writes.ts';
 import type { TenantScope } from './users.ts';
@@ -33,7 +34,9 @@ export interface Linked {
 /**
  * Links `anonymous` to `customer`: refused (an HttpError naming the field) by the rules of
  * src/identity/links.ts, with nothing changed. A choice to opt out made by either side is the
- * customer's from then on, for every id of theirs.
+ * customer's from then on, for every id of theirs. The customer keeps, in each running
+ * experiment, the variant first served to any of their ids, including exposures noted in Redis
+ * that no API process has written to PostgreSQL yet.
  */
 export async function linkIdentity(pool: pg.Pool, redis: RedisClient, t: TenantScope, limits: UserKeyLimits, anonymous: string, customer: string): Promise<Linked> {
   const created = await eraseAsOwner(pool, t.id, [anonymous, customer], async (tx) => {
@@ -47,8 +50,10 @@ export async function linkIdentity(pool: pg.Pool, redis: RedisClient, t: TenantS
   });
   const merged = await eraseAsOwner(pool, t.id, [anonymous, customer], async (tx) => {
     if ((await linkOf(tx, t.id, anonymous)) !== customer) return null;
-    const person = await readPerson(tx, t.id, customer);
-    const { rows } = await tx.query<{ id: string }>('SELECT id FROM users WHERE tenant_id = $1 AND id = ANY($2::text[]) AND personalization_opt_out', [t.id, personIds(person)]);
+    const ids = personIds(await readPerson(tx, t.id, customer));
+    const { rows } = await tx.query<{ id: string }>('SELECT id FROM users WHERE tenant_id = $1 AND id = ANY($2::text[]) AND personalization_opt_out', [t.id, ids]);
+    // Exposures an API process still buffers are not in PostgreSQL yet: their notes in Redis are.
+    const noted = (await Promise.all(ids.map((id) => notedExposures(redis, t.keys, id)))).flat();
     return mergeInRedis(
       redis,
       t,
@@ -56,7 +61,7 @@ export async function linkIdentity(pool: pg.Pool, redis: RedisClient, t: TenantS
       anonymous,
       customer,
       rows.map((r) => r.id),
-      await firstVariants(tx, t.id, customer),
+      await firstVariants(tx, t.id, customer, noted),
     );
   });
   return { created, merged };

@@ -51,7 +51,8 @@ export async function eraseUser(pool: pg.Pool, redis: RedisClient, t: TenantScop
   let redisKeys = 0;
   for (const id of ids) {
     // One transaction per id: an id's keys share its hash tag, hence one Redis Cluster slot.
-    // Its mails' keys are found by SCAN (erasure is rare; the mail ids are not known).
+    // Its mails' keys and deferred exposures are found by SCAN (erasure is rare; the mail and
+    // request ids are not known).
     const replies = await redis
       .multi()
       .set(t.keys.erased(id), '1')
@@ -59,7 +60,7 @@ export async function eraseUser(pool: pg.Pool, redis: RedisClient, t: TenantScop
       .exec();
     const unlinked = replies?.[1]?.[1];
     if (typeof unlinked !== 'number') throw replies?.find(([err]) => err)?.[0] ?? new Error('erasure: Redis transaction failed');
-    redisKeys += unlinked + (await deleteMatching(redis, t.keys.userMailPattern(id)));
+    redisKeys += unlinked + (await deleteMatching(redis, t.keys.userMailPattern(id))) + (await deleteMatching(redis, t.keys.userDeferredPattern(id)));
   }
   return { ...erased, redisKeys, linked: ids.slice(1) };
 }

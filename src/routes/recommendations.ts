@@ -1,6 +1,7 @@
 // GET /v1/recommendations/{recently-viewed|same-brand|collaborative|popular}: Redis only on
 // the hot path (src/store/redis/rec-store.ts), the ranking in src/recommend. GET /v1/recommendations
-// ?experiment=ID&user=U: the strategy of the user's variant, with an exposure recorded.
+// ?experiment=ID&user=U: the strategy of the user's variant, with an exposure recorded (when the
+// block is fetched, or with exposure=impression when it is seen, src/experiments/exposures.ts).
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { userInQuery } from '../auth/access.ts';
 import type { AppDeps } from '../deps.ts';
@@ -106,7 +107,7 @@ export async function recommendationRoutes(app: FastifyInstance, deps: AppDeps):
   }
 
   // The A/B harness: the user's deterministic variant picks the strategy and its parameters.
-  app.get<{ Querystring: Query & { experiment: string; user: string } }>(
+  app.get<{ Querystring: Query & { experiment: string; user: string; exposure: 'fetch' | 'impression' } }>(
     '/v1/recommendations',
     {
       config: { access: 'read', personal: userInQuery },
@@ -114,7 +115,7 @@ export async function recommendationRoutes(app: FastifyInstance, deps: AppDeps):
       schema: {
         summary: "The block of the user's variant in an experiment (A/B test of strategies)",
         description:
-          'The variant comes from GrowthBook-compatible hashing of the experiment salt and user id (GET /v1/experiments/{id}/assignment tells it). Its strategy and parameters are used (they win over the same query parameters), and an exposure is recorded for request_id (batched, off the request path) while the experiment runs and the user is in its coverage.',
+          'The variant comes from GrowthBook-compatible hashing of the experiment salt and user id (GET /v1/experiments/{id}/assignment tells it). Its strategy and parameters are used (they win over the same query parameters), and an exposure is recorded for request_id (batched, off the request path) while the experiment runs and the user is in its coverage: now, or with exposure=impression when the block is seen (POST /v1/widget/events).',
         tags: ['recommendations', 'experiments'],
         querystring: experimentQuery,
         response: { ...responseSchema, 404: { ...responseSchema[400], description: 'No such experiment' } },
@@ -125,17 +126,19 @@ export async function recommendationRoutes(app: FastifyInstance, deps: AppDeps):
       const t = deps.tenants.get(request.tenant);
       const { experiment, assignment } = await deps.experiments.assign(t.id, q.experiment, q.user);
       const { variant } = assignment;
-      const [result, links] = await Promise.all([answer(t, variant.strategy, withVariant(q, variant.params), request.log), t.links.get()]);
-      if (assignment.inExperiment) {
-        deps.exposures.record({
-          tenant: t.id,
-          experimentId: experiment.id,
-          variant: variant.key,
-          userId: q.user,
-          requestId: request.id,
-          strategy: variant.strategy,
-          items: result.items.map((i) => i.id),
-        });
+      const exposure = assignment.inExperiment
+        ? { tenant: t.id, experimentId: experiment.id, variant: variant.key, userId: q.user, requestId: request.id, strategy: variant.strategy, exposedAt: new Date() }
+        : null;
+      const deferred = q.exposure === 'impression';
+      const [result, links] = await Promise.all([
+        answer(t, variant.strategy, withVariant(q, variant.params), request.log),
+        t.links.get(),
+        exposure !== null && !deferred ? deps.exposures.note(exposure) : null,
+      ]);
+      if (exposure !== null) {
+        const shown = { ...exposure, items: result.items.map((i) => i.id) };
+        if (deferred) await deps.exposures.defer(shown);
+        else deps.exposures.record(shown);
       }
       void reply.header('cache-control', cacheControl(result, `private, max-age=${serving.privateMaxAgeSeconds}`));
       const about = `"experiment":${JSON.stringify(experiment.id)},"variant":${JSON.stringify(variant.key)},"in_experiment":${assignment.inExperiment},`;

@@ -6,6 +6,8 @@
 // Stored as events (type impression or click, source 'widget', position), once per request_id,
 // page view (view_id: a non-personal block cached by a browser or a CDN is one request_id seen
 // in many views) and item, holding the user's lock against a concurrent erasure like every writer of events.
+// The first impression of (or click on) an experiment block fetched with exposure=impression is
+// also its exposure, recorded for the user and variant it was served to (src/experiments/exposures.ts).
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../deps.ts';
@@ -43,14 +45,15 @@ const INSERT = insertEventsSql(
   `SELECT $1::text, $2::text, t.item, $3::text, 1, $4::timestamptz, $5::text, t.position, t.key, 'widget' FROM unnest($6::text[], $7::int[], $8::text[]) AS t (item, position, key)`,
 );
 
-export async function widgetEventRoutes(app: FastifyInstance, deps: Pick<AppDeps, 'pool'>): Promise<void> {
+export async function widgetEventRoutes(app: FastifyInstance, deps: Pick<AppDeps, 'pool' | 'exposures'>): Promise<void> {
   app.post<{ Body: WidgetEvents }>(
     '/v1/widget/events',
     {
       config: { access: 'read', personal: { user: (request: FastifyRequest) => (request.body as WidgetEvents | undefined)?.user_id } },
       schema: {
         summary: 'Record what the website widget showed (impression) or what was followed (click)',
-        description: 'Once per request_id, view_id and item: a repeated event is counted in duplicates. A browser key needs the user_token of user_id; without user_id the events are anonymous.',
+        description:
+          "Once per request_id, view_id and item: a repeated event is counted in duplicates. A browser key needs the user_token of user_id; without user_id the events are anonymous. The first impression of (or click on) an experiment block fetched for user_id with exposure=impression records that block's exposure, in the variant that served it.",
         tags: ['widget'],
         body: {
           type: 'object',
@@ -107,6 +110,8 @@ export async function widgetEventRoutes(app: FastifyInstance, deps: Pick<AppDeps
         return rowCount ?? 0;
       });
       if (accepted === null) return { accepted: 0, duplicates: 0, dropped: items.length };
+      // The block is seen: an experiment block fetched with exposure=impression is exposed now.
+      if (request.body.user_id !== undefined) await deps.exposures.seen(tenant, user, requestId);
       return { accepted, duplicates: items.length - accepted, dropped: 0 };
     },
   );

@@ -195,7 +195,8 @@ svg{padding:30%;color:var(--recs-placeholder-color,#8a8a8a)}
     const seeds = a.items.map((i) => ['item', i]);
     const open = { url: seeds.length > 0 && BY_ITEM.includes(a.strategy) ? url(`/${a.strategy}`, seeds) : url('/popular', []), personal: false };
     if (!a.user) return [open];
-    const own = a.experiment ? url('', [['experiment', a.experiment], ['user', a.user], ...seeds]) : url(`/${a.strategy}`, [['user', a.user], ...seeds]);
+    // An experiment's exposure is the block's impression, not its fetch (which may come before it is in view).
+    const own = a.experiment ? url('', [['experiment', a.experiment], ['user', a.user], ['exposure', 'impression'], ...seeds]) : url(`/${a.strategy}`, [['user', a.user], ...seeds]);
     return [{ url: own, personal: true }, open];
   }
 

@@ -13,12 +13,15 @@ import { DEFAULT_AUTH_SETTINGS } from '../../src/auth/settings.ts';
 import { signUserToken } from '../../src/auth/user-token.ts';
 import { anonymousUser } from '../../src/routes/widget-events.ts';
 import { createApiKey } from '../../src/store/pg/api-keys.ts';
+import { insertExperiment, updateStatus } from '../../src/store/pg/experiments.ts';
+import { redisKeys } from '../../src/store/redis/keys.ts';
 import { DEFAULT_TENANT } from '../../src/tenant.ts';
 import { buildShop, loadShop } from '../fixtures/recs/shop.ts';
 import { chromiumPath, CHROMIUM_FLAGS, freePort, listen, PATIENCE_MS, until } from '../helpers/browser.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters';
+const EXPERIMENT = 'widget-ab';
 const SCREENSHOTS = new URL('../../test-output/widget/', import.meta.url).pathname;
 // The catalog as the tests change it (below): a3 has no image, b1 no currency, b3 is priced in
 // pounds, c1 in a currency Intl does not know.
@@ -237,6 +240,19 @@ ${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}
     ]);
     s.config.eventWeights = { purchase: 1, cart: 0, view: 0, click: 0 };
     await buildShop(s);
+    // Everyone in the experiment gets recently-viewed (the control takes no one), whatever the element's strategy says.
+    s.config.experiments.exposures.flushIntervalMs = 20;
+    await insertExperiment(s.pool, DEFAULT_TENANT, {
+      id: EXPERIMENT,
+      name: null,
+      salt: EXPERIMENT,
+      coverage: 1,
+      variants: [
+        { key: 'control', strategy: 'popular', weight: 0, params: {}, control: true },
+        { key: 'rv', strategy: 'recently-viewed', weight: 1, params: {}, control: false },
+      ],
+    });
+    await updateStatus(s.pool, DEFAULT_TENANT, EXPERIMENT, 'draft', 'running');
 
     app = await buildApp(
       {
@@ -497,6 +513,54 @@ ${csp ? `<meta http-equiv="Content-Security-Policy" content="${csp}">` : ''}
     assert.ok(!seen.some((r) => r.url.includes('category=home')), 'nor asks the API');
     assert.equal(posted('impression', top.request_id).length, 1, 'one impression request per block');
     assert.equal(posted('impression', low.request_id).length, 1);
+    assert.deepEqual(consoleOf(opened), { errors: [], warnings: [] });
+  });
+
+  test("an experiment block: the variant's strategy for the user; its exposure only once it is half visible for 1 s, once", async (t) => {
+    const exposures = async (requestId: string) => (await s.pool.query('SELECT user_id, variant, strategy FROM exposures WHERE experiment_id = $1 AND request_id = $2', [EXPERIMENT, requestId])).rows;
+    /** No exposure even after the API's buffer was written (its flush interval, in real time). */
+    const stillNone = async (requestId: string, why: string) => {
+      await new Promise((r) => setTimeout(r, s.config.experiments.exposures.flushIntervalMs + 200));
+      assert.deepEqual(await exposures(requestId), [], why);
+    };
+    // Below the fold, within the widget's look-ahead: fetched at once, not seen.
+    const token = signUserToken('viewer', SECRET, 600);
+    const path = addPage(`<div style="height:calc(100vh - 20px)"></div>
+      ${widget({ id: 'w', strategy: 'popular', experiment: EXPERIMENT, user: 'viewer', 'user-token': token, limit: '2', fallback: 'false' })}
+      <div style="height:3000px"></div>`);
+    const opened = await open(t, shop + path, { pausedClock: true });
+    const { page } = opened;
+    const block = await loaded(page, 'w');
+    assert.equal(block.personal, true);
+    assert.deepEqual(await hrefs(page, 'w'), [`${shop}/p/a4`, `${shop}/p/z9`], "the variant's strategy (recently-viewed), not the element's");
+    assert.ok(
+      seen.some((r) => r.url.startsWith(`/v1/recommendations?experiment=${EXPERIMENT}&user=viewer&exposure=impression`)),
+      'the widget asks for the exposure at the impression',
+    );
+    await observed(page, 'w');
+    await page.clock.runFor(2000);
+    await stillNone(block.request_id, 'fetched below the fold: no exposure');
+    assert.equal(await s.redis.exists(redisKeys(s.config.redisPrefix).deferredExposure('viewer', block.request_id)), 1, 'it waits for the impression');
+
+    await page.locator('#w').evaluate((e) => e.scrollIntoView());
+    await observed(page, 'w');
+    await page.clock.runFor(900);
+    assert.equal(await count(page, 'recs-impression', 'w'), 0);
+    await stillNone(block.request_id, 'in view for less than a second: no exposure');
+    await page.clock.runFor(150);
+    assert.equal(await count(page, 'recs-impression', 'w'), 1);
+    await until(async () => (await exposures(block.request_id)).length > 0, 'the exposure');
+    assert.deepEqual(await exposures(block.request_id), [{ user_id: 'viewer', variant: 'rv', strategy: 'recently-viewed' }]);
+
+    // Out of view and back: no second impression, one exposure.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await observed(page, 'w');
+    await page.locator('#w').evaluate((e) => e.scrollIntoView());
+    await observed(page, 'w');
+    await page.clock.runFor(2000);
+    assert.equal(posted('impression', block.request_id).length, 1);
+    await new Promise((r) => setTimeout(r, s.config.experiments.exposures.flushIntervalMs + 200));
+    assert.equal((await exposures(block.request_id)).length, 1);
     assert.deepEqual(consoleOf(opened), { errors: [], warnings: [] });
   });
 

@@ -50,6 +50,7 @@ describe('identities: anonymous visitors merged into known customers (real Postg
   const eventRows = async (user: string) => (await s.pool.query(`SELECT count(*)::int AS n FROM events WHERE tenant_id = 'default' AND user_id = $1`, [user])).rows[0].n as number;
   /** Every key of the user's hash tag except their erasure tombstone. */
   const keysLeft = async (user: string) => (await scanKeys(s.redis, `${s.config.redisPrefix}*{${user}}*`)).filter((k) => k !== keys().erased(user));
+  const appConfig = () => ({ ...s.config, auth: { ...DEFAULT_AUTH_SETTINGS, mode: 'required' as const, keyCacheMs: 0, userTokenSecret: TOKEN_SECRET } });
 
   before(async () => {
     s = await startTestServices();
@@ -59,7 +60,7 @@ describe('identities: anonymous visitors merged into known customers (real Postg
     await loadShop(s.pool);
     await buildShop(s);
     await ensureTenant(s.pool, 'other');
-    app = await buildApp({ ...s.config, auth: { ...DEFAULT_AUTH_SETTINGS, mode: 'required', keyCacheMs: 0, userTokenSecret: TOKEN_SECRET } }, s, { logger: false });
+    app = await buildApp(appConfig(), s, { logger: false });
     server = (await createApiKey(s.pool, { name: 'backend', scope: 'write', origins: [], rate: RATE })).key;
     widget = (await createApiKey(s.pool, { name: 'widget', scope: 'read', origins: [SHOP], rate: RATE })).key;
     otherShop = (await createApiKey(s.pool, { name: 'other shop', tenants: ['other'], scope: 'write', origins: [], rate: RATE })).key;
@@ -306,16 +307,21 @@ describe('identities: anonymous visitors merged into known customers (real Postg
       assert.notEqual(anon, '');
     });
 
-    test('exposed anonymously, linked, then seen as the customer: the same variant, one visitor in the report', async () => {
+    test('exposed anonymously by another API process, linked at once (its exposure still buffered there), then seen as the customer: the same variant, one visitor in the report', async () => {
+      // Another API process whose exposure buffer is not written before the link.
+      const config = appConfig();
+      const other = await buildApp({ ...config, experiments: { ...config.experiments, exposures: { ...config.experiments.exposures, flushIntervalMs: 3_600_000 } } }, s, { logger: false });
       const first = await variantOf(anon);
-      const exposed = await call({ url: `/v1/recommendations?experiment=${experiment}&user=${anon}`, headers: { 'x-request-id': 'xp-anon' } });
+      const exposed = await other.inject({ url: `/v1/recommendations?experiment=${experiment}&user=${anon}`, headers: { 'x-api-key': server, 'x-request-id': 'xp-anon' } });
       assert.equal(exposed.json().variant, first);
-      for (let i = 0; (await exposures(anon)).length === 0 && i < 100; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(await exposures(anon), [], 'the exposure is still in the other process');
       assert.equal((await link({ anonymous_id: anon, customer_id: customer })).statusCode, 200);
       assert.equal(await variantOf(customer), first, 'the customer keeps the variant of the anonymous exposure');
       assert.equal(await variantOf(anon), first);
       const asCustomer = await call({ url: `/v1/recommendations?experiment=${experiment}&user=${customer}`, headers: { 'x-request-id': 'xp-cust' } });
       assert.equal(asCustomer.json().variant, first);
+      await other.close();
+      assert.deepEqual(await exposures(anon), [first], 'written when the other process stops');
       for (let i = 0; (await exposures(customer)).length === 0 && i < 100; i++) await new Promise((r) => setTimeout(r, 20));
       assert.deepEqual(await exposures(customer), [first]);
       // Purchases under either id, one credited by request_id, one in the window.
@@ -326,9 +332,9 @@ describe('identities: anonymous visitors merged into known customers (real Postg
       const report = await call({ url: `/v1/experiments/${experiment}/report` });
       assert.equal(report.statusCode, 200, report.body);
       const byKey = Object.fromEntries(report.json().variants.map((v: { key: string; visitors: number; converters: number; exposures: number }) => [v.key, v]));
-      const other = first === 'rv' ? 'pop' : 'rv';
+      const second = first === 'rv' ? 'pop' : 'rv';
       assert.deepEqual([byKey[first].visitors, byKey[first].exposures, byKey[first].converters], [1, 2, 1], 'one customer, two exposures, one converter');
-      assert.equal(byKey[other].visitors, 0);
+      assert.equal(byKey[second].visitors, 0);
     });
   });
 

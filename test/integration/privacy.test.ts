@@ -130,22 +130,26 @@ describe('privacy: opt-out and erasure (real PostgreSQL, Redis and build)', () =
       // first exposures), docs/identity.md: one id is never both, but erasure deletes either.
       await s.redis.set(keys().alias(V), 'someone');
       await s.redis.hset(keys().variants(V), 'e1', 'a');
-      // Every per-user key (recently viewed, bought, bought joined, opt-out flag, lifecycle profile, identity marker, variants, layout 1 purchases...).
+      // The first exposure noted as it was served (src/store/redis/exposures.ts).
+      await s.redis.hset(keys().exposed(V), 'e1', JSON.stringify([Date.now(), 'a']));
+      // Every per-user key (recently viewed, bought, bought joined, opt-out flag, lifecycle profile, identity marker, variants, noted exposures, layout 1 purchases...).
       assert.deepEqual(
         await Promise.all(userKeys(V).map((k) => s.redis.exists(k))),
         userKeys(V).map(() => 1),
       );
       // What two of V's emails showed (kept for a while: the mail ids are not known to erasure).
       for (const mail of ['nov*', 'dec[1]']) await s.redis.hset(keys().mail(V, mail), 'block', '{}');
+      // A widget block's exposure waiting for its impression (nor are its request ids known).
+      await s.redis.set(keys().deferredExposure(V, 'req[1]*'), '{}', 'EX', 600);
     });
 
     test('DELETE /v1/users/{id}: rows and Redis keys gone at once, a tombstone kept', async () => {
       const res = await app.inject({ method: 'DELETE', url: userUrl(V) });
       assert.equal(res.statusCode, 200, res.body);
       erased = res.json();
-      // Every per-user key and the two mails.
-      const userAndMailKeys = keys().userKeys(V).length + 2;
-      assert.deepEqual({ ...erased, deleted_at: undefined }, { user: V, deleted_at: undefined, events_deleted: 3, exposures_deleted: 1, redis_keys_deleted: userAndMailKeys, linked: [] });
+      // Every per-user key, the two mails and the deferred exposure.
+      const erasedKeys = keys().userKeys(V).length + 3;
+      assert.deepEqual({ ...erased, deleted_at: undefined }, { user: V, deleted_at: undefined, events_deleted: 3, exposures_deleted: 1, redis_keys_deleted: erasedKeys, linked: [] });
       assert.equal(await rows('events', V), 0);
       assert.equal(await rows('exposures', V), 0);
       assert.equal(await rows('events', 'u1'), 3, "nobody else's rows");

@@ -24,7 +24,7 @@ test('ids with `{`, `}`, `:` or `%` cannot make two (user, mail) pairs share a k
 
 test("every key of a user, whatever the id, has one hash tag: the user's (one Redis Cluster slot)", () => {
   for (const user of ['plain', 'a}:m', '{x}', 'a{b}c', 'é}']) {
-    const tags = new Set([...keys.userKeys(user), keys.erased(user), keys.mail(user, 'm}1')].map(hashTag));
+    const tags = new Set([...keys.userKeys(user), keys.erased(user), keys.mail(user, 'm}1'), keys.deferredExposure(user, 'r}:1')].map(hashTag));
     assert.equal(tags.size, 1, `${user}: ${[...tags]}`);
   }
 });

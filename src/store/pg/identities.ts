@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { HttpError } from '../../http/errors.ts';
 import type { LinkState } from '../../identity/links.ts';
+import type { NotedExposure } from '../redis/exposures.ts';
 import { eraseAsOwner, type Tx } from './user-locks.ts';
 
 type Db = Tx | Pick<pg.Pool, 'query'>;
@@ -114,17 +115,22 @@ export interface FirstVariant {
 /**
  * The variant of each linked customer's first exposure (under any of their ids) in each running
  * experiment: what they keep (docs/identity.md). Only customers with linked ids: anyone else's
- * first variant is the hash of their own id, as every later one is. `customer` limits it to one.
+ * first variant is the hash of their own id, as every later one is. `customer` limits it to one,
+ * and `noted` adds that customer's exposures PostgreSQL may not have yet (noted in Redis as they
+ * were served, src/store/redis/exposures.ts): the earliest of all wins.
  */
-export async function firstVariants(db: Db, tenant: string, customer?: string): Promise<FirstVariant[]> {
+export async function firstVariants(db: Db, tenant: string, customer?: string, noted: readonly NotedExposure[] = []): Promise<FirstVariant[]> {
   const { rows } = await db.query<FirstVariant>(
-    `SELECT DISTINCT ON (p.customer, x.experiment_id) p.customer, x.experiment_id AS experiment, x.variant
-     FROM (SELECT alias_id AS id, customer_id AS customer FROM identity_links WHERE tenant_id = $1 AND ($2::text IS NULL OR customer_id = $2)
-           UNION SELECT customer_id, customer_id FROM identity_links WHERE tenant_id = $1 AND ($2::text IS NULL OR customer_id = $2)) p
-     JOIN exposures x ON x.tenant_id = $1 AND x.user_id = p.id
-     JOIN experiments e ON e.tenant_id = $1 AND e.id = x.experiment_id AND e.status = 'running'
-     ORDER BY p.customer, x.experiment_id, x.exposed_at, x.request_id`,
-    [tenant, customer ?? null],
+    `SELECT DISTINCT ON (x.customer, x.experiment) x.customer, x.experiment, x.variant
+     FROM (SELECT p.customer, x.experiment_id AS experiment, x.variant, x.exposed_at, x.request_id
+           FROM (SELECT alias_id AS id, customer_id AS customer FROM identity_links WHERE tenant_id = $1 AND ($2::text IS NULL OR customer_id = $2)
+                 UNION SELECT customer_id, customer_id FROM identity_links WHERE tenant_id = $1 AND ($2::text IS NULL OR customer_id = $2)) p
+           JOIN exposures x ON x.tenant_id = $1 AND x.user_id = p.id
+           UNION ALL
+           SELECT $2, n.experiment, n.variant, n.exposed_at, '' FROM jsonb_to_recordset($3::jsonb) AS n(experiment text, variant text, exposed_at timestamptz)) x
+     JOIN experiments e ON e.tenant_id = $1 AND e.id = x.experiment AND e.status = 'running'
+     ORDER BY x.customer, x.experiment, x.exposed_at, x.request_id`,
+    [tenant, customer ?? null, JSON.stringify(noted.map((n) => ({ experiment: n.experiment, variant: n.variant, exposed_at: n.exposedAt.toISOString() })))],
   );
   return rows;
 }

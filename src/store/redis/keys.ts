@@ -59,13 +59,19 @@ export interface Keys {
   alias(user: string): string;
   /** The variant a customer keeps in each experiment, from the first exposure of any of their ids (HASH experiment → variant; no TTL, copied back with the flags). */
   variants(user: string): string;
+  /** The user's first exposure in each experiment, noted as it is served, before PostgreSQL has it (HASH experiment → JSON [time ms, variant]; src/store/redis/exposures.ts). */
+  exposed(user: string): string;
+  /** The exposure of a block fetched with exposure=impression, waiting for its impression (STRING, JSON; with a TTL). */
+  deferredExposure(user: string, requestId: string): string;
+  /** SCAN pattern of all of a user's deferred exposures (their request ids are not known). */
+  userDeferredPattern(user: string): string;
   /** A customer's lifecycle facts (HASH with the user TTL, src/store/redis/profiles.ts): what audience-limited experiments decide entry on. */
   profile(user: string): string;
   /** What the blocks of one email showed (HASH with a TTL, src/store/redis/mail-memory.ts). */
   mail(user: string, mailId: string): string;
   /** SCAN pattern of all of a user's mail keys (the mail ids are not known). */
   userMailPattern(user: string): string;
-  /** Every per-user key but the mail ones and the tombstone, retired ones included: what erasing a user deletes, with userMailPattern. A new per-user key belongs here too. */
+  /** Every per-user key but the mail ones, the deferred exposures and the tombstone, retired ones included: what erasing a user deletes, with userMailPattern and userDeferredPattern. A new per-user key belongs here too. */
   userKeys(user: string): string[];
   /** Per-user keys of older layouts (purchases as a SET, layout 1): the build's users stage deletes them. */
   retiredUserKeys(user: string): string[];
@@ -175,6 +181,7 @@ export function redisKeys(root: string, tenant = DEFAULT_TENANT): Keys {
   const profile = (user: string) => `${prefix}profile:${tag(user)}`;
   const alias = (user: string) => `${prefix}alias:${tag(user)}`;
   const variants = (user: string) => `${prefix}variants:${tag(user)}`;
+  const exposed = (user: string) => `${prefix}exposed:${tag(user)}`;
   const retiredUserKeys = (user: string) => [`${prefix}bought:${tag(user)}`];
   return {
     current: `${prefix}current`,
@@ -198,7 +205,10 @@ export function redisKeys(root: string, tenant = DEFAULT_TENANT): Keys {
     profile,
     mail: (user, mailId) => `${prefix}mail:${tag(user)}:${keyPart(mailId)}`,
     userMailPattern: (user) => `${globLiteral(`${prefix}mail:${tag(user)}:`)}*`,
-    userKeys: (user) => [recentlyViewed(user), bought(user), boughtIds(user), occasions(user), optOut(user), profile(user), alias(user), variants(user), ...retiredUserKeys(user)],
+    exposed,
+    deferredExposure: (user, requestId) => `${prefix}deferred:${tag(user)}:${keyPart(requestId)}`,
+    userDeferredPattern: (user) => `${globLiteral(`${prefix}deferred:${tag(user)}:`)}*`,
+    userKeys: (user) => [recentlyViewed(user), bought(user), boughtIds(user), occasions(user), optOut(user), profile(user), alias(user), variants(user), exposed(user), ...retiredUserKeys(user)],
     retiredUserKeys,
     flagsSynced: `${prefix}flags:synced`,
     flagsSyncing: `${prefix}flags:syncing`,

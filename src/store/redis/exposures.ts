@@ -1,0 +1,76 @@
+// Exposures in Redis, before and beside PostgreSQL (docs/email-and-experiments.md#ab-harness):
+//   {P}exposed:{U}                   HASH    experiment → JSON [time ms, variant]: the user's first
+//       exposure in each experiment, noted when it is served. Each API process buffers its
+//       exposures for up to EXPOSURE_FLUSH_MS before PostgreSQL has them; a link made meanwhile
+//       reads these, so the customer keeps the variant first served (docs/identity.md#experiments).
+//       Kept an hour after the last note: long enough for any buffer to be written.
+//   {P}deferred:{U}:{request_id}     STRING  JSON of the exposure of a block fetched with
+//       exposure=impression, bound to the variant that served it, until the block is seen
+//       (EXPOSURE_DEFERRED_TTL_SECONDS): its impression takes it, once.
+// Both are the user's keys (their hash tag), erased with them; both writers check the erasure
+// tombstone in the same script, so erasure wins.
+import type { Keys } from './keys.ts';
+import { luaCommand, type RedisClient } from './client.ts';
+
+const NOTE_TTL_SECONDS = 3600;
+
+// KEYS: tombstone, exposed. ARGV: experiment, JSON [ms, variant], ttl. The first note stays (HSETNX).
+const noteScript = luaCommand<[erased: string, exposed: string, experiment: string, note: string, ttl: number], number>(
+  'recsNoteExposure',
+  2,
+  `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1`,
+);
+
+// KEYS: tombstone, deferred exposure. ARGV: JSON, ttl. The first block under a request id stays.
+const deferScript = luaCommand<[erased: string, deferred: string, json: string, ttl: number], number>(
+  'recsDeferExposure',
+  2,
+  `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end
+return 0`,
+);
+
+/** A first exposure as noted: the variant served and when. */
+export interface NotedExposure {
+  experiment: string;
+  variant: string;
+  exposedAt: Date;
+}
+
+/** What a deferred block's exposure records once seen (the user and request id are its key's). */
+export interface DeferredExposure {
+  experimentId: string;
+  variant: string;
+  strategy: string;
+  items: string[];
+}
+
+/** Notes `variant` as `user`'s first exposure in `experiment`, unless one is noted already. */
+export async function noteExposure(redis: RedisClient, keys: Keys, user: string, experiment: string, variant: string, at: Date): Promise<void> {
+  await noteScript(redis, keys.erased(user), keys.exposed(user), experiment, JSON.stringify([at.getTime(), variant]), NOTE_TTL_SECONDS);
+}
+
+/** The first exposures noted for `user` in the last hour, by experiment. */
+export async function notedExposures(redis: RedisClient, keys: Keys, user: string): Promise<NotedExposure[]> {
+  const noted = await redis.hgetall(keys.exposed(user));
+  return Object.entries(noted).map(([experiment, json]) => {
+    const [ms, variant] = JSON.parse(json) as [number, string];
+    return { experiment, variant, exposedAt: new Date(ms) };
+  });
+}
+
+/** Keeps the exposure of the block `requestId` served to `user` until it is seen, for `ttlSeconds`. */
+export async function deferExposure(redis: RedisClient, keys: Keys, user: string, requestId: string, exposure: DeferredExposure, ttlSeconds: number): Promise<void> {
+  await deferScript(redis, keys.erased(user), keys.deferredExposure(user, requestId), JSON.stringify(exposure), ttlSeconds);
+}
+
+/** Takes the deferred exposure of the block `requestId` served to `user`: null when there is none (any more). */
+export async function takeDeferred(redis: RedisClient, keys: Keys, user: string, requestId: string): Promise<DeferredExposure | null> {
+  const json = await redis.getdel(keys.deferredExposure(user, requestId));
+  return json === null ? null : (JSON.parse(json) as DeferredExposure);
+}
