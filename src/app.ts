@@ -40,6 +40,7 @@ import { PopularFallback } from './store/pg/popular-fallback.ts';
 import { listTenants, tenantLinkTemplates } from './store/pg/tenants.ts';
 import type { RedisClient } from './store/redis/client.ts';
 import { canonicalUser, experimentIdentity } from './store/redis/identities.ts';
+import { redisExposureNotes } from './store/redis/exposures.ts';
 import { redisKeys } from './store/redis/keys.ts';
 import { MailMemory } from './store/redis/mail-memory.ts';
 import { readProfileFacts } from './store/redis/profiles.ts';
@@ -141,8 +142,7 @@ export async function buildApp(
       ...config.experiments.exposures,
       onError: (err, rows) => app.log.warn({ err, rows }, 'exposure write failed'),
     }),
-    redis,
-    (tenant) => tenants.get(tenant).keys,
+    redisExposureNotes(redis, (tenant) => tenants.get(tenant).keys),
     config.experiments.deferredExposureTtlSeconds,
     (err, what) => app.log.warn({ err }, what),
   );

@@ -94,12 +94,9 @@ function purchasesByUser(x: Interactions): Map<string, ItemPurchase<string>[]> {
 
 export async function runLifecycleStage(s: LifecycleStageInput): Promise<LifecycleSummary> {
   const startedAt = (await s.pool.query<{ now: Date }>('SELECT now()')).rows[0].now;
-  let T = performance.now(); const lap = (what: string) => { console.error(`LC ${what} ${((performance.now() - T) / 1000).toFixed(1)} s`); T = performance.now(); };
   const days = purchaseDays(await loadPurchases(s.reads, s.tenant));
-  lap('load');
   const asOfDay = days.day.length > 0 ? days.day.reduce((a, b) => Math.max(a, b)) : dayOf(Date.now() / 1000);
   const { fit, profiles } = customerProfiles(days, asOfDay);
-  lap(`profiles ${profiles.length}`);
 
   // Due items as of the end of the reference day, with this build's buy-again model when it has one.
   const purchases = purchasesByUser(s.interactions);
@@ -112,9 +109,7 @@ export async function runLifecycleStage(s: LifecycleStageInput): Promise<Lifecyc
     return { ...p, dueItems: own ? dueItems(own, lookup, params, now) : [] };
   });
 
-  lap('due');
   const replaced = await replaceProfiles(s.pool, s.tenant, s.version, stored, fit);
-  lap('replace');
   const written = stored.filter((p) => !replaced.excluded.has(p.user));
   let batch = new Batch(s.redis);
   const writes = new InFlight(WRITES_IN_FLIGHT);
@@ -140,7 +135,6 @@ export async function runLifecycleStage(s: LifecycleStageInput): Promise<Lifecyc
   // deletes the profile itself. Belt and braces for the window between, as the users stage.
   await deleteProfiles(s.redis, s.keys, await erasedSince(s.pool, s.tenant, new Date(startedAt.getTime() - 60_000)));
 
-  lap('redis');
   const bg = fit.bgnbd;
   return {
     customers: written.length,

@@ -5,16 +5,30 @@
 // widget's, with exposure=impression) is exposed only when seen: its exposure waits in Redis,
 // bound server-side to the user and the variant that served it, and the block's impression (or a
 // click on it) records it, once, at that time.
-import type { Keys } from '../store/redis/keys.ts';
-import type { RedisClient } from '../store/redis/client.ts';
-import { deferExposure, noteExposure, takeDeferred } from '../store/redis/exposures.ts';
 import type { Exposure, ExposureWriter } from './exposure-writer.ts';
+
+/** What a deferred block's exposure records once seen (the user and request id are its key's). */
+export interface DeferredExposure {
+  experimentId: string;
+  variant: string;
+  strategy: string;
+  items: string[];
+}
+
+/** Where exposures are noted and deferred blocks wait, per tenant and user (src/store/redis/exposures.ts). */
+export interface ExposureNotes {
+  /** Notes `variant` as the user's first exposure in `experiment`, unless one is noted already. */
+  note(tenant: string, user: string, experiment: string, variant: string, at: Date): Promise<void>;
+  /** Keeps the exposure of the block `requestId` served to `user` until it is seen, for `ttlSeconds`. */
+  defer(tenant: string, user: string, requestId: string, exposure: DeferredExposure, ttlSeconds: number): Promise<void>;
+  /** Takes the deferred exposure of the block `requestId` served to `user`: null when there is none (any more). */
+  take(tenant: string, user: string, requestId: string): Promise<DeferredExposure | null>;
+}
 
 export class Exposures {
   constructor(
     private readonly writer: ExposureWriter,
-    private readonly redis: RedisClient,
-    private readonly keysOf: (tenant: string) => Keys,
+    private readonly notes: ExposureNotes,
     private readonly deferredTtlSeconds: number,
     /** Told about a Redis write that failed: that exposure goes unnoted, or (deferred) unrecorded. */
     private readonly onError: (err: Error, what: string) => void,
@@ -25,7 +39,7 @@ export class Exposures {
    * rejects. Every exposure recorded is noted first, with the same `exposedAt`.
    */
   note(e: Pick<Exposure, 'tenant' | 'experimentId' | 'variant' | 'userId' | 'exposedAt'>): Promise<void> {
-    return noteExposure(this.redis, this.keysOf(e.tenant), e.userId, e.experimentId, e.variant, e.exposedAt).catch((err: Error) => this.onError(err, 'exposure not noted in Redis'));
+    return this.notes.note(e.tenant, e.userId, e.experimentId, e.variant, e.exposedAt).catch((err: Error) => this.onError(err, 'exposure not noted in Redis'));
   }
 
   /** Buffers the exposure for PostgreSQL (noted already): never waits, never throws. */
@@ -36,14 +50,14 @@ export class Exposures {
   /** Keeps the exposure of a block until it is seen (seen()); never rejects: a failure loses it (reported). */
   defer(e: Exposure): Promise<void> {
     const { experimentId, variant, strategy, items } = e;
-    return deferExposure(this.redis, this.keysOf(e.tenant), e.userId, e.requestId, { experimentId, variant, strategy, items }, this.deferredTtlSeconds).catch((err: Error) =>
-      this.onError(err, 'deferred exposure not kept: it will not be recorded'),
-    );
+    return this.notes
+      .defer(e.tenant, e.userId, e.requestId, { experimentId, variant, strategy, items }, this.deferredTtlSeconds)
+      .catch((err: Error) => this.onError(err, 'deferred exposure not kept: it will not be recorded'));
   }
 
   /** The block `requestId` served to `user` was seen: its deferred exposure, if any, is recorded now, once. Never rejects. */
   async seen(tenant: string, user: string, requestId: string): Promise<void> {
-    const deferred = await takeDeferred(this.redis, this.keysOf(tenant), user, requestId).catch((err: Error) => {
+    const deferred = await this.notes.take(tenant, user, requestId).catch((err: Error) => {
       this.onError(err, 'deferred exposure not read: it is not recorded');
       return null;
     });

@@ -9,6 +9,7 @@
 //       (EXPOSURE_DEFERRED_TTL_SECONDS): its impression takes it, once.
 // Both are the user's keys (their hash tag), erased with them; both writers check the erasure
 // tombstone in the same script, so erasure wins.
+import type { DeferredExposure, ExposureNotes } from '../../experiments/exposures.ts';
 import type { Keys } from './keys.ts';
 import { luaCommand, type RedisClient } from './client.ts';
 
@@ -42,17 +43,22 @@ export interface NotedExposure {
   exposedAt: Date;
 }
 
-/** What a deferred block's exposure records once seen (the user and request id are its key's). */
-export interface DeferredExposure {
-  experimentId: string;
-  variant: string;
-  strategy: string;
-  items: string[];
-}
-
-/** Notes `variant` as `user`'s first exposure in `experiment`, unless one is noted already. */
-export async function noteExposure(redis: RedisClient, keys: Keys, user: string, experiment: string, variant: string, at: Date): Promise<void> {
-  await noteScript(redis, keys.erased(user), keys.exposed(user), experiment, JSON.stringify([at.getTime(), variant]), NOTE_TTL_SECONDS);
+/** The notes of every tenant in Redis, under each user's keys. */
+export function redisExposureNotes(redis: RedisClient, keysOf: (tenant: string) => Keys): ExposureNotes {
+  return {
+    async note(tenant, user, experiment, variant, at) {
+      const keys = keysOf(tenant);
+      await noteScript(redis, keys.erased(user), keys.exposed(user), experiment, JSON.stringify([at.getTime(), variant]), NOTE_TTL_SECONDS);
+    },
+    async defer(tenant, user, requestId, exposure, ttlSeconds) {
+      const keys = keysOf(tenant);
+      await deferScript(redis, keys.erased(user), keys.deferredExposure(user, requestId), JSON.stringify(exposure), ttlSeconds);
+    },
+    async take(tenant, user, requestId) {
+      const json = await redis.getdel(keysOf(tenant).deferredExposure(user, requestId));
+      return json === null ? null : (JSON.parse(json) as DeferredExposure);
+    },
+  };
 }
 
 /** The first exposures noted for `user` in the last hour, by experiment. */
@@ -62,15 +68,4 @@ export async function notedExposures(redis: RedisClient, keys: Keys, user: strin
     const [ms, variant] = JSON.parse(json) as [number, string];
     return { experiment, variant, exposedAt: new Date(ms) };
   });
-}
-
-/** Keeps the exposure of the block `requestId` served to `user` until it is seen, for `ttlSeconds`. */
-export async function deferExposure(redis: RedisClient, keys: Keys, user: string, requestId: string, exposure: DeferredExposure, ttlSeconds: number): Promise<void> {
-  await deferScript(redis, keys.erased(user), keys.deferredExposure(user, requestId), JSON.stringify(exposure), ttlSeconds);
-}
-
-/** Takes the deferred exposure of the block `requestId` served to `user`: null when there is none (any more). */
-export async function takeDeferred(redis: RedisClient, keys: Keys, user: string, requestId: string): Promise<DeferredExposure | null> {
-  const json = await redis.getdel(keys.deferredExposure(user, requestId));
-  return json === null ? null : (JSON.parse(json) as DeferredExposure);
 }
