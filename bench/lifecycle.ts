@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { expectedPurchases, fitBgNbd, probabilityAlive, type BgNbdParams } from '../src/lifecycle/bgnbd.ts';
+import { expectedPurchasesOf, fitBgNbd, probabilityAlive, type BgNbdParams } from '../src/lifecycle/bgnbd.ts';
 import { fitGammaGamma } from '../src/lifecycle/gamma-gamma.ts';
 import { dayOf, purchaseDays, repeatSpend, rftData, splitAtDay } from '../src/lifecycle/purchase-days.ts';
 import { rfmScores } from '../src/lifecycle/rfm.ts';
@@ -69,9 +69,10 @@ async function main(): Promise<void> {
   const fit = time(rows, 'BG/NBD fit, simulated', customers, repeat, () => fitBgNbd(sim.rft));
   time(rows, 'P(alive) + E[Y(39)] per customer', customers, repeat, () => {
     let sum = 0;
+    const expectedPurchases = expectedPurchasesOf(fit.params);
     for (let i = 0; i < customers; i++) {
       sum += probabilityAlive(fit.params, sim.rft.x[i], sim.rft.tx[i], sim.rft.T[i]);
-      sum += expectedPurchases(fit.params, sim.rft.x[i], sim.rft.tx[i], sim.rft.T[i], 39);
+      sum += expectedPurchases(sim.rft.x[i], sim.rft.tx[i], sim.rft.T[i], 39);
     }
     return sum;
   });

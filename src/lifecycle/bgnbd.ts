@@ -40,11 +40,13 @@ export function bgnbdLogLikelihood(params: BgNbdParams, data: RftData): number {
  * Eq. 6 in logs: L = B(a,b+x)/B(a,b) · Γ(r+x)αʳ/(Γ(r)(α+T)^(r+x))
  *                  + [x>0] B(a+1,b+x−1)/B(a,b) · Γ(r+x)αʳ/(Γ(r)(α+t_x)^(r+x)).
  * The factors that depend on x alone are computed once per distinct x; the two terms are
- * added with log-sum-exp. B(a+1,b+x−1)/B(a,b+x) = a/(b+x−1) relates the two.
+ * added with log-sum-exp. B(a+1,b+x−1)/B(a,b+x) = a/(b+x−1) relates the two. Customers with the
+ * same (x, t_x, T) are one term, weighted: in whole days most are (49,165 synthetic customers
+ * were 9,073 terms), and a fit evaluates this thousands of times.
  */
 function compileLogLikelihood(data: RftData): (params: BgNbdParams) => number {
   checkRft(data);
-  const { x, tx, T } = data;
+  const { x, tx, T, weight } = distinctCustomers(data);
   let maxX = 0;
   for (const v of x) maxX = Math.max(maxX, v);
   const common = new Float64Array(maxX + 1);
@@ -61,15 +63,33 @@ function compileLogLikelihood(data: RftData): (params: BgNbdParams) => number {
       const n = r + k;
       const alive = -n * Math.log(alpha + T[i]);
       if (k === 0) {
-        total += common[0] + alive;
+        total += weight[i] * (common[0] + alive);
         continue;
       }
       const dropped = dropout[k] - n * Math.log(alpha + tx[i]);
       const high = Math.max(alive, dropped);
-      total += common[k] + high + Math.log1p(Math.exp(-Math.abs(alive - dropped)));
+      total += weight[i] * (common[k] + high + Math.log1p(Math.exp(-Math.abs(alive - dropped))));
     }
     return total;
   };
+}
+
+/** The distinct (x, t_x, T) of the data, each with the number of customers who have it. */
+function distinctCustomers(data: RftData): RftData & { weight: Float64Array } {
+  const index = new Map<string, number>();
+  const rows: number[] = [];
+  const weights: number[] = [];
+  for (let i = 0; i < data.x.length; i++) {
+    const key = `${data.x[i]} ${data.tx[i]} ${data.T[i]}`;
+    const at = index.get(key);
+    if (at === undefined) {
+      index.set(key, rows.length);
+      rows.push(i);
+      weights.push(1);
+    } else weights[at]++;
+  }
+  const pick = (v: Float64Array) => Float64Array.from(rows, (i) => v[i]);
+  return { x: pick(data.x), tx: pick(data.tx), T: pick(data.T), weight: Float64Array.from(weights) };
 }
 
 // Shapes (r, a, b) to start from; α follows from the observed purchase rate so that the
@@ -113,6 +133,22 @@ export function probabilityAlive({ r, alpha, a, b }: BgNbdParams, x: number, tx:
 /** E[Y(t) | x, t_x, T]: expected repeat purchases in the next t periods (eq. 10). */
 export function expectedPurchases(params: BgNbdParams, x: number, tx: number, T: number, t: number): number {
   return probabilityAlive(params, x, tx, T) * expectedWhileAlive(params, x, T, t);
+}
+
+/**
+ * expectedPurchases for many customers: the part that does not depend on t_x (an integral,
+ * when the series cannot give it) is computed once per distinct (x, T, t). In whole days most
+ * customers share it: 49,165 synthetic customers had 2,479 distinct (x, T), and their
+ * integrals under a degenerate fit (a, b → 0) took 200 s one customer at a time.
+ */
+export function expectedPurchasesOf(params: BgNbdParams): (x: number, tx: number, T: number, t: number) => number {
+  const whileAlive = new Map<string, number>();
+  return (x, tx, T, t) => {
+    const key = `${x} ${T} ${t}`;
+    let e = whileAlive.get(key);
+    if (e === undefined) whileAlive.set(key, (e = expectedWhileAlive(params, x, T, t)));
+    return probabilityAlive(params, x, tx, T) * e;
+  };
 }
 
 /** E[X(t)]: expected repeat purchases in the first t periods after a first purchase (eq. 9). */

@@ -1,7 +1,7 @@
 // Holdout check of a BG/NBD fit (the paper's Figure 4): customers grouped by their
 // repeat purchases in the calibration period (0, 1, …, 7+), and per group the average
 // repeat purchases the model expects in the holdout period against the actual average.
-import { expectedPurchases, type BgNbdParams, type RftData } from './bgnbd.ts';
+import { expectedPurchasesOf, type BgNbdParams, type RftData } from './bgnbd.ts';
 
 export interface HoldoutGroup {
   /** "0", "1", …, "7+". */
@@ -24,11 +24,12 @@ export function holdoutCheck(params: BgNbdParams, rft: RftData, holdoutPurchases
   const customers = new Float64Array(lastGroup + 1);
   const actual = new Float64Array(lastGroup + 1);
   const predicted = new Float64Array(lastGroup + 1);
+  const expectedPurchases = expectedPurchasesOf(params);
   for (let i = 0; i < rft.x.length; i++) {
     const g = Math.min(rft.x[i], lastGroup);
     customers[g]++;
     actual[g] += holdoutPurchases[i];
-    predicted[g] += expectedPurchases(params, rft.x[i], rft.tx[i], rft.T[i], length);
+    predicted[g] += expectedPurchases(rft.x[i], rft.tx[i], rft.T[i], length);
   }
   const groups: HoldoutGroup[] = [];
   for (let g = 0; g <= lastGroup; g++) {

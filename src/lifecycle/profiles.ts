@@ -2,7 +2,7 @@
 // the BG/NBD and Gamma–Gamma predictions, fitted on the same customers (one shop). What the
 // build stores per customer (jobs/lib/lifecycle-stage.ts); the models are in days here, so
 // "expected purchases in 30 days" is read off directly.
-import { expectedPurchases, fitBgNbd, probabilityAlive, type BgNbdFit } from './bgnbd.ts';
+import { expectedPurchasesOf, fitBgNbd, probabilityAlive, type BgNbdFit } from './bgnbd.ts';
 import { expectedAverageSpend, fitRepeatSpend, type SpendFit } from './gamma-gamma.ts';
 import { repeatSpend, rftData, type PurchaseDays } from './purchase-days.ts';
 import type { DueItem } from './replenishment.ts';
@@ -99,10 +99,11 @@ export function customerProfiles(days: PurchaseDays, asOfDay: number): { fit: Li
   // q ≤ 1: the population's mean spend is infinite, so no spend can be expected of anyone.
   const gg = spend.fit && spend.fit.params.q > 1 ? spend.fit.params : null;
   const values = bgnbd && gg ? customerValues(bgnbd.params, gg, rft, meanSpend, VALUE_HORIZON_DAYS) : null;
+  const p = bgnbd?.params;
+  const expectedPurchases = p && expectedPurchasesOf(p);
   const profiles = s.userIds.map((user, i): CustomerProfile => {
     const [x, tx, T] = [rft.x[i], rft.tx[i], rft.T[i]];
-    const p = bgnbd?.params;
-    const expected = (t: number) => (p ? probability(expectedPurchases(p, x, tx, T, t)) : null);
+    const expected = (t: number) => (expectedPurchases ? probability(expectedPurchases(x, tx, T, t)) : null);
     return {
       user,
       orders: s.orders[i],
