@@ -49,7 +49,18 @@ export async function widgetEventRoutes(app: FastifyInstance, deps: Pick<AppDeps
   app.post<{ Body: WidgetEvents }>(
     '/v1/widget/events',
     {
-      config: { access: 'read', personal: { user: (request: FastifyRequest) => (request.body as WidgetEvents | undefined)?.user_id } },
+      // A write for user_id that reveals nothing of theirs: the id's own token proves the page is
+      // theirs, even once the id is linked to a customer (a page open during the login keeps
+      // reporting what it showed; reading the customer's data still needs the customer's token).
+      config: {
+        access: 'read',
+        personal: {
+          owners: (request: FastifyRequest) => {
+            const user = (request.body as WidgetEvents | undefined)?.user_id;
+            return user === undefined ? [] : [{ user, token: request.userToken, field: 'user_token' }];
+          },
+        },
+      },
       schema: {
         summary: 'Record what the website widget showed (impression) or what was followed (click)',
         description:

@@ -422,6 +422,17 @@ describe('identities: anonymous visitors merged into known customers (real Postg
       const { anonymous_token, customer_token } = tokens('w-anon', 'w-cust');
       const asAnon = await call({ url: '/v1/recommendations/recently-viewed?user=w-anon&fallback=false', headers: { ...headers, 'x-user-token': anonymous_token } }, widget);
       assert.equal(asAnon.statusCode, 403, 'the anonymous token no longer reads what is now the customer’s');
+      // A page opened before the login still reports what it showed, with the token it holds.
+      const impression = await call(
+        {
+          method: 'POST',
+          url: '/v1/widget/events',
+          headers: { ...headers, 'x-user-token': anonymous_token },
+          payload: { type: 'impression', request_id: 'r-before-login', user_id: 'w-anon', items: [{ item_id: 'z9', position: 1 }] },
+        },
+        widget,
+      );
+      assert.deepEqual([impression.statusCode, impression.json().accepted], [200, 1], impression.body);
       assert.deepEqual(await recentlyViewed('w-anon', widget, { ...headers, 'x-user-token': customer_token }), ['c1', 'z9']);
       // Redis lost its markers (a restart without persistence): PostgreSQL's link decides.
       await s.redis.del(flagsMarker(s.redis, keys(), 'w-anon'));
