@@ -4,7 +4,7 @@ import type { Picked } from '../recommend/filters.ts';
 import type { RepeatReason, Source, Strategy } from '../recommend/types.ts';
 import { imageUrl, productUrl, type LinkTemplates } from '../recommend/links.ts';
 import { formatPrice } from '../lib/price.ts';
-import { encodeClickToken } from './click-token.ts';
+import { encodeClickTokens } from './click-token.ts';
 import type { TemplateContext } from './template.ts';
 
 export interface BlockItem {
@@ -52,14 +52,16 @@ export interface LinkContext {
 
 /** The block's items, each with its signed click link. */
 export function blockItems(picked: readonly Picked[], head: { tenant: string; requestId: string; user: string | null; variant: string | null }, links: LinkContext): BlockItem[] {
+  const targets = picked.map((p) => productUrl(p.fields, links.templates));
+  const linked = picked.flatMap((p, i) => {
+    const target = targets[i];
+    return target === null ? [] : [{ tenant: head.tenant, requestId: head.requestId, user: head.user, item: p.id, position: i + 1, variant: head.variant, target }];
+  });
+  const tokens = new Map(encodeClickTokens(linked, links.secret, links.expiresAt).map((token, i) => [linked[i].position, token]));
   return picked.map((p, i) => {
     const f = p.fields;
-    const target = productUrl(f, links.templates);
     const position = i + 1;
-    const token =
-      target === null
-        ? null
-        : encodeClickToken({ tenant: head.tenant, requestId: head.requestId, user: head.user, item: p.id, position, variant: head.variant, target }, links.secret, links.expiresAt);
+    const token = tokens.get(position);
     return {
       position,
       id: p.id,
@@ -67,7 +69,7 @@ export function blockItems(picked: readonly Picked[], head: { tenant: string; re
       price: f.price,
       currency: f.currency,
       image_url: imageUrl(f, links.templates),
-      link: token === null ? null : `${links.baseUrl}/v1/r/${token}`,
+      link: token === undefined ? null : `${links.baseUrl}/v1/r/${token}`,
       source: p.source,
       because: p.because,
       repeat: p.repeat,

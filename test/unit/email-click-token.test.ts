@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeClickToken, encodeClickToken, linkExpiry, type Click } from '../../src/email/click-token.ts';
+import { decodeClickToken, encodeClickToken, encodeClickTokens, linkExpiry, type Click } from '../../src/email/click-token.ts';
 import { signEmailUrl, verifyEmailUrl } from '../../src/email/signed-url.ts';
 
 const SECRET = 'test-secret-0123456789abcdef-0123456789';
@@ -27,6 +27,24 @@ describe('click tokens', () => {
     const nonce = (t: string) => Buffer.from(t, 'base64url').subarray(1, 13).toString('hex');
     assert.notEqual(nonce(encodeClickToken(CLICK, SECRET, EXP)), nonce(encodeClickToken({ ...CLICK, position: 4 }, SECRET, EXP)));
     assert.notEqual(nonce(encodeClickToken(CLICK, SECRET, EXP)), nonce(encodeClickToken(CLICK, SECRET, EXP + 1)));
+  });
+
+  test("a block's links: each decodes to its own click, every nonce differs, the same block gives the same links, a changed link changes them all", () => {
+    const block = Array.from({ length: 6 }, (_, i): Click => ({ ...CLICK, item: `sku-${i}`, position: i + 1 }));
+    const tokens = encodeClickTokens(block, SECRET, EXP);
+    assert.deepEqual(
+      tokens.map((t) => decodeClickToken(t, SECRET, BEFORE)),
+      block.map((click) => ({ ok: true, click })),
+    );
+    const nonces = tokens.map((t) => Buffer.from(t, 'base64url').subarray(1, 13).toString('hex'));
+    assert.equal(new Set(nonces).size, block.length);
+    assert.deepEqual(encodeClickTokens(block, SECRET, EXP), tokens);
+    const changed = encodeClickTokens([...block.slice(0, 5), { ...block[5], target: 'https://shop.example/p/other' }], SECRET, EXP);
+    assert.deepEqual(
+      changed.map((t, i) => t === tokens[i]),
+      [false, false, false, false, false, false],
+      'the nonce is the whole block’s: no two different blocks share one',
+    );
   });
 
   test('expired at its expiry second', () => {
