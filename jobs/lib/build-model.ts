@@ -103,6 +103,48 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
   };
 
   const reads = o.readPool ?? pool;
+  // The users' lists do not depend on the model: they are read and written from the start, beside
+  // the load (one thread parsing events leaves a core to PostgreSQL's sort of the lists and to
+  // Redis) and the model's workers, and awaited before the publish.
+  const usersWritten: Promise<number> = o.syncUsers
+    ? stage(
+        'users',
+        'keys',
+        async (p) => {
+          // Opt-outs and tombstones first: a Redis that lost its data gets the lists back below, and
+          // the flags that veto them must be there before them.
+          const startedAt = await syncUserFlags(pool, redis, o.tenant, keys)
+            .then(() => pool.query<{ now: Date }>('SELECT now()'))
+            .then((r) => r.rows[0].now);
+          const limits = userKeyLimits(config);
+          let written = 0;
+          let batch: UserActivity[] = [];
+          const writes = new InFlight(WRITES_IN_FLIGHT);
+          // Lists are per customer (a linked id's events are theirs); the script writes nothing for a
+          // user erased meanwhile, and a customer's for an id linked after the read (user-writes.ts).
+          for await (const lists of loadUserLists(reads, o.tenant, config.recentlyViewedCap)) {
+            batch.push(lists);
+            written += Number(lists.viewed.length > 0) + Number(lists.bought.length > 0);
+            if (batch.length >= 1000) {
+              await writes.add(writeActivities(redis, keys, limits, batch, true));
+              batch = [];
+              if (!o.quiet) p.update(written);
+            }
+          }
+          await writes.add(writeActivities(redis, keys, limits, batch, true));
+          await writes.drain();
+          // An erasure whose Redis step ran before this stage wrote its lists is caught by the
+          // scripts; one whose PostgreSQL step committed after the lists were read and whose Redis
+          // step is still to come deletes them itself. Belt and braces for the window between:
+          // (a minute's margin: an erasure's time is its transaction's start).
+          for (const user of await erasedSince(pool, o.tenant, new Date(startedAt.getTime() - 60_000))) await redis.unlink(...keys.userKeys(user));
+          return written;
+        },
+        (n) => n,
+      )
+    : Promise.resolve(0);
+  usersWritten.catch(() => undefined); // awaited before the publish
+
   const [x, catalog] = await stage(
     'load',
     'events',
@@ -141,49 +183,11 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
     (l) => l.popular.ids.length,
   );
   // Buy-again and the blend are fit on a validation split of the same events (each user's latest
-  // fifth), in a worker thread: CPU for seconds, while this thread writes the users' lists.
+  // fifth), in a worker thread, while the users' lists may still be written.
   const fits = o.repeat ? fitRepeatInWorker({ x, catalog, spec: specOf(o), config, fitUsers: o.fitUsers }) : Promise.resolve(undefined);
-  fits.catch(() => undefined); // awaited below, after the users' lists
+  fits.catch(() => undefined); // awaited below
 
-  let userKeysWritten = 0;
-  if (o.syncUsers) {
-    userKeysWritten = await stage(
-      'users',
-      'keys',
-      async (p) => {
-        // Opt-outs and tombstones first: a Redis that lost its data gets the lists back below, and
-        // the flags that veto them must be there before them.
-        const startedAt = await syncUserFlags(pool, redis, o.tenant, keys)
-          .then(() => pool.query<{ now: Date }>('SELECT now()'))
-          .then((r) => r.rows[0].now);
-        const limits = userKeyLimits(config);
-        let written = 0;
-        let batch: UserActivity[] = [];
-        const writes = new InFlight(WRITES_IN_FLIGHT);
-        // Lists are per customer (a linked id's events are theirs); the script writes nothing for a
-        // user erased meanwhile, and a customer's for an id linked after the read (user-writes.ts).
-        for await (const lists of loadUserLists(reads, o.tenant, config.recentlyViewedCap)) {
-          batch.push(lists);
-          written += Number(lists.viewed.length > 0) + Number(lists.bought.length > 0);
-          if (batch.length >= 1000) {
-            await writes.add(writeActivities(redis, keys, limits, batch, true));
-            batch = [];
-            if (!o.quiet) p.update(written);
-          }
-        }
-        await writes.add(writeActivities(redis, keys, limits, batch, true));
-        await writes.drain();
-        // An erasure whose Redis step ran before this stage wrote its lists is caught by the
-        // scripts; one whose PostgreSQL step committed after the lists were read and whose Redis
-        // step is still to come deletes them itself. Belt and braces for the window between:
-        // (a minute's margin: an erasure's time is its transaction's start).
-        for (const user of await erasedSince(pool, o.tenant, new Date(startedAt.getTime() - 60_000))) await redis.unlink(...keys.userKeys(user));
-        return written;
-      },
-      (n) => n,
-    );
-  }
-
+  const userKeysWritten = await usersWritten;
   const fitted = await fits;
   const repeat = fitted?.repeat;
   const blend = fitted?.blend;
