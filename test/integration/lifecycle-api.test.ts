@@ -326,7 +326,7 @@ describe('lifecycle API (real build, PostgreSQL and Redis)', () => {
       stored.filter((m) => m.to_segment === 'Lost').map((m) => m.user_id),
     );
     assert.ok(lost.every((m) => m.to_slug === 'lost'));
-    assert.deepEqual(ok(await get('/v1/segments/moves?since=2999-01-01T00:00:00Z')).json(), { moves: [], next_cursor: null });
+    assert.deepEqual(ok(await get('/v1/segments/moves?since=2199-01-01T00:00:00Z')).json(), { moves: [], next_cursor: null });
 
     const first = walked[0].user_id;
     await s.pool.query(`INSERT INTO users (tenant_id, id, personalization_opt_out) VALUES ('default', $1, true) ON CONFLICT (tenant_id, id) DO UPDATE SET personalization_opt_out = true`, [first]);
