@@ -71,6 +71,13 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
   app.decorateRequest('apiKey', null);
   app.decorateRequest('userToken', undefined);
   app.decorateRequest('tenant', DEFAULT_TENANT);
+  // Each tenant's token secret, derived once (an HMAC) rather than on every personal request.
+  const tokenSecrets = new Map<string, string>();
+  const tokenSecretOf = (tenant: string) => {
+    let secret = tokenSecrets.get(tenant);
+    if (secret === undefined) tokenSecrets.set(tenant, (secret = tenantUserTokenSecret(settings.userTokenSecret, tenant)));
+    return secret;
+  };
   const ring = new KeyRing(options.loadKeys, settings.keyCacheMs, (err) => app.log.warn({ err }, 'could not re-read API keys: using the last ones read'));
 
   let wasOpen: boolean | undefined;
@@ -154,7 +161,7 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     if (byOwners(personal)) {
       if (!isBrowserKey(request.apiKey)) return done();
       try {
-        const secret = tenantUserTokenSecret(settings.userTokenSecret, request.tenant);
+        const secret = tokenSecretOf(request.tenant);
         for (const owner of personal.owners(request)) checkUserToken(reply, owner.token, owner.user, secret, owner.field);
         return done();
       } catch (err) {
@@ -176,7 +183,7 @@ async function auth(app: FastifyInstance, options: AuthOptions): Promise<void> {
     // A linked id's data is its customer's: only the customer's token reads it. While that cannot
     // be told (both stores away), nothing of anyone is read either: the id's own token is checked.
     const customer = options.customerOf?.(request.tenant, user).catch(() => null) ?? Promise.resolve(user);
-    const secret = tenantUserTokenSecret(settings.userTokenSecret, request.tenant);
+    const secret = tokenSecretOf(request.tenant);
     customer.then((found) => checkUserToken(reply, request.userToken, found ?? user, secret)).then(() => done(), done);
   });
 }
