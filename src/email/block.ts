@@ -52,9 +52,9 @@ export interface LinkContext {
 
 /** The block's items, each with its signed click link. */
 export function blockItems(picked: readonly Picked[], head: { tenant: string; requestId: string; user: string | null; variant: string | null }, links: LinkContext): BlockItem[] {
-  const targets = picked.map((p) => productUrl(p.fields, links.templates));
+  // Items without a product page get no link; the others' tokens are sealed together, by position.
   const linked = picked.flatMap((p, i) => {
-    const target = targets[i];
+    const target = productUrl(p.fields, links.templates);
     return target === null ? [] : [{ tenant: head.tenant, requestId: head.requestId, user: head.user, item: p.id, position: i + 1, variant: head.variant, target }];
   });
   const tokens = new Map(encodeClickTokens(linked, links.secret, links.expiresAt).map((token, i) => [linked[i].position, token]));

@@ -15,6 +15,13 @@ export interface DeferredExposure {
   items: string[];
 }
 
+/** A first exposure as noted: the variant served and when. */
+export interface NotedExposure {
+  experiment: string;
+  variant: string;
+  exposedAt: Date;
+}
+
 /** Where exposures are noted and deferred blocks wait, per tenant and user (src/store/redis/exposures.ts). */
 export interface ExposureNotes {
   /** Notes `variant` as the user's first exposure in `experiment`, unless one is noted already. */

@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import { HttpError } from '../../http/errors.ts';
 import type { LinkState } from '../../identity/links.ts';
-import type { NotedExposure } from '../redis/exposures.ts';
+import type { NotedExposure } from '../../experiments/exposures.ts';
 import { eraseAsOwner, type Tx } from './user-locks.ts';
 
 type Db = Tx | Pick<pg.Pool, 'query'>;

@@ -9,7 +9,7 @@
 //       (EXPOSURE_DEFERRED_TTL_SECONDS): its impression takes it, once.
 // Both are the user's keys (their hash tag), erased with them; both writers check the erasure
 // tombstone in the same script, so erasure wins.
-import type { DeferredExposure, ExposureNotes } from '../../experiments/exposures.ts';
+import type { DeferredExposure, ExposureNotes, NotedExposure } from '../../experiments/exposures.ts';
 import type { Keys } from './keys.ts';
 import { luaCommand, type RedisClient } from './client.ts';
 
@@ -35,13 +35,6 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end
 return 0`,
 );
-
-/** A first exposure as noted: the variant served and when. */
-export interface NotedExposure {
-  experiment: string;
-  variant: string;
-  exposedAt: Date;
-}
 
 /** The notes of every tenant in Redis, under each user's keys. */
 export function redisExposureNotes(redis: RedisClient, keysOf: (tenant: string) => Keys): ExposureNotes {
