@@ -15,11 +15,13 @@ import { AJV_OPTIONS } from './http/ajv.ts';
 import { BlockCache } from './http/block-cache.ts';
 import { errorHandler, isUnavailable, notFoundHandler } from './http/errors.ts';
 import { strictQueryNumbers } from './http/strict-query.ts';
+import { InvalidatedCache } from './lib/invalidated-cache.ts';
 import { LruCache } from './lib/lru-cache.ts';
 import { loggerOptions } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { OutageLog, type Outages } from './outage.ts';
 import { FlagSync, syncUserFlags } from './privacy/flags.ts';
+import type { RecResult } from './recommend/recommend.ts';
 import type { ModelView } from './recommend/types.ts';
 import { clickRoutes } from './routes/clicks.ts';
 import { emailRoutes } from './routes/email.ts';
@@ -38,7 +40,8 @@ import { findExperiment, insertExposures } from './store/pg/experiments.ts';
 import { linkOf } from './store/pg/identities.ts';
 import { PopularFallback } from './store/pg/popular-fallback.ts';
 import { listTenants, tenantLinkTemplates } from './store/pg/tenants.ts';
-import type { RedisClient } from './store/redis/client.ts';
+import { isCluster, type RedisClient } from './store/redis/client.ts';
+import { invalidating, trackKeys, type KeyTracking } from './store/redis/key-tracking.ts';
 import { canonicalUser, experimentIdentity } from './store/redis/identities.ts';
 import { redisExposureNotes } from './store/redis/exposures.ts';
 import { redisKeys } from './store/redis/keys.ts';
@@ -111,6 +114,19 @@ export async function buildApp(
   // One memory budget for every tenant's model values, and one for their serialized blocks.
   const modelCache = new LruCache(config.serving.cacheMaxEntries, config.serving.cacheMaxBytes);
   const blockCache = new LruCache(config.serving.blockCacheMaxEntries, config.serving.blockCacheMaxBytes);
+  // Users' results, kept until Redis reports a change to their keys (one budget for every tenant).
+  const { userCacheSeconds, userCacheMaxEntries, userCacheMaxBytes } = config.serving;
+  const userCache = new LruCache(userCacheMaxEntries, userCacheMaxBytes);
+  const userResults = new InvalidatedCache<RecResult>(userCache, userCacheSeconds * 1000);
+  // Connected once the app is ready (a build that fails on its way leaves no connection behind);
+  // tenants' stores are made after that, on first use.
+  let tracking: KeyTracking | null = null;
+  if (!isCluster(redis) && userCacheSeconds > 0 && userCacheMaxEntries > 0) {
+    app.addHook('onReady', async () => {
+      tracking = trackKeys(redis, invalidating(userResults));
+    });
+    app.addHook('onClose', async () => tracking?.close());
+  }
   const linkDefaults = { product: config.links.productUrlTemplate, image: config.links.imageUrlTemplate };
   const tenants = new Tenants((id) => {
     const keys = redisKeys(config.redisPrefix, id);
@@ -124,7 +140,11 @@ export async function buildApp(
       id,
       keys,
       flags,
-      store: new RedisRecStore(redis, keys, modelCache, { ...config.serving, onFlagsMissing: () => void flags.request() }),
+      store: new RedisRecStore(redis, keys, modelCache, {
+        ...config.serving,
+        onFlagsMissing: () => void flags.request(),
+        tracked: tracking === null ? undefined : { tracking, results: userResults },
+      }),
       blocks: new BlockCache(blockCache),
       memory: new MailMemory(redis, keys, config.email.mailTtlSeconds),
       fallback: new PopularFallback(pool, id, FALLBACK_REFRESH_MS, (err) => app.log.warn({ tenant: id, err }, 'popular fallback not read from PostgreSQL')),
@@ -153,6 +173,7 @@ export async function buildApp(
     cacheStats: () => modelCache.stats(),
   });
   metrics.watchBlockCache(() => blockCache.stats());
+  metrics.watchUserCache(() => userCache.stats());
   metrics.install(app, config.auth.metricsRequireKey);
   // Read per experiment every few seconds, never per request (the A/B harness and email blocks).
   // Audience-limited experiments decide entry on the user's lifecycle facts, read from Redis.

@@ -139,6 +139,14 @@ export interface ServingConfig {
   blockCacheMaxEntries: number;
   blockCacheMaxBytes: number;
   /**
+   * Personal results kept in-process until Redis reports a change to the user's keys (client
+   * tracking, src/store/redis/key-tracking.ts), at most this long (it bounds how stale buy-again's
+   * "due in" days may be); 0 = off. Off on a Redis Cluster.
+   */
+  userCacheSeconds: number;
+  userCacheMaxEntries: number;
+  userCacheMaxBytes: number;
+  /**
    * History items (recent views, then purchases) that seed a user's recommendations. The cost
    * of a personalised answer grows with it: each seed adds a neighbour list to the sum.
    */
@@ -271,6 +279,9 @@ export function loadConfig(env: Env = process.env): Config {
       cacheMaxBytes: int(env, 'SERVING_CACHE_MAX_MB', 128) * 1024 * 1024,
       blockCacheMaxEntries: int(env, 'SERVING_BLOCK_CACHE_MAX_ENTRIES', 50_000),
       blockCacheMaxBytes: int(env, 'SERVING_BLOCK_CACHE_MAX_MB', 64) * 1024 * 1024,
+      userCacheSeconds: int(env, 'SERVING_USER_CACHE_SECONDS', 60),
+      userCacheMaxEntries: int(env, 'SERVING_USER_CACHE_MAX_ENTRIES', 100_000),
+      userCacheMaxBytes: int(env, 'SERVING_USER_CACHE_MAX_MB', 64) * 1024 * 1024,
       maxSeeds: int(env, 'SERVING_MAX_SEEDS', 20, 1),
       corsOrigins: (env.CORS_ORIGINS ?? '')
         .split(',')

@@ -89,6 +89,10 @@ export class Metrics {
     this.cacheGauges('recs_block_cache', 'Serialized non-personal blocks', stats);
   }
 
+  watchUserCache(stats: () => CacheStats): void {
+    this.cacheGauges('recs_user_cache', "Users' results (kept until their data changes)", stats);
+  }
+
   // Gauges, not counters: the caches keep the running totals, these report them at scrape time.
   private cacheGauges(prefix: string, what: string, stats: () => CacheStats): void {
     const gauge = (name: string, help: string, read: (s: CacheStats) => number) =>

@@ -63,6 +63,20 @@ function itemJson(item: Picked, score: number, want: FieldSet, links: LinkTempla
  * again whenever a longer string containing it is written out (a cached tail on every request),
  * where a joined string is one flat copy.
  */
+// A user's kept result (src/lib/invalidated-cache.ts) is the same object on every hit: its tail is
+// written once per field list and link templates, not on every request.
+const keptTails = new WeakMap<readonly Picked[], { fields: string; links: LinkTemplates; tail: string }>();
+
+/** blockTail of `fields` (the query's list), remembered with the items it was written from. */
+export function rememberedTail(sources: readonly Source[], items: readonly Picked[], fields: readonly string[] | undefined, links: LinkTemplates): string {
+  const key = fields === undefined ? '*' : fields.join(',');
+  const kept = keptTails.get(items);
+  if (kept !== undefined && kept.fields === key && kept.links === links) return kept.tail;
+  const tail = blockTail(sources, items, fieldSet(fields), links);
+  keptTails.set(items, { fields: key, links, tail });
+  return tail;
+}
+
 export function blockTail(sources: readonly Source[], items: readonly Picked[], want: FieldSet, links: LinkTemplates): string {
   const parts = [`"sources":${JSON.stringify(sources)},"items":[`];
   const scores = blockScores(items);

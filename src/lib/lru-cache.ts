@@ -5,7 +5,8 @@
 // (estimated) bytes.
 // Used for model values, which never change once their version is live: entries need no
 // expiry, only the bounds evict. Keys live in spaces (one per model version and kind of
-// value), so lookups use the bare item id, never a concatenated key.
+// value), so lookups use the bare item id, never a concatenated key. A space can be dropped
+// whole (a user's results when their data changed, src/lib/invalidated-cache.ts).
 
 export interface CacheStats {
   hits: number;
@@ -41,6 +42,15 @@ export class CacheSpace<V> {
   /** Stores a value with its estimated size; a value larger than the whole budget is not kept. */
   set(key: string, value: V, bytes: number): void {
     this.cache.store(this.map, key, value, bytes);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** Drops every entry of the space at once (their budget is freed now, not when the clock hand passes). */
+  clear(): void {
+    for (const entry of this.map.values()) this.cache.forget(entry);
   }
 }
 
@@ -96,7 +106,8 @@ export class LruCache {
     while (this.entries > this.maxEntries || this.bytes > this.maxBytes) this.evictOne();
   }
 
-  private forget(entry: Entry): void {
+  /** @internal */
+  forget(entry: Entry): void {
     entry.home!.delete(entry.key);
     entry.home = null;
     this.entries--;

@@ -37,6 +37,24 @@ export interface RecOptions {
   now?: () => number;
 }
 
+/**
+ * Personal results a store keeps until the user's data changes (src/store/redis/rec-store.ts):
+ * a result is only kept if nothing it was made from changed while it was being made.
+ */
+export interface ResultMemo {
+  /** The kept result, once every change to the user's data acknowledged before the call is known. */
+  get(user: string, key: string): Promise<RecResult | undefined>;
+  /** Taken before the user's history is read. */
+  mark(): number;
+  /** `users`: whose data the result was made from (the user, and the customer of a linked id). */
+  keep(mark: number, users: readonly string[], key: string, result: RecResult): void;
+}
+
+/** A store that may keep personal results (src/store/redis/rec-store.ts); the offline evaluation's does not. */
+export interface RememberingStore extends RecStore {
+  readonly results?: ResultMemo | null;
+}
+
 export interface RecResult {
   model: ModelView;
   sources: Source[];
@@ -97,7 +115,22 @@ export async function forYouLists(p: Prepared, category: string | undefined) {
   return lists.map((candidates) => generatorList(candidates, p.selection.blocked));
 }
 
-export async function recommend(store: RecStore, request: RecRequest, options: RecOptions): Promise<RecResult> {
+/** The block of `request`; a user's is the one kept by the store while their data and the model are unchanged. */
+export async function recommend(store: RememberingStore, request: RecRequest, options: RecOptions): Promise<RecResult> {
+  const memo = request.user === undefined ? null : (store.results ?? null);
+  if (memo === null) return (await compute(store, request, options)).result;
+  const user = request.user!;
+  const key = JSON.stringify(request);
+  const kept = await memo.get(user, key);
+  if (kept !== undefined && kept.model.version === (await store.model()).version) return kept;
+  const mark = memo.mark();
+  const { result, history } = await compute(store, request, options);
+  // Made without knowing whether the user opted out: never kept.
+  if (!result.withheld) memo.keep(mark, history.customer === undefined ? [user] : [user, history.customer], key, result);
+  return result;
+}
+
+async function compute(store: RecStore, request: RecRequest, options: RecOptions): Promise<{ result: RecResult; history: UserHistory }> {
   const p = await prepare(store, request, options);
   const { model, history, seeds, seedIds, selection, now } = p;
   const { strategy, filter } = request;
@@ -120,5 +153,5 @@ export async function recommend(store: RecStore, request: RecRequest, options: R
     }
   };
   const sources = await fill(selection, model, request.fallback ? CHAINS[strategy] : ownSources(strategy), generate);
-  return { model, sources, items: selection.picked, optedOut: history.optedOut === true, withheld: history.withheld === true };
+  return { result: { model, sources, items: selection.picked, optedOut: history.optedOut === true, withheld: history.withheld === true }, history };
 }

@@ -107,6 +107,8 @@ export interface UserHistory {
   optedOut?: boolean;
   /** Whether the user opted out is not known right now (Redis lost the flags): nothing of theirs is used. */
   withheld?: boolean;
+  /** The user is a linked id: this is their customer's history, read under the customer's id (docs/identity.md). */
+  customer?: string;
 }
 
 /** One purchase occasion of an item. */

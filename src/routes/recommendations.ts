@@ -5,7 +5,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { userInQuery } from '../auth/access.ts';
 import type { AppDeps } from '../deps.ts';
-import { blockTail, fieldSet } from '../http/block-json.ts';
+import { blockTail, fieldSet, rememberedTail } from '../http/block-json.ts';
 import { experimentQuery, filterParams, responseSchema, ROUTES, splitCommaLists } from '../http/recommendation-params.ts';
 import { recommendWithin, type ServedResult } from '../recommend/degraded.ts';
 import type { LinkTemplates } from '../recommend/links.ts';
@@ -44,7 +44,7 @@ export async function recommendationRoutes(app: FastifyInstance, deps: AppDeps):
   };
   const flags = (result: ServedResult) => (result.optedOut ? '"opted_out":true,' : '') + (result.degraded ? '"degraded":true,' : '');
   const body = (reply: FastifyReply, requestId: string, strategy: Strategy, result: ServedResult, fields: Query['fields'], links: LinkTemplates, extra = '') =>
-    json(reply, requestId, strategy, result.model.version, flags(result) + extra, blockTail(result.sources, result.items, fieldSet(fields), links));
+    json(reply, requestId, strategy, result.model.version, flags(result) + extra, rememberedTail(result.sources, result.items, fields, links));
 
   const publicCacheControl = `public, max-age=${serving.publicMaxAgeSeconds}`;
 

@@ -65,9 +65,18 @@ test('every relative import names a file that exists', () => {
   assert.deepEqual(missing, []);
 });
 
+const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).map((name) => join('docs', name))].filter((f) => f.endsWith('.md'));
+
+test('no merge left its conflict markers in a source file or a doc', () => {
+  const MARKER = /^(?:<{7}|>{7}) /m;
+  assert.deepEqual(
+    [...files, ...docs].filter((file) => MARKER.test(readFileSync(join(ROOT, file), 'utf8'))),
+    [],
+  );
+});
+
 test('every source path named in a comment or a doc exists (a moved file leaves no stale pointer)', () => {
   const PATH = /\b(?:src|jobs|test|bench|scripts|docs|deploy|templates)\/[\w./-]+\.(?:ts|mjs|md|sh|sql|json|html|py|csv)\b/g;
-  const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).map((name) => join('docs', name))].filter((f) => f.endsWith('.md'));
   const stale = [...files, ...docs].flatMap((file) =>
     [...readFileSync(join(ROOT, file), 'utf8').matchAll(PATH)]
       // URL paths (…/docs/static/…) and generated outputs (results/, test-output/) are not files of the tree.

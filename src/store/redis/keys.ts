@@ -125,17 +125,21 @@ const CRC16 = Uint16Array.from({ length: 256 }, (_, i) => {
   return c;
 });
 
+/** A key's hash tag (what lies between the first `{` and the next `}`), null when it has none: a user's (and tenant's) id in a per-user key. */
+export function hashTag(key: string): string | null {
+  const open = key.indexOf('{');
+  if (open === -1) return null;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : null;
+}
+
 /**
  * The Redis Cluster slot of a key, as the cluster specification defines it: CRC16 (XMODEM) of
  * the hash tag (what lies between the first `{` and the next `}`, when not empty), else of the
  * whole key, modulo 16384. Checked against CLUSTER KEYSLOT in test/integration/cluster.test.ts.
  */
 export function keySlot(key: string): number {
-  const open = key.indexOf('{');
-  if (open !== -1) {
-    const close = key.indexOf('}', open + 1);
-    if (close > open + 1) key = key.slice(open + 1, close);
-  }
+  key = hashTag(key) ?? key;
   let crc = 0;
   // `{` and `}` are single bytes in UTF-8 and never part of another character's: the tag found
   // in the string is the one Redis finds in the bytes.

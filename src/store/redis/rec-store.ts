@@ -11,7 +11,10 @@ import type { BlendModel } from '../../cf/repeat/blend.ts';
 import type { ItemRepeat } from '../../cf/repeat/stats.ts';
 import type { HistoryWanted, ListRef, ModelView, RankedList, RecStore, RepeatModel, UserHistory } from '../../recommend/types.ts';
 import { ItemSlots } from './item-slots.ts';
-import type { Keys } from './keys.ts';
+import { hashTag, type Keys } from './keys.ts';
+import type { InvalidatedCache } from '../../lib/invalidated-cache.ts';
+import type { KeyTracking } from './key-tracking.ts';
+import type { RecResult, ResultMemo } from '../../recommend/recommend.ts';
 import type { LruCache, CacheSpace, CacheStats } from '../../lib/lru-cache.ts';
 import { unpackItemRepeat, unpackNeighbours } from './model-format.ts';
 import type { CatalogFields } from '../../recommend/types.ts';
@@ -37,6 +40,8 @@ const ELEMENT_OVERHEAD_BYTES = 24;
 type StoreOptions = Pick<ServingConfig, 'modelRefreshMs'> & {
   /** A history read found the user flags missing (Redis lost its data): copy them back (src/store/redis/user-flags.ts). */
   onFlagsMissing?: () => void;
+  /** Personal results kept until Redis says the user's keys changed: histories are read through the tracked connection (key-tracking.ts). */
+  tracked?: { tracking: KeyTracking; results: InvalidatedCache<RecResult> };
 };
 
 /**
@@ -52,6 +57,8 @@ export class NoModelError extends Error {
 }
 
 export class RedisRecStore implements DegradableStore {
+  readonly results: ResultMemo | null;
+  private readonly historyReader: RedisClient;
   private live: RedisModelView | null = null;
   private checkedAt = -Infinity;
   private refreshing: Promise<ModelView> | null = null;
@@ -62,7 +69,11 @@ export class RedisRecStore implements DegradableStore {
     private readonly keys: Keys,
     private readonly cache: LruCache,
     private readonly options: StoreOptions,
-  ) {}
+  ) {
+    const { tracked } = options;
+    this.historyReader = tracked?.tracking.reader ?? redis;
+    this.results = tracked === undefined ? null : keptResults(tracked.results, tracked.tracking, keys);
+  }
 
   /**
    * The live version, asked of Redis at most once per refresh interval: concurrent requests
@@ -83,7 +94,7 @@ export class RedisRecStore implements DegradableStore {
   }
 
   async history(user: string, wanted: HistoryWanted): Promise<UserHistory> {
-    const history = await readHistory(this.redis, this.keys, user, wanted);
+    const history = await readHistory(this.historyReader, this.keys, user, wanted);
     if (history.withheld) this.options.onFlagsMissing?.();
     return history;
   }
@@ -112,6 +123,20 @@ export class RedisRecStore implements DegradableStore {
     this.checkedAt = performance.now();
     return this.live;
   }
+}
+
+// Rough heap cost of a kept result per item (its catalog fields are shared with the model cache).
+const RESULT_ITEM_BYTES = 120;
+
+/** A tenant's view of the process's kept results: a user's are under the hash tag of their keys, which Redis names when they change. */
+function keptResults(cache: InvalidatedCache<RecResult>, tracking: KeyTracking, keys: Keys): ResultMemo {
+  const tag = (user: string) => hashTag(keys.optOut(user))!;
+  return {
+    mark: () => cache.mark(),
+    // Read-your-writes: a change any process made before this request is heard before a kept result is served.
+    get: async (user, key) => ((await tracking.heard()) ? cache.get(tag(user), key) : undefined),
+    keep: (mark, users, key, result) => cache.keep(mark, users.map(tag), key, result, RESULT_ITEM_BYTES * result.items.length),
+  };
 }
 
 /**

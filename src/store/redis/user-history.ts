@@ -78,7 +78,7 @@ async function read(redis: RedisClient, keys: Keys, user: string, wanted: Histor
   if (state === 2) return WITHHELD;
   // A customer is never a linked id (src/identity/links.ts): a second hop is Redis lagging
   // PostgreSQL for a moment, and is answered without anyone's history rather than followed.
-  if (state === 3) return redirected ? WITHHELD : read(redis, keys, viewedFlat, wanted, true);
+  if (state === 3) return redirected ? WITHHELD : { ...(await read(redis, keys, viewedFlat, wanted, true)), customer: viewedFlat };
   const flat = viewedFlat === '' ? [] : viewedFlat.split(SEPARATOR);
   const viewed: ViewedItem[] = [];
   for (let i = 0; i < flat.length; i += 2) viewed.push({ id: flat[i], at: Number(flat[i + 1]) });
