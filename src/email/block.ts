@@ -4,7 +4,7 @@ import type { Picked } from '../recommend/filters.ts';
 import type { RepeatReason, Source, Strategy } from '../recommend/types.ts';
 import { imageUrl, productUrl, type LinkTemplates } from '../recommend/links.ts';
 import { formatPrice } from '../lib/price.ts';
-import { encodeClickTokens } from './click-token.ts';
+import { encodeClickTokens, type Click } from './click-token.ts';
 import type { TemplateContext } from './template.ts';
 
 export interface BlockItem {
@@ -50,18 +50,40 @@ export interface LinkContext {
   templates: LinkTemplates;
 }
 
+type BlockHead = { tenant: string; requestId: string; user: string | null; variant: string | null };
+
+// A user's kept result (src/lib/invalidated-cache.ts) is the same list of items on every hit, and
+// its links come out byte-identical all day (sealed deterministically, expiring at a day's end):
+// an ESP fetching the block again (HTML and text parts, retries) gets them made once.
+const made = new WeakMap<readonly Picked[], { head: BlockHead; links: LinkContext; items: BlockItem[] }>();
+
 /** The block's items, each with its signed click link. */
-export function blockItems(picked: readonly Picked[], head: { tenant: string; requestId: string; user: string | null; variant: string | null }, links: LinkContext): BlockItem[] {
+export function blockItems(picked: readonly Picked[], head: BlockHead, links: LinkContext): BlockItem[] {
+  const kept = made.get(picked);
+  if (kept !== undefined && sameFields(kept.head, head) && sameFields(kept.links, links)) return kept.items;
+  const items = makeItems(picked, head, links);
+  made.set(picked, { head, links, items });
+  return items;
+}
+
+function sameFields<T extends object>(a: T, b: T): boolean {
+  for (const key in a) if (a[key] !== b[key]) return false;
+  return true;
+}
+
+function makeItems(picked: readonly Picked[], head: BlockHead, links: LinkContext): BlockItem[] {
   // Items without a product page get no link; the others' tokens are sealed together, by position.
-  const linked = picked.flatMap((p, i) => {
+  const linked: Click[] = [];
+  for (const [i, p] of picked.entries()) {
     const target = productUrl(p.fields, links.templates);
-    return target === null ? [] : [{ tenant: head.tenant, requestId: head.requestId, user: head.user, item: p.id, position: i + 1, variant: head.variant, target }];
-  });
-  const tokens = new Map(encodeClickTokens(linked, links.secret, links.expiresAt).map((token, i) => [linked[i].position, token]));
+    if (target !== null) linked.push({ tenant: head.tenant, requestId: head.requestId, user: head.user, item: p.id, position: i + 1, variant: head.variant, target });
+  }
+  const tokens = encodeClickTokens(linked, links.secret, links.expiresAt);
+  let next = 0;
   return picked.map((p, i) => {
     const f = p.fields;
     const position = i + 1;
-    const token = tokens.get(position);
+    const token = linked[next]?.position === position ? tokens[next++] : undefined;
     return {
       position,
       id: p.id,

@@ -6,7 +6,7 @@
 // plaintexts and the link's place in it (the synthetic-IV construction): the same link comes out
 // byte-identical each time a block is made, which the block's ETag needs, and two different links
 // never share a nonce.
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { isWebUrl } from '../recommend/links.ts';
 
 export interface Click {
@@ -31,12 +31,13 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const DAY_SECONDS = 86_400;
 
-const derived = new Map<string, { key: Buffer; nonceKey: Buffer }>();
+const derived = new Map<string, { key: KeyObject; nonceKey: KeyObject }>();
 
-function keysOf(secret: string): { key: Buffer; nonceKey: Buffer } {
+function keysOf(secret: string): { key: KeyObject; nonceKey: KeyObject } {
   let keys = derived.get(secret);
   if (keys === undefined) {
-    const derive = (info: string) => Buffer.from(hkdfSync('sha256', secret, '', info, 32));
+    // Key objects, made once: a raw key would be imported again by every cipher and HMAC.
+    const derive = (info: string) => createSecretKey(Buffer.from(hkdfSync('sha256', secret, '', info, 32)));
     keys = { key: derive('recs click token: encryption'), nonceKey: derive('recs click token: nonce') };
     derived.set(secret, keys);
   }
@@ -75,11 +76,18 @@ export function encodeClickTokens(clicks: readonly Click[], secret: string, expi
     digest.update(length).update(plain);
   }
   const blockNonce = digest.digest().subarray(0, NONCE_BYTES);
+  const last = blockNonce.readUInt32BE(NONCE_BYTES - 4);
   return plains.map((plain, i) => {
-    const nonce = Buffer.from(blockNonce);
-    nonce.writeUInt32BE((nonce.readUInt32BE(NONCE_BYTES - 4) ^ i) >>> 0, NONCE_BYTES - 4);
-    const cipher = createCipheriv('aes-256-gcm', key, nonce);
-    return Buffer.concat([Buffer.of(FORMAT), nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]).toString('base64url');
+    // One buffer per token: format, nonce, ciphertext (GCM's is as long as the plaintext), tag.
+    const sealed = Buffer.allocUnsafe(1 + NONCE_BYTES + plain.length + TAG_BYTES);
+    sealed[0] = FORMAT;
+    blockNonce.copy(sealed, 1);
+    sealed.writeUInt32BE((last ^ i) >>> 0, NONCE_BYTES - 3);
+    const cipher = createCipheriv('aes-256-gcm', key, sealed.subarray(1, 1 + NONCE_BYTES));
+    cipher.update(plain).copy(sealed, 1 + NONCE_BYTES);
+    cipher.final();
+    cipher.getAuthTag().copy(sealed, 1 + NONCE_BYTES + plain.length);
+    return sealed.toString('base64url');
   });
 }
 

@@ -22,12 +22,26 @@ function linked(own: string | null, id: string, template: string): string | null
   return isWebUrl(url) ? url : null;
 }
 
+// Catalog objects are shared through the model cache, and a block shows the same items again and
+// again: each one's links are worked out once per link templates (the same object until changed).
+const resolved = new WeakMap<object, { templates: LinkTemplates; product?: string | null; image?: string | null }>();
+
+function resolvedOf(fields: object, templates: LinkTemplates) {
+  let links = resolved.get(fields);
+  if (links?.templates !== templates) resolved.set(fields, (links = { templates }));
+  return links;
+}
+
 export function productUrl(fields: { id: string; url: string | null }, templates: LinkTemplates): string | null {
-  return linked(fields.url, fields.id, templates.product);
+  const links = resolvedOf(fields, templates);
+  if (links.product === undefined) links.product = linked(fields.url, fields.id, templates.product);
+  return links.product;
 }
 
 export function imageUrl(fields: { id: string; image_url: string | null }, templates: LinkTemplates): string | null {
-  return linked(fields.image_url, fields.id, templates.image);
+  const links = resolvedOf(fields, templates);
+  if (links.image === undefined) links.image = linked(fields.image_url, fields.id, templates.image);
+  return links.image;
 }
 
 /** A template as a shop may set it: empty, or a web URL once `{id}` is filled. */
