@@ -2,7 +2,7 @@
 // Connected Content does) vs POST /v1/email/batch with 1000 users per request (child processes,
 // real Redis, UCI Online Retail imported and built by the real jobs). The single GETs run against
 // a server keeping users' results and one computing every block; the batch against the latter.
-//   npm run bench:email -- [--seconds 10] [--warmup 3] [--connections 10] [--batch-connections 2] [--sample 2000]
+//   npm run bench:email -- [--seconds 10] [--warmup 3] [--connections 10] [--batch-connections 2] [--sample 2000] [--rounds 3]
 // Prints a table, writes results/bench-email.json.
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config.ts';
 import { createPool } from '../src/store/pg/pool.ts';
 import { createRedis } from '../src/store/redis/client.ts';
 import { benchDatabase, BENCH_PREFIX, prepareModel, sample } from './lib/dataset.ts';
-import { load } from './lib/load.ts';
+import { load, type LoadResult } from './lib/load.ts';
 import { freePort, startServer, type Server } from './lib/processes.ts';
 import { printTable, writeResults } from './report.ts';
 
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '10' },
     'batch-connections': { type: 'string', default: '2' },
     sample: { type: 'string', default: '2000' },
+    rounds: { type: 'string', default: '3' },
     rebuild: { type: 'boolean', default: false },
   },
 });
@@ -42,6 +43,7 @@ const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
 const connections = Number(values.connections);
 const batchConnections = Number(values['batch-connections']);
+const rounds = Number(values.rounds);
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
 
@@ -109,22 +111,31 @@ try {
       (u) => `/v1/email/collaborative.${format}?user=${q(u)}&limit=${LIMIT}`,
     ]),
   ];
+  // Rounds of the three modes in turn, each ratio against the GET of its own round: the host's
+  // speed drifts between runs, and a ratio of neighbouring runs is the fair one. Medians reported.
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   for (const { label, server } of variants) {
-    const first = runs.length;
-    for (const [mode, path] of singles) {
-      const paths = users.map(path);
-      if (warmup > 0) await load(server.url, paths, { seconds: warmup, connections });
-      const r = await load(server.url, paths, { seconds, connections });
+    const measured: LoadResult[][] = singles.map(() => []);
+    for (let round = 0; round < rounds; round++) {
+      for (const [k, [mode, path]] of singles.entries()) {
+        const paths = users.map(path);
+        if (warmup > 0) await load(server.url, paths, { seconds: warmup, connections });
+        measured[k].push(await load(server.url, paths, { seconds, connections }));
+        console.error(`bench: ${label}: ${mode}, round ${round + 1}: ${Math.round(measured[k].at(-1)!.requestsPerSecond)} users/s`);
+      }
+    }
+    for (const [k, [mode]] of singles.entries()) {
+      const r = measured[k];
+      const rate = median(r.map((x) => x.requestsPerSecond));
       runs.push({
         mode: `${label}: ${mode}`,
-        requestsPerSecond: r.requestsPerSecond,
-        usersPerSecond: r.requestsPerSecond,
-        vsGet: r.requestsPerSecond / (runs[first]?.usersPerSecond ?? r.requestsPerSecond),
-        p50: r.p50,
-        p99: r.p99,
-        errors: r.errors + r.timeouts + r.non2xx,
+        requestsPerSecond: rate,
+        usersPerSecond: rate,
+        vsGet: median(r.map((x, round) => x.requestsPerSecond / measured[0][round].requestsPerSecond)),
+        p50: median(r.map((x) => x.p50)),
+        p99: median(r.map((x) => x.p99)),
+        errors: r.reduce((sum, x) => sum + x.errors + x.timeouts + x.non2xx, 0),
       });
-      console.error(`bench: ${runs.at(-1)!.mode}: ${Math.round(r.requestsPerSecond)} users/s`);
     }
   }
   const base = variants[1].server.url;
@@ -140,7 +151,7 @@ try {
   console.error(`bench: ${runs.at(-1)!.mode}: ${Math.round(runs.at(-1)!.usersPerSecond)} users/s`);
 
   console.log(
-    `\nEmail block benchmark: ${seconds} s per run after ${warmup} s warm-up; GET: ${connections} connections (autocannon); batch: ${batchConnections} connections; ` +
+    `\nEmail block benchmark: ${seconds} s per run after ${warmup} s warm-up, GETs in ${rounds} rounds (medians; ratios against the GET of the same round); GET: ${connections} connections (autocannon); batch: ${batchConnections} connections; ` +
       `${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}); collaborative blocks of ${LIMIT} items for ${users.length} sampled UCI customers`,
   );
   printTable(
@@ -157,6 +168,7 @@ try {
     cpus: availableParallelism(),
     node: process.version,
     users: users.length,
+    rounds,
     runs,
   });
 } finally {

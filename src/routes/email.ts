@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../deps.ts';
 import { userInQuery } from '../auth/access.ts';
-import { templateContext, type Block } from '../email/block.ts';
+import { templateContext, type Block, type BlockItem } from '../email/block.ts';
 import type { BlockQuery } from '../email/blocks.ts';
 import { verifyEmailUrl } from '../email/signed-url.ts';
 import type { Strategy } from '../recommend/types.ts';
@@ -101,9 +101,21 @@ export async function emailRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   const html = (block: Block, columns: number) => deps.email.template.render(templateContext(block, columns));
 
+  // A kept result's items come back as the same list (src/email/block.ts): the block rendered from
+  // them, and its ETag, are kept with it, for the same head (request_id, flags…) and layout.
+  const rendered = new WeakMap<readonly BlockItem[], { key: string; body: string; etag: string }>();
+  function render(block: Block, format: (typeof FORMATS)[number], columns: number): { body: string; etag: string } {
+    const key = `${format} ${columns} ${JSON.stringify({ ...block, items: undefined })}`;
+    const kept = rendered.get(block.items);
+    if (kept?.key === key) return kept;
+    const body = format === 'json' ? JSON.stringify(block) : html(block, columns);
+    const made = { key, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"` };
+    rendered.set(block.items, made);
+    return made;
+  }
+
   /** Sends a rendered block with its validators: an ESP re-fetching an unchanged block gets a 304. */
-  function send(request: FastifyRequest, reply: FastifyReply, body: string, type: string, personal: boolean) {
-    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
+  function send(request: FastifyRequest, reply: FastifyReply, { body, etag }: { body: string; etag: string }, type: string, personal: boolean) {
     void reply.header('etag', etag).header('cache-control', `${personal ? 'private' : 'public'}, max-age=${maxAgeSeconds}`);
     if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
     return reply.type(type).send(body);
@@ -150,9 +162,7 @@ export async function emailRoutes(app: FastifyInstance, deps: AppDeps): Promise<
             const { tenant, exp: _exp, sig: _sig, ...query } = q;
             const block = await deps.email.blocks.block(deps.tenants.get(signed ? tenant! : request.tenant), spec.strategy, query, request.log);
             const personal = q.user !== undefined;
-            return format === 'json'
-              ? send(request, reply, JSON.stringify(block), 'application/json; charset=utf-8', personal)
-              : send(request, reply, html(block, q.columns), 'text/html; charset=utf-8', personal);
+            return send(request, reply, render(block, format, q.columns), format === 'json' ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8', personal);
           },
         );
       }
