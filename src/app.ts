@@ -40,7 +40,7 @@ import { findExperiment, insertExposures } from './store/pg/experiments.ts';
 import { linkOf } from './store/pg/identities.ts';
 import { PopularFallback } from './store/pg/popular-fallback.ts';
 import { listTenants, tenantLinkTemplates } from './store/pg/tenants.ts';
-import { isCluster, type RedisClient } from './store/redis/client.ts';
+import type { RedisClient } from './store/redis/client.ts';
 import { invalidating, trackKeys, type KeyTracking } from './store/redis/key-tracking.ts';
 import { canonicalUser, experimentIdentity } from './store/redis/identities.ts';
 import { redisExposureNotes } from './store/redis/exposures.ts';
@@ -121,7 +121,7 @@ export async function buildApp(
   // Connected once the app is ready (a build that fails on its way leaves no connection behind);
   // tenants' stores are made after that, on first use.
   let tracking: KeyTracking | null = null;
-  if (!isCluster(redis) && userCacheSeconds > 0 && userCacheMaxEntries > 0) {
+  if (userCacheSeconds > 0 && userCacheMaxEntries > 0) {
     app.addHook('onReady', async () => {
       tracking = trackKeys(redis, invalidating(userResults));
     });

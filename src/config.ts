@@ -141,7 +141,7 @@ export interface ServingConfig {
   /**
    * Personal results kept in-process until Redis reports a change to the user's keys (client
    * tracking, src/store/redis/key-tracking.ts), at most this long (it bounds how stale buy-again's
-   * "due in" days may be); 0 = off. Off on a Redis Cluster.
+   * "due in" days may be); 0 = off.
    */
   userCacheSeconds: number;
   userCacheMaxEntries: number;

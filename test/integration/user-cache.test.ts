@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
-import { createRedis } from '../../src/store/redis/client.ts';
+import { createJobsRedis, isCluster } from '../../src/store/redis/client.ts';
 import { redisKeys } from '../../src/store/redis/keys.ts';
 import { buildShop, loadShop } from '../fixtures/recs/shop.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
 
 // Users' results are kept in-process until Redis reports a change to their keys (client
-// tracking). Every writer, in this process or another, must show in the very next request.
+// tracking, on every master of a Cluster under `npm run test:cluster`). Every writer, in this
+// process or another, must show in the very next request.
 describe("users' kept results (real Redis client tracking, PostgreSQL and build)", () => {
   let s: TestServices;
   let app: FastifyInstance;
@@ -66,7 +67,7 @@ describe("users' kept results (real Redis client tracking, PostgreSQL and build)
 
   test("another process's write to the user's keys shows in the next request (Redis names the key)", async () => {
     assert.deepEqual(await kept('u2'), ['b1']);
-    const other = createRedis(s.config.redisUrl);
+    const other = createJobsRedis(s.config);
     try {
       await other.zadd(keys().recentlyViewed('u2'), Date.parse('2024-05-01T11:00:00Z'), 'b2');
     } finally {
@@ -103,9 +104,9 @@ describe("users' kept results (real Redis client tracking, PostgreSQL and build)
   test('a lost subscriber drops every kept result, and a write made while it is away still shows', async () => {
     await events([view('u5', 'a1', 0)]);
     assert.deepEqual(await kept('u5'), ['a1']);
-    // Kill the pub/sub connections (this app's tracking subscriber among them) and, at once, write.
-    await s.redis.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
-    const other = createRedis(s.config.redisUrl);
+    // Kill the pub/sub connections (this app's tracking subscribers among them) and, at once, write.
+    for (const node of isCluster(s.redis) ? s.redis.nodes('master') : [s.redis]) await node.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    const other = createJobsRedis(s.config);
     try {
       await other.zadd(keys().recentlyViewed('u5'), Date.parse('2024-05-01T11:00:00Z'), 'a2');
     } finally {

@@ -90,11 +90,6 @@ export function createServingClient(config: RedisTarget & { serving: Pick<Config
   return cluster;
 }
 
-/** Another connection with the bounds and write coalescing of a serving client. */
-export function duplicateServing(serving: Redis): Redis {
-  return coalesceWrites(serving.duplicate());
-}
-
 type Corkable = { cork(): void; uncork(): void };
 
 /**

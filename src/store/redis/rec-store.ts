@@ -18,7 +18,7 @@ import type { RecResult, ResultMemo } from '../../recommend/recommend.ts';
 import type { LruCache, CacheSpace, CacheStats } from '../../lib/lru-cache.ts';
 import { unpackItemRepeat, unpackNeighbours } from './model-format.ts';
 import type { CatalogFields } from '../../recommend/types.ts';
-import { readHistory } from './user-history.ts';
+import { historyKeyPrefixes, readHistory } from './user-history.ts';
 import { getMany, isCluster, type RedisClient } from './client.ts';
 
 /** A version's meta key, as the build writes it (ModelPublisher.publishModel); older builds lack the later fields. */
@@ -40,7 +40,7 @@ const ELEMENT_OVERHEAD_BYTES = 24;
 type StoreOptions = Pick<ServingConfig, 'modelRefreshMs'> & {
   /** A history read found the user flags missing (Redis lost its data): copy them back (src/store/redis/user-flags.ts). */
   onFlagsMissing?: () => void;
-  /** Personal results kept until Redis says the user's keys changed: histories are read through the tracked connection (key-tracking.ts). */
+  /** Personal results kept until Redis says the user's keys changed (key-tracking.ts): the store has its users' keys watched. */
   tracked?: { tracking: KeyTracking; results: InvalidatedCache<RecResult> };
 };
 
@@ -58,7 +58,6 @@ export class NoModelError extends Error {
 
 export class RedisRecStore implements DegradableStore {
   readonly results: ResultMemo | null;
-  private readonly historyReader: RedisClient;
   private live: RedisModelView | null = null;
   private checkedAt = -Infinity;
   private refreshing: Promise<ModelView> | null = null;
@@ -71,7 +70,7 @@ export class RedisRecStore implements DegradableStore {
     private readonly options: StoreOptions,
   ) {
     const { tracked } = options;
-    this.historyReader = tracked?.tracking.reader ?? redis;
+    tracked?.tracking.watch(historyKeyPrefixes(keys));
     this.results = tracked === undefined ? null : keptResults(tracked.results, tracked.tracking, keys);
   }
 
@@ -94,7 +93,7 @@ export class RedisRecStore implements DegradableStore {
   }
 
   async history(user: string, wanted: HistoryWanted): Promise<UserHistory> {
-    const history = await readHistory(this.historyReader, this.keys, user, wanted);
+    const history = await readHistory(this.redis, this.keys, user, wanted);
     if (history.withheld) this.options.onFlagsMissing?.();
     return history;
   }

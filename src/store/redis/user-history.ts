@@ -59,16 +59,30 @@ export function readHistory(redis: RedisClient, keys: Keys, user: string, wanted
   return read(redis, keys, user, wanted, false);
 }
 
+/** The user's keys the history script reads, in its KEYS order but for the flags marker (KEYS[5]). */
+function userKeysRead(keys: Keys, user: string): [optOut: string, viewed: string, bought: string, boughtIds: string, occasions: string, alias: string] {
+  return [keys.optOut(user), keys.recentlyViewed(user), keys.bought(user), keys.boughtIds(user), keys.occasions(user), keys.alias(user)];
+}
+
+/**
+ * What a history read depends on, as key prefixes (src/store/redis/key-tracking.ts): those of the
+ * user keys it reads (each then names its user by its hash tag), and the flags markers'.
+ */
+export function historyKeyPrefixes(keys: Keys): { users: string[]; markers: string[] } {
+  return { users: userKeysRead(keys, 'x').map((key) => key.slice(0, key.indexOf('{'))), markers: [keys.flagsSynced] };
+}
+
 async function read(redis: RedisClient, keys: Keys, user: string, wanted: HistoryWanted, redirected: boolean): Promise<UserHistory> {
+  const [optOutKey, viewedKey, boughtKey, boughtIdsKey, occasionsKey, aliasKey] = userKeysRead(keys, user);
   const [state, viewedFlat, bought, occasionsFlat] = await historyScript(
     redis,
-    keys.optOut(user),
-    keys.recentlyViewed(user),
-    keys.bought(user),
-    keys.boughtIds(user),
+    optOutKey,
+    viewedKey,
+    boughtKey,
+    boughtIdsKey,
     flagsMarker(redis, keys, user),
-    keys.occasions(user),
-    keys.alias(user),
+    occasionsKey,
+    aliasKey,
     wanted.viewed,
     wanted.bought ? 1 : 0,
     SEPARATOR,
