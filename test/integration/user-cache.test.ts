@@ -116,4 +116,24 @@ describe("users' kept results (real Redis client tracking, PostgreSQL and build)
     await armed('u5');
     assert.deepEqual(await viewedIds('u5'), ['a2', 'a1']);
   });
+
+  test('a lost tracking connection (the subscriber still up) drops every kept result too, and is armed again', async () => {
+    await events([view('u6', 'a1', 0)]);
+    assert.deepEqual(await kept('u6'), ['a1']);
+    // The connections whose tracking broadcasts (flags t and B in CLIENT LIST) go; the subscribers stay.
+    for (const node of isCluster(s.redis) ? s.redis.nodes('master') : [s.redis]) {
+      const list = String(await node.call('CLIENT', 'LIST'));
+      for (const [, id] of list.matchAll(/^id=(\d+) .*\bflags=\S*B/gm)) await node.call('CLIENT', 'KILL', 'ID', id);
+    }
+    const other = createJobsRedis(s.config);
+    try {
+      await other.zadd(keys().recentlyViewed('u6'), Date.parse('2024-05-01T11:00:00Z'), 'a3');
+    } finally {
+      other.disconnect();
+    }
+    assert.deepEqual(await viewedIds('u6'), ['a3', 'a1']);
+    await armed('u6');
+    await events([view('u6', 'a2', 30)]);
+    assert.deepEqual(await viewedIds('u6'), ['a3', 'a2', 'a1']);
+  });
 });

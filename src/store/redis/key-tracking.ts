@@ -10,7 +10,7 @@
 // Until every node's connections are up with every prefix watched, and after any of them drops,
 // the listener is told it is not connected (nothing may be kept: a change in between would go
 // unheard).
-import { Redis, type Cluster } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { InvalidatedCache } from '../../lib/invalidated-cache.ts';
 import { isCluster, type RedisClient } from './client.ts';
 import { hashTag } from './keys.ts';
@@ -82,7 +82,8 @@ class NodeTracker {
       // Errors are the serving client's to report (the same Redis); unhandled, they would be printed raw.
       connection.on('error', () => undefined);
       connection.on('close', () => {
-        this.subscriberId = null;
+        // A new subscriber has a new id to redirect to; a new tracker has no tracking at all.
+        if (connection === this.subscriber) this.subscriberId = null;
         this.watching = new Set();
         this.onChange();
       });
