@@ -3,7 +3,8 @@
 // the replica of the master that holds the users' keys, while recommendation requests and event
 // batches keep coming through the API's own fail-fast client. Answers may degrade while the
 // replica takes over, never fail otherwise; they are whole again without a restart; every event
-// acknowledged is in PostgreSQL, and the users' Redis keys agree with it after the next build.
+// acknowledged is in PostgreSQL, and the users' Redis keys agree with it after the next build;
+// users' kept results follow their writes again once the promoted master's tracking is armed.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
@@ -164,5 +165,33 @@ describe('Redis Cluster failover during traffic (a private cluster)', () => {
       for (let i = 0; i < stored.length; i += 2) inRedis.set(stored[i], stored[i + 1]);
       assert.deepEqual(inRedis, new Map(views.map((v) => [v.item_id, v.ms])), user);
     }
+  });
+
+  test("after the failover, a user's kept result still follows their next write (tracking on the promoted master)", async () => {
+    const cluster = s.redis as Cluster;
+    const promoted = cluster.slots[keys().userSlot('u1')][0];
+    const user = Array.from({ length: 400 }, (_, i) => `fo-kept-${i}`).find((u) => cluster.slots[keys().userSlot(u)][0] === promoted)!;
+    const viewed = async () => {
+      const res = await app.inject({ url: `/v1/recommendations/recently-viewed?user=${user}&fallback=false` });
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json().items.map((i: { id: string }) => i.id) as string[];
+    };
+    const hits = async () => Number(/^recs_user_cache_hits (\S+)$/m.exec((await app.inject({ url: '/metrics' })).body)?.[1]);
+    const [first, second] = PRODUCTS.map(([id]) => id);
+    const view = (item: string, minute: number) =>
+      app.inject({ method: 'POST', url: '/v1/events', payload: { events: [{ user_id: user, item_id: item, type: 'view', occurred_at: new Date(Date.UTC(2025, 1, 1, 0, minute)).toISOString() }] } });
+    assert.equal((await view(first, 0)).statusCode, 200);
+    // Kept again once every master's tracking is armed (the promoted one's included).
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      assert.deepEqual(await viewed(), [first]);
+      const before = await hits();
+      await viewed();
+      if ((await hits()) > before) break;
+      assert.ok(Date.now() < deadline, 'results are kept again after the failover');
+      await sleep(50);
+    }
+    assert.equal((await view(second, 1)).statusCode, 200);
+    assert.deepEqual(await viewed(), [second, first]);
   });
 });
