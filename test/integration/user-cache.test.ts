@@ -34,6 +34,15 @@ describe("users' kept results (real Redis client tracking, PostgreSQL and build)
     assert.equal(await hits(), before + 1, 'the second request is served from the kept result');
     return first;
   };
+  /** A view written straight into Redis by another connection, as another process or job would. */
+  const viewElsewhere = async (user: string, item: string, at: string) => {
+    const other = createJobsRedis(s.config);
+    try {
+      await other.zadd(keys().recentlyViewed(user), Date.parse(at), item);
+    } finally {
+      other.disconnect();
+    }
+  };
   /** Waits until the tracking is armed again (a kept result shows as a hit). */
   const armed = async (user: string) => {
     for (let i = 0; i < 100; i++) {
@@ -67,12 +76,7 @@ describe("users' kept results (real Redis client tracking, PostgreSQL and build)
 
   test("another process's write to the user's keys shows in the next request (Redis names the key)", async () => {
     assert.deepEqual(await kept('u2'), ['b1']);
-    const other = createJobsRedis(s.config);
-    try {
-      await other.zadd(keys().recentlyViewed('u2'), Date.parse('2024-05-01T11:00:00Z'), 'b2');
-    } finally {
-      other.disconnect();
-    }
+    await viewElsewhere('u2', 'b2', '2024-05-01T11:00:00Z');
     assert.deepEqual(await viewedIds('u2'), ['b2', 'b1']);
   });
 
@@ -106,12 +110,7 @@ describe("users' kept results (real Redis client tracking, PostgreSQL and build)
     assert.deepEqual(await kept('u5'), ['a1']);
     // Kill the pub/sub connections (this app's tracking subscribers among them) and, at once, write.
     for (const node of isCluster(s.redis) ? s.redis.nodes('master') : [s.redis]) await node.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
-    const other = createJobsRedis(s.config);
-    try {
-      await other.zadd(keys().recentlyViewed('u5'), Date.parse('2024-05-01T11:00:00Z'), 'a2');
-    } finally {
-      other.disconnect();
-    }
+    await viewElsewhere('u5', 'a2', '2024-05-01T11:00:00Z');
     assert.deepEqual(await viewedIds('u5'), ['a2', 'a1']);
     await armed('u5');
     assert.deepEqual(await viewedIds('u5'), ['a2', 'a1']);
@@ -125,12 +124,7 @@ describe("users' kept results (real Redis client tracking, PostgreSQL and build)
       const list = String(await node.call('CLIENT', 'LIST'));
       for (const [, id] of list.matchAll(/^id=(\d+) .*\bflags=\S*B/gm)) await node.call('CLIENT', 'KILL', 'ID', id);
     }
-    const other = createJobsRedis(s.config);
-    try {
-      await other.zadd(keys().recentlyViewed('u6'), Date.parse('2024-05-01T11:00:00Z'), 'a3');
-    } finally {
-      other.disconnect();
-    }
+    await viewElsewhere('u6', 'a3', '2024-05-01T11:00:00Z');
     assert.deepEqual(await viewedIds('u6'), ['a3', 'a1']);
     await armed('u6');
     await events([view('u6', 'a2', 30)]);
