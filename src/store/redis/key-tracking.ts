@@ -10,7 +10,7 @@
 // Until every node's connections are up with every prefix watched, and after any of them drops,
 // the listener is told it is not connected (nothing may be kept: a change in between would go
 // unheard).
-import type { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { InvalidatedCache } from '../../lib/invalidated-cache.ts';
 import { isCluster, type RedisClient } from './client.ts';
 import { hashTag } from './keys.ts';
@@ -53,31 +53,30 @@ export interface KeyTracking {
 
 /** One node's pair: a subscriber (RESP2: invalidations of a redirect arrive as messages of a channel) and the connection whose tracking redirects there. */
 class NodeTracker {
-  readonly subscriber: Redis;
+  private readonly subscriber: Redis;
   private readonly tracker: Redis;
   private subscriberId: number | null = null;
   /** Prefixes this node watches for us now. */
   private watching = new Set<string>();
   private arming: Promise<void> | null = null;
 
+  /** `node`: a connection to the node (its address and bounds are copied). */
   constructor(
-    base: Redis,
-    options: { host?: string; port?: number },
+    node: Redis,
     private readonly onMessage: (keys: unknown) => void,
     private readonly onChange: () => void,
   ) {
     // No offline queue: a PING while the node is away fails at once instead of waiting for it. Its
     // own reconnects: a Cluster's node connections leave them to the Cluster, which knows none of these.
     const own = {
-      ...options,
       protocol: 2 as const,
       autoResubscribe: false,
       enableOfflineQueue: false,
       lazyConnect: false,
       retryStrategy: (attempt: number) => Math.min(50 * attempt, RETRY_MS),
     };
-    this.subscriber = base.duplicate(own);
-    this.tracker = base.duplicate(own);
+    this.subscriber = node.duplicate(own);
+    this.tracker = node.duplicate(own);
     for (const connection of [this.subscriber, this.tracker]) {
       // Errors are the serving client's to report (the same Redis); unhandled, they would be printed raw.
       connection.on('error', () => undefined);
@@ -160,9 +159,10 @@ export function trackKeys(serving: RedisClient, listener: TrackingListener): Key
       else listener.changed(key);
     }
   };
-  // Connected only while every node watches every prefix; any loss drops everything kept.
+  // Connected only while every node (there is at least one) watches every prefix; any loss drops everything kept.
+  const allWatching = () => !closed && nodes.size > 0 && [...nodes.values()].every((node) => node.watches(all));
   const update = () => {
-    const now = !closed && nodes.size > 0 && [...nodes.values()].every((node) => node.watches(all));
+    const now = allWatching();
     if (now !== connected) {
       connected = now;
       listener.connected(now);
@@ -171,17 +171,14 @@ export function trackKeys(serving: RedisClient, listener: TrackingListener): Key
     if (!now && !closed) for (const node of nodes.values()) void node.arm(all).then(check, () => setTimeout(update, RETRY_MS).unref());
   };
   const check = () => {
-    if (!connected && !closed && [...nodes.values()].every((node) => node.watches(all))) {
+    if (!connected && allWatching()) {
       connected = true;
       listener.connected(true);
     }
   };
 
-  const base = isCluster(serving) ? null : serving;
-  const masters = (): Map<string, { host?: string; port?: number }> =>
-    base !== null
-      ? new Map([['', {}]])
-      : new Map((serving as Cluster).nodes('master').map((node) => [`${node.options.host}:${node.options.port}`, { host: node.options.host, port: node.options.port }]));
+  /** The nodes to track, by address: the one Redis, or a Cluster's masters as the client knows them now. */
+  const masters = (): Map<string, Redis> => (isCluster(serving) ? new Map(serving.nodes('master').map((node) => [`${node.options.host}:${node.options.port}`, node])) : new Map([['', serving]]));
   const reconcile = () => {
     if (closed) return;
     const wanted = masters();
@@ -191,12 +188,7 @@ export function trackKeys(serving: RedisClient, listener: TrackingListener): Key
         node.close();
       }
     }
-    for (const [name, options] of wanted) {
-      if (!nodes.has(name)) {
-        const template = base ?? (serving as Cluster).nodes('master').find((n) => `${n.options.host}:${n.options.port}` === name)!;
-        nodes.set(name, new NodeTracker(template, options, onMessage, update));
-      }
-    }
+    for (const [name, node] of wanted) if (!nodes.has(name)) nodes.set(name, new NodeTracker(node, onMessage, update));
     update();
   };
   // A Cluster's masters change with a failover or a resharding: the slot map's refresh says so.
