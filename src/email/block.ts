@@ -3,6 +3,7 @@
 import type { Picked } from '../recommend/filters.ts';
 import type { RepeatReason, Source, Strategy } from '../recommend/types.ts';
 import { imageUrl, productUrl, type LinkTemplates } from '../recommend/links.ts';
+import { keptWith } from '../lib/kept-with.ts';
 import { formatPrice } from '../lib/price.ts';
 import { encodeClickTokens, type Click } from './click-token.ts';
 import type { TemplateContext } from './template.ts';
@@ -55,15 +56,11 @@ type BlockHead = { tenant: string; requestId: string; user: string | null; varia
 // A user's kept result (src/lib/invalidated-cache.ts) is the same list of items on every hit, and
 // its links come out byte-identical all day (sealed deterministically, expiring at a day's end):
 // an ESP fetching the block again (HTML and text parts, retries) gets them made once.
-const made = new WeakMap<readonly Picked[], { head: BlockHead; links: LinkContext; items: BlockItem[] }>();
+const made = keptWith<readonly Picked[], [head: BlockHead, links: LinkContext], BlockItem[]>((a, b) => sameFields(a[0], b[0]) && sameFields(a[1], b[1]));
 
 /** The block's items, each with its signed click link. */
 export function blockItems(picked: readonly Picked[], head: BlockHead, links: LinkContext): BlockItem[] {
-  const kept = made.get(picked);
-  if (kept !== undefined && sameFields(kept.head, head) && sameFields(kept.links, links)) return kept.items;
-  const items = makeItems(picked, head, links);
-  made.set(picked, { head, links, items });
-  return items;
+  return made(picked, [head, links], () => makeItems(picked, head, links));
 }
 
 function sameFields<T extends object>(a: T, b: T): boolean {

@@ -7,6 +7,7 @@ import type { Picked } from '../recommend/filters.ts';
 import { imageUrl, productUrl, type LinkTemplates } from '../recommend/links.ts';
 import { FIELDS, type Field, type RepeatReason, type Source } from '../recommend/types.ts';
 import type { CatalogFields } from '../recommend/types.ts';
+import { keptWith } from '../lib/kept-with.ts';
 import { blockScores, signalJson } from './scores.ts';
 
 export type FieldSet = Readonly<Record<Field, boolean>>;
@@ -24,7 +25,7 @@ export function fieldSet(fields: readonly string[] | undefined): FieldSet {
  * is kept with the link templates it was written with (those of one tenant, the same object
  * until the shop changes them).
  */
-const allFieldsJson = new WeakMap<CatalogFields, { links: LinkTemplates; json: string }>();
+const allFieldsJson = keptWith<CatalogFields, LinkTemplates, string>();
 
 /** The item's value of `f`, its URLs filled from the templates (src/recommend/links.ts). */
 function fieldValue(fields: CatalogFields, f: Field, links: LinkTemplates): unknown {
@@ -35,14 +36,12 @@ function fieldValue(fields: CatalogFields, f: Field, links: LinkTemplates): unkn
 
 /** `,"title":…,"in_stock":…` for the wanted fields (JSON.stringify: null stays null). */
 function catalogJson(fields: CatalogFields, want: FieldSet, links: LinkTemplates): string {
-  const whole = want === ALL_FIELDS;
-  const cached = whole ? allFieldsJson.get(fields) : undefined;
-  if (cached?.links === links) return cached.json;
-  const parts: string[] = [];
-  for (const f of FIELDS) if (want[f]) parts.push(`,"${f}":${JSON.stringify(fieldValue(fields, f, links))}`);
-  const json = parts.join('');
-  if (whole) allFieldsJson.set(fields, { links, json });
-  return json;
+  const write = () => {
+    const parts: string[] = [];
+    for (const f of FIELDS) if (want[f]) parts.push(`,"${f}":${JSON.stringify(fieldValue(fields, f, links))}`);
+    return parts.join('');
+  };
+  return want === ALL_FIELDS ? allFieldsJson(fields, links, write) : write();
 }
 
 function repeatJson(r: RepeatReason): string {
@@ -63,24 +62,19 @@ function itemJson(item: Picked, score: number, want: FieldSet, links: LinkTempla
  * again whenever a longer string containing it is written out (a cached tail on every request),
  * where a joined string is one flat copy.
  */
-// A user's kept result (src/lib/invalidated-cache.ts) is the same object on every hit: its tail is
-// written once per field list and link templates, not on every request.
-const keptTails = new WeakMap<readonly Picked[], { fields: string; links: LinkTemplates; tail: string }>();
-
-/** blockTail of `fields` (the query's list), remembered with the items it was written from. */
-export function rememberedTail(sources: readonly Source[], items: readonly Picked[], fields: readonly string[] | undefined, links: LinkTemplates): string {
-  const key = fields === undefined ? '*' : fields.join(',');
-  const kept = keptTails.get(items);
-  if (kept !== undefined && kept.fields === key && kept.links === links) return kept.tail;
-  const tail = blockTail(sources, items, fieldSet(fields), links);
-  keptTails.set(items, { fields: key, links, tail });
-  return tail;
-}
-
 export function blockTail(sources: readonly Source[], items: readonly Picked[], want: FieldSet, links: LinkTemplates): string {
   const parts = [`"sources":${JSON.stringify(sources)},"items":[`];
   const scores = blockScores(items);
   for (let i = 0; i < items.length; i++) parts.push(i === 0 ? '' : ',', itemJson(items[i], scores[i], want, links));
   parts.push(']}');
   return parts.join('');
+}
+
+// A user's kept result (src/lib/invalidated-cache.ts) is the same object on every hit: its tail is
+// written once per field list and link templates, not on every request.
+const keptTails = keptWith<readonly Picked[], [fields: string, links: LinkTemplates], string>((a, b) => a[0] === b[0] && a[1] === b[1]);
+
+/** blockTail of `fields` (the query's list), remembered with the items it was written from. */
+export function rememberedTail(sources: readonly Source[], items: readonly Picked[], fields: readonly string[] | undefined, links: LinkTemplates): string {
+  return keptTails(items, [fields === undefined ? '*' : fields.join(','), links], () => blockTail(sources, items, fieldSet(fields), links));
 }

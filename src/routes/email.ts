@@ -10,6 +10,7 @@ import { userInQuery } from '../auth/access.ts';
 import { templateContext, type Block, type BlockItem } from '../email/block.ts';
 import type { BlockQuery } from '../email/blocks.ts';
 import { verifyEmailUrl } from '../email/signed-url.ts';
+import { keptWith } from '../lib/kept-with.ts';
 import type { Strategy } from '../recommend/types.ts';
 import { DEFAULT_TENANT, TENANT_ID } from '../tenant.ts';
 import { experimentParam, filterParams, id, itemParam, ROUTES, splitCommaLists, userParam } from '../http/recommendation-params.ts';
@@ -103,16 +104,12 @@ export async function emailRoutes(app: FastifyInstance, deps: AppDeps): Promise<
 
   // A kept result's items come back as the same list (src/email/block.ts): the block rendered from
   // them, and its ETag, are kept with it, for the same head (request_id, flags…) and layout.
-  const rendered = new WeakMap<readonly BlockItem[], { key: string; body: string; etag: string }>();
-  function render(block: Block, format: (typeof FORMATS)[number], columns: number): { body: string; etag: string } {
-    const key = `${format} ${columns} ${JSON.stringify({ ...block, items: undefined })}`;
-    const kept = rendered.get(block.items);
-    if (kept?.key === key) return kept;
-    const body = format === 'json' ? JSON.stringify(block) : html(block, columns);
-    const made = { key, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"` };
-    rendered.set(block.items, made);
-    return made;
-  }
+  const rendered = keptWith<readonly BlockItem[], string, { body: string; etag: string }>();
+  const render = (block: Block, format: (typeof FORMATS)[number], columns: number) =>
+    rendered(block.items, `${format} ${columns} ${JSON.stringify({ ...block, items: undefined })}`, () => {
+      const body = format === 'json' ? JSON.stringify(block) : html(block, columns);
+      return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"` };
+    });
 
   /** Sends a rendered block with its validators: an ESP re-fetching an unchanged block gets a 304. */
   function send(request: FastifyRequest, reply: FastifyReply, { body, etag }: { body: string; etag: string }, type: string, personal: boolean) {
