@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InteractionsBuilder, selectRows } from '../../src/cf/interactions.ts';
+import { InteractionsBuilder, selectRows, type Interactions } from '../../src/cf/interactions.ts';
 import { BUY_AGAIN_FEATURES, buyAgain, buyAgainModel, type BuyAgainParams } from '../../src/cf/repeat/buy-again.ts';
 import { fitBuyAgain } from '../../src/cf/repeat/buy-again-fit.ts';
 import { repeatLookup, repeatStats } from '../../src/cf/repeat/stats.ts';
@@ -82,20 +82,22 @@ function cycles(seed: number) {
   return b.build();
 }
 
+/** Each user's last purchase time is validation, the rest train. */
+function lastVisitOf(y: Interactions) {
+  const last = new Float64Array(y.userIds.length);
+  y.times.forEach((t, r) => {
+    last[y.users[r]] = Math.max(last[y.users[r]], t);
+  });
+  const train: number[] = [];
+  const test: number[] = [];
+  y.times.forEach((t, r) => (t === last[y.users[r]] ? test : train).push(r));
+  return { train: Uint32Array.from(train), test: Uint32Array.from(test) };
+}
+
 test('fit on validation: due-ness learned from the data, ranking above plain purchase counts', () => {
   const x = cycles(1);
-  const lastVisit = (y: typeof x) => {
-    const last = new Float64Array(y.userIds.length);
-    y.times.forEach((t, r) => {
-      last[y.users[r]] = Math.max(last[y.users[r]], t);
-    });
-    const train: number[] = [];
-    const test: number[] = [];
-    y.times.forEach((t, r) => (t === last[y.users[r]] ? test : train).push(r));
-    return { train: Uint32Array.from(train), test: Uint32Array.from(test) };
-  };
   const fit = fitBuyAgain(x, {
-    split: lastVisit,
+    split: lastVisitOf,
     decays: [1, 0.8],
     horizons: [
       { horizonDays: 3, horizonVisits: 0 },
@@ -109,7 +111,7 @@ test('fit on validation: due-ness learned from the data, ranking above plain pur
 
   // On fresh data from the same process: the fitted model against ranking by count.
   const y = cycles(2);
-  const rows = lastVisit(y);
+  const rows = lastVisitOf(y);
   const train = selectRows(y, rows.train);
   const set = evalSet(train, selectRows(y, rows.test), { repeats: true });
   const model = buyAgainModel(repeatLookup(repeatStats(train)), fit.params);
@@ -133,6 +135,27 @@ test('fit on validation: due-ness learned from the data, ranking above plain pur
     );
   }
   assert.ok(fitted > 1.2 * counted, `fitted ${fitted / set.users.length} vs count ${counted / set.users.length}`);
+});
+
+test('fit: an item nobody re-buys is left out when showing it gains nothing on validation', () => {
+  // Two of four staples each, every 10 days, and a TV once: no TV comes back, so every minimum
+  // from 0 up to the staples' scores ties on validation; the highest of them is kept.
+  const staples = ['yoghurt', 'milk', 'bread', 'eggs'];
+  const b = new InteractionsBuilder();
+  for (let u = 0; u < 40; u++) {
+    for (let t = 0; t < 100; t += 10) for (const item of [staples[u % 4], staples[(u + 1) % 4]]) b.add(`u${u}`, item, 1, (t + (u % 10)) * DAY);
+    b.add(`u${u}`, 'tv', 1, (u % 10) * DAY);
+  }
+  const x = b.build();
+  const fit = fitBuyAgain(x, { split: lastVisitOf, decays: [1], horizons: [{ horizonDays: 0, horizonVisits: 1 }] });
+  assert.ok(fit.params.minProbability > 0, `minimum ${fit.params.minProbability}`);
+  const model = buyAgainModel(repeatLookup(repeatStats(x)), fit.params);
+  // A customer like the others: yoghurt every 10 days, a TV once.
+  const history = [...[10, 20, 30, 40, 50, 60, 70, 80, 90].map((d) => ({ item: 'yoghurt', ts: d * DAY })), { item: 'tv', ts: 95 * DAY }];
+  assert.deepEqual(
+    buyAgain(history, model, { now: 100 * DAY }).map((r) => r.item),
+    ['yoghurt'],
+  );
 });
 
 test('fit: the split must leave validation users', () => {

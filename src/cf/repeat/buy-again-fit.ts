@@ -98,6 +98,10 @@ export function evenSample<T>(users: readonly T[], n: number): T[] {
 /**
  * The minimum probability maximising mean nDCG@k of "own items at or above it, best first,
  * then popular items": candidates are 0 (keep all) and every 5th percentile of the scores.
+ * When several tie (an item nobody re-buys, below every staple, gains nothing on validation
+ * whether shown or not), the minimum goes in the widest log-odds gap between the scores they
+ * span, if that ties too: farthest from every validation score, so it leaves the TV out
+ * without sitting on the edge of the staples.
  */
 function bestThreshold(
   own: OwnItems[],
@@ -113,22 +117,41 @@ function bestThreshold(
       .sort((a, b) => b.p - a.p || (a.item < b.item ? -1 : 1))
       .slice(0, k),
   );
-  const all = ranked
-    .flat()
-    .map((c) => c.p)
-    .sort((a, b) => a - b);
-  const thresholds = [0, ...Array.from({ length: 19 }, (_, q) => all[Math.floor(((q + 1) / 20) * (all.length - 1))] ?? 0)];
-  let best = { minProbability: 0, ndcg: -1 };
-  for (const t of thresholds) {
+  const meanNdcg = (t: number) => {
     let sum = 0;
     ranked.forEach((list, g) => {
       const out = list.filter((c) => c.p >= t).map((c) => c.item);
       for (const id of popular) if (out.length < k && !out.includes(id)) out.push(id);
       sum += ndcgAtK(out, relevant[g], k);
     });
-    if (sum / ranked.length > best.ndcg) best = { minProbability: t, ndcg: sum / ranked.length };
+    return sum / ranked.length;
+  };
+  const all = ranked
+    .flat()
+    .map((c) => c.p)
+    .sort((a, b) => a - b);
+  const candidates = [0, ...Array.from({ length: 19 }, (_, q) => all[Math.floor(((q + 1) / 20) * (all.length - 1))] ?? 0)];
+  const scored = candidates.map((t) => ({ minProbability: t, ndcg: meanNdcg(t) }));
+  const best = scored.reduce((a, b) => (b.ndcg > a.ndcg ? b : a));
+  const tied = scored.filter((c) => c.ndcg === best.ndcg).map((c) => c.minProbability);
+  const middle = widestGapMiddle(all, Math.min(...tied), Math.max(...tied));
+  return middle !== undefined && meanNdcg(middle) >= best.ndcg ? { minProbability: middle, ndcg: best.ndcg } : best;
+}
+
+/** The log-odds middle of the widest gap between consecutive `sorted` scores within [lo, hi]. */
+function widestGapMiddle(sorted: readonly number[], lo: number, hi: number): number | undefined {
+  const logit = (p: number) => Math.log(p / (1 - p));
+  let widest = 0;
+  let middle: number | undefined;
+  for (let i = 1; i < sorted.length; i++) {
+    const [a, b] = [sorted[i - 1], sorted[i]];
+    if (a < lo || b > hi || !(a > 0 && b < 1)) continue;
+    if (logit(b) - logit(a) > widest) {
+      widest = logit(b) - logit(a);
+      middle = sigmoid((logit(a) + logit(b)) / 2);
+    }
   }
-  return best;
+  return middle;
 }
 
 function concat(parts: Float64Array[]): Float64Array {
