@@ -39,7 +39,8 @@ const USAGE = `usage: npm run evaluate -- (--interactions FILE | --dataset ${DAT
   --models LIST        comma-separated strategies, each answered as the API answers it (seeds, exclusions,
                        fallback chain): popular, recently-viewed, same-brand, buy-again, for-you (over the
                        build's model; buy-again's parameters and the for-you blend fit on a validation split
-                       of train), the baselines p-topfreq and gp-topfreq (Li et al. 2023), or
+                       of train), the baselines p-topfreq and gp-topfreq (Li et al. 2023) and tifu-knn
+                       (Hu et al. 2020, its parameters fit on a validation split of train), or
                        collaborative over itemknn:<similarity>, sar[:<similarity>], ease; flags: +decay,
                        +weighted (default: a comparison of all)
   --neighbours N       neighbours kept per item (default: BUILD_NEIGHBOURS, 50)
@@ -164,7 +165,7 @@ async function readBrands(path: string, column: string, excluded: Set<string>): 
 function defaultModels(a: Args): string[] {
   return [
     'popular',
-    ...(a.repeats ? ['recently-viewed', 'p-topfreq', 'gp-topfreq', 'buy-again'] : []),
+    ...(a.repeats ? ['recently-viewed', 'p-topfreq', 'gp-topfreq', 'tifu-knn', 'buy-again'] : []),
     'for-you',
     ...(a.products ? ['same-brand'] : []),
     'itemknn:cosine',
@@ -258,10 +259,11 @@ async function main(): Promise<void> {
     const key = JSON.stringify([s.spec, s.strategy === 'buy-again' || s.strategy === 'for-you' ? s.strategy : null]);
     if (!fitted.has(key)) fitted.set(key, fitFor(s));
     const data = await fitted.get(key)!;
+    const baseline = (BASELINES as readonly string[]).includes(s.name) ? baselineRecommender(s.name as Baseline, { popular: data.popular, train, split: splitTrain, k, repeats: a.repeats }) : null;
+    if (baseline?.fit) console.error(`  ${s.name}: ${JSON.stringify(baseline.fit.params)} by validation nDCG@${k} ${baseline.fit.ndcg.toFixed(4)}`);
     const fitSeconds = (performance.now() - t0) / 1000;
     t0 = performance.now();
-    const baseline = (BASELINES as readonly string[]).includes(s.name) ? baselineRecommender(s.name as Baseline, data.popular) : null;
-    const metrics = await evaluate(set, baseline ?? servedRecommender(data, s.strategy, options), k);
+    const metrics = await evaluate(set, baseline?.recommend ?? servedRecommender(data, s.strategy, options), k);
     const lambda = s.spec.model === 'ease' ? s.spec.easeLambda : undefined;
     results.push({ model: s.name + (lambda === undefined ? '' : ` λ=${lambda}`), ...metrics, fitSeconds, recommendSeconds: (performance.now() - t0) / 1000, lambda });
     console.error(`  ${s.name}: fit ${fitSeconds.toFixed(2)} s, recommend ${results.at(-1)!.recommendSeconds.toFixed(2)} s`);
