@@ -6,7 +6,7 @@
 // train. Not served: yardsticks for buy-again and for-you.
 import type { Interactions } from '../cf/interactions.ts';
 import type { RankedItems } from '../cf/popularity.ts';
-import { meanVector, nearestUsers, tifuScores, userVectors } from '../cf/repeat/tifu.ts';
+import { meanVector, tifuScores, userNeighbours, userVectors } from '../cf/repeat/tifu.ts';
 import { fitTifu, type TifuFit } from '../cf/repeat/tifu-fit.ts';
 import { purchaseRows } from '../model/repeat.ts';
 import type { EvalUser, Recommender } from './protocol.ts';
@@ -62,14 +62,14 @@ function tifuKnn({ train, split, k, repeats }: BaselineInput): { recommend: Reco
   const purchases = purchaseRows(train);
   const fit = fitTifu(purchases, { split, k, repeats });
   const vectors = userVectors(purchases, fit.params);
-  const knn = nearestUsers(vectors, fit.params.neighbours);
+  const nearest = userNeighbours(vectors);
   const index = new Map(vectors.userIds.map((id, u) => [id, u]));
   const recommend: Recommender = (user, n) => {
     const u = index.get(user.id);
     if (u === undefined) return [];
     const own = new Map<string, number>();
     for (let e = vectors.indptr[u]; e < vectors.indptr[u + 1]; e++) own.set(vectors.itemIds[vectors.indices[e]], vectors.values[e]);
-    const neighbours = meanVector(vectors, knn.neighbours.subarray(knn.offsets[u], knn.offsets[u + 1]));
+    const neighbours = meanVector(vectors, nearest(u, fit.params.neighbours));
     const out: string[] = [];
     for (const { item } of tifuScores(own, neighbours, vectors.itemIds, fit.params.alpha)) {
       if (out.length === n) break;

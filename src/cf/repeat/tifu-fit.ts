@@ -1,14 +1,16 @@
 // TIFU-KNN's five hyper-parameters chosen on a validation split carved out of train (never
 // the test): coordinate ascent over grids, each vector setting (group size, decays) with
-// one neighbour search at the largest k, then every k and α read off it.
+// one neighbour search at the largest k, then every k and α read off it; on at most `maxUsers`
+// validation users, so its cost stays bounded on a large shop.
 
 import { selectRows, type Interactions } from '../interactions.ts';
 import { TopK } from '../topk.ts';
 import { ndcgAtK } from '../../eval/metrics.ts';
 import { evalSet, type EvalOptions } from '../../eval/protocol.ts';
 import type { Split } from '../../eval/split.ts';
+import { evenSample } from './buy-again-fit.ts';
 import { DEFAULT_OCCASION_SECONDS } from './occasions.ts';
-import { nearestUsers, userVectors, type TifuParams, type TifuVectorParams, type UserVectors } from './tifu.ts';
+import { userNeighbours, userVectors, type TifuParams, type TifuVectorParams, type UserVectors } from './tifu.ts';
 
 export interface TifuGrid {
   groupSize: readonly number[];
@@ -37,6 +39,8 @@ export interface TifuFitOptions extends EvalOptions {
   grid?: TifuGrid;
   /** Rounds of coordinate ascent over the vector parameters. Default 2. */
   rounds?: number;
+  /** Validation users the fit uses at most (an even sample by id): its cost grows with them. Default 1500. */
+  maxUsers?: number;
 }
 
 export interface TifuFit {
@@ -47,12 +51,12 @@ export interface TifuFit {
 }
 
 export function fitTifu(train: Interactions, options: TifuFitOptions): TifuFit {
-  const { k = 10, occasionSeconds = DEFAULT_OCCASION_SECONDS, grid = TIFU_GRID, rounds = 2 } = options;
+  const { k = 10, occasionSeconds = DEFAULT_OCCASION_SECONDS, grid = TIFU_GRID, rounds = 2, maxUsers = 1500 } = options;
   const rows = options.split(train);
   const inner = selectRows(train, rows.train);
   const validation = evalSet(inner, selectRows(train, rows.test), { repeats: options.repeats });
   const userIndex = new Map(inner.userIds.map((id, u) => [id, u]));
-  const users = validation.users.map((u) => ({ index: userIndex.get(u.id)!, exclude: u.exclude, relevant: u.relevant }));
+  const users = evenSample(validation.users, maxUsers).map((u) => ({ index: userIndex.get(u.id)!, exclude: u.exclude, relevant: u.relevant }));
   const cache = new Map<string, { params: TifuParams; ndcg: number }>();
   const tried: TifuFit['tried'] = [];
   const evaluate = (vp: TifuVectorParams) => {
@@ -87,19 +91,20 @@ interface ValidationUser {
 /** For one set of vectors, the (k, α) of the grid with the best mean nDCG@k. */
 function bestNeighbourSetting(v: UserVectors, users: ValidationUser[], grid: TifuGrid, k: number, vp: TifuVectorParams): { params: TifuParams; ndcg: number } {
   const ks = [...grid.neighbours].sort((a, b) => a - b);
-  const knn = nearestUsers(v, ks[ks.length - 1]);
+  const nearest = userNeighbours(v);
   const sums = new Float64Array(ks.length * grid.alpha.length);
   const acc = new Float64Array(v.itemIds.length);
   const ownValue = new Float64Array(v.itemIds.length);
   const touched: number[] = [];
   for (const user of users) {
     const u = user.index;
+    const neighbours = nearest(u, ks[ks.length - 1]);
     for (let e = v.indptr[u]; e < v.indptr[u + 1]; e++) ownValue[v.indices[e]] = v.values[e];
     let next = 0;
     for (let s = 0; s < ks.length; s++) {
-      const kn = Math.min(ks[s], knn.offsets[u + 1] - knn.offsets[u]);
+      const kn = Math.min(ks[s], neighbours.length);
       for (; next < kn; next++) {
-        const b = knn.neighbours[knn.offsets[u] + next];
+        const b = neighbours[next];
         for (let e = v.indptr[b]; e < v.indptr[b + 1]; e++) {
           if (acc[v.indices[e]] === 0) touched.push(v.indices[e]);
           acc[v.indices[e]] += v.values[e];

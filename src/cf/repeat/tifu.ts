@@ -86,59 +86,55 @@ export function userVectors(x: Interactions, p: TifuVectorParams, occasionSecond
 }
 
 /**
- * The `k` nearest other users of each user with a vector, by Euclidean distance (ties:
- * smaller index), nearest first: row u is neighbours[offsets[u] .. offsets[u + 1]).
- * |a − b|² = |a|² + |b|² − 2a·b: dot products through an item → users index for the
- * users sharing an item; among the others the distance is |a|² + |b|², so the smallest
- * norms are the only ones that can enter.
+ * A search for a user's `k` nearest other users by Euclidean distance (ties: smaller index),
+ * nearest first; empty for a user without a vector. |a − b|² = |a|² + |b|² − 2a·b: dot
+ * products through an item → users index for the users sharing an item; among the others the
+ * distance is |a|² + |b|², so the smallest norms are the only ones that can enter. One user at
+ * a time: an evaluation or a fit needs the neighbours of some users, not a table of all.
  */
-export function nearestUsers(v: UserVectors, k: number): { offsets: Uint32Array; neighbours: Uint32Array } {
+export function userNeighbours(v: UserVectors): (u: number, k: number) => Uint32Array {
   const nUsers = v.indptr.length - 1;
   const norm = new Float64Array(nUsers);
   for (let u = 0; u < nUsers; u++) for (let e = v.indptr[u]; e < v.indptr[u + 1]; e++) norm[u] += v.values[e] ** 2;
-  const active = [...norm.keys()].filter((u) => v.indptr[u + 1] > v.indptr[u]);
-  const byNorm = [...active].sort((a, b) => norm[a] - norm[b] || a - b);
+  const byNorm = [...norm.keys()].filter((u) => v.indptr[u + 1] > v.indptr[u]).sort((a, b) => norm[a] - norm[b] || a - b);
   const itemUsers = transposeRows(v);
   const dot = new Float64Array(nUsers);
   const touched = new Int32Array(nUsers);
   const stamp = new Int32Array(nUsers).fill(-1);
-  const top = new TopK(k);
-  const offsets = new Uint32Array(nUsers + 1);
-  const neighbours = new Uint32Array(active.length * Math.min(k, Math.max(active.length - 1, 0)));
-  const distances = new Float64Array(neighbours.length);
-  let filled = 0;
-  for (let u = 0; u < nUsers; u++) {
-    if (v.indptr[u + 1] > v.indptr[u]) {
-      let n = 0;
-      for (let e = v.indptr[u]; e < v.indptr[u + 1]; e++) {
-        const item = v.indices[e];
-        const a = v.values[e];
-        for (let f = itemUsers.indptr[item]; f < itemUsers.indptr[item + 1]; f++) {
-          const b = itemUsers.users[f];
-          if (stamp[b] !== u) {
-            stamp[b] = u;
-            dot[b] = 0;
-            touched[n++] = b;
-          }
-          dot[b] += a * itemUsers.values[f];
+  let call = 0;
+  return (u, k) => {
+    if (v.indptr[u + 1] === v.indptr[u]) return new Uint32Array(0);
+    call++;
+    let n = 0;
+    for (let e = v.indptr[u]; e < v.indptr[u + 1]; e++) {
+      const item = v.indices[e];
+      const a = v.values[e];
+      for (let f = itemUsers.indptr[item]; f < itemUsers.indptr[item + 1]; f++) {
+        const b = itemUsers.users[f];
+        if (stamp[b] !== call) {
+          stamp[b] = call;
+          dot[b] = 0;
+          touched[n++] = b;
         }
+        dot[b] += a * itemUsers.values[f];
       }
-      for (let t = 0; t < n; t++) {
-        const b = touched[t];
-        if (b !== u) top.push(b, -(norm[u] + norm[b] - 2 * dot[b]));
-      }
-      let taken = 0;
-      for (const b of byNorm) {
-        if (taken === k) break;
-        if (b === u || stamp[b] === u) continue;
-        top.push(b, -(norm[u] + norm[b]));
-        taken++;
-      }
-      filled += top.drainInto(neighbours, distances, filled);
     }
-    offsets[u + 1] = filled;
-  }
-  return { offsets, neighbours: neighbours.slice(0, filled) };
+    const top = new TopK(k);
+    for (let t = 0; t < n; t++) {
+      const b = touched[t];
+      if (b !== u) top.push(b, -(norm[u] + norm[b] - 2 * dot[b]));
+    }
+    let taken = 0;
+    for (const b of byNorm) {
+      if (taken === k) break;
+      if (b === u || stamp[b] === call) continue;
+      top.push(b, -(norm[u] + norm[b]));
+      taken++;
+    }
+    const out = new Uint32Array(top.size);
+    top.drainInto(out, new Float64Array(out.length), 0);
+    return out;
+  };
 }
 
 /** The mean of the given users' vectors, as item index → value. */
