@@ -169,18 +169,34 @@ if (runs.length) {
   const baseline = runs[0];
   const perMillion = (r: Run) => r.build.seconds.total / (r.events / 1e6);
   printTable(
-    ['data', 'events', 'users', 'items', 'import s', 'load s', 'model s', 'publish s', 'users s', 'build s', 'peak RSS MiB', 's per 1M events', 'time vs first'],
+    // Stages overlap (the users' lists are written beside the load, the model and the fits of
+    // buy-again and the blend, which run in a worker), so they can add up to more than the build.
+    [
+      'data',
+      'events',
+      'users',
+      'items',
+      'import s',
+      'load s',
+      'model s',
+      'popularity s',
+      'buy-again fit s',
+      'blend fit s',
+      'publish s',
+      'lifecycle s',
+      'users s',
+      'build s',
+      'peak RSS MiB',
+      's per 1M events',
+      'time vs first',
+    ],
     runs.map((r) => [
       r.label,
       r.events,
       r.users,
       r.items,
       r.importSeconds.toFixed(1),
-      r.build.seconds.load.toFixed(2),
-      r.build.seconds.model.toFixed(2),
-      r.build.seconds.publish.toFixed(2),
-      r.build.seconds.users.toFixed(2),
-      r.build.seconds.total.toFixed(2),
+      ...(['load', 'model', 'popularity', 'repeat', 'blend', 'publish', 'lifecycle', 'users', 'total'] as const).map((stage) => r.build.seconds[stage].toFixed(2)),
       r.build.peakRssMiB,
       perMillion(r).toFixed(1),
       `${(r.build.seconds.total / baseline.build.seconds.total).toFixed(1)}x`,

@@ -1,8 +1,9 @@
 // A recommendation block as an email shows it: the items with their tracked links (JSON), and the
 // same block as template values (HTML). Pure: the signing secret and the clock come in as values.
 import type { Picked } from '../recommend/filters.ts';
-import type { RepeatReason, Source, Strategy } from '../recommend/types.ts';
+import type { Source, Strategy } from '../recommend/types.ts';
 import { imageUrl, productUrl, type LinkTemplates } from '../recommend/links.ts';
+import { repeatFields, type RepeatFields } from '../http/block-json.ts';
 import { keptWith } from '../lib/kept-with.ts';
 import { formatPrice } from '../lib/price.ts';
 import { encodeClickTokens, type Click } from './click-token.ts';
@@ -22,7 +23,7 @@ export interface BlockItem {
   source: Source;
   because?: string;
   /** buy-again: the user's own history of the item. */
-  repeat?: RepeatReason;
+  repeat?: RepeatFields;
 }
 
 export interface Block {
@@ -91,7 +92,7 @@ function makeItems(picked: readonly Picked[], head: BlockHead, links: LinkContex
       link: token === undefined ? null : `${links.baseUrl}/v1/r/${token}`,
       source: p.source,
       because: p.because,
-      repeat: p.repeat,
+      repeat: p.repeat === undefined ? undefined : repeatFields(p.repeat),
     };
   });
 }

@@ -6,7 +6,7 @@ import type { Config } from '../config.ts';
 import type { ExperimentCache } from '../experiments/cache.ts';
 import type { Exposures } from '../experiments/exposures.ts';
 import type { Metrics } from '../metrics.ts';
-import { recOptions } from '../recommend/request.ts';
+import { servingOptions } from '../recommend/request.ts';
 import { TEMPLATE_NAMES } from './block.ts';
 import { BlockService } from './blocks.ts';
 import { compileTemplate, type Template } from './template.ts';
@@ -41,7 +41,7 @@ export async function setUpEmail(config: Config, s: { metrics: Metrics; exposure
   const { email } = config;
   const secret = emailSecret(email.signingSecret, warn);
   const blocks = new BlockService({
-    options: recOptions(config),
+    options: servingOptions(config),
     metrics: s.metrics,
     experiments: s.experiments,
     exposures: s.exposures,

@@ -44,11 +44,23 @@ function catalogJson(fields: CatalogFields, want: FieldSet, links: LinkTemplates
   return want === ALL_FIELDS ? allFieldsJson(fields, links, write) : write();
 }
 
-function repeatJson(r: RepeatReason): string {
-  return `,"repeat":{"times_bought":${r.times_bought},"last_bought":"${new Date(r.last_bought).toISOString()}","typical_gap_days":${round(r.typical_gap_days)},"due_in_days":${round(r.due_in_days)}}`;
+export interface RepeatFields {
+  times_bought: number;
+  /** ISO date-time. */
+  last_bought: string;
+  typical_gap_days: number;
+  due_in_days: number;
 }
 
-/** Days to one decimal: more says nothing a shopper could use. */
+/** An item's `repeat` as every response shows it (repeatSchema): days to a tenth, more says nothing a shopper could use. */
+export function repeatFields(r: RepeatReason): RepeatFields {
+  return { times_bought: r.times_bought, last_bought: new Date(r.last_bought).toISOString(), typical_gap_days: round(r.typical_gap_days), due_in_days: round(r.due_in_days) };
+}
+
+function repeatJson(r: RepeatReason): string {
+  return `,"repeat":${JSON.stringify(repeatFields(r))}`;
+}
+
 const round = (days: number) => Math.round(days * 10) / 10;
 
 function itemJson(item: Picked, score: number, want: FieldSet, links: LinkTemplates): string {

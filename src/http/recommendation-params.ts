@@ -41,6 +41,18 @@ const excludePurchased = (strategy: Strategy) => ({
   description: `Leave out items the user bought (default ${EXCLUDES_PURCHASED[strategy]})`,
 });
 
+/** buy-again's `repeat` of an item, in recommendations and email blocks alike (repeatFields). */
+export const repeatSchema = {
+  type: 'object',
+  description: "buy-again: why this item is due again, from the user's own history",
+  properties: {
+    times_bought: { type: 'integer', description: 'Days (shopping occasions) on which the user bought it' },
+    last_bought: { type: 'string', format: 'date-time' },
+    typical_gap_days: { type: 'number', description: "The user's typical days between purchases of it (the item's, when bought once), to a tenth" },
+    due_in_days: { type: 'number', description: 'typical_gap_days minus the days from the last purchase to the start of today (UTC), to a tenth: negative when overdue' },
+  },
+} as const;
+
 const itemSchema = {
   type: 'object',
   required: ['id', 'score', 'source'],
@@ -54,16 +66,7 @@ const itemSchema = {
     probability: { type: 'number', description: 'buy-again: the probability of a re-buy soon' },
     blend_score: { type: 'number', description: "for-you: the blend's score" },
     because: { type: 'string', description: 'The seed item that led to this one (collaborative: the one that contributed most)' },
-    repeat: {
-      type: 'object',
-      description: "buy-again: why this item is due again, from the user's own history",
-      properties: {
-        times_bought: { type: 'integer', description: 'Days (shopping occasions) on which the user bought it' },
-        last_bought: { type: 'string', format: 'date-time' },
-        typical_gap_days: { type: 'number', description: "The user's typical days between purchases of it (the item's, when bought once)" },
-        due_in_days: { type: 'number', description: 'typical_gap_days minus the days since last bought: negative when overdue' },
-      },
-    },
+    repeat: repeatSchema,
     title: nullable('string', 'Catalog title'),
     brand: nullable('string', 'Brand'),
     category: nullable('string', 'Category'),

@@ -33,7 +33,7 @@ export interface RecOptions {
   recentlyViewedCap: number;
   /** Affinity of a user to a viewed or bought item (the weights the build uses). */
   eventWeights: Record<EventType, number>;
-  /** When "now" is for buy-again's due-ness (Unix ms): the request's time; undefined: each user's last purchase (offline). */
+  /** When "now" is for buy-again's due-ness (Unix ms): serving's day (servingOptions); undefined: each user's last purchase (offline). */
   now?: () => number;
 }
 

@@ -43,8 +43,20 @@ export function filterOf(q: Query): ItemFilter {
   return { category: q.category, inStock: q.in_stock, minPrice: q.min_price, maxPrice: q.max_price, brandCap: q.brand_cap };
 }
 
+/** Offline (the evaluation, the build's fits): buy-again's due-ness as of each user's last purchase, where their test begins. */
 export function recOptions(config: Config): RecOptions {
   return { maxSeeds: config.serving.maxSeeds, recentlyViewedCap: config.recentlyViewedCap, eventWeights: config.eventWeights };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Serving (the API, email blocks): buy-again's due-ness as of the start of the current UTC day.
+ * Whole days, like the occasions it counts, and the same all day, so a block is too (an email's,
+ * fetched for its HTML and text parts and again hours later).
+ */
+export function servingOptions(config: Config, clock: () => number = Date.now): RecOptions {
+  return { ...recOptions(config), now: () => Math.floor(clock() / DAY_MS) * DAY_MS };
 }
 
 /** The request a validated query makes of `strategy`; 400 when the strategy has nothing to start from. */

@@ -13,7 +13,7 @@ import { verifyEmailUrl } from '../email/signed-url.ts';
 import { keptWith } from '../lib/kept-with.ts';
 import type { Strategy } from '../recommend/types.ts';
 import { DEFAULT_TENANT, TENANT_ID } from '../tenant.ts';
-import { experimentParam, filterParams, id, itemParam, ROUTES, splitCommaLists, userParam } from '../http/recommendation-params.ts';
+import { experimentParam, filterParams, id, itemParam, repeatSchema, ROUTES, splitCommaLists, userParam } from '../http/recommendation-params.ts';
 
 export const MAX_BATCH_USERS = 1000;
 // Concurrent blocks of one batch: enough to keep Redis busy, few enough not to starve other requests.
@@ -66,6 +66,7 @@ const blockItemSchema = {
     link: { type: ['string', 'null'], description: 'Click-tracking link (302 to the product page); null when the item has no page' },
     source: { type: 'string' },
     because: { type: 'string' },
+    repeat: repeatSchema,
   },
 } as const;
 

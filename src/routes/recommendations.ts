@@ -9,13 +9,13 @@ import { blockTail, fieldSet, rememberedTail } from '../http/block-json.ts';
 import { experimentQuery, filterParams, responseSchema, ROUTES, splitCommaLists } from '../http/recommendation-params.ts';
 import { recommendWithin, type ServedResult } from '../recommend/degraded.ts';
 import type { LinkTemplates } from '../recommend/links.ts';
-import { recOptions, recRequest, withVariant, type Query } from '../recommend/request.ts';
+import { recRequest, servingOptions, withVariant, type Query } from '../recommend/request.ts';
 import type { Strategy } from '../recommend/types.ts';
 import type { TenantServices } from '../tenants.ts';
 
 export async function recommendationRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const { serving } = deps.config;
-  const options = recOptions(deps.config);
+  const options = servingOptions(deps.config);
 
   async function answer(t: TenantServices, strategy: Strategy, q: Query, log: FastifyBaseLogger): Promise<ServedResult> {
     const request = recRequest(strategy, q);

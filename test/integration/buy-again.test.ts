@@ -50,6 +50,8 @@ describe('buy-again and for-you over Redis (real build)', () => {
     for (let week = 6; week >= 1; week--) await purchase('me', 'milk', NOW - (week * 7 + 1) * DAY);
     for (const days of [15, 8, 1]) await purchase('me', 'bread', NOW - days * DAY);
     await purchase('me', 'tv', NOW - 30 * DAY);
+    // away: milk weekly until 30 days ago, nothing since.
+    for (let week = 6; week >= 0; week--) await purchase('away', 'milk', NOW - (week * 7 + 30) * DAY);
     built = await buildModel(s.pool, s.redis, s.config, { ...buildOptionsFromConfig(s.config), similarity: 'cooccurrence', workers: 1, quiet: true, lifecycle: false });
     app = await buildApp(s.config, s, { logger: false });
   });
@@ -83,6 +85,19 @@ describe('buy-again and for-you over Redis (real build)', () => {
     assert.equal(milk.source, 'buy-again');
     assert.equal(milk.repeat!.times_bought, 6);
     assert.ok(milk.repeat!.due_in_days < 0.5, `milk is due: ${JSON.stringify(milk.repeat)}`);
+  });
+
+  test("due-ness counts from today, not from the customer's last purchase", async () => {
+    const milk = (await block('/v1/recommendations/buy-again?user=away&fallback=false')).items.find((i) => i.id === 'milk')!;
+    assert.equal(milk.repeat!.times_bought, 7);
+    assert.ok(milk.repeat!.due_in_days < -20 && milk.repeat!.due_in_days > -25, `weekly milk last bought 30 days ago is 23 days overdue: ${JSON.stringify(milk.repeat)}`);
+    const email = await app.inject('/v1/email/buy-again.json?user=away&limit=3');
+    assert.equal(email.statusCode, 200, email.body);
+    // One shape everywhere: the email block and the batch show what the API shows.
+    assert.deepEqual(email.json().items[0].repeat, milk.repeat);
+    const batch = await app.inject({ method: 'POST', url: '/v1/email/batch', payload: { strategy: 'buy-again', users: ['away'], limit: 3 } });
+    assert.equal(batch.statusCode, 200, batch.body);
+    assert.deepEqual(batch.json().blocks[0].items[0].repeat, milk.repeat);
   });
 
   test('a purchase counts at once (the same atomic write as every event), and the email block agrees', async () => {
