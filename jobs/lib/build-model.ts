@@ -161,6 +161,12 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
     ([interactions]) => interactions.users.length,
   );
 
+  // Buy-again and the blend are fit on a validation split of the same events (each user's latest
+  // fifth) with a model of their own, in a worker thread, from the load on: beside the model, the
+  // popularity lists and the users' lists.
+  const fits = o.repeat ? fitRepeatInWorker({ x, catalog, spec: specOf(o), config, fitUsers: o.fitUsers }) : Promise.resolve(undefined);
+  fits.catch(() => undefined); // awaited below
+
   const parallel =
     (p?: Progress): NeighbourFit =>
     (itemIds, input, knn) =>
@@ -182,11 +188,6 @@ export async function buildModel(pool: pg.Pool, redis: RedisClient, config: Conf
     () => popularityLists(x, catalog, o),
     (l) => l.popular.ids.length,
   );
-  // Buy-again and the blend are fit on a validation split of the same events (each user's latest
-  // fifth), in a worker thread, while the users' lists may still be written.
-  const fits = o.repeat ? fitRepeatInWorker({ x, catalog, spec: specOf(o), config, fitUsers: o.fitUsers }) : Promise.resolve(undefined);
-  fits.catch(() => undefined); // awaited below
-
   const userKeysWritten = await usersWritten;
   const fitted = await fits;
   const repeat = fitted?.repeat;

@@ -17,6 +17,7 @@ import { activeApiKeys, createApiKey, revokeApiKey, type ApiKeySpec } from '../.
 import { Tenants, type TenantServices } from '../../src/tenants.ts';
 import { redisKeys } from '../../src/store/redis/keys.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
+import { clearOfBoundary, HOUR_MS } from '../helpers/clock.ts';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters';
 const SHOP = 'https://shop.example';
@@ -173,6 +174,7 @@ describe('API keys, scopes, origins, rate limits and user tokens (AUTH_MODE=requ
 
   test('rate limit per key, shared by every replica through Redis: 429 with Retry-After', async () => {
     const { key } = await newKey(s, { rate: { limit: 3, windowSeconds: 3600 } });
+    await clearOfBoundary(HOUR_MS); // the window is the clock's hour
     const replica = await authApp(s, { mode: 'required' });
     try {
       const first = await app.inject(withKey(key, { url: POPULAR }));

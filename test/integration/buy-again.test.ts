@@ -9,6 +9,7 @@ import { buildModel, buildOptionsFromConfig, type BuildSummary } from '../../job
 import { buildApp } from '../../src/app.ts';
 import { redisKeys } from '../../src/store/redis/keys.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
+import { clearOfBoundary, DAY_MS } from '../helpers/clock.ts';
 
 const DAY = 86_400_000;
 const NOW = Date.now();
@@ -88,6 +89,7 @@ describe('buy-again and for-you over Redis (real build)', () => {
   });
 
   test("due-ness counts from today, not from the customer's last purchase", async () => {
+    await clearOfBoundary(DAY_MS); // the three answers count to the same day
     const milk = (await block('/v1/recommendations/buy-again?user=away&fallback=false')).items.find((i) => i.id === 'milk')!;
     assert.equal(milk.repeat!.times_bought, 7);
     assert.ok(milk.repeat!.due_in_days < -20 && milk.repeat!.due_in_days > -25, `weekly milk last bought 30 days ago is 23 days overdue: ${JSON.stringify(milk.repeat)}`);

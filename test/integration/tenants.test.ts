@@ -13,6 +13,7 @@ import { STRATEGIES } from '../../src/recommend/types.ts';
 import { createApiKey } from '../../src/store/pg/api-keys.ts';
 import { ensureTenant, setTenantLinks } from '../../src/store/pg/tenants.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
+import { clearOfBoundary, HOUR_MS } from '../helpers/clock.ts';
 
 // Both shops use the same item and user ids; every title and brand says whose it is, and each
 // shop has an item the other does not.
@@ -212,6 +213,7 @@ describe("tenants: the same ids in two shops, nothing of one in the other's answ
 
   test('rate limits count per tenant: an admin key has a budget in each shop', async () => {
     const limited = (await createApiKey(s.pool, { name: 'agency limited', tenants: ['a', 'b'], scope: 'read', origins: [], rate: { limit: 2, windowSeconds: 3600 } })).key;
+    await clearOfBoundary(HOUR_MS); // the window is the clock's hour
     const get = (t: 'a' | 'b') => app.inject({ url: '/v1/recommendations/popular?limit=1', headers: { 'x-api-key': limited, 'x-recs-tenant': t } });
     assert.deepEqual([(await get('a')).statusCode, (await get('a')).statusCode, (await get('a')).statusCode], [200, 200, 429]);
     assert.deepEqual([(await get('b')).statusCode, (await get('b')).statusCode, (await get('b')).statusCode], [200, 200, 429], "a's requests took none of b's budget");
