@@ -26,6 +26,9 @@ test("every key of a user, whatever the id, has one hash tag: the user's (one Re
   for (const user of ['plain', 'a}:m', '{x}', 'a{b}c', 'é}']) {
     const tags = new Set([...keys.userKeys(user), keys.erased(user), keys.mail(user, 'm}1'), keys.deferredExposure(user, 'r}:1')].map(hashTag));
     assert.equal(tags.size, 1, `${user}: ${[...tags]}`);
+    // Named by that tag when a key changes (the kept results of src/store/redis/rec-store.ts), in every tenant.
+    assert.deepEqual([...tags], [keys.userTag(user)]);
+    assert.equal(hashTag(redisKeys('recs:', 'shop').optOut(user)), redisKeys('recs:', 'shop').userTag(user));
   }
 });
 

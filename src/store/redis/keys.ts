@@ -91,6 +91,8 @@ export interface Keys {
    */
   flagsSyncedIn(slot: number): string;
   flagsSyncingIn(slot: number): string;
+  /** The hash tag of every key of a user (without its braces): what hashTag() reads from any of them. */
+  userTag(user: string): string;
   /** The Cluster slot of a user's keys. */
   userSlot(user: string): number;
   /** Fixed-window request counters of an API key in this tenant, by its public prefix (src/store/redis/rate-limit.ts): an admin key has a budget per shop. */
@@ -175,7 +177,8 @@ function slotTag(slot: number): string {
 export function redisKeys(root: string, tenant = DEFAULT_TENANT): Keys {
   const prefix = tenant === DEFAULT_TENANT ? root : `${root}t:${checkTenantId(tenant)}:`;
   // One hash tag per user: all their keys in one Redis Cluster slot, so one script can write them.
-  const tag = tenant === DEFAULT_TENANT ? (user: string) => `{${keyPart(user)}}` : (user: string) => `{${tenant}:${keyPart(user)}}`;
+  const userTag = tenant === DEFAULT_TENANT ? (user: string) => keyPart(user) : (user: string) => `${tenant}:${keyPart(user)}`;
+  const tag = (user: string) => `{${userTag(user)}}`;
   const recentlyViewed = (user: string) => `${prefix}rv:${tag(user)}`;
   // Was an unordered SET under `bought:` (retiredUserKeys): a new name, so no key of the old type is read as a ZSET.
   const bought = (user: string) => `${prefix}purchased:${tag(user)}`;
@@ -218,6 +221,7 @@ export function redisKeys(root: string, tenant = DEFAULT_TENANT): Keys {
     flagsSyncing: `${prefix}flags:syncing`,
     flagsSyncedIn: (slot) => `${prefix}flags:synced:{${slotTag(slot)}}`,
     flagsSyncingIn: (slot) => `${prefix}flags:syncing:{${slotTag(slot)}}`,
+    userTag,
     userSlot: (user) => keySlot(tag(user)),
     rateLimit: (keyPrefix) => `${prefix}ratelimit:${keyPrefix}`,
     buildLock: `${prefix}build:lock`,

@@ -11,7 +11,7 @@ import type { BlendModel } from '../../cf/repeat/blend.ts';
 import type { ItemRepeat } from '../../cf/repeat/stats.ts';
 import type { HistoryWanted, ListRef, ModelView, RankedList, RecStore, RepeatModel, UserHistory } from '../../recommend/types.ts';
 import { ItemSlots } from './item-slots.ts';
-import { hashTag, type Keys } from './keys.ts';
+import type { Keys } from './keys.ts';
 import type { InvalidatedCache } from '../../lib/invalidated-cache.ts';
 import type { KeyTracking } from './key-tracking.ts';
 import type { RecResult, ResultMemo } from '../../recommend/recommend.ts';
@@ -129,12 +129,11 @@ const RESULT_ITEM_BYTES = 120;
 
 /** A tenant's view of the process's kept results: a user's are under the hash tag of their keys, which Redis names when they change. */
 function keptResults(cache: InvalidatedCache<RecResult>, tracking: KeyTracking, keys: Keys): ResultMemo {
-  const tag = (user: string) => hashTag(keys.optOut(user))!;
   return {
     mark: () => cache.mark(),
     // Read-your-writes: a change any process made before this request is heard before a kept result is served.
-    get: async (user, key) => ((await tracking.heard()) ? cache.get(tag(user), key) : undefined),
-    keep: (mark, users, key, result) => cache.keep(mark, users.map(tag), key, result, RESULT_ITEM_BYTES * result.items.length),
+    get: async (user, key) => ((await tracking.heard()) ? cache.get(keys.userTag(user), key) : undefined),
+    keep: (mark, users, key, result) => cache.keep(mark, users.map(keys.userTag), key, result, RESULT_ITEM_BYTES * result.items.length),
   };
 }
 
