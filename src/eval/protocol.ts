@@ -79,6 +79,12 @@ export function evalSet(train: Interactions, test: Interactions, options: EvalOp
   return { users, trainItems: trainItems.size, now };
 }
 
+/** At most `n` of `users`, evenly spread over their (id) order: the same every run. */
+export function evenSample<T>(users: readonly T[], n: number): T[] {
+  if (users.length <= n) return [...users];
+  return Array.from({ length: n }, (_, i) => users[Math.floor((i * users.length) / n)]);
+}
+
 /** What serving would read of an evaluated user: views, purchases, and each purchase occasion. */
 export function servedHistory(user: EvalUser, viewedCap: number): UserHistory {
   const latest = (view: boolean) => {

@@ -6,9 +6,9 @@
 import { selectRows, type Interactions } from '../cf/interactions.ts';
 import { blendExamples, fitBlend } from '../cf/repeat/blend-fit.ts';
 import { candidateFeatures, type BlendModel } from '../cf/repeat/blend.ts';
-import { evenSample, fitBuyAgain } from '../cf/repeat/buy-again-fit.ts';
+import { fitBuyAgain } from '../cf/repeat/buy-again-fit.ts';
 import { globalsOf, itemRepeatOf, repeatStats, type ItemRepeat } from '../cf/repeat/stats.ts';
-import { evalSet, servedHistory } from '../eval/protocol.ts';
+import { evalSet, evenSample, servedHistory } from '../eval/protocol.ts';
 import { chronoSplit, type Split } from '../eval/split.ts';
 import { FOR_YOU_GENERATORS } from '../recommend/for-you.ts';
 import { forYouLists, prepare, type RecOptions } from '../recommend/recommend.ts';

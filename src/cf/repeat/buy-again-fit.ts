@@ -9,7 +9,7 @@
 import { selectRows, type Interactions } from '../interactions.ts';
 import { itemPopularity, rankItems } from '../popularity.ts';
 import { ndcgAtK } from '../../eval/metrics.ts';
-import { evalSet } from '../../eval/protocol.ts';
+import { evalSet, evenSample } from '../../eval/protocol.ts';
 import type { Split } from '../../eval/split.ts';
 import { BUY_AGAIN_FEATURES, ownItemFeatures, ownItems, type BuyAgainParams, type BuyAgainShape, type OwnItems } from './buy-again.ts';
 import { fitLogistic, linear, sigmoid } from './logistic.ts';
@@ -88,12 +88,6 @@ export function fitBuyAgain(train: Interactions, options: BuyAgainFitOptions): B
 }
 
 const horizonOf = (p: BuyAgainShape): Horizon => ({ horizonDays: p.horizonDays, horizonVisits: p.horizonVisits });
-
-/** At most `n` of `users`, evenly spread over their (id) order: the same every run. */
-export function evenSample<T>(users: readonly T[], n: number): T[] {
-  if (users.length <= n) return [...users];
-  return Array.from({ length: n }, (_, i) => users[Math.floor((i * users.length) / n)]);
-}
 
 /**
  * The minimum probability maximising mean nDCG@k of "own items at or above it, best first,

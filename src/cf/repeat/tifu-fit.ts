@@ -6,9 +6,8 @@
 import { selectRows, type Interactions } from '../interactions.ts';
 import { TopK } from '../topk.ts';
 import { ndcgAtK } from '../../eval/metrics.ts';
-import { evalSet, type EvalOptions } from '../../eval/protocol.ts';
+import { evalSet, evenSample, type EvalOptions } from '../../eval/protocol.ts';
 import type { Split } from '../../eval/split.ts';
-import { evenSample } from './buy-again-fit.ts';
 import { DEFAULT_OCCASION_SECONDS } from './occasions.ts';
 import { userNeighbours, userVectors, type TifuParams, type TifuVectorParams, type UserVectors } from './tifu.ts';
 
