@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InteractionsBuilder, selectRows, type Interactions } from '../../src/cf/interactions.ts';
+import { InteractionsBuilder, selectRows } from '../../src/cf/interactions.ts';
 import { BUY_AGAIN_FEATURES, buyAgain, buyAgainModel, type BuyAgainParams } from '../../src/cf/repeat/buy-again.ts';
 import { fitBuyAgain } from '../../src/cf/repeat/buy-again-fit.ts';
 import { repeatLookup, repeatStats } from '../../src/cf/repeat/stats.ts';
 import { ndcgAtK } from '../../src/eval/metrics.ts';
 import { evalSet } from '../../src/eval/protocol.ts';
 import { Mt19937 } from '../../src/eval/random.ts';
+import { lastBasketSplit } from '../../src/eval/split.ts';
 
 const DAY = 86_400;
 
@@ -82,22 +83,10 @@ function cycles(seed: number) {
   return b.build();
 }
 
-/** Each user's last purchase time is validation, the rest train. */
-function lastVisitOf(y: Interactions) {
-  const last = new Float64Array(y.userIds.length);
-  y.times.forEach((t, r) => {
-    last[y.users[r]] = Math.max(last[y.users[r]], t);
-  });
-  const train: number[] = [];
-  const test: number[] = [];
-  y.times.forEach((t, r) => (t === last[y.users[r]] ? test : train).push(r));
-  return { train: Uint32Array.from(train), test: Uint32Array.from(test) };
-}
-
 test('fit on validation: due-ness learned from the data, ranking above plain purchase counts', () => {
   const x = cycles(1);
   const fit = fitBuyAgain(x, {
-    split: lastVisitOf,
+    split: lastBasketSplit,
     decays: [1, 0.8],
     horizons: [
       { horizonDays: 3, horizonVisits: 0 },
@@ -111,7 +100,7 @@ test('fit on validation: due-ness learned from the data, ranking above plain pur
 
   // On fresh data from the same process: the fitted model against ranking by count.
   const y = cycles(2);
-  const rows = lastVisitOf(y);
+  const rows = lastBasketSplit(y);
   const train = selectRows(y, rows.train);
   const set = evalSet(train, selectRows(y, rows.test), { repeats: true });
   const model = buyAgainModel(repeatLookup(repeatStats(train)), fit.params);
@@ -147,7 +136,7 @@ test('fit: an item nobody re-buys is left out when showing it gains nothing on v
     b.add(`u${u}`, 'tv', 1, (u % 10) * DAY);
   }
   const x = b.build();
-  const fit = fitBuyAgain(x, { split: lastVisitOf, decays: [1], horizons: [{ horizonDays: 0, horizonVisits: 1 }] });
+  const fit = fitBuyAgain(x, { split: lastBasketSplit, decays: [1], horizons: [{ horizonDays: 0, horizonVisits: 1 }] });
   assert.ok(fit.params.minProbability > 0, `minimum ${fit.params.minProbability}`);
   const model = buyAgainModel(repeatLookup(repeatStats(x)), fit.params);
   // A customer like the others: yoghurt every 10 days, a TV once.
