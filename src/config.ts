@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseRate } from './auth/rate.ts';
 import { AUTH_MODES, DEFAULT_AUTH_SETTINGS as AUTH, type AuthSettings } from './auth/settings.ts';
 import { checkTemplate } from './recommend/links.ts';
+import { SECONDS_PER_DAY } from './lib/time.ts';
 
 // Every setting of the service, read once from the environment with defaults
 // for local use. Nothing else in the code reads process.env.
@@ -242,7 +243,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: int(env, 'PORT', 8080),
     logLevel: env.LOG_LEVEL || 'info',
     recentlyViewedCap: int(env, 'RECENTLY_VIEWED_CAP', 50, 1),
-    userKeyTtlSeconds: int(env, 'USER_KEY_TTL_SECONDS', 180 * 86400, 1),
+    userKeyTtlSeconds: int(env, 'USER_KEY_TTL_SECONDS', 180 * SECONDS_PER_DAY, 1),
     purchaseOccasionsCap: int(env, 'PURCHASE_OCCASIONS_CAP', 1000, 1),
     eventWeights: parseEventWeights(env.EVENT_WEIGHTS, DEFAULT_EVENT_WEIGHTS),
     build: {
@@ -296,10 +297,10 @@ export function loadConfig(env: Env = process.env): Config {
     },
     email: {
       signingSecret: env.EMAIL_SIGNING_SECRET ?? '',
-      linkTtlSeconds: int(env, 'EMAIL_LINK_TTL_SECONDS', 90 * 86400, 1),
+      linkTtlSeconds: int(env, 'EMAIL_LINK_TTL_SECONDS', 90 * SECONDS_PER_DAY, 1),
       publicBaseUrl: (env.PUBLIC_BASE_URL || `http://${env.HOST || '127.0.0.1'}:${int(env, 'PORT', 8080)}`).replace(/\/+$/, ''),
       templatePath: env.EMAIL_TEMPLATE || DEFAULT_EMAIL_TEMPLATE,
-      mailTtlSeconds: int(env, 'EMAIL_MAIL_TTL_SECONDS', 2 * 86400, 1),
+      mailTtlSeconds: int(env, 'EMAIL_MAIL_TTL_SECONDS', 2 * SECONDS_PER_DAY, 1),
       maxAgeSeconds: int(env, 'EMAIL_MAX_AGE_SECONDS', 3600),
       timeBudgetMs: int(env, 'EMAIL_TIME_BUDGET_MS', 1000, 1),
     },

@@ -24,8 +24,7 @@ import type { Keys } from '../../src/store/redis/keys.ts';
 import { deleteProfiles, queueProfileWrite } from '../../src/store/redis/profiles.ts';
 import { InFlight, WRITES_IN_FLIGHT } from './in-flight.ts';
 import { EXCLUDED_USERS } from './load-events.ts';
-
-const DAY_SECONDS = 86_400;
+import { SECONDS_PER_DAY } from '../../src/lib/time.ts';
 
 export interface LifecycleStageInput {
   /** Writes (profiles, tombstone checks); `reads` is where purchases are read (a replica, maybe). */
@@ -66,13 +65,13 @@ async function loadPurchases(pool: pg.Pool, tenant: string): Promise<Purchase[]>
     const purchases: Purchase[] = [];
     const rows = copyOut(
       client,
-      `SELECT ${personOf('e')}, floor(extract(epoch FROM e.occurred_at) / ${DAY_SECONDS})::int, sum(e.quantity * coalesce(e.price, 0))::float8
+      `SELECT ${personOf('e')}, floor(extract(epoch FROM e.occurred_at) / ${SECONDS_PER_DAY})::int, sum(e.quantity * coalesce(e.price, 0))::float8
       FROM events e ${linkJoin('e')} WHERE e.tenant_id = $1 AND e.type = 'purchase' AND e.quantity > 0 AND (e.price IS NULL OR e.price >= 0) AND e.occurred_at <= now()
         AND e.user_id NOT IN (${EXCLUDED_USERS})
       GROUP BY 1, 2`,
       [tenant],
     );
-    for await (const [user, day, revenue] of rows) purchases.push({ user: user!, ts: Number(day) * DAY_SECONDS, revenue: Number(revenue) });
+    for await (const [user, day, revenue] of rows) purchases.push({ user: user!, ts: Number(day) * SECONDS_PER_DAY, revenue: Number(revenue) });
     return purchases;
   } finally {
     client.release();
@@ -103,7 +102,7 @@ export async function runLifecycleStage(s: LifecycleStageInput): Promise<Lifecyc
   const [lookup, params]: [RepeatLookup, BuyAgainParams | null] = s.repeat
     ? [{ globals: s.repeat.model.globals, item: (id) => s.repeat!.items.get(id) }, s.repeat.model.params]
     : [repeatLookup(repeatStats(purchaseRows(s.interactions))), null];
-  const now = (asOfDay + 1) * DAY_SECONDS;
+  const now = (asOfDay + 1) * SECONDS_PER_DAY;
   const stored: StoredProfile[] = profiles.map((p) => {
     const own = purchases.get(p.user);
     return { ...p, dueItems: own ? dueItems(own, lookup, params, now) : [] };

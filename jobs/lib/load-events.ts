@@ -8,6 +8,7 @@ import { copyOut } from '../../src/store/pg/copy-out.ts';
 import { linkJoin, personOf } from '../../src/store/pg/identities.ts';
 import type { ModelSpec } from '../../src/model/model.ts';
 import type { CatalogFields } from '../../src/recommend/types.ts';
+import { DAY_MS } from '../../src/lib/time.ts';
 
 /**
  * Users whose events must not shape anyone's recommendations (opted out or erased); $1 = the
@@ -45,7 +46,7 @@ export async function windowStart(pool: pg.Pool, tenant: string, types: readonly
     [tenant, types],
   );
   const newest = rows[0]?.newest;
-  return newest ? new Date(newest.getTime() - windowDays * 86_400_000) : null;
+  return newest ? new Date(newest.getTime() - windowDays * DAY_MS) : null;
 }
 
 export async function loadInteractions(pool: pg.Pool, tenant: string, eventWeights: Record<EventType, number>, windowDays: number, onRow?: (rows: number) => void): Promise<Interactions> {

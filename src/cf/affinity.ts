@@ -2,7 +2,8 @@
 // weights of personalize(). The API computes it from the events it reads, the
 // offline evaluation from the train split, with this one function.
 
-import { decayFactor, SECONDS_PER_DAY } from './decay.ts';
+import { decayFactor } from './decay.ts';
+import { SECONDS_PER_DAY } from '../lib/time.ts';
 
 export interface UserEvent {
   item: string;

@@ -1,7 +1,8 @@
 // Sparse matrices in compressed sparse row form over typed arrays. Never dense:
 // the user×item matrix of 5M events is ~40 MB here.
 
-import { decayFactor, SECONDS_PER_DAY } from './decay.ts';
+import { decayFactor } from './decay.ts';
+import { SECONDS_PER_DAY } from '../lib/time.ts';
 import type { Interactions } from './interactions.ts';
 
 export interface Csr {

@@ -1,7 +1,5 @@
 // SAR's exponential time decay: an event's weight halves every `halfLife`.
 
-export const SECONDS_PER_DAY = 86_400;
-
 /**
  * 2^(-(now - t) / halfLife). A half-life of 0 (or less) disables decay (factor 1).
  * Ages below 0 (events after `now`, e.g. clock skew) count as 0 so no event gains weight.

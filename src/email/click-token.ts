@@ -8,6 +8,7 @@
 // never share a nonce.
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { isWebUrl } from '../recommend/links.ts';
+import { SECONDS_PER_DAY } from '../lib/time.ts';
 
 export interface Click {
   /** The shop whose block held the link: the click is its event. */
@@ -29,7 +30,6 @@ export type ClickCheck = { ok: true; click: Click } | { ok: false; reason: 'malf
 const FORMAT = 1;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-const DAY_SECONDS = 86_400;
 
 const derived = new Map<string, { key: KeyObject; nonceKey: KeyObject }>();
 
@@ -49,7 +49,7 @@ function keysOf(secret: string): { key: KeyObject; nonceKey: KeyObject } {
  * midnight, so the links (and the block holding them) stay byte-identical all day.
  */
 export function linkExpiry(nowMs: number, ttlSeconds: number): number {
-  return (Math.floor(nowMs / 1000 / DAY_SECONDS) + 1) * DAY_SECONDS + ttlSeconds;
+  return (Math.floor(nowMs / 1000 / SECONDS_PER_DAY) + 1) * SECONDS_PER_DAY + ttlSeconds;
 }
 
 /** One link's token (a block's links: encodeClickTokens). */

@@ -5,6 +5,7 @@
 
 import { InteractionsBuilder, type Interactions } from '../cf/interactions.ts';
 import { Mt19937 } from './random.ts';
+import { SECONDS_PER_DAY } from '../lib/time.ts';
 
 export interface SyntheticOptions {
   events: number;
@@ -63,7 +64,7 @@ export function syntheticInteractions(options: SyntheticOptions): Interactions {
     do {
       item = rng.nextDouble() < clusterShare ? home[user] + nClusters * search(withinCluster, rng.nextDouble()) : search(overall, rng.nextDouble());
     } while (item >= items);
-    builder.add(userIds[user], itemIds[item], 1, end - Math.floor(rng.nextDouble() * days * 86_400));
+    builder.add(userIds[user], itemIds[item], 1, end - Math.floor(rng.nextDouble() * days * SECONDS_PER_DAY));
   }
   return builder.build();
 }

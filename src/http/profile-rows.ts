@@ -7,8 +7,7 @@ import type { DueItem } from '../lifecycle/replenishment.ts';
 import { segmentSlug } from '../lifecycle/segments.ts';
 import { imageUrl, productUrl, type LinkTemplates } from '../recommend/links.ts';
 import type { CatalogFields } from '../recommend/types.ts';
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from '../lib/time.ts';
 
 export interface DueItemJson {
   id: string;

@@ -2,11 +2,11 @@
 // revenue: the one input of the summaries, RFM and the BG/NBD and Gamma–Gamma data.
 // Several purchases on one day are one purchase occasion, as in the models' papers.
 import type { RftData } from './bgnbd.ts';
+import { SECONDS_PER_DAY } from '../lib/time.ts';
 
 export const UNIT_DAYS = { day: 1, week: 7 } as const;
 export type TimeUnit = keyof typeof UNIT_DAYS;
 
-const DAY_SECONDS = 86_400;
 // Days are packed with the customer rank into one sort key: 2^17 days reach the year 2328.
 const DAY_LIMIT = 1 << 17;
 
@@ -28,12 +28,12 @@ export interface PurchaseDays {
 }
 
 export function dayOf(unixSeconds: number): number {
-  return Math.floor(unixSeconds / DAY_SECONDS);
+  return Math.floor(unixSeconds / SECONDS_PER_DAY);
 }
 
 /** A day number as YYYY-MM-DD (UTC). */
 export function isoDay(day: number): string {
-  return new Date(day * DAY_SECONDS * 1000).toISOString().slice(0, 10);
+  return new Date(day * SECONDS_PER_DAY * 1000).toISOString().slice(0, 10);
 }
 
 export function purchaseDays(purchases: Iterable<Purchase>): PurchaseDays {

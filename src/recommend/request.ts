@@ -6,6 +6,7 @@ import { HttpError } from '../http/errors.ts';
 import type { ItemFilter } from './filters.ts';
 import type { RecOptions, RecRequest } from './recommend.ts';
 import type { Field, Strategy } from './types.ts';
+import { DAY_MS } from '../lib/time.ts';
 
 export const MAX_LIMIT = 100;
 
@@ -47,8 +48,6 @@ export function filterOf(q: Query): ItemFilter {
 export function recOptions(config: Config): RecOptions {
   return { maxSeeds: config.serving.maxSeeds, recentlyViewedCap: config.recentlyViewedCap, eventWeights: config.eventWeights };
 }
-
-const DAY_MS = 86_400_000;
 
 /**
  * Serving (the API, email blocks): buy-again's due-ness as of the start of the current UTC day.

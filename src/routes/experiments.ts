@@ -13,6 +13,7 @@ import { buildReport, type Report } from '../experiments/report.ts';
 import { renderReportHtml } from '../experiments/report-html.ts';
 import { idSchema, TEXT_PATTERN } from '../ids.ts';
 import { findExperiment, insertExperiment, listExperiments, updateStatus, variantTotals } from '../store/pg/experiments.ts';
+import { SECONDS_PER_DAY } from '../lib/time.ts';
 
 export interface ExperimentRouteOptions extends Pick<AppDeps, 'pool'> {
   /** Clicks and purchases without a request_id count this long after a user's first exposure. */
@@ -219,7 +220,7 @@ export async function experimentRoutes(app: FastifyInstance, deps: ExperimentRou
 
   async function report(tenant: string, experimentId: string): Promise<Report> {
     const experiment = await load(tenant, experimentId);
-    const [totals, bySegment] = await Promise.all([false, true].map((segments) => variantTotals(pool, tenant, experiment.id, windowDays * 86_400, segments)));
+    const [totals, bySegment] = await Promise.all([false, true].map((segments) => variantTotals(pool, tenant, experiment.id, windowDays * SECONDS_PER_DAY, segments)));
     return buildReport(experiment, totals, windowDays, new Date(), bySegment);
   }
 

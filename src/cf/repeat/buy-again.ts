@@ -8,8 +8,8 @@ import { dueProbability } from './due.ts';
 import { linear, sigmoid } from './logistic.ts';
 import { occasionsOf, type Occasions, type Purchase } from './occasions.ts';
 import { userItemGap, userRepeatShare, userVisitGap, type RepeatLookup } from './stats.ts';
+import { SECONDS_PER_DAY } from '../../lib/time.ts';
 
-const SECONDS_PER_DAY = 86_400;
 // ln of the smallest due probability a feature takes: a finite floor for "not due at all".
 const LOG_DUE_FLOOR = Math.log(1e-6);
 

@@ -1,9 +1,9 @@
 // A user's purchases as shopping occasions: every purchase in one time bucket (a UTC
 // day by default) is one occasion, so a basket of lines, or two trips on one day, count
 // once. Build (item statistics) and serving (one user's history) both group with this.
+import { SECONDS_PER_DAY } from '../../lib/time.ts';
 
-export const DEFAULT_OCCASION_SECONDS = 86_400;
-const SECONDS_PER_DAY = 86_400;
+export const DEFAULT_OCCASION_SECONDS = SECONDS_PER_DAY;
 
 export interface Purchase<K> {
   item: K;

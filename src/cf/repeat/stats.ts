@@ -9,6 +9,7 @@ import type { Interactions } from '../interactions.ts';
 import { fitPositive } from '../../lifecycle/mle.ts';
 import { logBeta } from '../../lifecycle/special.ts';
 import { DEFAULT_OCCASION_SECONDS, logGaps, occasionsOf, type ItemOccasions, type Occasions } from './occasions.ts';
+import { SECONDS_PER_DAY } from '../../lib/time.ts';
 
 export interface BetaPrior {
   alpha: number;
@@ -227,7 +228,7 @@ export function userVisitGap(stats: Pick<RepeatGlobals, 'visitGapDays'>, o: Occa
 }
 
 function medianVisitGap(o: Occasions<unknown>): number {
-  const days = o.occasionSeconds / 86_400;
+  const days = o.occasionSeconds / SECONDS_PER_DAY;
   return median(Array.from({ length: o.buckets.length - 1 }, (_, k) => (o.buckets[k + 1] - o.buckets[k]) * days));
 }
 

@@ -13,6 +13,7 @@ import type { ChainableCommander } from 'ioredis';
 import type { Config } from '../../config.ts';
 import { Batch, execOrThrow, type RedisClient } from './client.ts';
 import type { Keys } from './keys.ts';
+import { DAY_MS } from '../../lib/time.ts';
 
 /** Ids never contain control characters (src/ids.ts), so "\n" separates them safely. */
 export const ID_SEPARATOR = '\n';
@@ -51,8 +52,6 @@ if np > 0 then
 end
 for k = 7, #KEYS do redis.call('UNLINK', KEYS[k]) end
 return 1`;
-
-const DAY_MS = 86_400_000;
 
 /** A purchase occasion's member: the item and its UTC day (buy-again counts one purchase per item and day). */
 export function occasionMember(item: string, ms: number): string {
