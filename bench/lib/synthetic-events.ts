@@ -7,7 +7,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { datasetSources, openSource, SHARED_DATA_DIR } from '../../jobs/lib/sources.ts';
-import { Mt19937 } from '../../src/eval/random.ts';
+import { cumulative, drawIndex, gaussian, Mt19937 } from '../../src/eval/random.ts';
 
 export interface EventShape {
   /** Share of each type among events, summing to 1. */
@@ -72,33 +72,13 @@ export interface SyntheticFile {
   seed: number;
 }
 
-function cumulative(n: number, weight: (i: number) => number): Float64Array {
-  const cdf = new Float64Array(n);
-  let sum = 0;
-  for (let i = 0; i < n; i++) cdf[i] = sum += weight(i);
-  for (let i = 0; i < n; i++) cdf[i] /= sum;
-  return cdf;
-}
-
-function search(cdf: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = cdf.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cdf[mid] > x) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
 const CLUSTER_SIZE = 50;
 const CLUSTER_SHARE = 0.5;
 
 /** Writes `spec.events` lines (plus a header) of user_id,item_id,type,timestamp,quantity,price. */
 export async function writeSyntheticEvents(path: string, spec: SyntheticFile, shape: EventShape): Promise<void> {
   const rng = new Mt19937(spec.seed);
-  const gaussian = () => Math.sqrt(-2 * Math.log(1 - rng.nextDouble())) * Math.cos(2 * Math.PI * rng.nextDouble());
-  const activity = cumulative(spec.users, () => Math.exp(shape.activitySigma * gaussian()));
+  const activity = cumulative(spec.users, () => Math.exp(shape.activitySigma * gaussian(rng)));
   const clusters = Math.max(1, Math.floor(spec.items / CLUSTER_SIZE));
   const overall = cumulative(spec.items, (r) => (r + 1) ** -shape.itemExponent);
   const within = cumulative(Math.ceil(spec.items / clusters), (r) => (r + 1) ** -shape.itemExponent);
@@ -111,10 +91,10 @@ export async function writeSyntheticEvents(path: string, spec: SyntheticFile, sh
   const out = createWriteStream(path, { highWaterMark: 1 << 20 });
   let chunk = 'user_id,item_id,type,timestamp,quantity,price\n';
   for (let e = 0; e < spec.events; e++) {
-    const user = search(activity, rng.nextDouble());
+    const user = drawIndex(activity, rng.nextDouble());
     let item: number;
     do {
-      item = rng.nextDouble() < CLUSTER_SHARE ? home[user] + clusters * search(within, rng.nextDouble()) : search(overall, rng.nextDouble());
+      item = rng.nextDouble() < CLUSTER_SHARE ? home[user] + clusters * drawIndex(within, rng.nextDouble()) : drawIndex(overall, rng.nextDouble());
     } while (item >= spec.items);
     const t = rng.nextDouble();
     const type = t < cartFrom ? 'view' : t < purchaseFrom ? 'cart' : 'purchase';

@@ -45,3 +45,29 @@ export class Mt19937 {
     this.pos = 0;
   }
 }
+
+/** Normalised cumulative weights of indices 0..n−1 (`weight` is called in index order). */
+export function cumulative(n: number, weight: (i: number) => number): Float64Array {
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) cdf[i] = sum += weight(i);
+  for (let i = 0; i < n; i++) cdf[i] /= sum;
+  return cdf;
+}
+
+/** The first index whose cumulative value exceeds x: with x uniform in [0, max), a draw by weight. */
+export function drawIndex(cdf: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = cdf.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cdf[mid] > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** A standard normal draw (Box–Muller). */
+export function gaussian(rng: Mt19937): number {
+  return Math.sqrt(-2 * Math.log(1 - rng.nextDouble())) * Math.cos(2 * Math.PI * rng.nextDouble());
+}

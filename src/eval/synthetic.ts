@@ -4,7 +4,7 @@
 // to find. For scaling benchmarks (5M events / 200k items) and sanity checks.
 
 import { InteractionsBuilder, type Interactions } from '../cf/interactions.ts';
-import { Mt19937 } from './random.ts';
+import { cumulative, drawIndex, gaussian, Mt19937 } from './random.ts';
 import { SECONDS_PER_DAY } from '../lib/time.ts';
 
 export interface SyntheticOptions {
@@ -48,8 +48,8 @@ export function syntheticInteractions(options: SyntheticOptions): Interactions {
   } = options;
   const rng = new Mt19937(seed);
   const nClusters = Math.max(1, Math.floor(items / clusterSize));
-  const overall = zipfCdf(items, itemExponent);
-  const withinCluster = zipfCdf(Math.ceil(items / nClusters), itemExponent);
+  const overall = cumulative(items, (r) => (r + 1) ** -itemExponent);
+  const withinCluster = cumulative(Math.ceil(items / nClusters), (r) => (r + 1) ** -itemExponent);
   const activity = new Float64Array(users);
   let total = 0;
   for (let u = 0; u < users; u++) total = activity[u] = total + Math.exp(activitySigma * gaussian(rng));
@@ -59,38 +59,12 @@ export function syntheticInteractions(options: SyntheticOptions): Interactions {
   const itemIds = Array.from({ length: items }, (_, i) => `i${i}`);
   const builder = new InteractionsBuilder();
   for (let e = 0; e < events; e++) {
-    const user = search(activity, rng.nextDouble() * total);
+    const user = drawIndex(activity, rng.nextDouble() * total);
     let item: number;
     do {
-      item = rng.nextDouble() < clusterShare ? home[user] + nClusters * search(withinCluster, rng.nextDouble()) : search(overall, rng.nextDouble());
+      item = rng.nextDouble() < clusterShare ? home[user] + nClusters * drawIndex(withinCluster, rng.nextDouble()) : drawIndex(overall, rng.nextDouble());
     } while (item >= items);
     builder.add(userIds[user], itemIds[item], 1, end - Math.floor(rng.nextDouble() * days * SECONDS_PER_DAY));
   }
   return builder.build();
-}
-
-/** Normalised cumulative Zipf weights 1/r^s of ranks 1..n. */
-function zipfCdf(n: number, s: number): Float64Array {
-  const cdf = new Float64Array(n);
-  let sum = 0;
-  for (let r = 0; r < n; r++) cdf[r] = sum += (r + 1) ** -s;
-  for (let r = 0; r < n; r++) cdf[r] /= sum;
-  return cdf;
-}
-
-/** First index whose cumulative value exceeds x. */
-function search(cdf: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = cdf.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cdf[mid] > x) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
-/** Standard normal draw (Box–Muller). */
-function gaussian(rng: Mt19937): number {
-  return Math.sqrt(-2 * Math.log(1 - rng.nextDouble())) * Math.cos(2 * Math.PI * rng.nextDouble());
 }

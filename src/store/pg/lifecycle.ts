@@ -8,6 +8,7 @@ import { isoDay } from '../../lifecycle/purchase-days.ts';
 import { nextDueDays, type DueItem } from '../../lifecycle/replenishment.ts';
 import type { CatalogFields } from '../../recommend/types.ts';
 import { copyRows } from './copy.ts';
+import { transaction } from './pool.ts';
 import type { Db } from './experiments.ts';
 import { lockProfiles } from './user-locks.ts';
 
@@ -97,9 +98,7 @@ export interface Replaced {
  * waits and deletes what was written.
  */
 export async function replaceProfiles(pool: pg.Pool, tenant: string, version: number, profiles: Iterable<StoredProfile>, fit: LifecycleFit): Promise<Replaced> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return transaction(pool, async (client) => {
     await lockProfiles(client, tenant, 'exclusive');
     await client.query('CREATE TEMP TABLE lifecycle_staged (LIKE lifecycle_profiles INCLUDING DEFAULTS) ON COMMIT DROP');
     await copyRows(
@@ -113,19 +112,19 @@ export async function replaceProfiles(pool: pg.Pool, tenant: string, version: nu
     await client.query('CREATE INDEX ON lifecycle_staged (user_id)');
     const excluded = await client.query<{ user_id: string }>(
       `DELETE FROM lifecycle_staged s USING users u
-       WHERE u.tenant_id = $1 AND u.id = s.user_id AND (u.personalization_opt_out OR u.deleted_at IS NOT NULL) RETURNING s.user_id`,
+     WHERE u.tenant_id = $1 AND u.id = s.user_id AND (u.personalization_opt_out OR u.deleted_at IS NOT NULL) RETURNING s.user_id`,
       [tenant],
     );
     const moves = await client.query(
       `INSERT INTO lifecycle_segment_changes (tenant_id, user_id, version, from_segment, to_segment, changed_at)
-       SELECT $1, s.user_id, $2, p.segment, s.segment, now()
-       FROM lifecycle_staged s LEFT JOIN lifecycle_profiles p ON p.tenant_id = $1 AND p.user_id = s.user_id
-       WHERE p.segment IS DISTINCT FROM s.segment`,
+     SELECT $1, s.user_id, $2, p.segment, s.segment, now()
+     FROM lifecycle_staged s LEFT JOIN lifecycle_profiles p ON p.tenant_id = $1 AND p.user_id = s.user_id
+     WHERE p.segment IS DISTINCT FROM s.segment`,
       [tenant, version],
     );
     const removed = await client.query<{ user_id: string }>(
       `WITH gone AS (DELETE FROM lifecycle_profiles WHERE tenant_id = $1 RETURNING user_id)
-       SELECT g.user_id FROM gone g WHERE NOT EXISTS (SELECT 1 FROM lifecycle_staged s WHERE s.user_id = g.user_id)`,
+     SELECT g.user_id FROM gone g WHERE NOT EXISTS (SELECT 1 FROM lifecycle_staged s WHERE s.user_id = g.user_id)`,
       [tenant],
     );
     const inserted = await client.query(`INSERT INTO lifecycle_profiles SELECT * FROM lifecycle_staged`);
@@ -143,14 +142,8 @@ export async function replaceProfiles(pool: pg.Pool, tenant: string, version: nu
         spend && { ...spend.params, log_likelihood: spend.logLikelihood, standard_errors: spend.standardErrors, repeat_buyers: fit.spend.buyers, frequency_spend_correlation: fit.spend.correlation },
       ),
     ]);
-    await client.query('COMMIT');
     return { profiles: inserted.rowCount ?? 0, excluded: new Set(excluded.rows.map((r) => r.user_id)), removed: removed.rows.map((r) => r.user_id), moves: moves.rowCount ?? 0 };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export interface LifecycleVersion {

@@ -7,6 +7,7 @@
 // events for a moment. Both wait at most `lockTimeoutMs` behind a long reader (a build's COPY)
 // and are then left for the next run, reported in `deferred`.
 import type pg from 'pg';
+import { transaction } from './pool.ts';
 
 export interface PartitionPolicy {
   /** Whole months kept before the current one; 0 keeps everything. */
@@ -71,21 +72,12 @@ function isLockTimeout(err: unknown): boolean {
   return (err as { code?: string }).code === '55P03';
 }
 
-async function inTransaction<T>(pool: pg.Pool, lockTimeoutMs: number, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+function inTransaction<T>(pool: pg.Pool, lockTimeoutMs: number, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return transaction(pool, async (client) => {
     await client.query(`SET LOCAL lock_timeout = ${Math.trunc(lockTimeoutMs)}`);
     await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK_ID]);
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+    return work(client);
+  });
 }
 
 /**

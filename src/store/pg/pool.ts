@@ -23,3 +23,22 @@ export function createPool(databaseUrl: string, max = 10, timeouts: PoolTimeouts
   pool.on('error', () => undefined);
   return pool;
 }
+
+/**
+ * Runs `work` in a transaction on a client of its own: COMMIT when it returns, ROLLBACK when it
+ * throws (the client goes back to the pool either way). `begin` opens it: isolation, SET LOCAL...
+ */
+export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query(begin);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

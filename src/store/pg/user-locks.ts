@@ -5,28 +5,24 @@
 // checks after the tombstone committed (and drops the user's rows). Hash collisions between two
 // users only make them wait for each other.
 import type pg from 'pg';
+import { transaction } from './pool.ts';
 
 // Any constant: the namespace of these locks among the database's advisory locks.
 const USER_LOCK_SPACE = 727_002;
 
 export type Tx = Pick<pg.PoolClient, 'query'>;
 
-async function inTransaction<T>(pool: pg.Pool, lock: (tx: Tx) => Promise<unknown>, work: (tx: Tx) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
+function inTransaction<T>(pool: pg.Pool, lock: (tx: Tx) => Promise<unknown>, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return transaction(
+    pool,
+    async (client) => {
+      await lock(client);
+      return work(client);
+    },
     // An acknowledged write is durable whatever the server's default (a development cluster may
     // run with synchronous_commit off): the commit waits for its WAL to be flushed.
-    await client.query('BEGIN; SET LOCAL synchronous_commit = on');
-    await lock(client);
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+    'BEGIN; SET LOCAL synchronous_commit = on',
+  );
 }
 
 /**
