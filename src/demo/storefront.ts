@@ -10,6 +10,7 @@ import { signUserToken, tenantUserTokenSecret, verifyUserToken } from '../auth/u
 import { homePage, indexPage, notFoundPage, productPage, type Shop, type Visitor } from './pages.ts';
 import { placeholderSvg } from './placeholder.ts';
 import { findProduct, sampleCustomers } from './shop-data.ts';
+import { SECONDS_PER_DAY } from '../lib/time.ts';
 
 export interface StorefrontShop extends Shop {
   /** The shop's server-side key (scope write): never sent to a browser. */
@@ -29,7 +30,7 @@ export interface StorefrontOptions {
   logger?: boolean;
 }
 
-const TOKEN_TTL_SECONDS = 86_400;
+const TOKEN_TTL_SECONDS = SECONDS_PER_DAY;
 const SAMPLE_CUSTOMERS = 6;
 const COOKIE = (tenant: string) => `visitor_${tenant}`;
 const HTML = 'text/html; charset=utf-8';

@@ -2,7 +2,7 @@
 // revenue: the one input of the summaries, RFM and the BG/NBD and Gamma–Gamma data.
 // Several purchases on one day are one purchase occasion, as in the models' papers.
 import type { RftData } from './bgnbd.ts';
-import { SECONDS_PER_DAY } from '../lib/time.ts';
+import { DAY_MS, SECONDS_PER_DAY } from '../lib/time.ts';
 
 export const UNIT_DAYS = { day: 1, week: 7 } as const;
 export type TimeUnit = keyof typeof UNIT_DAYS;
@@ -33,7 +33,7 @@ export function dayOf(unixSeconds: number): number {
 
 /** A day number as YYYY-MM-DD (UTC). */
 export function isoDay(day: number): string {
-  return new Date(day * SECONDS_PER_DAY * 1000).toISOString().slice(0, 10);
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
 export function purchaseDays(purchases: Iterable<Purchase>): PurchaseDays {
