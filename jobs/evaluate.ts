@@ -14,7 +14,8 @@ import { addRecords, InteractionsBuilder, selectRows, type InteractionRecord, ty
 import { evalSet, evaluate, type ModelResult } from '../src/eval/protocol.ts';
 import { BASELINES, baselineRecommender, type Baseline } from '../src/eval/baselines.ts';
 import { parseStrategy, servedRecommender, type EvalStrategy } from '../src/eval/strategies.ts';
-import { fitForYou, fitRepeat } from '../src/model/repeat.ts';
+import { blendTrainingSet, fitForYou, fitRepeat } from '../src/model/repeat.ts';
+import { blendNdcg, fitBlend } from '../src/cf/repeat/blend-fit.ts';
 import { catalogFields, fitModel, modelSpec, type ModelData, type ModelSpec } from '../src/model/model.ts';
 import { recOptions } from '../src/recommend/request.ts';
 import type { CatalogFields } from '../src/recommend/types.ts';
@@ -52,6 +53,8 @@ const USAGE = `usage: npm run evaluate -- (--interactions FILE | --dataset ${DAT
   --products FILE      CSV with a header naming an id column (id|product_id|item_id) and --brand-column (brand)
   --exclude-brands L   brands same-brand ignores (e.g. a private label)
   --repeats            allow recommending the user's own train items (buy again); default: excluded, as MSR
+  --blend-ceiling      with --repeats and for-you: also fit for-you's blend weights on the test itself, the
+                       best any weights reach on its generators' candidates, beside the weights fit on train
   --out FILE           JSON results (default results/eval-<name>.json)`;
 
 const OPTIONS = {
@@ -76,6 +79,7 @@ const OPTIONS = {
   'brand-column': { type: 'string', default: 'brand' },
   'exclude-brands': { type: 'string' },
   repeats: { type: 'boolean', default: false },
+  'blend-ceiling': { type: 'boolean', default: false },
   out: { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
@@ -209,6 +213,7 @@ async function main(): Promise<void> {
   const specs = (a.models ? a.models.split(',') : defaultModels(a)).map((m) =>
     (BASELINES as readonly string[]).includes(m.trim()) ? { name: m.trim(), strategy: 'popular' as const, spec: base } : parseStrategy(m, base, halfLifeDays),
   );
+  if (a['blend-ceiling'] && !(a.repeats && specs.some((s) => s.strategy === 'for-you'))) throw new Error('--blend-ceiling needs --repeats and for-you among the models');
   const brands = a.products ? await readBrands(a.products, a['brand-column'], excludedBrands) : undefined;
 
   let t0 = performance.now();
@@ -241,6 +246,7 @@ async function main(): Promise<void> {
   const results: (ModelResult & { model: string; fitSeconds: number; recommendSeconds: number; lambda?: number })[] = [];
   // Validation inside train, split as the test was (a given pair with repeats: its last basket).
   const splitTrain = paired ? (x: Interactions) => (a.repeats ? lastBasketSplit(x) : stratifiedSplit(x)) : (x: Interactions) => split(a, x, true);
+  const fitKey = (s: EvalStrategy) => JSON.stringify([s.spec, s.strategy === 'buy-again' || s.strategy === 'for-you' ? s.strategy : null]);
   const fitFor = async (s: EvalStrategy): Promise<ModelData> => {
     const data = await fit(train, s.spec);
     if (s.strategy === 'buy-again' || s.strategy === 'for-you') data.repeat = fitRepeat(train, splitTrain, k);
@@ -256,7 +262,7 @@ async function main(): Promise<void> {
       console.error(`  ${s.name}: λ = ${tuned.best} by validation nDCG@${k} (${tried}; ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     }
     t0 = performance.now();
-    const key = JSON.stringify([s.spec, s.strategy === 'buy-again' || s.strategy === 'for-you' ? s.strategy : null]);
+    const key = fitKey(s);
     if (!fitted.has(key)) fitted.set(key, fitFor(s));
     const data = await fitted.get(key)!;
     const baseline = (BASELINES as readonly string[]).includes(s.name) ? baselineRecommender(s.name as Baseline, { popular: data.popular, train, split: splitTrain, k, repeats: a.repeats }) : null;
@@ -269,6 +275,20 @@ async function main(): Promise<void> {
     console.error(`  ${s.name}: fit ${fitSeconds.toFixed(2)} s, recommend ${results.at(-1)!.recommendSeconds.toFixed(2)} s`);
   }
   console.log(`\n${table(results, k)}\n`);
+  let blendCeiling: { users: number; ndcg: number; trainWeightsNdcg: number } | undefined;
+  if (a['blend-ceiling']) {
+    // The evaluated users' candidates as served, labelled by their test: how far any weights go.
+    const s = specs.find((m) => m.strategy === 'for-you')!;
+    const data = await fitted.get(fitKey(s))!;
+    const examples = await blendTrainingSet(all, catalog, s.spec, data.repeat?.model, () => rows, options, k, Infinity);
+    if (examples !== undefined && data.blend !== undefined) {
+      blendCeiling = { users: examples.groups.relevant.length, ndcg: fitBlend(examples, { k }).ndcg, trainWeightsNdcg: blendNdcg(examples, data.blend.weights, k) };
+      console.log(
+        `for-you's blend on the test's ${blendCeiling.users} users' candidates, nDCG@${k}: ${blendCeiling.trainWeightsNdcg.toFixed(4)} with the weights fit on train, ` +
+          `${blendCeiling.ndcg.toFixed(4)} with weights fit on the test itself (the ceiling of these generators)\n`,
+      );
+    }
+  }
 
   const out = a.out ?? `results/eval-${name}.json`;
   await mkdir(dirname(out), { recursive: true });
@@ -289,6 +309,7 @@ async function main(): Promise<void> {
         model: { ...base, easeLambda: a['ease-lambda'], halfLifeDays },
         catalogItems: catalog.size,
         results,
+        blendCeiling,
       },
       null,
       2,

@@ -4,7 +4,7 @@
 // (never the test of an evaluation). The blend is fit on what serving would produce: the
 // generators' lists of recommend() over the model of the inner train, held in memory.
 import { selectRows, type Interactions } from '../cf/interactions.ts';
-import { blendExamples, fitBlend } from '../cf/repeat/blend-fit.ts';
+import { blendExamples, fitBlend, type BlendExamples } from '../cf/repeat/blend-fit.ts';
 import { candidateFeatures, type BlendModel } from '../cf/repeat/blend.ts';
 import { fitBuyAgain } from '../cf/repeat/buy-again-fit.ts';
 import { globalsOf, itemRepeatOf, repeatStats, type ItemRepeat } from '../cf/repeat/stats.ts';
@@ -67,9 +67,8 @@ function sampleValidationUsers(x: Interactions, rows: Split, n: number): Uint8Ar
 }
 
 /**
- * For-you's weights: the generators' lists for the validation users of `split(x)` (from the
- * model of the inner train, with `repeat`'s parameters), labelled by what each user bought
- * next, fit for nDCG@k. Undefined when the split leaves no user to validate on.
+ * For-you's weights: fit for nDCG@k on blendTrainingSet. Undefined when the split leaves no user
+ * to validate on.
  */
 export async function fitForYou(
   x: Interactions,
@@ -81,6 +80,25 @@ export async function fitForYou(
   k = 10,
   maxUsers = 1500,
 ): Promise<BlendModel | undefined> {
+  const examples = await blendTrainingSet(x, catalog, spec, repeat, split, options, k, maxUsers);
+  return examples && { generators: FOR_YOU_GENERATORS.map((g) => ({ ...g })), weights: fitBlend(examples, { k }).weights };
+}
+
+/**
+ * What the blend learns from: the generators' lists for the validation users of `split(x)` (from
+ * the model of the inner train, with `repeat`'s parameters), labelled by what each user bought
+ * next. Undefined when the split leaves no user to validate on.
+ */
+export async function blendTrainingSet(
+  x: Interactions,
+  catalog: ReadonlyMap<string, CatalogFields>,
+  spec: ModelSpec,
+  repeat: RepeatModel | undefined,
+  split: (x: Interactions) => Split,
+  options: RecOptions,
+  k: number,
+  maxUsers: number,
+): Promise<BlendExamples | undefined> {
   const rows = split(x);
   const inner = selectRows(x, rows.train);
   // Its cost grows with the validation users: an even sample of them is as good a fit. Only
@@ -114,6 +132,5 @@ export async function fitForYou(
     );
     users.push({ features, labels: items.map((item) => (user.relevant.has(item) ? 1 : 0)), relevant: user.relevant.size });
   }
-  const d = 2 * FOR_YOU_GENERATORS.length;
-  return { generators: FOR_YOU_GENERATORS.map((g) => ({ ...g })), weights: fitBlend(blendExamples(users, d), { k }).weights };
+  return blendExamples(users, 2 * FOR_YOU_GENERATORS.length);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { blend, blendFeatureNames, candidateFeatures, type GeneratorSpec } from '../../src/cf/repeat/blend.ts';
-import { blendExamples, fitBlend } from '../../src/cf/repeat/blend-fit.ts';
+import { blendExamples, blendNdcg, fitBlend } from '../../src/cf/repeat/blend-fit.ts';
 import { linear, sigmoid } from '../../src/cf/repeat/logistic.ts';
 import { Mt19937 } from '../../src/eval/random.ts';
 
@@ -67,6 +67,10 @@ test('fit recovers the weights the labels were drawn with (up to scale: rankings
   const fit = fitBlend(blendExamples(users, d));
   assert.ok(cosine(fit.weights, truth) > 0.97, `weights ${fit.weights} (cosine ${cosine(fit.weights, truth)})`);
   assert.ok(fit.ndcg >= Math.max(fit.logisticNdcg, ...fit.singleNdcg));
+  // The weights returned score as the fit measured them (evaluate's --blend-ceiling compares by this).
+  const examples = blendExamples(users, d);
+  assert.ok(Math.abs(blendNdcg(examples, fit.weights) - fit.ndcg) < 1e-9, `${blendNdcg(examples, fit.weights)} vs ${fit.ndcg}`);
+  assert.ok(blendNdcg(examples, [0, 0, 0, 1]) < fit.ndcg - 0.05);
 });
 
 /**

@@ -52,6 +52,14 @@ export function blendExamples(users: readonly { features: Float64Array; labels: 
   return { features, d, labels, groups: { start, relevant } };
 }
 
+/** Mean nDCG@k of the candidates ranked by `weights` (in the features' own units, as fitBlend returns them). */
+export function blendNdcg(examples: BlendExamples, weights: readonly number[], k = 10): number {
+  const { features, d, labels, groups } = examples;
+  const scores = new Float64Array(labels.length);
+  for (let r = 0; r < scores.length; r++) for (let j = 0; j < d; j++) scores[r] += weights[j] * features[r * d + j];
+  return meanNdcg(scores, labels, groups, k);
+}
+
 export function fitBlend(examples: BlendExamples, options: BlendFitOptions = {}): BlendFit {
   const { k = 10, passes = 4 } = options;
   const { features, d, labels, groups } = examples;
