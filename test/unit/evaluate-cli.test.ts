@@ -29,6 +29,7 @@ interface Output {
   testRows: number;
   evaluatedUsers: number;
   results: Result[];
+  blendCeiling?: { users: number; ndcg: number; trainWeightsNdcg: number };
 }
 
 /**
@@ -75,7 +76,7 @@ describe('npm run evaluate -- --train A --test B --repeats', { timeout: 120_000 
     await writeFile(join(dir, 'train.tsv'), `user\titem\tweight\tts\n${train.join('\n')}\n`);
     await writeFile(join(dir, 'test.tsv'), `${test.join('\n')}\n`);
     await writeFile(join(dir, 'all.tsv'), `${[...train, ...test].join('\n')}\n`);
-    given = await evaluate(dir, ['--train', join(dir, 'train.tsv'), '--test', join(dir, 'test.tsv')], 'given.json');
+    given = await evaluate(dir, ['--train', join(dir, 'train.tsv'), '--test', join(dir, 'test.tsv'), '--blend-ceiling'], 'given.json');
     ownSplit = await evaluate(dir, ['--interactions', join(dir, 'all.tsv'), '--split', 'last-basket'], 'own.json');
   });
   after(async () => {
@@ -105,5 +106,12 @@ describe('npm run evaluate -- --train A --test B --repeats', { timeout: 120_000 
       assert.equal(m.get(baseline)!.recall, 1, baseline);
       assert.ok(Math.abs(m.get(baseline)!.ndcg - (1 + 1 / Math.log2(4)) / (1 + 1 / Math.log2(3))) < 1e-9, `${baseline} ${m.get(baseline)!.ndcg}`);
     }
+  });
+
+  test('--blend-ceiling scores the served candidates: the train weights give the evaluated nDCG, weights fit on the test no less', () => {
+    const c = given.blendCeiling!;
+    assert.equal(c.users, 40);
+    assert.ok(Math.abs(c.trainWeightsNdcg - byModel(given).get('for-you')!.ndcg) < 1e-12);
+    assert.ok(c.ndcg >= c.trainWeightsNdcg - 1e-12);
   });
 });
