@@ -250,7 +250,7 @@ async function main(): Promise<void> {
   const fitFor = async (s: EvalStrategy): Promise<ModelData> => {
     const data = await fit(train, s.spec);
     if (s.strategy === 'buy-again' || s.strategy === 'for-you') data.repeat = fitRepeat(train, splitTrain, k);
-    if (s.strategy === 'for-you') data.blend = await fitForYou(train, catalog, s.spec, data.repeat?.model, splitTrain, options, k);
+    if (s.strategy === 'for-you') data.blend = await fitForYou({ x: train, catalog, spec: s.spec, repeat: data.repeat?.model, split: splitTrain, options }, k);
     return data;
   };
   for (const s of specs) {
@@ -280,7 +280,7 @@ async function main(): Promise<void> {
     // The evaluated users' candidates as served, labelled by their test: how far any weights go.
     const s = specs.find((m) => m.strategy === 'for-you')!;
     const data = await fitted.get(fitKey(s))!;
-    const examples = await blendTrainingSet(all, catalog, s.spec, data.repeat?.model, () => rows, options, k, Infinity);
+    const examples = await blendTrainingSet({ x: all, catalog, spec: s.spec, repeat: data.repeat?.model, split: () => rows, options }, k, Infinity);
     if (examples !== undefined && data.blend !== undefined) {
       blendCeiling = { users: examples.groups.relevant.length, ndcg: fitBlend(examples, { k }).ndcg, trainWeightsNdcg: blendNdcg(examples, data.blend.weights, k) };
       console.log(

@@ -11,5 +11,5 @@ let t0 = performance.now();
 const repeat = fitRepeat(x, latestFifth, 10, fitUsers);
 const repeatSeconds = (performance.now() - t0) / 1000;
 t0 = performance.now();
-const blend = await fitForYou(x, catalog, spec, repeat?.model, latestFifth, recOptions(config), 10, fitUsers);
+const blend = await fitForYou({ x, catalog, spec, repeat: repeat?.model, split: latestFifth, options: recOptions(config) }, 10, fitUsers);
 parentPort!.postMessage({ repeat, blend, seconds: { repeat: repeatSeconds, blend: (performance.now() - t0) / 1000 } } satisfies RepeatFitResult);

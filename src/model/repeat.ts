@@ -66,21 +66,23 @@ function sampleValidationUsers(x: Interactions, rows: Split, n: number): Uint8Ar
   return sampled;
 }
 
+/** What the blend is fit from: the interactions, how to split them, and how serving answers. */
+export interface BlendSource {
+  x: Interactions;
+  catalog: ReadonlyMap<string, CatalogFields>;
+  spec: ModelSpec;
+  /** Buy-again's model, whose parameters the generators' buy-again list is scored with. */
+  repeat: RepeatModel | undefined;
+  split: (x: Interactions) => Split;
+  options: RecOptions;
+}
+
 /**
  * For-you's weights: fit for nDCG@k on blendTrainingSet. Undefined when the split leaves no user
  * to validate on.
  */
-export async function fitForYou(
-  x: Interactions,
-  catalog: ReadonlyMap<string, CatalogFields>,
-  spec: ModelSpec,
-  repeat: RepeatModel | undefined,
-  split: (x: Interactions) => Split,
-  options: RecOptions,
-  k = 10,
-  maxUsers = 1500,
-): Promise<BlendModel | undefined> {
-  const examples = await blendTrainingSet(x, catalog, spec, repeat, split, options, k, maxUsers);
+export async function fitForYou(source: BlendSource, k = 10, maxUsers = 1500): Promise<BlendModel | undefined> {
+  const examples = await blendTrainingSet(source, k, maxUsers);
   return examples && { generators: FOR_YOU_GENERATORS.map((g) => ({ ...g })), weights: fitBlend(examples, { k }).weights };
 }
 
@@ -89,16 +91,8 @@ export async function fitForYou(
  * the model of the inner train, with `repeat`'s parameters), labelled by what each user bought
  * next. Undefined when the split leaves no user to validate on.
  */
-export async function blendTrainingSet(
-  x: Interactions,
-  catalog: ReadonlyMap<string, CatalogFields>,
-  spec: ModelSpec,
-  repeat: RepeatModel | undefined,
-  split: (x: Interactions) => Split,
-  options: RecOptions,
-  k: number,
-  maxUsers: number,
-): Promise<BlendExamples | undefined> {
+export async function blendTrainingSet(source: BlendSource, k: number, maxUsers: number): Promise<BlendExamples | undefined> {
+  const { x, catalog, spec, repeat, split, options } = source;
   const rows = split(x);
   const inner = selectRows(x, rows.train);
   // Its cost grows with the validation users: an even sample of them is as good a fit. Only

@@ -4,7 +4,7 @@
 // blend never ranks worse than the best single generator it contains.
 
 import { meanNdcg, type Groups } from './grouped-ndcg.ts';
-import { fitLogistic } from './logistic.ts';
+import { fitLogistic, linear } from './logistic.ts';
 
 export interface BlendExamples {
   /** Row-major candidate features, `d` per row, groups of rows per user. */
@@ -54,9 +54,8 @@ export function blendExamples(users: readonly { features: Float64Array; labels: 
 
 /** Mean nDCG@k of the candidates ranked by `weights` (in the features' own units, as fitBlend returns them). */
 export function blendNdcg(examples: BlendExamples, weights: readonly number[], k = 10): number {
-  const { features, d, labels, groups } = examples;
-  const scores = new Float64Array(labels.length);
-  for (let r = 0; r < scores.length; r++) for (let j = 0; j < d; j++) scores[r] += weights[j] * features[r * d + j];
+  const { features, labels, groups } = examples;
+  const scores = Float64Array.from({ length: labels.length }, (_, r) => linear(features, r, weights));
   return meanNdcg(scores, labels, groups, k);
 }
 
