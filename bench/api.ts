@@ -18,11 +18,12 @@ import { benchDatabase, BENCH_PREFIX, prepareModel, sample } from './lib/dataset
 import { cpuSnapshot, otherLoad } from './lib/host.ts';
 import { load, type LoadResult } from './lib/load.ts';
 import { openLoop, type OpenLoopResult } from './lib/open-loop.ts';
+import { withStalls, type Stalls } from './lib/stalls.ts';
 import { freePort, startServer, type Server } from './lib/processes.ts';
 import { printTable, writeResults } from './report.ts';
 
 type Run = LoadResult & { otherCores: number };
-type OpenRun = OpenLoopResult & { load: number; otherCores: number };
+type OpenRun = OpenLoopResult & { load: number; otherCores: number; stalls: Stalls; bareP99: number };
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const TARGET_P99_MS = 5;
@@ -129,15 +130,21 @@ try {
     console.error(`bench: ${name}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99.toFixed(2)} ms, other load ${result.otherCores.toFixed(2)} cores`);
     return result;
   };
-  const measureOpen = async (name: string, url: string, paths: readonly string[], saturated: Run): Promise<OpenRun[]> => {
+  // Each open-loop run is followed by one at the same rate against the bare route: the tail the
+  // host alone puts on a request at that rate (bench/lib/stalls.ts says where it comes from).
+  const measureOpen = async (name: string, server: Server, paths: readonly string[], saturated: Run): Promise<OpenRun[]> => {
     const open: OpenRun[] = [];
     for (const fraction of openLoads) {
       const options = { rate: fraction * saturated.requestsPerSecond, seconds: openSeconds, warmup: openWarmup, connections, timeoutMs: OPEN_TIMEOUT_MS };
-      const result = await withOtherLoad(() => openLoop(url, paths, options));
+      const result = await withOtherLoad(() => withStalls(`${server.url}/metrics`, { server: server.pid, redis: redisPid }, () => openLoop(server.url, paths, options)));
+      const bare = await openLoop(ceiling.url, ['/'], options);
+      const { stalls } = result;
       console.error(
-        `bench: ${name} at ${Math.round(100 * fraction)}%: ${Math.round(result.achievedRate)} of ${Math.round(options.rate)} req/s, p99 ${result.p99.toFixed(2)} ms, generator lag p99 ${result.lagP99.toFixed(2)} ms, other load ${result.otherCores.toFixed(2)} cores`,
+        `bench: ${name} at ${Math.round(100 * fraction)}%: ${Math.round(result.achievedRate)} of ${Math.round(options.rate)} req/s, p99 ${result.p99.toFixed(2)} ms ` +
+          `(bare route at that rate ${bare.p99.toFixed(2)} ms), generator lag p99 ${result.lagP99.toFixed(2)} ms, run-queue wait server ${stalls.serverRunQueueMsPerS.toFixed(0)} / ` +
+          `Redis ${stalls.redisRunQueueMsPerS.toFixed(0)} / generator ${stalls.generatorRunQueueMsPerS.toFixed(0)} ms/s, event-loop delay max ${stalls.loopDelayMax.toFixed(1)} ms, GC ${stalls.gcMsPerS.toFixed(1)} ms/s, other load ${result.otherCores.toFixed(2)} cores`,
       );
-      open.push({ load: fraction, ...result });
+      open.push({ load: fraction, ...result, bareP99: bare.p99 });
     }
     return open;
   };
@@ -145,7 +152,7 @@ try {
   for (const [name, paths, server = api] of endpoints) {
     const ceilingRun = await measure('bare Fastify (ceiling)', ceiling.url, ['/']);
     const run = await measure(name, server.url, paths);
-    runs.push({ name, ceiling: ceilingRun, run, open: await measureOpen(name, server.url, paths, run) });
+    runs.push({ name, ceiling: ceilingRun, run, open: await measureOpen(name, server, paths, run) });
   }
 
   const metrics = await (await fetch(`${api.url}/metrics`)).text();
@@ -166,12 +173,10 @@ try {
   const latencies = (r: LoadResult | OpenLoopResult) => [ms(r.p50), ms(r.p90), ms(r.p975), ms(r.p99), ms(r.p999), ms(r.max)];
   const row = (name: string, r: Run, ceilingRps: number, others: string) => [
     name,
-    'saturation',
     Math.round(r.requestsPerSecond),
     ...latencies(r),
     r.errors + r.timeouts,
     r.non2xx,
-    '',
     Math.round(ceilingRps),
     `${Math.round((100 * r.requestsPerSecond) / ceilingRps)}%`,
     others,
@@ -181,32 +186,62 @@ try {
     `${Math.round(100 * o.load)}% = ${Math.round(o.targetRate).toLocaleString('en-US')}/s`,
     Math.round(o.achievedRate),
     ...latencies(o),
-    o.errors,
-    o.non2xx,
+    o.errors + o.non2xx,
     ms(o.lagP99),
-    '',
-    '',
+    ms(o.bareP99),
+    Math.round(o.stalls.serverRunQueueMsPerS),
+    Math.round(o.stalls.redisRunQueueMsPerS),
+    Math.round(o.stalls.generatorRunQueueMsPerS),
+    o.stalls.loopDelayMax.toFixed(1),
+    o.stalls.gcMsPerS.toFixed(1),
+    o.stalls.gcPausesOver10ms,
     o.otherCores.toFixed(2),
   ];
   const ceilings = runs.map((r) => r.ceiling).sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
   const medianCeiling = ceilings[Math.floor(ceilings.length / 2)];
   console.log(
-    `\nAPI benchmark: saturation ${seconds} s per run after ${warmup} s warm-up, ${connections} connections (closed loop); open loop ${openSeconds} s after ${openWarmup} s warm-up at fixed fractions`,
-  );
-  console.log(
-    `of the saturation req/s over up to ${connections} connections, latency from each request's due time; ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), response ~${typical.length} bytes`,
+    `\nAPI benchmark, closed loop: ${seconds} s per run after ${warmup} s warm-up, ${connections} connections; ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), response ~${typical.length} bytes`,
   );
   printTable(
-    ['endpoint', 'load', 'req/s', 'p50 ms', 'p90 ms', 'p97.5 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'non-2xx', 'generator lag p99 ms', 'ceiling req/s', 'vs ceiling', 'other load (cores)'],
+    ['endpoint', 'req/s', 'p50 ms', 'p90 ms', 'p97.5 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'non-2xx', 'ceiling req/s', 'vs ceiling', 'other load (cores)'],
     [
       row(`bare Fastify (ceiling, median of ${ceilings.length})`, medianCeiling, medianCeiling.requestsPerSecond, medianCeiling.otherCores.toFixed(2)),
-      ...runs.flatMap((r) => [row(r.name, r.run, r.ceiling.requestsPerSecond, `${r.run.otherCores.toFixed(2)} / ${r.ceiling.otherCores.toFixed(2)}`), ...r.open.map((o) => openRow(r.name, o))]),
+      ...runs.map((r) => row(r.name, r.run, r.ceiling.requestsPerSecond, `${r.run.otherCores.toFixed(2)} / ${r.ceiling.otherCores.toFixed(2)}`)),
     ],
   );
   console.log('ceiling req/s: the bare route measured just before each endpoint; other load: cores used on this host by processes');
   console.log('outside the benchmark (server, load generator, Redis) during the endpoint / ceiling run: above ~0.1 the numbers are skewed');
-  console.log('open-loop rows: offered rate = that share of the saturation req/s above; req/s = achieved; generator lag = how late the');
-  console.log('generator itself got to requests (busy or starved), included in their latency; waits for a free connection are not in it');
+  console.log(
+    `\nOpen loop: ${openSeconds} s after ${openWarmup} s warm-up at fixed fractions of the saturation req/s above, over up to ${connections} connections, latency from each request's due time`,
+  );
+  printTable(
+    [
+      'endpoint',
+      'load',
+      'req/s',
+      'p50 ms',
+      'p90 ms',
+      'p97.5 ms',
+      'p99 ms',
+      'p99.9 ms',
+      'max ms',
+      'errors',
+      'generator lag p99 ms',
+      'bare route p99 ms',
+      'server run-queue ms/s',
+      'Redis run-queue ms/s',
+      'generator run-queue ms/s',
+      'event-loop delay max ms',
+      'GC ms/s',
+      'GC pauses > 10 ms',
+      'other load (cores)',
+    ],
+    runs.flatMap((r) => r.open.map((o) => openRow(r.name, o))),
+  );
+  console.log('req/s = achieved; errors = failed, timed out or non-2xx; generator lag = how late the generator itself got to requests (busy or');
+  console.log('starved), included in their latency; bare route p99 = the bare route at the same offered rate, right after: the tail of the host');
+  console.log('alone; run-queue = time the main threads of the server, Redis and the generator were runnable but had no CPU (/proc/PID/schedstat);');
+  console.log("event-loop delay (beyond its 10 ms sampling timer) and GC from the server's own metrics over the run");
   for (const [name, c] of [
     ['model cache', cache],
     ['block cache', blockCache],
