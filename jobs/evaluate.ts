@@ -11,11 +11,11 @@ import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { addRecords, InteractionsBuilder, selectRows, type InteractionRecord, type Interactions } from '../src/cf/interactions.ts';
-import { evalSet, evaluate, type ModelResult } from '../src/eval/protocol.ts';
+import { evalSet, evaluate, ownItemShare, type ModelResult } from '../src/eval/protocol.ts';
 import { BASELINES, baselineRecommender, type Baseline } from '../src/eval/baselines.ts';
 import { parseStrategy, servedRecommender, type EvalStrategy } from '../src/eval/strategies.ts';
 import { blendTrainingSet, fitForYou, fitRepeat } from '../src/model/repeat.ts';
-import { blendNdcg, fitBlend } from '../src/cf/repeat/blend-fit.ts';
+import { blendNdcg, candidateReach, fitBlend } from '../src/cf/repeat/blend-fit.ts';
 import { catalogFields, fitModel, modelSpec, type ModelData, type ModelSpec } from '../src/model/model.ts';
 import { recOptions } from '../src/recommend/request.ts';
 import type { CatalogFields } from '../src/recommend/types.ts';
@@ -54,7 +54,8 @@ const USAGE = `usage: npm run evaluate -- (--interactions FILE | --dataset ${DAT
   --exclude-brands L   brands same-brand ignores (e.g. a private label)
   --repeats            allow recommending the user's own train items (buy again); default: excluded, as MSR
   --blend-ceiling      with --repeats and for-you: also fit for-you's blend weights on the test itself, the
-                       best any weights reach on its generators' candidates, beside the weights fit on train
+                       best any weights reach on its generators' candidates, beside the weights fit on train;
+                       and say what the candidates hold (share of the test's items, nDCG if ranked perfectly)
   --out FILE           JSON results (default results/eval-<name>.json)`;
 
 const OPTIONS = {
@@ -275,17 +276,29 @@ async function main(): Promise<void> {
     console.error(`  ${s.name}: fit ${fitSeconds.toFixed(2)} s, recommend ${results.at(-1)!.recommendSeconds.toFixed(2)} s`);
   }
   console.log(`\n${table(results, k)}\n`);
-  let blendCeiling: { users: number; ndcg: number; trainWeightsNdcg: number } | undefined;
+  let blendCeiling: { users: number; ndcg: number; trainWeightsNdcg: number; candidatesPerUser: number; candidateRecall: number; perfectNdcg: number; boughtBefore: number } | undefined;
   if (a['blend-ceiling']) {
     // The evaluated users' candidates as served, labelled by their test: how far any weights go.
     const s = specs.find((m) => m.strategy === 'for-you')!;
     const data = await fitted.get(fitKey(s))!;
     const examples = await blendTrainingSet({ x: all, catalog, spec: s.spec, repeat: data.repeat?.model, split: () => rows, options }, k, Infinity);
     if (examples !== undefined && data.blend !== undefined) {
-      blendCeiling = { users: examples.groups.relevant.length, ndcg: fitBlend(examples, { k }).ndcg, trainWeightsNdcg: blendNdcg(examples, data.blend.weights, k) };
+      const reach = candidateReach(examples, k);
+      blendCeiling = {
+        users: examples.groups.relevant.length,
+        ndcg: fitBlend(examples, { k }).ndcg,
+        trainWeightsNdcg: blendNdcg(examples, data.blend.weights, k),
+        candidatesPerUser: reach.perUser,
+        candidateRecall: reach.recall,
+        perfectNdcg: reach.perfectNdcg,
+        boughtBefore: ownItemShare(set.users),
+      };
+      const percent = (v: number) => `${(100 * v).toFixed(1)}%`;
       console.log(
         `for-you's blend on the test's ${blendCeiling.users} users' candidates, nDCG@${k}: ${blendCeiling.trainWeightsNdcg.toFixed(4)} with the weights fit on train, ` +
-          `${blendCeiling.ndcg.toFixed(4)} with weights fit on the test itself (the ceiling of these generators)\n`,
+          `${blendCeiling.ndcg.toFixed(4)} with weights fit on the test itself (the ceiling of these generators)\n` +
+          `their candidates: ${blendCeiling.candidatesPerUser.toFixed(1)} per user, holding ${percent(blendCeiling.candidateRecall)} of the test's items ` +
+          `(nDCG@${k} ${blendCeiling.perfectNdcg.toFixed(4)} if ranked perfectly); ${percent(blendCeiling.boughtBefore)} of the test's items had been bought before\n`,
       );
     }
   }

@@ -79,6 +79,18 @@ export function evalSet(train: Interactions, test: Interactions, options: EvalOp
   return { users, trainItems: trainItems.size, now };
 }
 
+/** The share of the users' relevant items they had bought before (in train): all that re-buying can find. */
+export function ownItemShare(users: readonly EvalUser[]): number {
+  let own = 0;
+  let relevant = 0;
+  for (const user of users) {
+    const bought = new Set(user.history.filter((e) => !e.view).map((e) => e.item));
+    for (const item of user.relevant) if (bought.has(item)) own++;
+    relevant += user.relevant.size;
+  }
+  return relevant > 0 ? own / relevant : 0;
+}
+
 /** At most `n` of `users`, evenly spread over their (id) order: the same every run. */
 export function evenSample<T>(users: readonly T[], n: number): T[] {
   if (users.length <= n) return [...users];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { blend, blendFeatureNames, candidateFeatures, type GeneratorSpec } from '../../src/cf/repeat/blend.ts';
-import { blendExamples, blendNdcg, fitBlend } from '../../src/cf/repeat/blend-fit.ts';
+import { blendExamples, blendNdcg, candidateReach, fitBlend } from '../../src/cf/repeat/blend-fit.ts';
 import { linear, sigmoid } from '../../src/cf/repeat/logistic.ts';
 import { Mt19937 } from '../../src/eval/random.ts';
 
@@ -109,4 +109,16 @@ test('fit learns when not to repeat', () => {
     ]).map((b) => b.item);
   assert.equal(rank(0.5)[0], 'own');
   assert.ok(rank(0.03).indexOf('own') >= 3, `${rank(0.03)}`);
+});
+
+test('candidate reach: candidates per user, the share of relevant items among them, the nDCG of a perfect order', () => {
+  const user = (labels: number[], relevant: number) => ({ features: new Float64Array(labels.length), labels, relevant });
+  // A holds 2 of its 3 relevant items, B none of its 1, C its only one.
+  const examples = blendExamples([user([0, 1, 0, 1], 3), user([0, 0], 1), user([1, 0, 0], 1)], 1);
+  const a = (1 + 1 / Math.log2(3)) / (1 + 1 / Math.log2(3) + 1 / Math.log2(4));
+  const reach = candidateReach(examples, 10);
+  assert.equal(reach.perUser, 3);
+  assert.equal(reach.recall, 3 / 5);
+  assert.ok(Math.abs(reach.perfectNdcg - (a + 0 + 1) / 3) < 1e-12, `${reach.perfectNdcg}`);
+  assert.ok(Math.abs(candidateReach(examples, 1).perfectNdcg - 2 / 3) < 1e-12);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InteractionsBuilder, selectRows } from '../../src/cf/interactions.ts';
-import { evalSet, evaluate, servedHistory } from '../../src/eval/protocol.ts';
+import { evalSet, evaluate, ownItemShare, servedHistory } from '../../src/eval/protocol.ts';
 import { parseStrategy, servedRecommender } from '../../src/eval/strategies.ts';
 import { fitModel, type ModelSpec } from '../../src/model/model.ts';
 import type { CatalogFields } from '../../src/recommend/types.ts';
@@ -177,4 +177,14 @@ test('λ tuning picks the best validation nDCG', async () => {
   assert.equal(tuned.tried.length, 3);
   const best = tuned.tried.reduce((p, q) => (q.ndcg > p.ndcg ? q : p));
   assert.equal(tuned.best, best.value);
+});
+
+test('own-item share: the relevant items a user had bought in train (a view is not a purchase), over all relevant items', () => {
+  const event = (item: string, view: boolean) => ({ item, weight: 1, ts: 0, view });
+  const users = [
+    { id: 'a', history: [event('milk', false), event('tea', true)], exclude: new Set<string>(), relevant: new Set(['milk', 'tea', 'jam']) },
+    { id: 'b', history: [event('bread', false)], exclude: new Set<string>(), relevant: new Set(['bread']) },
+  ];
+  assert.equal(ownItemShare(users), 2 / 4);
+  assert.equal(ownItemShare([]), 0);
 });

@@ -29,7 +29,7 @@ interface Output {
   testRows: number;
   evaluatedUsers: number;
   results: Result[];
-  blendCeiling?: { users: number; ndcg: number; trainWeightsNdcg: number };
+  blendCeiling?: { users: number; ndcg: number; trainWeightsNdcg: number; candidatesPerUser: number; candidateRecall: number; perfectNdcg: number; boughtBefore: number };
 }
 
 /**
@@ -113,5 +113,10 @@ describe('npm run evaluate -- --train A --test B --repeats', { timeout: 120_000 
     assert.equal(c.users, 40);
     assert.ok(Math.abs(c.trainWeightsNdcg - byModel(given).get('for-you')!.ndcg) < 1e-12);
     assert.ok(c.ndcg >= c.trainWeightsNdcg - 1e-12);
+    // Milk and coffee were bought before and are among the candidates, with the household's other items and popular ones.
+    assert.equal(c.boughtBefore, 1);
+    assert.equal(c.candidateRecall, 1);
+    assert.equal(c.perfectNdcg, 1);
+    assert.ok(c.candidatesPerUser >= 3, `${c.candidatesPerUser}`);
   });
 });

@@ -52,6 +52,18 @@ export function blendExamples(users: readonly { features: Float64Array; labels: 
   return { features, d, labels, groups: { start, relevant } };
 }
 
+/**
+ * What the candidates hold before any weighting: how many each user gets, the share of the users'
+ * relevant items among them, and the mean nDCG@k they would give ranked perfectly. Low reach asks
+ * for other generators; high reach and a low nDCG, for better ranking.
+ */
+export function candidateReach(examples: BlendExamples, k = 10): { perUser: number; recall: number; perfectNdcg: number } {
+  const { labels, groups } = examples;
+  const found = labels.reduce((n, l) => n + l, 0);
+  const relevant = groups.relevant.reduce((n, r) => n + r, 0);
+  return { perUser: labels.length / groups.relevant.length, recall: relevant > 0 ? found / relevant : 0, perfectNdcg: meanNdcg(labels, labels, groups, k) };
+}
+
 /** Mean nDCG@k of the candidates ranked by `weights` (in the features' own units, as fitBlend returns them). */
 export function blendNdcg(examples: BlendExamples, weights: readonly number[], k = 10): number {
   const { features, labels, groups } = examples;
