@@ -23,7 +23,7 @@ import { freePort, startServer, type Server } from './lib/processes.ts';
 import { printTable, writeResults } from './report.ts';
 
 type Run = LoadResult & { otherCores: number };
-type OpenRun = OpenLoopResult & { load: number; otherCores: number; stalls: Stalls; bareP99: number };
+type OpenRun = OpenLoopResult & { load: number; otherCores: number; stalls: Stalls; bare: OpenLoopResult & { otherCores: number } };
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const TARGET_P99_MS = 5;
@@ -130,21 +130,21 @@ try {
     console.error(`bench: ${name}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99.toFixed(2)} ms, other load ${result.otherCores.toFixed(2)} cores`);
     return result;
   };
-  // Each open-loop run is followed by one at the same rate against the bare route: the tail the
-  // host alone puts on a request at that rate (bench/lib/stalls.ts says where it comes from).
+  // Each open-loop run is followed by one at the same rate against the bare route: the tail of the
+  // same rate with a near-free handler (bench/lib/stalls.ts says what stalled the server's run).
   const measureOpen = async (name: string, server: Server, paths: readonly string[], saturated: Run): Promise<OpenRun[]> => {
     const open: OpenRun[] = [];
     for (const fraction of openLoads) {
       const options = { rate: fraction * saturated.requestsPerSecond, seconds: openSeconds, warmup: openWarmup, connections, timeoutMs: OPEN_TIMEOUT_MS };
       const result = await withOtherLoad(() => withStalls(`${server.url}/metrics`, { server: server.pid, redis: redisPid }, () => openLoop(server.url, paths, options)));
-      const bare = await openLoop(ceiling.url, ['/'], options);
+      const bare = await withOtherLoad(() => openLoop(ceiling.url, ['/'], options));
       const { stalls } = result;
       console.error(
         `bench: ${name} at ${Math.round(100 * fraction)}%: ${Math.round(result.achievedRate)} of ${Math.round(options.rate)} req/s, p99 ${result.p99.toFixed(2)} ms ` +
           `(bare route at that rate ${bare.p99.toFixed(2)} ms), generator lag p99 ${result.lagP99.toFixed(2)} ms, run-queue wait server ${stalls.serverRunQueueMsPerS.toFixed(0)} / ` +
           `Redis ${stalls.redisRunQueueMsPerS.toFixed(0)} / generator ${stalls.generatorRunQueueMsPerS.toFixed(0)} ms/s, event-loop delay max ${stalls.loopDelayMax.toFixed(1)} ms, GC ${stalls.gcMsPerS.toFixed(1)} ms/s, other load ${result.otherCores.toFixed(2)} cores`,
       );
-      open.push({ load: fraction, ...result, bareP99: bare.p99 });
+      open.push({ load: fraction, ...result, bare });
     }
     return open;
   };
@@ -188,7 +188,7 @@ try {
     ...latencies(o),
     o.errors + o.non2xx,
     ms(o.lagP99),
-    ms(o.bareP99),
+    ms(o.bare.p99),
     Math.round(o.stalls.serverRunQueueMsPerS),
     Math.round(o.stalls.redisRunQueueMsPerS),
     Math.round(o.stalls.generatorRunQueueMsPerS),
@@ -239,9 +239,10 @@ try {
     runs.flatMap((r) => r.open.map((o) => openRow(r.name, o))),
   );
   console.log('req/s = achieved; errors = failed, timed out or non-2xx; generator lag = how late the generator itself got to requests (busy or');
-  console.log('starved), included in their latency; bare route p99 = the bare route at the same offered rate, right after: the tail of the host');
-  console.log('alone; run-queue = time the main threads of the server, Redis and the generator were runnable but had no CPU (/proc/PID/schedstat);');
-  console.log("event-loop delay (beyond its 10 ms sampling timer) and GC from the server's own metrics over the run");
+  console.log('starved), included in their latency; bare route p99 = the bare route at the same offered rate, right after (the same rate with a');
+  console.log('near-free handler); run-queue = time the main threads of the server, Redis and the generator were runnable but had no CPU');
+  console.log("(/proc/PID/schedstat); event-loop delay = how late the server's 10 ms sampling timer fired at worst (a stall of S ms shows as S - 10");
+  console.log("to S) and GC, from the server's own metrics; run-queue, event-loop and GC figures include the warm-up second");
   for (const [name, c] of [
     ['model cache', cache],
     ['block cache', blockCache],
@@ -256,6 +257,7 @@ try {
     if (r.errors + r.timeouts + r.non2xx > 0) misses.push(`${name}: ${r.errors + r.timeouts} errors, ${r.non2xx} non-2xx`);
     for (const o of open) {
       if (o.errors + o.non2xx > 0) misses.push(`${name} at ${Math.round(100 * o.load)}%: ${o.errors} errors, ${o.non2xx} non-2xx`);
+      if (o.bare.errors + o.bare.non2xx > 0) misses.push(`bare route at the rate of ${name} at ${Math.round(100 * o.load)}%: ${o.bare.errors} errors, ${o.bare.non2xx} non-2xx`);
     }
   }
   const collab = runs.find((r) => r.name === 'collaborative by item')!;

@@ -55,7 +55,8 @@ const USAGE = `usage: npm run evaluate -- (--interactions FILE | --dataset ${DAT
   --repeats            allow recommending the user's own train items (buy again); default: excluded, as MSR
   --blend-ceiling      with --repeats and for-you: also fit for-you's blend weights on the test itself, the
                        best any weights reach on its generators' candidates, beside the weights fit on train;
-                       and say what the candidates hold (share of the test's items, nDCG if ranked perfectly)
+                       and say what the candidates hold (per user, their share of the test's items, their nDCG
+                       if ranked perfectly) and the share of the test's items bought before
   --out FILE           JSON results (default results/eval-<name>.json)`;
 
 const OPTIONS = {

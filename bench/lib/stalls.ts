@@ -1,30 +1,33 @@
 // Where an open-loop run's tail latency comes from: how long the main threads of the server,
 // Redis and the load generator waited for a CPU (the kernel's run-queue time,
 // /proc/PID/schedstat, Linux), and what the server's own metrics say of its event loop and
-// garbage collector over the run. On a 2-core host shared by all three, a thread that is
-// runnable but not running is a request that waits, whatever the serving code does.
+// garbage collector. Taken over the whole run, its warm-up included (the latencies leave the
+// warm-up out). On a 2-core host shared by all three, a thread that is runnable but not running
+// is a request that waits, whatever the serving code does.
 import { readFileSync } from 'node:fs';
 
 export interface Stalls {
-  /** Milliseconds per second that the server's main thread was runnable but not on a CPU. */
+  /** Milliseconds per second that the server's main thread was runnable but not on a CPU; NaN when /proc does not say. */
   serverRunQueueMsPerS: number;
-  /** The same for Redis's main thread, and for the load generator's (this process). */
+  /** The same for Redis's main thread (a local Redis), and for the load generator's (this process). */
   redisRunQueueMsPerS: number;
   generatorRunQueueMsPerS: number;
-  /** How late the server's event-loop timer fired over the run (GC, long tasks, descheduling), ms: p99 and longest. */
-  loopDelayP99: number;
+  /**
+   * How late the server's event-loop timer fired at worst, ms. prom-client samples with a 10 ms
+   * timer, so a stall of S ms shows as S − 10 to S: a lower bound, up to 10 ms short.
+   */
   loopDelayMax: number;
   /** Milliseconds per second spent in garbage collection, and the pauses over 10 ms. */
   gcMsPerS: number;
   gcPausesOver10ms: number;
 }
 
-/** Nanoseconds a process's main thread has waited on a run queue since it started (0 when unreadable). */
+/** Nanoseconds a process's main thread has waited on a run queue since it started; NaN when unreadable. */
 function runQueueWaitNs(pid: number): number {
   try {
     return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
   } catch {
-    return 0;
+    return Number.NaN;
   }
 }
 
@@ -35,23 +38,25 @@ interface Scrape {
   generator: number;
   gcSeconds: number;
   gcOver10ms: number;
-  loopP99: number;
   loopMax: number;
 }
 
-/** Sums a metric's samples (every label set) in a Prometheus text exposition. */
-function sum(text: string, name: string, labels = ''): number {
-  let total = 0;
-  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) if ((m[1] ?? '').includes(labels)) total += Number(m[2]);
-  return total;
+/**
+ * The sum of a metric's samples over its label sets in a Prometheus text exposition, those whose
+ * labels contain `labels` (a plain substring, e.g. `le="0.01"`); for a metric without labels,
+ * its one value.
+ */
+function total(text: string, name: string, labels = ''): number {
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) if ((m[1] ?? '').includes(labels)) sum += Number(m[2]);
+  return sum;
 }
 
-// prom-client samples the event loop with a 10 ms timer (its default precision) and reports the
-// whole interval: the delay is what exceeds it.
+// prom-client's event-loop samples are whole 10 ms timer intervals (its default precision).
 const LOOP_SAMPLE_MS = 10;
 
-// prom-client resets its event-loop delay histogram at each scrape, so the second scrape's
-// figures cover the run alone.
+// prom-client resets its event-loop delay histogram at each scrape: the second scrape's maximum
+// covers the run alone.
 async function scrape(metricsUrl: string, serverPid: number, redisPid: number): Promise<Scrape> {
   const text = await (await fetch(metricsUrl)).text();
   return {
@@ -59,10 +64,9 @@ async function scrape(metricsUrl: string, serverPid: number, redisPid: number): 
     server: runQueueWaitNs(serverPid),
     redis: runQueueWaitNs(redisPid),
     generator: runQueueWaitNs(process.pid),
-    gcSeconds: sum(text, 'nodejs_gc_duration_seconds_sum'),
-    gcOver10ms: sum(text, 'nodejs_gc_duration_seconds_count') - sum(text, 'nodejs_gc_duration_seconds_bucket', 'le="0.01"'),
-    loopP99: Math.max(0, sum(text, 'nodejs_eventloop_lag_p99_seconds') * 1000 - LOOP_SAMPLE_MS),
-    loopMax: Math.max(0, sum(text, 'nodejs_eventloop_lag_max_seconds') * 1000 - LOOP_SAMPLE_MS),
+    gcSeconds: total(text, 'nodejs_gc_duration_seconds_sum'),
+    gcOver10ms: total(text, 'nodejs_gc_duration_seconds_count') - total(text, 'nodejs_gc_duration_seconds_bucket', 'le="0.01"'),
+    loopMax: Math.max(0, total(text, 'nodejs_eventloop_lag_max_seconds') * 1000 - LOOP_SAMPLE_MS),
   };
 }
 
@@ -78,7 +82,6 @@ export async function withStalls<T>(metricsUrl: string, pids: { server: number; 
       serverRunQueueMsPerS: (after.server - before.server) / 1e6 / seconds,
       redisRunQueueMsPerS: (after.redis - before.redis) / 1e6 / seconds,
       generatorRunQueueMsPerS: (after.generator - before.generator) / 1e6 / seconds,
-      loopDelayP99: after.loopP99,
       loopDelayMax: after.loopMax,
       gcMsPerS: ((after.gcSeconds - before.gcSeconds) * 1000) / seconds,
       gcPausesOver10ms: after.gcOver10ms - before.gcOver10ms,

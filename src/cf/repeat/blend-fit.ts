@@ -55,7 +55,7 @@ export function blendExamples(users: readonly { features: Float64Array; labels: 
 /**
  * What the candidates hold before any weighting: how many each user gets, the share of the users'
  * relevant items among them, and the mean nDCG@k they would give ranked perfectly. Low reach asks
- * for other generators; high reach and a low nDCG, for better ranking.
+ * for other generators; a perfect nDCG far above the served one, for better ranking.
  */
 export function candidateReach(examples: BlendExamples, k = 10): { perUser: number; recall: number; perfectNdcg: number } {
   const { labels, groups } = examples;
