@@ -242,7 +242,7 @@ try {
   console.log('starved), included in their latency; bare route p99 = the bare route at the same offered rate, right after (the same rate with a');
   console.log('near-free handler); run-queue = time the main threads of the server, Redis and the generator were runnable but had no CPU');
   console.log("(/proc/PID/schedstat); event-loop delay = how late the server's 10 ms sampling timer fired at worst (a stall of S ms shows as S - 10");
-  console.log("to S) and GC, from the server's own metrics; run-queue, event-loop and GC figures include the warm-up second");
+  console.log("to S) and GC, from the server's own metrics; run-queue, event-loop and GC figures include the warm-up");
   for (const [name, c] of [
     ['model cache', cache],
     ['block cache', blockCache],
