@@ -19,6 +19,7 @@ import { cpuSnapshot, otherLoad } from './lib/host.ts';
 import { load, type LoadResult } from './lib/load.ts';
 import { openLoop, type OpenLoopResult } from './lib/open-loop.ts';
 import { withStalls, type Stalls } from './lib/stalls.ts';
+import { metricValue } from './lib/prometheus.ts';
 import { freePort, startServer, type Server } from './lib/processes.ts';
 import { printTable, writeResults } from './report.ts';
 
@@ -156,7 +157,7 @@ try {
   }
 
   const metrics = await (await fetch(`${api.url}/metrics`)).text();
-  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+  const gauge = (name: string) => metricValue(metrics, name);
   const cacheStats = (prefix: string) => ({
     entries: gauge(`${prefix}_entries`),
     bytes: gauge(`${prefix}_bytes`),

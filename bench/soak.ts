@@ -20,6 +20,7 @@ import { percentile } from './lib/load.ts';
 import { freePort, startServer, type Server } from './lib/processes.ts';
 import { sampleRss, slopePerMinute, type RssPoint } from './lib/rss.ts';
 import { runTraffic, type TrafficRequest, type TrafficSample } from './lib/traffic.ts';
+import { metricValue } from './lib/prometheus.ts';
 import { printTable, writeResults } from './report.ts';
 
 const SOAK_DATABASE = 'recs_bench_soak';
@@ -164,7 +165,7 @@ try {
     `soak: ${seconds} s at ${rate} req/s over ${values.connections} connections, ${buildCount} builds, ${ids.users.length} users and ${ids.items.length} items${withEmail ? '' : ' (no email batch route: skipped)'}`,
   );
 
-  const metric = async (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${api.url}/metrics`)).text())?.[1]);
+  const metric = async (name: string) => metricValue(await (await fetch(`${api.url}/metrics`)).text(), name);
   const heapAtStart = await metric('nodejs_heap_size_used_bytes');
   const rss = sampleRss(api.pid, 1000);
   const origin = performance.now();

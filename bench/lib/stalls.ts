@@ -5,6 +5,7 @@
 // warm-up out). On a 2-core host shared by all three, a thread that is runnable but not running
 // is a request that waits, whatever the serving code does.
 import { readFileSync } from 'node:fs';
+import { metricValue } from './prometheus.ts';
 
 export interface Stalls {
   /** Milliseconds per second that the server's main thread was runnable but not on a CPU; NaN when /proc does not say. */
@@ -41,17 +42,6 @@ interface Scrape {
   loopMax: number;
 }
 
-/**
- * The sum of a metric's samples over its label sets in a Prometheus text exposition, those whose
- * labels contain `labels` (a plain substring, e.g. `le="0.01"`); for a metric without labels,
- * its one value.
- */
-function total(text: string, name: string, labels = ''): number {
-  let sum = 0;
-  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) if ((m[1] ?? '').includes(labels)) sum += Number(m[2]);
-  return sum;
-}
-
 // prom-client's event-loop samples are whole 10 ms timer intervals (its default precision).
 const LOOP_SAMPLE_MS = 10;
 
@@ -64,9 +54,9 @@ async function scrape(metricsUrl: string, serverPid: number, redisPid: number): 
     server: runQueueWaitNs(serverPid),
     redis: runQueueWaitNs(redisPid),
     generator: runQueueWaitNs(process.pid),
-    gcSeconds: total(text, 'nodejs_gc_duration_seconds_sum'),
-    gcOver10ms: total(text, 'nodejs_gc_duration_seconds_count') - total(text, 'nodejs_gc_duration_seconds_bucket', 'le="0.01"'),
-    loopMax: Math.max(0, total(text, 'nodejs_eventloop_lag_max_seconds') * 1000 - LOOP_SAMPLE_MS),
+    gcSeconds: metricValue(text, 'nodejs_gc_duration_seconds_sum'),
+    gcOver10ms: metricValue(text, 'nodejs_gc_duration_seconds_count') - metricValue(text, 'nodejs_gc_duration_seconds_bucket', 'le="0.01"'),
+    loopMax: Math.max(0, metricValue(text, 'nodejs_eventloop_lag_max_seconds') * 1000 - LOOP_SAMPLE_MS),
   };
 }
 
