@@ -4,7 +4,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const HOUR_MS = 3_600_000;
-export const DAY_MS = 86_400_000;
 
 /** Waits, if fewer than `marginMs` are left before the next multiple of `periodMs` (UTC), until just past it. */
 export async function clearOfBoundary(periodMs: number, marginMs = 10_000): Promise<void> {

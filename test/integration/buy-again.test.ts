@@ -9,9 +9,9 @@ import { buildModel, buildOptionsFromConfig, type BuildSummary } from '../../job
 import { buildApp } from '../../src/app.ts';
 import { redisKeys } from '../../src/store/redis/keys.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
-import { clearOfBoundary, DAY_MS } from '../helpers/clock.ts';
+import { clearOfBoundary } from '../helpers/clock.ts';
+import { DAY_MS } from '../../src/lib/time.ts';
 
-const DAY = 86_400_000;
 const NOW = Date.now();
 const STAPLES = ['milk', 'bread', 'eggs', 'coffee'];
 
@@ -41,18 +41,18 @@ describe('buy-again and for-you over Redis (real build)', () => {
     for (let u = 0; u < 40; u++) {
       const [a, b] = [STAPLES[u % 4], STAPLES[(u + 1) % 4]];
       for (let week = 12; week >= 1; week--) {
-        const at = NOW - week * 7 * DAY - ((u % 7) * DAY) / 7;
+        const at = NOW - week * 7 * DAY_MS - ((u % 7) * DAY_MS) / 7;
         await purchase(`c${u}`, a, at);
         await purchase(`c${u}`, b, at + 3_600_000);
       }
-      await purchase(`c${u}`, u % 2 ? 'tv' : 'sofa', NOW - (20 + u) * DAY);
+      await purchase(`c${u}`, u % 2 ? 'tv' : 'sofa', NOW - (20 + u) * DAY_MS);
     }
     // me: milk weekly until 8 days ago (due), bread yesterday (just bought), a TV once.
-    for (let week = 6; week >= 1; week--) await purchase('me', 'milk', NOW - (week * 7 + 1) * DAY);
-    for (const days of [15, 8, 1]) await purchase('me', 'bread', NOW - days * DAY);
-    await purchase('me', 'tv', NOW - 30 * DAY);
+    for (let week = 6; week >= 1; week--) await purchase('me', 'milk', NOW - (week * 7 + 1) * DAY_MS);
+    for (const days of [15, 8, 1]) await purchase('me', 'bread', NOW - days * DAY_MS);
+    await purchase('me', 'tv', NOW - 30 * DAY_MS);
     // away: milk weekly until 30 days ago, nothing since.
-    for (let week = 6; week >= 0; week--) await purchase('away', 'milk', NOW - (week * 7 + 30) * DAY);
+    for (let week = 6; week >= 0; week--) await purchase('away', 'milk', NOW - (week * 7 + 30) * DAY_MS);
     built = await buildModel(s.pool, s.redis, s.config, { ...buildOptionsFromConfig(s.config), similarity: 'cooccurrence', workers: 1, quiet: true, lifecycle: false });
     app = await buildApp(s.config, s, { logger: false });
   });

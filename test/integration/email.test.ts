@@ -8,7 +8,8 @@ import type { Config } from '../../src/config.ts';
 import { createApiKey } from '../../src/store/pg/api-keys.ts';
 import { addPurchases, buildShop, loadShop } from '../fixtures/recs/shop.ts';
 import { startTestServices, type TestServices } from '../helpers/services.ts';
-import { clearOfBoundary, DAY_MS } from '../helpers/clock.ts';
+import { clearOfBoundary } from '../helpers/clock.ts';
+import { DAY_MS } from '../../src/lib/time.ts';
 
 const SECRET = 'email-test-secret-0123456789abcdef-xyz';
 const HOSTILE = `<script>alert("x")</script> Bob's "Best" & <b>Co</b>`;
